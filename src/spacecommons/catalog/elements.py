@@ -1,0 +1,157 @@
+"""The element set: SGP4 mean elements of one object at one epoch, with provenance."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sgp4 import omm as sgp4_omm
+from sgp4.api import WGS72, Satrec
+
+from ..errors import RecordIssue
+from ..timescales import datetime_to_jd, jd_to_datetime, parse_utc
+
+# The OMM keywords that define an SGP4 element set (CCSDS 502.0-B-2, Table 4-3 / 4-4).
+MEAN_ELEMENT_KEYS = (
+    "EPOCH",
+    "MEAN_MOTION",
+    "ECCENTRICITY",
+    "INCLINATION",
+    "RA_OF_ASC_NODE",
+    "ARG_OF_PERICENTER",
+    "MEAN_ANOMALY",
+    "BSTAR",
+    "MEAN_MOTION_DOT",
+    "MEAN_MOTION_DDOT",
+)
+# Alpha-5 cannot encode more; such objects still propagate, under a placeholder number.
+MAX_SGP4_SATNUM = 339999
+
+
+@dataclass(frozen=True)
+class ElementSet:
+    """One SGP4 element set. ``fields`` holds the OMM keywords as text, whatever the input."""
+
+    norad_id: int
+    name: str
+    fields: dict[str, str]
+    source: str = ""
+    line: int = 0
+    format: str = "tle"
+    line1: str | None = None
+    line2: str | None = None
+    original: str = ""
+    epoch_jd: float = field(init=False)
+    epoch_fr: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        jd, fr = datetime_to_jd(parse_utc(self.fields["EPOCH"] + "Z"))
+        object.__setattr__(self, "epoch_jd", jd)
+        object.__setattr__(self, "epoch_fr", fr)
+
+    @property
+    def epoch(self) -> datetime:
+        """Epoch as an aware UTC datetime."""
+        return jd_to_datetime(self.epoch_jd, self.epoch_fr)
+
+    @property
+    def object_id(self) -> str:
+        """International designator (COSPAR id), e.g. ``1998-067A``; empty when unknown."""
+        return self.fields.get("OBJECT_ID", "")
+
+    @property
+    def mean_motion_rev_day(self) -> float:
+        return float(self.fields["MEAN_MOTION"])
+
+    @property
+    def eccentricity(self) -> float:
+        return float(self.fields["ECCENTRICITY"])
+
+    @property
+    def digest(self) -> str:
+        """sha256 of the mean elements: two element sets with the same digest are the same."""
+        core = {k: _canonical_number(self.fields[k]) for k in MEAN_ELEMENT_KEYS}
+        core["NORAD_CAT_ID"] = str(self.norad_id)
+        blob = json.dumps(core, sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+    def satrec(self) -> Satrec:
+        """An initialised ``sgp4`` satellite record (TLE text when we have it, else OMM)."""
+        if self.line1 and self.line2:
+            return Satrec.twoline2rv(self.line1, self.line2, WGS72)
+        f = dict(self.fields)
+        f.setdefault("CLASSIFICATION_TYPE", "U")
+        f.setdefault("EPHEMERIS_TYPE", "0")
+        f.setdefault("ELEMENT_SET_NO", "999")
+        f.setdefault("REV_AT_EPOCH", "0")
+        f.setdefault("OBJECT_ID", "")
+        f["NORAD_CAT_ID"] = str(self.norad_id if self.norad_id <= MAX_SGP4_SATNUM else 0)
+        sat = Satrec()
+        sgp4_omm.initialize(sat, f, WGS72)
+        return sat
+
+    def to_tle_lines(self) -> tuple[str, str]:
+        """The element set as TLE text (from the original when it was a TLE)."""
+        if self.line1 and self.line2:
+            return self.line1, self.line2
+        from sgp4.exporter import export_tle
+
+        return export_tle(self.satrec())
+
+
+def _canonical_number(text: str) -> str:
+    try:
+        return repr(float(text))
+    except ValueError:
+        return text.strip()
+
+
+def format_epoch(t: datetime) -> str:
+    """OMM EPOCH text with microseconds and no zone (OMM epochs are UTC)."""
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def epoch_from_tle(year2: int, day_of_year: float) -> datetime:
+    """TLE epoch (two-digit year, fractional day of year) -> UTC datetime (57-99 = 19xx)."""
+    from datetime import UTC
+
+    year = 1900 + year2 if year2 >= 57 else 2000 + year2
+    start = datetime(year, 1, 1, tzinfo=UTC)
+    return start + timedelta(microseconds=round((day_of_year - 1.0) * 86400e6))
+
+
+@dataclass
+class ParseResult:
+    """What a batch read produced: every good record and every bad one, never fewer."""
+
+    records: list[ElementSet] = field(default_factory=list)
+    issues: list[RecordIssue] = field(default_factory=list)
+
+    def extend(self, other: ParseResult) -> None:
+        self.records.extend(other.records)
+        self.issues.extend(other.issues)
+
+
+def latest_per_object(records: list[ElementSet]) -> tuple[list[ElementSet], list[RecordIssue]]:
+    """Keep the newest epoch of each object; report every superseded duplicate as an issue."""
+    best: dict[int, ElementSet] = {}
+    issues: list[RecordIssue] = []
+    for rec in records:
+        old = best.get(rec.norad_id)
+        if old is None:
+            best[rec.norad_id] = rec
+            continue
+        newer, older = (rec, old) if (rec.epoch_jd + rec.epoch_fr) > (old.epoch_jd + old.epoch_fr) else (old, rec)
+        best[rec.norad_id] = newer
+        issues.append(
+            RecordIssue(
+                older.source,
+                older.line,
+                "NORAD_CAT_ID",
+                f"duplicate object {older.norad_id}: superseded by the element set at "
+                f"{newer.source}:{newer.line} (epoch {format_epoch(newer.epoch)})",
+            )
+        )
+    return list(best.values()), issues

@@ -1,0 +1,176 @@
+"""Two-line element sets: 2-line and 3-line (``0 NAME``) forms, Alpha-5, checksums."""
+
+from __future__ import annotations
+
+from sgp4.alpha5 import from_alpha5
+
+from ..errors import RecordError, RecordIssue
+from .elements import ElementSet, ParseResult, epoch_from_tle, format_epoch
+
+TLE_LENGTH = 69
+
+
+def checksum(line: str) -> int:
+    """Modulo-10 checksum of the first 68 columns: digits count, '-' counts 1."""
+    return sum(int(c) if c.isdigit() else (1 if c == "-" else 0) for c in line[:68]) % 10
+
+
+def _assumed_decimal(text: str) -> float:
+    """TLE ``' 12345-3'`` -> 0.12345e-3 (implied leading decimal point, signed exponent)."""
+    s = text.strip()
+    if not s:
+        return 0.0
+    sign = -1.0 if s[0] == "-" else 1.0
+    s = s.lstrip("+-")
+    if len(s) >= 2 and s[-2] in "+-":
+        mantissa, exponent = s[:-2], s[-2:]
+    else:
+        mantissa, exponent = s, "0"
+    return sign * float("0." + mantissa) * 10.0 ** int(exponent)
+
+
+def _field(src: str, lineno: int, line: str, cols: tuple[int, int], name: str, kind):
+    """Columns are 1-based inclusive as in the Space-Track TLE format description."""
+    text = line[cols[0] - 1 : cols[1]]
+    try:
+        return kind(text)
+    except (ValueError, IndexError) as exc:
+        raise RecordError(
+            src, lineno, name, f"columns {cols[0]}-{cols[1]} {text!r} is not a valid {name}"
+        ) from exc
+
+
+def _catnum(text: str) -> int:
+    s = text.strip()
+    if not s:
+        raise ValueError("empty")
+    if s[0].isalpha():
+        if s[0] in "IO" or not s[1:].isdigit():
+            raise ValueError(s)
+        return from_alpha5(s)
+    return int(s)
+
+
+def parse_tle(line1: str, line2: str, name: str = "", src: str = "<tle>", lineno: int = 1) -> ElementSet:
+    """Parse one element set; ``lineno`` is the line number of line 1 in ``src``."""
+    l2no = lineno + 1
+    for no, line, tag in ((lineno, line1, "1"), (l2no, line2, "2")):
+        if not line.isascii():
+            raise RecordError(src, no, f"line {tag}", "contains non-ASCII characters")
+        if len(line) != TLE_LENGTH:
+            raise RecordError(src, no, f"line {tag}", f"has {len(line)} columns, expected {TLE_LENGTH}")
+        if line[0] != tag:
+            raise RecordError(src, no, "line number", f"column 1 is {line[0]!r}, expected {tag!r}")
+        expected = checksum(line)
+        if not line[68].isdigit() or int(line[68]) != expected:
+            raise RecordError(
+                src, no, "checksum", f"column 69 is {line[68]!r}, computed checksum is {expected}"
+            )
+    n1 = _field(src, lineno, line1, (3, 7), "catalog number", _catnum)
+    n2 = _field(src, l2no, line2, (3, 7), "catalog number", _catnum)
+    if n1 != n2:
+        raise RecordError(src, l2no, "catalog number", f"line 2 has {n2}, line 1 has {n1}")
+    year2 = _field(src, lineno, line1, (19, 20), "epoch year", int)
+    day = _field(src, lineno, line1, (21, 32), "epoch day", float)
+    if not 1.0 <= day < 367.0:
+        raise RecordError(src, lineno, "epoch day", f"{day} is outside 1..366")
+    ndot = _field(src, lineno, line1, (34, 43), "mean motion dot", float)
+    nddot = _field(src, lineno, line1, (45, 52), "mean motion ddot", _assumed_decimal)
+    bstar = _field(src, lineno, line1, (54, 61), "bstar", _assumed_decimal)
+    ephtype = line1[62].strip() or "0"
+    elnum = _field(src, lineno, line1, (65, 68), "element set number", lambda s: int(s.strip() or 0))
+    incl = _field(src, l2no, line2, (9, 16), "inclination", float)
+    raan = _field(src, l2no, line2, (18, 25), "right ascension of node", float)
+    ecc = _field(src, l2no, line2, (27, 33), "eccentricity", lambda s: float("0." + s.strip()))
+    argp = _field(src, l2no, line2, (35, 42), "argument of perigee", float)
+    ma = _field(src, l2no, line2, (44, 51), "mean anomaly", float)
+    mm = _field(src, l2no, line2, (53, 63), "mean motion", float)
+    rev = _field(src, l2no, line2, (64, 68), "revolution number", lambda s: int(s.strip() or 0))
+    if not 0.0 <= incl <= 180.0:
+        raise RecordError(src, l2no, "inclination", f"{incl} deg is outside 0..180")
+    if mm <= 0.0:
+        raise RecordError(src, l2no, "mean motion", f"{mm} rev/day must be positive")
+    intl = line1[9:17].strip()
+    object_id = ""
+    if len(intl) >= 5 and intl[:5].isdigit():
+        yy = int(intl[:2])
+        object_id = f"{1900 + yy if yy >= 57 else 2000 + yy}-{intl[2:5]}{intl[5:]}"
+    name = name.strip()
+    if name.startswith("0 "):
+        name = name[2:].strip()
+    fields = {
+        "OBJECT_NAME": name,
+        "OBJECT_ID": object_id,
+        "NORAD_CAT_ID": str(n1),
+        "CLASSIFICATION_TYPE": line1[7].strip() or "U",
+        "EPOCH": format_epoch(epoch_from_tle(year2, day)),
+        "MEAN_MOTION": repr(mm),
+        "ECCENTRICITY": repr(ecc),
+        "INCLINATION": repr(incl),
+        "RA_OF_ASC_NODE": repr(raan),
+        "ARG_OF_PERICENTER": repr(argp),
+        "MEAN_ANOMALY": repr(ma),
+        "EPHEMERIS_TYPE": ephtype,
+        "ELEMENT_SET_NO": str(elnum),
+        "REV_AT_EPOCH": str(rev),
+        "BSTAR": repr(bstar),
+        "MEAN_MOTION_DOT": repr(ndot),
+        "MEAN_MOTION_DDOT": repr(nddot),
+    }
+    original = (name and f"{name}\n" or "") + f"{line1}\n{line2}\n"
+    return ElementSet(
+        norad_id=n1, name=name, fields=fields, source=src, line=lineno, format="tle",
+        line1=line1, line2=line2, original=original,
+    )
+
+
+def read_tle(text: str | bytes, source: str = "<tle>") -> ParseResult:
+    """Read every element set in a TLE/3LE text; bad records become issues, good ones land."""
+    result = ParseResult()
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    lines = text.splitlines()
+    name: tuple[int, str] | None = None
+    i = 0
+    while i < len(lines):
+        raw = lines[i].rstrip()
+        no = i + 1
+        if not raw.strip():
+            i += 1
+            continue
+        if raw.startswith("1 ") or (raw.startswith("1") and len(raw) == TLE_LENGTH):
+            nxt = lines[i + 1].rstrip() if i + 1 < len(lines) else ""
+            if not nxt.startswith("2"):
+                result.issues.append(
+                    RecordIssue(source, no, "line 2", "line 1 is not followed by a line 2")
+                )
+                name = None
+                i += 1
+                continue
+            try:
+                result.records.append(parse_tle(raw, nxt, name[1] if name else "", source, no))
+            except RecordError as exc:
+                result.issues.append(exc.issue)
+            name = None
+            i += 2
+            continue
+        if raw.startswith("2 "):
+            result.issues.append(RecordIssue(source, no, "line 1", "line 2 without a line 1 before it"))
+            name = None
+            i += 1
+            continue
+        if name is not None:
+            result.issues.append(
+                RecordIssue(source, name[0], "name", f"name line {name[1]!r} has no element lines")
+            )
+        if not raw.isascii():
+            result.issues.append(RecordIssue(source, no, "name", "contains non-ASCII characters"))
+            name = None
+        else:
+            name = (no, raw)
+        i += 1
+    if name is not None:
+        result.issues.append(
+            RecordIssue(source, name[0], "name", f"name line {name[1]!r} has no element lines")
+        )
+    return result

@@ -1,0 +1,16 @@
+"""Settings in one place; the database URL decides SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Read from ``SPACECOMMONS_*`` environment variables (e.g. ``SPACECOMMONS_DATABASE_URL``)."""
+
+    model_config = SettingsConfigDict(env_prefix="SPACECOMMONS_")
+
+    database_url: str = "sqlite:///spacecommons.db"
+    cache_dir: str = ".spacecommons-cache"
+    space_track_user: str = ""
+    space_track_password: str = ""

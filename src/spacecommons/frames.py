@@ -1,0 +1,83 @@
+"""TEME -> GCRF and ITRF with skyfield (offline Earth-orientation data from skyfield-data)."""
+
+from __future__ import annotations
+
+import warnings
+from functools import lru_cache
+
+import numpy as np
+
+
+@lru_cache(maxsize=1)
+def timescale():
+    """skyfield timescale on the bundled finals2000A.all (UT1-UTC, polar motion); no network."""
+    from skyfield.api import Loader
+    from skyfield.data import iers
+    from skyfield_data import get_skyfield_data_path
+
+    load = Loader(get_skyfield_data_path(), verbose=False)
+    ts = load.timescale(builtin=True)
+    # Past its last row the table's predictions hold; skyfield-data warns on every open.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with load.open("finals2000A.all") as f:
+            finals = iers.parse_x_y_dut1_from_finals_all(f)
+    iers.install_polar_motion_table(ts, finals)
+    return ts
+
+
+def skyfield_time(jd: np.ndarray, fr: np.ndarray):
+    """UTC two-part Julian dates -> skyfield Time (calendar day + seconds, so leap seconds count)."""
+    from skyfield.timelib import calendar_date
+
+    jd = np.asarray(jd, dtype=float)
+    fr = np.asarray(fr, dtype=float)
+    whole = np.floor(jd + 0.5 + fr)
+    seconds = ((jd + 0.5 - whole) + fr) * 86400.0
+    y, m, d = calendar_date(whole.astype(np.int64))
+    return timescale().utc(y, m, d, 0, 0, seconds)
+
+
+def teme_to_gcrf(
+    r_km: np.ndarray, v_km_s: np.ndarray, jd: np.ndarray, fr: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rotate TEME states (..., m, 3) at UTC times (m,) into GCRF (IAU 2000A/2006 via skyfield)."""
+    from skyfield.sgp4lib import TEME
+
+    t = skyfield_time(np.atleast_1d(jd), np.atleast_1d(fr))
+    R = TEME.rotation_at(t)  # GCRS -> TEME, shape (3, 3, m)
+    R = np.moveaxis(np.atleast_3d(R), -1, 0)  # (m, 3, 3)
+    r = np.einsum("mji,...mj->...mi", R, r_km)
+    v = np.einsum("mji,...mj->...mi", R, v_km_s)
+    return r, v
+
+
+def gcrf_to_itrf(
+    r_km: np.ndarray, v_km_s: np.ndarray, jd: np.ndarray, fr: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """GCRF -> ITRF (with polar motion); velocity includes the Earth-rotation term."""
+    from skyfield.framelib import itrs
+
+    t = skyfield_time(np.atleast_1d(jd), np.atleast_1d(fr))
+    R = np.moveaxis(np.atleast_3d(itrs.rotation_at(t)), -1, 0)
+    W = np.moveaxis(np.atleast_3d(itrs._dRdt_times_RT_at(t)), -1, 0)  # dR/dt R^T, per day
+    r = np.einsum("mij,...mj->...mi", R, r_km)
+    v = np.einsum("mij,...mj->...mi", R, v_km_s) + np.einsum("mij,...mj->...mi", W, r) / 86400.0
+    return r, v
+
+
+def teme_to_itrf(
+    r_km: np.ndarray, v_km_s: np.ndarray, jd: np.ndarray, fr: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """TEME -> ITRF through GCRF."""
+    r, v = teme_to_gcrf(r_km, v_km_s, jd, fr)
+    return gcrf_to_itrf(r, v, jd, fr)
+
+
+def rtn_basis(r_km: np.ndarray, v_km_s: np.ndarray) -> np.ndarray:
+    """Rows R (radial), T (in-track), N (cross-track) of the RTN frame; shape (..., 3, 3)."""
+    R = r_km / np.linalg.norm(r_km, axis=-1, keepdims=True)
+    h = np.cross(r_km, v_km_s)
+    N = h / np.linalg.norm(h, axis=-1, keepdims=True)
+    T = np.cross(N, R)
+    return np.stack([R, T, N], axis=-2)

@@ -1,0 +1,70 @@
+"""SGP4/SDP4 over many objects and times on ``sgp4``'s C++ ``SatrecArray``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sgp4.api import Satrec, SatrecArray
+
+from ..catalog.elements import ElementSet
+
+# python-sgp4 error codes (sgp4/api.py, Vallado 2006), phrased so a person can act on them.
+SGP4_ERRORS = {
+    1: "mean eccentricity is outside 0 <= e < 1: the element set is invalid at this time",
+    2: "mean motion is below zero: the element set is invalid at this time",
+    3: "perturbed eccentricity is outside 0 <= e <= 1: elements are too old or invalid",
+    4: "semi-latus rectum is below zero: elements are too old or invalid",
+    5: "epoch elements are sub-orbital (error 5 is no longer raised by sgp4)",
+    6: "mrt is less than 1.0: the satellite has decayed",
+}
+
+
+@dataclass(frozen=True)
+class Ephemeris:
+    """TEME states. ``r_km``, ``v_km_s``: (n_obj, n_t, 3); ``error``: (n_obj, n_t) SGP4 codes."""
+
+    norad_ids: np.ndarray
+    jd: np.ndarray
+    fr: np.ndarray
+    r_km: np.ndarray
+    v_km_s: np.ndarray
+    error: np.ndarray
+
+    def failures(self) -> dict[int, str]:
+        """First SGP4 error of each object that had one, as a readable message with its time."""
+        from ..timescales import jd_to_iso
+
+        out: dict[int, str] = {}
+        for i in np.flatnonzero(self.error.any(axis=1)):
+            k = int(np.flatnonzero(self.error[i])[0])
+            code = int(self.error[i, k])
+            when = jd_to_iso(self.jd[k], self.fr[k])
+            out[int(self.norad_ids[i])] = f"SGP4 error {code} from {when}: {SGP4_ERRORS.get(code, '?')}"
+        return out
+
+
+def propagate_satrecs(
+    satrecs: Sequence[Satrec] | SatrecArray, jd: np.ndarray, fr: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(error (n, m), r_km (n, m, 3), v_km_s (n, m, 3)); failed states are NaN, never raised."""
+    arr = satrecs if isinstance(satrecs, SatrecArray) else SatrecArray(list(satrecs))
+    jd = np.ascontiguousarray(jd, dtype=float)
+    fr = np.ascontiguousarray(fr, dtype=float)
+    e, r, v = arr.sgp4(jd, fr)
+    bad = e != 0
+    if bad.any():
+        r[bad] = np.nan
+        v[bad] = np.nan
+    return e, r, v
+
+
+def propagate(elements: Sequence[ElementSet], jd: np.ndarray, fr: np.ndarray) -> Ephemeris:
+    """Propagate element sets to UTC two-part Julian dates ``jd + fr`` (each shape (m,))."""
+    jd = np.atleast_1d(np.asarray(jd, dtype=float))
+    fr = np.atleast_1d(np.asarray(fr, dtype=float))
+    jd, fr = np.broadcast_arrays(jd, fr)
+    e, r, v = propagate_satrecs([el.satrec() for el in elements], jd, fr)
+    ids = np.array([el.norad_id for el in elements], dtype=np.int64)
+    return Ephemeris(ids, jd.copy(), fr.copy(), r, v, e)

@@ -1,0 +1,130 @@
+"""Element-set history in the database: idempotent loads, latest set per object."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..catalog.elements import ElementSet
+from ..catalog.sizes import ObjectSize
+from .tables import ElementSetRow, SpaceObject
+
+
+@dataclass(frozen=True)
+class LoadCounts:
+    added: int
+    unchanged: int
+
+
+def store_elements(session: Session, records: Iterable[ElementSet], loaded_at: str) -> LoadCounts:
+    """Insert element sets not yet stored (same object + same elements = same set)."""
+    records = list(records)
+    ids = {r.norad_id for r in records}
+    known_objects = set()
+    known_sets: set[tuple[int, str]] = set()
+    id_list = sorted(ids)
+    for i in range(0, len(id_list), 900):  # stay under SQLite's bound-parameter limit
+        part = id_list[i : i + 900]
+        known_objects.update(session.scalars(select(SpaceObject.norad_id).where(SpaceObject.norad_id.in_(part))))
+        known_sets.update(
+            session.execute(
+                select(ElementSetRow.norad_id, ElementSetRow.digest).where(ElementSetRow.norad_id.in_(part))
+            ).tuples()
+        )
+    for rec in records:
+        if rec.norad_id not in known_objects:
+            session.add(SpaceObject(norad_id=rec.norad_id, name=rec.name, object_id=rec.object_id))
+            known_objects.add(rec.norad_id)
+    session.flush()  # objects before the element sets that reference them
+    added = unchanged = 0
+    for rec in records:
+        key = (rec.norad_id, rec.digest)
+        if key in known_sets:
+            unchanged += 1
+            continue
+        known_sets.add(key)
+        session.add(
+            ElementSetRow(
+                norad_id=rec.norad_id,
+                epoch=rec.fields["EPOCH"],
+                epoch_jd=rec.epoch_jd,
+                epoch_fr=rec.epoch_fr,
+                digest=rec.digest,
+                format=rec.format,
+                source=rec.source,
+                source_line=rec.line,
+                line1=rec.line1,
+                line2=rec.line2,
+                fields_json=json.dumps(rec.fields, sort_keys=True),
+                original=rec.original,
+                loaded_at=loaded_at,
+            )
+        )
+        added += 1
+    session.flush()
+    return LoadCounts(added, unchanged)
+
+
+def store_sizes(session: Session, sizes: dict[int, ObjectSize]) -> int:
+    """Attach CARA hard-body radius and mass to objects already in the catalog."""
+    n = 0
+    for obj in session.scalars(select(SpaceObject)):
+        s = sizes.get(obj.norad_id)
+        if s is None:
+            continue
+        obj.hbr_m = None if math.isnan(s.hbr_m) else s.hbr_m
+        obj.hbr_source = s.hbr_source
+        obj.mass_kg = None if math.isnan(s.mass_kg) else s.mass_kg
+        n += 1
+    return n
+
+
+def _row_to_elements(row: ElementSetRow, name: str) -> ElementSet:
+    return ElementSet(
+        norad_id=row.norad_id,
+        name=name,
+        fields=json.loads(row.fields_json),
+        source=row.source,
+        line=row.source_line,
+        format=row.format,
+        line1=row.line1,
+        line2=row.line2,
+        original=row.original,
+    )
+
+
+def latest_elements(session: Session, norad_ids: Sequence[int] | None = None) -> list[ElementSet]:
+    """The newest element set of each object (or of the given objects), ordered by id."""
+    newest = (
+        select(ElementSetRow.norad_id, func.max(ElementSetRow.epoch_jd + ElementSetRow.epoch_fr).label("t"))
+        .group_by(ElementSetRow.norad_id)
+        .subquery()
+    )
+    q = (
+        select(ElementSetRow, SpaceObject.name)
+        .join(newest, (newest.c.norad_id == ElementSetRow.norad_id)
+              & (ElementSetRow.epoch_jd + ElementSetRow.epoch_fr == newest.c.t))
+        .join(SpaceObject, SpaceObject.norad_id == ElementSetRow.norad_id)
+        .order_by(ElementSetRow.norad_id, ElementSetRow.id.desc())
+    )
+    if norad_ids is not None:
+        q = q.where(ElementSetRow.norad_id.in_(list(norad_ids)))
+    out: dict[int, ElementSet] = {}
+    for row, name in session.execute(q).tuples():
+        out.setdefault(row.norad_id, _row_to_elements(row, name))
+    return list(out.values())
+
+
+def element_history(session: Session, norad_id: int) -> list[ElementSet]:
+    """Every stored element set of one object, oldest epoch first."""
+    name = session.scalar(select(SpaceObject.name).where(SpaceObject.norad_id == norad_id)) or ""
+    rows = session.scalars(
+        select(ElementSetRow).where(ElementSetRow.norad_id == norad_id)
+        .order_by(ElementSetRow.epoch_jd, ElementSetRow.epoch_fr)
+    )
+    return [_row_to_elements(r, name) for r in rows]

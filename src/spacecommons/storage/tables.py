@@ -1,0 +1,92 @@
+"""Tables (SQLAlchemy 2 declarative); migrations in ``migrations/versions`` mirror them."""
+
+from __future__ import annotations
+
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class SpaceObject(Base):
+    __tablename__ = "space_objects"
+
+    norad_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(128), default="")
+    object_id: Mapped[str] = mapped_column(String(32), default="")
+    hbr_m: Mapped[float | None] = mapped_column(Float, nullable=True)
+    hbr_source: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    mass_kg: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class ElementSetRow(Base):
+    __tablename__ = "element_sets"
+    __table_args__ = (
+        UniqueConstraint("norad_id", "digest", name="uq_element_sets_object_digest"),
+        Index("ix_element_sets_object_epoch", "norad_id", "epoch_jd", "epoch_fr"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    norad_id: Mapped[int] = mapped_column(ForeignKey("space_objects.norad_id"))
+    epoch: Mapped[str] = mapped_column(String(32))
+    epoch_jd: Mapped[float] = mapped_column(Float)
+    epoch_fr: Mapped[float] = mapped_column(Float)
+    digest: Mapped[str] = mapped_column(String(64))
+    format: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(Text)
+    source_line: Mapped[int] = mapped_column(Integer)
+    line1: Mapped[str | None] = mapped_column(String(69), nullable=True)
+    line2: Mapped[str | None] = mapped_column(String(69), nullable=True)
+    fields_json: Mapped[str] = mapped_column(Text)
+    original: Mapped[str] = mapped_column(Text)
+    loaded_at: Mapped[str] = mapped_column(String(32))
+
+
+class ScreeningRun(Base):
+    __tablename__ = "screening_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    params_json: Mapped[str] = mapped_column(Text)
+    catalog_digest: Mapped[str] = mapped_column(String(64))
+    n_objects: Mapped[int] = mapped_column(Integer)
+    n_chunks: Mapped[int] = mapped_column(Integer)
+    n_events: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    stats_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ScreeningChunk(Base):
+    __tablename__ = "screening_chunks"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("screening_runs.id", ondelete="CASCADE"), primary_key=True)
+    index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    result_json: Mapped[str] = mapped_column(Text)
+
+
+class ConjunctionEvent(Base):
+    __tablename__ = "conjunction_events"
+    __table_args__ = (
+        Index("ix_conjunction_events_run_miss", "run_id", "miss_km"),
+        Index("ix_conjunction_events_run_tca", "run_id", "tca"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("screening_runs.id", ondelete="CASCADE"))
+    id1: Mapped[int] = mapped_column(Integer)
+    name1: Mapped[str] = mapped_column(String(128))
+    id2: Mapped[int] = mapped_column(Integer)
+    name2: Mapped[str] = mapped_column(String(128))
+    tca: Mapped[str] = mapped_column(String(32))
+    miss_km: Mapped[float] = mapped_column(Float)
+    speed_km_s: Mapped[float] = mapped_column(Float)
+    r_km: Mapped[float] = mapped_column(Float)
+    t_km: Mapped[float] = mapped_column(Float)
+    n_km: Mapped[float] = mapped_column(Float)
+    kind: Mapped[str] = mapped_column(String(16))
+    span_start: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    span_end: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    n_minima: Mapped[int] = mapped_column(Integer, default=1)

@@ -1,0 +1,70 @@
+"""Two-part Julian dates in UTC, and ISO-8601 in and out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from .errors import TimeError
+
+JD_UNIX_EPOCH = 2440587.5
+SECONDS_PER_DAY = 86400.0
+_J2000_UTC = datetime(2000, 1, 1, 12, tzinfo=UTC)
+
+
+def parse_utc(text: str) -> datetime:
+    """Parse an ISO-8601 time that states its offset (``Z`` or ``+hh:mm``); naive is refused."""
+    s = text.strip()
+    if s.endswith(("Z", "z")):
+        s = s[:-1] + "+00:00"
+    try:
+        t = datetime.fromisoformat(s)
+    except ValueError as exc:
+        raise TimeError(f"not an ISO-8601 time: {text!r}") from exc
+    if t.tzinfo is None:
+        raise TimeError(f"time {text!r} has no UTC offset; write it as e.g. {text}Z")
+    return t.astimezone(UTC)
+
+
+def datetime_to_jd(t: datetime) -> tuple[float, float]:
+    """UTC datetime -> two-part Julian date (jd at midnight ending in .5, fraction of day)."""
+    if t.tzinfo is None:
+        raise TimeError(f"naive datetime {t!r} refused: attach a timezone")
+    t = t.astimezone(UTC)
+    midnight = t.replace(hour=0, minute=0, second=0, microsecond=0)
+    jd = JD_UNIX_EPOCH + (midnight - datetime(1970, 1, 1, tzinfo=UTC)).days
+    fr = (t - midnight) / timedelta(days=1)
+    return float(jd), float(fr)
+
+
+def iso_to_jd(text: str) -> tuple[float, float]:
+    """ISO-8601 UTC text -> two-part Julian date."""
+    return datetime_to_jd(parse_utc(text))
+
+
+def normalize_jd(jd: np.ndarray | float, fr: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """Move whole days from ``fr`` into ``jd`` so that 0 <= fr < 1 with jd ending in .5."""
+    jd = np.asarray(jd, dtype=float)
+    fr = np.asarray(fr, dtype=float)
+    whole = np.floor(fr)
+    return jd + whole, fr - whole
+
+
+def jd_to_iso(jd: float, fr: float, digits: int = 3) -> str:
+    """Two-part Julian date -> ISO-8601 UTC with ``digits`` decimals and ``Z``."""
+    j, f = normalize_jd(jd, fr)
+    day = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(days=float(j) - JD_UNIX_EPOCH)
+    scale = 10**digits
+    ticks = int(round(float(f) * SECONDS_PER_DAY * scale))
+    t = day + timedelta(seconds=ticks // scale, microseconds=(ticks % scale) * 10 ** (6 - digits))
+    text = t.strftime("%Y-%m-%dT%H:%M:%S")
+    if digits:
+        text += "." + f"{ticks % scale:0{digits}d}"
+    return text + "Z"
+
+
+def jd_to_datetime(jd: float, fr: float) -> datetime:
+    """Two-part Julian date -> aware UTC datetime (microsecond resolution)."""
+    day = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(days=float(jd) - JD_UNIX_EPOCH)
+    return day + timedelta(microseconds=round(float(fr) * SECONDS_PER_DAY * 1e6))
