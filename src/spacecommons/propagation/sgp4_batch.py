@@ -10,6 +10,9 @@ from sgp4.api import Satrec, SatrecArray
 
 from ..catalog.elements import ElementSet
 
+NONPHYSICAL = 7
+EARTH_RADIUS_KM = 6378.135
+MU_KM3_S2 = 398600.8
 # python-sgp4 error codes (sgp4/api.py, Vallado 2006), phrased so a person can act on them.
 SGP4_ERRORS = {
     1: "mean eccentricity is outside 0 <= e < 1: the element set is invalid at this time",
@@ -18,6 +21,9 @@ SGP4_ERRORS = {
     4: "semi-latus rectum is below zero: elements are too old or invalid",
     5: "epoch elements are sub-orbital (error 5 is no longer raised by sgp4)",
     6: "mrt is less than 1.0: the satellite has decayed",
+    # Ours, not sgp4's: SGP4 can return garbage without an error code for degenerate elements.
+    NONPHYSICAL: "non-physical state (beyond apogee, above escape speed or inside the Earth): "
+    "the element set is invalid at this time",
 }
 
 
@@ -46,13 +52,29 @@ class Ephemeris:
 
 
 def propagate_satrecs(
-    satrecs: Sequence[Satrec] | SatrecArray, jd: np.ndarray, fr: np.ndarray
+    satrecs: Sequence[Satrec], jd: np.ndarray, fr: np.ndarray, array: SatrecArray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(error (n, m), r_km (n, m, 3), v_km_s (n, m, 3)); failed states are NaN, never raised."""
-    arr = satrecs if isinstance(satrecs, SatrecArray) else SatrecArray(list(satrecs))
+    """(error (n, m), r_km (n, m, 3), v_km_s (n, m, 3)); failed states are NaN, never raised.
+
+    ``array``: a prebuilt ``SatrecArray`` of the same records, to skip building it again.
+    """
+    arr = array if array is not None else SatrecArray(list(satrecs))
+    # SGP4 never takes a bound object beyond its mean apogee; 50% and 1000 km of slack.
+    r_max = np.array([1.5 * s.a * (1.0 + s.ecco) * EARTH_RADIUS_KM + 1000.0 for s in satrecs])
     jd = np.ascontiguousarray(jd, dtype=float)
     fr = np.ascontiguousarray(fr, dtype=float)
     e, r, v = arr.sgp4(jd, fr)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rn = np.linalg.norm(r, axis=-1)
+        v2 = np.einsum("...i,...i->...", v, v)
+        # 10% above escape speed: no SGP4 element set of a bound orbit gets there
+        nonphysical = (
+            (v2 > 1.21 * 2.0 * MU_KM3_S2 / rn)
+            | (rn < EARTH_RADIUS_KM - 200.0)
+            | (rn > r_max[:, None])
+            | ~np.isfinite(rn)
+        )
+    e = np.where((e == 0) & nonphysical, NONPHYSICAL, e).astype(e.dtype)
     bad = e != 0
     if bad.any():
         r[bad] = np.nan

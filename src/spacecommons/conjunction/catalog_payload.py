@@ -1,0 +1,86 @@
+"""The catalog as a worker sees it: picklable text, turned into SGP4 records once per process."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+from sgp4.api import Satrec, SatrecArray
+
+from ..catalog.elements import ElementSet
+from .bounds import RADIUS_EARTH_KM, hermite_error_bound_km, max_speed_km_s
+
+_CACHE: dict[str, CatalogPayload] = {}
+
+
+@dataclass(frozen=True)
+class CatalogPayload:
+    """Element sets sorted by catalog number, as TLE lines or OMM fields (for exact OMM input)."""
+
+    norad_ids: tuple[int, ...]
+    names: tuple[str, ...]
+    texts: tuple[tuple[str, str] | str, ...]
+
+    @classmethod
+    def from_elements(cls, elements: list[ElementSet]) -> CatalogPayload:
+        ordered = sorted(elements, key=lambda e: e.norad_id)
+        texts = tuple(
+            (e.line1, e.line2) if e.line1 and e.line2 else json.dumps(e.fields, sort_keys=True)
+            for e in ordered
+        )
+        return cls(tuple(e.norad_id for e in ordered), tuple(e.name for e in ordered), texts)
+
+    @cached_property
+    def digest(self) -> str:
+        h = hashlib.sha256()
+        for nid, text in zip(self.norad_ids, self.texts, strict=True):
+            h.update(f"{nid}|{text}\n".encode())
+        return h.hexdigest()
+
+    def __len__(self) -> int:
+        return len(self.norad_ids)
+
+    def __getstate__(self) -> dict:
+        return {"norad_ids": self.norad_ids, "names": self.names, "texts": self.texts}
+
+    def __setstate__(self, state: dict) -> None:
+        for key, value in state.items():
+            object.__setattr__(self, key, value)
+
+    def satrecs(self) -> list[Satrec]:
+        """SGP4 records, built once per process and payload."""
+        cached = _CACHE.get(self.digest)
+        if cached is not None and "_satrecs" in cached.__dict__:
+            return cached.__dict__["_satrecs"]
+        out = []
+        for nid, name, text in zip(self.norad_ids, self.names, self.texts, strict=True):
+            if isinstance(text, tuple):
+                out.append(Satrec.twoline2rv(text[0], text[1]))
+            else:
+                out.append(ElementSet(norad_id=nid, name=name, fields=json.loads(text), format="omm").satrec())
+        object.__setattr__(self, "_satrecs", out)
+        _CACHE[self.digest] = self
+        return out
+
+    def satrec_array(self) -> SatrecArray:
+        if "_array" not in self.__dict__:
+            object.__setattr__(self, "_array", SatrecArray(self.satrecs()))
+        return self.__dict__["_array"]
+
+    def orbit_shape(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mean semi-major axis (km) and eccentricity from the initialised SGP4 records."""
+        sats = self.satrecs()
+        a = np.array([s.a for s in sats]) * RADIUS_EARTH_KM
+        e = np.array([s.ecco for s in sats])
+        return a, e
+
+    def error_bounds_km(self, step_s: float) -> np.ndarray:
+        a, e = self.orbit_shape()
+        return hermite_error_bound_km(a, e, step_s)
+
+    def max_speeds_km_s(self) -> np.ndarray:
+        a, e = self.orbit_shape()
+        return max_speed_km_s(a, e)

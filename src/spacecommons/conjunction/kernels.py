@@ -1,0 +1,368 @@
+"""Compiled kernels: Bezier-box broad phase on a spatial hash, Bernstein minimum finding.
+
+Each object's trajectory over a segment [t_k, t_k + h] is the cubic Hermite interpolant of
+its SGP4 states at both ends, written in the segment's unit time s in [0, 1]:
+``x(s) = a0 + a1 s + a2 s**2 + a3 s**3``. A cubic lies inside the convex hull of its four
+Bezier control points, so the axis-aligned box of those points, grown by the object's pad,
+contains the padded trajectory: two objects can only come within the threshold where their
+boxes overlap. That is the conservative broad phase; the narrow phase then finds every local
+minimum of the squared distance, a degree-6 polynomial, by Bernstein subdivision (Descartes'
+rule of signs on the Bernstein coefficients of its derivative isolates each root).
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+_H1, _H2, _H3 = 73856093, 19349663, 83492791  # spatial-hash primes (Teschner et al. 2003)
+_OFF = 1 << 20
+_MAX_DEPTH = 60
+
+
+@nb.njit(cache=True, inline="always")
+def _coeffs(p0, v0, p1, v1, h, a):
+    for c in range(3):
+        hv0 = h * v0[c]
+        hv1 = h * v1[c]
+        a[0, c] = p0[c]
+        a[1, c] = hv0
+        a[2, c] = 3.0 * (p1[c] - p0[c]) - 2.0 * hv0 - hv1
+        a[3, c] = 2.0 * (p0[c] - p1[c]) + hv0 + hv1
+
+
+@nb.njit(cache=True)
+def _grow(arr, need):
+    if need <= arr.shape[0]:
+        return arr
+    out = np.empty(max(need, 2 * arr.shape[0]), dtype=arr.dtype)
+    out[: arr.shape[0]] = arr
+    return out
+
+
+@nb.njit(cache=True, inline="always")
+def _cell_key(ix, iy, iz):
+    return ((ix + _OFF) << 42) | ((iy + _OFF) << 21) | (iz + _OFF)
+
+
+@nb.njit(cache=True, inline="always")
+def _separated(X, D, q, ds3, oi, oj, reach):
+    """True when the Bezier hull of the pair's relative motion stays beyond ``reach`` of zero.
+
+    The difference of two cubic Beziers is the cubic Bezier of the differences of their
+    control points; project those onto the direction of their mean (a separating axis).
+    """
+    Q = np.empty((4, 3))
+    for c in range(3):
+        a0 = X[oi, q, c]
+        a3 = X[oi, q + 1, c]
+        b0 = X[oj, q, c]
+        b3 = X[oj, q + 1, c]
+        Q[0, c] = b0 - a0
+        Q[1, c] = (b0 + ds3 * D[oj, q, c]) - (a0 + ds3 * D[oi, q, c])
+        Q[2, c] = (b3 - ds3 * D[oj, q + 1, c]) - (a3 - ds3 * D[oi, q + 1, c])
+        Q[3, c] = b3 - a3
+    ux = Q[0, 0] + Q[1, 0] + Q[2, 0] + Q[3, 0]
+    uy = Q[0, 1] + Q[1, 1] + Q[2, 1] + Q[3, 1]
+    uz = Q[0, 2] + Q[1, 2] + Q[2, 2] + Q[3, 2]
+    norm = np.sqrt(ux * ux + uy * uy + uz * uz)
+    if norm == 0.0:
+        return False
+    ux /= norm
+    uy /= norm
+    uz /= norm
+    for r in range(4):  # noqa: SIM110 - numba compiles loops, not generators
+        if Q[r, 0] * ux + Q[r, 1] * uy + Q[r, 2] * uz <= reach:
+            return False
+    return True
+
+
+@nb.njit(cache=True)
+def broad_phase(P, V, ok, h, m, pad, cell, primary, use_primary):
+    """Candidate (i, j, segment) triples, i < j, whose padded sub-segment hulls may meet.
+
+    P, V: (n, K+1, 3) SGP4 states at the nodes; ok: (n, K+1) state valid; h: node step (s);
+    m: sub-segments per segment; pad: (n,) km; cell: hash cell size (km). Boxes go into a
+    spatial hash (counting sort on a Fibonacci hash of the packed cell key); a pair whose
+    boxes overlap is kept unless a separating axis of its relative-motion hull rules it out.
+    """
+    n = P.shape[0]
+    K = P.shape[1] - 1
+    a = np.empty((4, 3))
+    X = np.empty((n, m + 1, 3))
+    D = np.empty((n, m + 1, 3))
+    valid = np.empty(n, dtype=np.bool_)
+    lo = np.empty((n, 3))
+    hi = np.empty((n, 3))
+    cap = 1 << 16
+    ent_obj = np.empty(cap, dtype=np.int32)
+    ent_key = np.empty(cap, dtype=np.int64)
+    ent_bucket = np.empty(cap, dtype=np.int32)
+    srt_obj = np.empty(cap, dtype=np.int32)
+    srt_key = np.empty(cap, dtype=np.int64)
+    srt_bucket = np.empty(cap, dtype=np.int32)
+    counts = np.zeros(2, dtype=np.int32)
+    out_i = np.empty(1 << 16, dtype=np.int64)
+    out_j = np.empty(1 << 16, dtype=np.int64)
+    out_k = np.empty(1 << 16, dtype=np.int64)
+    n_out = 0
+    inv = 1.0 / cell
+    fib = np.uint64(11400714819323198485)
+    for k in range(K):
+        for i in range(n):
+            valid[i] = ok[i, k] and ok[i, k + 1]
+            if not valid[i]:
+                continue
+            _coeffs(P[i, k], V[i, k], P[i, k + 1], V[i, k + 1], h, a)
+            for q in range(m + 1):
+                s = q / m
+                for c in range(3):
+                    X[i, q, c] = a[0, c] + s * (a[1, c] + s * (a[2, c] + s * a[3, c]))
+                    D[i, q, c] = a[1, c] + s * (2.0 * a[2, c] + 3.0 * s * a[3, c])
+        ds3 = 1.0 / (3.0 * m)
+        for q in range(m):
+            n_ent = 0
+            for i in range(n):
+                if not valid[i]:
+                    continue
+                for c in range(3):
+                    c0 = X[i, q, c]
+                    c1 = c0 + ds3 * D[i, q, c]
+                    c3 = X[i, q + 1, c]
+                    c2 = c3 - ds3 * D[i, q + 1, c]
+                    lo[i, c] = min(min(c0, c1), min(c2, c3)) - pad[i]
+                    hi[i, c] = max(max(c0, c1), max(c2, c3)) + pad[i]
+                nx = int(np.floor(hi[i, 0] * inv)) - int(np.floor(lo[i, 0] * inv)) + 1
+                ny = int(np.floor(hi[i, 1] * inv)) - int(np.floor(lo[i, 1] * inv)) + 1
+                nz = int(np.floor(hi[i, 2] * inv)) - int(np.floor(lo[i, 2] * inv)) + 1
+                n_ent += nx * ny * nz
+            if n_ent > ent_obj.shape[0]:
+                size = max(n_ent, 2 * ent_obj.shape[0])
+                ent_obj = np.empty(size, dtype=np.int32)
+                ent_key = np.empty(size, dtype=np.int64)
+                ent_bucket = np.empty(size, dtype=np.int32)
+                srt_obj = np.empty(size, dtype=np.int32)
+                srt_key = np.empty(size, dtype=np.int64)
+                srt_bucket = np.empty(size, dtype=np.int32)
+            bits = 1
+            while (1 << bits) < n_ent:
+                bits += 1
+            T = 1 << bits
+            if counts.shape[0] < T + 1:
+                counts = np.zeros(T + 1, dtype=np.int32)
+            else:
+                counts[: T + 1] = 0
+            shift = np.uint64(64 - bits)
+            e = 0
+            for i in range(n):
+                if not valid[i]:
+                    continue
+                x0 = int(np.floor(lo[i, 0] * inv))
+                x1 = int(np.floor(hi[i, 0] * inv))
+                y0 = int(np.floor(lo[i, 1] * inv))
+                y1 = int(np.floor(hi[i, 1] * inv))
+                z0 = int(np.floor(lo[i, 2] * inv))
+                z1 = int(np.floor(hi[i, 2] * inv))
+                for ix in range(x0, x1 + 1):
+                    for iy in range(y0, y1 + 1):
+                        for iz in range(z0, z1 + 1):
+                            key = _cell_key(ix, iy, iz)
+                            b = np.int64((np.uint64(key) * fib) >> shift)
+                            ent_obj[e] = i
+                            ent_key[e] = key
+                            ent_bucket[e] = b
+                            counts[b + 1] += 1
+                            e += 1
+            for b in range(T):
+                counts[b + 1] += counts[b]
+            for e2 in range(n_ent):
+                b = ent_bucket[e2]
+                dst = counts[b]
+                srt_obj[dst] = ent_obj[e2]
+                srt_key[dst] = ent_key[e2]
+                srt_bucket[dst] = b
+                counts[b] = dst + 1
+            g0 = 0
+            while g0 < n_ent:
+                b = srt_bucket[g0]
+                g1 = g0 + 1
+                while g1 < n_ent and srt_bucket[g1] == b:
+                    g1 += 1
+                for u in range(g0, g1):
+                    oi = srt_obj[u]
+                    key = srt_key[u]
+                    for w in range(u + 1, g1):
+                        oj = srt_obj[w]
+                        if oi == oj or srt_key[w] != key:
+                            continue
+                        if use_primary and not (primary[oi] or primary[oj]):
+                            continue
+                        ok3 = True
+                        for c in range(3):
+                            lo_c = max(lo[oi, c], lo[oj, c])
+                            if lo_c > min(hi[oi, c], hi[oj, c]):
+                                ok3 = False
+                                break
+                            # report the pair once: in the cell holding the overlap's low corner
+                            if int(np.floor(lo_c * inv)) + _OFF != (key >> (42 - 21 * c)) & 0x1FFFFF:
+                                ok3 = False
+                                break
+                        if not ok3:
+                            continue
+                        if _separated(X, D, q, ds3, oi, oj, pad[oi] + pad[oj]):
+                            continue
+                        if n_out >= out_i.shape[0]:
+                            out_i = _grow(out_i, n_out + 1)
+                            out_j = _grow(out_j, n_out + 1)
+                            out_k = _grow(out_k, n_out + 1)
+                        out_i[n_out] = min(oi, oj)
+                        out_j[n_out] = max(oi, oj)
+                        out_k[n_out] = k
+                        n_out += 1
+                g0 = g1
+    return out_i[:n_out], out_j[:n_out], out_k[:n_out]
+
+
+@nb.njit(cache=True, inline="always")
+def _to_bernstein(c, nd, out):
+    # b_i = sum_{j<=i} C(i,j)/C(nd,j) c_j on [0, 1]
+    for i in range(nd + 1):
+        acc = 0.0
+        for j in range(i + 1):
+            cij = 1.0
+            for t in range(j):
+                cij = cij * (i - t) / (t + 1)
+            cnj = 1.0
+            for t in range(j):
+                cnj = cnj * (nd - t) / (t + 1)
+            acc += cij / cnj * c[j]
+        out[i] = acc
+
+
+@nb.njit(cache=True, inline="always")
+def _split(b, nd, left, right):
+    # de Casteljau at 1/2
+    tmp = b[: nd + 1].copy()
+    left[0] = tmp[0]
+    right[nd] = tmp[nd]
+    for r in range(1, nd + 1):
+        for i in range(nd - r + 1):
+            tmp[i] = 0.5 * (tmp[i] + tmp[i + 1])
+        left[r] = tmp[0]
+        right[nd - r] = tmp[nd - r]
+
+
+@nb.njit(cache=True, inline="always")
+def _horner(c, nd, s):
+    acc = c[nd]
+    for i in range(nd - 1, -1, -1):
+        acc = acc * s + c[i]
+    return acc
+
+
+@nb.njit(cache=True)
+def local_minima(P, V, h, ci, cj, ck, limit_km):
+    """Local minima of the interpolated distance below ``limit_km`` per candidate triple.
+
+    Returns (candidate index, s in [0, 1), distance km) for each minimum found; s is the
+    fraction of segment ``ck``.
+    """
+    nc = ci.shape[0]
+    ai = np.empty((4, 3))
+    aj = np.empty((4, 3))
+    A = np.empty((4, 3))
+    g = np.empty(7)
+    dg = np.empty(6)
+    stack_g = np.empty((_MAX_DEPTH + 2, 7))
+    stack_d = np.empty((_MAX_DEPTH + 2, 6))
+    stack_s = np.empty((_MAX_DEPTH + 2, 2))
+    stack_depth = np.empty(_MAX_DEPTH + 2, dtype=np.int64)
+    lg = np.empty(7)
+    rg = np.empty(7)
+    ld = np.empty(6)
+    rd = np.empty(6)
+    out_c = np.empty(max(16, nc), dtype=np.int64)
+    out_s = np.empty(max(16, nc))
+    out_d = np.empty(max(16, nc))
+    n_out = 0
+    for q in range(nc):
+        i, j, k = ci[q], cj[q], ck[q]
+        _coeffs(P[i, k], V[i, k], P[i, k + 1], V[i, k + 1], h, ai)
+        _coeffs(P[j, k], V[j, k], P[j, k + 1], V[j, k + 1], h, aj)
+        for r in range(4):
+            for c in range(3):
+                A[r, c] = aj[r, c] - ai[r, c]
+        pc = np.zeros(7)
+        for r in range(4):
+            for t in range(4):
+                pc[r + t] += A[r, 0] * A[t, 0] + A[r, 1] * A[t, 1] + A[r, 2] * A[t, 2]
+        dc = np.empty(6)
+        for r in range(6):
+            dc[r] = (r + 1) * pc[r + 1]
+        lim2 = limit_km[q] * limit_km[q]
+        _to_bernstein(pc, 6, g)
+        _to_bernstein(dc, 5, dg)
+        top = 0
+        stack_g[0, :] = g
+        stack_d[0, :] = dg
+        stack_s[0, 0] = 0.0
+        stack_s[0, 1] = 1.0
+        stack_depth[0] = 0
+        top = 1
+        while top > 0:
+            top -= 1
+            gb = stack_g[top].copy()
+            db = stack_d[top].copy()
+            s0 = stack_s[top, 0]
+            s1 = stack_s[top, 1]
+            depth = stack_depth[top]
+            if gb.min() > lim2:
+                continue
+            changes = 0
+            for r in range(5):
+                if (db[r] < 0.0) != (db[r + 1] < 0.0):
+                    changes += 1
+            if changes == 0:
+                continue
+            if changes == 1 or depth >= _MAX_DEPTH:
+                if not (db[0] < 0.0 and db[5] >= 0.0):
+                    continue  # a maximum, or no minimum inside
+                lo_s, hi_s = s0, s1
+                for _ in range(80):
+                    mid = 0.5 * (lo_s + hi_s)
+                    if _horner(dc, 5, mid) < 0.0:
+                        lo_s = mid
+                    else:
+                        hi_s = mid
+                    if hi_s - lo_s < 1e-13:
+                        break
+                sr = 0.5 * (lo_s + hi_s)
+                if sr >= 1.0:
+                    continue  # belongs to the next segment
+                d2 = _horner(pc, 6, sr)
+                if d2 <= lim2:
+                    if n_out >= out_c.shape[0]:
+                        out_c = _grow(out_c, n_out + 1)
+                        out_s = _grow(out_s, n_out + 1)
+                        out_d = _grow(out_d, n_out + 1)
+                    out_c[n_out] = q
+                    out_s[n_out] = sr
+                    out_d[n_out] = np.sqrt(max(d2, 0.0))
+                    n_out += 1
+                continue
+            _split(gb, 6, lg, rg)
+            _split(db, 5, ld, rd)
+            sm = 0.5 * (s0 + s1)
+            stack_g[top, :] = rg
+            stack_d[top, :] = rd
+            stack_s[top, 0] = sm
+            stack_s[top, 1] = s1
+            stack_depth[top] = depth + 1
+            top += 1
+            stack_g[top, :] = lg
+            stack_d[top, :] = ld
+            stack_s[top, 0] = s0
+            stack_s[top, 1] = sm
+            stack_depth[top] = depth + 1
+            top += 1
+    return out_c[:n_out], out_s[:n_out], out_d[:n_out]

@@ -1,0 +1,223 @@
+"""All-vs-all (or primaries-vs-all) screening of a catalog over a time window.
+
+Pipeline per time chunk (independent, so chunks run on any executor and merge identically):
+SGP4 states at nodes every ``step_s`` -> cubic Hermite segments -> Bezier-box broad phase
+padded by threshold/2 plus each object's interpolation-error bound -> every local minimum of
+the interpolated distance below threshold + both bounds -> TCA refined on true SGP4 -> kept
+when the true miss distance is below the threshold. Minima of one pair that stay below the
+threshold between them are then merged into one proximity span.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from ..catalog.elements import ElementSet
+from ..timescales import normalize_jd
+from . import kernels
+from .catalog_payload import CatalogPayload
+from .events import ConjunctionEvents, build_events
+from .refine import SECONDS_PER_DAY, refine_tca
+
+DEFAULT_STEP_S = 300.0
+DEFAULT_SUBSTEPS = 10
+DEFAULT_CHUNK_DAYS = 0.5
+
+
+@dataclass(frozen=True)
+class ScreeningParams:
+    """What a run screens: window start (UTC two-part JD), length, threshold, primaries."""
+
+    start_jd: float
+    start_fr: float
+    days: float
+    threshold_km: float
+    primaries: tuple[int, ...] = ()
+    step_s: float = DEFAULT_STEP_S
+    substeps: int = DEFAULT_SUBSTEPS
+    chunk_days: float = DEFAULT_CHUNK_DAYS
+
+    def __post_init__(self) -> None:
+        if not self.days > 0:
+            raise ValueError(f"days must be positive, got {self.days}")
+        if not self.threshold_km > 0:
+            raise ValueError(f"threshold_km must be positive, got {self.threshold_km}")
+        if not self.step_s > 0 or self.substeps < 1:
+            raise ValueError("step_s must be positive and substeps >= 1")
+
+    @property
+    def duration_s(self) -> float:
+        return self.days * SECONDS_PER_DAY
+
+    @property
+    def n_segments(self) -> int:
+        return max(1, math.ceil(self.duration_s / self.step_s - 1e-9))
+
+    def chunks(self) -> list[tuple[int, int]]:
+        """Segment ranges [k0, k1) of each chunk, on one global node grid."""
+        per = max(1, int(round(self.chunk_days * SECONDS_PER_DAY / self.step_s)))
+        return [(k0, min(k0 + per, self.n_segments)) for k0 in range(0, self.n_segments, per)]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> ScreeningParams:
+        d = json.loads(text)
+        d["primaries"] = tuple(d.get("primaries", ()))
+        return cls(**d)
+
+
+@dataclass
+class ChunkResult:
+    """Refined minima of one chunk (indices into the payload; t in seconds from start)."""
+
+    index: int
+    i: list[int] = field(default_factory=list)
+    j: list[int] = field(default_factory=list)
+    t: list[float] = field(default_factory=list)
+    miss_km: list[float] = field(default_factory=list)
+    states: list[list[float]] = field(default_factory=list)  # r1, v1, r2, v2 (12 floats)
+    failures: dict[int, str] = field(default_factory=dict)
+    stats: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> ChunkResult:
+        d = json.loads(text)
+        d["failures"] = {int(k): v for k, v in d["failures"].items()}
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class ScreeningResult:
+    events: ConjunctionEvents
+    failures: dict[int, str]
+    stats: dict[str, float]
+
+
+def _node_times(params: ScreeningParams, k0: int, k1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    t = np.arange(k0, k1 + 1) * params.step_s
+    jd, fr = normalize_jd(np.full(t.shape, params.start_jd), params.start_fr + t / SECONDS_PER_DAY)
+    return t, jd, fr
+
+
+def screen_chunk(payload: CatalogPayload, params: ScreeningParams, index: int) -> ChunkResult:
+    """Screen one chunk of the window. Pure function of its arguments."""
+    from ..propagation.sgp4_batch import SGP4_ERRORS, propagate_satrecs
+
+    k0, k1 = params.chunks()[index]
+    res = ChunkResult(index=index)
+    sats = payload.satrecs()
+    n = len(sats)
+    clock = time.perf_counter()
+    t_nodes, jd, fr = _node_times(params, k0, k1)
+    err, r, v = propagate_satrecs(sats, jd, fr, payload.satrec_array())
+    ok = (err == 0) & np.isfinite(r).all(axis=-1)
+    for i in np.flatnonzero((err != 0).any(axis=1)):
+        code = int(err[i][err[i] != 0][0])
+        res.failures[int(payload.norad_ids[i])] = f"SGP4 error {code}: {SGP4_ERRORS.get(code, '?')}"
+    r = np.where(ok[..., None], r, 0.0)
+    v = np.where(ok[..., None], v, 0.0)
+    res.stats["propagation_s"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    bound = payload.error_bounds_km(params.step_s)
+    pad = bound + 0.5 * params.threshold_km
+    primary = np.isin(np.asarray(payload.norad_ids), np.asarray(params.primaries, dtype=np.int64))
+    vmax = np.minimum(payload.max_speeds_km_s(), 11.0)
+    # A cell about the size of a typical LEO sub-segment box keeps each box in a few cells.
+    cell = float(1.7 * np.median(vmax) * params.step_s / params.substeps + 2.0 * np.median(pad))
+    ci, cj, ck = kernels.broad_phase(
+        r, v, ok, params.step_s, params.substeps, pad, cell, primary, bool(params.primaries)
+    )
+    key = np.sort((ck * n + ci) * n + cj)
+    key = key[np.r_[True, key[1:] != key[:-1]]] if key.size else key
+    ck, rest = np.divmod(key, n * n)
+    ci, cj = np.divmod(rest, n)
+    res.stats["broad_phase_s"] = time.perf_counter() - clock
+    res.stats["candidate_segments"] = float(key.size)
+
+    clock = time.perf_counter()
+    limit = params.threshold_km + bound[ci] + bound[cj]
+    mc, ms, _md = kernels.local_minima(r, v, params.step_s, ci, cj, ck, limit)
+    res.stats["narrow_phase_s"] = time.perf_counter() - clock
+    res.stats["interpolated_minima"] = float(mc.size)
+
+    clock = time.perf_counter()
+    end_s = params.duration_s
+    for c, s in zip(mc.tolist(), ms.tolist(), strict=True):
+        i, j, k = int(ci[c]), int(cj[c]), int(ck[c])
+        t_guess = t_nodes[k] + s * params.step_s
+        out = refine_tca(sats[i], sats[j], params.start_jd, params.start_fr, t_guess, params.step_s)
+        if out is None:
+            continue
+        t, miss, r1, v1, r2, v2, _code = out
+        if miss >= params.threshold_km or not 0.0 <= t < end_s:
+            continue
+        res.i.append(i)
+        res.j.append(j)
+        res.t.append(t)
+        res.miss_km.append(miss)
+        res.states.append([*r1, *v1, *r2, *v2])
+    res.stats["refinement_s"] = time.perf_counter() - clock
+    return res
+
+
+def screen(
+    elements: list[ElementSet] | CatalogPayload,
+    params: ScreeningParams,
+    *,
+    workers: int | None = None,
+    dask_address: str | None = None,
+    completed: dict[int, ChunkResult] | None = None,
+    on_chunk: Callable[[ChunkResult], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ScreeningResult:
+    """Screen the catalog; chunks already in ``completed`` are not recomputed (resume)."""
+    from ..parallel import map_chunks
+
+    payload = elements if isinstance(elements, CatalogPayload) else CatalogPayload.from_elements(elements)
+    wall = time.perf_counter()
+    done: dict[int, ChunkResult] = dict(completed or {})
+    todo = [i for i in range(len(params.chunks())) if i not in done]
+    total = len(params.chunks())
+    if progress:
+        progress(len(done), total)
+
+    def collect(result: ChunkResult) -> None:
+        done[result.index] = result
+        if on_chunk:
+            on_chunk(result)
+        if progress:
+            progress(len(done), total)
+
+    map_chunks(screen_chunk, payload, params, todo, collect, workers=workers, dask_address=dask_address)
+    chunks = [done[i] for i in sorted(done)]
+    failures: dict[int, str] = {}
+    stats: dict[str, float] = {}
+    for ch in chunks:
+        for nid, msg in ch.failures.items():
+            failures.setdefault(nid, msg)
+        for key, value in ch.stats.items():
+            stats[key] = stats.get(key, 0.0) + value
+    clock = time.perf_counter()
+    events = build_events(payload, params, chunks)
+    stats["merge_s"] = time.perf_counter() - clock
+    stats["wall_s"] = time.perf_counter() - wall
+    stats["objects"] = float(len(payload))
+    stats["events"] = float(len(events))
+    return ScreeningResult(events, failures, stats)
+
+
+def iter_minima(chunks: Iterable[ChunkResult]):
+    for ch in chunks:
+        yield from zip(ch.i, ch.j, ch.t, ch.miss_km, ch.states, strict=True)
