@@ -98,13 +98,16 @@ def _stays_close(s1, s2, jd: float, fr: float, t_a: float, t_b: float, threshold
     Sampled at a step short enough that the pair cannot leave and re-enter the threshold
     sphere unseen at the relative speed near the minima (capped at 2,000 samples per gap).
     """
+    # a few coarse samples first: pairs that meet again after half an orbit fail at once
+    coarse = np.linspace(t_a, t_b, 9)[1:-1]
+    if coarse.size and not np.all(distances(s1, s2, jd, fr, coarse) < threshold):
+        return False
     step = min(60.0, max(0.05, 0.2 * threshold / max(speed, 1e-6)))
     count = int(min(2000, max(2, np.ceil((t_b - t_a) / step))))
     t = np.linspace(t_a, t_b, count + 1)[1:-1]
     if t.size == 0:
         return True
-    d = distances(s1, s2, jd, fr, t)
-    return bool(np.all(d < threshold))
+    return bool(np.all(distances(s1, s2, jd, fr, t) < threshold))
 
 
 def build_events(payload: CatalogPayload, params: ScreeningParams, chunks: list[ChunkResult]) -> ConjunctionEvents:

@@ -52,6 +52,7 @@ class ScreeningRun(Base):
     status: Mapped[str] = mapped_column(String(16))
     params_json: Mapped[str] = mapped_column(Text)
     catalog_digest: Mapped[str] = mapped_column(String(64))
+    catalog_json: Mapped[str] = mapped_column(Text)
     n_objects: Mapped[int] = mapped_column(Integer)
     n_chunks: Mapped[int] = mapped_column(Integer)
     n_events: Mapped[int | None] = mapped_column(Integer, nullable=True)

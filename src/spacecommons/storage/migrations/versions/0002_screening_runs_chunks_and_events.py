@@ -21,6 +21,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("params_json", sa.Text, nullable=False),
         sa.Column("catalog_digest", sa.String(64), nullable=False),
+        sa.Column("catalog_json", sa.Text, nullable=False),
         sa.Column("n_objects", sa.Integer, nullable=False),
         sa.Column("n_chunks", sa.Integer, nullable=False),
         sa.Column("n_events", sa.Integer, nullable=True),
@@ -29,14 +30,18 @@ def upgrade() -> None:
     )
     op.create_table(
         "screening_chunks",
-        sa.Column("run_id", sa.Integer, sa.ForeignKey("screening_runs.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "run_id", sa.Integer, sa.ForeignKey("screening_runs.id", ondelete="CASCADE"), primary_key=True
+        ),
         sa.Column("index", sa.Integer, primary_key=True, autoincrement=False),
         sa.Column("result_json", sa.Text, nullable=False),
     )
     op.create_table(
         "conjunction_events",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("run_id", sa.Integer, sa.ForeignKey("screening_runs.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "run_id", sa.Integer, sa.ForeignKey("screening_runs.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("id1", sa.Integer, nullable=False),
         sa.Column("name1", sa.String(128), nullable=False),
         sa.Column("id2", sa.Integer, nullable=False),

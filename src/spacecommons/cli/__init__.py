@@ -1,0 +1,1 @@
+"""The ``spacecommons`` command line (Typer + rich)."""

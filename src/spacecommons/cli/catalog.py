@@ -1,0 +1,119 @@
+"""``spacecommons catalog``: load element sets and object sizes, show history, fetch live."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from ..catalog import read_cara_sizes, read_elements
+from ..config import Settings
+from ..storage.catalog_repo import element_history, store_elements, store_sizes
+from .common import DatabaseOption, console, err_console, now_iso, open_db, report_issues
+
+app = typer.Typer(help="Element sets: load files, object sizes, history, live fetch.", no_args_is_help=True)
+
+REJECTED_EXIT = 3
+
+
+def load_files(paths: list[Path], session_maker, loaded_at: str) -> tuple[int, int, int]:
+    """Load each file in its own transaction; returns (added, unchanged, rejected)."""
+    added = unchanged = rejected = 0
+    for path in paths:
+        parsed = read_elements(path)
+        rejected += report_issues(parsed.issues)
+        with session_maker.begin() as session:
+            counts = store_elements(session, parsed.records, loaded_at)
+        added += counts.added
+        unchanged += counts.unchanged
+        console.print(f"{path}: {len(parsed.records)} element sets read, {counts.added} new, "
+                      f"{counts.unchanged} already stored, {len(parsed.issues)} rejected")
+    return added, unchanged, rejected
+
+
+@app.command("load")
+def load(
+    files: list[Path] = typer.Argument(..., help="TLE/3LE or OMM (KVN, XML, JSON, CSV) files"),
+    database_url: str = DatabaseOption,
+) -> None:
+    """Store element sets with their history; loading the same file twice changes nothing.
+
+    Bad records are reported (file:line: field: reason) and every good record still lands;
+    the exit code is 3 when any record was rejected.
+    """
+    _, session_maker = open_db(database_url)
+    added, unchanged, rejected = load_files(files, session_maker, now_iso())
+    console.print(f"[bold]{added}[/] new element sets, {unchanged} unchanged, {rejected} rejected")
+    if rejected:
+        raise typer.Exit(REJECTED_EXIT)
+
+
+@app.command("sizes")
+def sizes(
+    file: Path = typer.Argument(..., help="NASA CARA HBR_Mass_Estimates_*.csv"),
+    database_url: str = DatabaseOption,
+) -> None:
+    """Attach NASA CARA hard-body radius and mass estimates to the stored objects."""
+    table, issues = read_cara_sizes(file.read_text(), str(file))
+    report_issues(issues)
+    _, session_maker = open_db(database_url)
+    with session_maker.begin() as session:
+        n = store_sizes(session, table)
+    console.print(f"{len(table)} size rows read; {n} stored objects updated")
+
+
+@app.command("history")
+def history(norad_id: int, database_url: str = DatabaseOption) -> None:
+    """Every stored element set of one object, oldest first."""
+    _, session_maker = open_db(database_url)
+    with session_maker() as session:
+        sets = element_history(session, norad_id)
+    if not sets:
+        err_console.print(f"object {norad_id} is not in the catalog")
+        raise typer.Exit(1)
+    t = Table(title=f"{norad_id} {sets[0].name}")
+    for col in ("epoch (UTC)", "format", "source", "line"):
+        t.add_column(col)
+    for s in sets:
+        t.add_row(s.fields["EPOCH"], s.format, s.source, str(s.line))
+    console.print(t)
+
+
+@app.command("fetch")
+def fetch(
+    source: str = typer.Argument(..., help="celestrak or spacetrack"),
+    group: str = typer.Option(None, help="CelesTrak GROUP, e.g. stations, active, cosmos-1408-debris"),
+    catnr: str = typer.Option(None, help="comma-separated catalog numbers"),
+    base_url: str = typer.Option(None, help="server base URL (tests point this at a local fake)"),
+    database_url: str = DatabaseOption,
+) -> None:
+    """Fetch current element sets (rate-limited, cached) and store them like a file load."""
+    from ..clients import CelesTrakClient, FileCache, SpaceTrackClient
+
+    settings = Settings()
+    ids = [int(x) for x in catnr.split(",")] if catnr else []
+    if source == "celestrak":
+        client = CelesTrakClient(base_url or "https://celestrak.org",
+                                 cache=FileCache(Path(settings.cache_dir) / "celestrak", 7200.0))
+        bodies = [client.gp("GROUP", group)] if group else [client.gp("CATNR", i) for i in ids]
+        name = f"celestrak:{group or catnr}"
+    elif source == "spacetrack":
+        client = SpaceTrackClient(settings.space_track_user, settings.space_track_password,
+                                  base_url or "https://www.space-track.org",
+                                  cache=FileCache(Path(settings.cache_dir) / "spacetrack", 3600.0))
+        bodies = [client.gp(ids or None)]
+        name = f"spacetrack:{catnr or 'catalog'}"
+    else:
+        raise typer.BadParameter("source must be celestrak or spacetrack")
+    client.close()
+    _, session_maker = open_db(database_url)
+    added = rejected = 0
+    for body in bodies:
+        parsed = read_elements(name, body)
+        rejected += report_issues(parsed.issues)
+        with session_maker.begin() as session:
+            added += store_elements(session, parsed.records, now_iso()).added
+    console.print(f"{name}: {added} new element sets, {rejected} rejected")
+    if rejected:
+        raise typer.Exit(REJECTED_EXIT)

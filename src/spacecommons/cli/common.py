@@ -1,0 +1,49 @@
+"""What every command shares: the database, the console, the clock, issue reports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+import typer
+from rich.console import Console
+
+from ..config import Settings
+from ..errors import RecordIssue
+from ..storage import make_engine, session_factory, upgrade
+
+console = Console()
+err_console = Console(stderr=True)
+
+DatabaseOption = typer.Option(None, "--database-url", envvar="SPACECOMMONS_DATABASE_URL",
+                              help="SQLAlchemy URL; default sqlite:///spacecommons.db")
+
+
+def now_iso() -> str:
+    """The wall clock, read at the edge (the core never reads it)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def open_db(url: str | None):
+    """Engine + session factory on an up-to-date schema (migrations run on open)."""
+    engine = make_engine(url or Settings().database_url)
+    upgrade(engine)
+    return engine, session_factory(engine)
+
+
+def report_issues(issues: Iterable[RecordIssue], limit: int = 50) -> int:
+    issues = list(issues)
+    for issue in issues[:limit]:
+        err_console.print(f"[yellow]rejected[/] {issue}", markup=True, highlight=False)
+    if len(issues) > limit:
+        err_console.print(f"... and {len(issues) - limit} more rejected records")
+    return len(issues)
+
+
+def parse_ids(text: str | None) -> list[int]:
+    if not text:
+        return []
+    try:
+        return [int(x) for x in text.replace(" ", "").split(",") if x]
+    except ValueError as exc:
+        raise typer.BadParameter(f"expected comma-separated catalog numbers, got {text!r}") from exc

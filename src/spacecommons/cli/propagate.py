@@ -1,0 +1,87 @@
+"""``spacecommons propagate``: an ephemeris of chosen objects at chosen times."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import typer
+
+from ..catalog import latest_per_object, read_elements
+from ..frames import teme_to_gcrf, teme_to_itrf
+from ..propagation import SGP4_ERRORS, propagate
+from ..storage.catalog_repo import latest_elements
+from ..timescales import iso_to_jd, jd_to_iso, normalize_jd
+from .common import DatabaseOption, console, err_console, open_db, parse_ids, report_issues
+
+FRAMES = ("teme", "gcrf", "itrf")
+
+
+def propagate_command(
+    elements: list[Path] = typer.Option(None, "--elements", help="element-set file(s)"),
+    from_db: bool = typer.Option(False, "--from-db", help="use the newest stored element sets"),
+    ids: str = typer.Option(None, help="comma-separated catalog numbers (default: all in the input)"),
+    start: str = typer.Option(..., help="first time, ISO-8601 UTC"),
+    hours: float = typer.Option(24.0, help="span in hours"),
+    step_s: float = typer.Option(60.0, "--step-s", help="time step in seconds"),
+    frame: str = typer.Option("teme", help="teme, gcrf or itrf"),
+    out: Path = typer.Option(..., help="output .csv or .json"),
+    database_url: str = DatabaseOption,
+) -> None:
+    """Write positions (km) and velocities (km/s) per object and time; SGP4 errors per row."""
+    if frame not in FRAMES:
+        raise typer.BadParameter(f"frame must be one of {FRAMES}")
+    if bool(elements) == from_db:
+        raise typer.BadParameter("give either --elements FILE... or --from-db")
+    wanted = parse_ids(ids)
+    if elements:
+        records = []
+        for path in elements:
+            parsed = read_elements(path)
+            report_issues(parsed.issues)
+            records.extend(parsed.records)
+        records, _ = latest_per_object(records)
+        if wanted:
+            records = [r for r in records if r.norad_id in set(wanted)]
+    else:
+        _, session_maker = open_db(database_url)
+        with session_maker() as session:
+            records = latest_elements(session, wanted or None)
+    if not records:
+        err_console.print("no matching element sets")
+        raise typer.Exit(1)
+    jd0, fr0 = iso_to_jd(start)
+    t = np.arange(0.0, hours * 3600.0 + step_s / 2, step_s)
+    jd, fr = normalize_jd(np.full(t.shape, jd0), fr0 + t / 86400.0)
+    eph = propagate(records, jd, fr)
+    r, v = eph.r_km, eph.v_km_s
+    if frame == "gcrf":
+        r, v = teme_to_gcrf(r, v, jd, fr)
+    elif frame == "itrf":
+        r, v = teme_to_itrf(r, v, jd, fr)
+    rows = []
+    for i, rec in enumerate(records):
+        for k in range(t.size):
+            code = int(eph.error[i, k])
+            rows.append({
+                "norad_id": rec.norad_id, "name": rec.name, "time": jd_to_iso(jd[k], fr[k], 6), "frame": frame.upper(),
+                "x_km": r[i, k, 0], "y_km": r[i, k, 1], "z_km": r[i, k, 2],
+                "vx_km_s": v[i, k, 0], "vy_km_s": v[i, k, 1], "vz_km_s": v[i, k, 2],
+                "sgp4_error": code, "error_message": SGP4_ERRORS.get(code, "") if code else "",
+            })
+    if out.suffix.lower() == ".json":
+        clean = [{k: (None if isinstance(x, float) and np.isnan(x) else x) for k, x in row.items()} for row in rows]
+        out.write_text(json.dumps(clean, indent=1) + "\n")
+    elif out.suffix.lower() == ".csv":
+        with out.open("w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            for row in rows:
+                w.writerow({k: (f"{x:.9f}" if isinstance(x, float) else x) for k, x in row.items()})
+    else:
+        raise typer.BadParameter("output must end in .csv or .json")
+    for nid, msg in eph.failures().items():
+        err_console.print(f"[yellow]{nid}[/]: {msg}")
+    console.print(f"wrote {len(rows)} states of {len(records)} objects ({frame.upper()}) to {out}")

@@ -1,0 +1,151 @@
+"""``spacecommons screen`` and ``spacecommons runs``: conjunction screening runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..catalog import latest_per_object, read_elements
+from ..conjunction import ScreeningParams, screen
+from ..conjunction.catalog_payload import CatalogPayload
+from ..storage import screening_repo as repo
+from ..storage.catalog_repo import latest_elements
+from ..timescales import iso_to_jd
+from .common import DatabaseOption, console, err_console, now_iso, open_db, parse_ids, report_issues
+
+runs_app = typer.Typer(help="Stored screening runs and their events.", no_args_is_help=True)
+
+
+def events_table(events, limit: int = 15, title: str = "Closest approaches") -> Table:
+    t = Table(title=title)
+    for col in ("tca (UTC)", "object 1", "object 2", "miss (km)", "speed (km/s)", "R / T / N (km)", "kind"):
+        t.add_column(col)
+    for e in sorted(events, key=lambda e: e.miss_km)[:limit]:
+        t.add_row(e.tca, f"{e.id1} {e.name1}", f"{e.id2} {e.name2}", f"{e.miss_km:.3f}", f"{e.speed_km_s:.3f}",
+                  f"{e.r_km:.3f} / {e.t_km:.3f} / {e.n_km:.3f}",
+                  e.kind if e.kind == "encounter" else f"proximity x{e.n_minima}")
+    return t
+
+
+def run_screening(session_maker, payload, params, *, workers, dask_address, run_id=None, completed=None):
+    """Run (or resume) a stored screening run with a progress bar; returns (run id, result)."""
+    if run_id is None:
+        with session_maker.begin() as session:
+            run_id = repo.create_run(session, params, payload, now_iso())
+    console.print(f"screening run [bold]{run_id}[/]: {len(payload)} objects, {params.days:g} d from "
+                  f"{_iso(params)}, threshold {params.threshold_km:g} km")
+
+    def save(chunk) -> None:
+        with session_maker.begin() as session:
+            repo.save_chunk(session, run_id, chunk)
+
+    columns = (TextColumn("screening"), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=err_console, transient=False) as bar:
+            task = bar.add_task("screen", total=len(params.chunks()))
+            result = screen(payload, params, workers=workers, dask_address=dask_address, completed=completed,
+                            on_chunk=save, progress=lambda done, total: bar.update(task, completed=done))
+    except KeyboardInterrupt:
+        with session_maker.begin() as session:
+            repo.set_status(session, run_id, "interrupted", "interrupted by the user")
+        err_console.print(f"interrupted: finished chunks are stored; resume with "
+                          f"`spacecommons screen --resume {run_id}`")
+        raise typer.Exit(130) from None
+    except Exception as exc:
+        with session_maker.begin() as session:
+            repo.set_status(session, run_id, "failed", f"{type(exc).__name__}: {exc}")
+        raise
+    with session_maker.begin() as session:
+        repo.finish_run(session, run_id, result.events, result.stats, result.failures)
+    return run_id, result
+
+
+def _iso(params: ScreeningParams) -> str:
+    from ..timescales import jd_to_iso
+
+    return jd_to_iso(params.start_jd, params.start_fr)
+
+
+def screen_command(
+    elements: list[Path] = typer.Option(None, "--elements", help="element-set file(s): TLE/3LE or OMM"),
+    from_db: bool = typer.Option(False, "--from-db", help="screen the newest element set of every stored object"),
+    start: str = typer.Option(None, help="window start, ISO-8601 UTC (e.g. 2022-01-22T00:00:00Z)"),
+    days: float = typer.Option(1.0, help="window length in days (fractional allowed)"),
+    threshold_km: float = typer.Option(5.0, "--threshold-km", help="report pairs closer than this"),
+    primary: str = typer.Option(None, help="comma-separated catalog numbers screened against everything"),
+    workers: int = typer.Option(None, help="local worker processes (default: all cores)"),
+    dask: str = typer.Option(None, "--dask", help="dask.distributed scheduler address, e.g. tcp://host:8786"),
+    out: Path = typer.Option(None, help="write events to .csv, .json or .parquet"),
+    resume: int = typer.Option(None, help="resume an interrupted run by its id"),
+    database_url: str = DatabaseOption,
+) -> None:
+    """Find every pair closer than the threshold in the window (all-vs-all or primaries-vs-all)."""
+    _, session_maker = open_db(database_url)
+    completed = None
+    if resume is not None:
+        with session_maker() as session:
+            run, params, payload, completed = repo.load_run(session, resume)
+        if run.status == "done":
+            err_console.print(f"run {resume} is already done")
+    else:
+        if bool(elements) == from_db:
+            raise typer.BadParameter("give either --elements FILE... or --from-db")
+        if not start:
+            raise typer.BadParameter("--start is required (ISO-8601 UTC, e.g. 2022-01-22T00:00:00Z)")
+        if elements:
+            records = []
+            for path in elements:
+                parsed = read_elements(path)
+                report_issues(parsed.issues)
+                records.extend(parsed.records)
+            records, dupes = latest_per_object(records)
+            report_issues(dupes)
+        else:
+            with session_maker() as session:
+                records = latest_elements(session)
+        if not records:
+            err_console.print("no element sets to screen")
+            raise typer.Exit(1)
+        jd, fr = iso_to_jd(start)
+        params = ScreeningParams(jd, fr, days, threshold_km, tuple(parse_ids(primary)))
+        missing = set(params.primaries) - {r.norad_id for r in records}
+        if missing:
+            raise typer.BadParameter(f"primaries not in the catalog: {sorted(missing)}")
+        payload = CatalogPayload.from_elements(records)
+    run_id, result = run_screening(session_maker, payload, params, workers=workers, dask_address=dask,
+                                   run_id=resume, completed=completed)
+    if result.failures:
+        err_console.print(f"{len(result.failures)} objects had SGP4 errors in the window (excluded where they "
+                          f"failed); details in run {run_id}'s stats")
+    console.print(events_table(result.events))
+    console.print(f"{len(result.events)} events in {result.stats['wall_s']:.1f} s "
+                  f"(run {run_id}; `spacecommons runs show {run_id}`)")
+    if out:
+        result.events.write(out)
+        console.print(f"wrote {out}")
+
+
+@runs_app.command("list")
+def runs_list(database_url: str = DatabaseOption) -> None:
+    """Stored screening runs, newest first."""
+    _, session_maker = open_db(database_url)
+    with session_maker() as session:
+        runs = repo.list_runs(session)
+    t = Table()
+    for col in ("id", "created (UTC)", "status", "objects", "events", "parameters"):
+        t.add_column(col)
+    for r in runs:
+        t.add_row(str(r.id), r.created_at, r.status, str(r.n_objects), str(r.n_events or ""), r.params_json)
+    console.print(t)
+
+
+@runs_app.command("show")
+def runs_show(run_id: int, limit: int = 20, database_url: str = DatabaseOption) -> None:
+    """The closest events of one run."""
+    _, session_maker = open_db(database_url)
+    with session_maker() as session:
+        events = repo.run_events(session, run_id, limit)
+    console.print(events_table(events, limit, title=f"run {run_id}"))

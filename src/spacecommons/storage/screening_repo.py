@@ -1,0 +1,77 @@
+"""Screening runs: parameters and input catalog, finished chunks (for resume), events."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from ..conjunction.catalog_payload import CatalogPayload
+from ..conjunction.events import ConjunctionEvents
+from ..conjunction.screen import ChunkResult, ScreeningParams
+from .tables import ConjunctionEvent, ScreeningChunk, ScreeningRun
+
+
+def create_run(session: Session, params: ScreeningParams, payload: CatalogPayload, created_at: str) -> int:
+    run = ScreeningRun(
+        created_at=created_at,
+        status="running",
+        params_json=params.to_json(),
+        catalog_digest=payload.digest,
+        catalog_json=json.dumps(
+            {"norad_ids": payload.norad_ids, "names": payload.names, "texts": payload.texts}
+        ),
+        n_objects=len(payload),
+        n_chunks=len(params.chunks()),
+    )
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def load_run(session: Session, run_id: int) -> tuple[ScreeningRun, ScreeningParams, CatalogPayload, dict[int, ChunkResult]]:
+    """A stored run with its parameters, input catalog and the chunks already done."""
+    run = session.get(ScreeningRun, run_id)
+    if run is None:
+        raise KeyError(f"no screening run {run_id}")
+    cat = json.loads(run.catalog_json)
+    texts = tuple(tuple(t) if isinstance(t, list) else t for t in cat["texts"])
+    payload = CatalogPayload(tuple(cat["norad_ids"]), tuple(cat["names"]), texts)
+    chunks = {
+        c.index: ChunkResult.from_json(c.result_json)
+        for c in session.scalars(select(ScreeningChunk).where(ScreeningChunk.run_id == run_id))
+    }
+    return run, ScreeningParams.from_json(run.params_json), payload, chunks
+
+
+def save_chunk(session: Session, run_id: int, chunk: ChunkResult) -> None:
+    session.merge(ScreeningChunk(run_id=run_id, index=chunk.index, result_json=chunk.to_json()))
+
+
+def set_status(session: Session, run_id: int, status: str, message: str | None = None) -> None:
+    run = session.get(ScreeningRun, run_id)
+    run.status = status
+    run.message = message
+
+
+def finish_run(session: Session, run_id: int, events: ConjunctionEvents, stats: dict, failures: dict) -> None:
+    """Store the events (replacing any earlier ones of this run) and mark the run done."""
+    session.execute(delete(ConjunctionEvent).where(ConjunctionEvent.run_id == run_id))
+    session.add_all(ConjunctionEvent(run_id=run_id, **row) for row in events.rows())
+    run = session.get(ScreeningRun, run_id)
+    run.status = "done"
+    run.n_events = len(events)
+    run.stats_json = json.dumps({"stats": stats, "sgp4_failures": {str(k): v for k, v in failures.items()}})
+    run.message = None
+
+
+def list_runs(session: Session) -> list[ScreeningRun]:
+    return list(session.scalars(select(ScreeningRun).order_by(ScreeningRun.id.desc())))
+
+
+def run_events(session: Session, run_id: int, limit: int | None = None) -> list[ConjunctionEvent]:
+    q = select(ConjunctionEvent).where(ConjunctionEvent.run_id == run_id).order_by(ConjunctionEvent.miss_km)
+    if limit:
+        q = q.limit(limit)
+    return list(session.scalars(q))
