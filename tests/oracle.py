@@ -41,8 +41,10 @@ def oracle_minima(sats, jd0: float, fr0: float, duration_s: float, threshold_km:
         for q in range(1, ks.size - 1):
             if ks[q - 1] == ks[q] - 1 and ks[q + 1] == ks[q] + 1 and d[q] <= d[q - 1] and d[q] < d[q + 1]:
                 tc = t[ks[q]]
-                res = minimize_scalar(lambda x, i=i, j=j: dist(i, j, x), bounds=(tc - step_s, tc + step_s),
+                # search the offset from tc: scipy's bounded Brent stops at sqrt(eps)*|x|, which
+                # would be ~1 ms for x in seconds since the window start
+                res = minimize_scalar(lambda u, i=i, j=j, tc=tc: dist(i, j, tc + u), bounds=(-step_s, step_s),
                                       method="bounded", options={"xatol": 1e-7})
-                if res.fun < threshold_km and 0.0 < res.x < duration_s:
-                    out.append((i, j, float(res.x), float(res.fun)))
+                if res.fun < threshold_km and 0.0 < tc + res.x < duration_s:
+                    out.append((i, j, float(tc + res.x), float(res.fun)))
     return out

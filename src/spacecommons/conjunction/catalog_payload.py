@@ -11,9 +11,10 @@ import numpy as np
 from sgp4.api import Satrec, SatrecArray
 
 from ..catalog.elements import ElementSet
-from .bounds import RADIUS_EARTH_KM, hermite_error_bound_km, max_speed_km_s
+from .bounds import RADIUS_EARTH_KM, max_speed_km_s, segment_error_bounds_km, velocity_mismatch_km_s
 
 _CACHE: dict[str, CatalogPayload] = {}
+MIN_PERIGEE_ALT_KM = 80.0
 
 
 @dataclass(frozen=True)
@@ -77,9 +78,17 @@ class CatalogPayload:
         e = np.array([s.ecco for s in sats])
         return a, e
 
-    def error_bounds_km(self, step_s: float) -> np.ndarray:
+    def error_bounds_km(self, step_s: float, jd: float, fr_samples: np.ndarray) -> np.ndarray:
+        """Interpolation-error bound per object for segments of ``step_s`` around the sample times."""
         a, e = self.orbit_shape()
-        return hermite_error_bound_km(a, e, step_s)
+        deep = np.array([s.method == "d" for s in self.satrecs()])
+        mismatch = velocity_mismatch_km_s(self.satrecs(), self.satrec_array(), jd, fr_samples)
+        return segment_error_bounds_km(a, e, deep, mismatch, step_s)
+
+    def reentered(self) -> np.ndarray:
+        """Mean perigee below 80 km altitude: the object has reentered, or its elements are bad."""
+        a, e = self.orbit_shape()
+        return a * (1.0 - e) < RADIUS_EARTH_KM + MIN_PERIGEE_ALT_KM
 
     def max_speeds_km_s(self) -> np.ndarray:
         a, e = self.orbit_shape()

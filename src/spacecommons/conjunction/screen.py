@@ -21,13 +21,17 @@ import numpy as np
 from ..catalog.elements import ElementSet
 from ..timescales import normalize_jd
 from . import kernels
-from .catalog_payload import CatalogPayload
+from .bounds import VELOCITY_SAMPLES
+from .catalog_payload import MIN_PERIGEE_ALT_KM, CatalogPayload
 from .events import ConjunctionEvents, build_events
 from .refine import SECONDS_PER_DAY, refine_tca
 
 DEFAULT_STEP_S = 300.0
 DEFAULT_SUBSTEPS = 10
 DEFAULT_CHUNK_DAYS = 0.5
+# Bounds are ~0.4 km (median) to ~2 km (99th percentile) over the 2022 catalog at 300 s steps;
+# far beyond that SGP4 itself is producing garbage for the element set.
+MAX_BOUND_KM = 25.0
 
 
 @dataclass(frozen=True)
@@ -122,15 +126,28 @@ def screen_chunk(payload: CatalogPayload, params: ScreeningParams, index: int) -
     t_nodes, jd, fr = _node_times(params, k0, k1)
     err, r, v = propagate_satrecs(sats, jd, fr, payload.satrec_array())
     ok = (err == 0) & np.isfinite(r).all(axis=-1)
+    # one reason per object, the most fundamental first
+    for i in np.flatnonzero(payload.reentered()):
+        ok[i] = False
+        res.failures[int(payload.norad_ids[i])] = (
+            f"mean perigee below {MIN_PERIGEE_ALT_KM:g} km altitude: reentered or invalid elements; not screened"
+        )
     for i in np.flatnonzero((err != 0).any(axis=1)):
         code = int(err[i][err[i] != 0][0])
-        res.failures[int(payload.norad_ids[i])] = f"SGP4 error {code}: {SGP4_ERRORS.get(code, '?')}"
+        res.failures.setdefault(int(payload.norad_ids[i]), f"SGP4 error {code}: {SGP4_ERRORS.get(code, '?')}")
     r = np.where(ok[..., None], r, 0.0)
     v = np.where(ok[..., None], v, 0.0)
     res.stats["propagation_s"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    bound = payload.error_bounds_km(params.step_s)
+    samples = params.start_fr + np.linspace(t_nodes[0], t_nodes[-1], VELOCITY_SAMPLES) / SECONDS_PER_DAY
+    bound = payload.error_bounds_km(params.step_s, params.start_jd, samples)
+    for i in np.flatnonzero(bound > MAX_BOUND_KM):
+        ok[i] = False
+        res.failures.setdefault(int(payload.norad_ids[i]), (
+            f"SGP4 output is erratic here (interpolation-error bound {bound[i]:.0f} km: its velocity "
+            "disagrees with the derivative of its position); element set invalid; not screened"
+        ))
     pad = bound + 0.5 * params.threshold_km
     primary = np.isin(np.asarray(payload.norad_ids), np.asarray(params.primaries, dtype=np.int64))
     vmax = np.minimum(payload.max_speeds_km_s(), 11.0)
