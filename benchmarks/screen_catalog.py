@@ -50,8 +50,9 @@ def baseline(payload: CatalogPayload, params: ScreeningParams, step_s: float = 1
     for b0 in range(0, t.size, block):
         tb = t[b0 : b0 + block]
         c0 = time.perf_counter()
-        e, r, _ = propagate_satrecs(sats, np.full(tb.shape, params.start_jd), params.start_fr + tb / 86400.0,
-                                    payload.satrec_array())
+        e, r, _ = propagate_satrecs(
+            sats, np.full(tb.shape, params.start_jd), params.start_fr + tb / 86400.0, payload.satrec_array()
+        )
         prop += time.perf_counter() - c0
         for q in range(tb.size):
             good = np.flatnonzero(e[:, q] == 0)
@@ -112,15 +113,19 @@ def main() -> int:
     args = ap.parse_args()
     path = Path(args.catalog)
     if not path.exists():
-        print(f"needs the catalog snapshot {path} (../shared/data/tle/catalog_snapshots/) "
-              "or SPACECOMMONS_CATALOG=path", file=sys.stderr)
+        print(
+            f"needs the catalog snapshot {path} (../shared/data/tle/catalog_snapshots/) or SPACECOMMONS_CATALOG=path",
+            file=sys.stderr,
+        )
         return 2
     parsed = read_elements(path)
     records, dupes = latest_per_object(parsed.records)
     payload = CatalogPayload.from_elements(records)
     jd, fr = iso_to_jd(START)
-    print(f"# {path.name}: {len(payload)} objects ({len(parsed.issues)} bad records, {len(dupes)} duplicates); "
-          f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, workers={args.workers}")
+    print(
+        f"# {path.name}: {len(payload)} objects ({len(parsed.issues)} bad records, {len(dupes)} duplicates); "
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, workers={args.workers}"
+    )
     rows = []
     if not args.skip_full:
         params = ScreeningParams(jd, fr, args.days, args.threshold_km)
@@ -128,13 +133,19 @@ def main() -> int:
         s = res.stats
         me, kids = peak_rss_gib()
         rows.append((f"engine, {args.days:g} d all-vs-all", s["wall_s"], s))
-        print(f"full run: wall {s['wall_s']:.1f} s, events {len(res.events)} "
-              f"({sum(e.kind == 'proximity' for e in res.events)} proximity spans), SGP4 failures {len(res.failures)}")
-        print(f"  CPU time per stage (summed over workers): propagation {s['propagation_s']:.1f} s, "
-              f"broad phase {s['broad_phase_s']:.1f} s, narrow phase {s['narrow_phase_s']:.1f} s, "
-              f"refinement {s['refinement_s']:.1f} s; merge (main) {s['merge_s']:.1f} s")
-        print(f"  peak RSS: main {me:.2f} GiB, largest worker {kids:.2f} GiB "
-              f"(bound on the total: {me + args.workers * kids:.2f} GiB)")
+        print(
+            f"full run: wall {s['wall_s']:.1f} s, events {len(res.events)} "
+            f"({sum(e.kind == 'proximity' for e in res.events)} proximity spans), SGP4 failures {len(res.failures)}"
+        )
+        print(
+            f"  CPU time per stage (summed over workers): propagation {s['propagation_s']:.1f} s, "
+            f"broad phase {s['broad_phase_s']:.1f} s, narrow phase {s['narrow_phase_s']:.1f} s, "
+            f"refinement {s['refinement_s']:.1f} s; merge (main) {s['merge_s']:.1f} s"
+        )
+        print(
+            f"  peak RSS: main {me:.2f} GiB, largest worker {kids:.2f} GiB "
+            f"(bound on the total: {me + args.workers * kids:.2f} GiB)"
+        )
     days = args.slice_hours / 24.0
     params = ScreeningParams(jd, fr, days, args.threshold_km, chunk_days=days / max(1, args.workers))
     clock = time.perf_counter()
@@ -144,13 +155,19 @@ def main() -> int:
     minima, bstats = baseline(payload, params)
     base_s = time.perf_counter() - clock
     missed, extra = compare(res.events, minima)
-    print(f"\n| workload | engine (s) | baseline (s) | ratio |\n|---|---|---|---|\n"
-          f"| {len(payload)} objects, {args.slice_hours:g} h, {args.threshold_km:g} km | {engine_s:.1f} | "
-          f"{base_s:.1f} | {base_s / engine_s:.1f}x |")
-    print(f"\nslice: engine {len(res.events)} events, baseline {len(minima)} minima; baseline minima missed by "
-          f"engine: {missed}; engine events without a baseline minimum: {extra}")
-    print(f"baseline stages: propagation {bstats['propagation_s']:.1f} s, cKDTree pairs {bstats['pairs_s']:.1f} s, "
-          f"refinement {bstats['refinement_s']:.1f} s")
+    print(
+        f"\n| workload | engine (s) | baseline (s) | ratio |\n|---|---|---|---|\n"
+        f"| {len(payload)} objects, {args.slice_hours:g} h, {args.threshold_km:g} km | {engine_s:.1f} | "
+        f"{base_s:.1f} | {base_s / engine_s:.1f}x |"
+    )
+    print(
+        f"\nslice: engine {len(res.events)} events, baseline {len(minima)} minima; baseline minima missed by "
+        f"engine: {missed}; engine events without a baseline minimum: {extra}"
+    )
+    print(
+        f"baseline stages: propagation {bstats['propagation_s']:.1f} s, cKDTree pairs {bstats['pairs_s']:.1f} s, "
+        f"refinement {bstats['refinement_s']:.1f} s"
+    )
     return 0
 
 

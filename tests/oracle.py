@@ -13,13 +13,20 @@ from scipy.spatial import cKDTree
 from sgp4.api import SatrecArray
 
 
-def oracle_minima(sats, jd0: float, fr0: float, duration_s: float, threshold_km: float,
-                  step_s: float = 1.0, vrel_max_km_s: float = 20.0):
+def oracle_minima(
+    sats,
+    jd0: float,
+    fr0: float,
+    duration_s: float,
+    threshold_km: float,
+    step_s: float = 1.0,
+    vrel_max_km_s: float = 20.0,
+):
     """Every local minimum of distance below ``threshold_km``: list of (i, j, t_s, miss_km)."""
     t = np.arange(0.0, duration_s + step_s / 2, step_s)
     arr = SatrecArray(sats)
     e, r, _ = arr.sgp4(np.full(t.shape, jd0), fr0 + t / 86400.0)
-    ok = (e == 0)
+    ok = e == 0
     radius = threshold_km + vrel_max_km_s * step_s / 2.0
     flagged: dict[tuple[int, int], set[int]] = {}
     for k in range(t.size):
@@ -43,8 +50,12 @@ def oracle_minima(sats, jd0: float, fr0: float, duration_s: float, threshold_km:
                 tc = t[ks[q]]
                 # search the offset from tc: scipy's bounded Brent stops at sqrt(eps)*|x|, which
                 # would be ~1 ms for x in seconds since the window start
-                res = minimize_scalar(lambda u, i=i, j=j, tc=tc: dist(i, j, tc + u), bounds=(-step_s, step_s),
-                                      method="bounded", options={"xatol": 1e-7})
+                res = minimize_scalar(
+                    lambda u, i=i, j=j, tc=tc: dist(i, j, tc + u),
+                    bounds=(-step_s, step_s),
+                    method="bounded",
+                    options={"xatol": 1e-7},
+                )
                 if res.fun < threshold_km and 0.0 < tc + res.x < duration_s:
                     out.append((i, j, float(tc + res.x), float(res.fun)))
     return out

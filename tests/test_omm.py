@@ -15,18 +15,37 @@ from .conftest import DATA
 
 XML = (DATA / "celestrak_omm_sample.xml").read_text()
 FIELDS = {
-    "OBJECT_NAME": "NUSAT-8 (MARIE)", "OBJECT_ID": "2020-003C", "EPOCH": "2020-11-26T10:16:15.146112",
-    "MEAN_MOTION": "15.27818638", "ECCENTRICITY": ".0010696", "INCLINATION": "97.3007",
-    "RA_OF_ASC_NODE": "34.3606", "ARG_OF_PERICENTER": "223.1268", "MEAN_ANOMALY": "267.1114",
-    "EPHEMERIS_TYPE": "0", "CLASSIFICATION_TYPE": "U", "NORAD_CAT_ID": "45018", "ELEMENT_SET_NO": "999",
-    "REV_AT_EPOCH": "4827", "BSTAR": ".10864E-3", "MEAN_MOTION_DOT": "2.882E-5", "MEAN_MOTION_DDOT": "0",
+    "OBJECT_NAME": "NUSAT-8 (MARIE)",
+    "OBJECT_ID": "2020-003C",
+    "EPOCH": "2020-11-26T10:16:15.146112",
+    "MEAN_MOTION": "15.27818638",
+    "ECCENTRICITY": ".0010696",
+    "INCLINATION": "97.3007",
+    "RA_OF_ASC_NODE": "34.3606",
+    "ARG_OF_PERICENTER": "223.1268",
+    "MEAN_ANOMALY": "267.1114",
+    "EPHEMERIS_TYPE": "0",
+    "CLASSIFICATION_TYPE": "U",
+    "NORAD_CAT_ID": "45018",
+    "ELEMENT_SET_NO": "999",
+    "REV_AT_EPOCH": "4827",
+    "BSTAR": ".10864E-3",
+    "MEAN_MOTION_DOT": "2.882E-5",
+    "MEAN_MOTION_DDOT": "0",
 }
 
 
 def _kvn(fields: dict[str, str]) -> str:
-    header = ["CCSDS_OMM_VERS = 2.0", "COMMENT written for the test", "CREATION_DATE = 2020-11-26T12:00:00",
-              "ORIGINATOR = CELESTRAK", "CENTER_NAME = EARTH", "REF_FRAME = TEME", "TIME_SYSTEM = UTC",
-              "MEAN_ELEMENT_THEORY = SGP4"]
+    header = [
+        "CCSDS_OMM_VERS = 2.0",
+        "COMMENT written for the test",
+        "CREATION_DATE = 2020-11-26T12:00:00",
+        "ORIGINATOR = CELESTRAK",
+        "CENTER_NAME = EARTH",
+        "REF_FRAME = TEME",
+        "TIME_SYSTEM = UTC",
+        "MEAN_ELEMENT_THEORY = SGP4",
+    ]
     units = {"MEAN_MOTION": " [rev/day]", "INCLINATION": " [deg]", "BSTAR": " [1/ER]"}
     return "\n".join(header + [f"{k} = {v}{units.get(k, '')}" for k, v in fields.items()]) + "\n"
 
@@ -109,8 +128,10 @@ def test_csv_wrong_column_count_names_the_line():
 
 
 def test_xml_entity_expansion_is_refused_not_expanded():
-    bomb = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'
-            "<ndm><omm><body><segment><metadata><OBJECT_NAME>&lol2;</OBJECT_NAME></metadata></segment></body></omm></ndm>")
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'
+        "<ndm><omm><body><segment><metadata><OBJECT_NAME>&lol2;</OBJECT_NAME></metadata></segment></body></omm></ndm>"
+    )
     result = read_omm(bomb, "bomb.xml", "xml")
     assert result.records == []
     assert result.issues and result.issues[0].field == "XML"

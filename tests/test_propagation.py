@@ -32,7 +32,9 @@ def _verification_cases():
     return list(zip(pairs, blocks, strict=True))
 
 
-@pytest.mark.parametrize(("tle", "expected"), _verification_cases(), ids=lambda x: x[0][2:7] if isinstance(x, tuple) else "")
+@pytest.mark.parametrize(
+    ("tle", "expected"), _verification_cases(), ids=lambda x: x[0][2:7] if isinstance(x, tuple) else ""
+)
 def test_batch_sgp4_reproduces_tcppver(tle, expected):
     sat = Satrec.twoline2rv(*tle)
     ref = np.array(expected)

@@ -70,16 +70,34 @@ def test_recall_against_dense_sampling_oracle_on_real_debris_cloud(fengyun):
 
 
 def _omm(norad_id: int, **elements) -> ElementSet:
-    fields = {"EPOCH": "2021-10-02T00:00:00.000000", "BSTAR": "0", "MEAN_MOTION_DOT": "0",
-              "MEAN_MOTION_DDOT": "0", "NORAD_CAT_ID": str(norad_id), "OBJECT_NAME": f"TEST {norad_id}"}
+    fields = {
+        "EPOCH": "2021-10-02T00:00:00.000000",
+        "BSTAR": "0",
+        "MEAN_MOTION_DOT": "0",
+        "MEAN_MOTION_DDOT": "0",
+        "NORAD_CAT_ID": str(norad_id),
+        "OBJECT_NAME": f"TEST {norad_id}",
+    }
     fields.update({k: repr(v) for k, v in elements.items()})
     return ElementSet(norad_id=norad_id, name=fields["OBJECT_NAME"], fields=fields, format="omm")
 
 
-GEO = dict(MEAN_MOTION=1.00273791, ECCENTRICITY=0.0002, INCLINATION=1.0, RA_OF_ASC_NODE=80.0,
-           ARG_OF_PERICENTER=0.0, MEAN_ANOMALY=10.0)
-MOLNIYA = dict(MEAN_MOTION=2.00613, ECCENTRICITY=0.72, INCLINATION=63.4, RA_OF_ASC_NODE=200.0,
-               ARG_OF_PERICENTER=270.0, MEAN_ANOMALY=0.0)
+GEO = dict(
+    MEAN_MOTION=1.00273791,
+    ECCENTRICITY=0.0002,
+    INCLINATION=1.0,
+    RA_OF_ASC_NODE=80.0,
+    ARG_OF_PERICENTER=0.0,
+    MEAN_ANOMALY=10.0,
+)
+MOLNIYA = dict(
+    MEAN_MOTION=2.00613,
+    ECCENTRICITY=0.72,
+    INCLINATION=63.4,
+    RA_OF_ASC_NODE=200.0,
+    ARG_OF_PERICENTER=270.0,
+    MEAN_ANOMALY=0.0,
+)
 
 
 def test_deep_space_pairs_geo_and_molniya_match_the_oracle():
@@ -107,8 +125,14 @@ def test_deep_space_pairs_geo_and_molniya_match_the_oracle():
 
 def test_formation_is_one_proximity_span_not_many_events():
     """Two LEO objects 0.01 deg apart in mean anomaly (~1.2 km) stay close all day."""
-    leo = dict(MEAN_MOTION=15.2, ECCENTRICITY=0.001, INCLINATION=97.5, RA_OF_ASC_NODE=30.0,
-               ARG_OF_PERICENTER=90.0, MEAN_ANOMALY=100.0)
+    leo = dict(
+        MEAN_MOTION=15.2,
+        ECCENTRICITY=0.001,
+        INCLINATION=97.5,
+        RA_OF_ASC_NODE=30.0,
+        ARG_OF_PERICENTER=90.0,
+        MEAN_ANOMALY=100.0,
+    )
     objects = [_omm(91001, **leo), _omm(91002, **{**leo, "MEAN_ANOMALY": 100.01, "INCLINATION": 97.501})]
     jd, fr = iso_to_jd("2021-10-02T00:00:00Z")
     params = ScreeningParams(jd, fr, 0.5, 5.0)
@@ -191,7 +215,18 @@ def test_events_write_the_documented_columns(tmp_path, fengyun):
     events.write(tmp_path / "e.json")
     events.write(tmp_path / "e.parquet")
     rows = list(csv.DictReader((tmp_path / "e.csv").open()))
-    assert list(rows[0])[:10] == ["id1", "name1", "id2", "name2", "tca", "miss_km", "speed_km_s", "r_km", "t_km", "n_km"]
+    assert list(rows[0])[:10] == [
+        "id1",
+        "name1",
+        "id2",
+        "name2",
+        "tca",
+        "miss_km",
+        "speed_km_s",
+        "r_km",
+        "t_km",
+        "n_km",
+    ]
     assert rows[0]["tca"].endswith("Z") and len(rows[0]["tca"]) == len("2021-10-02T00:00:00.000Z")
     first = events[0]
     assert np.isclose(np.linalg.norm([first.r_km, first.t_km, first.n_km]), first.miss_km, rtol=1e-9)

@@ -38,8 +38,9 @@ def test_crlf_lf_two_and_three_line_forms_agree(iridium_text):
     lf = read_tle(iridium_text.replace("\r\n", "\n")).records
     crlf = read_tle(iridium_text.replace("\n", "\r\n").replace("\r\r", "\r")).records
     two_line = read_tle("\n".join(ln for i, ln in enumerate(iridium_text.splitlines()) if i % 3)).records
-    three_line = read_tle("\n".join(("0 " + ln) if i % 3 == 0 else ln
-                                    for i, ln in enumerate(iridium_text.splitlines()))).records
+    three_line = read_tle(
+        "\n".join(("0 " + ln) if i % 3 == 0 else ln for i, ln in enumerate(iridium_text.splitlines()))
+    ).records
     assert [r.digest for r in lf] == [r.digest for r in crlf] == [r.digest for r in two_line]
     assert [r.name for r in three_line] == [r.name for r in lf]
 

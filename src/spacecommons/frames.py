@@ -38,9 +38,7 @@ def skyfield_time(jd: np.ndarray, fr: np.ndarray):
     return timescale().utc(y, m, d, 0, 0, seconds)
 
 
-def teme_to_gcrf(
-    r_km: np.ndarray, v_km_s: np.ndarray, jd: np.ndarray, fr: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def teme_to_gcrf(r_km: np.ndarray, v_km_s: np.ndarray, jd: np.ndarray, fr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rotate TEME states (..., m, 3) at UTC times (m,) into GCRF (IAU 2000A/2006 via skyfield)."""
     from skyfield.sgp4lib import TEME
 
@@ -52,9 +50,7 @@ def teme_to_gcrf(
     return r, v
 
 
-def gcrf_to_itrf(
-    r_km: np.ndarray, v_km_s: np.ndarray, jd: np.ndarray, fr: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def gcrf_to_itrf(r_km: np.ndarray, v_km_s: np.ndarray, jd: np.ndarray, fr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """GCRF -> ITRF (with polar motion); velocity includes the Earth-rotation term."""
     from skyfield.framelib import itrs
 
@@ -66,9 +62,7 @@ def gcrf_to_itrf(
     return r, v
 
 
-def teme_to_itrf(
-    r_km: np.ndarray, v_km_s: np.ndarray, jd: np.ndarray, fr: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def teme_to_itrf(r_km: np.ndarray, v_km_s: np.ndarray, jd: np.ndarray, fr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """TEME -> ITRF through GCRF."""
     r, v = teme_to_gcrf(r_km, v_km_s, jd, fr)
     return gcrf_to_itrf(r, v, jd, fr)

@@ -21,9 +21,7 @@ _UNIT = re.compile(r"\s*\[[^\]]*\]\s*$")
 _SGP4_THEORIES = {"SGP4", "SGP/SGP4", "SDP4", "SGP4/SDP4"}
 
 
-def element_set_from_fields(
-    raw: dict[str, object], source: str, line: int, fmt: str, original: str
-) -> ElementSet:
+def element_set_from_fields(raw: dict[str, object], source: str, line: int, fmt: str, original: str) -> ElementSet:
     """Validate OMM keywords and build an element set; raises :class:`RecordError`."""
     fields: dict[str, str] = {}
     for key, value in raw.items():
@@ -33,9 +31,7 @@ def element_set_from_fields(
         fields[str(key).strip().upper()] = text.strip().strip('"')
     theory = fields.get("MEAN_ELEMENT_THEORY", "SGP4").upper()
     if theory not in _SGP4_THEORIES:
-        raise RecordError(
-            source, line, "MEAN_ELEMENT_THEORY", f"{theory!r} is not SGP4; only SGP4 elements propagate"
-        )
+        raise RecordError(source, line, "MEAN_ELEMENT_THEORY", f"{theory!r} is not SGP4; only SGP4 elements propagate")
     for key in _REQUIRED:
         if not fields.get(key):
             raise RecordError(source, line, key, "mandatory keyword is missing or empty")

@@ -44,7 +44,9 @@ def read_cara_sizes(text: str, source: str = "<hbr.csv>") -> tuple[dict[int, Obj
             continue
         try:
             oid = int(row[0])
-            size = ObjectSize(oid, _num(row[1]), _num(row[2]), row[3].strip(), _num(row[4]), _num(row[5]), row[6].strip())
+            size = ObjectSize(
+                oid, _num(row[1]), _num(row[2]), row[3].strip(), _num(row[4]), _num(row[5]), row[6].strip()
+            )
         except ValueError as exc:
             issues.append(RecordIssue(source, no, "number", str(exc)))
             continue

@@ -35,9 +35,7 @@ def _field(src: str, lineno: int, line: str, cols: tuple[int, int], name: str, k
     try:
         return kind(text)
     except (ValueError, IndexError) as exc:
-        raise RecordError(
-            src, lineno, name, f"columns {cols[0]}-{cols[1]} {text!r} is not a valid {name}"
-        ) from exc
+        raise RecordError(src, lineno, name, f"columns {cols[0]}-{cols[1]} {text!r} is not a valid {name}") from exc
 
 
 def _catnum(text: str) -> int:
@@ -63,9 +61,7 @@ def parse_tle(line1: str, line2: str, name: str = "", src: str = "<tle>", lineno
             raise RecordError(src, no, "line number", f"column 1 is {line[0]!r}, expected {tag!r}")
         expected = checksum(line)
         if not line[68].isdigit() or int(line[68]) != expected:
-            raise RecordError(
-                src, no, "checksum", f"column 69 is {line[68]!r}, computed checksum is {expected}"
-            )
+            raise RecordError(src, no, "checksum", f"column 69 is {line[68]!r}, computed checksum is {expected}")
     n1 = _field(src, lineno, line1, (3, 7), "catalog number", _catnum)
     n2 = _field(src, l2no, line2, (3, 7), "catalog number", _catnum)
     if n1 != n2:
@@ -119,8 +115,15 @@ def parse_tle(line1: str, line2: str, name: str = "", src: str = "<tle>", lineno
     }
     original = (name and f"{name}\n" or "") + f"{line1}\n{line2}\n"
     return ElementSet(
-        norad_id=n1, name=name, fields=fields, source=src, line=lineno, format="tle",
-        line1=line1, line2=line2, original=original,
+        norad_id=n1,
+        name=name,
+        fields=fields,
+        source=src,
+        line=lineno,
+        format="tle",
+        line1=line1,
+        line2=line2,
+        original=original,
     )
 
 
@@ -141,9 +144,7 @@ def read_tle(text: str | bytes, source: str = "<tle>") -> ParseResult:
         if raw.startswith("1 ") or (raw.startswith("1") and len(raw) == TLE_LENGTH):
             nxt = lines[i + 1].rstrip() if i + 1 < len(lines) else ""
             if not nxt.startswith("2"):
-                result.issues.append(
-                    RecordIssue(source, no, "line 2", "line 1 is not followed by a line 2")
-                )
+                result.issues.append(RecordIssue(source, no, "line 2", "line 1 is not followed by a line 2"))
                 name = None
                 i += 1
                 continue
@@ -160,9 +161,7 @@ def read_tle(text: str | bytes, source: str = "<tle>") -> ParseResult:
             i += 1
             continue
         if name is not None:
-            result.issues.append(
-                RecordIssue(source, name[0], "name", f"name line {name[1]!r} has no element lines")
-            )
+            result.issues.append(RecordIssue(source, name[0], "name", f"name line {name[1]!r} has no element lines"))
         if not raw.isascii():
             result.issues.append(RecordIssue(source, no, "name", "contains non-ASCII characters"))
             name = None
@@ -170,7 +169,5 @@ def read_tle(text: str | bytes, source: str = "<tle>") -> ParseResult:
             name = (no, raw)
         i += 1
     if name is not None:
-        result.issues.append(
-            RecordIssue(source, name[0], "name", f"name line {name[1]!r} has no element lines")
-        )
+        result.issues.append(RecordIssue(source, name[0], "name", f"name line {name[1]!r} has no element lines"))
     return result

@@ -27,8 +27,10 @@ def load_files(paths: list[Path], session_maker, loaded_at: str) -> tuple[int, i
             counts = store_elements(session, parsed.records, loaded_at)
         added += counts.added
         unchanged += counts.unchanged
-        console.print(f"{path}: {len(parsed.records)} element sets read, {counts.added} new, "
-                      f"{counts.unchanged} already stored, {len(parsed.issues)} rejected")
+        console.print(
+            f"{path}: {len(parsed.records)} element sets read, {counts.added} new, "
+            f"{counts.unchanged} already stored, {len(parsed.issues)} rejected"
+        )
     return added, unchanged, rejected
 
 
@@ -85,28 +87,18 @@ def fetch(
     source: str = typer.Argument(..., help="celestrak or spacetrack"),
     group: str = typer.Option(None, help="CelesTrak GROUP, e.g. stations, active, cosmos-1408-debris"),
     catnr: str = typer.Option(None, help="comma-separated catalog numbers"),
+    fmt: str = typer.Option("json", "--format", help="json, xml, kvn, csv or 3le"),
     base_url: str = typer.Option(None, help="server base URL (tests point this at a local fake)"),
     database_url: str = DatabaseOption,
 ) -> None:
     """Fetch current element sets (rate-limited, cached) and store them like a file load."""
-    from ..clients import CelesTrakClient, FileCache, SpaceTrackClient
+    from ..clients import ClientError
 
-    settings = Settings()
-    ids = [int(x) for x in catnr.split(",")] if catnr else []
-    if source == "celestrak":
-        client = CelesTrakClient(base_url or "https://celestrak.org",
-                                 cache=FileCache(Path(settings.cache_dir) / "celestrak", 7200.0))
-        bodies = [client.gp("GROUP", group)] if group else [client.gp("CATNR", i) for i in ids]
-        name = f"celestrak:{group or catnr}"
-    elif source == "spacetrack":
-        client = SpaceTrackClient(settings.space_track_user, settings.space_track_password,
-                                  base_url or "https://www.space-track.org",
-                                  cache=FileCache(Path(settings.cache_dir) / "spacetrack", 3600.0))
-        bodies = [client.gp(ids or None)]
-        name = f"spacetrack:{catnr or 'catalog'}"
-    else:
-        raise typer.BadParameter("source must be celestrak or spacetrack")
-    client.close()
+    try:
+        bodies, name = _fetch(source, group, catnr, fmt, base_url)
+    except ClientError as exc:
+        err_console.print(f"[red]fetch failed:[/] {exc}")
+        raise typer.Exit(1) from None
     _, session_maker = open_db(database_url)
     added = rejected = 0
     for body in bodies:
@@ -117,3 +109,29 @@ def fetch(
     console.print(f"{name}: {added} new element sets, {rejected} rejected")
     if rejected:
         raise typer.Exit(REJECTED_EXIT)
+
+
+def _fetch(source: str, group: str | None, catnr: str | None, fmt: str, base_url: str | None):
+    from ..clients import CelesTrakClient, FileCache, SpaceTrackClient
+
+    settings = Settings()
+    ids = [int(x) for x in catnr.split(",")] if catnr else []
+    if source == "celestrak":
+        client = CelesTrakClient(
+            base_url or "https://celestrak.org", cache=FileCache(Path(settings.cache_dir) / "celestrak", 7200.0)
+        )
+        bodies = [client.gp("GROUP", group, fmt)] if group else [client.gp("CATNR", i, fmt) for i in ids]
+        name = f"celestrak:{group or catnr}"
+    elif source == "spacetrack":
+        client = SpaceTrackClient(
+            settings.space_track_user,
+            settings.space_track_password,
+            base_url or "https://www.space-track.org",
+            cache=FileCache(Path(settings.cache_dir) / "spacetrack", 3600.0),
+        )
+        bodies = [client.gp(ids or None, fmt)]
+        name = f"spacetrack:{catnr or 'catalog'}"
+    else:
+        raise typer.BadParameter("source must be celestrak or spacetrack")
+    client.close()
+    return bodies, name

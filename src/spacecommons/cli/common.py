@@ -12,11 +12,12 @@ from ..config import Settings
 from ..errors import RecordIssue
 from ..storage import make_engine, session_factory, upgrade
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
-DatabaseOption = typer.Option(None, "--database-url", envvar="SPACECOMMONS_DATABASE_URL",
-                              help="SQLAlchemy URL; default sqlite:///spacecommons.db")
+DatabaseOption = typer.Option(
+    None, "--database-url", envvar="SPACECOMMONS_DATABASE_URL", help="SQLAlchemy URL; default sqlite:///spacecommons.db"
+)
 
 
 def now_iso() -> str:

@@ -38,8 +38,11 @@ def demo_command(
     console.rule(f"2. screening: all-vs-all, {days:g} d from {SAMPLE_START}, {threshold_km:g} km")
     jd, fr = iso_to_jd(SAMPLE_START)
     params = ScreeningParams(jd, fr, days, threshold_km)
-    run_id, result = run_screening(session_maker, CatalogPayload.from_elements(records), params,
-                                   workers=workers, dask_address=None)
+    run_id, result = run_screening(
+        session_maker, CatalogPayload.from_elements(records), params, workers=workers, dask_address=None
+    )
     console.print(events_table(result.events))
-    console.print(f"{len(result.events)} close approaches among {len(records)} objects in "
-                  f"{result.stats['wall_s']:.1f} s; stored as run {run_id} in {database_url}")
+    console.print(
+        f"{len(result.events)} close approaches among {len(records)} objects in "
+        f"{result.stats['wall_s']:.1f} s; stored as run {run_id} in {database_url}"
+    )

@@ -49,6 +49,9 @@ def propagate_command(
         _, session_maker = open_db(database_url)
         with session_maker() as session:
             records = latest_elements(session, wanted or None)
+    missing = sorted(set(wanted) - {r.norad_id for r in records})
+    if missing:
+        raise typer.BadParameter(f"no element set for {', '.join(map(str, missing))}", param_hint="--ids")
     if not records:
         err_console.print("no matching element sets")
         raise typer.Exit(1)
@@ -65,12 +68,22 @@ def propagate_command(
     for i, rec in enumerate(records):
         for k in range(t.size):
             code = int(eph.error[i, k])
-            rows.append({
-                "norad_id": rec.norad_id, "name": rec.name, "time": jd_to_iso(jd[k], fr[k], 6), "frame": frame.upper(),
-                "x_km": r[i, k, 0], "y_km": r[i, k, 1], "z_km": r[i, k, 2],
-                "vx_km_s": v[i, k, 0], "vy_km_s": v[i, k, 1], "vz_km_s": v[i, k, 2],
-                "sgp4_error": code, "error_message": SGP4_ERRORS.get(code, "") if code else "",
-            })
+            rows.append(
+                {
+                    "norad_id": rec.norad_id,
+                    "name": rec.name,
+                    "time": jd_to_iso(jd[k], fr[k], 6),
+                    "frame": frame.upper(),
+                    "x_km": r[i, k, 0],
+                    "y_km": r[i, k, 1],
+                    "z_km": r[i, k, 2],
+                    "vx_km_s": v[i, k, 0],
+                    "vy_km_s": v[i, k, 1],
+                    "vz_km_s": v[i, k, 2],
+                    "sgp4_error": code,
+                    "error_message": SGP4_ERRORS.get(code, "") if code else "",
+                }
+            )
     if out.suffix.lower() == ".json":
         clean = [{k: (None if isinstance(x, float) and np.isnan(x) else x) for k, x in row.items()} for row in rows]
         out.write_text(json.dumps(clean, indent=1) + "\n")

@@ -24,9 +24,15 @@ def events_table(events, limit: int = 15, title: str = "Closest approaches") -> 
     for col in ("tca (UTC)", "object 1", "object 2", "miss (km)", "speed (km/s)", "R / T / N (km)", "kind"):
         t.add_column(col)
     for e in sorted(events, key=lambda e: e.miss_km)[:limit]:
-        t.add_row(e.tca, f"{e.id1} {e.name1}", f"{e.id2} {e.name2}", f"{e.miss_km:.3f}", f"{e.speed_km_s:.3f}",
-                  f"{e.r_km:.3f} / {e.t_km:.3f} / {e.n_km:.3f}",
-                  e.kind if e.kind == "encounter" else f"proximity x{e.n_minima}")
+        t.add_row(
+            e.tca,
+            f"{e.id1} {e.name1}",
+            f"{e.id2} {e.name2}",
+            f"{e.miss_km:.3f}",
+            f"{e.speed_km_s:.3f}",
+            f"{e.r_km:.3f} / {e.t_km:.3f} / {e.n_km:.3f}",
+            e.kind if e.kind == "encounter" else f"proximity x{e.n_minima}",
+        )
     return t
 
 
@@ -35,8 +41,10 @@ def run_screening(session_maker, payload, params, *, workers, dask_address, run_
     if run_id is None:
         with session_maker.begin() as session:
             run_id = repo.create_run(session, params, payload, now_iso())
-    console.print(f"screening run [bold]{run_id}[/]: {len(payload)} objects, {params.days:g} d from "
-                  f"{_iso(params)}, threshold {params.threshold_km:g} km")
+    console.print(
+        f"screening run [bold]{run_id}[/]: {len(payload)} objects, {params.days:g} d from "
+        f"{_iso(params)}, threshold {params.threshold_km:g} km"
+    )
 
     def save(chunk) -> None:
         with session_maker.begin() as session:
@@ -46,13 +54,21 @@ def run_screening(session_maker, payload, params, *, workers, dask_address, run_
     try:
         with Progress(*columns, console=err_console, transient=False) as bar:
             task = bar.add_task("screen", total=len(params.chunks()))
-            result = screen(payload, params, workers=workers, dask_address=dask_address, completed=completed,
-                            on_chunk=save, progress=lambda done, total: bar.update(task, completed=done))
+            result = screen(
+                payload,
+                params,
+                workers=workers,
+                dask_address=dask_address,
+                completed=completed,
+                on_chunk=save,
+                progress=lambda done, total: bar.update(task, completed=done),
+            )
     except KeyboardInterrupt:
         with session_maker.begin() as session:
             repo.set_status(session, run_id, "interrupted", "interrupted by the user")
-        err_console.print(f"interrupted: finished chunks are stored; resume with "
-                          f"`spacecommons screen --resume {run_id}`")
+        err_console.print(
+            f"interrupted: finished chunks are stored; resume with `spacecommons screen --resume {run_id}`"
+        )
         raise typer.Exit(130) from None
     except Exception as exc:
         with session_maker.begin() as session:
@@ -115,14 +131,19 @@ def screen_command(
         if missing:
             raise typer.BadParameter(f"primaries not in the catalog: {sorted(missing)}")
         payload = CatalogPayload.from_elements(records)
-    run_id, result = run_screening(session_maker, payload, params, workers=workers, dask_address=dask,
-                                   run_id=resume, completed=completed)
+    run_id, result = run_screening(
+        session_maker, payload, params, workers=workers, dask_address=dask, run_id=resume, completed=completed
+    )
     if result.failures:
-        err_console.print(f"{len(result.failures)} objects had SGP4 errors in the window (excluded where they "
-                          f"failed); details in run {run_id}'s stats")
+        err_console.print(
+            f"{len(result.failures)} objects had SGP4 errors in the window (excluded where they "
+            f"failed); details in run {run_id}'s stats"
+        )
     console.print(events_table(result.events))
-    console.print(f"{len(result.events)} events in {result.stats['wall_s']:.1f} s "
-                  f"(run {run_id}; `spacecommons runs show {run_id}`)")
+    console.print(
+        f"{len(result.events)} events in {result.stats['wall_s']:.1f} s "
+        f"(run {run_id}; `spacecommons runs show {run_id}`)"
+    )
     if out:
         result.events.write(out)
         console.print(f"wrote {out}")

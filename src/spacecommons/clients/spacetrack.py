@@ -6,6 +6,8 @@ endpoint, and never appear in errors or logs.
 
 from __future__ import annotations
 
+import contextlib
+
 import httpx
 
 from .http import USER_AGENT, ClientError, FileCache, RateLimiter
@@ -74,8 +76,6 @@ class SpaceTrackClient:
 
     def close(self) -> None:
         if self.logged_in:
-            try:
+            with contextlib.suppress(httpx.HTTPError):
                 self.http.get(f"{self.base_url}/ajaxauth/logout")
-            except httpx.HTTPError:
-                pass
         self.http.close()

@@ -29,8 +29,7 @@ class CatalogPayload:
     def from_elements(cls, elements: list[ElementSet]) -> CatalogPayload:
         ordered = sorted(elements, key=lambda e: e.norad_id)
         texts = tuple(
-            (e.line1, e.line2) if e.line1 and e.line2 else json.dumps(e.fields, sort_keys=True)
-            for e in ordered
+            (e.line1, e.line2) if e.line1 and e.line2 else json.dumps(e.fields, sort_keys=True) for e in ordered
         )
         return cls(tuple(e.norad_id for e in ordered), tuple(e.name for e in ordered), texts)
 

@@ -20,8 +20,20 @@ if TYPE_CHECKING:
 
 SAME_MINIMUM_S = 1e-3
 COLUMNS = (
-    "id1", "name1", "id2", "name2", "tca", "miss_km", "speed_km_s", "r_km", "t_km", "n_km",
-    "kind", "span_start", "span_end", "n_minima",
+    "id1",
+    "name1",
+    "id2",
+    "name2",
+    "tca",
+    "miss_km",
+    "speed_km_s",
+    "r_km",
+    "t_km",
+    "n_km",
+    "kind",
+    "span_start",
+    "span_end",
+    "n_minima",
 )
 
 
@@ -121,8 +133,9 @@ def build_events(payload: CatalogPayload, params: ScreeningParams, chunks: list[
         last = groups[-1][-1] if groups else None
         if last is not None and last[0] == m[0] and last[1] == m[1]:
             speed = float(np.linalg.norm(np.subtract(last[4][9:12], last[4][3:6])))
-            if _stays_close(sats[m[0]], sats[m[1]], params.start_jd, params.start_fr,
-                            last[2], m[2], params.threshold_km, speed):
+            if _stays_close(
+                sats[m[0]], sats[m[1]], params.start_jd, params.start_fr, last[2], m[2], params.threshold_km, speed
+            ):
                 groups[-1].append(m)
                 continue
         groups.append([m])
@@ -134,8 +147,13 @@ def build_events(payload: CatalogPayload, params: ScreeningParams, chunks: list[
     first = np.array([b[0] for b in best])
     second = np.array([b[1] for b in best])
     ids = np.asarray(payload.norad_ids)
-    swap = np.array([bool(primaries) and ids[i] not in primaries and ids[j] in primaries
-                     for i, j in zip(first, second, strict=True)], dtype=bool)
+    swap = np.array(
+        [
+            bool(primaries) and ids[i] not in primaries and ids[j] in primaries
+            for i, j in zip(first, second, strict=True)
+        ],
+        dtype=bool,
+    )
     first, second = np.where(swap, second, first), np.where(swap, first, second)
     st = np.where(swap[:, None], np.concatenate([st[:, 6:], st[:, :6]], axis=1), st)
     r1, v1, r2, v2 = st[:, 0:3], st[:, 3:6], st[:, 6:9], st[:, 9:12]

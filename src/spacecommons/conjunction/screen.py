@@ -144,10 +144,13 @@ def screen_chunk(payload: CatalogPayload, params: ScreeningParams, index: int) -
     bound = payload.error_bounds_km(params.step_s, params.start_jd, samples)
     for i in np.flatnonzero(bound > MAX_BOUND_KM):
         ok[i] = False
-        res.failures.setdefault(int(payload.norad_ids[i]), (
-            f"SGP4 output is erratic here (interpolation-error bound {bound[i]:.0f} km: its velocity "
-            "disagrees with the derivative of its position); element set invalid; not screened"
-        ))
+        res.failures.setdefault(
+            int(payload.norad_ids[i]),
+            (
+                f"SGP4 output is erratic here (interpolation-error bound {bound[i]:.0f} km: its velocity "
+                "disagrees with the derivative of its position); element set invalid; not screened"
+            ),
+        )
     pad = bound + 0.5 * params.threshold_km
     primary = np.isin(np.asarray(payload.norad_ids), np.asarray(params.primaries, dtype=np.int64))
     vmax = np.minimum(payload.max_speeds_km_s(), 11.0)

@@ -34,7 +34,7 @@ def store_elements(session: Session, records: Iterable[ElementSet], loaded_at: s
         known_sets.update(
             session.execute(
                 select(ElementSetRow.norad_id, ElementSetRow.digest).where(ElementSetRow.norad_id.in_(part))
-            ).tuples()
+            )
         )
     for rec in records:
         if rec.norad_id not in known_objects:
@@ -107,15 +107,18 @@ def latest_elements(session: Session, norad_ids: Sequence[int] | None = None) ->
     )
     q = (
         select(ElementSetRow, SpaceObject.name)
-        .join(newest, (newest.c.norad_id == ElementSetRow.norad_id)
-              & (ElementSetRow.epoch_jd + ElementSetRow.epoch_fr == newest.c.t))
+        .join(
+            newest,
+            (newest.c.norad_id == ElementSetRow.norad_id)
+            & (ElementSetRow.epoch_jd + ElementSetRow.epoch_fr == newest.c.t),
+        )
         .join(SpaceObject, SpaceObject.norad_id == ElementSetRow.norad_id)
         .order_by(ElementSetRow.norad_id, ElementSetRow.id.desc())
     )
     if norad_ids is not None:
         q = q.where(ElementSetRow.norad_id.in_(list(norad_ids)))
     out: dict[int, ElementSet] = {}
-    for row, name in session.execute(q).tuples():
+    for row, name in session.execute(q):
         out.setdefault(row.norad_id, _row_to_elements(row, name))
     return list(out.values())
 
@@ -124,7 +127,8 @@ def element_history(session: Session, norad_id: int) -> list[ElementSet]:
     """Every stored element set of one object, oldest epoch first."""
     name = session.scalar(select(SpaceObject.name).where(SpaceObject.norad_id == norad_id)) or ""
     rows = session.scalars(
-        select(ElementSetRow).where(ElementSetRow.norad_id == norad_id)
+        select(ElementSetRow)
+        .where(ElementSetRow.norad_id == norad_id)
         .order_by(ElementSetRow.epoch_jd, ElementSetRow.epoch_fr)
     )
     return [_row_to_elements(r, name) for r in rows]

@@ -19,9 +19,7 @@ def create_run(session: Session, params: ScreeningParams, payload: CatalogPayloa
         status="running",
         params_json=params.to_json(),
         catalog_digest=payload.digest,
-        catalog_json=json.dumps(
-            {"norad_ids": payload.norad_ids, "names": payload.names, "texts": payload.texts}
-        ),
+        catalog_json=json.dumps({"norad_ids": payload.norad_ids, "names": payload.names, "texts": payload.texts}),
         n_objects=len(payload),
         n_chunks=len(params.chunks()),
     )
@@ -30,7 +28,9 @@ def create_run(session: Session, params: ScreeningParams, payload: CatalogPayloa
     return run.id
 
 
-def load_run(session: Session, run_id: int) -> tuple[ScreeningRun, ScreeningParams, CatalogPayload, dict[int, ChunkResult]]:
+def load_run(
+    session: Session, run_id: int
+) -> tuple[ScreeningRun, ScreeningParams, CatalogPayload, dict[int, ChunkResult]]:
     """A stored run with its parameters, input catalog and the chunks already done."""
     run = session.get(ScreeningRun, run_id)
     if run is None:

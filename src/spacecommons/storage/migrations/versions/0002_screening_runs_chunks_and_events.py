@@ -30,18 +30,14 @@ def upgrade() -> None:
     )
     op.create_table(
         "screening_chunks",
-        sa.Column(
-            "run_id", sa.Integer, sa.ForeignKey("screening_runs.id", ondelete="CASCADE"), primary_key=True
-        ),
+        sa.Column("run_id", sa.Integer, sa.ForeignKey("screening_runs.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("index", sa.Integer, primary_key=True, autoincrement=False),
         sa.Column("result_json", sa.Text, nullable=False),
     )
     op.create_table(
         "conjunction_events",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column(
-            "run_id", sa.Integer, sa.ForeignKey("screening_runs.id", ondelete="CASCADE"), nullable=False
-        ),
+        sa.Column("run_id", sa.Integer, sa.ForeignKey("screening_runs.id", ondelete="CASCADE"), nullable=False),
         sa.Column("id1", sa.Integer, nullable=False),
         sa.Column("name1", sa.String(128), nullable=False),
         sa.Column("id2", sa.Integer, nullable=False),
