@@ -79,6 +79,11 @@ def baseline(payload: CatalogPayload, params: ScreeningParams, step_s: float = 1
     return minima, {"propagation_s": prop, "pairs_s": pair_time, "refinement_s": refine}
 
 
+def tca_tolerance_s(miss_km: float, speed_km_s: float) -> float:
+    """1 ms, or the time in which a slow pair's distance changes by 1 micrometre (tests/test_screen.py)."""
+    return max(1e-3, np.sqrt(2.0 * miss_km * 1e-9) / max(speed_km_s, 1e-9))
+
+
 def compare(events, minima) -> tuple[int, int]:
     """(baseline minima not covered by an engine event, engine events with no baseline minimum)."""
     by_pair: dict[tuple[int, int], list] = {}
@@ -86,14 +91,24 @@ def compare(events, minima) -> tuple[int, int]:
         by_pair.setdefault((min(e.id1, e.id2), max(e.id1, e.id2)), []).append(e)
     missed = 0
     covered = set()
-    for a, b, t, _miss in minima:
+    for a, b, t, miss in minima:
         evs = by_pair.get((min(a, b), max(a, b)), [])
-        hit = [e for e in evs if abs(e.tca_s - t) < 1e-3 or e.kind == "proximity"]
+        hit = [e for e in evs if abs(e.tca_s - t) < tca_tolerance_s(miss, e.speed_km_s) or e.kind == "proximity"]
         if not hit:
             missed += 1
+            near = min(evs, key=lambda e: abs(e.tca_s - t), default=None)
+            print(
+                f"  baseline minimum not in engine: {a}-{b} t={t:.4f} s miss={miss:.6f} km; nearest engine "
+                f"event: {near and (round(near.tca_s, 4), round(near.miss_km, 6), near.speed_km_s, near.kind)}"
+            )
         covered.update(id(e) for e in hit)
-    extra = sum(1 for e in events if id(e) not in covered)
-    return missed, extra
+    extra = [e for e in events if id(e) not in covered]
+    for e in extra:
+        print(
+            f"  engine event not in baseline: {e.id1}-{e.id2} t={e.tca_s:.4f} s miss={e.miss_km:.6f} km "
+            f"v={e.speed_km_s:.4f} km/s {e.kind}"
+        )
+    return missed, len(extra)
 
 
 def peak_rss_gib() -> tuple[float, float]:

@@ -85,8 +85,9 @@ class FakeClock:
 
 def test_celestrak_group_is_fetched_once_then_served_from_cache(server, tmp_path):
     clock = FakeClock()
-    client = CelesTrakClient(server, cache=FileCache(tmp_path, 7200.0, clock=clock),
-                             limiter=RateLimiter([(1, 2.0)], clock, clock.sleep))
+    client = CelesTrakClient(
+        server, cache=FileCache(tmp_path, 7200.0, clock=clock), limiter=RateLimiter([(1, 2.0)], clock, clock.sleep)
+    )
     body = client.gp("GROUP", "iridium-33-debris", "3le")
     again = client.gp("GROUP", "iridium-33-debris", "3le")
     assert body == again
@@ -123,9 +124,13 @@ def test_rate_limiter_holds_space_track_limits_without_real_waiting():
 
 def test_space_track_logs_in_queries_and_caches(server, tmp_path):
     clock = FakeClock()
-    client = SpaceTrackClient("analyst@example.org", "s3cret", server,
-                              cache=FileCache(tmp_path, 3600.0, clock=clock),
-                              limiter=RateLimiter([(30, 60.0), (300, 3600.0)], clock, clock.sleep))
+    client = SpaceTrackClient(
+        "analyst@example.org",
+        "s3cret",
+        server,
+        cache=FileCache(tmp_path, 3600.0, clock=clock),
+        limiter=RateLimiter([(30, 60.0), (300, 3600.0)], clock, clock.sleep),
+    )
     body = client.gp([45018], fmt="xml")
     assert read_elements("st", body).records[0].norad_id == 45018
     client.gp([45018], fmt="xml")
@@ -149,10 +154,25 @@ def test_cli_fetch_stores_celestrak_data(server, sqlite_url, tmp_path, monkeypat
     from spacecommons.cli.main import app
 
     monkeypatch.setenv("SPACECOMMONS_CACHE_DIR", str(tmp_path / "cache"))
-    result = CliRunner().invoke(app, ["catalog", "fetch", "celestrak", "--catnr", "45018", "--format", "xml",
-                                      "--base-url", server, "--database-url", sqlite_url])
+    result = CliRunner().invoke(
+        app,
+        [
+            "catalog",
+            "fetch",
+            "celestrak",
+            "--catnr",
+            "45018",
+            "--format",
+            "xml",
+            "--base-url",
+            server,
+            "--database-url",
+            sqlite_url,
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "1 new element sets" in result.output
-    missing = CliRunner().invoke(app, ["catalog", "fetch", "celestrak", "--catnr", "1", "--base-url", server,
-                                       "--database-url", sqlite_url])
+    missing = CliRunner().invoke(
+        app, ["catalog", "fetch", "celestrak", "--catnr", "1", "--base-url", server, "--database-url", sqlite_url]
+    )
     assert missing.exit_code == 1 and "no GP data" in missing.output

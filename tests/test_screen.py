@@ -16,9 +16,10 @@ from .oracle import oracle_minima
 
 ONE_MS = 1e-3
 ONE_M_KM = 1e-3
-# SGP4 positions carry ~1e-10 km of rounding noise, so a minimum is only defined to the time in
-# which the distance changes by that much: sqrt(2 miss noise) / v_rel (9 ms at 3 m/s, 3 km).
-POSITION_NOISE_KM = 1e-10
+# A minimum is only defined to the time in which the distance changes by less than SGP4's
+# rounding noise; we allow the time in which it changes by 1 micrometre: sqrt(2 miss 1e-9 km)
+# / v_rel (1 ms above ~0.1 km/s; 17 ms for 5 km at 6 m/s).
+POSITION_NOISE_KM = 1e-9
 
 
 def tca_tolerance_s(miss_km: float, speed_km_s: float) -> float:

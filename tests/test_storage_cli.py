@@ -175,8 +175,17 @@ def test_naive_times_are_refused():
 def test_unknown_ids_are_an_error_not_silently_skipped(tmp_path):
     result = runner.invoke(
         app,
-        ["propagate", "--elements", str(IRIDIUM), "--ids", "24946,33771", "--start", "2021-10-02T00:00:00Z",
-         "--out", str(tmp_path / "x.json")],
+        [
+            "propagate",
+            "--elements",
+            str(IRIDIUM),
+            "--ids",
+            "24946,33771",
+            "--start",
+            "2021-10-02T00:00:00Z",
+            "--out",
+            str(tmp_path / "x.json"),
+        ],
     )
     assert result.exit_code == 2
     assert "33771" in result.output

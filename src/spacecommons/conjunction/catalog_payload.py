@@ -11,7 +11,7 @@ import numpy as np
 from sgp4.api import Satrec, SatrecArray
 
 from ..catalog.elements import ElementSet
-from .bounds import RADIUS_EARTH_KM, max_speed_km_s, segment_error_bounds_km, velocity_mismatch_km_s
+from .bounds import RADIUS_EARTH_KM, max_speed_km_s
 
 _CACHE: dict[str, CatalogPayload] = {}
 MIN_PERIGEE_ALT_KM = 80.0
@@ -77,12 +77,9 @@ class CatalogPayload:
         e = np.array([s.ecco for s in sats])
         return a, e
 
-    def error_bounds_km(self, step_s: float, jd: float, fr_samples: np.ndarray) -> np.ndarray:
-        """Interpolation-error bound per object for segments of ``step_s`` around the sample times."""
-        a, e = self.orbit_shape()
-        deep = np.array([s.method == "d" for s in self.satrecs()])
-        mismatch = velocity_mismatch_km_s(self.satrecs(), self.satrec_array(), jd, fr_samples)
-        return segment_error_bounds_km(a, e, deep, mismatch, step_s)
+    def deep_space(self) -> np.ndarray:
+        """SDP4 objects (period >= 225 min)."""
+        return np.array([s.method == "d" for s in self.satrecs()])
 
     def reentered(self) -> np.ndarray:
         """Mean perigee below 80 km altitude: the object has reentered, or its elements are bad."""

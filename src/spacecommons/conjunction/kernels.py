@@ -145,7 +145,7 @@ def broad_phase(P, V, ok, h, m, pad, cell, primary, use_primary):
                 srt_key = np.empty(size, dtype=np.int64)
                 srt_bucket = np.empty(size, dtype=np.int32)
             bits = 1
-            while (1 << bits) < n_ent:
+            while (1 << bits) < 2 * n_ent:  # load <= 1/2: few cells share a bucket
                 bits += 1
             T = 1 << bits
             if counts.shape[0] < T + 1:
@@ -223,19 +223,28 @@ def broad_phase(P, V, ok, h, m, pad, cell, primary, use_primary):
     return out_i[:n_out], out_j[:n_out], out_k[:n_out]
 
 
+def _bernstein_matrix(nd: int) -> np.ndarray:
+    """Power -> Bernstein basis on [0, 1]: b_i = sum_{j<=i} C(i,j)/C(nd,j) c_j."""
+    from math import comb
+
+    m = np.zeros((nd + 1, nd + 1))
+    for i in range(nd + 1):
+        for j in range(i + 1):
+            m[i, j] = comb(i, j) / comb(nd, j)
+    return m
+
+
+_B6 = _bernstein_matrix(6)
+_B5 = _bernstein_matrix(5)
+
+
 @nb.njit(cache=True, inline="always")
 def _to_bernstein(c, nd, out):
-    # b_i = sum_{j<=i} C(i,j)/C(nd,j) c_j on [0, 1]
+    M = _B6 if nd == 6 else _B5
     for i in range(nd + 1):
         acc = 0.0
         for j in range(i + 1):
-            cij = 1.0
-            for t in range(j):
-                cij = cij * (i - t) / (t + 1)
-            cnj = 1.0
-            for t in range(j):
-                cnj = cnj * (nd - t) / (t + 1)
-            acc += cij / cnj * c[j]
+            acc += M[i, j] * c[j]
         out[i] = acc
 
 

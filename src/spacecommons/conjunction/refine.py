@@ -47,17 +47,20 @@ def refine_tca(
             break
         t = t_new
         if abs(step) < TCA_TOLERANCE_S:
-            return _polish(s1, s2, jd, fr, t)
+            return _polish(s1, s2, jd, fr, t, math.sqrt(dv[0] ** 2 + dv[1] ** 2 + dv[2] ** 2))
     return _golden(s1, s2, jd, fr, lo, hi)
 
 
-def _polish(s1: Satrec, s2: Satrec, jd: float, fr: float, t: float, delta: float = 0.01):
+def _polish(s1: Satrec, s2: Satrec, jd: float, fr: float, t: float, speed_km_s: float = 10.0):
     """Vertex of the parabola through |dr|**2 at t - delta, t, t + delta, on positions only.
 
     SGP4's velocity is not exactly the derivative of its position, so dr.dv = 0 misses the
-    distance minimum by (dr . velocity error) / |dv|**2: milliseconds for pairs closing at tens
-    of m/s. Positions alone define the minimum."""
-    for _ in range(3):
+    distance minimum by (dr . velocity error) / |dv|**2: milliseconds to seconds for pairs
+    closing at m/s. Positions alone define the minimum. delta starts where the pair moves
+    ~200 m relative to each other (so the parabola rises well above rounding noise) and shrinks
+    to 10 ms, where the quadratic model is exact to far below a microsecond."""
+    delta = min(30.0, max(0.01, 0.2 / max(speed_km_s, 1e-9)))
+    for _ in range(16):
         d = []
         for tt in (t - delta, t, t + delta):
             e1, r1, _ = _state(s1, jd, fr, tt)
@@ -69,9 +72,11 @@ def _polish(s1: Satrec, s2: Satrec, jd: float, fr: float, t: float, delta: float
         if curv <= 0.0:
             break
         shift = 0.5 * delta * (d[0] - d[2]) / curv
+        shift = max(-delta, min(delta, shift))
         t += shift
-        if abs(shift) < TCA_TOLERANCE_S:
+        if delta <= 0.01 and abs(shift) < TCA_TOLERANCE_S:
             break
+        delta = max(0.01, delta / 8.0)
     e1, r1, v1 = _state(s1, jd, fr, t)
     e2, r2, v2 = _state(s2, jd, fr, t)
     if e1 or e2:
