@@ -125,6 +125,7 @@ def main() -> int:
     ap.add_argument("--slice-hours", type=float, default=6.0)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--skip-full", action="store_true")
+    ap.add_argument("--skip-slice", action="store_true", help="no baseline comparison (it takes minutes)")
     args = ap.parse_args()
     path = Path(args.catalog)
     if not path.exists():
@@ -154,13 +155,16 @@ def main() -> int:
         )
         print(
             f"  CPU time per stage (summed over workers): propagation {s['propagation_s']:.1f} s, "
-            f"broad phase {s['broad_phase_s']:.1f} s, narrow phase {s['narrow_phase_s']:.1f} s, "
-            f"refinement {s['refinement_s']:.1f} s; merge (main) {s['merge_s']:.1f} s"
+            f"error bounds {s.get('bounds_s', 0.0):.1f} s, broad phase {s['broad_phase_s']:.1f} s, "
+            f"narrow phase {s['narrow_phase_s']:.1f} s, refinement {s['refinement_s']:.1f} s; "
+            f"merge (main process) {s['merge_s']:.1f} s"
         )
         print(
             f"  peak RSS: main {me:.2f} GiB, largest worker {kids:.2f} GiB "
             f"(bound on the total: {me + args.workers * kids:.2f} GiB)"
         )
+    if args.skip_slice:
+        return 0
     days = args.slice_hours / 24.0
     params = ScreeningParams(jd, fr, days, args.threshold_km, chunk_days=days / max(1, args.workers))
     clock = time.perf_counter()

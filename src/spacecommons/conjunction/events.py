@@ -110,7 +110,12 @@ def _stays_close(s1, s2, jd: float, fr: float, t_a: float, t_b: float, threshold
     Sampled at a step short enough that the pair cannot leave and re-enter the threshold
     sphere unseen at the relative speed near the minima (capped at 2,000 samples per gap).
     """
-    # a few coarse samples first: pairs that meet again after half an orbit fail at once
+    # one probe first: a pair closing at `speed` is beyond the threshold 2 threshold/speed
+    # after its minimum (relative acceleration bends that path by metres only)
+    probe = t_a + min(0.5 * (t_b - t_a), 2.0 * threshold / max(speed, 1e-6))
+    if distances(s1, s2, jd, fr, np.array([probe]))[0] >= threshold:
+        return False
+    # then a few coarse samples: pairs that meet again after half an orbit fail at once
     coarse = np.linspace(t_a, t_b, 9)[1:-1]
     if coarse.size and not np.all(distances(s1, s2, jd, fr, coarse) < threshold):
         return False

@@ -27,7 +27,7 @@ from .events import ConjunctionEvents, build_events
 from .refine import SECONDS_PER_DAY, refine_tca
 
 DEFAULT_STEP_S = 300.0
-DEFAULT_SUBSTEPS = 10
+DEFAULT_SUBSTEPS = 12
 DEFAULT_CHUNK_DAYS = 0.5
 # Bounds are ~0.4 km (median) to ~2 km (99th percentile) over the 2022 catalog at 300 s steps;
 # far beyond that SGP4 itself is producing garbage for the element set.
@@ -151,7 +151,7 @@ def screen_chunk(payload: CatalogPayload, params: ScreeningParams, index: int) -
     clock = time.perf_counter()
     t_nodes, jd, fr = _node_times(params, k0, k1)
     err, r, v = propagate_satrecs(sats, jd, fr, payload.satrec_array())
-    ok = (err == 0) & np.isfinite(r).all(axis=-1)
+    ok = err == 0  # propagate_satrecs marks non-finite and non-physical states as errors
     # one reason per object, the most fundamental first
     for i in np.flatnonzero(payload.reentered()):
         ok[i] = False
@@ -161,8 +161,7 @@ def screen_chunk(payload: CatalogPayload, params: ScreeningParams, index: int) -
     for i in np.flatnonzero((err != 0).any(axis=1)):
         code = int(err[i][err[i] != 0][0])
         res.failures.setdefault(int(payload.norad_ids[i]), f"SGP4 error {code}: {SGP4_ERRORS.get(code, '?')}")
-    r = np.where(ok[..., None], r, 0.0)
-    v = np.where(ok[..., None], v, 0.0)
+    # failed states stay NaN: the kernels never read a node whose `ok` is False
     res.stats["propagation_s"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -188,7 +187,9 @@ def screen_chunk(payload: CatalogPayload, params: ScreeningParams, index: int) -
     primary = np.isin(np.asarray(payload.norad_ids), np.asarray(params.primaries, dtype=np.int64))
     vmax = np.minimum(payload.max_speeds_km_s(), 11.0)
     # A cell about the size of a typical LEO sub-segment box keeps each box in a few cells.
-    cell = float(1.7 * np.median(vmax) * params.step_s / params.substeps + 2.0 * np.median(pad))
+    cell = float(2.8 * np.median(vmax) * params.step_s / params.substeps + 2.0 * np.median(pad))
+    res.stats["bounds_s"] = time.perf_counter() - clock
+    clock = time.perf_counter()
     ci, cj, ck = kernels.broad_phase(
         r, v, ok, params.step_s, params.substeps, pad, cell, primary, bool(params.primaries)
     )

@@ -64,15 +64,16 @@ def propagate_satrecs(
     jd = np.ascontiguousarray(jd, dtype=float)
     fr = np.ascontiguousarray(fr, dtype=float)
     e, r, v = arr.sgp4(jd, fr)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rn = np.linalg.norm(r, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        r2 = np.einsum("...i,...i->...", r, r)
         v2 = np.einsum("...i,...i->...", v, v)
-        # 10% above escape speed: no SGP4 element set of a bound orbit gets there
+        # 10% above escape speed (v**2 r > 2.42 mu, squared to avoid a sqrt): no SGP4 element set
+        # of a bound orbit gets there; nor inside the Earth, nor far beyond its mean apogee
         nonphysical = (
-            (v2 > 1.21 * 2.0 * MU_KM3_S2 / rn)
-            | (rn < EARTH_RADIUS_KM - 200.0)
-            | (rn > r_max[:, None])
-            | ~np.isfinite(rn)
+            (v2 * v2 * r2 > (1.21 * 2.0 * MU_KM3_S2) ** 2)
+            | (r2 < (EARTH_RADIUS_KM - 200.0) ** 2)
+            | (r2 > (r_max**2)[:, None])
+            | ~np.isfinite(r2)
         )
     e = np.where((e == 0) & nonphysical, NONPHYSICAL, e).astype(e.dtype)
     bad = e != 0
