@@ -62,6 +62,21 @@ def gcrf_to_itrf(r_km: np.ndarray, v_km_s: np.ndarray, jd: np.ndarray, fr: np.nd
     return r, v
 
 
+def itrf_to_gcrf(
+    r_km: np.ndarray, v_km_s: np.ndarray, jd: np.ndarray, fr: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """ITRF -> GCRF, the inverse of :func:`gcrf_to_itrf`."""
+    from skyfield.framelib import itrs
+
+    t = skyfield_time(np.atleast_1d(jd), np.atleast_1d(fr))
+    R = np.moveaxis(np.atleast_3d(itrs.rotation_at(t)), -1, 0)
+    W = np.moveaxis(np.atleast_3d(itrs._dRdt_times_RT_at(t)), -1, 0)
+    v_rot = np.asarray(v_km_s) - np.einsum("mij,...mj->...mi", W, np.asarray(r_km)) / 86400.0
+    r = np.einsum("mji,...mj->...mi", R, r_km)
+    v = np.einsum("mji,...mj->...mi", R, v_rot)
+    return r, v
+
+
 def teme_to_itrf(r_km: np.ndarray, v_km_s: np.ndarray, jd: np.ndarray, fr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """TEME -> ITRF through GCRF."""
     r, v = teme_to_gcrf(r_km, v_km_s, jd, fr)
