@@ -15,11 +15,12 @@ def timescale():
     from skyfield.data import iers
     from skyfield_data import get_skyfield_data_path
 
-    load = Loader(get_skyfield_data_path(), verbose=False)
-    ts = load.timescale(builtin=True)
-    # Past its last row the table's predictions hold; skyfield-data warns on every open.
+    # Past its last row the table's predictions hold (docs/propagation.md); skyfield-data warns
+    # about that on every use, which would bury real warnings.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
+        load = Loader(get_skyfield_data_path(), verbose=False)
+        ts = load.timescale(builtin=True)
         with load.open("finals2000A.all") as f:
             finals = iers.parse_x_y_dut1_from_finals_all(f)
     iers.install_polar_motion_table(ts, finals)
@@ -62,9 +63,7 @@ def gcrf_to_itrf(r_km: np.ndarray, v_km_s: np.ndarray, jd: np.ndarray, fr: np.nd
     return r, v
 
 
-def itrf_to_gcrf(
-    r_km: np.ndarray, v_km_s: np.ndarray, jd: np.ndarray, fr: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def itrf_to_gcrf(r_km: np.ndarray, v_km_s: np.ndarray, jd: np.ndarray, fr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """ITRF -> GCRF, the inverse of :func:`gcrf_to_itrf`."""
     from skyfield.framelib import itrs
 

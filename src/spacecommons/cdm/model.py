@@ -99,6 +99,17 @@ class Cdm:
         wrong scale (``[km]`` for metres) is always an error: the value would be misread 1000-fold.
         Mislabels seen in real operational messages (``[m]`` on a velocity, an empty optional
         time) are kept as ``warnings`` unless ``strict``."""
+        for items in (self.header, self.relative, *self.objects):
+            for n, item in enumerate(items):
+                warning = check_item(item, self.source)
+                if not warning:
+                    continue
+                if strict:
+                    raise CdmError(self.source, item.line, item.key, warning)
+                self.warnings.append(f"{self.source}:{item.line}: {item.key}: {warning}")
+                if item.unit is not None and item.key in kw.UNITS:
+                    # the value is read in the standard unit: say so when writing it out
+                    items[n] = Item(item.key, item.value, kw.UNITS[item.key], item.line)
         for key in kw.MANDATORY_HEADER:
             if self._find(self.header, key) is None:
                 raise CdmError(self.source, 0, key, "mandatory header keyword missing")
@@ -113,12 +124,6 @@ class Cdm:
                 if self._find(items, key) is None:
                     what = "covariance truncated" if key in kw.COVARIANCE else "mandatory keyword missing"
                     raise CdmError(self.source, last, key, f"OBJECT{n}: {what}")
-        for item in self.header + self.relative + self.objects[0] + self.objects[1]:
-            warning = check_item(item, self.source)
-            if warning:
-                if strict:
-                    raise CdmError(self.source, item.line, item.key, warning)
-                self.warnings.append(f"{self.source}:{item.line}: {item.key}: {warning}")
 
 
 def check_item(item: Item, source: str) -> str | None:
@@ -144,8 +149,12 @@ def check_item(item: Item, source: str) -> str | None:
     expected = kw.UNITS.get(item.key)
     if item.unit is not None and expected and item.unit != expected:
         if item.unit.replace("km", "m") == expected or item.unit == expected.replace("km", "m"):
-            raise CdmError(source, item.line, item.key,
-                           f"unit [{item.unit}] where the standard requires [{expected}]: the value would be misread")
+            raise CdmError(
+                source,
+                item.line,
+                item.key,
+                f"unit [{item.unit}] where the standard requires [{expected}]: the value would be misread",
+            )
         return f"unit [{item.unit}] where the standard requires [{expected}]; value read in [{expected}]"
     return None
 

@@ -87,10 +87,12 @@ def _ordered(block: list[Item], order: tuple[str, ...]) -> list[Item]:
 def write_xml(cdm: Cdm) -> str:
     """XML that validates against the CCSDS NDM/XML CDM schema (comments lead their block)."""
     version = cdm.get("CCSDS_CDM_VERS") or "1.0"
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<cdm xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-             'xsi:noNamespaceSchemaLocation="http://sanaregistry.org/r/ndmxml/ndmxml-1.0-master.xsd" '
-             f'id="CCSDS_CDM_VERS" version={quoteattr(version)}>']
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<cdm xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        'xsi:noNamespaceSchemaLocation="http://sanaregistry.org/r/ndmxml/ndmxml-1.0-master.xsd" '
+        f'id="CCSDS_CDM_VERS" version={quoteattr(version)}>',
+    ]
     head = _blocks([i for i in cdm.header if i.key != "CCSDS_CDM_VERS"]).get("header", [])
     lines.append("  <header>")
     lines += [_element(i, "    ") for i in _ordered(head, kw.HEADER)]
@@ -118,8 +120,12 @@ def write_xml(cdm: Cdm) -> str:
         lines += [_element(i, "        ") for i in _ordered(blocks.get("metadata", []), kw.METADATA)]
         lines.append("      </metadata>")
         lines.append("      <data>")
-        orders = {"odParameters": kw.OD, "additionalParameters": kw.ADDITIONAL, "stateVector": kw.STATE,
-                  "covarianceMatrix": kw.COVARIANCE}
+        orders = {
+            "odParameters": kw.OD,
+            "additionalParameters": kw.ADDITIONAL,
+            "stateVector": kw.STATE,
+            "covarianceMatrix": kw.COVARIANCE,
+        }
         for block in _DATA_BLOCKS:
             if block not in blocks:
                 continue

@@ -65,8 +65,10 @@ def encounter_from_cdm(cdm: Cdm) -> Encounter:
         cov = cdm.covariance_rtn(obj, 6) * 1e-6  # m**2 -> km**2 (and m**2/s -> km**2/s, ...)
         w = np.linalg.eigvalsh(cov)
         if w[0] < -1e-9 * max(w[-1], 1e-30):
-            warnings.append(f"OBJECT{obj} covariance is not positive semi-definite (eigenvalue {w[0]:.3g}); "
-                            "negative eigenvalues clipped where sampled")
+            warnings.append(
+                f"OBJECT{obj} covariance is not positive semi-definite (eigenvalue {w[0]:.3g}); "
+                "negative eigenvalues clipped where sampled"
+            )
         states.append((np.concatenate([r, v]), rtn_to_inertial(cov, r, v)))
     (x1, c1), (x2, c2) = states
     return Encounter(x1, c1, x2, c2, tuple(warnings))
@@ -90,8 +92,10 @@ def usage_checks(enc: Encounter, hbr_km: float) -> list[str]:
             a = -MU_KM3_S2 / (2 * energy)
             periods.append(2 * math.pi * math.sqrt(a**3 / MU_KM3_S2))
     if periods and duration > LONG_FRACTION * min(periods):
-        out.append(f"long encounter ({duration:.0f} s for the 5-sigma pass, over a tenth of an orbit): "
-                   "the short-term (2D) assumption does not hold")
+        out.append(
+            f"long encounter ({duration:.0f} s for the 5-sigma pass, over a tenth of an orbit): "
+            "the short-term (2D) assumption does not hold"
+        )
     return out
 
 
@@ -117,8 +121,9 @@ def monte_carlo(enc: Encounter, hbr_m: float, samples: int = 200_000, seed: int 
     speed = float(np.linalg.norm(enc.x2[3:] - enc.x1[3:]))
     window = min(max(5.0 * sigma / max(speed, 1e-9), 5.0), 3600.0)
     mc = pc_monte_carlo(enc.x1, enc.c1, enc.x2, enc.c2, hbr_km, window, samples=samples, seed=seed)
-    return PcReport(mc.pc, "MONTE_CARLO (two-body)", hbr_m, "circle", list(enc.warnings), mc.ci_low, mc.ci_high,
-                    mc.samples)
+    return PcReport(
+        mc.pc, "MONTE_CARLO (two-body)", hbr_m, "circle", list(enc.warnings), mc.ci_low, mc.ci_high, mc.samples
+    )
 
 
 def max_pc(enc: Encounter, hbr_m: float) -> PcReport:
@@ -127,8 +132,14 @@ def max_pc(enc: Encounter, hbr_m: float) -> PcReport:
     return PcReport(pc, f"MAX_PC (Alfano 2005, isotropic sigma {sigma:.1f} m)", hbr_m, "circle", [])
 
 
-def cdm_pc(cdm: Cdm, method: str = "foster", hbr_m: float | None = None, shape: str = "circle",
-           samples: int = 200_000, seed: int = 0) -> list[PcReport]:
+def cdm_pc(
+    cdm: Cdm,
+    method: str = "foster",
+    hbr_m: float | None = None,
+    shape: str = "circle",
+    samples: int = 200_000,
+    seed: int = 0,
+) -> list[PcReport]:
     """Pc of a CDM by ``foster``, ``mc``, ``max``, ``auto`` (Foster, or Monte Carlo where a usage
     check fails) or ``all``. The HBR comes from ``hbr_m`` or the ``COMMENT HBR = ...`` line."""
     hbr = hbr_m if hbr_m is not None else cdm.hbr_m()
@@ -149,6 +160,10 @@ def cdm_pc(cdm: Cdm, method: str = "foster", hbr_m: float | None = None, shape: 
             return [mc]
         return [first]
     if method == "all":
-        return [foster(enc, hbr, "circle"), foster(enc, hbr, "square"), monte_carlo(enc, hbr, samples, seed),
-                max_pc(enc, hbr)]
+        return [
+            foster(enc, hbr, "circle"),
+            foster(enc, hbr, "square"),
+            monte_carlo(enc, hbr, samples, seed),
+            max_pc(enc, hbr),
+        ]
     raise ValueError(f"unknown method {method!r}: foster, mc, max, auto or all")

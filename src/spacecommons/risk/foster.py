@@ -13,7 +13,7 @@ not degrade at high covariance aspect ratios. Vectorised over events.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 from scipy.special import erfc
@@ -22,7 +22,7 @@ ORDERS = (32, 64, 128, 256, 512, 1024, 2048, 4096)
 BLOCK = 32_768  # events per vectorised block: bounds the (events x nodes) temporaries
 
 
-@lru_cache(maxsize=None)
+@cache
 def _gauss_legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
     x, w = np.polynomial.legendre.leggauss(n)
     return x * (np.pi / 2.0), w * (np.pi / 2.0)  # nodes on [-pi/2, pi/2]

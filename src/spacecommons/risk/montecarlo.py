@@ -51,8 +51,16 @@ def _segment_min(d0: np.ndarray, d1: np.ndarray) -> np.ndarray:
 
 
 def pc_monte_carlo(
-    x1_km: np.ndarray, c1_km: np.ndarray, x2_km: np.ndarray, c2_km: np.ndarray, hbr_km: float,
-    window_s: float, samples: int = 100_000, seed: int = 0, steps: int = 200, batch: int = 50_000,
+    x1_km: np.ndarray,
+    c1_km: np.ndarray,
+    x2_km: np.ndarray,
+    c2_km: np.ndarray,
+    hbr_km: float,
+    window_s: float,
+    samples: int = 100_000,
+    seed: int = 0,
+    steps: int = 200,
+    batch: int = 50_000,
 ) -> MonteCarloPc:
     """States (6,) in km, km/s at TCA and inertial 6x6 covariances in km**2-based units."""
     rng = np.random.default_rng(seed)

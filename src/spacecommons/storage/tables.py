@@ -91,3 +91,5 @@ class ConjunctionEvent(Base):
     span_start: Mapped[str | None] = mapped_column(String(32), nullable=True)
     span_end: Mapped[str | None] = mapped_column(String(32), nullable=True)
     n_minima: Mapped[int] = mapped_column(Integer, default=1)
+    pc: Mapped[float | None] = mapped_column(Float, nullable=True)
+    pc_method: Mapped[str | None] = mapped_column(String(64), nullable=True)

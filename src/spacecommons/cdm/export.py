@@ -1,0 +1,80 @@
+"""CDMs for the events of a stored screening run (service layer: database in, messages out)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..conjunction.refine import refine_tca
+from ..storage import screening_repo as repo
+from ..storage.tables import ConjunctionEvent, SpaceObject
+from ..timescales import datetime_to_jd, jd_to_iso, parse_utc
+from .generate import event_cdm
+from .model import Cdm
+
+DEFAULT_HBR_M = 5.0  # per object, when NASA CARA's table has no value for it
+
+
+def run_event_cdms(
+    session: Session, run_id: int, created: datetime, limit: int | None = None, max_miss_km: float | None = None
+) -> Iterator[tuple[ConjunctionEvent, Cdm]]:
+    """Yield (event row, CDM) for a run's events, closest first."""
+    run, params, payload, _ = repo.load_run(session, run_id)
+    sats = payload.satrecs()
+    index = {nid: i for i, nid in enumerate(payload.norad_ids)}
+    events = repo.run_events(session, run_id, limit)
+    ids = {e.id1 for e in events} | {e.id2 for e in events}
+    sizes = {o.norad_id: o.hbr_m for o in session.scalars(select(SpaceObject).where(SpaceObject.norad_id.in_(ids)))}
+    window = (jd_to_iso(params.start_jd, params.start_fr), jd_to_iso(params.start_jd, params.start_fr + params.days))
+    for ev in events:
+        if max_miss_km is not None and ev.miss_km > max_miss_km:
+            continue
+        i, j = index[ev.id1], index[ev.id2]
+        jd, fr = datetime_to_jd(parse_utc(ev.tca))
+        # the stored TCA has milliseconds: refine again so states match the event to the metre
+        out = refine_tca(sats[i], sats[j], jd, fr, 0.0, 1.0)
+        if out is None:
+            continue
+        t, _miss, r1, v1, r2, v2, _ = out
+        fr_t = fr + t / 86400.0
+        objects = []
+        for nid, sat, r, v in ((ev.id1, sats[i], r1, v1), (ev.id2, sats[j], r2, v2)):
+            age = (jd + fr_t) - (sat.jdsatepoch + sat.jdsatepochF)
+            objects.append(
+                {
+                    "norad_id": nid,
+                    "name": ev.name1 if nid == ev.id1 else ev.name2,
+                    "object_id": "",
+                    "r_teme": r,
+                    "v_teme": v,
+                    "epoch_age_days": age,
+                    "satrec": sat,
+                }
+            )
+        h1, h2 = sizes.get(ev.id1), sizes.get(ev.id2)
+        hbr = (h1 or DEFAULT_HBR_M) + (h2 or DEFAULT_HBR_M)
+        note = (
+            "HBR: sum of NASA CARA hard-body radii"
+            if h1 and h2
+            else f"HBR: NASA CARA value where known, {DEFAULT_HBR_M:g} m per object otherwise"
+        )
+        stamp = jd_to_iso(jd, fr_t, 0).replace("-", "").replace(":", "").replace("T", "_").rstrip("Z")
+        message_id = f"{ev.id1:09d}_conj_{ev.id2:09d}_{stamp}_run{run_id}"
+        yield (
+            ev,
+            event_cdm(
+                message_id=message_id,
+                creation=created,
+                originator="SPACECOMMONS",
+                tca_jd=jd,
+                tca_fr=fr_t,
+                objects=objects,
+                window=window,
+                threshold_km=params.threshold_km,
+                hbr_m=hbr,
+                hbr_note=note,
+            ),
+        )
