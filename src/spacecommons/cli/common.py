@@ -48,3 +48,18 @@ def parse_ids(text: str | None) -> list[int]:
         return [int(x) for x in text.replace(" ", "").split(",") if x]
     except ValueError as exc:
         raise typer.BadParameter(f"expected comma-separated catalog numbers, got {text!r}") from exc
+
+
+def read_element_files(paths) -> list:
+    """Element sets of the given files, newest per object; every rejected record and every
+    superseded duplicate is reported (file, line, reason)."""
+    from ..catalog import latest_per_object, read_elements
+
+    records = []
+    for path in paths:
+        parsed = read_elements(path)
+        report_issues(parsed.issues)
+        records.extend(parsed.records)
+    records, dupes = latest_per_object(records)
+    report_issues(dupes)
+    return records

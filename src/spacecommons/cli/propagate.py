@@ -9,12 +9,11 @@ from pathlib import Path
 import numpy as np
 import typer
 
-from ..catalog import latest_per_object, read_elements
 from ..frames import teme_to_gcrf, teme_to_itrf
 from ..propagation import SGP4_ERRORS, propagate
 from ..storage.catalog_repo import latest_elements
 from ..timescales import iso_to_jd, jd_to_iso, normalize_jd
-from .common import DatabaseOption, console, err_console, open_db, parse_ids, report_issues
+from .common import DatabaseOption, console, err_console, open_db, parse_ids, read_element_files
 
 FRAMES = ("teme", "gcrf", "itrf")
 
@@ -37,12 +36,7 @@ def propagate_command(
         raise typer.BadParameter("give either --elements FILE... or --from-db")
     wanted = parse_ids(ids)
     if elements:
-        records = []
-        for path in elements:
-            parsed = read_elements(path)
-            report_issues(parsed.issues)
-            records.extend(parsed.records)
-        records, _ = latest_per_object(records)
+        records = read_element_files(elements)
         if wanted:
             records = [r for r in records if r.norad_id in set(wanted)]
     else:

@@ -8,13 +8,12 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..catalog import latest_per_object, read_elements
 from ..conjunction import ScreeningParams, screen
 from ..conjunction.catalog_payload import CatalogPayload
 from ..storage import screening_repo as repo
 from ..storage.catalog_repo import latest_elements
 from ..timescales import iso_to_jd
-from .common import DatabaseOption, console, err_console, now_iso, open_db, parse_ids, report_issues
+from .common import DatabaseOption, console, err_console, now_iso, open_db, parse_ids, read_element_files
 
 runs_app = typer.Typer(help="Stored screening runs and their events.", no_args_is_help=True)
 
@@ -112,13 +111,7 @@ def screen_command(
         if not start:
             raise typer.BadParameter("--start is required (ISO-8601 UTC, e.g. 2022-01-22T00:00:00Z)")
         if elements:
-            records = []
-            for path in elements:
-                parsed = read_elements(path)
-                report_issues(parsed.issues)
-                records.extend(parsed.records)
-            records, dupes = latest_per_object(records)
-            report_issues(dupes)
+            records = read_element_files(elements)
         else:
             with session_maker() as session:
                 records = latest_elements(session)
