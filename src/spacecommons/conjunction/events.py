@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..frames import rtn_basis
-from ..timescales import jd_to_iso, normalize_jd
-from .refine import SECONDS_PER_DAY, distances
+from ..timescales import jd_to_iso
+from .refine import distances
 
 if TYPE_CHECKING:
     from .catalog_payload import CatalogPayload
@@ -165,6 +165,9 @@ def build_events(payload: CatalogPayload, params: ScreeningParams, chunks: list[
     rtn = np.einsum("nij,nj->ni", rtn_basis(r1, v1), r2 - r1)
     speed = np.linalg.norm(v2 - v1, axis=1)
     events = ConjunctionEvents()
+    tca_text = _iso_many(params, np.array([b[2] for b in best]))
+    start_text = _iso_many(params, np.array([g[0][2] for g in groups]))
+    end_text = _iso_many(params, np.array([g[-1][2] for g in groups]))
     for q, g in enumerate(groups):
         i, j, t, miss = int(first[q]), int(second[q]), best[q][2], best[q][3]
         span = len(g) > 1
@@ -174,15 +177,15 @@ def build_events(payload: CatalogPayload, params: ScreeningParams, chunks: list[
                 name1=payload.names[i],
                 id2=int(ids[j]),
                 name2=payload.names[j],
-                tca=_iso(params, t),
+                tca=tca_text[q],
                 miss_km=float(miss),
                 speed_km_s=float(speed[q]),
                 r_km=float(rtn[q, 0]),
                 t_km=float(rtn[q, 1]),
                 n_km=float(rtn[q, 2]),
                 kind="proximity" if span else "encounter",
-                span_start=_iso(params, g[0][2]) if span else "",
-                span_end=_iso(params, g[-1][2]) if span else "",
+                span_start=start_text[q] if span else "",
+                span_end=end_text[q] if span else "",
                 n_minima=len(g),
                 tca_s=float(t),
             )
@@ -191,9 +194,12 @@ def build_events(payload: CatalogPayload, params: ScreeningParams, chunks: list[
     return events
 
 
-def _iso(params: ScreeningParams, t: float) -> str:
-    jd, fr = normalize_jd(params.start_jd, params.start_fr + t / SECONDS_PER_DAY)
-    return jd_to_iso(float(jd), float(fr))
+def _iso_many(params: ScreeningParams, t: np.ndarray) -> list[str]:
+    """ISO-8601 UTC with milliseconds and Z for seconds after the window start (vectorised;
+    rounds to the nearest millisecond like ``jd_to_iso``)."""
+    start_us = np.datetime64(jd_to_iso(params.start_jd, params.start_fr, 6).rstrip("Z"), "us").astype(np.int64)
+    ms = start_us // 1000 + np.round((start_us % 1000 + np.asarray(t, float) * 1e6) / 1000.0).astype(np.int64)
+    return [f"{x}Z" for x in np.datetime_as_string(ms.astype("datetime64[ms]"), unit="ms")]
 
 
 __all__ = ["COLUMNS", "ConjunctionEvent", "ConjunctionEvents", "build_events", "fields"]
