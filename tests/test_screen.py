@@ -235,3 +235,28 @@ def test_events_write_the_documented_columns(tmp_path, fengyun):
     import pyarrow.parquet as pq
 
     assert pq.read_table(tmp_path / "e.parquet").num_rows == len(events)
+
+
+def test_interrupting_a_pool_run_stops_its_workers_at_once(fengyun):
+    """Ctrl-C (or any failure) must not leave the pool computing every queued chunk."""
+    import multiprocessing
+    import time
+
+    jd, fr = iso_to_jd("2021-10-02T00:00:00Z")
+    params = ScreeningParams(jd, fr, 0.4, 5.0, chunk_days=0.01)  # 40 chunks
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def on_chunk(chunk):
+        seen.append(chunk.index)
+        raise Stop
+
+    with pytest.raises(Stop):
+        screen(fengyun, params, workers=2, on_chunk=on_chunk)
+    deadline = time.monotonic() + 10.0
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert multiprocessing.active_children() == []
+    assert len(seen) == 1

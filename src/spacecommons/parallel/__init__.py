@@ -43,8 +43,12 @@ def map_chunks(
         with Client(dask_address) as client:
             remote = client.scatter(payload, broadcast=True)
             futures = [client.submit(fn, remote, params, i, pure=False) for i in indices]
-            for fut in dask_completed(futures):
-                on_result(fut.result())
+            try:
+                for fut in dask_completed(futures):
+                    on_result(fut.result())
+            except BaseException:
+                client.cancel(futures)
+                raise
         return
     workers = workers or os.cpu_count() or 1
     workers = min(workers, len(indices))
@@ -53,7 +57,15 @@ def map_chunks(
             on_result(fn(payload, params, i))
         return
     ctx = mp.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(payload,)) as pool:
+    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(payload,))
+    try:
         futures = [pool.submit(_run_with_global, fn, params, i) for i in indices]
         for fut in as_completed(futures):
             on_result(fut.result())
+    except BaseException:
+        # Ctrl-C or a failure: stop at once. A plain shutdown would first run every queued chunk.
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            proc.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
