@@ -1,5 +1,7 @@
-"""NEO watch: risk scales (more to come: orbits, propagation, close approaches)."""
+"""NEO watch: small-body orbits (JPL SBDB), Earth MOID, risk scales."""
 
+from .moid import earth_elements, moid
+from .sbdb import SmallBodyOrbit, read_sbdb_csv
 from .scales import palermo, palermo_cumulative
 
-__all__ = ["palermo", "palermo_cumulative"]
+__all__ = ["SmallBodyOrbit", "earth_elements", "moid", "palermo", "palermo_cumulative", "read_sbdb_csv"]

@@ -1,0 +1,78 @@
+"""JPL SBDB query output (CSV): orbital elements of small bodies, with record-level errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from ..errors import RecordIssue
+
+REQUIRED = ("pdes", "epoch", "e", "a", "i", "om", "w", "ma")
+
+
+@dataclass(frozen=True)
+class SmallBodyOrbit:
+    """Heliocentric ecliptic J2000 Keplerian elements at ``epoch_jd_tdb`` (angles in degrees)."""
+
+    designation: str
+    name: str
+    epoch_jd_tdb: float
+    a_au: float
+    e: float
+    i_deg: float
+    om_deg: float
+    w_deg: float
+    ma_deg: float
+    h_mag: float | None
+    orbit_id: str
+    moid_au: float | None  # JPL's Earth MOID, when the query included it
+    source: str = ""
+    line: int = 0
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def _opt(text: str) -> float | None:
+    return float(text) if text.strip() else None
+
+
+def read_sbdb_csv(text: str, source: str = "<sbdb.csv>") -> tuple[list[SmallBodyOrbit], list[RecordIssue]]:
+    """Every good row becomes an orbit; every bad one an issue naming line and column."""
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+    if missing:
+        return [], [RecordIssue(source, 1, ",".join(missing), "required SBDB columns missing")]
+    orbits: list[SmallBodyOrbit] = []
+    issues: list[RecordIssue] = []
+    for no, row in enumerate(reader, start=2):
+        try:
+            values = {}
+            for col in ("epoch", "e", "a", "i", "om", "w", "ma"):
+                try:
+                    values[col] = float(row[col])
+                except (TypeError, ValueError) as exc:
+                    raise ValueError(col, f"{row.get(col)!r} is not a number") from exc
+            if not 0.0 <= values["e"] < 1.0:
+                raise ValueError("e", f"{values['e']} is not an elliptic eccentricity")
+            orbits.append(
+                SmallBodyOrbit(
+                    designation=row["pdes"].strip(),
+                    name=(row.get("name") or "").strip(),
+                    epoch_jd_tdb=values["epoch"],
+                    a_au=values["a"],
+                    e=values["e"],
+                    i_deg=values["i"],
+                    om_deg=values["om"],
+                    w_deg=values["w"],
+                    ma_deg=values["ma"],
+                    h_mag=_opt(row.get("H", "")),
+                    orbit_id=(row.get("orbit_id") or "").strip(),
+                    moid_au=_opt(row.get("moid", "")),
+                    source=source,
+                    line=no,
+                )
+            )
+        except ValueError as exc:
+            col, msg = exc.args if len(exc.args) == 2 else ("row", str(exc))
+            issues.append(RecordIssue(source, no, col, msg))
+    return orbits, issues
