@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import minimize
 
-from spacecommons.neo import earth_elements, moid, read_sbdb_csv
+from spacecommons.neo import earth_elements, earth_moid, read_sbdb_csv
 from spacecommons.neo.moid import _points, _rotation
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared/data/neo/sbdb_neos_subset_epoch2020-05-31.csv"
@@ -44,18 +44,7 @@ def main() -> int:
         return 2
     orbits, issues = read_sbdb_csv(path.read_text(), str(path))
     clock = time.perf_counter()
-    ours = np.empty(len(orbits))
-    for ep in sorted({o.epoch_jd_tdb for o in orbits}):
-        idx = [k for k, o in enumerate(orbits) if o.epoch_jd_tdb == ep]
-        sub = [orbits[k] for k in idx]
-        ours[idx] = moid(
-            [o.a_au for o in sub],
-            [o.e for o in sub],
-            [o.i_deg for o in sub],
-            [o.om_deg for o in sub],
-            [o.w_deg for o in sub],
-            earth_elements(ep),
-        )
+    ours = earth_moid(orbits)
     vector_s = time.perf_counter() - clock
     clock = time.perf_counter()
     n = 200

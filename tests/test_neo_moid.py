@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spacecommons.neo import earth_elements, moid, read_sbdb_csv
+from spacecommons.neo import earth_moid, read_sbdb_csv
 
 from .conftest import DATA
 
@@ -15,19 +15,7 @@ TEXT = (DATA / "sbdb_neos_extract.csv").read_text()
 def test_moid_matches_jpl_to_1e_5_au():
     orbits, issues = read_sbdb_csv(TEXT, "sbdb")
     assert issues == [] and len(orbits) == 300
-    ours = np.empty(len(orbits))
-    epochs = sorted({o.epoch_jd_tdb for o in orbits})
-    for ep in epochs:
-        idx = [k for k, o in enumerate(orbits) if o.epoch_jd_tdb == ep]
-        sub = [orbits[k] for k in idx]
-        ours[idx] = moid(
-            [o.a_au for o in sub],
-            [o.e for o in sub],
-            [o.i_deg for o in sub],
-            [o.om_deg for o in sub],
-            [o.w_deg for o in sub],
-            earth_elements(ep),
-        )
+    ours = earth_moid(orbits)
     jpl = np.array([o.moid_au for o in orbits])
     diff = np.abs(ours - jpl)
     assert (diff < 1e-5).mean() >= 0.99

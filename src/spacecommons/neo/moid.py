@@ -135,3 +135,24 @@ def _moid(a, e, i_deg, om_deg, w_deg, earth, grid: int = 180, starts: int = 4, i
     c1, s1, c2, s2 = np.cos(x1)[..., None], np.sin(x1)[..., None], np.cos(x2)[..., None], np.sin(x2)[..., None]
     d = (A * (c1 - Ec) * Pk + B * s1 * Qk) - (ae * (c2 - ee) * Pe + be * s2 * Qe)
     return np.sqrt((d * d).sum(-1).min(axis=1))
+
+
+def earth_moid(orbits) -> np.ndarray:
+    """Earth MOID (au) of small-body orbits (objects with a_au, e, i_deg, om_deg, w_deg and
+    epoch_jd_tdb), each against Earth's orbit at its own epoch."""
+    orbits = list(orbits)
+    out = np.empty(len(orbits))
+    by_epoch: dict[float, list[int]] = {}
+    for k, o in enumerate(orbits):
+        by_epoch.setdefault(o.epoch_jd_tdb, []).append(k)
+    for epoch, idx in by_epoch.items():
+        sub = [orbits[k] for k in idx]
+        out[idx] = moid(
+            [o.a_au for o in sub],
+            [o.e for o in sub],
+            [o.i_deg for o in sub],
+            [o.om_deg for o in sub],
+            [o.w_deg for o in sub],
+            earth_elements(epoch),
+        )
+    return out
