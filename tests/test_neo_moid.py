@@ -33,3 +33,20 @@ def test_bad_rows_are_reported_and_the_rest_land():
     orbits, issues = read_sbdb_csv(text, "x.csv")
     assert len(orbits) == 2
     assert [(i.line, i.field) for i in issues] == [(3, "e"), (4, "a")]
+
+
+def test_cli_writes_moid_next_to_jpl(tmp_path):
+    import csv
+
+    from typer.testing import CliRunner
+
+    from spacecommons.cli.main import app
+
+    out = tmp_path / "moid.csv"
+    result = CliRunner().invoke(
+        app, ["neo", "moid", "--orbits", str(DATA / "sbdb_neos_extract.csv"), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == 300
+    assert all(abs(float(r["moid_au"]) - float(r["jpl_moid_au"])) < 1e-5 for r in rows)

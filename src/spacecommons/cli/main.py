@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import catalog, cdm, db, defense
+from . import catalog, cdm, db, defense, neo
 from .demo import demo_command
 from .propagate import propagate_command
 from .screen import runs_app, screen_command
@@ -19,6 +19,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(runs_app, name="runs")
 app.add_typer(cdm.app, name="cdm")
 app.add_typer(defense.app, name="defense")
+app.add_typer(neo.app, name="neo")
 app.command("pc")(cdm.pc_command)
 app.command("screen")(screen_command)
 app.command("propagate")(propagate_command)
