@@ -38,7 +38,7 @@ def run_event_cdms(
         out = refine_tca(sats[i], sats[j], jd, fr, 0.0, 1.0)
         if out is None:
             continue
-        t, _miss, r1, v1, r2, v2, _ = out
+        t, _miss, r1, v1, r2, v2 = out
         fr_t = fr + t / 86400.0
         objects = []
         for nid, sat, r, v in ((ev.id1, sats[i], r1, v1), (ev.id2, sats[j], r2, v2)):

@@ -9,12 +9,10 @@ from datetime import datetime
 import numpy as np
 
 from ..frames import rtn_basis, teme_to_gcrf
+from ..propagation.sgp4_batch import EARTH_RADIUS_KM, MU_KM3_S2
 from ..timescales import jd_to_iso, normalize_jd
 from .keywords import COVARIANCE_6, UNITS
 from .model import Cdm, Item
-
-MU_KM3_S2 = 398600.8
-EARTH_RADIUS_KM = 6378.135
 
 
 def _it(key: str, value: str) -> Item:

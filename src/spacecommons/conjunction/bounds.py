@@ -26,8 +26,8 @@ from functools import lru_cache
 
 import numpy as np
 
-MU_KM3_S2 = 398600.8  # WGS-72, the gravity model of SGP4 (Hoots & Roehrich 1980)
-RADIUS_EARTH_KM = 6378.135  # WGS-72
+from ..propagation.sgp4_batch import EARTH_RADIUS_KM, MU_KM3_S2, propagate_satrecs
+
 SAFETY = 2.0
 PERIGEE_MARGIN_KM = 25.0
 FLOOR_KM = 1e-6
@@ -85,7 +85,7 @@ def hermite_error_bound_km(
     a = np.asarray(a_km, dtype=float)
     e = np.asarray(ecc, dtype=float)
     rp = a * (1.0 - e) - PERIGEE_MARGIN_KM
-    rp = np.maximum(rp, RADIUS_EARTH_KM - 100.0)
+    rp = np.maximum(rp, EARTH_RADIUS_KM - 100.0)
     ra = np.maximum(a * (1.0 + e), rp)
     a_eff = 0.5 * (rp + ra)
     e_eff = (ra - rp) / (ra + rp)
@@ -100,7 +100,7 @@ def max_speed_km_s(a_km: np.ndarray, ecc: np.ndarray) -> np.ndarray:
     """Perigee speed (vis-viva), an upper bound of the orbital speed."""
     a = np.asarray(a_km, dtype=float)
     e = np.clip(np.asarray(ecc, dtype=float), 0.0, 0.999)
-    rp = np.maximum(a * (1.0 - e) - PERIGEE_MARGIN_KM, RADIUS_EARTH_KM - 100.0)
+    rp = np.maximum(a * (1.0 - e) - PERIGEE_MARGIN_KM, EARTH_RADIUS_KM - 100.0)
     return np.sqrt(MU_KM3_S2 * (2.0 / rp - 1.0 / a))
 
 
@@ -108,8 +108,6 @@ def velocity_mismatch_km_s(satrecs, array, jd: float, fr: np.ndarray) -> np.ndar
     """max over the sample times ``fr`` (days after ``jd``) of |SGP4 v - d(SGP4 r)/dt|, per object.
 
     The central difference over +-0.5 s errs by about |r'''| 0.25 / 6, under 1 mm/s in LEO."""
-    from ..propagation.sgp4_batch import propagate_satrecs
-
     fr = np.asarray(fr, dtype=float)
     d = DIFF_STEP_S / 86400.0
     times = np.concatenate([fr, fr + d, fr - d])

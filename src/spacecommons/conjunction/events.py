@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -202,4 +202,4 @@ def _iso_many(params: ScreeningParams, t: np.ndarray) -> list[str]:
     return [f"{x}Z" for x in np.datetime_as_string(ms.astype("datetime64[ms]"), unit="ms")]
 
 
-__all__ = ["COLUMNS", "ConjunctionEvent", "ConjunctionEvents", "build_events", "fields"]
+__all__ = ["COLUMNS", "ConjunctionEvent", "ConjunctionEvents", "build_events"]

@@ -94,6 +94,7 @@ def broad_phase(P, V, ok, h, m, pad, cell, primary, use_primary):
     valid = np.empty(n, dtype=np.bool_)
     lo = np.empty((n, 3))
     hi = np.empty((n, 3))
+    cells = np.empty((n, 6), dtype=np.int64)  # per box: first and last cell index on x, y, z
     cap = 1 << 16
     ent_obj = np.empty(cap, dtype=np.int32)
     ent_key = np.empty(cap, dtype=np.int64)
@@ -132,10 +133,11 @@ def broad_phase(P, V, ok, h, m, pad, cell, primary, use_primary):
                     c2 = c3 - ds3 * D[i, q + 1, c]
                     lo[i, c] = min(min(c0, c1), min(c2, c3)) - pad[i]
                     hi[i, c] = max(max(c0, c1), max(c2, c3)) + pad[i]
-                nx = int(np.floor(hi[i, 0] * inv)) - int(np.floor(lo[i, 0] * inv)) + 1
-                ny = int(np.floor(hi[i, 1] * inv)) - int(np.floor(lo[i, 1] * inv)) + 1
-                nz = int(np.floor(hi[i, 2] * inv)) - int(np.floor(lo[i, 2] * inv)) + 1
-                n_ent += nx * ny * nz
+                    cells[i, c] = int(np.floor(lo[i, c] * inv))
+                    cells[i, 3 + c] = int(np.floor(hi[i, c] * inv))
+                n_ent += (
+                    (cells[i, 3] - cells[i, 0] + 1) * (cells[i, 4] - cells[i, 1] + 1) * (cells[i, 5] - cells[i, 2] + 1)
+                )
             if n_ent > ent_obj.shape[0]:
                 size = max(n_ent, 2 * ent_obj.shape[0])
                 ent_obj = np.empty(size, dtype=np.int32)
@@ -157,15 +159,9 @@ def broad_phase(P, V, ok, h, m, pad, cell, primary, use_primary):
             for i in range(n):
                 if not valid[i]:
                     continue
-                x0 = int(np.floor(lo[i, 0] * inv))
-                x1 = int(np.floor(hi[i, 0] * inv))
-                y0 = int(np.floor(lo[i, 1] * inv))
-                y1 = int(np.floor(hi[i, 1] * inv))
-                z0 = int(np.floor(lo[i, 2] * inv))
-                z1 = int(np.floor(hi[i, 2] * inv))
-                for ix in range(x0, x1 + 1):
-                    for iy in range(y0, y1 + 1):
-                        for iz in range(z0, z1 + 1):
+                for ix in range(cells[i, 0], cells[i, 3] + 1):
+                    for iy in range(cells[i, 1], cells[i, 4] + 1):
+                        for iz in range(cells[i, 2], cells[i, 5] + 1):
                             key = _cell_key(ix, iy, iz)
                             b = np.int64((np.uint64(key) * fib) >> shift)
                             ent_obj[e] = i

@@ -20,10 +20,10 @@ def _state(sat: Satrec, jd: float, fr: float, t: float):
 
 def refine_tca(
     s1: Satrec, s2: Satrec, jd: float, fr: float, t_guess: float, half_width: float
-) -> tuple[float, float, tuple, tuple, tuple, tuple, int] | None:
+) -> tuple[float, float, tuple, tuple, tuple, tuple] | None:
     """Newton on f(t) = dr.dv (f' = dv.dv + dr.da, two-body da) from ``t_guess`` seconds after
     (jd, fr); falls back to golden-section search on the distance if Newton leaves the
-    bracket ``t_guess +- half_width``. Returns (t, miss_km, r1, v1, r2, v2, error) or None
+    bracket ``t_guess +- half_width``. Returns (t, miss_km, r1, v1, r2, v2) or None
     when SGP4 fails there."""
     lo, hi = t_guess - half_width, t_guess + half_width
     t = t_guess
@@ -81,7 +81,7 @@ def _polish(s1: Satrec, s2: Satrec, jd: float, fr: float, t: float, speed_km_s: 
     e2, r2, v2 = _state(s2, jd, fr, t)
     if e1 or e2:
         return None
-    return t, math.dist(r1, r2), r1, v1, r2, v2, 0
+    return t, math.dist(r1, r2), r1, v1, r2, v2
 
 
 def _golden(s1: Satrec, s2: Satrec, jd: float, fr: float, lo: float, hi: float):

@@ -214,7 +214,7 @@ def screen_chunk(payload: CatalogPayload, params: ScreeningParams, index: int) -
         out = refine_tca(sats[i], sats[j], params.start_jd, params.start_fr, t_guess, params.step_s)
         if out is None:
             continue
-        t, miss, r1, v1, r2, v2, _code = out
+        t, miss, r1, v1, r2, v2 = out
         if miss >= params.threshold_km or not 0.0 <= t < end_s:
             continue
         res.i.append(i)

@@ -11,6 +11,7 @@ from sgp4.api import Satrec, SatrecArray
 from ..catalog.elements import ElementSet
 
 NONPHYSICAL = 7
+# WGS-72, the gravity model of SGP4 (Hoots & Roehrich 1980)
 EARTH_RADIUS_KM = 6378.135
 MU_KM3_S2 = 398600.8
 # python-sgp4 error codes (sgp4/api.py, Vallado 2006), phrased so a person can act on them.

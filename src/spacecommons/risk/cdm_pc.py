@@ -11,10 +11,9 @@ from ..cdm import Cdm
 from ..timescales import datetime_to_jd
 from .foster import pc_circle, pc_square
 from .maxpc import max_pc_isotropic
-from .montecarlo import pc_monte_carlo
+from .montecarlo import MU_KM3_S2, pc_monte_carlo
 from .plane import encounter_plane, rtn_to_inertial
 
-MU_KM3_S2 = 398600.4418
 INERTIAL = {"EME2000", "GCRF", "ICRF", "J2000"}
 SLOW_KM_S = 0.01  # below 10 m/s relative speed the straight-line encounter model is doubtful
 LONG_FRACTION = 0.1  # encounter longer than a tenth of an orbit: not short-term

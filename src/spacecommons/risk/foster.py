@@ -43,15 +43,22 @@ def principal_axes(miss: np.ndarray, cov: np.ndarray):
     return m[..., 1], m[..., 0], np.sqrt(w[..., 1]), np.sqrt(w[..., 0]), npd
 
 
+def _integrand(theta, xm, ym, sx, sy, R):
+    """The Pc integrand in theta (x = R sin theta), Jacobian included; the parameters broadcast
+    against ``theta``."""
+    x = R * np.sin(theta)
+    s = R * np.cos(theta)
+    gx = np.exp(-0.5 * ((x - xm) / sx) ** 2) / (np.sqrt(2.0 * np.pi) * sx)
+    k = 1.0 / (np.sqrt(2.0) * sy)
+    a = np.abs(ym)  # erfc of the far tail keeps precision where erf(a) == erf(b) == 1
+    band = 0.5 * (erfc((a - s) * k) - erfc((a + s) * k))
+    return gx * band * s
+
+
 def _circle(xm, ym, sx, sy, R, n):
     t, w = _gauss_legendre(n)
-    x = R[..., None] * np.sin(t)
-    s = R[..., None] * np.cos(t)
-    gx = np.exp(-0.5 * ((x - xm[..., None]) / sx[..., None]) ** 2) / (np.sqrt(2.0 * np.pi) * sx[..., None])
-    k = 1.0 / (np.sqrt(2.0) * sy[..., None])
-    a = np.abs(ym)[..., None]  # erfc of the far tail keeps precision where erf(a) == erf(b) == 1
-    band = 0.5 * (erfc((a - s) * k) - erfc((a + s) * k))
-    return np.sum(w * gx * band * s, axis=-1)
+    args = (a[..., None] for a in (xm, ym, sx, sy, R))
+    return np.sum(w * _integrand(t, *args), axis=-1)
 
 
 def _circle_graded(xm, ym, sx, sy, R, nodes=16, levels=14):
@@ -76,13 +83,8 @@ def _circle_graded(xm, ym, sx, sy, R, nodes=16, levels=14):
     mid, rad = 0.5 * (lo + hi), 0.5 * (hi - lo)
     theta = mid[..., None] + rad[..., None] * t  # (n, panels, nodes)
     weights = rad[..., None] * w
-    Rb = R[:, None, None]
-    x = Rb * np.sin(theta)
-    sv = Rb * np.cos(theta)
-    gx = np.exp(-0.5 * ((x - xm[:, None, None]) / sx[:, None, None]) ** 2) / (np.sqrt(2.0 * np.pi) * sx[:, None, None])
-    k = 1.0 / (np.sqrt(2.0) * sy[:, None, None])
-    band = 0.5 * (erfc((a[:, None, None] - sv) * k) - erfc((a[:, None, None] + sv) * k))
-    return np.sum(weights * gx * band * sv, axis=(-1, -2))
+    args = (v[:, None, None] for v in (xm, ym, sx, sy, R))
+    return np.sum(weights * _integrand(theta, *args), axis=(-1, -2))
 
 
 def pc_circle(miss, cov, hbr, rtol: float = 1e-9, atol: float = 1e-300):
