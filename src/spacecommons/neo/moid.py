@@ -15,31 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
-GM_SUN_AU3_D2 = 2.9591220828559115e-04  # DE421/DE440 k^2
-OBLIQUITY_J2000_RAD = np.radians(84381.448 / 3600.0)  # IAU 1976, the J2000 ecliptic JPL uses
-
-
-def _rotation(i, om, w):
-    """Rows: perifocal P and Q unit vectors in the ecliptic frame (angles in radians)."""
-    co, so, ci, si, cw, sw = np.cos(om), np.sin(om), np.cos(i), np.sin(i), np.cos(w), np.sin(w)
-    P = np.stack([co * cw - so * sw * ci, so * cw + co * sw * ci, sw * si], axis=-1)
-    Q = np.stack([-co * sw - so * cw * ci, -so * sw + co * cw * ci, cw * si], axis=-1)
-    return P, Q
-
-
-def elements_from_state(r, v, mu):
-    """(a, e, i, om, w) in au and radians from a heliocentric ecliptic state."""
-    r, v = np.asarray(r, float), np.asarray(v, float)
-    h = np.cross(r, v)
-    rn = np.linalg.norm(r)
-    e_vec = np.cross(v, h) / mu - r / rn
-    e = np.linalg.norm(e_vec)
-    a = 1.0 / (2.0 / rn - v @ v / mu)
-    i = np.arccos(h[2] / np.linalg.norm(h))
-    n = np.array([-h[1], h[0], 0.0])
-    om = np.arctan2(n[1], n[0])
-    w = np.arctan2(np.dot(np.cross(n, e_vec), h) / np.linalg.norm(h), np.dot(n, e_vec))
-    return a, e, i, om, w
+from .elements import GM_SUN_AU3_D2, elements_from_state, equatorial_to_ecliptic, perifocal_axes
 
 
 @lru_cache(maxsize=1)
@@ -60,9 +36,8 @@ def earth_elements(jd_tdb: float) -> tuple[float, float, float, float, float]:
     sun, earth = eph["sun"], eph["earth"]
     r = earth.at(t).position.au - sun.at(t).position.au
     v = earth.at(t).velocity.au_per_d - sun.at(t).velocity.au_per_d
-    c, s = np.cos(OBLIQUITY_J2000_RAD), np.sin(OBLIQUITY_J2000_RAD)
-    rot = np.array([[1, 0, 0], [0, c, s], [0, -s, c]])  # equatorial -> ecliptic
-    return elements_from_state(rot @ r, rot @ v, GM_SUN_AU3_D2)
+    ecl = equatorial_to_ecliptic(np.concatenate([r, v]))[0]
+    return elements_from_state(ecl[:3], ecl[3:], GM_SUN_AU3_D2)
 
 
 def _points(a, e, P, Q, E):
@@ -93,11 +68,11 @@ def _moid(a, e, i_deg, om_deg, w_deg, earth, grid: int = 180, starts: int = 4, i
     a, e = np.atleast_1d(np.asarray(a, float)), np.atleast_1d(np.asarray(e, float))
     i, om, w = (np.radians(np.atleast_1d(np.asarray(x, float))) for x in (i_deg, om_deg, w_deg))
     ae, ee, ie, ome, we = earth
-    Pe, Qe = _rotation(ie, ome, we)
+    Pe, Qe = perifocal_axes(ie, ome, we)
     be = ae * np.sqrt(1.0 - ee * ee)
     Eg = np.linspace(0.0, 2.0 * np.pi, grid, endpoint=False)
     earth_pts = _points(ae, ee, Pe, Qe, Eg)
-    P, Q = _rotation(i, om, w)  # (n, 3)
+    P, Q = perifocal_axes(i, om, w)  # (n, 3)
     b = a * np.sqrt(1.0 - e * e)
     x1 = np.empty((a.size, starts))
     x2 = np.empty((a.size, starts))

@@ -4,32 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
 
 from ..errors import RecordIssue
+from .orbit import SmallBodyOrbit
 
 REQUIRED = ("pdes", "epoch", "e", "a", "i", "om", "w", "ma")
-
-
-@dataclass(frozen=True)
-class SmallBodyOrbit:
-    """Heliocentric ecliptic J2000 Keplerian elements at ``epoch_jd_tdb`` (angles in degrees)."""
-
-    designation: str
-    name: str
-    epoch_jd_tdb: float
-    a_au: float
-    e: float
-    i_deg: float
-    om_deg: float
-    w_deg: float
-    ma_deg: float
-    h_mag: float | None
-    orbit_id: str
-    moid_au: float | None  # JPL's Earth MOID, when the query included it
-    source: str = ""
-    line: int = 0
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def _opt(text: str) -> float | None:
@@ -68,6 +47,11 @@ def read_sbdb_csv(text: str, source: str = "<sbdb.csv>") -> tuple[list[SmallBody
                     h_mag=_opt(row.get("H", "")),
                     orbit_id=(row.get("orbit_id") or "").strip(),
                     moid_au=_opt(row.get("moid", "")),
+                    q_au=_opt(row.get("q", "")),
+                    tp_jd_tdb=_opt(row.get("tp", "")),
+                    nongrav=tuple(_opt(row.get(k, "")) or 0.0 for k in ("A1", "A2", "A3")),
+                    diameter_km=_opt(row.get("diameter", "")),
+                    albedo=_opt(row.get("albedo", "")),
                     source=source,
                     line=no,
                 )
