@@ -1,0 +1,88 @@
+"""ASSIST n-body propagation and close approaches against JPL (reference values in
+../shared/reference/neo_and_defense.md, copied here with their sources)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from spacecommons.neo.approaches import close_approaches
+from spacecommons.neo.elements import AU_KM
+from spacecommons.neo.nbody import body_state, heliocentric_to_barycentric, propagate
+from spacecommons.neo.sbdb import read_sbdb_csv
+
+DATA = Path(__file__).parent / "data" / "neo"
+
+# Apophis, JPL small-body code state vectors (ASSIST unit_tests/apophis): heliocentric ICRF, au, au/day, TDB.
+APOPHIS_T0 = 2462138.5359989386
+APOPHIS_X0 = [-5.5946538550488512e-01, 8.5647564757574512e-01, 3.0415066217102493e-01,
+              -1.3818324735921638e-02, -6.0088275597939191e-03, -2.5805044631309632e-03]  # fmt: skip
+APOPHIS_NONGRAV = [4.999999873689e-13, -2.901085508711e-14, 0.0]
+APOPHIS_T1 = 2462503.0372426095
+APOPHIS_R1 = [1.7028330901729331e-02, 1.2193934090901304e00, 4.7823589236374386e-01]
+
+
+def test_apophis_reaches_jpl_t1_within_100_m():
+    start = heliocentric_to_barycentric(APOPHIS_X0, APOPHIS_T0)
+    end = propagate(start, APOPHIS_T0, APOPHIS_T1, nongrav=[APOPHIS_NONGRAV])[0]
+    helio = end[:3] - body_state("sun", APOPHIS_T1)[:3]
+    error_m = np.linalg.norm(helio - APOPHIS_R1) * AU_KM * 1000
+    assert error_m < 100.0  # ASSIST's own test: < 250 m; the reference says ~30 m with all-planet GR
+    # without the Yarkovsky terms the miss is ~1,650 km: the non-gravitational force is really applied
+    no_ng = propagate(start, APOPHIS_T0, APOPHIS_T1)[0]
+    assert np.linalg.norm(no_ng[:3] - end[:3]) * AU_KM > 1000.0
+
+
+def test_apophis_2029_close_approach_matches_cneos():
+    """CNEOS CAD, orbit 206: TCA JD 2462240.407091595 TDB, 3-sigma range 0.000254085852623379 -
+    0.000254112343772133 au, v_rel 7.42249308586014 km/s, v_inf 5.84135545611464 km/s."""
+    from spacecommons.neo.approaches import refine_minimum
+
+    start = heliocentric_to_barycentric(APOPHIS_X0, APOPHIS_T0)[0]
+    t_a, t_b = 2462239.5, 2462241.5
+    s_a = propagate(start[None], APOPHIS_T0, t_a, nongrav=[APOPHIS_NONGRAV])[0]
+    tca, rel = refine_minimum(t_a, s_a, np.array(APOPHIS_NONGRAV), t_a, t_b, "earth")
+    dist = np.linalg.norm(rel[:3])
+    assert abs(tca - 2462240.407091595) * 86400 < 1.0
+    assert 0.000254085852623379 <= dist <= 0.000254112343772133
+    v_rel = np.linalg.norm(rel[3:]) * AU_KM / 86400
+    assert v_rel == pytest.approx(7.42249308586014, abs=1e-4)
+
+
+def test_holman_30_days_matches_horizons():
+    """(3666) Holman vs JPL Horizons (ASSIST unit_tests/holman): barycentric ICRF; ASSIST's tolerance
+    is 0.1 m per position component."""
+    t0, t1 = 2451545.0 + 8416.5, 2451545.0 + 8446.5
+    x0 = [-2.724183384883979, -3.523994546329214e-02, 9.036596202793466e-02,
+          -1.374545432301129e-04, -1.027075301472321e-02, -4.195690627695180e-03]  # fmt: skip
+    x1 = np.array([-2.710320457933958, -3.424507930535848e-01, -3.582442972611413e-02])
+    v1 = np.array([1.059255302926290e-03, -1.018748422976772e-02, -4.207712906489264e-03])
+    end = propagate(np.array([x0]), t0, t1)[0]
+    assert np.all(np.abs(end[:3] - x1) * AU_KM * 1000 < 0.1)
+    assert np.all(np.abs(end[3:] - v1) * AU_KM * 1e6 < 5.0)  # mm/day
+
+
+def test_close_approaches_match_cneos_2020_january():
+    """The CNEOS close approaches of 2020-01-01..04 from the same SBDB orbit solutions
+    (tests/data/neo, transcribed from the CAD API)."""
+    orbits, issues = read_sbdb_csv((DATA / "sbdb_2020_jan_approachers.csv").read_text())
+    assert not issues
+    found = close_approaches(orbits, 2458849.5, 2458853.5, max_dist_au=0.052)
+    ours = {a.des: a for a in found}
+    cneos = list(csv.DictReader((DATA / "cneos_cad_2020_jan01-04.csv").open()))
+    assert set(ours) == {r["des"] for r in cneos}
+    for r in cneos:
+        a = ours[r["des"]]
+        assert a.orbit_id == f"JPL {r['orbit_id']}"
+        half_range = (float(r["dist_max"]) - float(r["dist_min"])) / 2
+        # far inside CNEOS's 3-sigma range: within 1% of its half-width (worst case 2020 AD, 0.02%)
+        assert abs(a.dist - float(r["dist"])) < 0.01 * half_range, r["des"]
+        assert a.v_rel == pytest.approx(float(r["v_rel"]), abs=1e-5)
+        assert a.v_inf == pytest.approx(float(r["v_inf"]), abs=1e-5)
+        # TCA within 1 s except 2020 AD (47 s; its distance still agrees to 300 m), see docs
+        assert abs(a.jd - float(r["jd"])) * 86400 < (60 if r["des"] == "2020 AD" else 1.0), r["des"]
+        if r["des"] != "2020 AD":
+            assert a.cd == r["cd"]
