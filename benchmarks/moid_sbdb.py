@@ -16,7 +16,8 @@ import numpy as np
 from scipy.optimize import minimize
 
 from spacecommons.neo import earth_elements, earth_moid, read_sbdb_csv
-from spacecommons.neo.moid import _points, _rotation
+from spacecommons.neo.elements import perifocal_axes as _rotation
+from spacecommons.neo.moid import _points
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared/data/neo/sbdb_neos_subset_epoch2020-05-31.csv"
 

@@ -68,3 +68,23 @@ def jd_to_datetime(jd: float, fr: float) -> datetime:
     """Two-part Julian date -> aware UTC datetime (microsecond resolution)."""
     day = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(days=float(jd) - JD_UNIX_EPOCH)
     return day + timedelta(microseconds=round(float(fr) * SECONDS_PER_DAY * 1e6))
+
+
+def tdb_to_jd(text: str) -> float:
+    """A TDB epoch as a Julian date: ``2020-01-01``, ``2029-04-13T21:46:00`` (calendar TDB, the
+    convention of JPL's small-body tables) or a Julian date such as ``2462240.5``."""
+    s = text.strip()
+    try:
+        return float(s)
+    except ValueError:
+        pass
+    if s.upper().endswith(("Z", "TDB")):
+        raise TimeError(f"{text!r}: NEO times are TDB; write the calendar date without a zone, e.g. 2020-01-01")
+    try:
+        t = datetime.fromisoformat(s)
+    except ValueError as exc:
+        raise TimeError(f"not a TDB date or Julian date: {text!r}") from exc
+    if t.tzinfo is not None:
+        raise TimeError(f"{text!r}: NEO times are TDB, not a UTC offset; drop the offset")
+    jd, fr = datetime_to_jd(t.replace(tzinfo=UTC))  # calendar arithmetic only; the scale stays TDB
+    return jd + fr

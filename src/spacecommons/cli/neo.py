@@ -1,25 +1,169 @@
-"""``spacecommons neo``: small-body orbits and Earth MOID."""
+"""``spacecommons neo``: small-body orbits, close approaches, Earth MOID, impact risk."""
 
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
-from ..neo import earth_moid, read_sbdb_csv
-from .common import console, report_issues
+from ..neo import earth_moid
+from ..neo.approaches import BODIES, close_approaches_parallel
+from ..neo.reader import read_orbits
+from ..timescales import tdb_to_jd
+from .common import DatabaseOption, console, err_console, now_iso, open_db, report_issues
 
-app = typer.Typer(help="NEO watch: SBDB orbits, Earth MOID.", no_args_is_help=True)
+app = typer.Typer(help="NEO watch: small-body orbits, close approaches, MOID, impact risk.", no_args_is_help=True)
+
+REJECTED_EXIT = 3
+
+
+def _orbits(files: list[Path] | None, from_db: bool, database_url: str | None, designations: list[str] | None = None):
+    """Orbits from files (every rejected record reported) or the latest solutions in the database."""
+    if files:
+        orbits, rejected = [], 0
+        for f in files:
+            parsed, issues = read_orbits(f)
+            rejected += report_issues(issues)
+            orbits.extend(parsed)
+        if designations:
+            orbits = [o for o in orbits if o.designation in designations]
+        return orbits, rejected
+    if not from_db:
+        raise typer.BadParameter("give --orbits FILE or --from-db")
+    from ..storage.neo_repo import latest_orbits
+
+    _, session_maker = open_db(database_url)
+    with session_maker() as session:
+        return latest_orbits(session, designations), 0
+
+
+@app.command("load")
+def load(
+    files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="SBDB CSV, SBDB API JSON or MPCORB"),
+    database_url: str | None = DatabaseOption,
+) -> None:
+    """Store orbit solutions; good records land, bad ones are reported (file:line: field: reason)."""
+    from ..storage.neo_repo import store_orbits
+
+    _, session_maker = open_db(database_url)
+    added = unchanged = rejected = 0
+    for f in files:
+        orbits, issues = read_orbits(f)
+        rejected += report_issues(issues)
+        with session_maker.begin() as session:
+            counts = store_orbits(session, orbits, now_iso())
+        added += counts.added
+        unchanged += counts.unchanged
+    console.print(f"{added} orbit solutions added, {unchanged} already stored, {rejected} rejected")
+    if rejected:
+        raise typer.Exit(REJECTED_EXIT)
+
+
+@app.command("approaches")
+def approaches(
+    orbits_files: list[Path] = typer.Option(None, "--orbits", exists=True, dir_okay=False, help="orbit file(s)"),
+    from_db: bool = typer.Option(False, "--from-db", help="the latest stored solution of every object"),
+    start: str = typer.Option(..., help="window start, TDB: 2020-01-01 or a Julian date"),
+    end: str = typer.Option(..., help="window end, TDB"),
+    body: str = typer.Option("earth", help=f"one of {', '.join(BODIES)}"),
+    max_dist_au: float = typer.Option(0.05, "--max-dist-au", help="keep minima closer than this (au)"),
+    workers: int | None = typer.Option(None, help="local processes (default: all cores)"),
+    dask: str | None = typer.Option(None, "--dask", help="dask.distributed scheduler address"),
+    out: Path = typer.Option(..., help="output .csv or .json (CNEOS fields; times TDB)"),
+    database_url: str | None = DatabaseOption,
+) -> None:
+    """Every close approach in the window (n-body: DE440 + 16 asteroids, GR, non-grav)."""
+    orbits, rejected = _orbits(orbits_files, from_db, database_url)
+    t0, t1 = tdb_to_jd(start), tdb_to_jd(end)
+    if t1 <= t0:
+        raise typer.BadParameter("--end must be after --start")
+    columns = (TextColumn("approaches"), BarColumn(), MofNCompleteColumn(), TextColumn("objects"), TimeElapsedColumn())
+    with Progress(*columns, console=err_console) as bar:
+        task = bar.add_task("ca", total=len(orbits))
+        found = close_approaches_parallel(
+            orbits, t0, t1, body, max_dist_au, workers=workers, dask_address=dask,
+            on_chunk=lambda n: bar.advance(task, n),
+        )  # fmt: skip
+    rows = [a.row() for a in found]
+    if out.suffix.lower() == ".json":
+        fields = list(rows[0]) if rows else []
+        out.write_text(json.dumps({"fields": fields, "count": len(rows), "data": [list(r.values()) for r in rows]}))
+    else:
+        with out.open("w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["des"])
+            w.writeheader()
+            w.writerows(rows)
+    table = Table("des", "TCA (TDB)", "dist au", "dist LD", "v_rel km/s", title=f"closest of {len(found)} approaches")
+    for a in sorted(found, key=lambda a: a.dist)[:10]:
+        table.add_row(a.des, a.cd, f"{a.dist:.6f}", f"{a.dist_ld:.2f}", f"{a.v_rel:.2f}")
+    console.print(table)
+    console.print(f"{len(orbits)} objects, {len(found)} approaches to {body} within {max_dist_au} au -> {out}")
+    if rejected:
+        raise typer.Exit(REJECTED_EXIT)
+
+
+@app.command("risk")
+def risk(
+    designations: list[str] = typer.Argument(None, help="objects to assess (all with a covariance if --all)"),
+    all_objects: bool = typer.Option(False, "--all", help="every object that has a covariance"),
+    orbits_files: list[Path] = typer.Option(None, "--orbits", exists=True, dir_okay=False),
+    from_db: bool = typer.Option(False, "--from-db"),
+    horizon_years: float = typer.Option(100.0, "--horizon-years", help="search horizon from each orbit's epoch"),
+    samples: int = typer.Option(1000, help="virtual asteroids per object"),
+    method: str = typer.Option("mc", help="mc (Monte Carlo) or lov (line of variations)"),
+    seed: int = typer.Option(1),
+    out: Path | None = typer.Option(None, help="risk list .csv or .json"),
+    database_url: str | None = DatabaseOption,
+) -> None:
+    """Impact monitoring: a Sentry-like risk list (IP, Palermo, Torino per object)."""
+    from ..neo.risk import assess
+
+    if not designations and not all_objects:
+        raise typer.BadParameter("name objects or pass --all")
+    orbits, rejected = _orbits(orbits_files, from_db, database_url, None if all_objects else designations)
+    usable = [o for o in orbits if o.covariance is not None]
+    for o in orbits:
+        if o.covariance is None:
+            err_console.print(f"[yellow]skipped[/] {o.designation}: no covariance in {o.source}", highlight=False)
+    if not usable:
+        err_console.print("no orbit with a covariance: nothing to assess")
+        raise typer.Exit(1)
+    rows = []
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err_console) as bar:  # fmt: skip
+        task = bar.add_task("impact monitoring", total=len(usable))
+        for o in usable:
+            bar.update(task, description=f"impact monitoring {o.designation}")
+            summary, _ = assess(o, o.epoch_jd_tdb + horizon_years * 365.25, samples, method, seed)
+            rows.append(summary.row())
+            bar.advance(task)
+    table = Table(*rows[0].keys(), title="risk list")
+    for r in rows:
+        table.add_row(*(str(v) for v in r.values()))
+    console.print(table)
+    if out:
+        if out.suffix.lower() == ".json":
+            out.write_text(json.dumps(rows, indent=1))
+        else:
+            with out.open("w", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=list(rows[0]))
+                w.writeheader()
+                w.writerows(rows)
+    if rejected:
+        raise typer.Exit(REJECTED_EXIT)
 
 
 @app.command("moid")
 def moid_command(
-    orbits: Path = typer.Option(..., "--orbits", help="JPL SBDB query CSV (ecliptic J2000 elements, TDB epochs)"),
+    orbits: Path = typer.Option(..., "--orbits", help="orbit file (SBDB CSV/JSON, MPCORB)"),
     out: Path = typer.Option(..., help="output CSV: des,name,epoch_tdb,moid_au,moid_ld,jpl_moid_au"),
 ) -> None:
     """Earth MOID of every orbit, against Earth's orbit at the object's epoch (DE421)."""
-    parsed, issues = read_sbdb_csv(orbits.read_text(), str(orbits))
+    parsed, issues = read_orbits(orbits)
     report_issues(issues)
     values = earth_moid(parsed)
     lunar_distance_au = 384_400.0 / 149_597_870.7
@@ -39,4 +183,4 @@ def moid_command(
             )
     console.print(f"{len(parsed)} orbits, {len(issues)} rejected; MOID written to {out}")
     if issues:
-        raise typer.Exit(3)
+        raise typer.Exit(REJECTED_EXIT)

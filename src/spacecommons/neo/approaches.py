@@ -293,7 +293,7 @@ def close_approaches_parallel(
     *,
     workers: int | None = None,
     dask_address: str | None = None,
-    chunk_size: int = 200,
+    chunk_size: int = 8,
     on_chunk: Callable[[int], None] | None = None,
 ) -> list[CloseApproach]:
     """:func:`close_approaches` over chunks of objects on a local process pool or Dask.

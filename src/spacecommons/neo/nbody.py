@@ -95,9 +95,10 @@ class Integrator:
 
     def add(self, states: np.ndarray, nongrav: np.ndarray | None = None) -> None:
         """Add particles (barycentric ICRF states at the current epoch)."""
-        states = np.atleast_2d(np.asarray(states, float))
+        states = np.atleast_2d(np.array(states, float))
         if states.size == 0:
             return
+        states = _separate_coincident(states, self.states() if self._sim.N else np.zeros((0, 6)))
         for s in states:
             self._sim.add(x=s[0], y=s[1], z=s[2], vx=s[3], vy=s[4], vz=s[5])
         ng = np.zeros((states.shape[0], 3)) if nongrav is None else np.atleast_2d(np.asarray(nongrav, float))
@@ -126,6 +127,19 @@ class Integrator:
         vxyz = np.empty((self._sim.N, 3))
         self._sim.serialize_particle_data(xyz=xyz, vxvyvz=vxyz)
         return np.hstack([xyz, vxyz])
+
+
+def _separate_coincident(states: np.ndarray, existing: np.ndarray) -> np.ndarray:
+    """Two test particles at exactly the same position make ASSIST/IAS15 return NaN for both
+    (measured with rebound 4.6 / assist 1.2: velocity-only offsets of virtual asteroids do
+    this). Such duplicates are moved apart by 1e-13 au (15 mm) along x, far below any orbit's
+    uncertainty."""
+    seen = {tuple(p) for p in existing[:, :3]}
+    for k in range(len(states)):
+        while tuple(states[k, :3]) in seen:
+            states[k, 0] += 1e-13
+        seen.add(tuple(states[k, :3]))
+    return states
 
 
 def propagate(

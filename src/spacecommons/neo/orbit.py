@@ -63,3 +63,34 @@ def heliocentric_states(orbits: list[SmallBodyOrbit]) -> np.ndarray:
             [o.w_deg for o in sub], [o.tp_jd_tdb for o in sub], [o.epoch_jd_tdb for o in sub],
         )  # fmt: skip
     return ecliptic_to_equatorial(out)
+
+
+_COMETARY = ("e", "q", "tp", "node", "peri", "i")
+
+
+def cartesian_covariance(orbit: SmallBodyOrbit) -> tuple[np.ndarray, np.ndarray]:
+    """Heliocentric ICRF state (6,) at the epoch and its 6x6 covariance (au, au/day), mapped from
+    the orbit's cometary-element covariance (SBDB labels e, q, tp, node, peri, i; angles in
+    degrees) by a central-difference Jacobian. Non-gravitational rows are left out."""
+    if orbit.covariance is None:
+        raise ValueError(f"{orbit.designation}: the orbit has no covariance")
+    labels = list(orbit.covariance_labels)
+    missing = [k for k in _COMETARY if k not in labels]
+    if missing:
+        raise ValueError(f"{orbit.designation}: covariance lacks {', '.join(missing)}")
+    idx = [labels.index(k) for k in _COMETARY]
+    cov_el = np.asarray(orbit.covariance, float)[np.ix_(idx, idx)]
+    q = orbit.q_au if orbit.q_au is not None else (orbit.a_au or 0.0) * (1.0 - orbit.e)
+    x0 = np.array([orbit.e, q, orbit.tp_jd_tdb, orbit.om_deg, orbit.w_deg, orbit.i_deg], float)
+
+    def state(x: np.ndarray) -> np.ndarray:
+        s = cometary_to_state(x[1], x[0], x[5], x[3], x[4], x[2], orbit.epoch_jd_tdb)
+        return ecliptic_to_equatorial(s)[0]
+
+    sig = np.sqrt(np.clip(np.diag(cov_el), 1e-300, None))
+    J = np.empty((6, 6))
+    for k in range(6):
+        h = np.zeros(6)
+        h[k] = 1e-3 * sig[k]
+        J[:, k] = (state(x0 + h) - state(x0 - h)) / (2 * h[k])
+    return state(x0), J @ cov_el @ J.T

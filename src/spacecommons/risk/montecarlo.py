@@ -85,9 +85,16 @@ def pc_monte_carlo(
                 prev = cur
         hits += int(np.count_nonzero(best < hbr_km))
         done += n
-    lo = 0.0 if hits == 0 else float(beta.ppf(0.025, hits, samples - hits + 1))
-    hi = 1.0 if hits == samples else float(beta.ppf(0.975, hits + 1, samples - hits))
+    lo, hi = binomial_interval(hits, samples)
     return MonteCarloPc(hits / samples, lo, hi, hits, samples, window_s)
+
+
+def binomial_interval(hits: int, samples: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Clopper-Pearson (exact) confidence interval of a probability estimated as hits/samples."""
+    tail = (1.0 - confidence) / 2
+    lo = 0.0 if hits == 0 else float(beta.ppf(tail, hits, samples - hits + 1))
+    hi = 1.0 if hits == samples else float(beta.ppf(1.0 - tail, hits + 1, samples - hits))
+    return lo, hi
 
 
 def _chol(c: np.ndarray) -> np.ndarray:

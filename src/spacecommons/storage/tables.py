@@ -93,3 +93,23 @@ class ConjunctionEvent(Base):
     n_minima: Mapped[int] = mapped_column(Integer, default=1)
     pc: Mapped[float | None] = mapped_column(Float, nullable=True)
     pc_method: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class SmallBodyOrbitRow(Base):
+    """One orbit solution of a small body as loaded (history kept; same solution = same digest)."""
+
+    __tablename__ = "small_body_orbits"
+    __table_args__ = (
+        UniqueConstraint("designation", "digest", name="uq_small_body_orbits_des_digest"),
+        Index("ix_small_body_orbits_des", "designation"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    designation: Mapped[str] = mapped_column(String(64))
+    orbit_id: Mapped[str] = mapped_column(String(64))
+    epoch_jd_tdb: Mapped[float] = mapped_column(Float)
+    digest: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(Text)
+    source_line: Mapped[int] = mapped_column(Integer)
+    orbit_json: Mapped[str] = mapped_column(Text)
+    loaded_at: Mapped[str] = mapped_column(String(32))

@@ -1,0 +1,74 @@
+"""Benchmark (issue #4): Earth close approaches of all 4,226 NEOs of the JPL SBDB extract during
+calendar 2020 within 0.05 au, on the local process pool (target: under 30 s on the 2-core machine).
+
+Baseline in the same run: the same propagation and refinement, one object at a time in one
+process (``close_approaches([orbit])`` for each orbit). Both must find the same approaches.
+The CNEOS rows of 2020-01-01..04 (tests/data/neo) are compared as well.
+
+Needs ../shared/data/neo/sbdb_neos_subset_epoch2020-05-31.csv (or SPACECOMMONS_SBDB=path).
+Usage: python benchmarks/neo_close_approaches.py [--workers 2] [--skip-baseline]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import time
+from pathlib import Path
+
+from spacecommons.neo import read_sbdb_csv
+from spacecommons.neo.approaches import close_approaches, close_approaches_parallel
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT = ROOT.parent / "shared/data/neo/sbdb_neos_subset_epoch2020-05-31.csv"
+START, END = 2458849.5, 2459215.5  # 2020-01-01.0 .. 2021-01-01.0 TDB
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--skip-baseline", action="store_true")
+    args = ap.parse_args()
+    path = Path(os.environ.get("SPACECOMMONS_SBDB", DEFAULT))
+    if not path.exists():
+        print(f"missing {path}", file=sys.stderr)
+        return 2
+    orbits, issues = read_sbdb_csv(path.read_text(), str(path))
+    print(f"{len(orbits)} orbits ({len(issues)} rejected), window 2020, 0.05 au, {args.workers} workers")
+
+    t = time.perf_counter()
+    found = close_approaches_parallel(orbits, START, END, max_dist_au=0.05, workers=args.workers)
+    engine_s = time.perf_counter() - t
+
+    rows = [("engine (chunks on the process pool)", engine_s, len(found))]
+    if not args.skip_baseline:
+        t = time.perf_counter()
+        base = [a for o in orbits for a in close_approaches([o], START, END, max_dist_au=0.05)]
+        base_s = time.perf_counter() - t
+        rows.append(("baseline (one object at a time, 1 process)", base_s, len(base)))
+        key = {(a.des, round(a.jd, 3)): a for a in base}
+        missing = [a for a in found if (a.des, round(a.jd, 3)) not in key]
+        extra = len(base) - (len(found) - len(missing))
+        worst = max((abs(a.dist - key[(a.des, round(a.jd, 3))].dist) for a in found if (a.des, round(a.jd, 3)) in key),
+                    default=0.0)  # fmt: skip
+        print(f"engine vs baseline: {len(missing)} only in engine, {extra} only in baseline, "
+              f"largest distance difference {worst * 149597870.7 * 1000:.1f} m")  # fmt: skip
+
+    print(f"\n| run | wall s | approaches |\n|---|---:|---:|")
+    for name, secs, n in rows:
+        print(f"| {name} | {secs:.1f} | {n} |")
+    if len(rows) == 2:
+        print(f"\nspeed-up: {rows[1][1] / rows[0][1]:.1f}x")
+
+    cneos = list(csv.DictReader((ROOT / "tests/data/neo/cneos_cad_2020_jan01-04.csv").open()))
+    ours = {a.des: a for a in found if a.jd < 2458853.5}
+    diffs = [abs(ours[r["des"]].dist - float(r["dist"])) * 149597870.7 for r in cneos if r["des"] in ours]
+    print(f"CNEOS 2020-01-01..04: {len(diffs)} of {sum(float(r['dist']) <= 0.05 for r in cneos)} within 0.05 au found, "
+          f"largest distance difference {max(diffs):.3f} km")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
