@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import json
+from pathlib import Path
 
+import numpy as np
 import typer
 from rich.table import Table
 
 from ..defense import impact_effects
 from .common import console
 
-app = typer.Typer(help="Planetary defense: impact effects.", no_args_is_help=True)
+app = typer.Typer(help="Planetary defense: impact effects, kinetic-impactor deflection.", no_args_is_help=True)
 
 
 @app.command("impact-effects")
@@ -45,3 +48,81 @@ def impact_effects_command(
     for name, r in e.overpressure_radii_m.items():
         t.add_row(f"overpressure {name}", f"{r / 1000:.1f} km")
     console.print(t)
+
+
+@app.command("kinetic-impactor")
+def kinetic_impactor_command(
+    impactor_mass_kg: float = typer.Option(..., "--impactor-mass-kg"),
+    impactor_speed_km_s: float = typer.Option(..., "--impactor-speed-km-s", help="speed relative to the target"),
+    beta: float = typer.Option(1.0, help="momentum enhancement (DART: 3.61)"),
+    diameter_m: float = typer.Option(..., "--diameter-m", help="target diameter"),
+    density: float = typer.Option(2600.0, help="target bulk density (kg/m^3)"),
+) -> None:
+    """Velocity change of a head-on kinetic impact: dv = beta m U / M."""
+    from ..defense.deflection import kinetic_impactor_dv, target_mass_kg
+
+    mass = target_mass_kg(diameter_m, density)
+    dv = kinetic_impactor_dv(impactor_mass_kg, [impactor_speed_km_s, 0.0, 0.0], mass, beta)
+    console.print(f"target mass {mass:.3e} kg; dv = {abs(dv[0]) * 1e6:.4g} mm/s (head-on, beta {beta:g})")
+
+
+@app.command("deflection-scan")
+def deflection_scan_command(
+    orbits: Path | None = typer.Option(None, "--orbits", exists=True, dir_okay=False, help="orbit file"),
+    designation: str | None = typer.Option(None, "--des", help="object in the orbit file"),
+    synthetic: bool = typer.Option(False, help="a synthetic impactor built to hit at --encounter (exercise)"),
+    encounter: str = typer.Option(..., help="encounter date, TDB (2029-04-13 or a Julian date)"),
+    lead_years: str = typer.Option("1,3,10", "--lead-years", help="comma-separated lead times"),
+    dv_mm_s: str = typer.Option("0,1,2,5,10,20,50,100", "--dv-mm-s", help="comma-separated along-track pushes"),
+    goal_earth_radii: float = typer.Option(1.0, "--goal-earth-radii", help="required closest distance"),
+    out: Path | None = typer.Option(None, help="table .csv"),
+    plot: Path | None = typer.Option(None, help="plot .png"),
+) -> None:
+    """How much push, how early: closest distance for each lead time and along-track push."""
+    from ..defense.deflection import plot_scan, required_dv, scan
+    from ..neo.nbody import heliocentric_to_barycentric
+    from ..neo.orbit import heliocentric_states
+    from ..neo.reader import read_orbits
+    from ..neo.scenario import synthetic_encounter
+    from ..timescales import tdb_to_jd
+
+    t_enc = tdb_to_jd(encounter)
+    leads = [float(x) * 365.25 for x in lead_years.split(",") if x.strip()]
+    pushes = [float(x) for x in dv_mm_s.split(",") if x.strip()]
+    if synthetic:
+        epoch = t_enc - max(leads)
+        state, nongrav = synthetic_encounter(t_enc, epoch), None
+        label = "synthetic impactor"
+    else:
+        if orbits is None or designation is None:
+            raise typer.BadParameter("give --orbits FILE --des DESIGNATION, or --synthetic")
+        parsed, _ = read_orbits(orbits)
+        match = [o for o in parsed if o.designation == designation]
+        if not match:
+            raise typer.BadParameter(f"{designation!r} is not in {orbits}")
+        o = match[0]
+        epoch = o.epoch_jd_tdb
+        state = heliocentric_to_barycentric(heliocentric_states([o]), epoch)[0]
+        nongrav = np.array(o.nongrav) if any(o.nongrav) else None
+        label = o.designation
+    outcomes = scan(state, epoch, t_enc, leads, pushes, nongrav)
+    t = Table("lead (yr)", "dv (mm/s)", "b (km)", "capture radius (km)", "closest (R_E)", "outcome",
+              title=f"deflection scan: {label}")  # fmt: skip
+    for o in outcomes:
+        t.add_row(f"{o.lead_days / 365.25:.3g}", f"{o.dv_mm_s:g}", "" if o.b_km is None else f"{o.b_km:.0f}",
+                  "" if o.capture_radius_km is None else f"{o.capture_radius_km:.0f}",
+                  "" if o.miss_earth_radii is None else f"{o.miss_earth_radii:.3f}",
+                  "no encounter" if o.b_km is None else "IMPACT" if o.impact else "miss")  # fmt: skip
+    console.print(t)
+    for lead, need in sorted(required_dv(outcomes, goal_earth_radii).items()):
+        text = "beyond the scanned pushes" if need is None else f"{need:.3g} mm/s"
+        console.print(f"{lead / 365.25:.3g} yr before: {text} to pass at {goal_earth_radii:g} Earth radii")
+    if out:
+        with out.open("w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["lead_days", "dv_mm_s", "encounter_jd_tdb", "b_km", "capture_radius_km", "closest_earth_radii"])
+            for o in outcomes:
+                w.writerow([o.lead_days, o.dv_mm_s, o.encounter_jd, o.b_km, o.capture_radius_km, o.miss_earth_radii])
+    if plot:
+        plot_scan(outcomes, plot, goal_earth_radii)
+        console.print(f"plot written to {plot}")
