@@ -10,6 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ..errors import TimeError
 from ..neo import earth_moid
 from ..neo.approaches import BODIES, close_approaches_parallel
 from ..neo.reader import read_orbits
@@ -78,7 +79,10 @@ def approaches(
 ) -> None:
     """Every close approach in the window (n-body: DE440 + 16 asteroids, GR, non-grav)."""
     orbits, rejected = _orbits(orbits_files, from_db, database_url)
-    t0, t1 = tdb_to_jd(start), tdb_to_jd(end)
+    try:
+        t0, t1 = tdb_to_jd(start), tdb_to_jd(end)
+    except TimeError as exc:
+        raise typer.BadParameter(str(exc)) from None
     if t1 <= t0:
         raise typer.BadParameter("--end must be after --start")
     columns = (TextColumn("approaches"), BarColumn(), MofNCompleteColumn(), TextColumn("objects"), TimeElapsedColumn())

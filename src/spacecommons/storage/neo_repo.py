@@ -29,7 +29,7 @@ def _digest(orbit: SmallBodyOrbit) -> str:
 def store_orbits(session: Session, orbits: Iterable[SmallBodyOrbit], loaded_at: str) -> LoadCounts:
     """Insert orbit solutions not stored yet (same designation and same solution = unchanged)."""
     orbits = list(orbits)
-    known = set(session.execute(select(SmallBodyOrbitRow.designation, SmallBodyOrbitRow.digest)).tuples())
+    known = {(d, g) for d, g in session.execute(select(SmallBodyOrbitRow.designation, SmallBodyOrbitRow.digest))}
     added = unchanged = 0
     for o in orbits:
         key = (o.designation, _digest(o))
