@@ -56,7 +56,7 @@ def main() -> int:
         print(f"engine vs baseline: {len(missing)} only in engine, {extra} only in baseline, "
               f"largest distance difference {worst * 149597870.7 * 1000:.1f} m")  # fmt: skip
 
-    print(f"\n| run | wall s | approaches |\n|---|---:|---:|")
+    print("\n| run | wall s | approaches |\n|---|---:|---:|")
     for name, secs, n in rows:
         print(f"| {name} | {secs:.1f} | {n} |")
     if len(rows) == 2:

@@ -102,8 +102,12 @@ def scan(
             e = near.get(k)
             out.append(
                 DeflectionOutcome(
-                    lead, dv, None if e is None else e.jd_tdb, None if e is None else e.bplane.b_km,
-                    None if e is None else e.bplane.capture_radius_km, None if e is None else e.bplane.periapsis_km,
+                    lead,
+                    dv,
+                    None if e is None else e.jd_tdb,
+                    None if e is None else e.bplane.b_km,
+                    None if e is None else e.bplane.capture_radius_km,
+                    None if e is None else e.bplane.periapsis_km,
                 )  # fmt: skip
             )
     return out

@@ -109,8 +109,12 @@ def assess(
         years = max((imp.jd_tdb - orbit.epoch_jd_tdb) / 365.25, 1.0 / 365.25)
         scored.append(
             PotentialImpact(
-                **{**imp.__dict__, "energy_mt": energy, "palermo": palermo(imp.impact_probability, energy, years),
-                   "torino": torino(imp.impact_probability, energy)}  # fmt: skip
+                **{
+                    **imp.__dict__,
+                    "energy_mt": energy,
+                    "palermo": palermo(imp.impact_probability, energy, years),
+                    "torino": torino(imp.impact_probability, energy),
+                }  # fmt: skip
             )
         )
     result.impacts = scored

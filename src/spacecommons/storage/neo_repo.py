@@ -39,8 +39,14 @@ def store_orbits(session: Session, orbits: Iterable[SmallBodyOrbit], loaded_at: 
         known.add(key)
         session.add(
             SmallBodyOrbitRow(
-                designation=o.designation, orbit_id=o.orbit_id, epoch_jd_tdb=o.epoch_jd_tdb, digest=key[1],
-                source=o.source, source_line=o.line, orbit_json=json.dumps(_solution(o)), loaded_at=loaded_at,
+                designation=o.designation,
+                orbit_id=o.orbit_id,
+                epoch_jd_tdb=o.epoch_jd_tdb,
+                digest=key[1],
+                source=o.source,
+                source_line=o.line,
+                orbit_json=json.dumps(_solution(o)),
+                loaded_at=loaded_at,
             )  # fmt: skip
         )
         added += 1

@@ -66,10 +66,15 @@ def main() -> None:
         "orbit": {
             "epoch": f"{EPOCH}",
             "orbit_id": "synthetic-1",
-            "elements": [{"name": k, "value": repr(float(v)), "sigma": repr(float(np.sqrt(cov_el[j, j])))}
-                         for j, (k, v) in enumerate(zip(names, el, strict=True))],  # fmt: skip
-            "covariance": {"labels": ["e", "q", "tp", "node", "peri", "i"], "epoch": f"{EPOCH}",
-                           "data": [[repr(float(x)) for x in row] for row in cov_el]},  # fmt: skip
+            "elements": [
+                {"name": k, "value": repr(float(v)), "sigma": repr(float(np.sqrt(cov_el[j, j])))}
+                for j, (k, v) in enumerate(zip(names, el, strict=True))
+            ],  # fmt: skip
+            "covariance": {
+                "labels": ["e", "q", "tp", "node", "peri", "i"],
+                "epoch": f"{EPOCH}",
+                "data": [[repr(float(x)) for x in row] for row in cov_el],
+            },  # fmt: skip
         },
         "phys_par": [{"name": "H", "value": "22.0"}, {"name": "diameter", "value": "0.14"}],
     }
