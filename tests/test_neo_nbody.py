@@ -86,3 +86,25 @@ def test_close_approaches_match_cneos_2020_january():
         assert abs(a.jd - float(r["jd"])) * 86400 < (60 if r["des"] == "2020 AD" else 1.0), r["des"]
         if r["des"] != "2020 AD":
             assert a.cd == r["cd"]
+
+
+def test_close_approach_uncertainty_linear_mapping_agrees_with_sampling():
+    """3-sigma distance range and TCA uncertainty: linear mapping (12 difference orbits) against
+    300 sampled orbits, on the synthetic SBDB-API orbit with its covariance scaled to 1/100 in
+    sigma (150 km along track) so that the encounter stays linear."""
+    from dataclasses import replace
+
+    from spacecommons.neo.approaches import approach_uncertainty
+    from spacecommons.neo.reader import read_orbits
+
+    (orbit,), _ = read_orbits(DATA / "synthetic_impactor_sbdb_api.json")
+    small = replace(orbit, covariance=tuple(tuple(x * 1e-4 for x in row) for row in orbit.covariance))
+    (linear,) = close_approaches([small], orbit.epoch_jd_tdb, orbit.epoch_jd_tdb + 25)
+    assert linear.dist_min < linear.dist < linear.dist_max
+    sampled = approach_uncertainty(small, replace(linear, dist_min=None, dist_max=None, t_sigma=None),
+                                   method="sampling", samples=300)  # fmt: skip
+    width_linear = linear.dist_max - linear.dist_min
+    width_sampled = sampled.dist_max - sampled.dist_min
+    assert width_linear == pytest.approx(width_sampled, rel=0.15)  # 300 samples: ~4 % on a sigma
+    assert linear.t_sigma == pytest.approx(sampled.t_sigma, rel=0.15)
+    assert linear.t_sigma_f == "< 00:01"

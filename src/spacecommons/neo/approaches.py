@@ -254,6 +254,8 @@ def close_approaches(
                 if np.linalg.norm(rel_tca[:3]) <= max_dist_au:
                     found.append(_approach(orbits[k], body, tca, rel_tca))
             prev, prev_rel = cur, rel
+    by_des = {o.designation: o for o in orbits if o.covariance is not None}
+    found = [approach_uncertainty(by_des[a.des], a, settings) if a.des in by_des else a for a in found]
     found.sort(key=lambda a: a.jd)
     return found
 
@@ -273,6 +275,53 @@ def _approach(orbit: SmallBodyOrbit, body: str, tca: float, rel_tca: np.ndarray)
         h=orbit.h_mag,
         rel_state_km=tuple(float(x) for x in rel_km),
     )
+
+
+def approach_uncertainty(
+    orbit: SmallBodyOrbit,
+    approach: CloseApproach,
+    settings: NBodySettings = DEFAULT_SETTINGS,
+    method: str = "linear",
+    samples: int = 200,
+    seed: int = 1,
+) -> CloseApproach:
+    """The approach with its 3-sigma distance range and TCA uncertainty from the orbit's covariance.
+
+    ``linear``: central differences along the covariance's principal axes (+-1 sigma), each
+    difference orbit refined to its own minimum; sigma^2 = sum of squared half-differences.
+    ``sampling``: ``samples`` orbits drawn from the covariance; mean +- 3 standard deviations."""
+    from .orbit import cartesian_covariance
+
+    helio, cov = cartesian_covariance(orbit)
+    nominal = heliocentric_to_barycentric(helio, orbit.epoch_jd_tdb)[0]
+    w, V = np.linalg.eigh(0.5 * (cov + cov.T))
+    L = V * np.sqrt(np.clip(w, 0.0, None))
+    if method == "linear":
+        states = np.array([nominal + sign * L[:, k] for k in range(6) for sign in (1.0, -1.0)])
+    elif method == "sampling":
+        states = nominal + np.random.default_rng(seed).standard_normal((samples, 6)) @ L.T
+    else:
+        raise ValueError(f"unknown method {method!r} (linear or sampling)")
+    nongrav = np.array(orbit.nongrav, float)
+    lo, hi = approach.jd - 1.0, approach.jd + 1.0
+    integ = Integrator(orbit.epoch_jd_tdb, states, np.repeat(nongrav[None], len(states), axis=0), settings)
+    integ.integrate(lo)
+    dist, tca = [], []
+    for s in integ.states():
+        try:
+            t, rel = refine_minimum(lo, s, nongrav, lo, hi, approach.body, settings, guess=approach.jd)
+        except ValueError:  # no minimum inside +-1 day: the linear picture does not hold
+            return approach
+        dist.append(float(np.linalg.norm(rel[:3])))
+        tca.append(t)
+    dist_a, tca_a = np.array(dist), np.array(tca)
+    if method == "linear":
+        sd = math.sqrt(float(((dist_a[0::2] - dist_a[1::2]) / 2) @ ((dist_a[0::2] - dist_a[1::2]) / 2)))
+        st = math.sqrt(float(((tca_a[0::2] - tca_a[1::2]) / 2) @ ((tca_a[0::2] - tca_a[1::2]) / 2)))
+    else:
+        sd, st = float(dist_a.std(ddof=1)), float(tca_a.std(ddof=1))
+    return replace(approach, dist_min=max(approach.dist - 3 * sd, 0.0), dist_max=approach.dist + 3 * sd,
+                   t_sigma=3 * st)  # fmt: skip
 
 
 def _chunk(orbits: list[SmallBodyOrbit], params: tuple, index: int) -> list[CloseApproach]:
