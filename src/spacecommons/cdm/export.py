@@ -19,13 +19,20 @@ DEFAULT_HBR_M = 5.0  # per object, when NASA CARA's table has no value for it
 
 
 def run_event_cdms(
-    session: Session, run_id: int, created: datetime, limit: int | None = None, max_miss_km: float | None = None
+    session: Session,
+    run_id: int,
+    created: datetime,
+    limit: int | None = None,
+    max_miss_km: float | None = None,
+    event_id: int | None = None,
 ) -> Iterator[tuple[ConjunctionEvent, Cdm]]:
-    """Yield (event row, CDM) for a run's events, closest first."""
+    """Yield (event row, CDM) for a run's events (or the one ``event_id``), closest first."""
     run, params, payload, _ = repo.load_run(session, run_id)
     sats = payload.satrecs()
     index = {nid: i for i, nid in enumerate(payload.norad_ids)}
     events = repo.run_events(session, run_id, limit)
+    if event_id is not None:
+        events = [e for e in events if e.id == event_id]
     ids = {e.id1 for e in events} | {e.id2 for e in events}
     sizes = {o.norad_id: o.hbr_m for o in session.scalars(select(SpaceObject).where(SpaceObject.norad_id.in_(ids)))}
     window = (jd_to_iso(params.start_jd, params.start_fr), jd_to_iso(params.start_jd, params.start_fr + params.days))

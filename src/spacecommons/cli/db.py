@@ -14,3 +14,50 @@ def upgrade_command(database_url: str = DatabaseOption) -> None:
     """Apply every Alembic migration (also done automatically when a command opens the database)."""
     engine, _ = open_db(database_url)
     console.print(f"schema up to date at {engine.url.render_as_string(hide_password=True)}")
+
+
+def _sqlite_path(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or not u.database:
+        raise typer.BadParameter(
+            "db backup/restore handle SQLite files; for PostgreSQL use pg_dump/pg_restore (consistent online dumps)"
+        )
+    return u.database
+
+
+@app.command("backup")
+def backup_command(target: str = typer.Argument(..., help="backup file to write"),
+                   database_url: str = DatabaseOption) -> None:  # fmt: skip
+    """Consistent online backup of the SQLite database (SQLite's backup API; writers may keep going)."""
+    import sqlite3
+
+    from ..config import Settings
+
+    source = _sqlite_path(database_url or Settings().database_url)
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    console.print(f"backed up {source} -> {target}")
+
+
+@app.command("restore")
+def restore_command(backup: str = typer.Argument(..., help="a file written by `db backup`"),
+                    database_url: str = DatabaseOption) -> None:  # fmt: skip
+    """Replace the SQLite database by a backup (stop the server first), then migrate it."""
+    import sqlite3
+    from pathlib import Path
+
+    from ..config import Settings
+
+    url = database_url or Settings().database_url
+    target = _sqlite_path(url)
+    if not Path(backup).exists():
+        raise typer.BadParameter(f"no backup file {backup}")
+    with sqlite3.connect(backup) as src:
+        if src.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+            raise typer.BadParameter(f"{backup} fails SQLite's integrity check")
+        with sqlite3.connect(target) as dst:
+            src.backup(dst)
+    open_db(url)
+    console.print(f"restored {backup} -> {target}")

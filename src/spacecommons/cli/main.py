@@ -8,6 +8,7 @@ from . import catalog, cdm, db, defense, neo
 from .demo import demo_command
 from .propagate import propagate_command
 from .screen import runs_app, screen_command
+from .serve import partner_app, serve_command
 
 app = typer.Typer(
     help="spacecommons: share and screen space data together (orbital safety, NEO watch, lunar data).",
@@ -20,10 +21,12 @@ app.add_typer(runs_app, name="runs")
 app.add_typer(cdm.app, name="cdm")
 app.add_typer(defense.app, name="defense")
 app.add_typer(neo.app, name="neo")
+app.add_typer(partner_app, name="partner")
 app.command("pc")(cdm.pc_command)
 app.command("screen")(screen_command)
 app.command("propagate")(propagate_command)
 app.command("demo")(demo_command)
+app.command("serve")(serve_command)
 
 if __name__ == "__main__":
     app()

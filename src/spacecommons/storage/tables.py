@@ -58,6 +58,8 @@ class ScreeningRun(Base):
     n_events: Mapped[int | None] = mapped_column(Integer, nullable=True)
     stats_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    owner_partner_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: started from the CLI
+    visibility: Mapped[str] = mapped_column(String(16), default="public")  # public | partners | private
 
 
 class ScreeningChunk(Base):
@@ -113,3 +115,54 @@ class SmallBodyOrbitRow(Base):
     source_line: Mapped[int] = mapped_column(Integer)
     orbit_json: Mapped[str] = mapped_column(Text)
     loaded_at: Mapped[str] = mapped_column(String(32))
+
+
+class Partner(Base):
+    """An agency, operator, observatory or institute sharing data on the platform."""
+
+    __tablename__ = "partners"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[str] = mapped_column(String(32))
+
+
+class Member(Base):
+    """A person or system of a partner, with one role."""
+
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("partner_id", "name", name="uq_members_partner_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[str] = mapped_column(String(32))
+
+
+class ApiKey(Base):
+    """An API key: only its public prefix and an argon2 hash of the whole key are stored."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[str] = mapped_column(String(32))
+    revoked_at: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class AuditEntry(Base):
+    """Every write through the API: who, what, when, and the outcome."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[str] = mapped_column(String(32))
+    partner_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    member_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(Text)
+    status: Mapped[int] = mapped_column(Integer)
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)

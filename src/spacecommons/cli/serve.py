@@ -1,0 +1,70 @@
+"""``spacecommons serve`` and ``spacecommons partner``: the service and its bootstrapping."""
+
+from __future__ import annotations
+
+import typer
+
+from ..storage import partners_repo
+from .common import DatabaseOption, console, now_iso, open_db
+
+partner_app = typer.Typer(help="Partners, members and API keys (bootstrapping; the API does the same).",
+                          no_args_is_help=True)  # fmt: skip
+
+
+def serve_command(
+    host: str = typer.Option("127.0.0.1", help="address to listen on"),
+    port: int = typer.Option(8000),
+    database_url: str | None = DatabaseOption,
+) -> None:
+    """The REST API (/api/v1, OpenAPI at /docs) and the dashboard (/), on SQLite or PostgreSQL."""
+    import uvicorn
+
+    from ..config import Settings
+    from ..service import create_app
+
+    url = database_url or Settings().database_url
+    app = create_app(url)
+    console.print(f"spacecommons on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+@partner_app.command("create")
+def create(name: str, database_url: str | None = DatabaseOption) -> None:
+    """Register a partner."""
+    _, maker = open_db(database_url)
+    with maker.begin() as session:
+        try:
+            p = partners_repo.create_partner(session, name, now_iso())
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+        console.print(f"partner {p.id}: {p.name}")
+
+
+@partner_app.command("add-key")
+def add_key(
+    partner: str,
+    member: str = typer.Option(..., help="member name (created if new)"),
+    role: str = typer.Option(..., help=f"one of {', '.join(partners_repo.ROLES)}"),
+    database_url: str | None = DatabaseOption,
+) -> None:
+    """Issue an API key to a member; the key is printed once and stored only as a hash."""
+    _, maker = open_db(database_url)
+    with maker.begin() as session:
+        try:
+            m = partners_repo.add_member(session, partner, member, role, now_iso())
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+        key = partners_repo.issue_key(session, m.id, now_iso())
+    console.print(f"API key for {member} ({role}) of {partner} — store it now, it is not shown again:")
+    print(key)
+
+
+@partner_app.command("revoke-key")
+def revoke(prefix: str = typer.Argument(..., help="the 8 characters after 'sc_'"),
+           database_url: str | None = DatabaseOption) -> None:  # fmt: skip
+    """Revoke a key (a running server forgets cached keys within a minute)."""
+    _, maker = open_db(database_url)
+    with maker.begin() as session:
+        if not partners_repo.revoke_key(session, prefix, now_iso()):
+            raise typer.BadParameter(f"no active key {prefix!r}")
+    console.print(f"key {prefix} revoked")

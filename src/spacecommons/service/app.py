@@ -1,0 +1,76 @@
+"""App factory: routes, key cache, rate limiter, request-size limit and audit of every write."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib.resources import files
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from ..errors import SpacecommonsError
+from ..storage import make_engine, session_factory, upgrade
+from ..storage.partners_repo import Identity, audit
+from . import admin_routes, catalog_routes, neo_routes, screening_routes
+from .security import KeyCache, RateLimiter
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def create_app(
+    database_url: str,
+    *,
+    rate_per_second: float = 20.0,
+    rate_burst: int = 200,
+    max_body_bytes: int = 16 * 1024 * 1024,
+    clock: Callable[[], str] = _utc_now,
+) -> FastAPI:
+    """The service on ``database_url`` (migrations applied now). Limits are per API key, or per
+    client address for anonymous callers; bodies above ``max_body_bytes`` get 413."""
+    engine = make_engine(database_url)
+    upgrade(engine)
+    app = FastAPI(
+        title="spacecommons",
+        version="1",
+        summary="Share and screen space data together: orbital safety, NEO watch, planetary defense.",
+        description="Authenticate with `X-API-Key: sc_...` (or `Authorization: Bearer sc_...`). Each operation "
+        "lists the roles it admits under `x-roles`; `admin` is admitted everywhere, `public` admits anonymous calls.",
+    )
+    app.state.engine = engine
+    app.state.session_maker = session_factory(engine)
+    app.state.key_cache = KeyCache()
+    app.state.rate_limiter = RateLimiter(rate_per_second, rate_burst)
+    app.state.clock = clock
+    app.state.jobs = {}
+    app.state.counters = {"requests": 0}
+    for module in (admin_routes, catalog_routes, screening_routes, neo_routes):
+        app.include_router(module.router)
+
+    @app.middleware("http")
+    async def limits_and_audit(request: Request, call_next):
+        app.state.counters["requests"] += 1
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > max_body_bytes:
+            return JSONResponse({"detail": f"request body over {max_body_bytes} bytes"}, status_code=413)
+        response = await call_next(request)
+        if request.method in WRITE_METHODS and request.url.path.startswith("/api/"):
+            who = getattr(request.state, "identity", Identity.anonymous())
+            with app.state.session_maker.begin() as session:
+                audit(session, clock(), who, request.method, request.url.path, response.status_code,
+                      request.url.query or None)  # fmt: skip
+        return response
+
+    @app.exception_handler(SpacecommonsError)
+    async def library_error(_request: Request, exc: SpacecommonsError):
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
+    def dashboard() -> str:
+        return (files("spacecommons") / "web" / "index.html").read_text()
+
+    return app

@@ -1,0 +1,113 @@
+"""Catalog: objects, element-set history, element-set submission by observers."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from ..catalog import read_elements
+from ..storage.catalog_repo import element_history, store_elements
+from ..storage.partners_repo import Identity
+from ..storage.tables import ElementSetRow, SpaceObject
+from .deps import db, route
+from .security import identify
+
+router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
+
+
+class ObjectOut(BaseModel):
+    norad_id: int = Field(examples=[25544])
+    name: str = Field(examples=["ISS (ZARYA)"])
+    object_id: str = Field(examples=["1998-067A"])
+    hbr_m: float | None = None
+    element_sets: int = 0
+    latest_epoch: str | None = None
+
+
+class ElementSetOut(BaseModel):
+    epoch: str
+    format: str
+    source: str
+    source_line: int
+    line1: str | None = None
+    line2: str | None = None
+    fields: dict
+
+
+class SubmissionOut(BaseModel):
+    added: int
+    unchanged: int
+    rejected: list[str] = Field(description="file:line: field: reason for each record that did not land")
+
+
+@route(router, "GET", "/objects", ("public",), response_model=list[ObjectOut], summary="Search catalog objects")
+def list_objects(
+    q: str | None = Query(None, description="catalog number or part of the name", examples=["FENGYUN"]),
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0),
+    session: Session = Depends(db),
+) -> list[ObjectOut]:
+    counts = (
+        select(ElementSetRow.norad_id, func.count().label("n"), func.max(ElementSetRow.epoch).label("latest"))
+        .group_by(ElementSetRow.norad_id)
+        .subquery()
+    )
+    query = select(SpaceObject, counts.c.n, counts.c.latest).join(counts, counts.c.norad_id == SpaceObject.norad_id)
+    if q:
+        conds = [SpaceObject.name.ilike(f"%{q}%")]
+        if q.strip().isdigit():
+            conds.append(SpaceObject.norad_id == int(q))
+        query = query.where(or_(*conds))
+    rows = session.execute(query.order_by(SpaceObject.norad_id).limit(limit).offset(offset))
+    return [ObjectOut(norad_id=o.norad_id, name=o.name, object_id=o.object_id, hbr_m=o.hbr_m, element_sets=n,
+                      latest_epoch=latest) for o, n, latest in rows]  # fmt: skip
+
+
+@route(router, "GET", "/objects/{norad_id}", ("public",), response_model=ObjectOut, summary="One object")
+def get_object(norad_id: int, session: Session = Depends(db)) -> ObjectOut:
+    o = session.get(SpaceObject, norad_id)
+    if o is None:
+        raise HTTPException(404, f"no object {norad_id}")
+    n, latest = session.execute(
+        select(func.count(), func.max(ElementSetRow.epoch)).where(ElementSetRow.norad_id == norad_id)
+    ).one()
+    return ObjectOut(norad_id=o.norad_id, name=o.name, object_id=o.object_id, hbr_m=o.hbr_m, element_sets=n,
+                     latest_epoch=latest)  # fmt: skip
+
+
+@route(router, "GET", "/objects/{norad_id}/elements", ("public",), response_model=list[ElementSetOut],
+       summary="Element-set history of one object, oldest first")  # fmt: skip
+def object_elements(norad_id: int, session: Session = Depends(db)) -> list[ElementSetOut]:
+    sets = element_history(session, norad_id)
+    if not sets:
+        raise HTTPException(404, f"no element sets for {norad_id}")
+    return [ElementSetOut(epoch=s.fields["EPOCH"] + "Z", format=s.format, source=s.source, source_line=s.line,
+                          line1=s.line1, line2=s.line2, fields=dict(s.fields)) for s in sets]  # fmt: skip
+
+
+@route(router, "POST", "/elements", ("observer",), response_model=SubmissionOut, status_code=201,
+       summary="Submit element sets (TLE/3LE, OMM KVN/XML/JSON/CSV); provenance is the partner and member")  # fmt: skip
+async def submit_elements(
+    request: Request,
+    filename: str = Query("upload.tle", description="name whose extension tells the format", examples=["obs.xml"]),
+    session: Session = Depends(db),
+    who: Identity = Depends(identify),
+) -> SubmissionOut:
+    body = await request.body()
+    suffix = Path(filename).suffix or ".tle"
+    source = f"api:{who.partner}/{who.member}/{Path(filename).name}"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_bytes(body)
+        parsed = read_elements(path)
+    records = [replace(r, source=source) for r in parsed.records]
+    counts = store_elements(session, records, request.app.state.clock())
+    session.commit()
+    rejected = [str(i).replace(str(path), source) for i in parsed.issues]
+    return SubmissionOut(added=counts.added, unchanged=counts.unchanged, rejected=rejected)

@@ -1,0 +1,28 @@
+"""Shared route plumbing: a session per request and route declaration with roles."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy.orm import Session
+
+from .security import allow
+
+
+def db(request: Request) -> Iterator[Session]:
+    with request.app.state.session_maker() as session:
+        yield session
+
+
+def route(router: APIRouter, method: str, path: str, roles: tuple[str, ...], **kwargs) -> Callable:
+    """Register ``fn`` on ``router`` admitting ``roles`` (see security.allow)."""
+
+    def decorator(fn: Callable) -> Callable:
+        router.add_api_route(
+            path, fn, methods=[method], dependencies=[Depends(allow(*roles))],
+            openapi_extra={"x-roles": list(roles)}, **kwargs,
+        )  # fmt: skip
+        return fn
+
+    return decorator

@@ -1,0 +1,229 @@
+"""Screening runs: start (background job with progress and cancellation), list, events, CDMs."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from ..conjunction import ScreeningParams
+from ..conjunction.catalog_payload import CatalogPayload
+from ..conjunction.screen import screen
+from ..storage import screening_repo as repo
+from ..storage.catalog_repo import latest_elements
+from ..storage.partners_repo import Identity
+from ..storage.tables import ConjunctionEvent, ScreeningChunk, ScreeningRun
+from ..timescales import iso_to_jd
+from .deps import db, route
+from .security import identify
+
+router = APIRouter(prefix="/api/v1/screening", tags=["screening"])
+VISIBILITY = ("public", "partners", "private")
+
+
+class RunRequest(BaseModel):
+    start: str = Field(examples=["2021-10-02T00:00:00Z"], description="window start, UTC with its offset")
+    days: float = Field(1.0, gt=0, le=7, examples=[1.0])
+    threshold_km: float = Field(5.0, gt=0, le=100, examples=[5.0])
+    primaries: list[int] = Field(default_factory=list, description="screen these against all; empty: all vs all")
+    visibility: str = Field("partners", examples=["partners"], description="public, partners or private")
+
+
+class RunOut(BaseModel):
+    id: int
+    created_at: str
+    status: str
+    n_objects: int
+    n_chunks: int
+    chunks_done: int
+    n_events: int | None
+    visibility: str
+    owner: int | None = Field(None, description="owner partner id; null for runs started from the CLI")
+    params: dict
+    message: str | None = None
+
+
+class EventOut(BaseModel):
+    id: int
+    id1: int
+    name1: str
+    id2: int
+    name2: str
+    tca: str = Field(examples=["2021-10-02T03:14:15.926Z"])
+    miss_km: float
+    speed_km_s: float
+    r_km: float
+    t_km: float
+    n_km: float
+    kind: str
+    n_minima: int
+    pc: float | None = None
+    pc_method: str | None = None
+
+
+def visible(run: ScreeningRun, who: Identity) -> bool:
+    """Public runs: everyone; partner runs: any partner; private runs: the owner partner only."""
+    if run.visibility == "public":
+        return True
+    if who.is_anonymous:
+        return False
+    if run.visibility == "partners":
+        return True
+    return run.owner_partner_id is not None and run.owner_partner_id == who.partner_id
+
+
+def _visible_run(session: Session, run_id: int, who: Identity) -> ScreeningRun:
+    run = session.get(ScreeningRun, run_id)
+    if run is None or not visible(run, who):  # a private run of another partner is indistinguishable from none
+        raise HTTPException(404, f"no screening run {run_id}")
+    return run
+
+
+def _out(session: Session, run: ScreeningRun) -> RunOut:
+    done = session.query(ScreeningChunk).filter(ScreeningChunk.run_id == run.id).count()
+    return RunOut(id=run.id, created_at=run.created_at, status=run.status, n_objects=run.n_objects,
+                  n_chunks=run.n_chunks, chunks_done=done, n_events=run.n_events, visibility=run.visibility,
+                  owner=run.owner_partner_id, params=json.loads(run.params_json), message=run.message)  # fmt: skip
+
+
+class Cancelled(Exception):
+    pass
+
+
+def _job(app, run_id: int, payload: CatalogPayload, params: ScreeningParams, cancel: threading.Event) -> None:
+    maker = app.state.session_maker
+
+    def save(chunk) -> None:
+        with maker.begin() as session:
+            repo.save_chunk(session, run_id, chunk)
+
+    def progress(done: int, total: int) -> None:
+        if cancel.is_set():
+            raise Cancelled
+
+    try:
+        result = screen(payload, params, workers=1, on_chunk=save, progress=progress)
+    except Cancelled:
+        with maker.begin() as session:
+            repo.set_status(session, run_id, "cancelled", "cancelled through the API")
+        return
+    except Exception as exc:  # noqa: BLE001 - the run records the failure
+        with maker.begin() as session:
+            repo.set_status(session, run_id, "failed", f"{type(exc).__name__}: {exc}")
+        return
+    finally:
+        app.state.jobs.pop(run_id, None)
+    with maker.begin() as session:
+        repo.finish_run(session, run_id, result.events, result.stats, result.failures)
+
+
+@route(router, "POST", "/runs", ("analyst",), response_model=RunOut, status_code=202,
+       summary="Start a screening run of the stored catalog (background job)")  # fmt: skip
+def start_run(body: RunRequest, request: Request, session: Session = Depends(db),
+              who: Identity = Depends(identify)) -> RunOut:  # fmt: skip
+    if body.visibility not in VISIBILITY:
+        raise HTTPException(422, f"visibility must be one of {', '.join(VISIBILITY)}")
+    try:
+        jd, fr = iso_to_jd(body.start)
+        params = ScreeningParams(jd, fr, body.days, body.threshold_km, tuple(body.primaries))
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    records = latest_elements(session)
+    if not records:
+        raise HTTPException(409, "the catalog is empty: load element sets first")
+    payload = CatalogPayload.from_elements(records)
+    run_id = repo.create_run(session, params, payload, request.app.state.clock())
+    run = session.get(ScreeningRun, run_id)
+    run.owner_partner_id, run.visibility = who.partner_id, body.visibility
+    session.commit()
+    cancel = threading.Event()
+    request.app.state.jobs[run_id] = cancel
+    threading.Thread(target=_job, args=(request.app, run_id, payload, params, cancel), daemon=True).start()
+    return _out(session, run)
+
+
+@route(router, "POST", "/runs/{run_id}/cancel", ("analyst",), response_model=RunOut,
+       summary="Cancel a running screening run (finished chunks are kept)")  # fmt: skip
+def cancel_run(run_id: int, request: Request, session: Session = Depends(db),
+               who: Identity = Depends(identify)) -> RunOut:  # fmt: skip
+    run = _visible_run(session, run_id, who)
+    if run.owner_partner_id != who.partner_id and who.role != "admin":
+        raise HTTPException(403, "only the owner partner cancels a run")
+    flag = request.app.state.jobs.get(run_id)
+    if flag is None:
+        raise HTTPException(409, f"run {run_id} is {run.status}, not running in this server")
+    flag.set()
+    return _out(session, run)
+
+
+@route(router, "GET", "/runs", ("public",), response_model=list[RunOut], summary="Runs visible to the caller")
+def list_runs(session: Session = Depends(db), who: Identity = Depends(identify)) -> list[RunOut]:
+    return [_out(session, r) for r in repo.list_runs(session) if visible(r, who)]
+
+
+@route(router, "GET", "/runs/{run_id}", ("public",), response_model=RunOut, summary="One run with its progress")
+def get_run(run_id: int, session: Session = Depends(db), who: Identity = Depends(identify)) -> RunOut:
+    return _out(session, _visible_run(session, run_id, who))
+
+
+@route(router, "GET", "/runs/{run_id}/events", ("public",), response_model=list[EventOut],
+       summary="Events of a run with filters, closest first")  # fmt: skip
+def run_events(
+    run_id: int,
+    max_miss_km: float | None = Query(None, ge=0),
+    min_pc: float | None = Query(None, ge=0, le=1),
+    norad_id: int | None = Query(None, description="events involving this object"),
+    tca_from: str | None = Query(None, examples=["2021-10-02T00:00:00Z"]),
+    tca_to: str | None = Query(None),
+    sort: str = Query("miss_km", pattern="^(miss_km|tca|pc)$"),
+    limit: int = Query(100, ge=1, le=5000),
+    offset: int = Query(0, ge=0),
+    session: Session = Depends(db),
+    who: Identity = Depends(identify),
+) -> list[EventOut]:
+    _visible_run(session, run_id, who)
+    q = select(ConjunctionEvent).where(ConjunctionEvent.run_id == run_id)
+    if max_miss_km is not None:
+        q = q.where(ConjunctionEvent.miss_km <= max_miss_km)
+    if min_pc is not None:
+        q = q.where(ConjunctionEvent.pc >= min_pc)
+    if norad_id is not None:
+        q = q.where(or_(ConjunctionEvent.id1 == norad_id, ConjunctionEvent.id2 == norad_id))
+    for bound, op in ((tca_from, "ge"), (tca_to, "le")):
+        if bound:
+            try:
+                text = (
+                    datetime.fromisoformat(bound.replace("Z", "+00:00")).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+                )
+            except ValueError:
+                raise HTTPException(422, f"not an ISO-8601 time: {bound!r}") from None
+            q = q.where(ConjunctionEvent.tca >= text if op == "ge" else ConjunctionEvent.tca <= text + "~")
+    order = {"miss_km": ConjunctionEvent.miss_km, "tca": ConjunctionEvent.tca, "pc": ConjunctionEvent.pc.desc()}[sort]
+    rows = session.scalars(q.order_by(order, ConjunctionEvent.id).limit(limit).offset(offset))
+    return [EventOut.model_validate(e, from_attributes=True) for e in rows]
+
+
+@route(router, "GET", "/runs/{run_id}/events/{event_id}/cdm", ("public",),
+       summary="The event's CCSDS CDM (KVN or XML)",
+       responses={200: {"content": {"text/plain": {}, "application/xml": {}}}})  # fmt: skip
+def event_cdm(
+    run_id: int,
+    event_id: int,
+    format: str = Query("kvn", pattern="^(kvn|xml)$"),
+    session: Session = Depends(db),
+    who: Identity = Depends(identify),
+) -> Response:
+    from ..cdm import write_kvn, write_xml
+    from ..cdm.export import run_event_cdms
+
+    _visible_run(session, run_id, who)
+    created = datetime.now(UTC)
+    for _event, cdm in run_event_cdms(session, run_id, created, event_id=event_id):
+        text = write_kvn(cdm) if format == "kvn" else write_xml(cdm)
+        return Response(text, media_type="text/plain" if format == "kvn" else "application/xml")
+    raise HTTPException(404, f"no event {event_id} in run {run_id}")

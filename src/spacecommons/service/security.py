@@ -1,0 +1,115 @@
+"""Who may call what: API keys, roles per route, per-key rate limits, request size limits, audit.
+
+Every route declares the roles it admits with ``Depends(allow(...))``; ``"public"`` admits
+anonymous callers, and ``admin`` is admitted everywhere. The declaration is kept on the
+dependency (``.roles``) and in the OpenAPI document (``x-roles``), which is how the test
+matrix enumerates routes x roles."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+import time
+from collections.abc import Callable
+
+from fastapi import HTTPException, Request
+
+from ..storage.partners_repo import Identity, resolve_key
+
+PUBLIC = "public"
+KEY_CACHE_S = 60.0  # a verified key is trusted this long without a new argon2 check (revocation clears it)
+
+
+class KeyCache:
+    """Verified keys by their SHA-256, so that argon2 (deliberately slow) runs once a minute per key."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, tuple[Identity, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, digest: str) -> Identity | None:
+        with self._lock:
+            item = self._items.get(digest)
+            if item and item[1] > time.monotonic():
+                return item[0]
+            return None
+
+    def put(self, digest: str, who: Identity) -> None:
+        with self._lock:
+            self._items[digest] = (who, time.monotonic() + KEY_CACHE_S)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+class RateLimiter:
+    """Token bucket per caller (key id, or client address for anonymous callers)."""
+
+    def __init__(self, per_second: float, burst: int) -> None:
+        self.rate, self.burst = per_second, burst
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+        self.refused = 0
+
+    def take(self, caller: str) -> float:
+        """0 when allowed, else the seconds to wait."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(caller, (float(self.burst), now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            if tokens >= 1.0:
+                self._buckets[caller] = (tokens - 1.0, now)
+                return 0.0
+            self._buckets[caller] = (tokens, now)
+            self.refused += 1
+            return (1.0 - tokens) / self.rate
+
+
+def _presented_key(request: Request) -> str | None:
+    key = request.headers.get("x-api-key")
+    auth = request.headers.get("authorization", "")
+    if not key and auth.lower().startswith("bearer "):
+        key = auth[7:].strip()
+    return key or None
+
+
+def identify(request: Request) -> Identity:
+    """The caller of this request (cached on the request); a wrong or revoked key is a 401."""
+    if hasattr(request.state, "identity"):
+        return request.state.identity
+    key = _presented_key(request)
+    who = Identity.anonymous()
+    if key:
+        state = request.app.state
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        cached = state.key_cache.get(digest)
+        if cached is None:
+            with state.session_maker() as session:
+                cached = resolve_key(session, key)
+            if cached is None:
+                raise HTTPException(401, "invalid or revoked API key", headers={"WWW-Authenticate": "ApiKey"})
+            state.key_cache.put(digest, cached)
+        who = cached
+    request.state.identity = who
+    caller = f"key:{who.key_id}" if who.key_id else f"ip:{request.client.host if request.client else '?'}"
+    wait = request.app.state.rate_limiter.take(caller)
+    if wait > 0:
+        raise HTTPException(429, "rate limit exceeded", headers={"Retry-After": str(math.ceil(wait))})
+    return who
+
+
+def allow(*roles: str) -> Callable[[Request], Identity]:
+    """Dependency admitting the given roles (and admin); ``"public"`` admits everyone."""
+
+    def dependency(request: Request) -> Identity:
+        who = identify(request)
+        if PUBLIC in roles or who.role == "admin" or who.role in roles:
+            return who
+        if who.is_anonymous:
+            raise HTTPException(401, "this route needs an API key", headers={"WWW-Authenticate": "ApiKey"})
+        raise HTTPException(403, f"role {who.role!r} may not use this route (admits: {', '.join(roles)}, admin)")
+
+    dependency.roles = tuple(roles)  # type: ignore[attr-defined]
+    return dependency

@@ -1,0 +1,106 @@
+"""Partners, members and API keys. A key is shown once; only its prefix and an argon2 hash stay."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .tables import ApiKey, AuditEntry, Member, Partner
+
+ROLES = ("admin", "operator", "analyst", "observer")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who is calling: resolved from an API key (``anonymous()`` when there is none)."""
+
+    partner_id: int | None
+    partner: str | None
+    member_id: int | None
+    member: str | None
+    role: str | None
+    key_id: int | None = None
+
+    @staticmethod
+    def anonymous() -> Identity:
+        return Identity(None, None, None, None, None)
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.role is None
+
+
+def _hasher():
+    from pwdlib import PasswordHash
+    from pwdlib.hashers.argon2 import Argon2Hasher
+
+    return PasswordHash((Argon2Hasher(),))
+
+
+def create_partner(session: Session, name: str, created_at: str) -> Partner:
+    if session.scalar(select(Partner).where(Partner.name == name)):
+        raise ValueError(f"partner {name!r} exists")
+    p = Partner(name=name, created_at=created_at)
+    session.add(p)
+    session.flush()
+    return p
+
+
+def add_member(session: Session, partner_name: str, member: str, role: str, created_at: str) -> Member:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    p = session.scalar(select(Partner).where(Partner.name == partner_name))
+    if p is None:
+        raise ValueError(f"no partner {partner_name!r}")
+    m = session.scalar(select(Member).where(Member.partner_id == p.id, Member.name == member))
+    if m is None:
+        m = Member(partner_id=p.id, name=member, role=role, created_at=created_at)
+        session.add(m)
+        session.flush()
+    elif m.role != role:
+        raise ValueError(f"member {member!r} of {partner_name!r} already has role {m.role!r}")
+    return m
+
+
+def issue_key(session: Session, member_id: int, created_at: str) -> str:
+    """A new key for the member: ``sc_<prefix>_<secret>``; returned once, stored hashed."""
+    prefix = secrets.token_hex(4)
+    key = f"sc_{prefix}_{secrets.token_urlsafe(32)}"
+    session.add(ApiKey(member_id=member_id, prefix=prefix, key_hash=_hasher().hash(key), created_at=created_at))
+    session.flush()
+    return key
+
+
+def revoke_key(session: Session, prefix: str, revoked_at: str) -> bool:
+    k = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if k is None or k.revoked_at:
+        return False
+    k.revoked_at = revoked_at
+    return True
+
+
+def resolve_key(session: Session, key: str) -> Identity | None:
+    """The identity of a valid, unrevoked key; None otherwise."""
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != "sc":
+        return None
+    row = session.execute(
+        select(ApiKey, Member, Partner)
+        .join(Member, ApiKey.member_id == Member.id)
+        .join(Partner, Member.partner_id == Partner.id)
+        .where(ApiKey.prefix == parts[1])
+    ).first()
+    if row is None:
+        return None
+    k, m, p = row
+    if k.revoked_at or not _hasher().verify(key, k.key_hash):
+        return None
+    return Identity(p.id, p.name, m.id, m.name, m.role, k.id)
+
+
+def audit(session: Session, at: str, who: Identity, method: str, path: str, status: int, detail: str | None) -> None:
+    session.add(AuditEntry(at=at, partner_id=who.partner_id, member_id=who.member_id, method=method, path=path,
+                           status=status, detail=detail))  # fmt: skip
