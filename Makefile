@@ -15,9 +15,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/spacecommons demo
 
+# The API tests also run against a throw-away PostgreSQL server (scripts/test-postgres installs
+# and starts it); SPACECOMMONS_SKIP_PG=1 runs them on SQLite only.
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/pytest -q
+	@if [ -n "$$SPACECOMMONS_SKIP_PG" ]; then $(BIN)/pytest -q; else \
+	  url=$$(scripts/test-postgres start) || exit 1; \
+	  trap 'scripts/test-postgres stop' EXIT; \
+	  SPACECOMMONS_TEST_PG_URL=$$url $(BIN)/pytest -q; fi
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/screen_catalog.py

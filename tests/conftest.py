@@ -20,3 +20,29 @@ def iridium_text() -> str:
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def backend_url(request, tmp_path_factory):
+    """A fresh, empty database on each backend: a SQLite file, and a new database on the PostgreSQL
+    server that `make test` starts (scripts/test-postgres; URL in SPACECOMMONS_TEST_PG_URL)."""
+    import os
+    import uuid
+
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    admin = os.environ.get("SPACECOMMONS_TEST_PG_URL")
+    if not admin:
+        pytest.skip("no PostgreSQL server: run the suite with `make test` (or set SPACECOMMONS_TEST_PG_URL)")
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"sc_test_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(admin).set(database=name).render_as_string(hide_password=False)
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()

@@ -21,7 +21,7 @@ IRIDIUM = SAMPLE / "iridium-33-debris_celestrak_2021-10-02.txt"
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory):
+def service(backend_url):
     """App with the Iridium 33 debris sample, partners A and B with one key per role, and one
     finished run per visibility (A's private, A's partners-only, and a public one)."""
     from spacecommons.catalog import read_elements
@@ -31,8 +31,7 @@ def service(tmp_path_factory):
     from spacecommons.storage.tables import ScreeningRun
     from spacecommons.timescales import iso_to_jd
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('svc') / 'svc.db'}"
-    app = create_app(url, rate_per_second=1000.0, rate_burst=100000)
+    app = create_app(backend_url, rate_per_second=1000.0, rate_burst=100000)
     maker = app.state.session_maker
     keys: dict[tuple[str, str], str] = {}
     parsed = read_elements(IRIDIUM)
@@ -57,7 +56,10 @@ def service(tmp_path_factory):
             run.owner_partner_id = 1 if owner == "A" else None
         runs[visibility] = run_id
     client = TestClient(app)
-    return app, client, keys, runs, len(result.events)
+    yield app, client, keys, runs, len(result.events)
+    for flag in list(app.state.jobs.values()):
+        flag.set()
+    app.state.engine.dispose()
 
 
 def _api_routes(app):
@@ -250,4 +252,5 @@ def test_dashboard_and_health(service):
     assert page.status_code == 200 and "Orbital safety" in page.text and "<script" in page.text
     assert "https://" not in page.text  # works offline: no external scripts, styles or tiles
     h = client.get("/api/v1/health").json()
-    assert h["status"] == "ok" and h["database"] == "sqlite" and h["schema_revision"] == "0005"
+    assert h["status"] == "ok" and h["schema_revision"] == "0005"
+    assert h["database"] == app.state.engine.dialect.name

@@ -28,8 +28,10 @@ def demo_command(
     days: float = typer.Option(1.0, help="window length in days"),
     threshold_km: float = typer.Option(5.0, "--threshold-km"),
     workers: int = typer.Option(None, help="local worker processes (default: all cores)"),
+    serve: bool = typer.Option(True, help="end by serving the API and dashboard on --port"),
+    port: int = typer.Option(8000),
 ) -> None:
-    """The main job: bundled CelesTrak debris sample -> SQLite -> one day of screening."""
+    """The main job: bundled samples -> SQLite -> one day of screening -> the dashboard."""
     _, session_maker = open_db(database_url)
     console.rule("1. catalog: bundled CelesTrak debris groups (Fengyun-1C, Cosmos 2251, Iridium 33)")
     load_files(sample_files(), session_maker, now_iso())
@@ -46,3 +48,27 @@ def demo_command(
         f"{len(result.events)} close approaches among {len(records)} objects in "
         f"{result.stats['wall_s']:.1f} s; stored as run {run_id} in {database_url}"
     )
+    console.rule("3. NEO watch: bundled JPL SBDB sample and a synthetic impactor")
+    from ..neo.reader import read_orbits
+    from ..storage.neo_repo import store_orbits
+
+    folder = files("spacecommons") / "data" / "sample" / "neo"
+    for name in ("sbdb_neos_sample.csv", "synthetic_impactor_sbdb_api.json"):
+        orbits, _ = read_orbits(Path(str(folder / name)))
+        with session_maker.begin() as session:
+            counts = store_orbits(session, orbits, now_iso())
+        console.print(f"{name}: {counts.added} orbit solutions added, {counts.unchanged} already stored")
+    console.rule("4. a demo partner with an analyst key (for the dashboard's NEO computations)")
+    from ..storage import partners_repo
+
+    with session_maker.begin() as session:
+        if not partners_repo.partner_exists(session, "demo"):
+            partners_repo.create_partner(session, "demo", now_iso())
+        member = partners_repo.add_member(session, "demo", "demo-analyst", "analyst", now_iso())
+        key = partners_repo.issue_key(session, member.id, now_iso())
+    console.print(f"analyst API key (paste it into the dashboard): {key}")
+    if serve:
+        console.rule(f"5. serving http://127.0.0.1:{port}/ (Ctrl-C to stop)")
+        from .serve import serve_command
+
+        serve_command(host="127.0.0.1", port=port, database_url=database_url)

@@ -40,6 +40,10 @@ def _hasher():
     return PasswordHash((Argon2Hasher(),))
 
 
+def partner_exists(session: Session, name: str) -> bool:
+    return session.scalar(select(Partner.id).where(Partner.name == name)) is not None
+
+
 def create_partner(session: Session, name: str, created_at: str) -> Partner:
     if session.scalar(select(Partner).where(Partner.name == name)):
         raise ValueError(f"partner {name!r} exists")
