@@ -16,9 +16,11 @@ demo: $(STAMP)
 	$(BIN)/spacecommons demo
 
 # The API tests also run against a throw-away PostgreSQL server (scripts/test-postgres installs
-# and starts it); SPACECOMMONS_SKIP_PG=1 runs them on SQLite only.
+# and starts it; SPACECOMMONS_SKIP_PG=1 runs them on SQLite only); the dashboard test needs
+# Debian's chromium (scripts/ensure-chromium installs it).
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
+	@scripts/ensure-chromium
 	@if [ -n "$$SPACECOMMONS_SKIP_PG" ]; then $(BIN)/pytest -q; else \
 	  url=$$(scripts/test-postgres start) || exit 1; \
 	  trap 'scripts/test-postgres stop' EXIT; \

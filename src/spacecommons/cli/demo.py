@@ -53,7 +53,7 @@ def demo_command(
     from ..storage.neo_repo import store_orbits
 
     folder = files("spacecommons") / "data" / "sample" / "neo"
-    for name in ("sbdb_neos_sample.csv", "synthetic_impactor_sbdb_api.json"):
+    for name in ("sbdb_neos_sample.csv", "sbdb_2020_jan_approachers.csv", "synthetic_impactor_sbdb_api.json"):
         orbits, _ = read_orbits(Path(str(folder / name)))
         with session_maker.begin() as session:
             counts = store_orbits(session, orbits, now_iso())

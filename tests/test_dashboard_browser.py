@@ -1,0 +1,108 @@
+"""The dashboard in a real browser: Debian's Chromium driven by Playwright (headless, software
+WebGL). Loads both pages, clicks through a conjunction to its CDM, checks that the geometry and
+the page render (a screenshot that is not blank) and that the console stays free of errors."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+
+import pytest
+
+from .conftest import SAMPLE
+
+CHROMIUM = os.environ.get("SPACECOMMONS_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+playwright = pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (scripts/ensure-chromium)")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    import uvicorn
+
+    from spacecommons.catalog import read_elements
+    from spacecommons.conjunction import ScreeningParams, screen
+    from spacecommons.conjunction.catalog_payload import CatalogPayload
+    from spacecommons.neo.reader import read_orbits
+    from spacecommons.service import create_app
+    from spacecommons.storage import partners_repo, screening_repo
+    from spacecommons.storage.catalog_repo import store_elements
+    from spacecommons.storage.neo_repo import store_orbits
+    from spacecommons.timescales import iso_to_jd
+
+    app = create_app(f"sqlite:///{tmp_path_factory.mktemp('web') / 'web.db'}")
+    parsed = read_elements(SAMPLE / "iridium-33-debris_celestrak_2021-10-02.txt")
+    orbits, _ = read_orbits(SAMPLE / "neo" / "sbdb_2020_jan_approachers.csv")
+    jd, fr = iso_to_jd("2021-10-02T00:00:00Z")
+    params = ScreeningParams(jd, fr, 0.1, 10.0)
+    payload = CatalogPayload.from_elements(parsed.records)
+    result = screen(payload, params, workers=1)
+    with app.state.session_maker.begin() as s:
+        store_elements(s, parsed.records, "t")
+        store_orbits(s, orbits, "t")
+        run_id = screening_repo.create_run(s, params, payload, "t")
+        screening_repo.finish_run(s, run_id, result.events, result.stats, result.failures)
+        partners_repo.create_partner(s, "web", "t")
+        key = partners_repo.issue_key(s, partners_repo.add_member(s, "web", "a", "analyst", "t").id, "t")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if srv.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", key, len(result.events)
+    srv.should_exit = True
+    thread.join(10)
+
+
+def test_dashboard_click_through_a_conjunction_and_neo_page(server, tmp_path):
+    base, key, n_events = server
+    errors: list[str] = []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM,
+                                    args=["--headless", "--no-sandbox", "--enable-unsafe-swiftshader"])  # fmt: skip
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(base + "/")
+        page.wait_for_selector("#events tbody tr")
+        assert page.locator("#events tbody tr").count() == min(n_events, 500)
+        page.locator("#events tbody tr").first.click()
+        page.wait_for_function("document.querySelector('#cdm').textContent.includes('CCSDS_CDM_VERS')")
+        assert page.locator("#rtn circle").count() == 4  # both objects in both RTN panels
+        page.locator("#events th[data-k='speed_km_s']").click()  # sort by speed
+        speeds = [float(t) for t in page.locator("#events tbody tr td:nth-child(5)").all_inner_texts()]
+        assert speeds == sorted(speeds)
+        shot = os.path.join(os.environ.get("SPACECOMMONS_SHOTS", str(tmp_path)), "safety.png")
+        page.screenshot(path=str(shot))
+        _assert_not_blank(shot)
+
+        page.fill("#apikey", key)
+        page.dispatch_event("#apikey", "change")
+        page.click("nav button[data-tab='neo']")
+        page.wait_for_selector("#orbits tbody tr")
+        assert page.locator("#orbits tbody tr").count() == 16
+        page.fill("#ca-end", "2020-01-03")
+        page.click("#ca-run")
+        page.wait_for_selector("#approaches tbody tr", timeout=120_000)
+        rows = page.locator("#approaches tbody tr").count()
+        assert rows == 11  # CNEOS: 11 of these objects pass within 0.05 au on 2020-01-01..02
+        assert page.locator("#timeline circle").count() == rows
+        page.screenshot(path=os.environ.get("SPACECOMMONS_SHOTS", str(tmp_path)) + "/neo.png")
+        browser.close()
+    assert not errors, errors
+
+
+def _assert_not_blank(path) -> None:
+    from PIL import Image
+
+    img = Image.open(path).convert("L")
+    lo, hi = img.getextrema()
+    assert hi - lo > 100, "the screenshot is blank"
