@@ -79,12 +79,14 @@ def _sample_request(path: str, method: str, runs: dict) -> tuple[str, dict]:
     """A concrete URL and a valid body for each route template."""
     run = runs["public"]
     url = (path.replace("{run_id}", str(run)).replace("{event_id}", "1").replace("{norad_id}", "34427")
-           .replace("{partner}", "A").replace("{prefix}", "00000000"))  # fmt: skip
+           .replace("{partner}", "A").replace("{prefix}", "00000000").replace("{alert_id}", "1"))  # fmt: skip
     bodies = {
         "/api/v1/screening/runs": {"start": "2021-10-02T00:00:00Z", "days": 0.01, "threshold_km": 1.0},
         "/api/v1/partners": {"name": f"P{time.monotonic_ns()}"},
         "/api/v1/partners/{partner}/members": {"name": f"m{time.monotonic_ns()}", "role": "observer"},
         "/api/v1/neo/approaches": {"designations": ["none"], "start": "2020-01-01", "end": "2020-01-02"},
+        "/api/v1/watchlist": {"norad_id": 1, "max_miss_km": 1.0},
+        "/api/v1/webhooks": {"url": "https://example.org/h", "secret": "0123456789abcdef"},
     }
     params = {
         "/api/v1/neo/scales": "?ip=1e-4&energy_mt=100&years=30",
@@ -252,5 +254,61 @@ def test_dashboard_and_health(service):
     assert page.status_code == 200 and "Orbital safety" in page.text and "<script" in page.text
     assert "https://" not in page.text  # works offline: no external scripts, styles or tiles
     h = client.get("/api/v1/health").json()
-    assert h["status"] == "ok" and h["schema_revision"] == "0005"
+    assert h["status"] == "ok" and h["schema_revision"] == "0006"
     assert h["database"] == app.state.engine.dialect.name
+
+
+def test_watchlist_alerts_and_signed_webhook_delivery_with_retry(service):
+    """An operator watches an object; a new run's events under its threshold become alerts, which
+    are POSTed with an HMAC-SHA256 signature, retried after a failure, and logged."""
+    import hashlib
+    import hmac
+    import json
+
+    import httpx
+
+    from spacecommons.storage.alerts_repo import deliver_pending
+
+    app, client, keys, runs, _ = service
+    events = client.get(f"/api/v1/screening/runs/{runs['public']}/events?limit=5000").json()
+    watched = events[0]["id1"]
+    threshold = events[0]["miss_km"] + 1e-6
+    op = _h(keys[("B", "operator")])
+    assert client.post("/api/v1/watchlist", json={"norad_id": watched, "max_miss_km": threshold},
+                       headers=op).status_code == 201  # fmt: skip
+    secret = "correct horse battery staple"
+    assert client.post("/api/v1/webhooks", json={"url": "https://ops.example.org/hook", "secret": secret},
+                       headers=op).status_code == 201  # fmt: skip
+    body = {"start": "2021-10-02T00:00:00Z", "days": 0.05, "threshold_km": 10.0, "visibility": "private"}
+    run_id = client.post("/api/v1/screening/runs", json=body, headers=_h(keys[("B", "analyst")])).json()["id"]
+    for _ in range(600):
+        if client.get(f"/api/v1/screening/runs/{run_id}", headers=op).json()["status"] != "running":
+            break
+        time.sleep(0.1)
+    expected = [e for e in events if watched in (e["id1"], e["id2"]) and e["miss_km"] <= threshold]
+    alerts = [a for a in client.get("/api/v1/alerts", headers=op).json() if a["run_id"] == run_id]
+    assert len(alerts) == len(expected) >= 1 and all(a["status"] == "pending" for a in alerts)
+    assert client.get("/api/v1/alerts", headers=_h(keys[("A", "operator")])).json() == []
+
+    received = []
+
+    def receiver(request: httpx.Request) -> httpx.Response:
+        if str(request.url) != "https://ops.example.org/hook":
+            return httpx.Response(200)  # webhooks registered by the authorization-matrix test
+        sig = hmac.new(secret.encode(), request.content, hashlib.sha256).hexdigest()
+        assert request.headers["x-spacecommons-signature"] == f"sha256={sig}"
+        received.append(json.loads(request.content))
+        return httpx.Response(500 if len(received) == 1 else 200)
+
+    with httpx.Client(transport=httpx.MockTransport(receiver)) as http, app.state.session_maker.begin() as s:
+        assert deliver_pending(s, http, "t1", now_s=1000.0) == len(alerts) - 1  # the first POST fails
+        assert deliver_pending(s, http, "t2", now_s=1001.0) == 0  # not due yet: backoff 2 s
+        assert deliver_pending(s, http, "t3", now_s=1003.0) == 1
+    first = alerts[0]["id"]
+    log = client.get(f"/api/v1/alerts/{first}/deliveries", headers=op).json()
+    mine = [d for d in log if d["webhook_id"] == max(d["webhook_id"] for d in log)]  # the hook registered here
+    assert [(d["attempt"], d["status_code"]) for d in mine] == [(1, 500), (2, 200)]
+    assert received[0]["event_id"] == alerts[0]["event_id"] and received[0]["norad_id"] == watched
+    assert all(a["status"] == "delivered" for a in client.get("/api/v1/alerts", headers=op).json()
+               if a["run_id"] == run_id)  # fmt: skip
+    assert client.get(f"/api/v1/alerts/{first}/deliveries", headers=_h(keys[("A", "operator")])).status_code == 404

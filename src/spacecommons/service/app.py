@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib.resources import files
 
@@ -12,7 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from ..errors import SpacecommonsError
 from ..storage import make_engine, session_factory, upgrade
 from ..storage.partners_repo import Identity, audit
-from . import admin_routes, catalog_routes, neo_routes, screening_routes
+from . import admin_routes, alert_routes, catalog_routes, neo_routes, screening_routes
 from .security import KeyCache, RateLimiter
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -20,6 +22,21 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 def _utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _deliver_alerts(app: FastAPI, stop: threading.Event, every_s: float = 2.0) -> None:
+    """Background delivery of pending alerts to partners' webhooks (retries with backoff)."""
+    import httpx
+
+    from ..storage.alerts_repo import deliver_pending
+
+    with httpx.Client() as client:
+        while not stop.wait(every_s):
+            try:
+                with app.state.session_maker.begin() as session:
+                    deliver_pending(session, client, app.state.clock())
+            except Exception:  # noqa: BLE001 - keep delivering; the failure is in the delivery log
+                continue
 
 
 def create_app(
@@ -34,7 +51,18 @@ def create_app(
     client address for anonymous callers; bodies above ``max_body_bytes`` get 413."""
     engine = make_engine(database_url)
     upgrade(engine)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        stop = threading.Event()
+        thread = threading.Thread(target=_deliver_alerts, args=(app, stop), daemon=True)
+        thread.start()
+        yield
+        stop.set()
+        thread.join(5)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="spacecommons",
         version="1",
         summary="Share and screen space data together: orbital safety, NEO watch, planetary defense.",
@@ -48,7 +76,7 @@ def create_app(
     app.state.clock = clock
     app.state.jobs = {}
     app.state.counters = {"requests": 0}
-    for module in (admin_routes, catalog_routes, screening_routes, neo_routes):
+    for module in (admin_routes, catalog_routes, screening_routes, alert_routes, neo_routes):
         app.include_router(module.router)
 
     @app.middleware("http")

@@ -64,6 +64,12 @@ def finish_run(session: Session, run_id: int, events: ConjunctionEvents, stats: 
     run.n_events = len(events)
     run.stats_json = json.dumps({"stats": stats, "sgp4_failures": {str(k): v for k, v in failures.items()}})
     run.message = None
+    session.flush()
+    from datetime import UTC, datetime
+
+    from .alerts_repo import evaluate_run
+
+    evaluate_run(session, run_id, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
 
 
 def list_runs(session: Session) -> list[ScreeningRun]:

@@ -166,3 +166,61 @@ class AuditEntry(Base):
     path: Mapped[str] = mapped_column(Text)
     status: Mapped[int] = mapped_column(Integer)
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class WatchEntry(Base):
+    """An operator's satellite with its alert thresholds."""
+
+    __tablename__ = "watch_entries"
+    __table_args__ = (UniqueConstraint("partner_id", "norad_id", name="uq_watch_partner_object"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    norad_id: Mapped[int] = mapped_column(Integer)
+    max_miss_km: Mapped[float] = mapped_column(Float)
+    min_pc: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_at: Mapped[str] = mapped_column(String(32))
+
+
+class Webhook(Base):
+    """Where a partner's alerts are POSTed. The signing secret must be readable to sign (HMAC), so it
+    is stored as given and never returned by the API."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[str] = mapped_column(String(32))
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("partner_id", "event_id", name="uq_alert_partner_event"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    run_id: Mapped[int] = mapped_column(Integer)
+    event_id: Mapped[int] = mapped_column(Integer)
+    norad_id: Mapped[int] = mapped_column(Integer)
+    other_id: Mapped[int] = mapped_column(Integer)
+    tca: Mapped[str] = mapped_column(String(32))
+    miss_km: Mapped[float] = mapped_column(Float)
+    pc: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_at: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | delivered | failed | no-webhook
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[float] = mapped_column(Float, default=0.0)  # unix seconds
+
+
+class WebhookDelivery(Base):
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    webhook_id: Mapped[int] = mapped_column(Integer)
+    attempt: Mapped[int] = mapped_column(Integer)
+    at: Mapped[str] = mapped_column(String(32))
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)

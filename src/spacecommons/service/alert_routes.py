@@ -1,0 +1,125 @@
+"""Operators: watchlist, webhooks, alerts and their delivery log."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..storage.partners_repo import Identity
+from ..storage.tables import Alert, WatchEntry, Webhook, WebhookDelivery
+from .deps import db, route
+from .security import identify
+
+router = APIRouter(prefix="/api/v1", tags=["alerts"])
+
+
+class WatchIn(BaseModel):
+    norad_id: int = Field(examples=[25544])
+    max_miss_km: float = Field(gt=0, le=100, examples=[2.0])
+    min_pc: float | None = Field(None, ge=0, le=1, examples=[1e-5], description="also require Pc >= this")
+
+
+class WatchOut(WatchIn):
+    id: int
+
+
+class WebhookIn(BaseModel):
+    url: str = Field(pattern="^https?://", examples=["https://ops.example.org/spacecommons"])
+    secret: str = Field(min_length=16, max_length=256, description="HMAC-SHA256 key; never returned")
+
+
+class AlertOut(BaseModel):
+    id: int
+    run_id: int
+    event_id: int
+    norad_id: int
+    other_id: int
+    tca: str
+    miss_km: float
+    pc: float | None
+    created_at: str
+    status: str
+    attempts: int
+
+
+class DeliveryOut(BaseModel):
+    attempt: int
+    at: str
+    webhook_id: int
+    status_code: int | None
+    error: str | None
+
+
+def _partner(who: Identity) -> int:
+    if who.partner_id is None:
+        raise HTTPException(401, "needs a partner key")
+    return who.partner_id
+
+
+@route(router, "POST", "/watchlist", ("operator",), response_model=WatchOut, status_code=201,
+       summary="Watch a satellite: alerts for its events under the thresholds")  # fmt: skip
+def watch(body: WatchIn, request: Request, session: Session = Depends(db),
+          who: Identity = Depends(identify)) -> WatchOut:  # fmt: skip
+    pid = _partner(who)
+    entry = session.scalar(select(WatchEntry).where(WatchEntry.partner_id == pid, WatchEntry.norad_id == body.norad_id))
+    if entry is None:
+        entry = WatchEntry(partner_id=pid, norad_id=body.norad_id, created_at=request.app.state.clock(),
+                           max_miss_km=body.max_miss_km, min_pc=body.min_pc)  # fmt: skip
+        session.add(entry)
+    else:
+        entry.max_miss_km, entry.min_pc = body.max_miss_km, body.min_pc
+    session.commit()
+    return WatchOut(id=entry.id, norad_id=entry.norad_id, max_miss_km=entry.max_miss_km, min_pc=entry.min_pc)
+
+
+@route(router, "GET", "/watchlist", ("operator",), response_model=list[WatchOut], summary="The partner's watchlist")
+def watchlist(session: Session = Depends(db), who: Identity = Depends(identify)) -> list[WatchOut]:
+    rows = session.scalars(select(WatchEntry).where(WatchEntry.partner_id == _partner(who)))
+    return [WatchOut(id=w.id, norad_id=w.norad_id, max_miss_km=w.max_miss_km, min_pc=w.min_pc) for w in rows]
+
+
+@route(router, "DELETE", "/watchlist/{norad_id}", ("operator",), status_code=204, summary="Stop watching")
+def unwatch(norad_id: int, session: Session = Depends(db), who: Identity = Depends(identify)) -> None:
+    entry = session.scalar(
+        select(WatchEntry).where(WatchEntry.partner_id == _partner(who), WatchEntry.norad_id == norad_id)
+    )
+    if entry is None:
+        raise HTTPException(404, f"{norad_id} is not on the watchlist")
+    session.delete(entry)
+    session.commit()
+
+
+@route(router, "POST", "/webhooks", ("operator",), status_code=201,
+       summary="Register a webhook; alerts are POSTed signed with HMAC-SHA256")  # fmt: skip
+def add_webhook(body: WebhookIn, request: Request, session: Session = Depends(db),
+                who: Identity = Depends(identify)) -> dict:  # fmt: skip
+    h = Webhook(partner_id=_partner(who), url=body.url, secret=body.secret, created_at=request.app.state.clock())
+    session.add(h)
+    session.commit()
+    return {"id": h.id, "url": h.url}
+
+
+@route(router, "GET", "/alerts", ("operator",), response_model=list[AlertOut], summary="The partner's alerts")
+def alerts(status: str | None = Query(None, pattern="^(pending|delivered|failed|no-webhook)$"),
+           limit: int = Query(200, ge=1, le=5000), session: Session = Depends(db),
+           who: Identity = Depends(identify)) -> list[AlertOut]:  # fmt: skip
+    q = select(Alert).where(Alert.partner_id == _partner(who))
+    if status:
+        q = q.where(Alert.status == status)
+    return [
+        AlertOut.model_validate(a, from_attributes=True) for a in session.scalars(q.order_by(Alert.id).limit(limit))
+    ]
+
+
+@route(router, "GET", "/alerts/{alert_id}/deliveries", ("operator",), response_model=list[DeliveryOut],
+       summary="Delivery log of one alert")  # fmt: skip
+def deliveries(alert_id: int, session: Session = Depends(db), who: Identity = Depends(identify)) -> list[DeliveryOut]:
+    a = session.get(Alert, alert_id)
+    if a is None or a.partner_id != _partner(who):
+        raise HTTPException(404, f"no alert {alert_id}")
+    rows = session.scalars(
+        select(WebhookDelivery).where(WebhookDelivery.alert_id == alert_id).order_by(WebhookDelivery.id)
+    )
+    return [DeliveryOut.model_validate(d, from_attributes=True) for d in rows]
