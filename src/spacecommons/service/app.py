@@ -39,6 +39,23 @@ def _deliver_alerts(app: FastAPI, stop: threading.Event, every_s: float = 2.0) -
                 continue
 
 
+def _mark_orphaned_runs(engine) -> None:
+    """Runs started through the API live in the server process: any still 'running' when a server
+    starts lost their process (killed, crashed). They become 'interrupted' with their finished
+    chunks kept, resumable with ``spacecommons screen --resume ID``."""
+    from sqlalchemy import update
+
+    from ..storage.tables import ScreeningRun
+
+    with session_factory(engine).begin() as session:
+        session.execute(
+            update(ScreeningRun)
+            .where(ScreeningRun.status == "running", ScreeningRun.owner_partner_id.is_not(None))
+            .values(status="interrupted", message="the server stopped during the run; resume with "
+                    "`spacecommons screen --resume <id>`")
+        )  # fmt: skip
+
+
 def create_app(
     database_url: str,
     *,
@@ -51,6 +68,7 @@ def create_app(
     client address for anonymous callers; bodies above ``max_body_bytes`` get 413."""
     engine = make_engine(database_url)
     upgrade(engine)
+    _mark_orphaned_runs(engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
