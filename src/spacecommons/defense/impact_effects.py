@@ -52,6 +52,8 @@ def impact_effects(
     """Energy, entry and breakup, crater, seismic magnitude, fireball and air blast."""
     if target not in TARGETS:
         raise ValueError(f"target must be one of {sorted(TARGETS)}")
+    if not (diameter_m > 0 and density_kg_m3 > 0 and speed_km_s > 0 and 0 < angle_deg <= 90):
+        raise ValueError("diameter, density and speed must be positive and the angle in (0, 90] degrees")
     L0, rho_i, v0 = diameter_m, density_kg_m3, speed_km_s * 1000.0
     theta = math.radians(angle_deg)
     mass = rho_i * math.pi / 6.0 * L0**3

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
@@ -20,7 +22,7 @@ class PartnerIn(BaseModel):
 
 class MemberIn(BaseModel):
     name: str = Field(min_length=1, max_length=128, examples=["flight-dynamics"])
-    role: str = Field(examples=["operator"], description="admin, operator, analyst or observer")
+    role: Literal["admin", "operator", "analyst", "observer"] = Field(examples=["operator"])
 
 
 class KeyOut(BaseModel):
@@ -83,7 +85,7 @@ def add_member(partner: str, body: MemberIn, request: Request, session: Session 
     try:
         m = partners_repo.add_member(session, partner, body.name, body.role, request.app.state.clock())
     except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise HTTPException(400, str(exc)) from None
     key = partners_repo.issue_key(session, m.id, request.app.state.clock())
     session.commit()
     return KeyOut(partner=partner, member=m.name, role=m.role, api_key=key)

@@ -9,14 +9,14 @@ from sqlalchemy.orm import Session
 
 from ..storage.partners_repo import Identity
 from ..storage.tables import Alert, WatchEntry, Webhook, WebhookDelivery
-from .deps import db, route
+from .deps import MAX_ID, Id, db, route
 from .security import identify
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 
 
 class WatchIn(BaseModel):
-    norad_id: int = Field(examples=[25544])
+    norad_id: int = Field(ge=0, le=MAX_ID, examples=[25544])
     max_miss_km: float = Field(gt=0, le=100, examples=[2.0])
     min_pc: float | None = Field(None, ge=0, le=1, examples=[1e-5], description="also require Pc >= this")
 
@@ -81,7 +81,7 @@ def watchlist(session: Session = Depends(db), who: Identity = Depends(identify))
 
 
 @route(router, "DELETE", "/watchlist/{norad_id}", ("operator",), status_code=204, summary="Stop watching")
-def unwatch(norad_id: int, session: Session = Depends(db), who: Identity = Depends(identify)) -> None:
+def unwatch(norad_id: Id, session: Session = Depends(db), who: Identity = Depends(identify)) -> None:
     entry = session.scalar(
         select(WatchEntry).where(WatchEntry.partner_id == _partner(who), WatchEntry.norad_id == norad_id)
     )
@@ -115,7 +115,7 @@ def alerts(status: str | None = Query(None, pattern="^(pending|delivered|failed|
 
 @route(router, "GET", "/alerts/{alert_id}/deliveries", ("operator",), response_model=list[DeliveryOut],
        summary="Delivery log of one alert")  # fmt: skip
-def deliveries(alert_id: int, session: Session = Depends(db), who: Identity = Depends(identify)) -> list[DeliveryOut]:
+def deliveries(alert_id: Id, session: Session = Depends(db), who: Identity = Depends(identify)) -> list[DeliveryOut]:
     a = session.get(Alert, alert_id)
     if a is None or a.partner_id != _partner(who):
         raise HTTPException(404, f"no alert {alert_id}")

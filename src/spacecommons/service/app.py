@@ -113,7 +113,7 @@ def create_app(
 
     @app.exception_handler(SpacecommonsError)
     async def library_error(_request: Request, exc: SpacecommonsError):
-        return JSONResponse({"detail": str(exc)}, status_code=422)
+        return JSONResponse({"detail": str(exc)}, status_code=400)
 
     @app.get("/", include_in_schema=False, response_class=HTMLResponse)
     def dashboard() -> str:

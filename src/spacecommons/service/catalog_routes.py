@@ -15,14 +15,14 @@ from ..catalog import read_elements
 from ..storage.catalog_repo import element_history, store_elements
 from ..storage.partners_repo import Identity
 from ..storage.tables import ElementSetRow, SpaceObject
-from .deps import db, route
+from .deps import MAX_ID, Id, db, route
 from .security import identify
 
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
 
 
 class ObjectOut(BaseModel):
-    norad_id: int = Field(examples=[25544])
+    norad_id: int = Field(ge=0, le=MAX_ID, examples=[25544])
     name: str = Field(examples=["ISS (ZARYA)"])
     object_id: str = Field(examples=["1998-067A"])
     hbr_m: float | None = None
@@ -50,7 +50,7 @@ class SubmissionOut(BaseModel):
 def list_objects(
     q: str | None = Query(None, description="catalog number or part of the name", examples=["FENGYUN"]),
     limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_ID),
     session: Session = Depends(db),
 ) -> list[ObjectOut]:
     counts = (
@@ -70,7 +70,7 @@ def list_objects(
 
 
 @route(router, "GET", "/objects/{norad_id}", ("public",), response_model=ObjectOut, summary="One object")
-def get_object(norad_id: int, session: Session = Depends(db)) -> ObjectOut:
+def get_object(norad_id: Id, session: Session = Depends(db)) -> ObjectOut:
     o = session.get(SpaceObject, norad_id)
     if o is None:
         raise HTTPException(404, f"no object {norad_id}")
@@ -83,7 +83,7 @@ def get_object(norad_id: int, session: Session = Depends(db)) -> ObjectOut:
 
 @route(router, "GET", "/objects/{norad_id}/elements", ("public",), response_model=list[ElementSetOut],
        summary="Element-set history of one object, oldest first")  # fmt: skip
-def object_elements(norad_id: int, session: Session = Depends(db)) -> list[ElementSetOut]:
+def object_elements(norad_id: Id, session: Session = Depends(db)) -> list[ElementSetOut]:
     sets = element_history(session, norad_id)
     if not sets:
         raise HTTPException(404, f"no element sets for {norad_id}")

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from .security import allow
+
+MAX_ID = 2_147_483_647  # 32-bit integer columns (PostgreSQL INTEGER, and what SQLite accepts)
+Id = Annotated[int, Path(ge=0, le=MAX_ID)]
 
 
 def db(request: Request) -> Iterator[Session]:

@@ -51,13 +51,13 @@ def orbits(q: str | None = Query(None, examples=["2020 A"]), limit: int = Query(
 @route(router, "POST", "/neo/approaches", ("analyst",), summary="Close approaches of stored orbits (CNEOS fields)")
 def approaches(body: ApproachRequest, session: Session = Depends(db)) -> dict:
     if body.body not in BODIES:
-        raise HTTPException(422, f"body must be one of {', '.join(BODIES)}")
+        raise HTTPException(400, f"body must be one of {', '.join(BODIES)}")
     try:
         t0, t1 = tdb_to_jd(body.start), tdb_to_jd(body.end)
     except TimeError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise HTTPException(400, str(exc)) from None
     if not 0 < t1 - t0 <= 3660:
-        raise HTTPException(422, "the window must be positive and at most 10 years")
+        raise HTTPException(400, "the window must be positive and at most 10 years")
     found = latest_orbits(session, body.designations)
     missing = sorted(set(body.designations) - {o.designation for o in found})
     if missing:
@@ -68,15 +68,16 @@ def approaches(body: ApproachRequest, session: Session = Depends(db)) -> dict:
 
 
 @route(router, "GET", "/neo/scales", ("public",), summary="Palermo and Torino values of one potential impact")
-def scales(ip: float = Query(..., gt=0, le=1, examples=[1e-4]), energy_mt: float = Query(..., gt=0, examples=[100]),
-           years: float = Query(..., gt=0, examples=[30])) -> dict:  # fmt: skip
+def scales(ip: float = Query(..., ge=1e-300, le=1, examples=[1e-4]),
+           energy_mt: float = Query(..., ge=1e-9, le=1e12, examples=[100]),
+           years: float = Query(..., ge=1e-4, le=1e4, examples=[30])) -> dict:  # fmt: skip
     return {"palermo": palermo(ip, energy_mt, years), "torino": torino(ip, energy_mt)}
 
 
 @route(router, "GET", "/defense/impact-effects", ("public",), summary="Collins et al. (2005) impact effects")
-def effects(diameter_m: float = Query(..., gt=0, le=1e5, examples=[50]),
-            density: float = Query(3000.0, gt=100, le=20000),
-            speed_km_s: float = Query(..., gt=0, le=80, examples=[20]),
-            angle_deg: float = Query(45.0, gt=0, le=90),
+def effects(diameter_m: float = Query(..., ge=0.1, le=1e5, examples=[50]),
+            density: float = Query(3000.0, ge=100, le=20000),
+            speed_km_s: float = Query(..., ge=1, le=80, examples=[20]),
+            angle_deg: float = Query(45.0, ge=1, le=90),
             target: str = Query("rock", pattern="^(rock|sediment|water)$")) -> dict:  # fmt: skip
     return impact_effects(diameter_m, density, speed_km_s, angle_deg, target).as_dict()

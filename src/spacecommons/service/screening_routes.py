@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from datetime import UTC, datetime
+from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
@@ -19,11 +20,10 @@ from ..storage.catalog_repo import latest_elements
 from ..storage.partners_repo import Identity
 from ..storage.tables import ConjunctionEvent, ScreeningChunk, ScreeningRun
 from ..timescales import iso_to_jd
-from .deps import db, route
+from .deps import MAX_ID, Id, db, route
 from .security import identify
 
 router = APIRouter(prefix="/api/v1/screening", tags=["screening"])
-VISIBILITY = ("public", "partners", "private")
 
 
 class RunRequest(BaseModel):
@@ -31,7 +31,7 @@ class RunRequest(BaseModel):
     days: float = Field(1.0, gt=0, le=7, examples=[1.0])
     threshold_km: float = Field(5.0, gt=0, le=100, examples=[5.0])
     primaries: list[int] = Field(default_factory=list, description="screen these against all; empty: all vs all")
-    visibility: str = Field("partners", examples=["partners"], description="public, partners or private")
+    visibility: Literal["public", "partners", "private"] = Field("partners", examples=["partners"])
 
 
 class RunOut(BaseModel):
@@ -77,7 +77,7 @@ def visible(run: ScreeningRun, who: Identity) -> bool:
     return run.owner_partner_id is not None and run.owner_partner_id == who.partner_id
 
 
-def _visible_run(session: Session, run_id: int, who: Identity) -> ScreeningRun:
+def _visible_run(session: Session, run_id: Id, who: Identity) -> ScreeningRun:
     run = session.get(ScreeningRun, run_id)
     if run is None or not visible(run, who):  # a private run of another partner is indistinguishable from none
         raise HTTPException(404, f"no screening run {run_id}")
@@ -95,7 +95,7 @@ class Cancelled(Exception):
     pass
 
 
-def _job(app, run_id: int, payload: CatalogPayload, params: ScreeningParams, cancel: threading.Event) -> None:
+def _job(app, run_id: Id, payload: CatalogPayload, params: ScreeningParams, cancel: threading.Event) -> None:
     maker = app.state.session_maker
 
     def save(chunk) -> None:
@@ -126,13 +126,11 @@ def _job(app, run_id: int, payload: CatalogPayload, params: ScreeningParams, can
        summary="Start a screening run of the stored catalog (background job)")  # fmt: skip
 def start_run(body: RunRequest, request: Request, session: Session = Depends(db),
               who: Identity = Depends(identify)) -> RunOut:  # fmt: skip
-    if body.visibility not in VISIBILITY:
-        raise HTTPException(422, f"visibility must be one of {', '.join(VISIBILITY)}")
     try:
         jd, fr = iso_to_jd(body.start)
         params = ScreeningParams(jd, fr, body.days, body.threshold_km, tuple(body.primaries))
     except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise HTTPException(400, str(exc)) from None
     records = latest_elements(session)
     if not records:
         raise HTTPException(409, "the catalog is empty: load element sets first")
@@ -149,7 +147,7 @@ def start_run(body: RunRequest, request: Request, session: Session = Depends(db)
 
 @route(router, "POST", "/runs/{run_id}/cancel", ("analyst",), response_model=RunOut,
        summary="Cancel a running screening run (finished chunks are kept)")  # fmt: skip
-def cancel_run(run_id: int, request: Request, session: Session = Depends(db),
+def cancel_run(run_id: Id, request: Request, session: Session = Depends(db),
                who: Identity = Depends(identify)) -> RunOut:  # fmt: skip
     run = _visible_run(session, run_id, who)
     if run.owner_partner_id != who.partner_id and who.role != "admin":
@@ -167,22 +165,22 @@ def list_runs(session: Session = Depends(db), who: Identity = Depends(identify))
 
 
 @route(router, "GET", "/runs/{run_id}", ("public",), response_model=RunOut, summary="One run with its progress")
-def get_run(run_id: int, session: Session = Depends(db), who: Identity = Depends(identify)) -> RunOut:
+def get_run(run_id: Id, session: Session = Depends(db), who: Identity = Depends(identify)) -> RunOut:
     return _out(session, _visible_run(session, run_id, who))
 
 
 @route(router, "GET", "/runs/{run_id}/events", ("public",), response_model=list[EventOut],
        summary="Events of a run with filters, closest first")  # fmt: skip
 def run_events(
-    run_id: int,
+    run_id: Id,
     max_miss_km: float | None = Query(None, ge=0),
     min_pc: float | None = Query(None, ge=0, le=1),
-    norad_id: int | None = Query(None, description="events involving this object"),
+    norad_id: int | None = Query(None, ge=0, le=MAX_ID, description="events involving this object"),
     tca_from: str | None = Query(None, examples=["2021-10-02T00:00:00Z"]),
     tca_to: str | None = Query(None),
     sort: str = Query("miss_km", pattern="^(miss_km|tca|pc)$"),
     limit: int = Query(100, ge=1, le=5000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_ID),
     session: Session = Depends(db),
     who: Identity = Depends(identify),
 ) -> list[EventOut]:
@@ -201,7 +199,7 @@ def run_events(
                     datetime.fromisoformat(bound.replace("Z", "+00:00")).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
                 )
             except ValueError:
-                raise HTTPException(422, f"not an ISO-8601 time: {bound!r}") from None
+                raise HTTPException(400, f"not an ISO-8601 time: {bound!r}") from None
             q = q.where(ConjunctionEvent.tca >= text if op == "ge" else ConjunctionEvent.tca <= text + "~")
     order = {"miss_km": ConjunctionEvent.miss_km, "tca": ConjunctionEvent.tca, "pc": ConjunctionEvent.pc.desc()}[sort]
     rows = session.scalars(q.order_by(order, ConjunctionEvent.id).limit(limit).offset(offset))
@@ -212,8 +210,8 @@ def run_events(
        summary="The event's CCSDS CDM (KVN or XML)",
        responses={200: {"content": {"text/plain": {}, "application/xml": {}}}})  # fmt: skip
 def event_cdm(
-    run_id: int,
-    event_id: int,
+    run_id: Id,
+    event_id: Id,
     format: str = Query("kvn", pattern="^(kvn|xml)$"),
     session: Session = Depends(db),
     who: Identity = Depends(identify),
