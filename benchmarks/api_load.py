@@ -41,8 +41,9 @@ uvicorn.run(create_app(sys.argv[1], rate_per_second=1e6, rate_burst=10**9), host
 def prepare(url: str, catalog: Path) -> tuple[str, int]:
     cli = [sys.executable, "-m", "spacecommons.cli.main"]
     subprocess.run([*cli, "catalog", "load", str(catalog), "--database-url", url], check=True, capture_output=True)
+    events_csv = str(Path(tempfile.gettempdir()) / "api_load_events.csv")
     subprocess.run([*cli, "screen", "--from-db", "--start", "2022-01-22T00:00:00Z", "--days", "0.25",
-                    "--threshold-km", "5", "--out", str(Path(tempfile.gettempdir()) / "api_load_events.csv"), "--database-url", url], check=True,
+                    "--threshold-km", "5", "--out", events_csv, "--database-url", url], check=True,
                    capture_output=True)  # fmt: skip
     from spacecommons.service import create_app
     from spacecommons.storage import partners_repo
