@@ -79,19 +79,27 @@ def _sample_request(path: str, method: str, runs: dict) -> tuple[str, dict]:
     """A concrete URL and a valid body for each route template."""
     run = runs["public"]
     url = (path.replace("{run_id}", str(run)).replace("{event_id}", "1").replace("{norad_id}", "34427")
-           .replace("{partner}", "A").replace("{prefix}", "00000000").replace("{alert_id}", "1"))  # fmt: skip
+           .replace("{partner}", "A").replace("{prefix}", "00000000").replace("{alert_id}", "1")
+           .replace("{lid}", "urn:x:y").replace("{vid}", "1.0").replace("{name}", "f.img").replace("{mission}", "M")
+           .replace("{request_id}", "1"))  # fmt: skip
     bodies = {
         "/api/v1/screening/runs": {"start": "2021-10-02T00:00:00Z", "days": 0.01, "threshold_km": 1.0},
         "/api/v1/partners": {"name": f"P{time.monotonic_ns()}"},
         "/api/v1/partners/{partner}/members": {"name": f"m{time.monotonic_ns()}", "role": "observer"},
         "/api/v1/neo/approaches": {"designations": ["none"], "start": "2020-01-01", "end": "2020-01-02"},
         "/api/v1/watchlist": {"norad_id": 1, "max_miss_km": 1.0},
+        "/api/v1/exchange/missions": {"name": f"M{time.monotonic_ns()}", "kind": "lander"},
+        "/api/v1/exchange/missions/{mission}/payloads": {"name": "P", "instrument": "camera"},
+        "/api/v1/exchange/products/{lid}/{vid}/release": {},
+        "/api/v1/exchange/products/{lid}/{vid}/access-requests": {"purpose": "x" * 12, "commitment": "y" * 12},
         "/api/v1/webhooks": {"url": "https://example.org/h", "secret": "0123456789abcdef"},
     }
     params = {
         "/api/v1/neo/scales": "?ip=1e-4&energy_mt=100&years=30",
         "/api/v1/defense/impact-effects": "?diameter_m=50&speed_km_s=20",
         "/api/v1/catalog/elements": "?filename=x.tle",
+        "/api/v1/exchange/products": "?mission=M&payload=P",
+        "/api/v1/exchange/access-requests/{request_id}/decision": "?approve=true",
     }
     return url + params.get(path, ""), bodies.get(path, {})
 
@@ -254,7 +262,7 @@ def test_dashboard_and_health(service):
     assert page.status_code == 200 and "Orbital safety" in page.text and "<script" in page.text
     assert "https://" not in page.text  # works offline: no external scripts, styles or tiles
     h = client.get("/api/v1/health").json()
-    assert h["status"] == "ok" and h["schema_revision"] == "0006"
+    assert h["status"] == "ok" and h["schema_revision"] == "0007"
     assert h["database"] == app.state.engine.dialect.name
 
 

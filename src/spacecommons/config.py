@@ -12,5 +12,6 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///spacecommons.db"
     cache_dir: str = ".spacecommons-cache"
+    data_dir: str = "spacecommons-data"  # content-addressed files of the lunar data exchange
     space_track_user: str = ""
     space_track_password: str = ""

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from ..errors import SpacecommonsError
 from ..storage import make_engine, session_factory, upgrade
 from ..storage.partners_repo import Identity, audit
-from . import admin_routes, alert_routes, catalog_routes, neo_routes, screening_routes
+from . import admin_routes, alert_routes, catalog_routes, exchange_routes, neo_routes, screening_routes
 from .security import KeyCache, RateLimiter
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -63,6 +63,7 @@ def create_app(
     rate_burst: int = 200,
     max_body_bytes: int = 16 * 1024 * 1024,
     clock: Callable[[], str] = _utc_now,
+    blob_root: str | None = None,
 ) -> FastAPI:
     """The service on ``database_url`` (migrations applied now). Limits are per API key, or per
     client address for anonymous callers; bodies above ``max_body_bytes`` get 413."""
@@ -92,9 +93,14 @@ def create_app(
     app.state.key_cache = KeyCache()
     app.state.rate_limiter = RateLimiter(rate_per_second, rate_burst)
     app.state.clock = clock
+    from ..config import Settings
+    from ..exchange.blobs import BlobStore
+
+    app.state.blobs = BlobStore(blob_root or Settings().data_dir)
+    app.state.blobs.sweep()
     app.state.jobs = {}
     app.state.counters = {"requests": 0}
-    for module in (admin_routes, catalog_routes, screening_routes, alert_routes, neo_routes):
+    for module in (admin_routes, catalog_routes, screening_routes, alert_routes, neo_routes, exchange_routes):
         app.include_router(module.router)
 
     @app.middleware("http")

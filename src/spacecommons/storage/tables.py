@@ -224,3 +224,98 @@ class WebhookDelivery(Base):
     at: Mapped[str] = mapped_column(String(32))
     status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Mission(Base):
+    """A station module, lander, rover or orbiter of the lunar station, owned by a partner."""
+
+    __tablename__ = "missions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    owner_partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    proprietary_days: Mapped[float] = mapped_column(Float)
+    public_after_days: Mapped[float] = mapped_column(Float)
+
+
+class Payload(Base):
+    __tablename__ = "payloads"
+    __table_args__ = (UniqueConstraint("mission_id", "name", name="uq_payload_mission_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id"))
+    name: Mapped[str] = mapped_column(String(128))
+    instrument: Mapped[str] = mapped_column(String(128))
+    owner_partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    mass_kg: Mapped[float | None] = mapped_column(Float, nullable=True)
+    power_w: Mapped[float | None] = mapped_column(Float, nullable=True)
+    data_rate_kbps: Mapped[float | None] = mapped_column(Float, nullable=True)
+    status: Mapped[str] = mapped_column(String(32), default="operating")
+    proprietary_days: Mapped[float | None] = mapped_column(Float, nullable=True)  # overrides the mission's
+
+
+class Product(Base):
+    """One version of a data product (PDS4 LID + VID); the concept id (the LID) resolves to the latest."""
+
+    __tablename__ = "products"
+    __table_args__ = (UniqueConstraint("lid", "vid", name="uq_products_lidvid"), Index("ix_products_lid", "lid"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lid: Mapped[str] = mapped_column(String(255))
+    vid: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(Text)
+    payload_id: Mapped[int] = mapped_column(ForeignKey("payloads.id"))
+    owner_partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    target: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    instrument: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    processing_level: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    start: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    stop: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    licence: Mapped[str] = mapped_column(String(64))
+    citation: Mapped[str | None] = mapped_column(Text, nullable=True)
+    metadata_json: Mapped[str] = mapped_column(Text)
+    ingested_at: Mapped[str] = mapped_column(String(32))
+    partners_release_at: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    public_release_at: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    tombstoned_at: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class ProductFile(Base):
+    __tablename__ = "product_files"
+    __table_args__ = (UniqueConstraint("product_id", "name", name="uq_product_files_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    md5: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(Integer)
+    media_type: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[str] = mapped_column(String(32))
+
+
+class AccessRequest(Base):
+    __tablename__ = "access_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    purpose: Mapped[str] = mapped_column(Text)
+    commitment: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[str] = mapped_column(String(32))
+    decided_at: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class AccessDecision(Base):
+    """Every access decision on a product (who, what, when, allowed or not)."""
+
+    __tablename__ = "access_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[str] = mapped_column(String(32))
+    product_id: Mapped[int] = mapped_column(Integer)
+    partner_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    action: Mapped[str] = mapped_column(String(32))
+    allowed: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,1 @@
+"""Lunar data exchange: PDS4-style products, content-addressed files, embargo and access policy."""

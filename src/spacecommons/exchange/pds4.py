@@ -1,0 +1,143 @@
+"""PDS4 labels: product metadata from a label (defusedxml) and a label for any product.
+
+Read: identification (logical identifier, version, title, class, aliases), observation times,
+purpose and processing level, investigation, observing-system host and instrument, target,
+external references (DOI, citation text) and the file names of the file areas. Written labels
+carry the same fields in the PDS4 common namespace (v1), so that import -> export -> import
+gives identical metadata. Mission-specific areas (e.g. ``lro:LRO_Parameters``) are not kept."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from xml.sax.saxutils import escape
+
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as ET
+
+from ..errors import RecordError
+
+NS = "http://pds.nasa.gov/pds4/pds/v1"
+
+
+@dataclass(frozen=True)
+class ProductMetadata:
+    lid: str  # urn:...:bundle:collection:product
+    vid: str  # "2.0"
+    title: str
+    product_class: str = "Product_Observational"
+    start: str | None = None  # ISO UTC
+    stop: str | None = None
+    purpose: str | None = None
+    processing_level: str | None = None  # PDS4 value
+    investigation: str | None = None
+    host: str | None = None
+    instrument: str | None = None
+    target: str | None = None
+    doi: str | None = None
+    citation: str | None = None
+    alternate_ids: tuple[str, ...] = ()
+    file_names: tuple[str, ...] = ()
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def lidvid(self) -> str:
+        return f"{self.lid}::{self.vid}"
+
+
+def _text(el, path: str) -> str | None:
+    node = el.find(path, {"p": NS})
+    if node is None or node.text is None:
+        return None
+    return " ".join(node.text.split())
+
+
+def read_label(data: bytes | str, source: str = "<label.xml>") -> ProductMetadata:
+    """Metadata of a PDS4 label; a malformed label raises RecordError naming the missing element."""
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:
+        raise RecordError(source, getattr(exc, "position", (1, 0))[0], "xml", str(exc)) from None
+    except DefusedXmlException as exc:
+        raise RecordError(source, 1, "xml", f"refused: {exc!r} (entities and DTDs are not accepted)") from None
+    if not root.tag.startswith("{" + NS + "}"):
+        raise RecordError(source, 1, "root", f"not a PDS4 label (namespace {NS} expected)")
+    ident = root.find("p:Identification_Area", {"p": NS})
+    if ident is None:
+        raise RecordError(source, 1, "Identification_Area", "missing")
+    lid, vid, title = _text(ident, "p:logical_identifier"), _text(ident, "p:version_id"), _text(ident, "p:title")
+    for name, value in (("logical_identifier", lid), ("version_id", vid), ("title", title)):
+        if not value:
+            raise RecordError(source, 1, name, "missing or empty")
+    obs = root.find("p:Observation_Area", {"p": NS})
+    components = {}
+    if obs is not None:
+        for comp in obs.findall("p:Observing_System/p:Observing_System_Component", {"p": NS}):
+            components.setdefault(_text(comp, "p:type"), _text(comp, "p:name"))
+    refs = root.find("p:Reference_List/p:External_Reference", {"p": NS})
+    return ProductMetadata(
+        lid=lid,
+        vid=vid,
+        title=title,
+        product_class=root.tag.split("}")[1],
+        start=None if obs is None else _text(obs, "p:Time_Coordinates/p:start_date_time"),
+        stop=None if obs is None else _text(obs, "p:Time_Coordinates/p:stop_date_time"),
+        purpose=None if obs is None else _text(obs, "p:Primary_Result_Summary/p:purpose"),
+        processing_level=None if obs is None else _text(obs, "p:Primary_Result_Summary/p:processing_level"),
+        investigation=None if obs is None else _text(obs, "p:Investigation_Area/p:name"),
+        host=components.get("Host") or components.get("Spacecraft"),
+        instrument=components.get("Instrument"),
+        target=None if obs is None else _text(obs, "p:Target_Identification/p:name"),
+        doi=None if refs is None else _text(refs, "p:doi"),
+        citation=None if refs is None else _text(refs, "p:reference_text"),
+        alternate_ids=tuple(
+            " ".join(a.text.split()) for a in ident.findall("p:Alias_List/p:Alias/p:alternate_id", {"p": NS}) if a.text
+        ),
+        file_names=tuple(" ".join(f.text.split()) for f in root.iter(f"{{{NS}}}file_name") if f.text),
+    )
+
+
+def _el(tag: str, value: str | None, indent: str) -> str:
+    return "" if value is None else f"{indent}<{tag}>{escape(value)}</{tag}>\n"
+
+
+def write_label(m: ProductMetadata) -> str:
+    """A PDS4 label (common namespace only) carrying every field of ``m``."""
+    i2, i3, i4, i5 = "  ", "    ", "      ", "        "
+    aliases = "".join(f"{i4}<Alias>\n{i5}<alternate_id>{escape(a)}</alternate_id>\n{i4}</Alias>\n"
+                      for a in m.alternate_ids)  # fmt: skip
+    out = [f'<?xml version="1.0" encoding="UTF-8"?>\n<{m.product_class} xmlns="{NS}">\n',
+           f"{i2}<Identification_Area>\n", _el("logical_identifier", m.lid, i3), _el("version_id", m.vid, i3),
+           _el("title", m.title, i3), _el("information_model_version", "1.22.0.0", i3),
+           _el("product_class", m.product_class, i3)]  # fmt: skip
+    if aliases:
+        out.append(f"{i3}<Alias_List>\n{aliases}{i3}</Alias_List>\n")
+    out.append(f"{i2}</Identification_Area>\n{i2}<Observation_Area>\n")
+    if m.start or m.stop:
+        out.append(f"{i3}<Time_Coordinates>\n" + _el("start_date_time", m.start, i4)
+                   + _el("stop_date_time", m.stop, i4) + f"{i3}</Time_Coordinates>\n")  # fmt: skip
+    if m.purpose or m.processing_level:
+        out.append(f"{i3}<Primary_Result_Summary>\n" + _el("purpose", m.purpose, i4)
+                   + _el("processing_level", m.processing_level, i4) + f"{i3}</Primary_Result_Summary>\n")  # fmt: skip
+    if m.investigation:
+        out.append(f"{i3}<Investigation_Area>\n" + _el("name", m.investigation, i4) + _el("type", "Mission", i4)
+                   + f"{i3}</Investigation_Area>\n")  # fmt: skip
+    if m.host or m.instrument:
+        out.append(f"{i3}<Observing_System>\n")
+        for kind, name in (("Host", m.host), ("Instrument", m.instrument)):
+            if name:
+                out.append(f"{i4}<Observing_System_Component>\n" + _el("name", name, i5) + _el("type", kind, i5)
+                           + f"{i4}</Observing_System_Component>\n")  # fmt: skip
+        out.append(f"{i3}</Observing_System>\n")
+    if m.target:
+        out.append(f"{i3}<Target_Identification>\n" + _el("name", m.target, i4) + f"{i3}</Target_Identification>\n")
+    out.append(f"{i2}</Observation_Area>\n")
+    if m.doi or m.citation:
+        refs = _el("doi", m.doi, i4) + _el("reference_text", m.citation, i4)
+        out.append(
+            f"{i2}<Reference_List>\n{i3}<External_Reference>\n{refs}{i3}</External_Reference>\n{i2}</Reference_List>\n"
+        )
+    for name in m.file_names:
+        out.append(f"{i2}<File_Area_Observational>\n{i3}<File>\n" + _el("file_name", name, i4)
+                   + f"{i3}</File>\n{i2}</File_Area_Observational>\n")  # fmt: skip
+    out.append(f"</{m.product_class}>\n")
+    return "".join(out)

@@ -1,0 +1,226 @@
+"""Lunar data exchange: PDS4 label round trip, level crosswalk, the access policy, and the embargo
+held on every read path of the API (as an outside partner and anonymously, before and after the
+release dates, with the clock injected); fixity audit; interrupted uploads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from spacecommons.exchange import policy
+from spacecommons.exchange.blobs import BlobStore
+from spacecommons.exchange.levels import to_clpds, to_pds4
+from spacecommons.exchange.pds4 import read_label, write_label
+from spacecommons.service import create_app
+from spacecommons.storage import partners_repo
+
+LABELS = sorted((Path(__file__).parent / "data" / "lunar").glob("*.xml"))
+T0 = "2026-01-01T00:00:00Z"
+
+
+@pytest.mark.parametrize("path", LABELS, ids=[p.name for p in LABELS])
+def test_pds4_label_round_trip(path):
+    first = read_label(path.read_bytes(), str(path))
+    again = read_label(write_label(first))
+    assert again == first
+    assert first.lid.startswith("urn:nasa:pds:lro-l-lroc-") and first.vid in ("1.0", "2.0")
+    assert first.target.upper() == "MOON" and first.instrument == "LUNAR RECONNAISSANCE ORBITER CAMERA"
+    assert first.processing_level in ("Partially Processed", "Calibrated", "Derived")
+
+
+def test_label_errors_name_the_element():
+    from spacecommons.errors import RecordError
+
+    text = LABELS[0].read_text().replace("<version_id>2.0</version_id>\n    <title>", "<title>", 1)
+    with pytest.raises(RecordError, match="version_id"):
+        read_label(text, "x.xml")
+    with pytest.raises(RecordError, match="xml"):
+        read_label("<Product_Observational", "y.xml")
+    with pytest.raises(RecordError):  # entity expansion refused (defusedxml)
+        read_label('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>', "bomb.xml")
+
+
+def test_processing_level_crosswalk():
+    assert [to_pds4(x) for x in ("0B", "01", "02", "2B", "2C")] == [
+        "Raw", "Partially Processed", "Calibrated", "Derived", "Derived"]  # fmt: skip
+    assert to_pds4("calibrated") == "Calibrated" and to_clpds("Partially Processed") == "01"
+    with pytest.raises(ValueError):
+        to_pds4("L3")
+
+
+def test_policy_with_an_injected_clock():
+    a = policy.Access(owner_partner_id=1, partners_release_at="2026-02-01T00:00:00Z",
+                      public_release_at="2026-03-01T00:00:00Z")  # fmt: skip
+    before, mid, after = "2026-01-15T00:00:00Z", "2026-02-15T00:00:00Z", "2026-03-15T00:00:00Z"
+    assert policy.can_read_data(a, 1, before)  # owner
+    assert not policy.can_read_data(a, 2, before) and policy.can_read_data(a, 2, before, granted=True)
+    assert policy.can_read_data(a, 2, mid) and not policy.can_read_data(a, None, mid)
+    assert policy.can_read_data(a, None, after)
+    assert policy.can_see_metadata(a, 2, before) and not policy.can_see_metadata(a, None, mid)
+    assert not policy.can_read_data(policy.Access(1, None, before, tombstoned=True), 1, after)
+    assert policy.release_dates(T0, 30, 60) == ("2026-01-31T00:00:00Z", "2026-04-01T00:00:00Z")
+
+
+@pytest.fixture
+def exchange(tmp_path):
+    now = {"t": T0}
+    app = create_app(f"sqlite:///{tmp_path / 'x.db'}", clock=lambda: now["t"], blob_root=str(tmp_path / "blobs"))
+    keys = {}
+    with app.state.session_maker.begin() as s:
+        for partner, role in (("Owner", "operator"), ("Other", "analyst"), ("Other", "observer"), ("Owner", "admin")):
+            if not partners_repo.partner_exists(s, partner):
+                partners_repo.create_partner(s, partner, T0)
+            m = partners_repo.add_member(s, partner, role, role, T0)
+            keys[(partner, role)] = {"X-API-Key": partners_repo.issue_key(s, m.id, T0)}
+    client = TestClient(app)
+    owner = keys[("Owner", "operator")]
+    assert client.post("/api/v1/exchange/missions", json={"name": "ILRS-L1", "kind": "lander",
+                       "proprietary_days": 30, "public_after_days": 30}, headers=owner).status_code == 201  # fmt: skip
+    assert client.post("/api/v1/exchange/missions/ILRS-L1/payloads", json={"name": "CAM", "instrument": "camera"},
+                       headers=owner).status_code == 201  # fmt: skip
+    r = client.post("/api/v1/exchange/products?mission=ILRS-L1&payload=CAM", content=LABELS[0].read_bytes(),
+                    headers=owner)  # fmt: skip
+    assert r.status_code == 201, r.text
+    product = r.json()
+    assert (product["partners_release_at"], product["public_release_at"]) == ("2026-01-31T00:00:00Z",
+                                                                             "2026-03-02T00:00:00Z")  # fmt: skip
+    data = bytes(range(256)) * 40
+    up = client.put(f"/api/v1/exchange/products/{product['lid']}/{product['vid']}/files/image.img", content=data,
+                    headers={**owner, "content-type": "application/octet-stream"})  # fmt: skip
+    assert up.status_code == 201, up.text
+    yield app, client, keys, now, product, data
+    app.state.engine.dispose()
+
+
+def _read_paths(product):
+    lid, vid = product["lid"], product["vid"]
+    base = "/api/v1/exchange"
+    return {
+        "search": f"{base}/products?target=MOON",
+        "text": f"{base}/products?q=NAC",
+        "facets": f"{base}/facets",
+        "concept": f"{base}/products/{lid}",
+        "version": f"{base}/products/{lid}/{vid}",
+        "label": f"{base}/products/{lid}/{vid}/label",
+        "file": f"{base}/products/{lid}/{vid}/files/image.img",
+        "range": f"{base}/products/{lid}/{vid}/files/image.img",
+    }
+
+
+def _leaks(client, headers, product, data) -> dict:
+    """What each read path reveals: metadata (bool) and data (bool)."""
+    out = {}
+    for name, url in _read_paths(product).items():
+        h = dict(headers)
+        if name == "range":
+            h["Range"] = "bytes=100-199"
+        r = client.get(url, headers=h)
+        body = r.content
+        if name in ("search", "text"):
+            rows = r.json()
+            out[name] = (bool(rows), any(row["files"] for row in rows))
+        elif name == "facets":
+            out[name] = (r.json()["total"] > 0, False)
+        elif name in ("file", "range"):
+            out[name] = (r.status_code in (200, 206), r.status_code in (200, 206) and body in (data, data[100:200]))
+        else:
+            ok = r.status_code == 200
+            out[name] = (ok, ok and name != "label" and bool(r.json()["files"]))
+    return out
+
+
+def test_embargo_holds_on_every_read_path(exchange):
+    app, client, keys, now, product, data = exchange
+    outsider, anonymous = keys[("Other", "analyst")], {}
+    # before any release: outside partners see that it exists, never the data; anonymous sees nothing
+    now["t"] = "2026-01-15T00:00:00Z"
+    for name, (meta, dat) in _leaks(client, outsider, product, data).items():
+        assert not dat, name
+        assert meta == (name not in ("file", "range")), name
+    assert not any(meta or dat for meta, dat in _leaks(client, anonymous, product, data).values())
+    # partners' release: the outside partner reads the data; anonymous still nothing
+    now["t"] = "2026-02-01T00:00:00Z"
+    assert all(dat for name, (meta, dat) in _leaks(client, outsider, product, data).items()
+               if name not in ("facets", "label"))  # fmt: skip
+    assert not any(meta or dat for meta, dat in _leaks(client, anonymous, product, data).values())
+    # public release: everyone
+    now["t"] = "2026-03-02T00:00:00Z"
+    assert all(dat for name, (meta, dat) in _leaks(client, anonymous, product, data).items()
+               if name not in ("facets", "label"))  # fmt: skip
+    r = client.get(_read_paths(product)["range"], headers={"Range": "bytes=100-199"})
+    assert r.status_code == 206 and r.content == data[100:200]
+    assert r.headers["content-range"] == f"bytes 100-199/{len(data)}"
+
+
+def test_access_request_opens_data_before_release_and_decisions_are_logged(exchange):
+    app, client, keys, now, product, data = exchange
+    outsider = keys[("Other", "analyst")]
+    url = _read_paths(product)["file"]
+    assert client.get(url, headers=outsider).status_code == 403
+    req = client.post(f"/api/v1/exchange/products/{product['lid']}/{product['vid']}/access-requests",
+                      json={"purpose": "crater statistics for a landing-site study",
+                            "commitment": "cite the product; no redistribution before release"},
+                      headers=outsider).json()  # fmt: skip
+    assert client.post(f"/api/v1/exchange/access-requests/{req['id']}/decision?approve=true",
+                       headers=keys[("Other", "observer")]).status_code == 404  # only the owner decides  # fmt: skip
+    assert client.post(f"/api/v1/exchange/access-requests/{req['id']}/decision?approve=true",
+                       headers=keys[("Owner", "operator")]).json()["status"] == "approved"  # fmt: skip
+    got = client.get(url, headers=outsider)
+    assert got.status_code == 200 and got.content == data
+    from sqlalchemy import select
+
+    from spacecommons.storage.tables import AccessDecision
+
+    with app.state.session_maker() as s:
+        log = [(d.action, d.allowed) for d in s.scalars(select(AccessDecision).order_by(AccessDecision.id))]
+    assert ("data", 0) in log and ("access-request", 1) in log and log[-1] == ("data", 1)
+
+
+def test_versions_concept_id_and_tombstones(exchange):
+    app, client, keys, now, product, data = exchange
+    owner = keys[("Owner", "operator")]
+    v3 = LABELS[0].read_text().replace("<version_id>2.0</version_id>", "<version_id>3.0</version_id>", 1)
+    assert client.post("/api/v1/exchange/products?mission=ILRS-L1&payload=CAM", content=v3.encode(),
+                       headers=owner).status_code == 201  # fmt: skip
+    concept = f"/api/v1/exchange/products/{product['lid']}"
+    assert client.get(concept, headers=owner).json()["vid"] == "3.0"
+    client.post(f"{concept}/3.0/tombstone", headers=owner)
+    assert client.get(concept, headers=owner).json()["vid"] == "2.0"
+    withdrawn = client.get(f"{concept}/3.0", headers=owner).json()
+    assert withdrawn["withdrawn"] and withdrawn["files"] == []
+    assert client.post("/api/v1/exchange/products?mission=ILRS-L1&payload=CAM", content=v3.encode(),
+                       headers=owner).status_code == 409  # versions are immutable  # fmt: skip
+
+
+def test_fixity_audit_detects_corruption(exchange):
+    app, client, keys, now, product, data = exchange
+    admin = keys[("Owner", "admin")]
+    assert client.get("/api/v1/exchange/fixity", headers=admin).json() == {"checked": 1, "corrupted": []}
+    sha = client.get(f"/api/v1/exchange/products/{product['lid']}/{product['vid']}",
+                     headers=keys[("Owner", "operator")]).json()["files"][0]["sha256"]  # fmt: skip
+    import hashlib
+
+    assert sha == hashlib.sha256(data).hexdigest()
+    path = app.state.blobs.path(sha)
+    raw = bytearray(path.read_bytes())
+    raw[10] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    report = client.get("/api/v1/exchange/fixity", headers=admin).json()
+    assert report["corrupted"] == [{"product_id": 1, "name": "image.img", "sha256": sha}]
+
+
+def test_interrupted_upload_leaves_nothing(tmp_path):
+    store = BlobStore(tmp_path / "blobs")
+
+    def stream():
+        yield b"a" * 1000
+        raise ConnectionError("client went away")
+
+    with pytest.raises(ConnectionError):
+        store.put(stream())
+    assert list((tmp_path / "blobs").rglob("*.part")) == []
+    assert [p for p in (tmp_path / "blobs" / "sha256").rglob("*") if p.is_file()] == []
+    blob = store.put([b"abc"])
+    assert store.verify(blob.sha256) and blob.md5 == "900150983cd24fb0d6963f7d28e17f72"  # RFC 1321 test suite
