@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 
 import pytest
 
-from .conftest import SAMPLE
+from .conftest import SAMPLE, ServedApp
 
 CHROMIUM = os.environ.get("SPACECOMMONS_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency")
@@ -21,8 +18,6 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not in
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import uvicorn
-
     from spacecommons.catalog import read_elements
     from spacecommons.conjunction import ScreeningParams, screen
     from spacecommons.conjunction.catalog_payload import CatalogPayload
@@ -47,19 +42,8 @@ def server(tmp_path_factory):
         screening_repo.finish_run(s, run_id, result.events, result.stats, result.failures)
         partners_repo.create_partner(s, "web", "t")
         key = partners_repo.issue_key(s, partners_repo.add_member(s, "web", "a", "analyst", "t").id, "t")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", key, len(result.events)
-    srv.should_exit = True
-    thread.join(10)
+    with ServedApp(app) as url:
+        yield url, key, len(result.events)
 
 
 def test_dashboard_click_through_a_conjunction_and_neo_page(server, tmp_path):

@@ -224,3 +224,47 @@ def test_interrupted_upload_leaves_nothing(tmp_path):
     assert [p for p in (tmp_path / "blobs" / "sha256").rglob("*") if p.is_file()] == []
     blob = store.put([b"abc"])
     assert store.verify(blob.sha256) and blob.md5 == "900150983cd24fb0d6963f7d28e17f72"  # RFC 1321 test suite
+
+
+def test_data_cli_against_a_running_service(exchange, tmp_path):
+    """`spacecommons data` as a client: upload (label + file), list, show, download resumed from a
+    partial file with a Range request (sha256 checked), release, request-access, audit."""
+    from typer.testing import CliRunner
+
+    from spacecommons.cli.main import app as cli
+
+    from .conftest import ServedApp
+
+    app, client, keys, now, product, data = exchange
+    owner = keys[("Owner", "operator")]["X-API-Key"]
+    runner = CliRunner(env={"COLUMNS": "200"})
+    payload_file = tmp_path / "dtm.img"
+    payload_file.write_bytes(b"\x00\x01" * 50_000)
+    with ServedApp(app) as url:
+        base = ["--server", url, "--key", owner]
+        r = runner.invoke(cli, ["data", "upload", str(LABELS[-1]), str(payload_file), "--mission", "ILRS-L1",
+                                "--payload", "CAM", "--level", "2B", *base])  # fmt: skip
+        assert r.exit_code == 0, r.output
+        assert "sha256" in r.output and "partners from 2026-01-31" in r.output
+        lid = read_label(LABELS[-1].read_bytes()).lid
+        r = runner.invoke(cli, ["data", "list", "--level", "2C", *base])
+        assert r.exit_code == 0 and "Derived" in r.output
+        r = runner.invoke(cli, ["data", "show", lid, *base])
+        assert r.exit_code == 0 and '"processing_level": "Derived"' in r.output
+        out = tmp_path / "copy.img"
+        out.write_bytes(payload_file.read_bytes()[:12_345])  # an interrupted earlier download
+        r = runner.invoke(cli, ["data", "download", lid, "1.0", "dtm.img", "--out", str(out), *base])
+        assert r.exit_code == 0, r.output
+        assert out.read_bytes() == payload_file.read_bytes() and "sha256 verified" in r.output
+        r = runner.invoke(cli, ["data", "release", lid, "1.0", "--public-at", "2026-01-02T00:00:00Z", *base])
+        assert r.exit_code == 0 and "public from 2026-01-02T00:00:00Z" in r.output
+        outsider = ["--server", url, "--key", keys[("Other", "analyst")]["X-API-Key"]]
+        r = runner.invoke(cli, ["data", "request-access", product["lid"], product["vid"], "--purpose",
+                                "photometry of the landing site", "--commitment", "cite; no redistribution",
+                                *outsider])  # fmt: skip
+        assert r.exit_code == 0 and "pending" in r.output
+        r = runner.invoke(cli, ["data", "audit", "--server", url, "--key", keys[("Owner", "admin")]["X-API-Key"]])
+        assert r.exit_code == 0 and "2 files checked, 0 corrupted" in r.output
+        r = runner.invoke(cli, ["data", "download", product["lid"], product["vid"], "image.img",
+                                "--out", str(tmp_path / "x"), *outsider])  # fmt: skip
+        assert r.exit_code == 1 and "embargo" in r.output

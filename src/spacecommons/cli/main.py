@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import catalog, cdm, db, defense, neo
+from . import catalog, cdm, data, db, defense, neo
 from .demo import demo_command
 from .propagate import propagate_command
 from .screen import runs_app, screen_command
@@ -22,6 +22,7 @@ app.add_typer(cdm.app, name="cdm")
 app.add_typer(defense.app, name="defense")
 app.add_typer(neo.app, name="neo")
 app.add_typer(partner_app, name="partner")
+app.add_typer(data.app, name="data")
 app.command("pc")(cdm.pc_command)
 app.command("screen")(screen_command)
 app.command("propagate")(propagate_command)

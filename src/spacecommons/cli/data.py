@@ -1,0 +1,169 @@
+"""``spacecommons data``: the lunar data exchange from the command line, as a client of a running
+service (every rule is enforced by the server; the CLI holds only the caller's API key)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+from rich.table import Table
+
+from .common import console, err_console
+
+app = typer.Typer(help="Lunar data exchange: products, files, embargo, access requests.", no_args_is_help=True)
+ServerOption = typer.Option("http://127.0.0.1:8000", "--server", envvar="SPACECOMMONS_SERVER")
+KeyOption = typer.Option(None, "--key", envvar="SPACECOMMONS_API_KEY", help="API key (sc_...)")
+API = "/api/v1/exchange"
+
+
+def _client(server: str, key: str | None) -> httpx.Client:
+    return httpx.Client(base_url=server, headers={"X-API-Key": key} if key else {}, timeout=120)
+
+
+def _check(r: httpx.Response) -> httpx.Response:
+    if r.status_code >= 400:
+        try:
+            detail = r.json().get("detail", r.text)
+        except ValueError:
+            detail = r.text
+        err_console.print(f"[red]{r.status_code}[/]: {detail}")
+        raise typer.Exit(1)
+    return r
+
+
+@app.command("upload")
+def upload(
+    label: Path = typer.Argument(..., exists=True, dir_okay=False, help="the product's PDS4 label"),
+    files: list[Path] = typer.Argument(None, exists=True, dir_okay=False, help="data files of the product"),
+    mission: str = typer.Option(...),
+    payload: str = typer.Option(...),
+    licence: str = typer.Option("CC-BY-4.0"),
+    level: str | None = typer.Option(None, help="processing level (CLPDS 0B/01/02/2B/2C or PDS4)"),
+    server: str = ServerOption,
+    key: str | None = KeyOption,
+) -> None:
+    """Ingest a product from its PDS4 label, then upload its files (each checksummed by the server)."""
+    with _client(server, key) as c:
+        params = {"mission": mission, "payload": payload, "licence": licence, **({"level": level} if level else {})}
+        p = _check(c.post(f"{API}/products", params=params, content=label.read_bytes())).json()
+        console.print(f"{p['lidvid']}: partners from {p['partners_release_at']}, public from {p['public_release_at']}")
+        for f in files or []:
+            with f.open("rb") as fh:
+                r = _check(c.put(f"{API}/products/{p['lid']}/{p['vid']}/files/{f.name}", content=fh,
+                                 headers={"content-type": "application/octet-stream"})).json()  # fmt: skip
+            console.print(f"  {f.name}: {r['size']} bytes, sha256 {r['sha256']}")
+
+
+@app.command("list")
+def list_products(
+    target: str | None = typer.Option(None),
+    instrument: str | None = typer.Option(None),
+    level: str | None = typer.Option(None),
+    text: str | None = typer.Option(None, "--text"),
+    server: str = ServerOption,
+    key: str | None = KeyOption,
+) -> None:
+    """Products you may see."""
+    params = {k: v for k, v in {"target": target, "instrument": instrument, "level": level, "q": text}.items() if v}
+    with _client(server, key) as c:
+        rows = _check(c.get(f"{API}/products", params=params)).json()
+    t = Table("lidvid", "title", "target", "level", "start", "public from", "files")
+    for p in rows:
+        t.add_row(p["lidvid"], p["title"], p["target"] or "", p["processing_level"] or "", p["start"] or "",
+                  p["public_release_at"] or "", str(len(p["files"])))  # fmt: skip
+    console.print(t)
+
+
+@app.command("show")
+def show(
+    lid: str, vid: str | None = typer.Argument(None), server: str = ServerOption, key: str | None = KeyOption
+) -> None:
+    """One product (the latest version when VID is left out), with its files and checksums."""
+    with _client(server, key) as c:
+        p = _check(c.get(f"{API}/products/{lid}" + (f"/{vid}" if vid else ""))).json()
+    console.print_json(json.dumps(p))
+
+
+@app.command("download")
+def download(
+    lid: str,
+    vid: str,
+    name: str,
+    out: Path = typer.Option(None, help="target file (default: NAME); an existing partial file is resumed"),
+    server: str = ServerOption,
+    key: str | None = KeyOption,
+) -> None:
+    """Download a file, resuming a partial download with an HTTP Range request; the sha256 is checked."""
+    import hashlib
+
+    out = out or Path(name)
+    have = out.stat().st_size if out.exists() else 0
+    expected = ""
+    with _client(server, key) as c:
+        headers = {"Range": f"bytes={have}-"} if have else {}
+        with c.stream("GET", f"{API}/products/{lid}/{vid}/files/{name}", headers=headers) as r:
+            if r.status_code != 416:  # 416: the partial file is already whole
+                if r.status_code >= 400:
+                    r.read()
+                    _check(r)
+                expected = r.headers.get("etag", "").strip('"')
+                resume = r.status_code == 206
+                total = int(r.headers.get("content-length", 0)) + (have if resume else 0)
+                with Progress(BarColumn(), DownloadColumn(), TransferSpeedColumn(), console=err_console) as bar:
+                    task = bar.add_task("download", total=total, completed=have if resume else 0)
+                    with out.open("ab" if resume else "wb") as f:
+                        for chunk in r.iter_bytes(1 << 20):
+                            f.write(chunk)
+                            bar.advance(task, len(chunk))
+    h = hashlib.sha256(out.read_bytes()).hexdigest()
+    if expected and h != expected:
+        err_console.print(f"[red]checksum mismatch[/]: {h} != {expected}")
+        raise typer.Exit(2)
+    console.print(f"{out}: {out.stat().st_size} bytes, sha256 verified")
+
+
+@app.command("release")
+def release(
+    lid: str,
+    vid: str,
+    partners_at: str | None = typer.Option(None, "--partners-at", help="ISO UTC, e.g. 2027-01-01T00:00:00Z"),
+    public_at: str | None = typer.Option(None, "--public-at"),
+    server: str = ServerOption,
+    key: str | None = KeyOption,
+) -> None:
+    """Owner: set the release dates of one product (per-product override)."""
+    with _client(server, key) as c:
+        body = {"partners_release_at": partners_at, "public_release_at": public_at}
+        p = _check(c.post(f"{API}/products/{lid}/{vid}/release", json=body)).json()
+    console.print(f"{p['lidvid']}: partners from {p['partners_release_at']}, public from {p['public_release_at']}")
+
+
+@app.command("request-access")
+def request_access(
+    lid: str,
+    vid: str,
+    purpose: str = typer.Option(...),
+    commitment: str = typer.Option(...),
+    server: str = ServerOption,
+    key: str | None = KeyOption,
+) -> None:
+    """Ask the owner for access to a product's data before its release."""
+    with _client(server, key) as c:
+        r = _check(c.post(f"{API}/products/{lid}/{vid}/access-requests",
+                          json={"purpose": purpose, "commitment": commitment})).json()  # fmt: skip
+    console.print(f"access request {r['id']}: {r['status']}")
+
+
+@app.command("audit")
+def audit(server: str = ServerOption, key: str | None = KeyOption) -> None:
+    """Fixity audit (admin): recompute every stored file's sha256 and list the corrupted ones."""
+    with _client(server, key) as c:
+        report = _check(c.get(f"{API}/fixity")).json()
+    console.print(f"{report['checked']} files checked, {len(report['corrupted'])} corrupted")
+    for bad in report["corrupted"]:
+        console.print(f"[red]corrupted[/] product {bad['product_id']} {bad['name']} sha256 {bad['sha256']}")
+    if report["corrupted"]:
+        raise typer.Exit(4)
