@@ -28,7 +28,8 @@ def server(tmp_path_factory):
     from spacecommons.storage.neo_repo import store_orbits
     from spacecommons.timescales import iso_to_jd
 
-    app = create_app(f"sqlite:///{tmp_path_factory.mktemp('web') / 'web.db'}")
+    folder = tmp_path_factory.mktemp("web")
+    app = create_app(f"sqlite:///{folder / 'web.db'}", blob_root=str(folder / "blobs"))
     parsed = read_elements(SAMPLE / "iridium-33-debris_celestrak_2021-10-02.txt")
     orbits, _ = read_orbits(SAMPLE / "neo" / "sbdb_2020_jan_approachers.csv")
     jd, fr = iso_to_jd("2021-10-02T00:00:00Z")
@@ -42,6 +43,9 @@ def server(tmp_path_factory):
         screening_repo.finish_run(s, run_id, result.events, result.stats, result.failures)
         partners_repo.create_partner(s, "web", "t")
         key = partners_repo.issue_key(s, partners_repo.add_member(s, "web", "a", "analyst", "t").id, "t")
+    from spacecommons.cli.demo import _demo_lunar
+
+    _demo_lunar(str(app.state.engine.url), app.state.session_maker, blob_root=str(folder / "blobs"))
     with ServedApp(app) as url:
         yield url, key, len(result.events)
 
@@ -80,6 +84,20 @@ def test_dashboard_click_through_a_conjunction_and_neo_page(server, tmp_path):
         assert rows == 11  # CNEOS: 11 of these objects pass within 0.05 au on 2020-01-01..02
         assert page.locator("#timeline circle").count() == rows
         page.screenshot(path=os.environ.get("SPACECOMMONS_SHOTS", str(tmp_path)) + "/neo.png")
+
+        page.click("nav button[data-tab='lunar']")
+        page.wait_for_selector("#products tbody tr")
+        assert page.locator("#payloads tbody tr").count() == 1
+        assert page.locator("#products tbody tr").count() == 6
+        page.select_option("#lx-level", "2B")  # CLPDS 2B -> PDS4 Derived: the DTM and the basemap
+        page.click("#lx-search")
+        page.wait_for_function("document.querySelectorAll('#products tbody tr').length === 2")
+        page.locator("#products tbody tr", has_text="basemap").click()
+        page.wait_for_selector("#lx-image")
+        page.wait_for_function("document.querySelector('#lx-image').naturalWidth === 720")
+        lunar = os.path.join(os.environ.get("SPACECOMMONS_SHOTS", str(tmp_path)), "lunar.png")
+        page.screenshot(path=lunar)
+        _assert_not_blank(lunar)
         browser.close()
     assert not errors, errors
 

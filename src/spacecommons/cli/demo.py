@@ -67,8 +67,41 @@ def demo_command(
         member = partners_repo.add_member(session, "demo", "demo-analyst", "analyst", now_iso())
         key = partners_repo.issue_key(session, member.id, now_iso())
     console.print(f"analyst API key (paste it into the dashboard): {key}")
+    console.rule("5. lunar data exchange: sample products of a station lander (embargoed, then released)")
+    _demo_lunar(database_url, session_maker)
     if serve:
-        console.rule(f"5. serving http://127.0.0.1:{port}/ (Ctrl-C to stop)")
+        console.rule(f"6. serving http://127.0.0.1:{port}/ (Ctrl-C to stop)")
         from .serve import serve_command
 
         serve_command(host="127.0.0.1", port=port, database_url=database_url)
+
+
+def _demo_lunar(database_url: str, session_maker, blob_root: str | None = None) -> None:
+    """Ingest the bundled PDS4 samples through the API itself (in-process), as the station's team."""
+    from fastapi.testclient import TestClient
+
+    from ..service import create_app
+    from ..storage import partners_repo
+
+    folder = Path(str(files("spacecommons") / "data" / "sample" / "lunar"))
+    with session_maker.begin() as session:
+        if not partners_repo.partner_exists(session, "ILRS station"):
+            partners_repo.create_partner(session, "ILRS station", now_iso())
+        member = partners_repo.add_member(session, "ILRS station", "payload-team", "operator", now_iso())
+        key = {"X-API-Key": partners_repo.issue_key(session, member.id, now_iso())}
+    app = create_app(database_url, blob_root=blob_root)
+    client = TestClient(app)
+    client.post("/api/v1/exchange/missions", headers=key, json={"name": "ILRS-L1", "kind": "lander",
+                "proprietary_days": 0, "public_after_days": 0})  # fmt: skip
+    client.post("/api/v1/exchange/missions/ILRS-L1/payloads", headers=key,
+                json={"name": "CAM", "instrument": "context camera", "mass_kg": 4.2, "power_w": 9.0})  # fmt: skip
+    for label in sorted(folder.glob("*.xml")):
+        r = client.post("/api/v1/exchange/products?mission=ILRS-L1&payload=CAM", headers=key,
+                        content=label.read_bytes())  # fmt: skip
+        if r.status_code == 201 and label.stem.startswith("moon_basemap"):
+            p = r.json()
+            image = folder / f"{label.stem}.jpg"
+            client.put(f"/api/v1/exchange/products/{p['lid']}/{p['vid']}/files/{image.name}",
+                       content=image.read_bytes(), headers={**key, "content-type": "image/jpeg"})  # fmt: skip
+        console.print(f"{label.name}: {'ingested' if r.status_code == 201 else r.json().get('detail')}")
+    app.state.engine.dispose()
