@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
 from .conftest import SAMPLE, ServedApp
 
+CESIUM = (Path(__file__).parents[1] / ".web/node_modules/cesium/Build/Cesium/Cesium.js").exists()
 CHROMIUM = os.environ.get("SPACECOMMONS_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (scripts/ensure-chromium)")
@@ -65,6 +67,12 @@ def test_dashboard_click_through_a_conjunction_and_neo_page(server, tmp_path):
         page.locator("#events tbody tr").first.click()
         page.wait_for_function("document.querySelector('#cdm').textContent.includes('CCSDS_CDM_VERS')")
         assert page.locator("#rtn circle").count() == 4  # both objects in both RTN panels
+        if CESIUM:
+            page.wait_for_function("window.scCatalogPoints > 300 && window.scEventEntities === 2", timeout=120_000)
+            page.wait_for_timeout(3000)  # let the globe draw its imagery
+            globe = os.path.join(os.environ.get("SPACECOMMONS_SHOTS", str(tmp_path)), "globe.png")
+            page.locator("#globe canvas").first.screenshot(path=globe)
+            _assert_not_blank(globe)
         page.locator("#events th[data-k='speed_km_s']").click()  # sort by speed
         speeds = [float(t) for t in page.locator("#events tbody tr td:nth-child(5)").all_inner_texts()]
         assert speeds == sorted(speeds)

@@ -13,5 +13,6 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///spacecommons.db"
     cache_dir: str = ".spacecommons-cache"
     data_dir: str = "spacecommons-data"  # content-addressed files of the lunar data exchange
+    cesium_dir: str = ".web/node_modules/cesium/Build/Cesium"  # scripts/fetch-web-assets puts CesiumJS here
     space_track_user: str = ""
     space_track_password: str = ""

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import AsyncIterable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +19,42 @@ class StoredBlob:
     size: int
 
 
+class BlobWriter:
+    """Streams into ``<root>/<random>.part`` while hashing; ``commit`` renames it to its sha256."""
+
+    def __init__(self, store: BlobStore, max_bytes: int | None) -> None:
+        self.store, self.max_bytes = store, max_bytes
+        self.sha, self.md5, self.size = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
+        fd, self.tmp = tempfile.mkstemp(dir=store.root, suffix=".part")
+        self.file = os.fdopen(fd, "wb")
+
+    def write(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.max_bytes is not None and self.size > self.max_bytes:
+            raise ValueError(f"file over {self.max_bytes} bytes")
+        self.sha.update(chunk)
+        self.md5.update(chunk)
+        self.file.write(chunk)
+
+    def commit(self) -> StoredBlob:
+        try:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+            digest = self.sha.hexdigest()
+            target = self.store.path(digest)
+            target.parent.mkdir(exist_ok=True)
+            os.replace(self.tmp, target)  # atomic: the blob is whole or absent
+        except BaseException:
+            self.abort()
+            raise
+        return StoredBlob(digest, self.md5.hexdigest(), self.size)
+
+    def abort(self) -> None:
+        self.file.close()
+        Path(self.tmp).unlink(missing_ok=True)
+
+
 class BlobStore:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
@@ -27,28 +63,30 @@ class BlobStore:
     def path(self, sha256: str) -> Path:
         return self.root / "sha256" / sha256[:2] / sha256
 
+    def writer(self, max_bytes: int | None = None) -> BlobWriter:
+        """A writer for one upload: ``write`` chunks, then ``commit`` (or ``abort``)."""
+        return BlobWriter(self, max_bytes)
+
     def put(self, chunks: Iterable[bytes], max_bytes: int | None = None) -> StoredBlob:
-        sha, md5, size = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
-        fd, tmp = tempfile.mkstemp(dir=self.root, suffix=".part")
+        w = self.writer(max_bytes)
         try:
-            with os.fdopen(fd, "wb") as f:
-                for chunk in chunks:
-                    size += len(chunk)
-                    if max_bytes is not None and size > max_bytes:
-                        raise ValueError(f"file over {max_bytes} bytes")
-                    sha.update(chunk)
-                    md5.update(chunk)
-                    f.write(chunk)
-                f.flush()
-                os.fsync(f.fileno())
-            digest = sha.hexdigest()
-            target = self.path(digest)
-            target.parent.mkdir(exist_ok=True)
-            os.replace(tmp, target)  # atomic: the blob is whole or absent
+            for chunk in chunks:
+                w.write(chunk)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            w.abort()
             raise
-        return StoredBlob(digest, md5.hexdigest(), size)
+        return w.commit()
+
+    async def put_async(self, chunks: AsyncIterable[bytes], max_bytes: int | None = None) -> StoredBlob:
+        """As ``put``, from an async stream (an HTTP request body), never holding the file in memory."""
+        w = self.writer(max_bytes)
+        try:
+            async for chunk in chunks:
+                w.write(chunk)
+        except BaseException:
+            w.abort()
+            raise
+        return w.commit()
 
     def verify(self, sha256: str) -> bool:
         """Recompute the checksum (fixity): False when the file is missing or differs."""

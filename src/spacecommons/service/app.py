@@ -7,6 +7,7 @@ from collections.abc import Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib.resources import files
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -107,8 +108,11 @@ def create_app(
     async def limits_and_audit(request: Request, call_next):
         app.state.counters["requests"] += 1
         length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > max_body_bytes:
-            return JSONResponse({"detail": f"request body over {max_body_bytes} bytes"}, status_code=413)
+        limit = max_body_bytes
+        if request.method == "PUT" and request.url.path.startswith("/api/v1/exchange/products/"):
+            limit = exchange_routes.MAX_FILE_BYTES  # data files: streamed to disk, their own limit
+        if length and length.isdigit() and int(length) > limit:
+            return JSONResponse({"detail": f"request body over {limit} bytes"}, status_code=413)
         response = await call_next(request)
         if request.method in WRITE_METHODS and request.url.path.startswith("/api/"):
             who = getattr(request.state, "identity", Identity.anonymous())
@@ -121,8 +125,16 @@ def create_app(
     async def library_error(_request: Request, exc: SpacecommonsError):
         return JSONResponse({"detail": str(exc)}, status_code=400)
 
+    cesium = Path(Settings().cesium_dir)
+    has_cesium = (cesium / "Cesium.js").exists()
+    if has_cesium:
+        from fastapi.staticfiles import StaticFiles
+
+        app.mount("/cesium", StaticFiles(directory=cesium), name="cesium")
+
     @app.get("/", include_in_schema=False, response_class=HTMLResponse)
     def dashboard() -> str:
-        return (files("spacecommons") / "web" / "index.html").read_text()
+        page = (files("spacecommons") / "web" / "index.html").read_text()
+        return page.replace("__CESIUM__", "true" if has_cesium else "false")
 
     return app

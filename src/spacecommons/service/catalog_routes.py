@@ -111,3 +111,26 @@ async def submit_elements(
     session.commit()
     rejected = [str(i).replace(str(path), source) for i in parsed.issues]
     return SubmissionOut(added=counts.added, unchanged=counts.unchanged, rejected=rejected)
+
+
+@route(router, "GET", "/czml", ("public",), summary="CZML of the catalog's positions at one time (latest elements)")
+def catalog_czml_route(
+    at: str = Query(..., examples=["2021-10-02T00:00:00Z"], description="UTC with its offset"),
+    limit: int = Query(5000, ge=1, le=50000),
+    session: Session = Depends(db),
+) -> list:
+    from ..conjunction.catalog_payload import CatalogPayload
+    from ..errors import TimeError
+    from ..storage.catalog_repo import latest_elements
+    from ..timescales import parse_utc
+    from .czml import catalog_czml
+
+    try:
+        when = parse_utc(at)
+    except TimeError as exc:
+        raise HTTPException(400, str(exc)) from None
+    records = latest_elements(session)[:limit]
+    if not records:
+        return [{"id": "document", "name": "catalog", "version": "1.0"}]
+    payload = CatalogPayload.from_elements(records)
+    return catalog_czml(when, list(zip(payload.norad_ids, payload.names, payload.satrecs(), strict=True)))

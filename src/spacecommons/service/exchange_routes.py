@@ -216,11 +216,8 @@ async def upload(lid: str, vid: str, name: str, request: Request, session: Sessi
         raise HTTPException(403, "only the owner partner adds files")
     if not re.fullmatch(r"[A-Za-z0-9._-]{1,255}", name):
         raise HTTPException(400, "file names are letters, digits, '.', '_' and '-'")
-    chunks = []
-    async for chunk in request.stream():  # buffered per request; the store hashes and renames atomically
-        chunks.append(chunk)
-    try:
-        blob = request.app.state.blobs.put(chunks, MAX_FILE_BYTES)
+    try:  # streamed to disk while hashing; visible only after the atomic rename
+        blob = await request.app.state.blobs.put_async(request.stream(), MAX_FILE_BYTES)
     except ValueError as exc:
         raise HTTPException(413, str(exc)) from None
     media = request.headers.get("content-type", "application/octet-stream")[:128]

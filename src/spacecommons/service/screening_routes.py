@@ -225,3 +225,20 @@ def event_cdm(
         text = write_kvn(cdm) if format == "kvn" else write_xml(cdm)
         return Response(text, media_type="text/plain" if format == "kvn" else "application/xml")
     raise HTTPException(404, f"no event {event_id} in run {run_id}")
+
+
+@route(router, "GET", "/runs/{run_id}/events/{event_id}/czml", ("public",),
+       summary="CZML of both objects' trajectories +- 45 min around TCA (ITRF, for CesiumJS)")  # fmt: skip
+def event_czml(run_id: Id, event_id: Id, session: Session = Depends(db), who: Identity = Depends(identify)) -> list:
+    from ..timescales import parse_utc
+    from .czml import conjunction_czml
+
+    _visible_run(session, run_id, who)
+    ev = session.get(ConjunctionEvent, event_id)
+    if ev is None or ev.run_id != run_id:
+        raise HTTPException(404, f"no event {event_id} in run {run_id}")
+    _, _, payload, _ = repo.load_run(session, run_id)
+    sats = payload.satrecs()
+    index = {nid: i for i, nid in enumerate(payload.norad_ids)}
+    objects = [(ev.id1, ev.name1, sats[index[ev.id1]]), (ev.id2, ev.name2, sats[index[ev.id2]])]
+    return conjunction_czml(parse_utc(ev.tca), objects)
