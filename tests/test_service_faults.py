@@ -4,12 +4,14 @@ uninterrupted run."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -86,3 +88,113 @@ def test_server_killed_during_a_run_then_resumed(tmp_path):
         assert s.get(ScreeningRun, run["id"]).status == "done"
     assert rows[run["id"]] == rows[run["id"] + 1] and rows[run["id"]]
     check.state.engine.dispose()
+
+
+def test_full_disk_gives_a_clear_error_and_stores_nothing(tmp_path, monkeypatch):
+    """ENOSPC while a file is written, and SQLite's 'database or disk is full': 507 with a message
+    that says what happened; no product file row, no blob, no partial file."""
+    import errno
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy import select
+
+    from spacecommons.exchange import blobs
+    from spacecommons.service import create_app
+    from spacecommons.storage.tables import ProductFile
+
+    app = create_app(f"sqlite:///{tmp_path / 'f.db'}", blob_root=str(tmp_path / "blobs"))
+    with app.state.session_maker.begin() as s:
+        partners_repo.create_partner(s, "P", "t")
+        key = {"X-API-Key": partners_repo.issue_key(s, partners_repo.add_member(s, "P", "o", "operator", "t").id, "t")}
+    client = TestClient(app, raise_server_exceptions=False)
+    client.post("/api/v1/exchange/missions", json={"name": "M", "kind": "rover"}, headers=key)
+    client.post("/api/v1/exchange/missions/M/payloads", json={"name": "P", "instrument": "x"}, headers=key)
+    label = (Path(__file__).parent / "data" / "lunar" / "M102600893LE_VALID.xml").read_bytes()
+    p = client.post("/api/v1/exchange/products?mission=M&payload=P", content=label, headers=key).json()
+
+    def full(self, chunk):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(blobs.BlobWriter, "write", full)
+    r = client.put(f"/api/v1/exchange/products/{p['lid']}/{p['vid']}/files/a.img", content=b"x" * 1000, headers=key)
+    assert r.status_code == 507 and "disk is full" in r.json()["detail"]
+    with app.state.session_maker() as s:
+        assert s.scalars(select(ProductFile)).all() == []
+    assert not [f for f in (tmp_path / "blobs").rglob("*") if f.is_file()]
+
+    from sqlalchemy.exc import OperationalError
+
+    def db_full(*args, **kwargs):
+        raise OperationalError("INSERT", {}, Exception("database or disk is full"))
+
+    monkeypatch.setattr("spacecommons.service.admin_routes.partners_repo.create_partner", db_full)
+    with app.state.session_maker.begin() as s:
+        admin = partners_repo.issue_key(s, partners_repo.add_member(s, "P", "a", "admin", "t").id, "t")
+    r = client.post("/api/v1/partners", json={"name": "Q"}, headers={"X-API-Key": admin})
+    assert r.status_code == 507 and "rolled back" in r.json()["detail"]
+    app.state.engine.dispose()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_upload_killed_midway_leaves_no_product_file_and_no_orphan(tmp_path):
+    """The server is SIGKILLed while a file streams in: no file row, no blob; the next start
+    sweeps the partial file away."""
+    import threading
+
+    from sqlalchemy import select
+
+    from spacecommons.service import create_app
+    from spacecommons.storage.tables import ProductFile
+
+    url, blobs = f"sqlite:///{tmp_path / 'u.db'}", tmp_path / "blobs"
+    app = create_app(url, blob_root=str(blobs))
+    with app.state.session_maker.begin() as s:
+        partners_repo.create_partner(s, "P", "t")
+        key = {"X-API-Key": partners_repo.issue_key(s, partners_repo.add_member(s, "P", "o", "operator", "t").id, "t")}
+    from fastapi.testclient import TestClient
+
+    c = TestClient(app)
+    c.post("/api/v1/exchange/missions", json={"name": "M", "kind": "rover"}, headers=key)
+    c.post("/api/v1/exchange/missions/M/payloads", json={"name": "P", "instrument": "x"}, headers=key)
+    label = (Path(__file__).parent / "data" / "lunar" / "M102600893LE_VALID.xml").read_bytes()
+    p = c.post("/api/v1/exchange/products?mission=M&payload=P", content=label, headers=key).json()
+    app.state.engine.dispose()
+
+    port = _free_port()
+    env = {**os.environ, "SPACECOMMONS_DATA_DIR": str(blobs)}
+    cmd = [sys.executable, "-m", "spacecommons.cli.main", "serve", "--port", str(port), "--database-url", url]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            httpx.get(base + "/api/v1/health", timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    sent = threading.Event()
+
+    def body():
+        for k in range(200):
+            yield b"\x00" * (1 << 20)
+            if k == 5:
+                sent.set()
+            time.sleep(0.05)
+
+    def upload():
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.put(f"{base}/api/v1/exchange/products/{p['lid']}/{p['vid']}/files/big.img", content=body(),
+                      headers=key, timeout=60)  # fmt: skip
+
+    t = threading.Thread(target=upload)
+    t.start()
+    assert sent.wait(30)
+    time.sleep(0.5)
+    assert list(blobs.glob("*.part")), "the upload should be streaming into a partial file"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    t.join(30)
+    restarted = create_app(url, blob_root=str(blobs))  # a new start sweeps partial uploads
+    with restarted.state.session_maker() as s:
+        assert s.scalars(select(ProductFile)).all() == []
+    assert [f for f in blobs.rglob("*") if f.is_file()] == []
+    restarted.state.engine.dispose()

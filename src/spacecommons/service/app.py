@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import threading
 from collections.abc import Callable
 from contextlib import asynccontextmanager
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy.exc import OperationalError
 
 from ..errors import SpacecommonsError
 from ..storage import make_engine, session_factory, upgrade
@@ -120,6 +122,20 @@ def create_app(
                 audit(session, clock(), who, request.method, request.url.path, response.status_code,
                       request.url.query or None)  # fmt: skip
         return response
+
+    @app.exception_handler(OSError)
+    async def disk_error(_request: Request, exc: OSError):
+        if exc.errno == errno.ENOSPC:
+            return JSONResponse({"detail": "the server's disk is full: nothing was stored; free space and retry"},
+                                status_code=507)  # fmt: skip
+        raise exc
+
+    @app.exception_handler(OperationalError)
+    async def database_error(_request: Request, exc: OperationalError):
+        if "full" in str(exc.orig).lower() or "no space" in str(exc.orig).lower():
+            return JSONResponse({"detail": "the database's disk is full: the transaction was rolled back; "
+                                 "free space and retry"}, status_code=507)  # fmt: skip
+        raise exc
 
     @app.exception_handler(SpacecommonsError)
     async def library_error(_request: Request, exc: SpacecommonsError):
