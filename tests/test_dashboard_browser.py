@@ -34,6 +34,7 @@ def server(tmp_path_factory):
     app = create_app(f"sqlite:///{folder / 'web.db'}", blob_root=str(folder / "blobs"))
     parsed = read_elements(SAMPLE / "iridium-33-debris_celestrak_2021-10-02.txt")
     orbits, _ = read_orbits(SAMPLE / "neo" / "sbdb_2020_jan_approachers.csv")
+    orbits += read_orbits(SAMPLE / "neo" / "synthetic_impactor_sbdb_api.json")[0]
     jd, fr = iso_to_jd("2021-10-02T00:00:00Z")
     params = ScreeningParams(jd, fr, 0.1, 10.0)
     payload = CatalogPayload.from_elements(parsed.records)
@@ -84,13 +85,17 @@ def test_dashboard_click_through_a_conjunction_and_neo_page(server, tmp_path):
         page.dispatch_event("#apikey", "change")
         page.click("nav button[data-tab='neo']")
         page.wait_for_selector("#orbits tbody tr")
-        assert page.locator("#orbits tbody tr").count() == 16
+        assert page.locator("#orbits tbody tr").count() == 17
         page.fill("#ca-end", "2020-01-03")
         page.click("#ca-run")
         page.wait_for_selector("#approaches tbody tr", timeout=120_000)
         rows = page.locator("#approaches tbody tr").count()
         assert rows == 11  # CNEOS: 11 of these objects pass within 0.05 au on 2020-01-01..02
         assert page.locator("#timeline circle").count() == rows
+        page.click("#rk-run")
+        page.wait_for_selector("#risk tbody tr", timeout=180_000)
+        risk = page.locator("#risk tbody tr").first.inner_text()
+        assert "SYN2028" in risk and "2028-2028" in risk  # the synthetic impactor: one potential impact
         page.screenshot(path=os.environ.get("SPACECOMMONS_SHOTS", str(tmp_path)) + "/neo.png")
 
         page.click("nav button[data-tab='lunar']")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -81,3 +83,29 @@ def effects(diameter_m: float = Query(..., ge=0.1, le=1e5, examples=[50]),
             angle_deg: float = Query(45.0, ge=1, le=90),
             target: str = Query("rock", pattern="^(rock|sediment|water)$")) -> dict:  # fmt: skip
     return impact_effects(diameter_m, density, speed_km_s, angle_deg, target).as_dict()
+
+
+class RiskRequest(BaseModel):
+    designations: list[str] = Field(examples=[["SYN2028"]], min_length=1, max_length=10)
+    horizon_years: float = Field(0.1, gt=0, le=100, description="from each orbit's epoch")
+    samples: int = Field(200, ge=10, le=2000)
+    method: Literal["mc", "lov"] = "mc"
+    seed: int = Field(1, ge=0, le=2**31 - 1)
+
+
+@route(router, "POST", "/neo/risk", ("analyst",), summary="Impact monitoring of stored orbits with a covariance")
+def risk(body: RiskRequest, session: Session = Depends(db)) -> list[dict]:
+    from ..neo.risk import assess
+
+    found = {o.designation: o for o in latest_orbits(session, body.designations)}
+    missing = sorted(set(body.designations) - set(found))
+    if missing:
+        raise HTTPException(404, f"no stored orbit for {', '.join(missing)}")
+    no_cov = sorted(d for d, o in found.items() if o.covariance is None)
+    if no_cov:
+        raise HTTPException(400, f"no covariance for {', '.join(no_cov)}: impact monitoring needs one")
+    rows = []
+    for o in found.values():
+        summary, _ = assess(o, o.epoch_jd_tdb + body.horizon_years * 365.25, body.samples, body.method, body.seed)
+        rows.append(summary.row())
+    return rows
