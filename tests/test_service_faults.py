@@ -25,10 +25,21 @@ from .conftest import SAMPLE
 IRIDIUM = SAMPLE / "iridium-33-debris_celestrak_2021-10-02.txt"
 
 
-def _free_port() -> int:
+def _serve_subprocess(url: str, env: dict | None = None) -> tuple[subprocess.Popen, str]:
+    """`spacecommons serve` as its own process (so that it can be SIGKILLed); waits until it answers."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port = s.getsockname()[1]
+    cmd = [sys.executable, "-m", "spacecommons.cli.main", "serve", "--port", str(port), "--database-url", url]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            httpx.get(base + "/api/v1/health", timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    return proc, base
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
@@ -44,17 +55,8 @@ def test_server_killed_during_a_run_then_resumed(tmp_path):
         partners_repo.create_partner(s, "K", "t")
         key = partners_repo.issue_key(s, partners_repo.add_member(s, "K", "a", "analyst", "t").id, "t")
     app.state.engine.dispose()
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "spacecommons.cli.main", "serve", "--port", str(port),
-                             "--database-url", url], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    proc, base = _serve_subprocess(url)
     try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            try:
-                httpx.get(base + "/api/v1/health", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
         body = {"start": "2021-10-02T00:00:00Z", "days": 2.0, "threshold_km": 5.0}
         run = httpx.post(base + "/api/v1/screening/runs", json=body, headers={"X-API-Key": key}, timeout=30).json()
         for _ in range(1200):
@@ -160,17 +162,7 @@ def test_upload_killed_midway_leaves_no_product_file_and_no_orphan(tmp_path):
     p = c.post("/api/v1/exchange/products?mission=M&payload=P", content=label, headers=key).json()
     app.state.engine.dispose()
 
-    port = _free_port()
-    env = {**os.environ, "SPACECOMMONS_DATA_DIR": str(blobs)}
-    cmd = [sys.executable, "-m", "spacecommons.cli.main", "serve", "--port", str(port), "--database-url", url]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            httpx.get(base + "/api/v1/health", timeout=1)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.1)
+    proc, base = _serve_subprocess(url, {**os.environ, "SPACECOMMONS_DATA_DIR": str(blobs)})
     sent = threading.Event()
 
     def body():

@@ -324,11 +324,10 @@ def approach_uncertainty(
                    t_sigma=3 * st)  # fmt: skip
 
 
-def _chunk(orbits: list[SmallBodyOrbit], params: tuple, index: int) -> list[CloseApproach]:
+def _chunk(orbits: list[SmallBodyOrbit], params: tuple, index: int) -> tuple[int, list[CloseApproach]]:
     start_jd, end_jd, body, max_dist_au, step_days, settings, chunk_size = params
-    return close_approaches(
-        orbits[index * chunk_size : (index + 1) * chunk_size], start_jd, end_jd, body, max_dist_au, step_days, settings
-    )
+    part = orbits[index * chunk_size : (index + 1) * chunk_size]
+    return index, close_approaches(part, start_jd, end_jd, body, max_dist_au, step_days, settings)
 
 
 def close_approaches_parallel(
@@ -362,7 +361,7 @@ def close_approaches_parallel(
             on_chunk(sizes[index])
 
     map_chunks(
-        _indexed_chunk,
+        _chunk,
         orbits,
         (start_jd, end_jd, body, max_dist_au, step_days, settings, chunk_size),
         list(range(n_chunks)),
@@ -372,7 +371,3 @@ def close_approaches_parallel(
     )
     found.sort(key=lambda a: (a.jd, a.des))
     return found
-
-
-def _indexed_chunk(orbits: list[SmallBodyOrbit], params: tuple, index: int) -> tuple[int, list[CloseApproach]]:
-    return index, _chunk(orbits, params, index)
