@@ -321,3 +321,14 @@ def test_watchlist_alerts_and_signed_webhook_delivery_with_retry(service):
     assert all(a["status"] == "delivered" for a in client.get("/api/v1/alerts", headers=op).json()
                if a["run_id"] == run_id)  # fmt: skip
     assert client.get(f"/api/v1/alerts/{first}/deliveries", headers=_h(keys[("A", "operator")])).status_code == 404
+
+
+def test_catalog_search_by_name_number_and_regime(service):
+    """The Iridium 33 debris (~790 km, CelesTrak group of 2021-10-02) are all LEO."""
+    app, client, *_ = service
+    leo = client.get("/api/v1/catalog/objects?regime=LEO&limit=1000").json()
+    assert len(leo) >= 332 and all("IRIDIUM" in o["name"] or o["element_sets"] for o in leo)
+    assert client.get("/api/v1/catalog/objects?regime=GEO").json() == []
+    one = client.get("/api/v1/catalog/objects?q=24946").json()
+    assert [o["norad_id"] for o in one] == [24946] and one[0]["name"] == "IRIDIUM 33"
+    assert client.get("/api/v1/catalog/objects?regime=XEO").status_code == 422

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -155,3 +156,24 @@ def latest_per_object(records: list[ElementSet]) -> tuple[list[ElementSet], list
             )
         )
     return list(best.values()), issues
+
+
+def regime(perigee_alt_km: float, apogee_alt_km: float, period_min: float, ecc: float) -> str:
+    """Orbit regime: LEO (perigee below 2,000 km, e < 0.25), GEO (period 1,300-1,800 min, e < 0.1),
+    HEO (e >= 0.25), MEO otherwise."""
+    if perigee_alt_km < 2000.0 and ecc < 0.25:
+        return "LEO"
+    if 1300.0 <= period_min <= 1800.0 and ecc < 0.1:
+        return "GEO"
+    if ecc >= 0.25:
+        return "HEO"
+    return "MEO"
+
+
+def element_regime(e: ElementSet) -> str:
+    """The regime of an element set from its mean motion (rev/day) and eccentricity (WGS-72)."""
+    n_rev_day = float(e.fields["MEAN_MOTION"])
+    ecc = float(e.fields["ECCENTRICITY"])
+    n_rad_s = n_rev_day * 2.0 * math.pi / 86400.0
+    a_km = (398600.8 / n_rad_s**2) ** (1.0 / 3.0)
+    return regime(a_km * (1 - ecc) - 6378.135, a_km * (1 + ecc) - 6378.135, 1440.0 / n_rev_day, ecc)

@@ -21,16 +21,6 @@ REGIMES = {
 }
 
 
-def regime(perigee_alt_km: float, apogee_alt_km: float, period_min: float, ecc: float) -> str:
-    if perigee_alt_km < 2000.0 and ecc < 0.25:
-        return "LEO"
-    if 1300.0 <= period_min <= 1800.0 and ecc < 0.1:
-        return "GEO"
-    if ecc >= 0.25:
-        return "HEO"
-    return "MEO"
-
-
 def default_covariance_rtn(age_days: float, reg: str, mean_motion_rad_s: float) -> np.ndarray:
     """6x6 RTN covariance in m and m/s (CDM units) for an element set ``age_days`` old."""
     base, growth = REGIMES[reg]

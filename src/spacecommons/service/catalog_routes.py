@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from dataclasses import replace
 from pathlib import Path
+from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
@@ -49,6 +50,7 @@ class SubmissionOut(BaseModel):
 @route(router, "GET", "/objects", ("public",), response_model=list[ObjectOut], summary="Search catalog objects")
 def list_objects(
     q: str | None = Query(None, description="catalog number or part of the name", examples=["FENGYUN"]),
+    regime: Literal["LEO", "MEO", "GEO", "HEO"] | None = Query(None, description="from the latest element set"),
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0, le=MAX_ID),
     session: Session = Depends(db),
@@ -64,7 +66,15 @@ def list_objects(
         if q.strip().isdigit():
             conds.append(SpaceObject.norad_id == int(q))
         query = query.where(or_(*conds))
-    rows = session.execute(query.order_by(SpaceObject.norad_id).limit(limit).offset(offset))
+    query = query.order_by(SpaceObject.norad_id)
+    if regime:
+        from ..catalog.elements import element_regime
+        from ..storage.catalog_repo import latest_elements
+
+        ids = [r[0] for r in session.execute(query.with_only_columns(SpaceObject.norad_id))]
+        keep = [e.norad_id for e in latest_elements(session, ids) if element_regime(e) == regime]
+        query = query.where(SpaceObject.norad_id.in_(keep[: offset + limit]))
+    rows = session.execute(query.limit(limit).offset(offset))
     return [ObjectOut(norad_id=o.norad_id, name=o.name, object_id=o.object_id, hbr_m=o.hbr_m, element_sets=n,
                       latest_epoch=latest) for o, n, latest in rows]  # fmt: skip
 
