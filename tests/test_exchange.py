@@ -268,3 +268,16 @@ def test_data_cli_against_a_running_service(exchange, tmp_path):
         r = runner.invoke(cli, ["data", "download", product["lid"], product["vid"], "image.img",
                                 "--out", str(tmp_path / "x"), *outsider])  # fmt: skip
         assert r.exit_code == 1 and "embargo" in r.output
+
+
+def test_periodic_fixity_audit_runs_in_the_server(tmp_path):
+    import time
+
+    app = create_app(f"sqlite:///{tmp_path / 'p.db'}", blob_root=str(tmp_path / "b"), fixity_every_s=0.2)
+    with TestClient(app):  # lifespan: the background audits run
+        for _ in range(50):
+            if app.state.fixity is not None:
+                break
+            time.sleep(0.1)
+    assert app.state.fixity is not None and app.state.fixity["checked"] == 0 and app.state.fixity["corrupted"] == []
+    app.state.engine.dispose()

@@ -59,6 +59,18 @@ def _mark_orphaned_runs(engine) -> None:
         )  # fmt: skip
 
 
+def _fixity_schedule(app: FastAPI, stop: threading.Event, every_s: float) -> None:
+    """Periodic fixity audit of the exchange's files; the latest report is in ``app.state.fixity``."""
+    from .exchange_routes import audit_files
+
+    while not stop.wait(every_s):
+        try:
+            with app.state.session_maker() as session:
+                app.state.fixity = {"at": app.state.clock(), **audit_files(session, app.state.blobs)}
+        except Exception:  # noqa: BLE001 - the next round tries again
+            continue
+
+
 def create_app(
     database_url: str,
     *,
@@ -67,6 +79,7 @@ def create_app(
     max_body_bytes: int = 16 * 1024 * 1024,
     clock: Callable[[], str] = _utc_now,
     blob_root: str | None = None,
+    fixity_every_s: float = 24 * 3600.0,
 ) -> FastAPI:
     """The service on ``database_url`` (migrations applied now). Limits are per API key, or per
     client address for anonymous callers; bodies above ``max_body_bytes`` get 413."""
@@ -77,11 +90,16 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         stop = threading.Event()
-        thread = threading.Thread(target=_deliver_alerts, args=(app, stop), daemon=True)
-        thread.start()
+        threads = [
+            threading.Thread(target=_deliver_alerts, args=(app, stop), daemon=True),
+            threading.Thread(target=_fixity_schedule, args=(app, stop, fixity_every_s), daemon=True),
+        ]
+        for t in threads:
+            t.start()
         yield
         stop.set()
-        thread.join(5)
+        for t in threads:
+            t.join(5)
 
     app = FastAPI(
         lifespan=lifespan,
@@ -101,6 +119,7 @@ def create_app(
 
     app.state.blobs = BlobStore(blob_root or Settings().data_dir)
     app.state.blobs.sweep()
+    app.state.fixity = None
     app.state.jobs = {}
     app.state.counters = {"requests": 0}
     for module in (admin_routes, catalog_routes, screening_routes, alert_routes, neo_routes, exchange_routes):

@@ -363,9 +363,13 @@ def decide(request_id: Id, request: Request, approve: bool = Query(...), session
     return {"id": r.id, "status": r.status}
 
 
-@route(router, "GET", "/fixity", ("admin",), summary="Fixity audit: recompute every stored file's sha256")
+@route(router, "GET", "/fixity", ("admin",),
+       summary="Fixity audit now (recompute every stored file's sha256); the server also runs it daily")  # fmt: skip
 def fixity(request: Request, session: Session = Depends(db)) -> dict:
-    blobs = request.app.state.blobs
+    return audit_files(session, request.app.state.blobs)
+
+
+def audit_files(session: Session, blobs) -> dict:
     bad = []
     files = list(session.scalars(select(ProductFile)))
     for sha in sorted({f.sha256 for f in files}):
