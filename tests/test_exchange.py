@@ -281,3 +281,26 @@ def test_periodic_fixity_audit_runs_in_the_server(tmp_path):
             time.sleep(0.1)
     assert app.state.fixity is not None and app.state.fixity["checked"] == 0 and app.state.fixity["corrupted"] == []
     app.state.engine.dispose()
+
+
+def test_bounding_coordinates_round_trip_and_region_search(exchange):
+    """A product with cart:Bounding_Coordinates (the Apollo 12 site DTM's region, constructed):
+    the label round-trips; a region search finds it only where the boxes intersect, and only for
+    those who may see it."""
+    import dataclasses
+
+    app, client, keys, now, product, data = exchange
+    owner = keys[("Owner", "operator")]
+    dtm = read_label(LABELS[-1].read_bytes())
+    boxed = dataclasses.replace(dtm, bounds=(-23.6, -23.3, -2.9, -3.2))
+    assert read_label(write_label(boxed)) == boxed
+    r = client.post("/api/v1/exchange/products?mission=ILRS-L1&payload=CAM", content=write_label(boxed).encode(),
+                    headers=owner)  # fmt: skip
+    assert r.status_code == 201 and r.json()["bounds"] == [-23.6, -23.3, -2.9, -3.2]
+    hit = client.get("/api/v1/exchange/products?bbox=-24,-4,-23,-3", headers=owner).json()
+    assert [p["lid"] for p in hit] == [dtm.lid]
+    assert client.get("/api/v1/exchange/products?bbox=10,10,20,20", headers=owner).json() == []
+    assert client.get("/api/v1/exchange/products?bbox=-24,-4,-23,-3").json() == []  # anonymous, embargoed
+    assert client.get("/api/v1/exchange/products?bbox=1,2", headers=owner).status_code == 400
+    label = client.get(f"/api/v1/exchange/products/{dtm.lid}/{dtm.vid}/label", headers=owner).text
+    assert read_label(label).bounds == boxed.bounds

@@ -17,6 +17,9 @@ from defusedxml import ElementTree as ET
 from ..errors import RecordError
 
 NS = "http://pds.nasa.gov/pds4/pds/v1"
+CART = "http://pds.nasa.gov/pds4/cart/v1"
+BOUNDS = ("west_bounding_coordinate", "east_bounding_coordinate", "north_bounding_coordinate",
+          "south_bounding_coordinate")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class ProductMetadata:
     citation: str | None = None
     alternate_ids: tuple[str, ...] = ()
     file_names: tuple[str, ...] = ()
+    bounds: tuple[float, float, float, float] | None = None  # cart:Bounding_Coordinates: W, E, N, S (deg)
     extra: dict = field(default_factory=dict, compare=False)
 
     @property
@@ -93,7 +97,22 @@ def read_label(data: bytes | str, source: str = "<label.xml>") -> ProductMetadat
             " ".join(a.text.split()) for a in ident.findall("p:Alias_List/p:Alias/p:alternate_id", {"p": NS}) if a.text
         ),
         file_names=tuple(" ".join(f.text.split()) for f in root.iter(f"{{{NS}}}file_name") if f.text),
+        bounds=_bounds(root, source),
     )
+
+
+def _bounds(root, source: str) -> tuple[float, float, float, float] | None:
+    box = next(root.iter(f"{{{CART}}}Bounding_Coordinates"), None)
+    if box is None:
+        return None
+    values = []
+    for name in BOUNDS:
+        el = box.find(f"{{{CART}}}{name}")
+        try:
+            values.append(float(el.text))
+        except (AttributeError, TypeError, ValueError):
+            raise RecordError(source, 1, f"cart:{name}", "missing or not a number") from None
+    return (values[0], values[1], values[2], values[3])
 
 
 def _el(tag: str, value: str | None, indent: str) -> str:
@@ -130,6 +149,14 @@ def write_label(m: ProductMetadata) -> str:
         out.append(f"{i3}</Observing_System>\n")
     if m.target:
         out.append(f"{i3}<Target_Identification>\n" + _el("name", m.target, i4) + f"{i3}</Target_Identification>\n")
+    if m.bounds is not None:
+        i6 = i5 + "  "
+        coords = "".join(f'{i6}<cart:{n} unit="deg">{v!r}</cart:{n}>\n' for n, v in zip(BOUNDS, m.bounds, strict=True))
+        out.append(
+            f'{i3}<Discipline_Area>\n{i4}<cart:Cartography xmlns:cart="{CART}">\n{i5}<cart:Spatial_Domain>\n'
+            f"{i5}<cart:Bounding_Coordinates>\n{coords}{i5}</cart:Bounding_Coordinates>\n"
+            f"{i5}</cart:Spatial_Domain>\n{i4}</cart:Cartography>\n{i3}</Discipline_Area>\n"
+        )
     out.append(f"{i2}</Observation_Area>\n")
     if m.doi or m.citation:
         refs = _el("doi", m.doi, i4) + _el("reference_text", m.citation, i4)

@@ -61,6 +61,7 @@ class ProductOut(BaseModel):
     processing_level: str | None
     start: str | None
     stop: str | None
+    bounds: list[float] | None = Field(None, description="west, east, north, south (degrees)")
     licence: str
     citation: str | None
     partners_release_at: str | None
@@ -114,6 +115,7 @@ def _out(session: Session, p: Product, who: Identity, now: str) -> ProductOut:
                  for f in session.scalars(select(ProductFile).where(ProductFile.product_id == p.id))]  # fmt: skip
     return ProductOut(lid=p.lid, vid=p.vid, lidvid=f"{p.lid}::{p.vid}", title=p.title, target=p.target,
                       instrument=p.instrument, processing_level=p.processing_level, start=p.start, stop=p.stop,
+                      bounds=None if p.west is None else [p.west, p.east, p.north, p.south],
                       licence=p.licence, citation=p.citation, partners_release_at=p.partners_release_at,
                       public_release_at=p.public_release_at, withdrawn=p.tombstoned_at is not None,
                       files=files)  # fmt: skip
@@ -200,6 +202,7 @@ async def ingest(request: Request, mission: str = Query(...), payload: str = Que
     p = Product(lid=meta.lid, vid=meta.vid, title=meta.title, payload_id=pl.id, owner_partner_id=pl.owner_partner_id,
                 target=meta.target, instrument=meta.instrument, processing_level=processing, start=meta.start,
                 stop=meta.stop, licence=licence, citation=meta.citation,
+                **(dict(zip(("west", "east", "north", "south"), meta.bounds, strict=True)) if meta.bounds else {}),
                 metadata_json=json.dumps(dataclasses.asdict(dataclasses.replace(meta, processing_level=processing))),
                 ingested_at=now, partners_release_at=partners_at, public_release_at=public_at)  # fmt: skip
     session.add(p)
@@ -234,7 +237,9 @@ async def upload(lid: str, vid: str, name: str, request: Request, session: Sessi
        summary="Search products the caller may see (target, instrument, level, time, text)")  # fmt: skip
 def search(request: Request, target: str | None = None, instrument: str | None = None,
            level: str | None = None, after: str | None = None, before: str | None = None,
-           q: str | None = Query(None, max_length=200), limit: int = Query(100, ge=1, le=1000),
+           q: str | None = Query(None, max_length=200),
+           bbox: str | None = Query(None, examples=["-10,20,10,30"], description="west,south,east,north (deg)"),
+           limit: int = Query(100, ge=1, le=1000),
            session: Session = Depends(db), who: Identity = Depends(identify)) -> list[ProductOut]:  # fmt: skip
     now = request.app.state.clock()
     query = _visible(session, who, now)
@@ -253,6 +258,12 @@ def search(request: Request, target: str | None = None, instrument: str | None =
         query = query.where(Product.start <= before)
     if q:
         query = query.where(or_(Product.title.ilike(f"%{q}%"), Product.lid.ilike(f"%{q}%")))
+    if bbox:
+        try:
+            w, so, e, n = (float(x) for x in bbox.split(","))
+        except ValueError:
+            raise HTTPException(400, "bbox is west,south,east,north in degrees") from None
+        query = query.where(Product.west <= e, Product.east >= w, Product.south <= n, Product.north >= so)
     rows = session.scalars(query.order_by(Product.lid, Product.vid).limit(limit))
     return [_out(session, p, who, now) for p in rows]
 

@@ -272,6 +272,10 @@ class Product(Base):
     processing_level: Mapped[str | None] = mapped_column(String(32), nullable=True)
     start: Mapped[str | None] = mapped_column(String(40), nullable=True)
     stop: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    west: Mapped[float | None] = mapped_column(Float, nullable=True)  # bounding coordinates, degrees
+    east: Mapped[float | None] = mapped_column(Float, nullable=True)
+    north: Mapped[float | None] = mapped_column(Float, nullable=True)
+    south: Mapped[float | None] = mapped_column(Float, nullable=True)
     licence: Mapped[str] = mapped_column(String(64))
     citation: Mapped[str | None] = mapped_column(Text, nullable=True)
     metadata_json: Mapped[str] = mapped_column(Text)
