@@ -67,7 +67,7 @@ def demo_command(
         member = partners_repo.add_member(session, "demo", "demo-analyst", "analyst", now_iso())
         key = partners_repo.issue_key(session, member.id, now_iso())
     console.print(f"analyst API key (paste it into the dashboard): {key}")
-    console.rule("5. lunar data exchange: sample products of a station lander (embargoed, then released)")
+    console.rule("5. lunar data exchange: PDS4 sample products of a station lander (released at once here)")
     _demo_lunar(database_url, session_maker)
     if serve:
         console.rule(f"6. serving http://127.0.0.1:{port}/ (Ctrl-C to stop)")
@@ -78,7 +78,11 @@ def demo_command(
 
 def _demo_lunar(database_url: str, session_maker, blob_root: str | None = None) -> None:
     """Ingest the bundled PDS4 samples through the API itself (in-process), as the station's team."""
-    from fastapi.testclient import TestClient
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # starlette's note on its test client
+        from fastapi.testclient import TestClient
 
     from ..service import create_app
     from ..storage import partners_repo
