@@ -20,6 +20,7 @@ from pathlib import Path
 
 from spacecommons.neo import read_sbdb_csv
 from spacecommons.neo.approaches import close_approaches, close_approaches_parallel
+from spacecommons.neo.elements import AU_KM
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT.parent / "shared/data/neo/sbdb_neos_subset_epoch2020-05-31.csv"
@@ -54,7 +55,7 @@ def main() -> int:
         worst = max((abs(a.dist - key[(a.des, round(a.jd, 3))].dist) for a in found if (a.des, round(a.jd, 3)) in key),
                     default=0.0)  # fmt: skip
         print(f"engine vs baseline: {len(missing)} only in engine, {extra} only in baseline, "
-              f"largest distance difference {worst * 149597870.7 * 1000:.1f} m")  # fmt: skip
+              f"largest distance difference {worst * AU_KM * 1000:.1f} m")  # fmt: skip
 
     print("\n| run | wall s | approaches |\n|---|---:|---:|")
     for name, secs, n in rows:
@@ -69,7 +70,7 @@ def main() -> int:
             r["des"]: r for r in csv.DictReader((ROOT / "tests/data/neo" / cad).open()) if float(r["dist"]) <= 0.05
         }
         ours = {a.des: a for a in found if t0 <= a.jd < t1}
-        diffs = [abs(ours[d].dist - float(r["dist"])) * 149597870.7 for d, r in cneos.items() if d in ours]
+        diffs = [abs(ours[d].dist - float(r["dist"])) * AU_KM for d, r in cneos.items() if d in ours]
         print(f"CNEOS {cad}: {len(cneos)} approaches; found {len(diffs)}, missing {len(set(cneos) - set(ours))}, "
               f"extra {len(set(ours) - set(cneos))}; largest distance difference {max(diffs):.3f} km")  # fmt: skip
     return 0

@@ -30,9 +30,7 @@ def run_event_cdms(
     run, params, payload, _ = repo.load_run(session, run_id)
     sats = payload.satrecs()
     index = {nid: i for i, nid in enumerate(payload.norad_ids)}
-    events = repo.run_events(session, run_id, limit)
-    if event_id is not None:
-        events = [e for e in events if e.id == event_id]
+    events = repo.run_events(session, run_id, limit, event_id)
     ids = {e.id1 for e in events} | {e.id2 for e in events}
     sizes = {o.norad_id: o.hbr_m for o in session.scalars(select(SpaceObject).where(SpaceObject.norad_id.in_(ids)))}
     window = (jd_to_iso(params.start_jd, params.start_fr), jd_to_iso(params.start_jd, params.start_fr + params.days))

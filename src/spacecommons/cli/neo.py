@@ -13,6 +13,7 @@ from rich.table import Table
 from ..errors import TimeError
 from ..neo import earth_moid
 from ..neo.approaches import BODIES, close_approaches_parallel
+from ..neo.elements import LUNAR_DISTANCE_AU
 from ..neo.reader import read_orbits
 from ..timescales import tdb_to_jd
 from .common import DatabaseOption, console, err_console, now_iso, open_db, report_issues
@@ -170,7 +171,6 @@ def moid_command(
     parsed, issues = read_orbits(orbits)
     report_issues(issues)
     values = earth_moid(parsed)
-    lunar_distance_au = 384_400.0 / 149_597_870.7
     with out.open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["des", "name", "epoch_tdb", "moid_au", "moid_ld", "jpl_moid_au"])
@@ -181,7 +181,7 @@ def moid_command(
                     o.name,
                     o.epoch_jd_tdb,
                     f"{m:.9f}",
-                    f"{m / lunar_distance_au:.4f}",
+                    f"{m / LUNAR_DISTANCE_AU:.4f}",
                     "" if o.moid_au is None else o.moid_au,
                 ]
             )

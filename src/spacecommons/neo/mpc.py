@@ -8,7 +8,10 @@ uncertainty, and is ignored."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from ..errors import RecordIssue
+from ..timescales import datetime_to_jd
 from .orbit import SmallBodyOrbit
 
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -50,15 +53,6 @@ def unpack_epoch(packed: str) -> tuple[int, int, int]:
     return _CENTURY[p[0]] + int(p[1:3]), _b62(p[3]), _b62(p[4])
 
 
-def _jd(year: int, month: int, day: float) -> float:
-    """Julian date (0h) of a Gregorian calendar date (Meeus, Astronomical Algorithms, 7.1)."""
-    if month <= 2:
-        year, month = year - 1, month + 12
-    a = year // 100
-    b = 2 - a + a // 4
-    return int(365.25 * (year + 4716)) + int(30.6001 * (month + 1)) + day + b - 1524.5
-
-
 def read_mpcorb(text: str, source: str = "<MPCORB>") -> tuple[list[SmallBodyOrbit], list[RecordIssue]]:
     """Orbits from MPCORB one-line records; the header (up to the dashed line) and blank lines are
     skipped; each bad record is an issue naming line and field."""
@@ -76,6 +70,7 @@ def read_mpcorb(text: str, source: str = "<MPCORB>") -> tuple[list[SmallBodyOrbi
             des = unpack_designation(line[0:7])
             field = "epoch"
             y, m, d = unpack_epoch(line[20:25])
+            epoch_jd = sum(datetime_to_jd(datetime(y, m, d, tzinfo=UTC)))
             values = {}
             for field, (a, b) in fields.items():
                 text_value = line[a:b].strip()
@@ -91,7 +86,7 @@ def read_mpcorb(text: str, source: str = "<MPCORB>") -> tuple[list[SmallBodyOrbi
                 SmallBodyOrbit(
                     designation=des,
                     name=readable.split(")", 1)[-1].strip() if readable.startswith("(") else "",
-                    epoch_jd_tdb=_jd(y, m, d),
+                    epoch_jd_tdb=epoch_jd,
                     a_au=values["a"],
                     e=values["e"],
                     i_deg=values["incl"],

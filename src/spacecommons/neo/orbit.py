@@ -46,7 +46,8 @@ def heliocentric_states(orbits: list[SmallBodyOrbit]) -> np.ndarray:
     """Heliocentric ICRF equatorial states (n, 6; au, au/day), each at its own epoch."""
     out = np.empty((len(orbits), 6))
     kep = [k for k, o in enumerate(orbits) if o.a_au is not None and o.ma_deg is not None and o.e < 1.0]
-    com = [k for k in range(len(orbits)) if k not in set(kep)]
+    kep_set = set(kep)
+    com = [k for k in range(len(orbits)) if k not in kep_set]
     if kep:
         sub = [orbits[k] for k in kep]
         out[kep] = keplerian_to_state(

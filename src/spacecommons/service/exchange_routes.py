@@ -86,12 +86,13 @@ def _access(p: Product) -> policy.Access:
     return policy.Access(p.owner_partner_id, p.partners_release_at, p.public_release_at, p.tombstoned_at is not None)
 
 
-def _granted(session: Session, p: Product, who: Identity) -> bool:
-    if who.partner_id is None:
-        return False
-    return session.scalar(select(AccessRequest.id).where(
-        AccessRequest.product_id == p.id, AccessRequest.partner_id == who.partner_id,
-        AccessRequest.status == "approved")) is not None  # fmt: skip
+def _granted(session: Session, product_ids: list[int], who: Identity) -> set[int]:
+    """The products among ``product_ids`` whose data the caller's approved access requests open."""
+    if who.partner_id is None or not product_ids:
+        return set()
+    return set(session.scalars(select(AccessRequest.product_id).where(
+        AccessRequest.product_id.in_(product_ids), AccessRequest.partner_id == who.partner_id,
+        AccessRequest.status == "approved")))  # fmt: skip
 
 
 def _log(session: Session, request: Request, p: Product, who: Identity, action: str, allowed: bool) -> None:
@@ -100,7 +101,7 @@ def _log(session: Session, request: Request, p: Product, who: Identity, action: 
     session.commit()
 
 
-def _visible(session: Session, who: Identity, now: str):
+def _visible(who: Identity, now: str):
     """Products whose metadata the caller may see (the policy, as a query)."""
     q = select(Product)
     if who.partner_id is None:
@@ -108,11 +109,22 @@ def _visible(session: Session, who: Identity, now: str):
     return q
 
 
-def _out(session: Session, p: Product, who: Identity, now: str) -> ProductOut:
-    files = []
-    if policy.can_read_data(_access(p), who.partner_id, now, _granted(session, p, who)):
-        files = [{"name": f.name, "size": f.size, "sha256": f.sha256, "md5": f.md5, "media_type": f.media_type}
-                 for f in session.scalars(select(ProductFile).where(ProductFile.product_id == p.id))]  # fmt: skip
+def _outs(session: Session, products: list[Product], who: Identity, now: str) -> list[ProductOut]:
+    """Products as the caller sees them: files listed only where the policy opens the data (two
+    queries for the whole list: the caller's grants and the readable products' files)."""
+    granted = _granted(session, [p.id for p in products], who)
+    readable = [p.id for p in products if policy.can_read_data(_access(p), who.partner_id, now, p.id in granted)]
+    files: dict[int, list[dict]] = {pid: [] for pid in readable}
+    if readable:
+        for f in session.scalars(
+            select(ProductFile).where(ProductFile.product_id.in_(readable)).order_by(ProductFile.id)
+        ):
+            files[f.product_id].append({"name": f.name, "size": f.size, "sha256": f.sha256, "md5": f.md5,
+                                        "media_type": f.media_type})  # fmt: skip
+    return [_out(p, files.get(p.id, [])) for p in products]
+
+
+def _out(p: Product, files: list[dict]) -> ProductOut:
     return ProductOut(lid=p.lid, vid=p.vid, lidvid=f"{p.lid}::{p.vid}", title=p.title, target=p.target,
                       instrument=p.instrument, processing_level=p.processing_level, start=p.start, stop=p.stop,
                       bounds=None if p.west is None else [p.west, p.east, p.north, p.south],
@@ -207,7 +219,7 @@ async def ingest(request: Request, mission: str = Query(...), payload: str = Que
                 ingested_at=now, partners_release_at=partners_at, public_release_at=public_at)  # fmt: skip
     session.add(p)
     session.commit()
-    return _out(session, p, who, now)
+    return _outs(session, [p], who, now)[0]
 
 
 @route(router, "PUT", "/products/{lid}/{vid}/files/{name}", ("observer", "operator"), status_code=201,
@@ -242,7 +254,7 @@ def search(request: Request, target: str | None = None, instrument: str | None =
            limit: int = Query(100, ge=1, le=1000),
            session: Session = Depends(db), who: Identity = Depends(identify)) -> list[ProductOut]:  # fmt: skip
     now = request.app.state.clock()
-    query = _visible(session, who, now)
+    query = _visible(who, now)
     if target:
         query = query.where(func.lower(Product.target) == target.lower())
     if instrument:
@@ -264,13 +276,13 @@ def search(request: Request, target: str | None = None, instrument: str | None =
         except ValueError:
             raise HTTPException(400, "bbox is west,south,east,north in degrees") from None
         query = query.where(Product.west <= e, Product.east >= w, Product.south <= n, Product.north >= so)
-    rows = session.scalars(query.order_by(Product.lid, Product.vid).limit(limit))
-    return [_out(session, p, who, now) for p in rows]
+    rows = list(session.scalars(query.order_by(Product.lid, Product.vid).limit(limit)))
+    return _outs(session, rows, who, now)
 
 
 @route(router, "GET", "/facets", ("public",), summary="Counts by target, instrument and level of visible products")
 def facets(request: Request, session: Session = Depends(db), who: Identity = Depends(identify)) -> dict:
-    visible = _visible(session, who, request.app.state.clock()).subquery()
+    visible = _visible(who, request.app.state.clock()).subquery()
     out = {"total": session.scalar(select(func.count()).select_from(visible))}
     for col in ("target", "instrument", "processing_level"):
         c = getattr(visible.c, col)
@@ -281,13 +293,13 @@ def facets(request: Request, session: Session = Depends(db), who: Identity = Dep
 @route(router, "GET", "/products/{lid}", ("public",), response_model=ProductOut,
        summary="Concept id: the latest version not withdrawn")  # fmt: skip
 def latest(lid: str, request: Request, session: Session = Depends(db), who: Identity = Depends(identify)) -> ProductOut:
-    return _out(session, _product(session, request, lid, None, who, "metadata"), who, request.app.state.clock())
+    return _outs(session, [_product(session, request, lid, None, who, "metadata")], who, request.app.state.clock())[0]
 
 
 @route(router, "GET", "/products/{lid}/{vid}", ("public",), response_model=ProductOut, summary="One product version")
 def version(lid: str, vid: str, request: Request, session: Session = Depends(db),
             who: Identity = Depends(identify)) -> ProductOut:  # fmt: skip
-    return _out(session, _product(session, request, lid, vid, who, "metadata"), who, request.app.state.clock())
+    return _outs(session, [_product(session, request, lid, vid, who, "metadata")], who, request.app.state.clock())[0]
 
 
 @route(router, "GET", "/products/{lid}/{vid}/label", ("public",), summary="The product's PDS4 label",
@@ -308,7 +320,7 @@ def download(lid: str, vid: str, name: str, request: Request, session: Session =
              who: Identity = Depends(identify)):  # fmt: skip
     p = _product(session, request, lid, vid, who, "data")
     now = request.app.state.clock()
-    allowed = policy.can_read_data(_access(p), who.partner_id, now, _granted(session, p, who))
+    allowed = policy.can_read_data(_access(p), who.partner_id, now, p.id in _granted(session, [p.id], who))
     _log(session, request, p, who, "data", allowed)
     if not allowed:
         raise HTTPException(403 if who.partner_id is not None else 401, "the data are under embargo")
@@ -332,7 +344,7 @@ def release(lid: str, vid: str, body: ReleaseIn, request: Request, session: Sess
     if body.public_release_at is not None:
         p.public_release_at = body.public_release_at
     session.commit()
-    return _out(session, p, who, request.app.state.clock())
+    return _outs(session, [p], who, request.app.state.clock())[0]
 
 
 @route(router, "POST", "/products/{lid}/{vid}/tombstone", ("observer", "operator"), response_model=ProductOut,
@@ -344,7 +356,7 @@ def tombstone(lid: str, vid: str, request: Request, session: Session = Depends(d
         raise HTTPException(403, "only the owner partner withdraws its products")
     p.tombstoned_at = request.app.state.clock()
     session.commit()
-    return _out(session, p, who, request.app.state.clock())
+    return _outs(session, [p], who, request.app.state.clock())[0]
 
 
 @route(router, "POST", "/products/{lid}/{vid}/access-requests", PARTNERS, status_code=201,

@@ -76,8 +76,13 @@ def list_runs(session: Session) -> list[ScreeningRun]:
     return list(session.scalars(select(ScreeningRun).order_by(ScreeningRun.id.desc())))
 
 
-def run_events(session: Session, run_id: int, limit: int | None = None) -> list[ConjunctionEvent]:
+def run_events(
+    session: Session, run_id: int, limit: int | None = None, event_id: int | None = None
+) -> list[ConjunctionEvent]:
+    """A run's events, closest first (or the one ``event_id`` of that run)."""
     q = select(ConjunctionEvent).where(ConjunctionEvent.run_id == run_id).order_by(ConjunctionEvent.miss_km)
+    if event_id is not None:
+        q = q.where(ConjunctionEvent.id == event_id)
     if limit:
         q = q.limit(limit)
     return list(session.scalars(q))
