@@ -59,13 +59,10 @@ def bplane(rel_state_km, planet_velocity_km_s, gm_km3_s2: float, radius_km: floa
     xi_hat /= np.linalg.norm(xi_hat)
     zeta_hat = np.cross(xi_hat, u_hat)
     a = -gm_km3_s2 / (2.0 * energy)
-    # hyperbolic anomaly: time to periapsis
-    cosh_f = (1.0 - rn / a) / e
+    # hyperbolic anomaly F (sinh F = r.v / (e sqrt(-mu a))) and mean anomaly e sinh F - F: time to periapsis
     sinh_f = float(r @ v) / (e * math.sqrt(-gm_km3_s2 * a))
-    f = math.asinh(sinh_f) if abs(sinh_f) > 0 else 0.0
-    mean = e * math.sinh(f) - f
+    mean = e * sinh_f - math.asinh(sinh_f)
     n = math.sqrt(gm_km3_s2 / (-a) ** 3)
-    del cosh_f
     return BPlane(
         xi_km=float(b_vec @ xi_hat),
         zeta_km=float(b_vec @ zeta_hat),
