@@ -21,6 +21,7 @@ demo: $(STAMP)
 # Debian's chromium (scripts/ensure-chromium installs it).
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	@scripts/ensure-chromium
 	@if [ -n "$$SPACECOMMONS_SKIP_PG" ]; then $(BIN)/pytest -q; else \
 	  url=$$(scripts/test-postgres start) || exit 1; \

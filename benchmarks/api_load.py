@@ -42,9 +42,25 @@ def prepare(url: str, catalog: Path) -> tuple[str, int]:
     cli = [sys.executable, "-m", "spacecommons.cli.main"]
     subprocess.run([*cli, "catalog", "load", str(catalog), "--database-url", url], check=True, capture_output=True)
     events_csv = str(Path(tempfile.gettempdir()) / "api_load_events.csv")
-    subprocess.run([*cli, "screen", "--from-db", "--start", "2022-01-22T00:00:00Z", "--days", "0.25",
-                    "--threshold-km", "5", "--out", events_csv, "--database-url", url], check=True,
-                   capture_output=True)  # fmt: skip
+    subprocess.run(
+        [
+            *cli,
+            "screen",
+            "--from-db",
+            "--start",
+            "2022-01-22T00:00:00Z",
+            "--days",
+            "0.25",
+            "--threshold-km",
+            "5",
+            "--out",
+            events_csv,
+            "--database-url",
+            url,
+        ],
+        check=True,
+        capture_output=True,
+    )
     from spacecommons.service import create_app
     from spacecommons.storage import partners_repo
     from spacecommons.storage.tables import ConjunctionEvent
@@ -116,8 +132,9 @@ def main() -> int:
             if backend == "sqlite":
                 url = f"sqlite:///{tmp / 'load.db'}"
             else:
-                pg = subprocess.run([str(ROOT / "scripts/test-postgres"), "start"], check=True, capture_output=True,
-                                    text=True).stdout.strip()  # fmt: skip
+                pg = subprocess.run(
+                    [str(ROOT / "scripts/test-postgres"), "start"], check=True, capture_output=True, text=True
+                ).stdout.strip()
                 url = pg
             t = time.perf_counter()
             key, n_events = prepare(url, catalog)

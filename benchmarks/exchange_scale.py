@@ -62,22 +62,48 @@ def populate(url: str, n: int, blob_root: str):
                 day = rng.randrange(0, 2000)
                 t0 = f"{2027 + day // 365}-{1 + day % 365 // 31:02d}-{1 + day % 28:02d}T00:00:00Z"
                 released = rng.random() < 0.5
-                partners_at, public_at = (("2026-01-01T00:00:00Z", "2026-06-01T00:00:00Z") if released
-                                          else ("2099-01-01T00:00:00Z", "2099-06-01T00:00:00Z"))  # fmt: skip
-                rows.append(dict(lid=f"urn:ilrs:l1:data:{INSTRUMENTS[k % 6].lower()}.{k:07d}", vid="1.0",
-                                 title=f"{INSTRUMENTS[k % 6]} observation {k}", payload_id=pl.id, owner_partner_id=1,
-                                 target=TARGETS[k % 5], instrument=INSTRUMENTS[k % 6], processing_level=LEVELS[k % 4],
-                                 start=t0, stop=t0, licence="CC-BY-4.0", citation=None, metadata_json="{}",
-                                 ingested_at="2026-01-01T00:00:00Z",
-                                 partners_release_at=partners_at, public_release_at=public_at))  # fmt: skip
+                partners_at, public_at = (
+                    ("2026-01-01T00:00:00Z", "2026-06-01T00:00:00Z")
+                    if released
+                    else ("2099-01-01T00:00:00Z", "2099-06-01T00:00:00Z")
+                )
+                rows.append(
+                    dict(
+                        lid=f"urn:ilrs:l1:data:{INSTRUMENTS[k % 6].lower()}.{k:07d}",
+                        vid="1.0",
+                        title=f"{INSTRUMENTS[k % 6]} observation {k}",
+                        payload_id=pl.id,
+                        owner_partner_id=1,
+                        target=TARGETS[k % 5],
+                        instrument=INSTRUMENTS[k % 6],
+                        processing_level=LEVELS[k % 4],
+                        start=t0,
+                        stop=t0,
+                        licence="CC-BY-4.0",
+                        citation=None,
+                        metadata_json="{}",
+                        ingested_at="2026-01-01T00:00:00Z",
+                        partners_release_at=partners_at,
+                        public_release_at=public_at,
+                    )
+                )
             s.execute(Product.__table__.insert(), rows)
         ids = [r[0] for r in s.execute(Product.__table__.select().with_only_columns(Product.id))]
         files = []
         for pid in ids:
             for j in range(3):
                 sha = hashlib.sha256(f"{pid}-{j}".encode()).hexdigest()
-                files.append(dict(product_id=pid, name=f"part{j}.dat", sha256=sha, md5=sha[:32], size=1024 * (j + 1),
-                                  media_type="application/octet-stream", created_at="t"))  # fmt: skip
+                files.append(
+                    dict(
+                        product_id=pid,
+                        name=f"part{j}.dat",
+                        sha256=sha,
+                        md5=sha[:32],
+                        size=1024 * (j + 1),
+                        media_type="application/octet-stream",
+                        created_at="t",
+                    )
+                )
             if len(files) >= 15000:
                 s.execute(ProductFile.__table__.insert(), files)
                 files = []
@@ -126,8 +152,9 @@ def main() -> int:
                     url = f"sqlite:///{tmp / f'x{n}.db'}"
                 else:
                     subprocess.run([str(ROOT / "scripts/test-postgres"), "stop"], capture_output=True)
-                    url = subprocess.run([str(ROOT / "scripts/test-postgres"), "start"], check=True,
-                                         capture_output=True, text=True).stdout.strip()  # fmt: skip
+                    url = subprocess.run(
+                        [str(ROOT / "scripts/test-postgres"), "start"], check=True, capture_output=True, text=True
+                    ).stdout.strip()
                 t = time.perf_counter()
                 keys = populate(url, n, str(tmp / f"blobs-{backend}"))
                 print(f"{backend}: {n} products, {3 * n} files inserted in {time.perf_counter() - t:.0f} s", flush=True)
@@ -154,8 +181,11 @@ def main() -> int:
                             up_s = time.perf_counter() - t
                         mib = args.upload_mib
                         rate, copy_rate = mib / up_s, mib / copy_s
-                        print(f"{backend}: upload {mib} MiB in {up_s:.1f} s = {rate:.0f} MiB/s "
-                              f"(plain copy {copy_rate:.0f} MiB/s)", flush=True)  # fmt: skip
+                        print(
+                            f"{backend}: upload {mib} MiB in {up_s:.1f} s = {rate:.0f} MiB/s "
+                            f"(plain copy {copy_rate:.0f} MiB/s)",
+                            flush=True,
+                        )
                         (tmp / "copy.bin").unlink()
                         src.unlink()
                 app.state.engine.dispose()

@@ -52,10 +52,14 @@ def main() -> int:
         key = {(a.des, round(a.jd, 3)): a for a in base}
         missing = [a for a in found if (a.des, round(a.jd, 3)) not in key]
         extra = len(base) - (len(found) - len(missing))
-        worst = max((abs(a.dist - key[(a.des, round(a.jd, 3))].dist) for a in found if (a.des, round(a.jd, 3)) in key),
-                    default=0.0)  # fmt: skip
-        print(f"engine vs baseline: {len(missing)} only in engine, {extra} only in baseline, "
-              f"largest distance difference {worst * AU_KM * 1000:.1f} m")  # fmt: skip
+        worst = max(
+            (abs(a.dist - key[(a.des, round(a.jd, 3))].dist) for a in found if (a.des, round(a.jd, 3)) in key),
+            default=0.0,
+        )
+        print(
+            f"engine vs baseline: {len(missing)} only in engine, {extra} only in baseline, "
+            f"largest distance difference {worst * AU_KM * 1000:.1f} m"
+        )
 
     print("\n| run | wall s | approaches |\n|---|---:|---:|")
     for name, secs, n in rows:
@@ -64,15 +68,19 @@ def main() -> int:
         print(f"\nspeed-up: {rows[1][1] / rows[0][1]:.1f}x")
 
     # CNEOS's complete lists of two windows (tests/data/neo): every approach within 0.05 au, none extra
-    for cad, t0, t1 in (("cneos_cad_2020_jan01-04.csv", 2458849.5, 2458853.5),
-                        ("cneos_cad_2020_jun06-11.csv", 2459006.5, 2459012.5)):  # fmt: skip
+    for cad, t0, t1 in (
+        ("cneos_cad_2020_jan01-04.csv", 2458849.5, 2458853.5),
+        ("cneos_cad_2020_jun06-11.csv", 2459006.5, 2459012.5),
+    ):
         cneos = {
             r["des"]: r for r in csv.DictReader((ROOT / "tests/data/neo" / cad).open()) if float(r["dist"]) <= 0.05
         }
         ours = {a.des: a for a in found if t0 <= a.jd < t1}
         diffs = [abs(ours[d].dist - float(r["dist"])) * AU_KM for d, r in cneos.items() if d in ours]
-        print(f"CNEOS {cad}: {len(cneos)} approaches; found {len(diffs)}, missing {len(set(cneos) - set(ours))}, "
-              f"extra {len(set(ours) - set(cneos))}; largest distance difference {max(diffs):.3f} km")  # fmt: skip
+        print(
+            f"CNEOS {cad}: {len(cneos)} approaches; found {len(diffs)}, missing {len(set(cneos) - set(ours))}, "
+            f"extra {len(set(ours) - set(cneos))}; largest distance difference {max(diffs):.3f} km"
+        )
     return 0
 
 

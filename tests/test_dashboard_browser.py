@@ -57,8 +57,9 @@ def test_dashboard_click_through_a_conjunction_and_neo_page(server, tmp_path):
     base, key, n_events = server
     errors: list[str] = []
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM,
-                                    args=["--headless", "--no-sandbox", "--enable-unsafe-swiftshader"])  # fmt: skip
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--enable-unsafe-swiftshader"]
+        )
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))

@@ -44,15 +44,21 @@ def test_label_errors_name_the_element():
 
 def test_processing_level_crosswalk():
     assert [to_pds4(x) for x in ("0B", "01", "02", "2B", "2C")] == [
-        "Raw", "Partially Processed", "Calibrated", "Derived", "Derived"]  # fmt: skip
+        "Raw",
+        "Partially Processed",
+        "Calibrated",
+        "Derived",
+        "Derived",
+    ]
     assert to_pds4("calibrated") == "Calibrated" and to_clpds("Partially Processed") == "01"
     with pytest.raises(ValueError):
         to_pds4("L3")
 
 
 def test_policy_with_an_injected_clock():
-    a = policy.Access(owner_partner_id=1, partners_release_at="2026-02-01T00:00:00Z",
-                      public_release_at="2026-03-01T00:00:00Z")  # fmt: skip
+    a = policy.Access(
+        owner_partner_id=1, partners_release_at="2026-02-01T00:00:00Z", public_release_at="2026-03-01T00:00:00Z"
+    )
     before, mid, after = "2026-01-15T00:00:00Z", "2026-02-15T00:00:00Z", "2026-03-15T00:00:00Z"
     assert policy.can_read_data(a, 1, before)  # owner
     assert not policy.can_read_data(a, 2, before) and policy.can_read_data(a, 2, before, granted=True)
@@ -76,19 +82,35 @@ def exchange(tmp_path):
             keys[(partner, role)] = {"X-API-Key": partners_repo.issue_key(s, m.id, T0)}
     client = TestClient(app)
     owner = keys[("Owner", "operator")]
-    assert client.post("/api/v1/exchange/missions", json={"name": "ILRS-L1", "kind": "lander",
-                       "proprietary_days": 30, "public_after_days": 30}, headers=owner).status_code == 201  # fmt: skip
-    assert client.post("/api/v1/exchange/missions/ILRS-L1/payloads", json={"name": "CAM", "instrument": "camera"},
-                       headers=owner).status_code == 201  # fmt: skip
-    r = client.post("/api/v1/exchange/products?mission=ILRS-L1&payload=CAM", content=LABELS[0].read_bytes(),
-                    headers=owner)  # fmt: skip
+    assert (
+        client.post(
+            "/api/v1/exchange/missions",
+            json={"name": "ILRS-L1", "kind": "lander", "proprietary_days": 30, "public_after_days": 30},
+            headers=owner,
+        ).status_code
+        == 201
+    )
+    assert (
+        client.post(
+            "/api/v1/exchange/missions/ILRS-L1/payloads", json={"name": "CAM", "instrument": "camera"}, headers=owner
+        ).status_code
+        == 201
+    )
+    r = client.post(
+        "/api/v1/exchange/products?mission=ILRS-L1&payload=CAM", content=LABELS[0].read_bytes(), headers=owner
+    )
     assert r.status_code == 201, r.text
     product = r.json()
-    assert (product["partners_release_at"], product["public_release_at"]) == ("2026-01-31T00:00:00Z",
-                                                                             "2026-03-02T00:00:00Z")  # fmt: skip
+    assert (product["partners_release_at"], product["public_release_at"]) == (
+        "2026-01-31T00:00:00Z",
+        "2026-03-02T00:00:00Z",
+    )
     data = bytes(range(256)) * 40
-    up = client.put(f"/api/v1/exchange/products/{product['lid']}/{product['vid']}/files/image.img", content=data,
-                    headers={**owner, "content-type": "application/octet-stream"})  # fmt: skip
+    up = client.put(
+        f"/api/v1/exchange/products/{product['lid']}/{product['vid']}/files/image.img",
+        content=data,
+        headers={**owner, "content-type": "application/octet-stream"},
+    )
     assert up.status_code == 201, up.text
     yield app, client, keys, now, product, data
     app.state.engine.dispose()
@@ -142,13 +164,15 @@ def test_embargo_holds_on_every_read_path(exchange):
     assert not any(meta or dat for meta, dat in _leaks(client, anonymous, product, data).values())
     # partners' release: the outside partner reads the data; anonymous still nothing
     now["t"] = "2026-02-01T00:00:00Z"
-    assert all(dat for name, (meta, dat) in _leaks(client, outsider, product, data).items()
-               if name not in ("facets", "label"))  # fmt: skip
+    assert all(
+        dat for name, (meta, dat) in _leaks(client, outsider, product, data).items() if name not in ("facets", "label")
+    )
     assert not any(meta or dat for meta, dat in _leaks(client, anonymous, product, data).values())
     # public release: everyone
     now["t"] = "2026-03-02T00:00:00Z"
-    assert all(dat for name, (meta, dat) in _leaks(client, anonymous, product, data).items()
-               if name not in ("facets", "label"))  # fmt: skip
+    assert all(
+        dat for name, (meta, dat) in _leaks(client, anonymous, product, data).items() if name not in ("facets", "label")
+    )
     r = client.get(_read_paths(product)["range"], headers={"Range": "bytes=100-199"})
     assert r.status_code == 206 and r.content == data[100:200]
     assert r.headers["content-range"] == f"bytes 100-199/{len(data)}"
@@ -159,14 +183,26 @@ def test_access_request_opens_data_before_release_and_decisions_are_logged(excha
     outsider = keys[("Other", "analyst")]
     url = _read_paths(product)["file"]
     assert client.get(url, headers=outsider).status_code == 403
-    req = client.post(f"/api/v1/exchange/products/{product['lid']}/{product['vid']}/access-requests",
-                      json={"purpose": "crater statistics for a landing-site study",
-                            "commitment": "cite the product; no redistribution before release"},
-                      headers=outsider).json()  # fmt: skip
-    assert client.post(f"/api/v1/exchange/access-requests/{req['id']}/decision?approve=true",
-                       headers=keys[("Other", "observer")]).status_code == 404  # only the owner decides  # fmt: skip
-    assert client.post(f"/api/v1/exchange/access-requests/{req['id']}/decision?approve=true",
-                       headers=keys[("Owner", "operator")]).json()["status"] == "approved"  # fmt: skip
+    req = client.post(
+        f"/api/v1/exchange/products/{product['lid']}/{product['vid']}/access-requests",
+        json={
+            "purpose": "crater statistics for a landing-site study",
+            "commitment": "cite the product; no redistribution before release",
+        },
+        headers=outsider,
+    ).json()
+    assert (
+        client.post(
+            f"/api/v1/exchange/access-requests/{req['id']}/decision?approve=true", headers=keys[("Other", "observer")]
+        ).status_code
+        == 404
+    )  # only the owner decides
+    assert (
+        client.post(
+            f"/api/v1/exchange/access-requests/{req['id']}/decision?approve=true", headers=keys[("Owner", "operator")]
+        ).json()["status"]
+        == "approved"
+    )
     got = client.get(url, headers=outsider)
     assert got.status_code == 200 and got.content == data
     from sqlalchemy import select
@@ -182,24 +218,33 @@ def test_versions_concept_id_and_tombstones(exchange):
     app, client, keys, now, product, data = exchange
     owner = keys[("Owner", "operator")]
     v3 = LABELS[0].read_text().replace("<version_id>2.0</version_id>", "<version_id>3.0</version_id>", 1)
-    assert client.post("/api/v1/exchange/products?mission=ILRS-L1&payload=CAM", content=v3.encode(),
-                       headers=owner).status_code == 201  # fmt: skip
+    assert (
+        client.post(
+            "/api/v1/exchange/products?mission=ILRS-L1&payload=CAM", content=v3.encode(), headers=owner
+        ).status_code
+        == 201
+    )
     concept = f"/api/v1/exchange/products/{product['lid']}"
     assert client.get(concept, headers=owner).json()["vid"] == "3.0"
     client.post(f"{concept}/3.0/tombstone", headers=owner)
     assert client.get(concept, headers=owner).json()["vid"] == "2.0"
     withdrawn = client.get(f"{concept}/3.0", headers=owner).json()
     assert withdrawn["withdrawn"] and withdrawn["files"] == []
-    assert client.post("/api/v1/exchange/products?mission=ILRS-L1&payload=CAM", content=v3.encode(),
-                       headers=owner).status_code == 409  # versions are immutable  # fmt: skip
+    assert (
+        client.post(
+            "/api/v1/exchange/products?mission=ILRS-L1&payload=CAM", content=v3.encode(), headers=owner
+        ).status_code
+        == 409
+    )  # versions are immutable
 
 
 def test_fixity_audit_detects_corruption(exchange):
     app, client, keys, now, product, data = exchange
     admin = keys[("Owner", "admin")]
     assert client.get("/api/v1/exchange/fixity", headers=admin).json() == {"checked": 1, "corrupted": []}
-    sha = client.get(f"/api/v1/exchange/products/{product['lid']}/{product['vid']}",
-                     headers=keys[("Owner", "operator")]).json()["files"][0]["sha256"]  # fmt: skip
+    sha = client.get(
+        f"/api/v1/exchange/products/{product['lid']}/{product['vid']}", headers=keys[("Owner", "operator")]
+    ).json()["files"][0]["sha256"]
     import hashlib
 
     assert sha == hashlib.sha256(data).hexdigest()
@@ -242,8 +287,22 @@ def test_data_cli_against_a_running_service(exchange, tmp_path):
     payload_file.write_bytes(b"\x00\x01" * 50_000)
     with ServedApp(app) as url:
         base = ["--server", url, "--key", owner]
-        r = runner.invoke(cli, ["data", "upload", str(LABELS[-1]), str(payload_file), "--mission", "ILRS-L1",
-                                "--payload", "CAM", "--level", "2B", *base])  # fmt: skip
+        r = runner.invoke(
+            cli,
+            [
+                "data",
+                "upload",
+                str(LABELS[-1]),
+                str(payload_file),
+                "--mission",
+                "ILRS-L1",
+                "--payload",
+                "CAM",
+                "--level",
+                "2B",
+                *base,
+            ],
+        )
         assert r.exit_code == 0, r.output
         assert "sha256" in r.output and "partners from 2026-01-31" in r.output
         lid = read_label(LABELS[-1].read_bytes()).lid
@@ -259,14 +318,27 @@ def test_data_cli_against_a_running_service(exchange, tmp_path):
         r = runner.invoke(cli, ["data", "release", lid, "1.0", "--public-at", "2026-01-02T00:00:00Z", *base])
         assert r.exit_code == 0 and "public from 2026-01-02T00:00:00Z" in r.output
         outsider = ["--server", url, "--key", keys[("Other", "analyst")]["X-API-Key"]]
-        r = runner.invoke(cli, ["data", "request-access", product["lid"], product["vid"], "--purpose",
-                                "photometry of the landing site", "--commitment", "cite; no redistribution",
-                                *outsider])  # fmt: skip
+        r = runner.invoke(
+            cli,
+            [
+                "data",
+                "request-access",
+                product["lid"],
+                product["vid"],
+                "--purpose",
+                "photometry of the landing site",
+                "--commitment",
+                "cite; no redistribution",
+                *outsider,
+            ],
+        )
         assert r.exit_code == 0 and "pending" in r.output
         r = runner.invoke(cli, ["data", "audit", "--server", url, "--key", keys[("Owner", "admin")]["X-API-Key"]])
         assert r.exit_code == 0 and "2 files checked, 0 corrupted" in r.output
-        r = runner.invoke(cli, ["data", "download", product["lid"], product["vid"], "image.img",
-                                "--out", str(tmp_path / "x"), *outsider])  # fmt: skip
+        r = runner.invoke(
+            cli,
+            ["data", "download", product["lid"], product["vid"], "image.img", "--out", str(tmp_path / "x"), *outsider],
+        )
         assert r.exit_code == 1 and "embargo" in r.output
 
 
@@ -294,8 +366,9 @@ def test_bounding_coordinates_round_trip_and_region_search(exchange):
     dtm = read_label(LABELS[-1].read_bytes())
     boxed = dataclasses.replace(dtm, bounds=(-23.6, -23.3, -2.9, -3.2))
     assert read_label(write_label(boxed)) == boxed
-    r = client.post("/api/v1/exchange/products?mission=ILRS-L1&payload=CAM", content=write_label(boxed).encode(),
-                    headers=owner)  # fmt: skip
+    r = client.post(
+        "/api/v1/exchange/products?mission=ILRS-L1&payload=CAM", content=write_label(boxed).encode(), headers=owner
+    )
     assert r.status_code == 201 and r.json()["bounds"] == [-23.6, -23.3, -2.9, -3.2]
     hit = client.get("/api/v1/exchange/products?bbox=-24,-4,-23,-3", headers=owner).json()
     assert [p["lid"] for p in hit] == [dtm.lid]

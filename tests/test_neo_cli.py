@@ -41,10 +41,21 @@ def test_packed_designations_mpc_documentation_examples():
 
 def _mpcorb_line(des: str, h: float, epoch: str, o) -> str:
     line = [" "] * 202
-    fields = [(0, f"{des:<7}"), (8, f"{h:5.2f}"), (14, " 0.15"), (20, epoch), (26, f"{o.ma_deg:9.5f}"),
-              (37, f"{o.w_deg:9.5f}"), (48, f"{o.om_deg:9.5f}"), (59, f"{o.i_deg:9.5f}"),
-              (70, f"{o.e:9.7f}"), (80, f"{0.6162712:11.8f}"), (92, f"{o.a_au:11.7f}"),
-              (107, "JPL 491  "), (166, "(1685) Toro")]  # fmt: skip
+    fields = [
+        (0, f"{des:<7}"),
+        (8, f"{h:5.2f}"),
+        (14, " 0.15"),
+        (20, epoch),
+        (26, f"{o.ma_deg:9.5f}"),
+        (37, f"{o.w_deg:9.5f}"),
+        (48, f"{o.om_deg:9.5f}"),
+        (59, f"{o.i_deg:9.5f}"),
+        (70, f"{o.e:9.7f}"),
+        (80, f"{0.6162712:11.8f}"),
+        (92, f"{o.a_au:11.7f}"),
+        (107, "JPL 491  "),
+        (166, "(1685) Toro"),
+    ]
     for start, text in fields:
         line[start : start + len(text)] = text
     return "".join(line).rstrip()
@@ -99,8 +110,23 @@ def test_neo_load_keeps_good_records_and_is_idempotent(tmp_path, sqlite_url):
 def test_neo_approaches_command_from_db(tmp_path, sqlite_url):
     invoke("neo", "load", str(DATA / "neo" / "sbdb_2020_jan_approachers.csv"), "--database-url", sqlite_url)
     out = tmp_path / "ca.csv"
-    r = invoke("neo", "approaches", "--from-db", "--start", "2020-01-01", "--end", "2020-01-04T12:00",
-               "--max-dist-au", "0.05", "--workers", "1", "--out", str(out), "--database-url", sqlite_url)  # fmt: skip
+    r = invoke(
+        "neo",
+        "approaches",
+        "--from-db",
+        "--start",
+        "2020-01-01",
+        "--end",
+        "2020-01-04T12:00",
+        "--max-dist-au",
+        "0.05",
+        "--workers",
+        "1",
+        "--out",
+        str(out),
+        "--database-url",
+        sqlite_url,
+    )
     assert r.exit_code == 0, r.stdout
     rows = list(csv.DictReader(out.open()))
     cneos = {r["des"]: r for r in csv.DictReader((DATA / "neo" / "cneos_cad_2020_jan01-04.csv").open())}
@@ -115,8 +141,21 @@ def test_neo_approaches_command_from_db(tmp_path, sqlite_url):
 
 def test_neo_approaches_refuses_utc_times(tmp_path):
     orbits = str(DATA / "neo" / "sbdb_2020_jan_approachers.csv")
-    r = runner.invoke(app, ["neo", "approaches", "--orbits", orbits, "--start", "2020-01-01T00:00:00Z",
-                            "--end", "2020-01-02", "--out", str(tmp_path / "x.csv")])  # fmt: skip
+    r = runner.invoke(
+        app,
+        [
+            "neo",
+            "approaches",
+            "--orbits",
+            orbits,
+            "--start",
+            "2020-01-01T00:00:00Z",
+            "--end",
+            "2020-01-02",
+            "--out",
+            str(tmp_path / "x.csv"),
+        ],
+    )
     assert r.exit_code == 2
     assert "TDB" in r.output
 
@@ -125,8 +164,19 @@ def test_neo_risk_on_the_synthetic_impactor(tmp_path):
     """The SBDB-API file of the synthetic impactor (tests/data/neo/make_synthetic_impactor.py):
     the linear-mapping answer for this case is IP ~0.43 (tests/test_neo_impact.py)."""
     out = tmp_path / "risk.json"
-    r = invoke("neo", "risk", "--all", "--orbits", str(DATA / "neo" / "synthetic_impactor_sbdb_api.json"),
-               "--horizon-years", "0.06", "--samples", "200", "--out", str(out))  # fmt: skip
+    r = invoke(
+        "neo",
+        "risk",
+        "--all",
+        "--orbits",
+        str(DATA / "neo" / "synthetic_impactor_sbdb_api.json"),
+        "--horizon-years",
+        "0.06",
+        "--samples",
+        "200",
+        "--out",
+        str(out),
+    )
     assert r.exit_code == 0, r.stdout
     (row,) = json.loads(out.read_text())
     assert row["des"] == "SYN2028" and row["range"] == "2028-2028" and row["n_imp"] == 1

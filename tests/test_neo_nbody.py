@@ -18,8 +18,14 @@ DATA = Path(__file__).parent / "data" / "neo"
 
 # Apophis, JPL small-body code state vectors (ASSIST unit_tests/apophis): heliocentric ICRF, au, au/day, TDB.
 APOPHIS_T0 = 2462138.5359989386
-APOPHIS_X0 = [-5.5946538550488512e-01, 8.5647564757574512e-01, 3.0415066217102493e-01,
-              -1.3818324735921638e-02, -6.0088275597939191e-03, -2.5805044631309632e-03]  # fmt: skip
+APOPHIS_X0 = [
+    -5.5946538550488512e-01,
+    8.5647564757574512e-01,
+    3.0415066217102493e-01,
+    -1.3818324735921638e-02,
+    -6.0088275597939191e-03,
+    -2.5805044631309632e-03,
+]
 APOPHIS_NONGRAV = [4.999999873689e-13, -2.901085508711e-14, 0.0]
 APOPHIS_T1 = 2462503.0372426095
 APOPHIS_R1 = [1.7028330901729331e-02, 1.2193934090901304e00, 4.7823589236374386e-01]
@@ -56,8 +62,14 @@ def test_holman_30_days_matches_horizons():
     """(3666) Holman vs JPL Horizons (ASSIST unit_tests/holman): barycentric ICRF; ASSIST's tolerance
     is 0.1 m per position component."""
     t0, t1 = 2451545.0 + 8416.5, 2451545.0 + 8446.5
-    x0 = [-2.724183384883979, -3.523994546329214e-02, 9.036596202793466e-02,
-          -1.374545432301129e-04, -1.027075301472321e-02, -4.195690627695180e-03]  # fmt: skip
+    x0 = [
+        -2.724183384883979,
+        -3.523994546329214e-02,
+        9.036596202793466e-02,
+        -1.374545432301129e-04,
+        -1.027075301472321e-02,
+        -4.195690627695180e-03,
+    ]
     x1 = np.array([-2.710320457933958, -3.424507930535848e-01, -3.582442972611413e-02])
     v1 = np.array([1.059255302926290e-03, -1.018748422976772e-02, -4.207712906489264e-03])
     end = propagate(np.array([x0]), t0, t1)[0]
@@ -111,8 +123,9 @@ def test_close_approach_uncertainty_linear_mapping_agrees_with_sampling():
     small = replace(orbit, covariance=tuple(tuple(x * 1e-4 for x in row) for row in orbit.covariance))
     (linear,) = close_approaches([small], orbit.epoch_jd_tdb, orbit.epoch_jd_tdb + 25)
     assert linear.dist_min < linear.dist < linear.dist_max
-    sampled = approach_uncertainty(small, replace(linear, dist_min=None, dist_max=None, t_sigma=None),
-                                   method="sampling", samples=300)  # fmt: skip
+    sampled = approach_uncertainty(
+        small, replace(linear, dist_min=None, dist_max=None, t_sigma=None), method="sampling", samples=300
+    )
     width_linear = linear.dist_max - linear.dist_min
     width_sampled = sampled.dist_max - sampled.dist_min
     assert width_linear == pytest.approx(width_sampled, rel=0.15)  # 300 samples: ~4 % on a sigma

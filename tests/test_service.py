@@ -78,10 +78,19 @@ def _h(key: str | None) -> dict:
 def _sample_request(path: str, method: str, runs: dict) -> tuple[str, dict]:
     """A concrete URL and a valid body for each route template."""
     run = runs["public"]
-    url = (path.replace("{run_id}", str(run)).replace("{event_id}", "1").replace("{norad_id}", "34427")
-           .replace("{partner}", "A").replace("{prefix}", "00000000").replace("{alert_id}", "1")
-           .replace("{lid}", "urn:x:y").replace("{vid}", "1.0").replace("{name}", "f.img").replace("{mission}", "M")
-           .replace("{request_id}", "1"))  # fmt: skip
+    url = (
+        path.replace("{run_id}", str(run))
+        .replace("{event_id}", "1")
+        .replace("{norad_id}", "34427")
+        .replace("{partner}", "A")
+        .replace("{prefix}", "00000000")
+        .replace("{alert_id}", "1")
+        .replace("{lid}", "urn:x:y")
+        .replace("{vid}", "1.0")
+        .replace("{name}", "f.img")
+        .replace("{mission}", "M")
+        .replace("{request_id}", "1")
+    )
     bodies = {
         "/api/v1/screening/runs": {"start": "2021-10-02T00:00:00Z", "days": 0.01, "threshold_km": 1.0},
         "/api/v1/partners": {"name": f"P{time.monotonic_ns()}"},
@@ -143,8 +152,11 @@ def test_partner_a_private_run_is_invisible_to_everyone_else(service):
     for who in [None] + [keys[("B", r)] for r in ROLES]:
         listed = {r["id"] for r in client.get("/api/v1/screening/runs", headers=_h(who)).json()}
         assert private not in listed
-        for path in (f"/api/v1/screening/runs/{private}", f"/api/v1/screening/runs/{private}/events",
-                     f"/api/v1/screening/runs/{private}/events/1/cdm"):  # fmt: skip
+        for path in (
+            f"/api/v1/screening/runs/{private}",
+            f"/api/v1/screening/runs/{private}/events",
+            f"/api/v1/screening/runs/{private}/events/1/cdm",
+        ):
             assert client.get(path, headers=_h(who)).status_code == 404
     assert client.get(f"/api/v1/screening/runs/{partners_only}").status_code == 404  # anonymous
     assert client.get(f"/api/v1/screening/runs/{partners_only}", headers=_h(keys[("B", "observer")])).status_code == 200
@@ -245,8 +257,11 @@ def test_background_screening_run_and_cancel(service):
         time.sleep(0.1)
     assert status["status"] == "done" and status["chunks_done"] == status["n_chunks"]
     assert client.get(f"/api/v1/screening/runs/{run_id}", headers=_h(keys[("A", "analyst")])).status_code == 404
-    long = client.post("/api/v1/screening/runs", json={"start": "2021-10-02T00:00:00Z", "days": 3.0,
-                                                       "threshold_km": 5.0}, headers=analyst)  # fmt: skip
+    long = client.post(
+        "/api/v1/screening/runs",
+        json={"start": "2021-10-02T00:00:00Z", "days": 3.0, "threshold_km": 5.0},
+        headers=analyst,
+    )
     long_id = long.json()["id"]
     assert client.post(f"/api/v1/screening/runs/{long_id}/cancel", headers=analyst).status_code == 200
     for _ in range(600):
@@ -283,11 +298,17 @@ def test_watchlist_alerts_and_signed_webhook_delivery_with_retry(service):
     watched = events[0]["id1"]
     threshold = events[0]["miss_km"] + 1e-6
     op = _h(keys[("B", "operator")])
-    assert client.post("/api/v1/watchlist", json={"norad_id": watched, "max_miss_km": threshold},
-                       headers=op).status_code == 201  # fmt: skip
+    assert (
+        client.post("/api/v1/watchlist", json={"norad_id": watched, "max_miss_km": threshold}, headers=op).status_code
+        == 201
+    )
     secret = "correct horse battery staple"
-    assert client.post("/api/v1/webhooks", json={"url": "https://ops.example.org/hook", "secret": secret},
-                       headers=op).status_code == 201  # fmt: skip
+    assert (
+        client.post(
+            "/api/v1/webhooks", json={"url": "https://ops.example.org/hook", "secret": secret}, headers=op
+        ).status_code
+        == 201
+    )
     body = {"start": "2021-10-02T00:00:00Z", "days": 0.05, "threshold_km": 10.0, "visibility": "private"}
     run_id = client.post("/api/v1/screening/runs", json=body, headers=_h(keys[("B", "analyst")])).json()["id"]
     for _ in range(600):
@@ -318,8 +339,9 @@ def test_watchlist_alerts_and_signed_webhook_delivery_with_retry(service):
     mine = [d for d in log if d["webhook_id"] == max(d["webhook_id"] for d in log)]  # the hook registered here
     assert [(d["attempt"], d["status_code"]) for d in mine] == [(1, 500), (2, 200)]
     assert received[0]["event_id"] == alerts[0]["event_id"] and received[0]["norad_id"] == watched
-    assert all(a["status"] == "delivered" for a in client.get("/api/v1/alerts", headers=op).json()
-               if a["run_id"] == run_id)  # fmt: skip
+    assert all(
+        a["status"] == "delivered" for a in client.get("/api/v1/alerts", headers=op).json() if a["run_id"] == run_id
+    )
     assert client.get(f"/api/v1/alerts/{first}/deliveries", headers=_h(keys[("A", "operator")])).status_code == 404
 
 

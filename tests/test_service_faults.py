@@ -74,19 +74,51 @@ def test_server_killed_during_a_run_then_resumed(tmp_path):
         r = s.get(ScreeningRun, run["id"])
         assert r.status == "interrupted" and "--resume" in r.message
     restarted.state.engine.dispose()
-    resumed = runner.invoke(cli, ["screen", "--resume", str(run["id"]), "--workers", "1", "--database-url", url,
-                                  "--out", str(tmp_path / "ev.csv")])  # fmt: skip
+    resumed = runner.invoke(
+        cli,
+        [
+            "screen",
+            "--resume",
+            str(run["id"]),
+            "--workers",
+            "1",
+            "--database-url",
+            url,
+            "--out",
+            str(tmp_path / "ev.csv"),
+        ],
+    )
     assert resumed.exit_code == 0, resumed.output
-    fresh = runner.invoke(cli, ["screen", "--from-db", "--start", "2021-10-02T00:00:00Z", "--days", "2",
-                                "--threshold-km", "5", "--workers", "1", "--database-url", url,
-                                "--out", str(tmp_path / "fresh.csv")])  # fmt: skip
+    fresh = runner.invoke(
+        cli,
+        [
+            "screen",
+            "--from-db",
+            "--start",
+            "2021-10-02T00:00:00Z",
+            "--days",
+            "2",
+            "--threshold-km",
+            "5",
+            "--workers",
+            "1",
+            "--database-url",
+            url,
+            "--out",
+            str(tmp_path / "fresh.csv"),
+        ],
+    )
     assert fresh.exit_code == 0, fresh.output
     check = create_app(url)
     with check.state.session_maker() as s:
         from sqlalchemy import select
 
-        rows = {rid: sorted((e.id1, e.id2, e.tca) for e in s.scalars(select(ConjunctionEvent).where(
-            ConjunctionEvent.run_id == rid))) for rid in (run["id"], run["id"] + 1)}  # fmt: skip
+        rows = {
+            rid: sorted(
+                (e.id1, e.id2, e.tca) for e in s.scalars(select(ConjunctionEvent).where(ConjunctionEvent.run_id == rid))
+            )
+            for rid in (run["id"], run["id"] + 1)
+        }
         assert s.get(ScreeningRun, run["id"]).status == "done"
     assert rows[run["id"]] == rows[run["id"] + 1] and rows[run["id"]]
     check.state.engine.dispose()
@@ -174,8 +206,12 @@ def test_upload_killed_midway_leaves_no_product_file_and_no_orphan(tmp_path):
 
     def upload():
         with contextlib.suppress(httpx.HTTPError):
-            httpx.put(f"{base}/api/v1/exchange/products/{p['lid']}/{p['vid']}/files/big.img", content=body(),
-                      headers=key, timeout=60)  # fmt: skip
+            httpx.put(
+                f"{base}/api/v1/exchange/products/{p['lid']}/{p['vid']}/files/big.img",
+                content=body(),
+                headers=key,
+                timeout=60,
+            )
 
     t = threading.Thread(target=upload)
     t.start()

@@ -52,8 +52,13 @@ def upload(
         console.print(f"{p['lidvid']}: partners from {p['partners_release_at']}, public from {p['public_release_at']}")
         for f in files or []:
             with f.open("rb") as fh:
-                r = _check(c.put(f"{API}/products/{p['lid']}/{p['vid']}/files/{f.name}", content=fh,
-                                 headers={"content-type": "application/octet-stream"})).json()  # fmt: skip
+                r = _check(
+                    c.put(
+                        f"{API}/products/{p['lid']}/{p['vid']}/files/{f.name}",
+                        content=fh,
+                        headers={"content-type": "application/octet-stream"},
+                    )
+                ).json()
             console.print(f"  {f.name}: {r['size']} bytes, sha256 {r['sha256']}")
 
 
@@ -72,8 +77,15 @@ def list_products(
         rows = _check(c.get(f"{API}/products", params=params)).json()
     t = Table("lidvid", "title", "target", "level", "start", "public from", "files")
     for p in rows:
-        t.add_row(p["lidvid"], p["title"], p["target"] or "", p["processing_level"] or "", p["start"] or "",
-                  p["public_release_at"] or "", str(len(p["files"])))  # fmt: skip
+        t.add_row(
+            p["lidvid"],
+            p["title"],
+            p["target"] or "",
+            p["processing_level"] or "",
+            p["start"] or "",
+            p["public_release_at"] or "",
+            str(len(p["files"])),
+        )
     console.print(t)
 
 
@@ -152,8 +164,9 @@ def request_access(
 ) -> None:
     """Ask the owner for access to a product's data before its release."""
     with _client(server, key) as c:
-        r = _check(c.post(f"{API}/products/{lid}/{vid}/access-requests",
-                          json={"purpose": purpose, "commitment": commitment})).json()  # fmt: skip
+        r = _check(
+            c.post(f"{API}/products/{lid}/{vid}/access-requests", json={"purpose": purpose, "commitment": commitment})
+        ).json()
     console.print(f"access request {r['id']}: {r['status']}")
 
 

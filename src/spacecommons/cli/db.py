@@ -28,8 +28,9 @@ def _sqlite_path(url: str) -> str:
 
 
 @app.command("backup")
-def backup_command(target: str = typer.Argument(..., help="backup file to write"),
-                   database_url: str = DatabaseOption) -> None:  # fmt: skip
+def backup_command(
+    target: str = typer.Argument(..., help="backup file to write"), database_url: str = DatabaseOption
+) -> None:
     """Consistent online backup of the SQLite database (SQLite's backup API; writers may keep going)."""
     import sqlite3
 
@@ -42,8 +43,9 @@ def backup_command(target: str = typer.Argument(..., help="backup file to write"
 
 
 @app.command("restore")
-def restore_command(backup: str = typer.Argument(..., help="a file written by `db backup`"),
-                    database_url: str = DatabaseOption) -> None:  # fmt: skip
+def restore_command(
+    backup: str = typer.Argument(..., help="a file written by `db backup`"), database_url: str = DatabaseOption
+) -> None:
     """Replace the SQLite database by a backup (stop the server first), then migrate it."""
     import sqlite3
     from pathlib import Path

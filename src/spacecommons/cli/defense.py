@@ -106,13 +106,24 @@ def deflection_scan_command(
         nongrav = np.array(o.nongrav) if any(o.nongrav) else None
         label = o.designation
     outcomes = scan(state, epoch, t_enc, leads, pushes, nongrav)
-    t = Table("lead (yr)", "dv (mm/s)", "b (km)", "capture radius (km)", "closest (R_E)", "outcome",
-              title=f"deflection scan: {label}")  # fmt: skip
+    t = Table(
+        "lead (yr)",
+        "dv (mm/s)",
+        "b (km)",
+        "capture radius (km)",
+        "closest (R_E)",
+        "outcome",
+        title=f"deflection scan: {label}",
+    )
     for o in outcomes:
-        t.add_row(f"{o.lead_days / 365.25:.3g}", f"{o.dv_mm_s:g}", "" if o.b_km is None else f"{o.b_km:.0f}",
-                  "" if o.capture_radius_km is None else f"{o.capture_radius_km:.0f}",
-                  "" if o.miss_earth_radii is None else f"{o.miss_earth_radii:.3f}",
-                  "no encounter" if o.b_km is None else "IMPACT" if o.impact else "miss")  # fmt: skip
+        t.add_row(
+            f"{o.lead_days / 365.25:.3g}",
+            f"{o.dv_mm_s:g}",
+            "" if o.b_km is None else f"{o.b_km:.0f}",
+            "" if o.capture_radius_km is None else f"{o.capture_radius_km:.0f}",
+            "" if o.miss_earth_radii is None else f"{o.miss_earth_radii:.3f}",
+            "no encounter" if o.b_km is None else "IMPACT" if o.impact else "miss",
+        )
     console.print(t)
     for lead, need in sorted(required_dv(outcomes, goal_earth_radii).items()):
         text = "beyond the scanned pushes" if need is None else f"{need:.3g} mm/s"

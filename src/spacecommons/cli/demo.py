@@ -95,17 +95,27 @@ def _demo_lunar(database_url: str, session_maker, blob_root: str | None = None) 
         key = {"X-API-Key": partners_repo.issue_key(session, member.id, now_iso())}
     app = create_app(database_url, blob_root=blob_root)
     client = TestClient(app)
-    client.post("/api/v1/exchange/missions", headers=key, json={"name": "ILRS-L1", "kind": "lander",
-                "proprietary_days": 0, "public_after_days": 0})  # fmt: skip
-    client.post("/api/v1/exchange/missions/ILRS-L1/payloads", headers=key,
-                json={"name": "CAM", "instrument": "context camera", "mass_kg": 4.2, "power_w": 9.0})  # fmt: skip
+    client.post(
+        "/api/v1/exchange/missions",
+        headers=key,
+        json={"name": "ILRS-L1", "kind": "lander", "proprietary_days": 0, "public_after_days": 0},
+    )
+    client.post(
+        "/api/v1/exchange/missions/ILRS-L1/payloads",
+        headers=key,
+        json={"name": "CAM", "instrument": "context camera", "mass_kg": 4.2, "power_w": 9.0},
+    )
     for label in sorted(folder.glob("*.xml")):
-        r = client.post("/api/v1/exchange/products?mission=ILRS-L1&payload=CAM", headers=key,
-                        content=label.read_bytes())  # fmt: skip
+        r = client.post(
+            "/api/v1/exchange/products?mission=ILRS-L1&payload=CAM", headers=key, content=label.read_bytes()
+        )
         if r.status_code == 201 and label.stem.startswith("moon_basemap"):
             p = r.json()
             image = folder / f"{label.stem}.jpg"
-            client.put(f"/api/v1/exchange/products/{p['lid']}/{p['vid']}/files/{image.name}",
-                       content=image.read_bytes(), headers={**key, "content-type": "image/jpeg"})  # fmt: skip
+            client.put(
+                f"/api/v1/exchange/products/{p['lid']}/{p['vid']}/files/{image.name}",
+                content=image.read_bytes(),
+                headers={**key, "content-type": "image/jpeg"},
+            )
         console.print(f"{label.name}: {'ingested' if r.status_code == 201 else r.json().get('detail')}")
     app.state.engine.dispose()

@@ -90,9 +90,15 @@ def approaches(
     with Progress(*columns, console=err_console) as bar:
         task = bar.add_task("ca", total=len(orbits))
         found = close_approaches_parallel(
-            orbits, t0, t1, body, max_dist_au, workers=workers, dask_address=dask,
+            orbits,
+            t0,
+            t1,
+            body,
+            max_dist_au,
+            workers=workers,
+            dask_address=dask,
             on_chunk=lambda n: bar.advance(task, n),
-        )  # fmt: skip
+        )
     rows = [a.row() for a in found]
     if out.suffix.lower() == ".json":
         fields = list(rows[0]) if rows else []
@@ -138,8 +144,9 @@ def risk(
         err_console.print("no orbit with a covariance: nothing to assess")
         raise typer.Exit(1)
     rows = []
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err_console) as bar:  # fmt: skip
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console
+    ) as bar:
         task = bar.add_task("impact monitoring", total=len(usable))
         for o in usable:
             bar.update(task, description=f"impact monitoring {o.designation}")

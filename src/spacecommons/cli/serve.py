@@ -7,8 +7,9 @@ import typer
 from ..storage import partners_repo
 from .common import DatabaseOption, console, now_iso, open_db
 
-partner_app = typer.Typer(help="Partners, members and API keys (bootstrapping; the API does the same).",
-                          no_args_is_help=True)  # fmt: skip
+partner_app = typer.Typer(
+    help="Partners, members and API keys (bootstrapping; the API does the same).", no_args_is_help=True
+)
 
 
 def serve_command(
@@ -60,8 +61,9 @@ def add_key(
 
 
 @partner_app.command("revoke-key")
-def revoke(prefix: str = typer.Argument(..., help="the 8 characters after 'sc_'"),
-           database_url: str | None = DatabaseOption) -> None:  # fmt: skip
+def revoke(
+    prefix: str = typer.Argument(..., help="the 8 characters after 'sc_'"), database_url: str | None = DatabaseOption
+) -> None:
     """Revoke a key (a running server forgets cached keys within a minute)."""
     _, maker = open_db(database_url)
     with maker.begin() as session:

@@ -92,8 +92,14 @@ def scan(
         variants = np.repeat(s[None], len(dv_mm_s), axis=0)
         for k, dv in enumerate(dv_mm_s):
             variants[k, 3:] += direction * (dv * 1e-6 / AU_PER_DAY_KM_S)
-        result = monitor(variants, np.full(len(dv_mm_s), 1.0 / len(dv_mm_s)), t_apply, encounter_jd + 2.0,
-                         nongrav=nongrav, settings=settings)  # fmt: skip
+        result = monitor(
+            variants,
+            np.full(len(dv_mm_s), 1.0 / len(dv_mm_s)),
+            t_apply,
+            encounter_jd + 2.0,
+            nongrav=nongrav,
+            settings=settings,
+        )
         near = {}
         for e in result.encounters:
             if abs(e.jd_tdb - encounter_jd) < 2.0:
@@ -108,7 +114,7 @@ def scan(
                     None if e is None else e.bplane.b_km,
                     None if e is None else e.bplane.capture_radius_km,
                     None if e is None else e.bplane.periapsis_km,
-                )  # fmt: skip
+                )
             )
     return out
 
@@ -142,10 +148,16 @@ def plot_scan(outcomes: list[DeflectionOutcome], path, miss_earth_radii: float |
 
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
     for lead in sorted({o.lead_days for o in outcomes}):
-        rows = sorted((o for o in outcomes if o.lead_days == lead and o.miss_earth_radii is not None),
-                      key=lambda o: o.dv_mm_s)  # fmt: skip
-        ax.plot([o.dv_mm_s for o in rows], [o.miss_earth_radii for o in rows], marker="o", ms=3,
-                label=f"{lead / 365.25:.2g} yr before")  # fmt: skip
+        rows = sorted(
+            (o for o in outcomes if o.lead_days == lead and o.miss_earth_radii is not None), key=lambda o: o.dv_mm_s
+        )
+        ax.plot(
+            [o.dv_mm_s for o in rows],
+            [o.miss_earth_radii for o in rows],
+            marker="o",
+            ms=3,
+            label=f"{lead / 365.25:.2g} yr before",
+        )
     ax.axhline(1.0, color="crimson", lw=1, ls="--", label="Earth's surface")
     if miss_earth_radii:
         ax.axhline(miss_earth_radii, color="grey", lw=1, ls=":", label=f"goal: {miss_earth_radii:g} R_E")

@@ -18,8 +18,12 @@ from ..errors import RecordError
 
 NS = "http://pds.nasa.gov/pds4/pds/v1"
 CART = "http://pds.nasa.gov/pds4/cart/v1"
-BOUNDS = ("west_bounding_coordinate", "east_bounding_coordinate", "north_bounding_coordinate",
-          "south_bounding_coordinate")  # fmt: skip
+BOUNDS = (
+    "west_bounding_coordinate",
+    "east_bounding_coordinate",
+    "north_bounding_coordinate",
+    "south_bounding_coordinate",
+)
 
 
 @dataclass(frozen=True)
@@ -122,30 +126,52 @@ def _el(tag: str, value: str | None, indent: str) -> str:
 def write_label(m: ProductMetadata) -> str:
     """A PDS4 label (common namespace only) carrying every field of ``m``."""
     i2, i3, i4, i5 = "  ", "    ", "      ", "        "
-    aliases = "".join(f"{i4}<Alias>\n{i5}<alternate_id>{escape(a)}</alternate_id>\n{i4}</Alias>\n"
-                      for a in m.alternate_ids)  # fmt: skip
-    out = [f'<?xml version="1.0" encoding="UTF-8"?>\n<{m.product_class} xmlns="{NS}">\n',
-           f"{i2}<Identification_Area>\n", _el("logical_identifier", m.lid, i3), _el("version_id", m.vid, i3),
-           _el("title", m.title, i3), _el("information_model_version", "1.22.0.0", i3),
-           _el("product_class", m.product_class, i3)]  # fmt: skip
+    aliases = "".join(
+        f"{i4}<Alias>\n{i5}<alternate_id>{escape(a)}</alternate_id>\n{i4}</Alias>\n" for a in m.alternate_ids
+    )
+    out = [
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<{m.product_class} xmlns="{NS}">\n',
+        f"{i2}<Identification_Area>\n",
+        _el("logical_identifier", m.lid, i3),
+        _el("version_id", m.vid, i3),
+        _el("title", m.title, i3),
+        _el("information_model_version", "1.22.0.0", i3),
+        _el("product_class", m.product_class, i3),
+    ]
     if aliases:
         out.append(f"{i3}<Alias_List>\n{aliases}{i3}</Alias_List>\n")
     out.append(f"{i2}</Identification_Area>\n{i2}<Observation_Area>\n")
     if m.start or m.stop:
-        out.append(f"{i3}<Time_Coordinates>\n" + _el("start_date_time", m.start, i4)
-                   + _el("stop_date_time", m.stop, i4) + f"{i3}</Time_Coordinates>\n")  # fmt: skip
+        out.append(
+            f"{i3}<Time_Coordinates>\n"
+            + _el("start_date_time", m.start, i4)
+            + _el("stop_date_time", m.stop, i4)
+            + f"{i3}</Time_Coordinates>\n"
+        )
     if m.purpose or m.processing_level:
-        out.append(f"{i3}<Primary_Result_Summary>\n" + _el("purpose", m.purpose, i4)
-                   + _el("processing_level", m.processing_level, i4) + f"{i3}</Primary_Result_Summary>\n")  # fmt: skip
+        out.append(
+            f"{i3}<Primary_Result_Summary>\n"
+            + _el("purpose", m.purpose, i4)
+            + _el("processing_level", m.processing_level, i4)
+            + f"{i3}</Primary_Result_Summary>\n"
+        )
     if m.investigation:
-        out.append(f"{i3}<Investigation_Area>\n" + _el("name", m.investigation, i4) + _el("type", "Mission", i4)
-                   + f"{i3}</Investigation_Area>\n")  # fmt: skip
+        out.append(
+            f"{i3}<Investigation_Area>\n"
+            + _el("name", m.investigation, i4)
+            + _el("type", "Mission", i4)
+            + f"{i3}</Investigation_Area>\n"
+        )
     if m.host or m.instrument:
         out.append(f"{i3}<Observing_System>\n")
         for kind, name in (("Host", m.host), ("Instrument", m.instrument)):
             if name:
-                out.append(f"{i4}<Observing_System_Component>\n" + _el("name", name, i5) + _el("type", kind, i5)
-                           + f"{i4}</Observing_System_Component>\n")  # fmt: skip
+                out.append(
+                    f"{i4}<Observing_System_Component>\n"
+                    + _el("name", name, i5)
+                    + _el("type", kind, i5)
+                    + f"{i4}</Observing_System_Component>\n"
+                )
         out.append(f"{i3}</Observing_System>\n")
     if m.target:
         out.append(f"{i3}<Target_Identification>\n" + _el("name", m.target, i4) + f"{i3}</Target_Identification>\n")
@@ -164,7 +190,10 @@ def write_label(m: ProductMetadata) -> str:
             f"{i2}<Reference_List>\n{i3}<External_Reference>\n{refs}{i3}</External_Reference>\n{i2}</Reference_List>\n"
         )
     for name in m.file_names:
-        out.append(f"{i2}<File_Area_Observational>\n{i3}<File>\n" + _el("file_name", name, i4)
-                   + f"{i3}</File>\n{i2}</File_Area_Observational>\n")  # fmt: skip
+        out.append(
+            f"{i2}<File_Area_Observational>\n{i3}<File>\n"
+            + _el("file_name", name, i4)
+            + f"{i3}</File>\n{i2}</File_Area_Observational>\n"
+        )
     out.append(f"</{m.product_class}>\n")
     return "".join(out)

@@ -52,5 +52,7 @@ def release_dates(ingest: str, proprietary_days: float, public_after_days: float
 
     t = datetime.fromisoformat(ingest.replace("Z", "+00:00"))
     fmt = "%Y-%m-%dT%H:%M:%SZ"
-    return ((t + timedelta(days=proprietary_days)).strftime(fmt),
-            (t + timedelta(days=proprietary_days + public_after_days)).strftime(fmt))  # fmt: skip
+    return (
+        (t + timedelta(days=proprietary_days)).strftime(fmt),
+        (t + timedelta(days=proprietary_days + public_after_days)).strftime(fmt),
+    )

@@ -40,8 +40,17 @@ GM_KM3_S2 = {  # DE440 (Park et al. 2021): planets and the Moon
     "uranus": 5_794_556.4,
     "neptune": 6_836_527.10058,
 }
-RADIUS_KM = {"earth": 6_378.137, "moon": 1_737.4, "mercury": 2_440.5, "venus": 6_051.8, "mars": 3_396.2,
-             "jupiter": 71_492.0, "saturn": 60_268.0, "uranus": 25_559.0, "neptune": 24_764.0}  # fmt: skip
+RADIUS_KM = {
+    "earth": 6_378.137,
+    "moon": 1_737.4,
+    "mercury": 2_440.5,
+    "venus": 6_051.8,
+    "mars": 3_396.2,
+    "jupiter": 71_492.0,
+    "saturn": 60_268.0,
+    "uranus": 25_559.0,
+    "neptune": 24_764.0,
+}
 BODIES = tuple(GM_KM3_S2)
 
 
@@ -91,12 +100,21 @@ class CloseApproach:
     def row(self) -> dict:
         """CNEOS fields plus body, km and lunar distances."""
         return {
-            "des": self.des, "orbit_id": self.orbit_id, "body": self.body, "jd": f"{self.jd:.9f}", "cd": self.cd,
-            "dist": f"{self.dist:.12g}", "dist_min": "" if self.dist_min is None else f"{self.dist_min:.12g}",
+            "des": self.des,
+            "orbit_id": self.orbit_id,
+            "body": self.body,
+            "jd": f"{self.jd:.9f}",
+            "cd": self.cd,
+            "dist": f"{self.dist:.12g}",
+            "dist_min": "" if self.dist_min is None else f"{self.dist_min:.12g}",
             "dist_max": "" if self.dist_max is None else f"{self.dist_max:.12g}",
-            "v_rel": f"{self.v_rel:.9g}", "v_inf": f"{self.v_inf:.9g}", "t_sigma_f": self.t_sigma_f,
-            "h": "" if self.h is None else self.h, "dist_km": f"{self.dist_km:.3f}", "dist_ld": f"{self.dist_ld:.4f}",
-        }  # fmt: skip
+            "v_rel": f"{self.v_rel:.9g}",
+            "v_inf": f"{self.v_inf:.9g}",
+            "t_sigma_f": self.t_sigma_f,
+            "h": "" if self.h is None else self.h,
+            "dist_km": f"{self.dist_km:.3f}",
+            "dist_ld": f"{self.dist_ld:.4f}",
+        }
 
 
 def v_infinity(v_rel_km_s: float, dist_km: float, body: str = "earth") -> float:
@@ -320,8 +338,7 @@ def approach_uncertainty(
         st = math.sqrt(float(((tca_a[0::2] - tca_a[1::2]) / 2) @ ((tca_a[0::2] - tca_a[1::2]) / 2)))
     else:
         sd, st = float(dist_a.std(ddof=1)), float(tca_a.std(ddof=1))
-    return replace(approach, dist_min=max(approach.dist - 3 * sd, 0.0), dist_max=approach.dist + 3 * sd,
-                   t_sigma=3 * st)  # fmt: skip
+    return replace(approach, dist_min=max(approach.dist - 3 * sd, 0.0), dist_max=approach.dist + 3 * sd, t_sigma=3 * st)
 
 
 def _chunk(orbits: list[SmallBodyOrbit], params: tuple, index: int) -> tuple[int, list[CloseApproach]]:

@@ -60,8 +60,15 @@ def read_mpcorb(text: str, source: str = "<MPCORB>") -> tuple[list[SmallBodyOrbi
     start = next((k + 1 for k, line in enumerate(lines) if line.startswith("-----")), 0)
     orbits: list[SmallBodyOrbit] = []
     issues: list[RecordIssue] = []
-    fields = {"H": (8, 13), "M": (26, 35), "peri": (37, 46), "node": (48, 57), "incl": (59, 68),
-              "e": (70, 79), "a": (92, 103)}  # fmt: skip
+    fields = {
+        "H": (8, 13),
+        "M": (26, 35),
+        "peri": (37, 46),
+        "node": (48, 57),
+        "incl": (59, 68),
+        "e": (70, 79),
+        "a": (92, 103),
+    }
     for no, line in enumerate(lines[start:], start=start + 1):
         if not line.strip():
             continue

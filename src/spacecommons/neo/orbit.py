@@ -51,18 +51,27 @@ def heliocentric_states(orbits: list[SmallBodyOrbit]) -> np.ndarray:
     if kep:
         sub = [orbits[k] for k in kep]
         out[kep] = keplerian_to_state(
-            [o.a_au for o in sub], [o.e for o in sub], [o.i_deg for o in sub],
-            [o.om_deg for o in sub], [o.w_deg for o in sub], [o.ma_deg for o in sub],
-        )  # fmt: skip
+            [o.a_au for o in sub],
+            [o.e for o in sub],
+            [o.i_deg for o in sub],
+            [o.om_deg for o in sub],
+            [o.w_deg for o in sub],
+            [o.ma_deg for o in sub],
+        )
     if com:
         sub = [orbits[k] for k in com]
         missing = [o.designation for o in sub if o.q_au is None or o.tp_jd_tdb is None]
         if missing:
             raise ValueError(f"orbits without (a, M) or (q, tp): {', '.join(missing[:5])}")
         out[com] = cometary_to_state(
-            [o.q_au for o in sub], [o.e for o in sub], [o.i_deg for o in sub], [o.om_deg for o in sub],
-            [o.w_deg for o in sub], [o.tp_jd_tdb for o in sub], [o.epoch_jd_tdb for o in sub],
-        )  # fmt: skip
+            [o.q_au for o in sub],
+            [o.e for o in sub],
+            [o.i_deg for o in sub],
+            [o.om_deg for o in sub],
+            [o.w_deg for o in sub],
+            [o.tp_jd_tdb for o in sub],
+            [o.epoch_jd_tdb for o in sub],
+        )
     return ecliptic_to_equatorial(out)
 
 

@@ -71,11 +71,20 @@ class RiskSummary:
     def row(self) -> dict:
         fmt = lambda x, f: "" if x is None else format(x, f)  # noqa: E731
         return {
-            "des": self.des, "fullname": self.fullname, "range": self.range, "n_imp": self.n_imp,
-            "ip": fmt(self.ip, ".3g"), "ps_cum": fmt(self.ps_cum, ".2f"), "ps_max": fmt(self.ps_max, ".2f"),
-            "ts_max": fmt(self.ts_max, "d"), "diameter": fmt(self.diameter_km, ".3g"), "v_inf": fmt(self.v_inf, ".3f"),
-            "h": fmt(self.h, ".2f"), "method": self.method, "samples": self.samples,
-        }  # fmt: skip
+            "des": self.des,
+            "fullname": self.fullname,
+            "range": self.range,
+            "n_imp": self.n_imp,
+            "ip": fmt(self.ip, ".3g"),
+            "ps_cum": fmt(self.ps_cum, ".2f"),
+            "ps_max": fmt(self.ps_max, ".2f"),
+            "ts_max": fmt(self.ts_max, "d"),
+            "diameter": fmt(self.diameter_km, ".3g"),
+            "v_inf": fmt(self.v_inf, ".3f"),
+            "h": fmt(self.h, ".2f"),
+            "method": self.method,
+            "samples": self.samples,
+        }
 
 
 def assess(
@@ -114,7 +123,7 @@ def assess(
                     "energy_mt": energy,
                     "palermo": palermo(imp.impact_probability, energy, years),
                     "torino": torino(imp.impact_probability, energy),
-                }  # fmt: skip
+                }
             )
         )
     result.impacts = scored

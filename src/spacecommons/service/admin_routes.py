@@ -79,8 +79,15 @@ def create_partner(body: PartnerIn, request: Request, session: Session = Depends
     return {"id": p.id, "name": p.name}
 
 
-@route(router, "POST", "/partners/{partner}/members", ("admin",), response_model=KeyOut, status_code=201,
-       summary="Add a member with a role and issue its first API key")  # fmt: skip
+@route(
+    router,
+    "POST",
+    "/partners/{partner}/members",
+    ("admin",),
+    response_model=KeyOut,
+    status_code=201,
+    summary="Add a member with a role and issue its first API key",
+)
 def add_member(partner: str, body: MemberIn, request: Request, session: Session = Depends(db)) -> KeyOut:
     try:
         m = partners_repo.add_member(session, partner, body.name, body.role, request.app.state.clock())

@@ -58,15 +58,28 @@ def _partner(who: Identity) -> int:
     return who.partner_id
 
 
-@route(router, "POST", "/watchlist", ("operator",), response_model=WatchOut, status_code=201,
-       summary="Watch a satellite: alerts for its events under the thresholds")  # fmt: skip
-def watch(body: WatchIn, request: Request, session: Session = Depends(db),
-          who: Identity = Depends(identify)) -> WatchOut:  # fmt: skip
+@route(
+    router,
+    "POST",
+    "/watchlist",
+    ("operator",),
+    response_model=WatchOut,
+    status_code=201,
+    summary="Watch a satellite: alerts for its events under the thresholds",
+)
+def watch(
+    body: WatchIn, request: Request, session: Session = Depends(db), who: Identity = Depends(identify)
+) -> WatchOut:
     pid = _partner(who)
     entry = session.scalar(select(WatchEntry).where(WatchEntry.partner_id == pid, WatchEntry.norad_id == body.norad_id))
     if entry is None:
-        entry = WatchEntry(partner_id=pid, norad_id=body.norad_id, created_at=request.app.state.clock(),
-                           max_miss_km=body.max_miss_km, min_pc=body.min_pc)  # fmt: skip
+        entry = WatchEntry(
+            partner_id=pid,
+            norad_id=body.norad_id,
+            created_at=request.app.state.clock(),
+            max_miss_km=body.max_miss_km,
+            min_pc=body.min_pc,
+        )
         session.add(entry)
     else:
         entry.max_miss_km, entry.min_pc = body.max_miss_km, body.min_pc
@@ -91,10 +104,17 @@ def unwatch(norad_id: Id, session: Session = Depends(db), who: Identity = Depend
     session.commit()
 
 
-@route(router, "POST", "/webhooks", ("operator",), status_code=201,
-       summary="Register a webhook; alerts are POSTed signed with HMAC-SHA256")  # fmt: skip
-def add_webhook(body: WebhookIn, request: Request, session: Session = Depends(db),
-                who: Identity = Depends(identify)) -> dict:  # fmt: skip
+@route(
+    router,
+    "POST",
+    "/webhooks",
+    ("operator",),
+    status_code=201,
+    summary="Register a webhook; alerts are POSTed signed with HMAC-SHA256",
+)
+def add_webhook(
+    body: WebhookIn, request: Request, session: Session = Depends(db), who: Identity = Depends(identify)
+) -> dict:
     h = Webhook(partner_id=_partner(who), url=body.url, secret=body.secret, created_at=request.app.state.clock())
     session.add(h)
     session.commit()
@@ -102,9 +122,12 @@ def add_webhook(body: WebhookIn, request: Request, session: Session = Depends(db
 
 
 @route(router, "GET", "/alerts", ("operator",), response_model=list[AlertOut], summary="The partner's alerts")
-def alerts(status: str | None = Query(None, pattern="^(pending|delivered|failed|no-webhook)$"),
-           limit: int = Query(200, ge=1, le=5000), session: Session = Depends(db),
-           who: Identity = Depends(identify)) -> list[AlertOut]:  # fmt: skip
+def alerts(
+    status: str | None = Query(None, pattern="^(pending|delivered|failed|no-webhook)$"),
+    limit: int = Query(200, ge=1, le=5000),
+    session: Session = Depends(db),
+    who: Identity = Depends(identify),
+) -> list[AlertOut]:
     q = select(Alert).where(Alert.partner_id == _partner(who))
     if status:
         q = q.where(Alert.status == status)
@@ -113,8 +136,14 @@ def alerts(status: str | None = Query(None, pattern="^(pending|delivered|failed|
     ]
 
 
-@route(router, "GET", "/alerts/{alert_id}/deliveries", ("operator",), response_model=list[DeliveryOut],
-       summary="Delivery log of one alert")  # fmt: skip
+@route(
+    router,
+    "GET",
+    "/alerts/{alert_id}/deliveries",
+    ("operator",),
+    response_model=list[DeliveryOut],
+    summary="Delivery log of one alert",
+)
 def deliveries(alert_id: Id, session: Session = Depends(db), who: Identity = Depends(identify)) -> list[DeliveryOut]:
     a = session.get(Alert, alert_id)
     if a is None or a.partner_id != _partner(who):

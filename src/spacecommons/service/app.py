@@ -54,9 +54,11 @@ def _mark_orphaned_runs(engine) -> None:
         session.execute(
             update(ScreeningRun)
             .where(ScreeningRun.status == "running", ScreeningRun.owner_partner_id.is_not(None))
-            .values(status="interrupted", message="the server stopped during the run; resume with "
-                    "`spacecommons screen --resume <id>`")
-        )  # fmt: skip
+            .values(
+                status="interrupted",
+                message="the server stopped during the run; resume with `spacecommons screen --resume <id>`",
+            )
+        )
 
 
 def _fixity_schedule(app: FastAPI, stop: threading.Event, every_s: float) -> None:
@@ -138,22 +140,32 @@ def create_app(
         if request.method in WRITE_METHODS and request.url.path.startswith("/api/"):
             who = getattr(request.state, "identity", Identity.anonymous())
             with app.state.session_maker.begin() as session:
-                audit(session, clock(), who, request.method, request.url.path, response.status_code,
-                      request.url.query or None)  # fmt: skip
+                audit(
+                    session,
+                    clock(),
+                    who,
+                    request.method,
+                    request.url.path,
+                    response.status_code,
+                    request.url.query or None,
+                )
         return response
 
     @app.exception_handler(OSError)
     async def disk_error(_request: Request, exc: OSError):
         if exc.errno == errno.ENOSPC:
-            return JSONResponse({"detail": "the server's disk is full: nothing was stored; free space and retry"},
-                                status_code=507)  # fmt: skip
+            return JSONResponse(
+                {"detail": "the server's disk is full: nothing was stored; free space and retry"}, status_code=507
+            )
         raise exc
 
     @app.exception_handler(OperationalError)
     async def database_error(_request: Request, exc: OperationalError):
         if "full" in str(exc.orig).lower() or "no space" in str(exc.orig).lower():
-            return JSONResponse({"detail": "the database's disk is full: the transaction was rolled back; "
-                                 "free space and retry"}, status_code=507)  # fmt: skip
+            return JSONResponse(
+                {"detail": "the database's disk is full: the transaction was rolled back; free space and retry"},
+                status_code=507,
+            )
         raise exc
 
     @app.exception_handler(SpacecommonsError)

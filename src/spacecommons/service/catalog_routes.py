@@ -75,8 +75,12 @@ def list_objects(
         keep = [e.norad_id for e in latest_elements(session, ids) if element_regime(e) == regime]
         query = query.where(SpaceObject.norad_id.in_(keep[: offset + limit]))
     rows = session.execute(query.limit(limit).offset(offset))
-    return [ObjectOut(norad_id=o.norad_id, name=o.name, object_id=o.object_id, hbr_m=o.hbr_m, element_sets=n,
-                      latest_epoch=latest) for o, n, latest in rows]  # fmt: skip
+    return [
+        ObjectOut(
+            norad_id=o.norad_id, name=o.name, object_id=o.object_id, hbr_m=o.hbr_m, element_sets=n, latest_epoch=latest
+        )
+        for o, n, latest in rows
+    ]
 
 
 @route(router, "GET", "/objects/{norad_id}", ("public",), response_model=ObjectOut, summary="One object")
@@ -87,22 +91,46 @@ def get_object(norad_id: Id, session: Session = Depends(db)) -> ObjectOut:
     n, latest = session.execute(
         select(func.count(), func.max(ElementSetRow.epoch)).where(ElementSetRow.norad_id == norad_id)
     ).one()
-    return ObjectOut(norad_id=o.norad_id, name=o.name, object_id=o.object_id, hbr_m=o.hbr_m, element_sets=n,
-                     latest_epoch=latest)  # fmt: skip
+    return ObjectOut(
+        norad_id=o.norad_id, name=o.name, object_id=o.object_id, hbr_m=o.hbr_m, element_sets=n, latest_epoch=latest
+    )
 
 
-@route(router, "GET", "/objects/{norad_id}/elements", ("public",), response_model=list[ElementSetOut],
-       summary="Element-set history of one object, oldest first")  # fmt: skip
+@route(
+    router,
+    "GET",
+    "/objects/{norad_id}/elements",
+    ("public",),
+    response_model=list[ElementSetOut],
+    summary="Element-set history of one object, oldest first",
+)
 def object_elements(norad_id: Id, session: Session = Depends(db)) -> list[ElementSetOut]:
     sets = element_history(session, norad_id)
     if not sets:
         raise HTTPException(404, f"no element sets for {norad_id}")
-    return [ElementSetOut(epoch=s.fields["EPOCH"] + "Z", format=s.format, source=s.source, source_line=s.line,
-                          line1=s.line1, line2=s.line2, fields=dict(s.fields)) for s in sets]  # fmt: skip
+    return [
+        ElementSetOut(
+            epoch=s.fields["EPOCH"] + "Z",
+            format=s.format,
+            source=s.source,
+            source_line=s.line,
+            line1=s.line1,
+            line2=s.line2,
+            fields=dict(s.fields),
+        )
+        for s in sets
+    ]
 
 
-@route(router, "POST", "/elements", ("observer",), response_model=SubmissionOut, status_code=201,
-       summary="Submit element sets (TLE/3LE, OMM KVN/XML/JSON/CSV); provenance is the partner and member")  # fmt: skip
+@route(
+    router,
+    "POST",
+    "/elements",
+    ("observer",),
+    response_model=SubmissionOut,
+    status_code=201,
+    summary="Submit element sets (TLE/3LE, OMM KVN/XML/JSON/CSV); provenance is the partner and member",
+)
 async def submit_elements(
     request: Request,
     filename: str = Query("upload.tle", description="name whose extension tells the format", examples=["obs.xml"]),

@@ -31,8 +31,9 @@ def _itrf(satrecs, when) -> np.ndarray:
     return out * 1000.0
 
 
-def conjunction_czml(tca, objects: list[tuple[int, str, object]], half_window_s: float = 2700.0,
-                     step_s: float = 30.0) -> list[dict]:  # fmt: skip
+def conjunction_czml(
+    tca, objects: list[tuple[int, str, object]], half_window_s: float = 2700.0, step_s: float = 30.0
+) -> list[dict]:
     """Both objects' trajectories over TCA +- ``half_window_s``; ``objects`` = [(norad_id, name, satrec)]."""
     start, stop = tca - timedelta(seconds=half_window_s), tca + timedelta(seconds=half_window_s)
     n = int(2 * half_window_s / step_s) + 1
@@ -46,16 +47,34 @@ def conjunction_czml(tca, objects: list[tuple[int, str, object]], half_window_s:
         for j in range(n):
             if np.all(np.isfinite(pos[k, j])):
                 samples.extend([j * step_s, *pos[k, j].round(1).tolist()])
-        doc.append({
-            "id": str(nid), "name": f"{nid} {name}", "availability": interval,
-            "position": {"referenceFrame": "FIXED", "epoch": _iso(start), "cartesian": samples,
-                         "interpolationAlgorithm": "LAGRANGE", "interpolationDegree": 5},
-            "point": {"pixelSize": 9, "color": {"rgba": COLORS[k % 2]}},
-            "path": {"width": 2, "leadTime": half_window_s, "trailTime": half_window_s, "resolution": step_s,
-                     "material": {"solidColor": {"color": {"rgba": COLORS[k % 2]}}}},
-            "label": {"text": f"{nid}", "font": "12px sans-serif", "pixelOffset": {"cartesian2": [10, -10]},
-                      "fillColor": {"rgba": COLORS[k % 2]}},
-        })  # fmt: skip
+        doc.append(
+            {
+                "id": str(nid),
+                "name": f"{nid} {name}",
+                "availability": interval,
+                "position": {
+                    "referenceFrame": "FIXED",
+                    "epoch": _iso(start),
+                    "cartesian": samples,
+                    "interpolationAlgorithm": "LAGRANGE",
+                    "interpolationDegree": 5,
+                },
+                "point": {"pixelSize": 9, "color": {"rgba": COLORS[k % 2]}},
+                "path": {
+                    "width": 2,
+                    "leadTime": half_window_s,
+                    "trailTime": half_window_s,
+                    "resolution": step_s,
+                    "material": {"solidColor": {"color": {"rgba": COLORS[k % 2]}}},
+                },
+                "label": {
+                    "text": f"{nid}",
+                    "font": "12px sans-serif",
+                    "pixelOffset": {"cartesian2": [10, -10]},
+                    "fillColor": {"rgba": COLORS[k % 2]},
+                },
+            }
+        )
     return doc
 
 
@@ -65,7 +84,12 @@ def catalog_czml(at, objects: list[tuple[int, str, object]]) -> list[dict]:
     doc = [{"id": "document", "name": "catalog", "version": "1.0"}]
     for (nid, name, _), p in zip(objects, pos, strict=True):
         if np.all(np.isfinite(p)):
-            doc.append({"id": f"cat-{nid}", "name": f"{nid} {name}",
-                        "position": {"referenceFrame": "FIXED", "cartesian": p.round(0).tolist()},
-                        "point": {"pixelSize": 2, "color": {"rgba": [220, 230, 240, 160]}}})  # fmt: skip
+            doc.append(
+                {
+                    "id": f"cat-{nid}",
+                    "name": f"{nid} {name}",
+                    "position": {"referenceFrame": "FIXED", "cartesian": p.round(0).tolist()},
+                    "point": {"pixelSize": 2, "color": {"rgba": [220, 230, 240, 160]}},
+                }
+            )
     return doc

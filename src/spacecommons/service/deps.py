@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request
 from sqlalchemy.orm import Session
 
-from .security import allow
+from ..storage.partners_repo import Identity
+from .security import allow, identify
 
 MAX_ID = 2_147_483_647  # 32-bit integer columns (PostgreSQL INTEGER, and what SQLite accepts)
 Id = Annotated[int, Path(ge=0, le=MAX_ID)]
@@ -24,9 +25,23 @@ def route(router: APIRouter, method: str, path: str, roles: tuple[str, ...], **k
 
     def decorator(fn: Callable) -> Callable:
         router.add_api_route(
-            path, fn, methods=[method], dependencies=[Depends(allow(*roles))],
-            openapi_extra={"x-roles": list(roles)}, **kwargs,
-        )  # fmt: skip
+            path,
+            fn,
+            methods=[method],
+            dependencies=[Depends(allow(*roles))],
+            openapi_extra={"x-roles": list(roles)},
+            **kwargs,
+        )
         return fn
 
     return decorator
+
+
+def clock(request: Request) -> Callable[[], object]:
+    """The server's clock (injected at app creation; frozen in tests)."""
+    return request.app.state.clock
+
+
+SessionDep = Annotated[Session, Depends(db)]
+CallerDep = Annotated[Identity, Depends(identify)]
+ClockDep = Annotated[Callable[[], object], Depends(clock)]

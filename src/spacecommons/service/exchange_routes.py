@@ -90,14 +90,27 @@ def _granted(session: Session, product_ids: list[int], who: Identity) -> set[int
     """The products among ``product_ids`` whose data the caller's approved access requests open."""
     if who.partner_id is None or not product_ids:
         return set()
-    return set(session.scalars(select(AccessRequest.product_id).where(
-        AccessRequest.product_id.in_(product_ids), AccessRequest.partner_id == who.partner_id,
-        AccessRequest.status == "approved")))  # fmt: skip
+    return set(
+        session.scalars(
+            select(AccessRequest.product_id).where(
+                AccessRequest.product_id.in_(product_ids),
+                AccessRequest.partner_id == who.partner_id,
+                AccessRequest.status == "approved",
+            )
+        )
+    )
 
 
 def _log(session: Session, request: Request, p: Product, who: Identity, action: str, allowed: bool) -> None:
-    session.add(AccessDecision(at=request.app.state.clock(), product_id=p.id, partner_id=who.partner_id,
-                               action=action, allowed=int(allowed)))  # fmt: skip
+    session.add(
+        AccessDecision(
+            at=request.app.state.clock(),
+            product_id=p.id,
+            partner_id=who.partner_id,
+            action=action,
+            allowed=int(allowed),
+        )
+    )
     session.commit()
 
 
@@ -119,18 +132,31 @@ def _outs(session: Session, products: list[Product], who: Identity, now: str) ->
         for f in session.scalars(
             select(ProductFile).where(ProductFile.product_id.in_(readable)).order_by(ProductFile.id)
         ):
-            files[f.product_id].append({"name": f.name, "size": f.size, "sha256": f.sha256, "md5": f.md5,
-                                        "media_type": f.media_type})  # fmt: skip
+            files[f.product_id].append(
+                {"name": f.name, "size": f.size, "sha256": f.sha256, "md5": f.md5, "media_type": f.media_type}
+            )
     return [_out(p, files.get(p.id, [])) for p in products]
 
 
 def _out(p: Product, files: list[dict]) -> ProductOut:
-    return ProductOut(lid=p.lid, vid=p.vid, lidvid=f"{p.lid}::{p.vid}", title=p.title, target=p.target,
-                      instrument=p.instrument, processing_level=p.processing_level, start=p.start, stop=p.stop,
-                      bounds=None if p.west is None else [p.west, p.east, p.north, p.south],
-                      licence=p.licence, citation=p.citation, partners_release_at=p.partners_release_at,
-                      public_release_at=p.public_release_at, withdrawn=p.tombstoned_at is not None,
-                      files=files)  # fmt: skip
+    return ProductOut(
+        lid=p.lid,
+        vid=p.vid,
+        lidvid=f"{p.lid}::{p.vid}",
+        title=p.title,
+        target=p.target,
+        instrument=p.instrument,
+        processing_level=p.processing_level,
+        start=p.start,
+        stop=p.stop,
+        bounds=None if p.west is None else [p.west, p.east, p.north, p.south],
+        licence=p.licence,
+        citation=p.citation,
+        partners_release_at=p.partners_release_at,
+        public_release_at=p.public_release_at,
+        withdrawn=p.tombstoned_at is not None,
+        files=files,
+    )
 
 
 def _product(session: Session, request: Request, lid: str, vid: str | None, who: Identity, action: str) -> Product:
@@ -167,10 +193,18 @@ def create_mission(body: MissionIn, session: Session = Depends(db), who: Identit
     return {"id": m.id, "name": m.name}
 
 
-@route(router, "POST", "/missions/{mission}/payloads", ("operator",), response_model=PayloadOut, status_code=201,
-       summary="Register a payload on a mission")  # fmt: skip
-def create_payload(mission: str, body: PayloadIn, session: Session = Depends(db),
-                   who: Identity = Depends(identify)) -> PayloadOut:  # fmt: skip
+@route(
+    router,
+    "POST",
+    "/missions/{mission}/payloads",
+    ("operator",),
+    response_model=PayloadOut,
+    status_code=201,
+    summary="Register a payload on a mission",
+)
+def create_payload(
+    mission: str, body: PayloadIn, session: Session = Depends(db), who: Identity = Depends(identify)
+) -> PayloadOut:
     m = session.scalar(select(Mission).where(Mission.name == mission))
     if m is None:
         raise HTTPException(404, f"no mission {mission!r}")
@@ -185,16 +219,41 @@ def create_payload(mission: str, body: PayloadIn, session: Session = Depends(db)
 @route(router, "GET", "/payloads", ("public",), response_model=list[PayloadOut], summary="The payload registry")
 def payloads(session: Session = Depends(db)) -> list[PayloadOut]:
     rows = session.execute(select(Payload, Mission.name).join(Mission, Payload.mission_id == Mission.id))
-    return [PayloadOut(id=p.id, mission=name, owner_partner_id=p.owner_partner_id, name=p.name, instrument=p.instrument,
-                       mass_kg=p.mass_kg, power_w=p.power_w, data_rate_kbps=p.data_rate_kbps, status=p.status,
-                       proprietary_days=p.proprietary_days) for p, name in rows]  # fmt: skip
+    return [
+        PayloadOut(
+            id=p.id,
+            mission=name,
+            owner_partner_id=p.owner_partner_id,
+            name=p.name,
+            instrument=p.instrument,
+            mass_kg=p.mass_kg,
+            power_w=p.power_w,
+            data_rate_kbps=p.data_rate_kbps,
+            status=p.status,
+            proprietary_days=p.proprietary_days,
+        )
+        for p, name in rows
+    ]
 
 
-@route(router, "POST", "/products", ("observer", "operator"), response_model=ProductOut, status_code=201,
-       summary="Ingest a product from its PDS4 label (release dates computed now from the embargo rules)")  # fmt: skip
-async def ingest(request: Request, mission: str = Query(...), payload: str = Query(...),
-                 licence: str = Query("CC-BY-4.0", max_length=64), level: str | None = Query(None),
-                 session: Session = Depends(db), who: Identity = Depends(identify)) -> ProductOut:  # fmt: skip
+@route(
+    router,
+    "POST",
+    "/products",
+    ("observer", "operator"),
+    response_model=ProductOut,
+    status_code=201,
+    summary="Ingest a product from its PDS4 label (release dates computed now from the embargo rules)",
+)
+async def ingest(
+    request: Request,
+    mission: str = Query(...),
+    payload: str = Query(...),
+    licence: str = Query("CC-BY-4.0", max_length=64),
+    level: str | None = Query(None),
+    session: Session = Depends(db),
+    who: Identity = Depends(identify),
+) -> ProductOut:
     pl = session.scalar(select(Payload).join(Mission).where(Mission.name == mission, Payload.name == payload))
     if pl is None:
         raise HTTPException(404, f"no payload {payload!r} on {mission!r}")
@@ -211,21 +270,41 @@ async def ingest(request: Request, mission: str = Query(...), payload: str = Que
     now = request.app.state.clock()
     days = pl.proprietary_days if pl.proprietary_days is not None else m.proprietary_days
     partners_at, public_at = policy.release_dates(now, days, m.public_after_days)
-    p = Product(lid=meta.lid, vid=meta.vid, title=meta.title, payload_id=pl.id, owner_partner_id=pl.owner_partner_id,
-                target=meta.target, instrument=meta.instrument, processing_level=processing, start=meta.start,
-                stop=meta.stop, licence=licence, citation=meta.citation,
-                **(dict(zip(("west", "east", "north", "south"), meta.bounds, strict=True)) if meta.bounds else {}),
-                metadata_json=json.dumps(dataclasses.asdict(dataclasses.replace(meta, processing_level=processing))),
-                ingested_at=now, partners_release_at=partners_at, public_release_at=public_at)  # fmt: skip
+    p = Product(
+        lid=meta.lid,
+        vid=meta.vid,
+        title=meta.title,
+        payload_id=pl.id,
+        owner_partner_id=pl.owner_partner_id,
+        target=meta.target,
+        instrument=meta.instrument,
+        processing_level=processing,
+        start=meta.start,
+        stop=meta.stop,
+        licence=licence,
+        citation=meta.citation,
+        **(dict(zip(("west", "east", "north", "south"), meta.bounds, strict=True)) if meta.bounds else {}),
+        metadata_json=json.dumps(dataclasses.asdict(dataclasses.replace(meta, processing_level=processing))),
+        ingested_at=now,
+        partners_release_at=partners_at,
+        public_release_at=public_at,
+    )
     session.add(p)
     session.commit()
     return _outs(session, [p], who, now)[0]
 
 
-@route(router, "PUT", "/products/{lid}/{vid}/files/{name}", ("observer", "operator"), status_code=201,
-       summary="Upload a file of a product (streamed; stored by sha256; visible only when complete)")  # fmt: skip
-async def upload(lid: str, vid: str, name: str, request: Request, session: Session = Depends(db),
-                 who: Identity = Depends(identify)) -> dict:  # fmt: skip
+@route(
+    router,
+    "PUT",
+    "/products/{lid}/{vid}/files/{name}",
+    ("observer", "operator"),
+    status_code=201,
+    summary="Upload a file of a product (streamed; stored by sha256; visible only when complete)",
+)
+async def upload(
+    lid: str, vid: str, name: str, request: Request, session: Session = Depends(db), who: Identity = Depends(identify)
+) -> dict:
     p = _product(session, request, lid, vid, who, "upload")
     if p.owner_partner_id != who.partner_id:
         raise HTTPException(403, "only the owner partner adds files")
@@ -239,20 +318,42 @@ async def upload(lid: str, vid: str, name: str, request: Request, session: Sessi
     existing = session.scalar(select(ProductFile).where(ProductFile.product_id == p.id, ProductFile.name == name))
     if existing is not None:
         raise HTTPException(409, f"{name} exists in {lid}::{vid}: versions are immutable")
-    session.add(ProductFile(product_id=p.id, name=name, sha256=blob.sha256, md5=blob.md5, size=blob.size,
-                            media_type=media, created_at=request.app.state.clock()))  # fmt: skip
+    session.add(
+        ProductFile(
+            product_id=p.id,
+            name=name,
+            sha256=blob.sha256,
+            md5=blob.md5,
+            size=blob.size,
+            media_type=media,
+            created_at=request.app.state.clock(),
+        )
+    )
     session.commit()
     return {"name": name, "sha256": blob.sha256, "md5": blob.md5, "size": blob.size}
 
 
-@route(router, "GET", "/products", ("public",), response_model=list[ProductOut],
-       summary="Search products the caller may see (target, instrument, level, time, text)")  # fmt: skip
-def search(request: Request, target: str | None = None, instrument: str | None = None,
-           level: str | None = None, after: str | None = None, before: str | None = None,
-           q: str | None = Query(None, max_length=200),
-           bbox: str | None = Query(None, examples=["-10,20,10,30"], description="west,south,east,north (deg)"),
-           limit: int = Query(100, ge=1, le=1000),
-           session: Session = Depends(db), who: Identity = Depends(identify)) -> list[ProductOut]:  # fmt: skip
+@route(
+    router,
+    "GET",
+    "/products",
+    ("public",),
+    response_model=list[ProductOut],
+    summary="Search products the caller may see (target, instrument, level, time, text)",
+)
+def search(
+    request: Request,
+    target: str | None = None,
+    instrument: str | None = None,
+    level: str | None = None,
+    after: str | None = None,
+    before: str | None = None,
+    q: str | None = Query(None, max_length=200),
+    bbox: str | None = Query(None, examples=["-10,20,10,30"], description="west,south,east,north (deg)"),
+    limit: int = Query(100, ge=1, le=1000),
+    session: Session = Depends(db),
+    who: Identity = Depends(identify),
+) -> list[ProductOut]:
     now = request.app.state.clock()
     query = _visible(who, now)
     if target:
@@ -290,34 +391,54 @@ def facets(request: Request, session: Session = Depends(db), who: Identity = Dep
     return out
 
 
-@route(router, "GET", "/products/{lid}", ("public",), response_model=ProductOut,
-       summary="Concept id: the latest version not withdrawn")  # fmt: skip
+@route(
+    router,
+    "GET",
+    "/products/{lid}",
+    ("public",),
+    response_model=ProductOut,
+    summary="Concept id: the latest version not withdrawn",
+)
 def latest(lid: str, request: Request, session: Session = Depends(db), who: Identity = Depends(identify)) -> ProductOut:
     return _outs(session, [_product(session, request, lid, None, who, "metadata")], who, request.app.state.clock())[0]
 
 
 @route(router, "GET", "/products/{lid}/{vid}", ("public",), response_model=ProductOut, summary="One product version")
-def version(lid: str, vid: str, request: Request, session: Session = Depends(db),
-            who: Identity = Depends(identify)) -> ProductOut:  # fmt: skip
+def version(
+    lid: str, vid: str, request: Request, session: Session = Depends(db), who: Identity = Depends(identify)
+) -> ProductOut:
     return _outs(session, [_product(session, request, lid, vid, who, "metadata")], who, request.app.state.clock())[0]
 
 
-@route(router, "GET", "/products/{lid}/{vid}/label", ("public",), summary="The product's PDS4 label",
-       responses={200: {"content": {"application/xml": {}}}})  # fmt: skip
-def label(lid: str, vid: str, request: Request, session: Session = Depends(db),
-          who: Identity = Depends(identify)) -> Response:  # fmt: skip
+@route(
+    router,
+    "GET",
+    "/products/{lid}/{vid}/label",
+    ("public",),
+    summary="The product's PDS4 label",
+    responses={200: {"content": {"application/xml": {}}}},
+)
+def label(
+    lid: str, vid: str, request: Request, session: Session = Depends(db), who: Identity = Depends(identify)
+) -> Response:
     p = _product(session, request, lid, vid, who, "label")
-    meta = ProductMetadata(**{k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(p.metadata_json).items()
-                              if k != "extra"})  # fmt: skip
+    meta = ProductMetadata(
+        **{k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(p.metadata_json).items() if k != "extra"}
+    )
     return Response(write_label(meta), media_type="application/xml")
 
 
-@route(router, "GET", "/products/{lid}/{vid}/files/{name}", ("public",),
-       summary="Download a file (HTTP Range supported for resumable downloads)",
-       responses={200: {"content": {"application/octet-stream": {}}},
-                  206: {"description": "partial content"}})  # fmt: skip
-def download(lid: str, vid: str, name: str, request: Request, session: Session = Depends(db),
-             who: Identity = Depends(identify)):  # fmt: skip
+@route(
+    router,
+    "GET",
+    "/products/{lid}/{vid}/files/{name}",
+    ("public",),
+    summary="Download a file (HTTP Range supported for resumable downloads)",
+    responses={200: {"content": {"application/octet-stream": {}}}, 206: {"description": "partial content"}},
+)
+def download(
+    lid: str, vid: str, name: str, request: Request, session: Session = Depends(db), who: Identity = Depends(identify)
+):
     p = _product(session, request, lid, vid, who, "data")
     now = request.app.state.clock()
     allowed = policy.can_read_data(_access(p), who.partner_id, now, p.id in _granted(session, [p.id], who))
@@ -332,10 +453,22 @@ def download(lid: str, vid: str, name: str, request: Request, session: Session =
     return FileResponse(path, media_type=f.media_type, filename=name, headers=headers)
 
 
-@route(router, "POST", "/products/{lid}/{vid}/release", ("observer", "operator"), response_model=ProductOut,
-       summary="Owner: set or bring forward the release dates of one product")  # fmt: skip
-def release(lid: str, vid: str, body: ReleaseIn, request: Request, session: Session = Depends(db),
-            who: Identity = Depends(identify)) -> ProductOut:  # fmt: skip
+@route(
+    router,
+    "POST",
+    "/products/{lid}/{vid}/release",
+    ("observer", "operator"),
+    response_model=ProductOut,
+    summary="Owner: set or bring forward the release dates of one product",
+)
+def release(
+    lid: str,
+    vid: str,
+    body: ReleaseIn,
+    request: Request,
+    session: Session = Depends(db),
+    who: Identity = Depends(identify),
+) -> ProductOut:
     p = _product(session, request, lid, vid, who, "release")
     if p.owner_partner_id != who.partner_id:
         raise HTTPException(403, "only the owner partner releases its products")
@@ -347,10 +480,17 @@ def release(lid: str, vid: str, body: ReleaseIn, request: Request, session: Sess
     return _outs(session, [p], who, request.app.state.clock())[0]
 
 
-@route(router, "POST", "/products/{lid}/{vid}/tombstone", ("observer", "operator"), response_model=ProductOut,
-       summary="Owner: withdraw a version (metadata stays, data are no longer served)")  # fmt: skip
-def tombstone(lid: str, vid: str, request: Request, session: Session = Depends(db),
-              who: Identity = Depends(identify)) -> ProductOut:  # fmt: skip
+@route(
+    router,
+    "POST",
+    "/products/{lid}/{vid}/tombstone",
+    ("observer", "operator"),
+    response_model=ProductOut,
+    summary="Owner: withdraw a version (metadata stays, data are no longer served)",
+)
+def tombstone(
+    lid: str, vid: str, request: Request, session: Session = Depends(db), who: Identity = Depends(identify)
+) -> ProductOut:
     p = _product(session, request, lid, vid, who, "tombstone")
     if p.owner_partner_id != who.partner_id:
         raise HTTPException(403, "only the owner partner withdraws its products")
@@ -359,35 +499,71 @@ def tombstone(lid: str, vid: str, request: Request, session: Session = Depends(d
     return _outs(session, [p], who, request.app.state.clock())[0]
 
 
-@route(router, "POST", "/products/{lid}/{vid}/access-requests", PARTNERS, status_code=201,
-       summary="Ask the owner for early access to a product's data")  # fmt: skip
-def request_access(lid: str, vid: str, body: AccessRequestIn, request: Request, session: Session = Depends(db),
-                   who: Identity = Depends(identify)) -> dict:  # fmt: skip
+@route(
+    router,
+    "POST",
+    "/products/{lid}/{vid}/access-requests",
+    PARTNERS,
+    status_code=201,
+    summary="Ask the owner for early access to a product's data",
+)
+def request_access(
+    lid: str,
+    vid: str,
+    body: AccessRequestIn,
+    request: Request,
+    session: Session = Depends(db),
+    who: Identity = Depends(identify),
+) -> dict:
     p = _product(session, request, lid, vid, who, "request")
-    r = AccessRequest(product_id=p.id, partner_id=who.partner_id, purpose=body.purpose, commitment=body.commitment,
-                      status="pending", created_at=request.app.state.clock())  # fmt: skip
+    r = AccessRequest(
+        product_id=p.id,
+        partner_id=who.partner_id,
+        purpose=body.purpose,
+        commitment=body.commitment,
+        status="pending",
+        created_at=request.app.state.clock(),
+    )
     session.add(r)
     session.commit()
     return {"id": r.id, "status": r.status}
 
 
-@route(router, "POST", "/access-requests/{request_id}/decision", ("observer", "operator"),
-       summary="Owner: approve or reject an access request")  # fmt: skip
-def decide(request_id: Id, request: Request, approve: bool = Query(...), session: Session = Depends(db),
-           who: Identity = Depends(identify)) -> dict:  # fmt: skip
+@route(
+    router,
+    "POST",
+    "/access-requests/{request_id}/decision",
+    ("observer", "operator"),
+    summary="Owner: approve or reject an access request",
+)
+def decide(
+    request_id: Id,
+    request: Request,
+    approve: bool = Query(...),
+    session: Session = Depends(db),
+    who: Identity = Depends(identify),
+) -> dict:
     r = session.get(AccessRequest, request_id)
     p = None if r is None else session.get(Product, r.product_id)
     if r is None or p.owner_partner_id != who.partner_id:
         raise HTTPException(404, f"no access request {request_id} for your products")
     r.status, r.decided_at = ("approved" if approve else "rejected"), request.app.state.clock()
-    session.add(AccessDecision(at=r.decided_at, product_id=p.id, partner_id=r.partner_id,
-                               action="access-request", allowed=int(approve)))  # fmt: skip
+    session.add(
+        AccessDecision(
+            at=r.decided_at, product_id=p.id, partner_id=r.partner_id, action="access-request", allowed=int(approve)
+        )
+    )
     session.commit()
     return {"id": r.id, "status": r.status}
 
 
-@route(router, "GET", "/fixity", ("admin",),
-       summary="Fixity audit now (recompute every stored file's sha256); the server also runs it daily")  # fmt: skip
+@route(
+    router,
+    "GET",
+    "/fixity",
+    ("admin",),
+    summary="Fixity audit now (recompute every stored file's sha256); the server also runs it daily",
+)
 def fixity(request: Request, session: Session = Depends(db)) -> dict:
     return audit_files(session, request.app.state.blobs)
 

@@ -42,12 +42,26 @@ class ApproachRequest(BaseModel):
 
 
 @route(router, "GET", "/neo/orbits", ("public",), response_model=list[OrbitOut], summary="Stored orbit solutions")
-def orbits(q: str | None = Query(None, examples=["2020 A"]), limit: int = Query(200, ge=1, le=5000),
-           session: Session = Depends(db)) -> list[OrbitOut]:  # fmt: skip
+def orbits(
+    q: str | None = Query(None, examples=["2020 A"]),
+    limit: int = Query(200, ge=1, le=5000),
+    session: Session = Depends(db),
+) -> list[OrbitOut]:
     rows = [o for o in latest_orbits(session) if not q or q.lower() in (o.designation + " " + o.name).lower()]
-    return [OrbitOut(designation=o.designation, name=o.name, orbit_id=o.orbit_id, epoch_jd_tdb=o.epoch_jd_tdb,
-                     a_au=o.a_au, e=o.e, i_deg=o.i_deg, h_mag=o.h_mag, has_covariance=o.covariance is not None)
-            for o in rows[:limit]]  # fmt: skip
+    return [
+        OrbitOut(
+            designation=o.designation,
+            name=o.name,
+            orbit_id=o.orbit_id,
+            epoch_jd_tdb=o.epoch_jd_tdb,
+            a_au=o.a_au,
+            e=o.e,
+            i_deg=o.i_deg,
+            h_mag=o.h_mag,
+            has_covariance=o.covariance is not None,
+        )
+        for o in rows[:limit]
+    ]
 
 
 @route(router, "POST", "/neo/approaches", ("analyst",), summary="Close approaches of stored orbits (CNEOS fields)")
@@ -70,18 +84,22 @@ def approaches(body: ApproachRequest, session: Session = Depends(db)) -> dict:
 
 
 @route(router, "GET", "/neo/scales", ("public",), summary="Palermo and Torino values of one potential impact")
-def scales(ip: float = Query(..., ge=1e-300, le=1, examples=[1e-4]),
-           energy_mt: float = Query(..., ge=1e-9, le=1e12, examples=[100]),
-           years: float = Query(..., ge=1e-4, le=1e4, examples=[30])) -> dict:  # fmt: skip
+def scales(
+    ip: float = Query(..., ge=1e-300, le=1, examples=[1e-4]),
+    energy_mt: float = Query(..., ge=1e-9, le=1e12, examples=[100]),
+    years: float = Query(..., ge=1e-4, le=1e4, examples=[30]),
+) -> dict:
     return {"palermo": palermo(ip, energy_mt, years), "torino": torino(ip, energy_mt)}
 
 
 @route(router, "GET", "/defense/impact-effects", ("public",), summary="Collins et al. (2005) impact effects")
-def effects(diameter_m: float = Query(..., ge=0.1, le=1e5, examples=[50]),
-            density: float = Query(3000.0, ge=100, le=20000),
-            speed_km_s: float = Query(..., ge=1, le=80, examples=[20]),
-            angle_deg: float = Query(45.0, ge=1, le=90),
-            target: str = Query("rock", pattern="^(rock|sediment|water)$")) -> dict:  # fmt: skip
+def effects(
+    diameter_m: float = Query(..., ge=0.1, le=1e5, examples=[50]),
+    density: float = Query(3000.0, ge=100, le=20000),
+    speed_km_s: float = Query(..., ge=1, le=80, examples=[20]),
+    angle_deg: float = Query(45.0, ge=1, le=90),
+    target: str = Query("rock", pattern="^(rock|sediment|water)$"),
+) -> dict:
     return impact_effects(diameter_m, density, speed_km_s, angle_deg, target).as_dict()
 
 

@@ -86,9 +86,19 @@ def _visible_run(session: Session, run_id: Id, who: Identity) -> ScreeningRun:
 
 def _out(session: Session, run: ScreeningRun) -> RunOut:
     done = session.query(ScreeningChunk).filter(ScreeningChunk.run_id == run.id).count()
-    return RunOut(id=run.id, created_at=run.created_at, status=run.status, n_objects=run.n_objects,
-                  n_chunks=run.n_chunks, chunks_done=done, n_events=run.n_events, visibility=run.visibility,
-                  owner=run.owner_partner_id, params=json.loads(run.params_json), message=run.message)  # fmt: skip
+    return RunOut(
+        id=run.id,
+        created_at=run.created_at,
+        status=run.status,
+        n_objects=run.n_objects,
+        n_chunks=run.n_chunks,
+        chunks_done=done,
+        n_events=run.n_events,
+        visibility=run.visibility,
+        owner=run.owner_partner_id,
+        params=json.loads(run.params_json),
+        message=run.message,
+    )
 
 
 class Cancelled(Exception):
@@ -122,10 +132,18 @@ def _job(app, run_id: Id, payload: CatalogPayload, params: ScreeningParams, canc
         repo.finish_run(session, run_id, result.events, result.stats, result.failures)
 
 
-@route(router, "POST", "/runs", ("analyst",), response_model=RunOut, status_code=202,
-       summary="Start a screening run of the stored catalog (background job)")  # fmt: skip
-def start_run(body: RunRequest, request: Request, session: Session = Depends(db),
-              who: Identity = Depends(identify)) -> RunOut:  # fmt: skip
+@route(
+    router,
+    "POST",
+    "/runs",
+    ("analyst",),
+    response_model=RunOut,
+    status_code=202,
+    summary="Start a screening run of the stored catalog (background job)",
+)
+def start_run(
+    body: RunRequest, request: Request, session: Session = Depends(db), who: Identity = Depends(identify)
+) -> RunOut:
     try:
         jd, fr = iso_to_jd(body.start)
         params = ScreeningParams(jd, fr, body.days, body.threshold_km, tuple(body.primaries))
@@ -145,10 +163,17 @@ def start_run(body: RunRequest, request: Request, session: Session = Depends(db)
     return _out(session, run)
 
 
-@route(router, "POST", "/runs/{run_id}/cancel", ("analyst",), response_model=RunOut,
-       summary="Cancel a running screening run (finished chunks are kept)")  # fmt: skip
-def cancel_run(run_id: Id, request: Request, session: Session = Depends(db),
-               who: Identity = Depends(identify)) -> RunOut:  # fmt: skip
+@route(
+    router,
+    "POST",
+    "/runs/{run_id}/cancel",
+    ("analyst",),
+    response_model=RunOut,
+    summary="Cancel a running screening run (finished chunks are kept)",
+)
+def cancel_run(
+    run_id: Id, request: Request, session: Session = Depends(db), who: Identity = Depends(identify)
+) -> RunOut:
     run = _visible_run(session, run_id, who)
     if run.owner_partner_id != who.partner_id and who.role != "admin":
         raise HTTPException(403, "only the owner partner cancels a run")
@@ -169,8 +194,14 @@ def get_run(run_id: Id, session: Session = Depends(db), who: Identity = Depends(
     return _out(session, _visible_run(session, run_id, who))
 
 
-@route(router, "GET", "/runs/{run_id}/events", ("public",), response_model=list[EventOut],
-       summary="Events of a run with filters, closest first")  # fmt: skip
+@route(
+    router,
+    "GET",
+    "/runs/{run_id}/events",
+    ("public",),
+    response_model=list[EventOut],
+    summary="Events of a run with filters, closest first",
+)
 def run_events(
     run_id: Id,
     max_miss_km: float | None = Query(None, ge=0),
@@ -206,9 +237,14 @@ def run_events(
     return [EventOut.model_validate(e, from_attributes=True) for e in rows]
 
 
-@route(router, "GET", "/runs/{run_id}/events/{event_id}/cdm", ("public",),
-       summary="The event's CCSDS CDM (KVN or XML)",
-       responses={200: {"content": {"text/plain": {}, "application/xml": {}}}})  # fmt: skip
+@route(
+    router,
+    "GET",
+    "/runs/{run_id}/events/{event_id}/cdm",
+    ("public",),
+    summary="The event's CCSDS CDM (KVN or XML)",
+    responses={200: {"content": {"text/plain": {}, "application/xml": {}}}},
+)
 def event_cdm(
     run_id: Id,
     event_id: Id,
@@ -227,8 +263,13 @@ def event_cdm(
     raise HTTPException(404, f"no event {event_id} in run {run_id}")
 
 
-@route(router, "GET", "/runs/{run_id}/events/{event_id}/czml", ("public",),
-       summary="CZML of both objects' trajectories +- 45 min around TCA (ITRF, for CesiumJS)")  # fmt: skip
+@route(
+    router,
+    "GET",
+    "/runs/{run_id}/events/{event_id}/czml",
+    ("public",),
+    summary="CZML of both objects' trajectories +- 45 min around TCA (ITRF, for CesiumJS)",
+)
 def event_czml(run_id: Id, event_id: Id, session: Session = Depends(db), who: Identity = Depends(identify)) -> list:
     from ..timescales import parse_utc
     from .czml import conjunction_czml

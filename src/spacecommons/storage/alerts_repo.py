@@ -46,10 +46,22 @@ def evaluate_run(session: Session, run_id: int, created_at: str) -> int:
                 continue
             existing.add((w.partner_id, ev.id))
             other = ev.id2 if ev.id1 == w.norad_id else ev.id1
-            session.add(Alert(partner_id=w.partner_id, run_id=run_id, event_id=ev.id, norad_id=w.norad_id,
-                              other_id=other, tca=ev.tca, miss_km=ev.miss_km, pc=ev.pc, created_at=created_at,
-                              status="pending" if w.partner_id in hooks else "no-webhook", attempts=0,
-                              next_attempt_at=0.0))  # fmt: skip
+            session.add(
+                Alert(
+                    partner_id=w.partner_id,
+                    run_id=run_id,
+                    event_id=ev.id,
+                    norad_id=w.norad_id,
+                    other_id=other,
+                    tca=ev.tca,
+                    miss_km=ev.miss_km,
+                    pc=ev.pc,
+                    created_at=created_at,
+                    status="pending" if w.partner_id in hooks else "no-webhook",
+                    attempts=0,
+                    next_attempt_at=0.0,
+                )
+            )
             n += 1
     session.flush()
     return n
@@ -57,10 +69,19 @@ def evaluate_run(session: Session, run_id: int, created_at: str) -> int:
 
 def alert_body(a: Alert) -> bytes:
     return json.dumps(
-        {"alert_id": a.id, "run_id": a.run_id, "event_id": a.event_id, "norad_id": a.norad_id,
-         "other_id": a.other_id, "tca": a.tca, "miss_km": a.miss_km, "pc": a.pc, "created_at": a.created_at},
+        {
+            "alert_id": a.id,
+            "run_id": a.run_id,
+            "event_id": a.event_id,
+            "norad_id": a.norad_id,
+            "other_id": a.other_id,
+            "tca": a.tca,
+            "miss_km": a.miss_km,
+            "pc": a.pc,
+            "created_at": a.created_at,
+        },
         sort_keys=True,
-    ).encode()  # fmt: skip
+    ).encode()
 
 
 def deliver_pending(session: Session, client, now_iso: str, now_s: float | None = None) -> int:
@@ -77,15 +98,25 @@ def deliver_pending(session: Session, client, now_iso: str, now_s: float | None 
         for h in hooks:
             code, error = None, None
             try:
-                r = client.post(h.url, content=body, timeout=10.0, headers={
-                    "content-type": "application/json", "x-spacecommons-signature": signature(h.secret, body),
-                    "x-spacecommons-alert": str(a.id)})  # fmt: skip
+                r = client.post(
+                    h.url,
+                    content=body,
+                    timeout=10.0,
+                    headers={
+                        "content-type": "application/json",
+                        "x-spacecommons-signature": signature(h.secret, body),
+                        "x-spacecommons-alert": str(a.id),
+                    },
+                )
                 code = r.status_code
                 ok = ok and 200 <= code < 300
             except Exception as exc:  # noqa: BLE001 - every failure is logged and retried
                 error, ok = f"{type(exc).__name__}: {exc}", False
-            session.add(WebhookDelivery(alert_id=a.id, webhook_id=h.id, attempt=a.attempts, at=now_iso,
-                                        status_code=code, error=error))  # fmt: skip
+            session.add(
+                WebhookDelivery(
+                    alert_id=a.id, webhook_id=h.id, attempt=a.attempts, at=now_iso, status_code=code, error=error
+                )
+            )
         if ok:
             a.status = "delivered"
             delivered += 1

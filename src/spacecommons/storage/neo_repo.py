@@ -47,7 +47,7 @@ def store_orbits(session: Session, orbits: Iterable[SmallBodyOrbit], loaded_at: 
                 source_line=o.line,
                 orbit_json=json.dumps(_solution(o)),
                 loaded_at=loaded_at,
-            )  # fmt: skip
+            )
         )
         added += 1
     session.flush()

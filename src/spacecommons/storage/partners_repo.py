@@ -106,5 +106,14 @@ def resolve_key(session: Session, key: str) -> Identity | None:
 
 
 def audit(session: Session, at: str, who: Identity, method: str, path: str, status: int, detail: str | None) -> None:
-    session.add(AuditEntry(at=at, partner_id=who.partner_id, member_id=who.member_id, method=method, path=path,
-                           status=status, detail=detail))  # fmt: skip
+    session.add(
+        AuditEntry(
+            at=at,
+            partner_id=who.partner_id,
+            member_id=who.member_id,
+            method=method,
+            path=path,
+            status=status,
+            detail=detail,
+        )
+    )

@@ -21,7 +21,7 @@ from spacecommons.neo.elements import (
     ecliptic_to_equatorial,
     elements_from_state,
     equatorial_to_ecliptic,
-)  # fmt: skip
+)
 from spacecommons.neo.nbody import body_state
 from spacecommons.neo.scenario import synthetic_encounter
 
@@ -69,12 +69,12 @@ def main() -> None:
             "elements": [
                 {"name": k, "value": repr(float(v)), "sigma": repr(float(np.sqrt(cov_el[j, j])))}
                 for j, (k, v) in enumerate(zip(names, el, strict=True))
-            ],  # fmt: skip
+            ],
             "covariance": {
                 "labels": ["e", "q", "tp", "node", "peri", "i"],
                 "epoch": f"{EPOCH}",
                 "data": [[repr(float(x)) for x in row] for row in cov_el],
-            },  # fmt: skip
+            },
         },
         "phys_par": [{"name": "H", "value": "22.0"}, {"name": "diameter", "value": "0.14"}],
     }
