@@ -4,6 +4,7 @@ release dates, with the clock injected); fixity audit; interrupted uploads."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,11 @@ from spacecommons.service import create_app
 from spacecommons.storage import partners_repo
 
 LABELS = sorted((Path(__file__).parent / "data" / "lunar").glob("*.xml"))
-T0 = "2026-01-01T00:00:00Z"
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text)
 
 
 @pytest.mark.parametrize("path", LABELS, ids=[p.name for p in LABELS])
@@ -57,16 +62,18 @@ def test_processing_level_crosswalk():
 
 def test_policy_with_an_injected_clock():
     a = policy.Access(
-        owner_partner_id=1, partners_release_at="2026-02-01T00:00:00Z", public_release_at="2026-03-01T00:00:00Z"
+        owner_partner_id=1,
+        partners_release_at=utc("2026-02-01T00:00:00Z"),
+        public_release_at=utc("2026-03-01T00:00:00Z"),
     )
-    before, mid, after = "2026-01-15T00:00:00Z", "2026-02-15T00:00:00Z", "2026-03-15T00:00:00Z"
+    before, mid, after = utc("2026-01-15T00:00:00Z"), utc("2026-02-15T00:00:00Z"), utc("2026-03-15T00:00:00Z")
     assert policy.can_read_data(a, 1, before)  # owner
     assert not policy.can_read_data(a, 2, before) and policy.can_read_data(a, 2, before, granted=True)
     assert policy.can_read_data(a, 2, mid) and not policy.can_read_data(a, None, mid)
     assert policy.can_read_data(a, None, after)
     assert policy.can_see_metadata(a, 2, before) and not policy.can_see_metadata(a, None, mid)
     assert not policy.can_read_data(policy.Access(1, None, before, tombstoned=True), 1, after)
-    assert policy.release_dates(T0, 30, 60) == ("2026-01-31T00:00:00Z", "2026-04-01T00:00:00Z")
+    assert policy.release_dates(T0, 30, 60) == (utc("2026-01-31T00:00:00Z"), utc("2026-04-01T00:00:00Z"))
 
 
 @pytest.fixture
@@ -157,19 +164,19 @@ def test_embargo_holds_on_every_read_path(exchange):
     app, client, keys, now, product, data = exchange
     outsider, anonymous = keys[("Other", "analyst")], {}
     # before any release: outside partners see that it exists, never the data; anonymous sees nothing
-    now["t"] = "2026-01-15T00:00:00Z"
+    now["t"] = utc("2026-01-15T00:00:00Z")
     for name, (meta, dat) in _leaks(client, outsider, product, data).items():
         assert not dat, name
         assert meta == (name not in ("file", "range")), name
     assert not any(meta or dat for meta, dat in _leaks(client, anonymous, product, data).values())
     # partners' release: the outside partner reads the data; anonymous still nothing
-    now["t"] = "2026-02-01T00:00:00Z"
+    now["t"] = utc("2026-02-01T00:00:00Z")
     assert all(
         dat for name, (meta, dat) in _leaks(client, outsider, product, data).items() if name not in ("facets", "label")
     )
     assert not any(meta or dat for meta, dat in _leaks(client, anonymous, product, data).values())
     # public release: everyone
-    now["t"] = "2026-03-02T00:00:00Z"
+    now["t"] = utc("2026-03-02T00:00:00Z")
     assert all(
         dat for name, (meta, dat) in _leaks(client, anonymous, product, data).items() if name not in ("facets", "label")
     )
