@@ -6,10 +6,8 @@ from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
 
-from ..storage import partners_repo
-from ..storage.tables import AuditEntry, ConjunctionEvent, ScreeningRun, SpaceObject
+from ..storage import partners_repo, platform_repo
 from .deps import ClockDep, SessionDep, route
 from .timefields import Instant
 
@@ -51,18 +49,14 @@ class Health(BaseModel):
 
 @route(router, "GET", "/health", ("public",), response_model=Health, summary="Liveness and database check")
 def health(request: Request, session: SessionDep) -> Health:
-    from sqlalchemy import text
-
-    rev = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    rev = platform_repo.schema_revision(session)
     return Health(status="ok", database=request.app.state.engine.dialect.name, schema_revision=rev)
 
 
 @route(router, "GET", "/metrics", ("admin",), summary="Counts and request statistics")
 def metrics(request: Request, session: SessionDep) -> dict:
     return {
-        "objects": session.scalar(select(func.count()).select_from(SpaceObject)),
-        "screening_runs": session.scalar(select(func.count()).select_from(ScreeningRun)),
-        "conjunction_events": session.scalar(select(func.count()).select_from(ConjunctionEvent)),
+        **platform_repo.row_counts(session),
         "requests": request.app.state.counters["requests"],
         "rate_limited": request.app.state.rate_limiter.refused,
         "jobs_running": len(request.app.state.jobs),
@@ -108,5 +102,4 @@ def revoke_key(prefix: str, request: Request, session: SessionDep, clock: ClockD
 
 @route(router, "GET", "/audit", ("admin",), response_model=list[AuditOut], summary="The audit log, newest first")
 def audit_log(session: SessionDep, limit: int = Query(100, ge=1, le=5000)) -> list[AuditOut]:
-    rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))
-    return [AuditOut.model_validate(r, from_attributes=True) for r in rows]
+    return [AuditOut.model_validate(r, from_attributes=True) for r in partners_repo.audit_entries(session, limit)]

@@ -10,11 +10,9 @@ from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import func, or_, select
 
 from ..catalog import read_elements
-from ..storage.catalog_repo import element_history, store_elements
-from ..storage.tables import ElementSetRow, SpaceObject
+from ..storage.catalog_repo import element_history, object_summary, search_objects, store_elements
 from .deps import MAX_ID, CallerDep, ClockDep, Id, SessionDep, route
 from .timefields import TimeIn
 
@@ -54,26 +52,7 @@ def list_objects(
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0, le=MAX_ID),
 ) -> list[ObjectOut]:
-    counts = (
-        select(ElementSetRow.norad_id, func.count().label("n"), func.max(ElementSetRow.epoch).label("latest"))
-        .group_by(ElementSetRow.norad_id)
-        .subquery()
-    )
-    query = select(SpaceObject, counts.c.n, counts.c.latest).join(counts, counts.c.norad_id == SpaceObject.norad_id)
-    if q:
-        conds = [SpaceObject.name.ilike(f"%{q}%")]
-        if q.strip().isdigit():
-            conds.append(SpaceObject.norad_id == int(q))
-        query = query.where(or_(*conds))
-    query = query.order_by(SpaceObject.norad_id)
-    if regime:
-        from ..catalog.elements import element_regime
-        from ..storage.catalog_repo import latest_elements
-
-        ids = [r[0] for r in session.execute(query.with_only_columns(SpaceObject.norad_id))]
-        keep = [e.norad_id for e in latest_elements(session, ids) if element_regime(e) == regime]
-        query = query.where(SpaceObject.norad_id.in_(keep[: offset + limit]))
-    rows = session.execute(query.limit(limit).offset(offset))
+    rows = search_objects(session, q, regime, limit, offset)
     return [
         ObjectOut(
             norad_id=o.norad_id, name=o.name, object_id=o.object_id, hbr_m=o.hbr_m, element_sets=n, latest_epoch=latest
@@ -84,12 +63,10 @@ def list_objects(
 
 @route(router, "GET", "/objects/{norad_id}", ("public",), response_model=ObjectOut, summary="One object")
 def get_object(norad_id: Id, session: SessionDep) -> ObjectOut:
-    o = session.get(SpaceObject, norad_id)
-    if o is None:
+    found = object_summary(session, norad_id)
+    if found is None:
         raise HTTPException(404, f"no object {norad_id}")
-    n, latest = session.execute(
-        select(func.count(), func.max(ElementSetRow.epoch)).where(ElementSetRow.norad_id == norad_id)
-    ).one()
+    o, n, latest = found
     return ObjectOut(
         norad_id=o.norad_id, name=o.name, object_id=o.object_id, hbr_m=o.hbr_m, element_sets=n, latest_epoch=latest
     )
