@@ -384,3 +384,48 @@ def test_bounding_coordinates_round_trip_and_region_search(exchange):
     assert client.get("/api/v1/exchange/products?bbox=1,2", headers=owner).status_code == 400
     label = client.get(f"/api/v1/exchange/products/{dtm.lid}/{dtm.vid}/label", headers=owner).text
     assert read_label(label).bounds == boxed.bounds
+
+
+def test_release_dates_are_instants_whatever_their_offset():
+    """2026-02-01T01:00:00+02:00 is 2026-01-31T23:00Z: before a partners' release at 2026-02-01T00:00Z,
+    although its text sorts after it (the bug of comparing dates as text). ISO 8601 offsets."""
+    a = policy.Access(owner_partner_id=1, partners_release_at=utc("2026-02-01T00:00:00Z"), public_release_at=None)
+    assert not policy.can_read_data(a, 2, utc("2026-02-01T01:00:00+02:00"))
+    assert policy.can_read_data(a, 2, utc("2026-02-01T00:00:00-00:01"))  # 00:01Z
+    with pytest.raises(ValueError, match="naive"):
+        policy.can_read_data(a, 2, datetime(2026, 3, 1))
+    # a fraction of a second at ingest does not survive into the release dates (one-second resolution)
+    assert policy.release_dates(utc("2026-01-01T00:00:00.75Z"), 0.5, 1) == (
+        utc("2026-01-01T12:00:00Z"),
+        utc("2026-01-02T12:00:00Z"),
+    )
+
+
+def test_time_inputs_state_their_offset(exchange):
+    """Release dates and search times are ISO-8601 with an offset; anything else is a 422, and the
+    answer writes UTC with Z (an offset given is converted: 2026-06-01T02:00:00.9+02:00 is 00:00:00Z)."""
+    app, client, keys, now, product, data = exchange
+    owner = keys[("Owner", "operator")]
+    url = f"/api/v1/exchange/products/{product['lid']}/{product['vid']}/release"
+    for bad in ("2026-06-01T00:00:00", "2026-06-01", "soon", "2026-13-01T00:00:00Z"):
+        assert client.post(url, json={"public_release_at": bad}, headers=owner).status_code == 422, bad
+    r = client.post(url, json={"public_release_at": "2026-06-01T02:00:00.9+02:00"}, headers=owner)
+    assert r.status_code == 200 and r.json()["public_release_at"] == "2026-06-01T00:00:00Z"
+    assert r.json()["partners_release_at"] == "2026-01-31T00:00:00Z"
+    search = "/api/v1/exchange/products"
+    assert client.get(search, params={"after": "2009-07-19T00:00:00"}, headers=owner).status_code == 422
+    # the label's times: the product was observed 2009-07-19 00:00:26.423 .. 00:01:17.707 (tests/data/lunar)
+    assert (product["start"], product["stop"]) == ("2009-07-19T00:00:26.423000Z", "2009-07-19T00:01:17.707000Z")
+    found = {
+        (after, before): len(
+            client.get(
+                search, params={k: v for k, v in (("after", after), ("before", before)) if v}, headers=owner
+            ).json()
+        )
+        for after, before in (
+            ("2009-07-19T00:01:17.707Z", "2009-07-19T00:00:26.423Z"),  # the very ends: included
+            ("2009-07-19T02:01:17.708+02:00", None),  # one millisecond after the stop
+            (None, "2009-07-19T00:00:26.422Z"),  # one millisecond before the start
+        )
+    }
+    assert list(found.values()) == [1, 0, 0]
