@@ -429,3 +429,7 @@ def test_time_inputs_state_their_offset(exchange):
         )
     }
     assert list(found.values()) == [1, 0, 0]
+    # a label whose times are not UTC (PDS4 writes them with Z) is refused, naming the element
+    label = LABELS[1].read_text().replace("2009-07-19T00:00:26.423000Z", "2009-07-19T00:00:26.423000", 1)
+    r = client.post("/api/v1/exchange/products?mission=ILRS-L1&payload=CAM", content=label.encode(), headers=owner)
+    assert r.status_code == 400 and "start_date_time" in r.json()["detail"]

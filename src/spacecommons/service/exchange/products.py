@@ -23,14 +23,9 @@ from .common import ProductOut, ReleaseIn, product_outs, visible_product
 router = APIRouter(prefix="/api/v1/exchange", tags=["lunar data exchange"])
 
 
-def _label_time(text: str | None, element: str):
-    """A PDS4 label time as an instant (PDS4 writes UTC with ``Z``); the label's text is kept as is."""
-    if text is None:
-        return None
-    try:
-        return parse_utc(text)
-    except ValueError as exc:
-        raise RecordError(f"label: <{element}>: {exc}") from None
+def _label_time(text: str | None):
+    """A label time as an instant (``read_label`` checked that it is UTC); the label's text is kept."""
+    return None if text is None else parse_utc(text)
 
 
 @route(
@@ -60,7 +55,7 @@ async def ingest(
     try:
         meta = read_label(await request.body(), "label.xml")
         processing = to_pds4(level or meta.processing_level or "")
-        start, stop = _label_time(meta.start, "start_date_time"), _label_time(meta.stop, "stop_date_time")
+        start, stop = _label_time(meta.start), _label_time(meta.stop)
     except (RecordError, ValueError) as exc:
         raise HTTPException(400, str(exc)) from None
     if repo.product_exists(session, meta.lid, meta.vid):
