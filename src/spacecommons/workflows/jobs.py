@@ -200,9 +200,12 @@ class JobQueue:
     def wait(self, job_id: str, states: frozenset[JobState] = FINISHED, timeout: float | None = None) -> JobView:
         """Block until the job is in one of ``states`` (finished by default); TimeoutError otherwise."""
         with self._cond:
-            if not self._cond.wait_for(lambda: self._jobs[job_id].state in states, timeout):
-                raise TimeoutError(f"job {job_id} still {self._jobs[job_id].state}")
-            return self._view(self._jobs[job_id])
+            job = self._jobs.get(job_id)
+            if job is None:
+                raise KeyError(f"no job {job_id} (unknown, or finished and forgotten)")
+            if not self._cond.wait_for(lambda: job.state in states, timeout):
+                raise TimeoutError(f"job {job_id} still {job.state}")
+            return self._view(job)
 
     def counts(self) -> dict[str, int]:
         """Queued and running jobs in all (for metrics and ``Retry-After`` estimates)."""
