@@ -331,3 +331,64 @@ def test_deliver_rechecks_at_send_time():
 
     check_url("https://hooks.example.org/", resolver=resolver)
     assert deliver("https://hooks.example.org/", b"{}", {}, resolver=resolver).reason is Reason.ADDRESS_NOT_ALLOWED
+
+
+# --- TLS: SNI and certificate checked against the host name, connection to the address ------
+
+
+def _self_signed(tmp_path, name: str) -> tuple[str, str, bytes]:
+    """A throw-away certificate for DNS name ``name`` (key file, cert file, PEM)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=36500))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    key_file, cert_file = tmp_path / f"{name}.key", tmp_path / f"{name}.pem"
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    cert_file.write_bytes(pem)
+    return str(key_file), str(cert_file), pem
+
+
+@pytest.mark.parametrize(("cert_name", "expected"), [("hooks.test", Reason.DELIVERED), ("other.test", None)])
+def test_tls_uses_the_host_name_for_sni_and_verification(tmp_path, cert_name, expected):
+    import ssl
+
+    key_file, cert_file, pem = _self_signed(tmp_path, cert_name)
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert_file, key_file)
+    seen_sni: list[str | None] = []
+    server_ctx.sni_callback = lambda sock, name, ctx: seen_sni.append(name)
+    with Receiver() as rx:
+        rx.server.socket = server_ctx.wrap_socket(rx.server.socket, server_side=True)
+        target = check_url(
+            f"https://hooks.test:{rx.port}/in",
+            resolver=fixed_resolver({"hooks.test": ["127.0.0.1"]}),
+            allow_loopback=True,
+        )
+        client_ctx = ssl.create_default_context(cadata=pem.decode())  # trusts only this certificate
+        outcome = send_pinned(target, b"{}", {}, 5.0, allow_loopback=True, ssl_context=client_ctx)
+    assert seen_sni == ["hooks.test"]
+    if expected is None:  # a certificate for another name: refused, and the partner learns only this
+        assert outcome.reason is Reason.CONNECTION_FAILED and rx.requests == []
+    else:
+        assert outcome.reason is expected and rx.requests[0][1]["Host"] == f"hooks.test:{rx.port}"
