@@ -15,7 +15,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spacecommons.clients.netguard import (
@@ -110,6 +110,7 @@ def _spell(value: int, parts: int, bases: list[int]) -> str:
     return ".".join(fmt[b](n) for n, b in zip(numbers, bases, strict=False))
 
 
+@settings(deadline=None)  # a shared 2-core machine: no per-example time limit
 @given(
     st.integers(0, 2**32 - 1),
     st.integers(1, 4),

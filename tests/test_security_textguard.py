@@ -11,7 +11,7 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from spacecommons.errors import RecordError
@@ -26,6 +26,7 @@ MARKUP = st.sampled_from(
 NAMES = st.lists(st.one_of(st.text(max_size=12), CONTROLS, MARKUP), max_size=6).map("".join)
 
 
+@settings(deadline=None)  # a shared 2-core machine: no per-example time limit
 @given(NAMES)
 @example("SAT\nMISS_DISTANCE = 0\nCOLLISION_PROBABILITY = 0.9")
 def test_kvn_safe_is_always_one_printable_ascii_line(name):
@@ -34,11 +35,13 @@ def test_kvn_safe_is_always_one_printable_ascii_line(name):
     assert all(0x20 <= ord(c) <= 0x7E for c in line)
 
 
+@settings(deadline=None)  # a shared 2-core machine: no per-example time limit
 @given(st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E)))
 def test_kvn_safe_keeps_printable_ascii(name):
     assert kvn_safe(name) == name.strip()
 
 
+@settings(deadline=None)  # a shared 2-core machine: no per-example time limit
 @given(NAMES)
 def test_reject_control_chars_refuses_exactly_what_breaks_lines_or_reorders(name):
     bad = [c for c in name if unicodedata.category(c) == "Cc" or c in "\u2028\u2029" or "\u202a" <= c <= "\u202e"]
@@ -54,6 +57,7 @@ def test_reject_control_chars_refuses_exactly_what_breaks_lines_or_reorders(name
         assert len(name.splitlines()) <= 1  # what passes never spans lines
 
 
+@settings(deadline=None)  # a shared 2-core machine: no per-example time limit
 @given(NAMES)
 def test_csv_safe_never_starts_a_formula_and_never_breaks_a_row(name):
     cell = csv_safe(name)
