@@ -78,6 +78,20 @@ def test_one_partner_cannot_hold_every_worker(queues):
     assert q.wait(a2, timeout=T).state is JobState.DONE
 
 
+def test_one_group_runs_at_most_its_limit(queues):
+    # webhook deliveries: partners A and B both point at one receiver host; it gets one at a time
+    q = queues(workers=3, per_partner_running=3, per_group_running=1)
+    gate = threading.Event()
+    a = q.submit("A", gated(gate), group="hooks.example.org")
+    b = q.submit("B", gated(gate), group="hooks.example.org")
+    c = q.submit("B", gated(gate), group="other.example.org")
+    q.wait(a, RUNNING, T)
+    q.wait(c, RUNNING, T)  # another host runs beside it
+    assert q.get(b, "B").state is JobState.QUEUED
+    gate.set()
+    assert q.wait(b, timeout=T).state is JobState.DONE
+
+
 def test_global_concurrency_limit(queues):
     q = queues(workers=2, per_partner_running=5)
     gate = threading.Event()

@@ -6,7 +6,8 @@ through one :class:`JobQueue`:
 
 - a fixed pool of worker threads (the global concurrency limit);
 - at most ``per_partner_running`` jobs of one partner run at once, so one partner cannot hold
-  every worker: the next queued job of another partner runs first;
+  every worker: the next queued job of another partner runs first; jobs may also name a
+  ``group`` (e.g. a webhook's receiver host), of which at most ``per_group_running`` run at once;
 - at most ``per_partner_queued`` jobs of one partner wait, and ``max_queued`` in all: a full
   queue refuses with :class:`QueueFull` (the service answers 503 with ``Retry-After``);
 - at most ``per_partner_per_hour`` submissions per partner in any hour (sliding window on an
@@ -101,6 +102,7 @@ class Job:
     kind: str
     fn: Callable[[CancelToken], Any] = field(repr=False)
     submitted_at: float
+    group: str | None = None
     state: JobState = JobState.QUEUED
     started_at: float | None = None
     finished_at: float | None = None
@@ -135,12 +137,14 @@ class JobQueue:
         per_partner_running: int = 1,
         per_partner_queued: int = 8,
         per_partner_per_hour: int = 120,
+        per_group_running: int = 1,
         keep_finished: int = 1000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if workers < 1 or per_partner_running < 1:
-            raise ValueError("workers and per_partner_running must be at least 1")
+        if workers < 1 or per_partner_running < 1 or per_group_running < 1:
+            raise ValueError("workers, per_partner_running and per_group_running must be at least 1")
         self.max_queued, self.per_partner_running = max_queued, per_partner_running
+        self.per_group_running = per_group_running
         self.per_partner_queued, self.per_partner_per_hour = per_partner_queued, per_partner_per_hour
         self.keep_finished, self.clock = keep_finished, clock
         self._cond = threading.Condition()
@@ -148,6 +152,7 @@ class JobQueue:
         self._jobs: dict[str, Job] = {}
         self._finished: deque[str] = deque()
         self._running: dict[str, int] = {}
+        self._group_running: dict[str, int] = {}
         self._submitted: dict[str, deque[float]] = {}
         self._closed = False
         self._threads = [
@@ -157,8 +162,11 @@ class JobQueue:
             t.start()
 
     # -- submitting -------------------------------------------------------------------------
-    def submit(self, partner: str, fn: Callable[[CancelToken], Any], kind: str = "job") -> str:
-        """Queue ``fn(token)`` for ``partner``; its id, or :class:`QueueFull` / :class:`QuotaExceeded`."""
+    def submit(
+        self, partner: str, fn: Callable[[CancelToken], Any], kind: str = "job", group: str | None = None
+    ) -> str:
+        """Queue ``fn(token)`` for ``partner`` (in ``group``, if given); its id, or
+        :class:`QueueFull` / :class:`QuotaExceeded`."""
         now = self.clock()
         with self._cond:
             if self._closed:
@@ -175,7 +183,7 @@ class JobQueue:
             if len(self._queue) >= self.max_queued:
                 raise QueueFull("the server's job queue is full", 30.0)
             history.append(now)
-            job = Job(secrets.token_urlsafe(12), partner, kind, fn, now)
+            job = Job(secrets.token_urlsafe(12), partner, kind, fn, now, group)
             self._jobs[job.id] = job
             self._queue.append(job)
             self._cond.notify_all()
@@ -244,10 +252,13 @@ class JobQueue:
 
     # -- the workers --------------------------------------------------------------------------
     def _next(self) -> Job | None:
-        """The oldest queued job whose partner is under its running limit (call with the lock)."""
+        """The oldest queued job whose partner and group are under their running limits (with the lock)."""
         for job in self._queue:
-            if self._running.get(job.partner, 0) < self.per_partner_running:
-                return job
+            if self._running.get(job.partner, 0) >= self.per_partner_running:
+                continue
+            if job.group is not None and self._group_running.get(job.group, 0) >= self.per_group_running:
+                continue
+            return job
         return None
 
     def _finish(self, job: Job, state: JobState) -> None:
@@ -267,6 +278,8 @@ class JobQueue:
                 self._queue.remove(job)
                 job.state, job.started_at = JobState.RUNNING, self.clock()
                 self._running[job.partner] = self._running.get(job.partner, 0) + 1
+                if job.group is not None:
+                    self._group_running[job.group] = self._group_running.get(job.group, 0) + 1
                 self._cond.notify_all()
             state, result, error, exc = JobState.DONE, None, None, None
             try:
@@ -281,5 +294,7 @@ class JobQueue:
                 state, error, exc = JobState.FAILED, "internal error", e
             with self._cond:
                 self._running[job.partner] -= 1
+                if job.group is not None:
+                    self._group_running[job.group] -= 1
                 job.result, job.error, job.exception = result, error, exc
                 self._finish(job, state)
