@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -25,10 +26,11 @@ def server(tmp_path_factory):
     from spacecommons.conjunction.catalog_payload import CatalogPayload
     from spacecommons.neo.reader import read_orbits
     from spacecommons.service import create_app
-    from spacecommons.storage import partners_repo, screening_repo
+    from spacecommons.storage import partners_repo
     from spacecommons.storage.catalog_repo import store_elements
     from spacecommons.storage.neo_repo import store_orbits
     from spacecommons.timescales import iso_to_jd
+    from spacecommons.workflows.screening import create_run, finish_run
 
     folder = tmp_path_factory.mktemp("web")
     app = create_app(f"sqlite:///{folder / 'web.db'}", blob_root=str(folder / "blobs"))
@@ -42,8 +44,8 @@ def server(tmp_path_factory):
     with app.state.session_maker.begin() as s:
         store_elements(s, parsed.records, "t")
         store_orbits(s, orbits, "t")
-        run_id = screening_repo.create_run(s, params, payload, "t")
-        screening_repo.finish_run(s, run_id, result.events, result.stats, result.failures)
+        run_id = create_run(s, payload, params, datetime(2026, 11, 25, tzinfo=UTC))
+        finish_run(s, run_id, result, datetime(2026, 11, 25, tzinfo=UTC))
         partners_repo.create_partner(s, "web", "t")
         key = partners_repo.issue_key(s, partners_repo.add_member(s, "web", "a", "analyst", "t").id, "t")
     from spacecommons.cli.demo import _demo_lunar

@@ -7,11 +7,6 @@ from pathlib import Path
 
 import typer
 
-from ..conjunction import ScreeningParams
-from ..conjunction.catalog_payload import CatalogPayload
-from ..storage.catalog_repo import latest_elements
-from ..timescales import iso_to_jd
-from .catalog import load_files
 from .common import console, now_iso, open_db
 from .screen import events_table, run_screening
 
@@ -32,6 +27,12 @@ def demo_command(
     port: int = typer.Option(8000),
 ) -> None:
     """The main job: bundled samples -> SQLite -> one day of screening -> the dashboard."""
+    from ..conjunction import ScreeningParams
+    from ..conjunction.catalog_payload import CatalogPayload
+    from ..storage.catalog_repo import latest_elements
+    from ..timescales import iso_to_jd
+    from .catalog import load_files
+
     _, session_maker = open_db(database_url)
     console.rule("1. catalog: bundled CelesTrak debris groups (Fengyun-1C, Cosmos 2251, Iridium 33)")
     load_files(sample_files(), session_maker, now_iso())

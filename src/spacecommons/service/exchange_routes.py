@@ -18,6 +18,7 @@ from ..exchange import policy
 from ..exchange.levels import to_pds4
 from ..exchange.pds4 import ProductMetadata, read_label, write_label
 from ..storage.partners_repo import Identity
+from ..workflows.fixity import audit_files
 from ..storage.tables import AccessDecision, AccessRequest, Mission, Payload, Product, ProductFile
 from .deps import Id, db, route
 from .security import identify
@@ -566,12 +567,3 @@ def decide(
 )
 def fixity(request: Request, session: Session = Depends(db)) -> dict:
     return audit_files(session, request.app.state.blobs)
-
-
-def audit_files(session: Session, blobs) -> dict:
-    bad = []
-    files = list(session.scalars(select(ProductFile)))
-    for sha in sorted({f.sha256 for f in files}):
-        if not blobs.verify(sha):
-            bad.extend({"product_id": f.product_id, "name": f.name, "sha256": sha} for f in files if f.sha256 == sha)
-    return {"checked": len(files), "corrupted": bad}

@@ -15,6 +15,7 @@ from ..neo.scales import palermo
 from ..neo.torino import torino
 from ..storage.neo_repo import latest_orbits
 from ..timescales import tdb_to_jd
+from ..workflows.neo_risk import risk_rows
 from .deps import db, route
 
 router = APIRouter(prefix="/api/v1", tags=["neo", "defense"])
@@ -113,8 +114,6 @@ class RiskRequest(BaseModel):
 
 @route(router, "POST", "/neo/risk", ("analyst",), summary="Impact monitoring of stored orbits with a covariance")
 def risk(body: RiskRequest, session: Session = Depends(db)) -> list[dict]:
-    from ..neo.risk import assess
-
     found = {o.designation: o for o in latest_orbits(session, body.designations)}
     missing = sorted(set(body.designations) - set(found))
     if missing:
@@ -122,8 +121,4 @@ def risk(body: RiskRequest, session: Session = Depends(db)) -> list[dict]:
     no_cov = sorted(d for d, o in found.items() if o.covariance is None)
     if no_cov:
         raise HTTPException(400, f"no covariance for {', '.join(no_cov)}: impact monitoring needs one")
-    rows = []
-    for o in found.values():
-        summary, _ = assess(o, o.epoch_jd_tdb + body.horizon_years * 365.25, body.samples, body.method, body.seed)
-        rows.append(summary.row())
-    return rows
+    return risk_rows(found.values(), body.horizon_years, body.samples, body.method, body.seed)
