@@ -30,7 +30,8 @@ def run_events_involving(session: Session, run_id: int, norad_ids: set[int]) -> 
 
 def alerted(session: Session, run_id: int) -> set[tuple[int, int]]:
     """(partner id, event id) of the alerts already raised for a run."""
-    return set(session.execute(select(Alert.partner_id, Alert.event_id).where(Alert.run_id == run_id)).tuples())
+    rows = session.execute(select(Alert.partner_id, Alert.event_id).where(Alert.run_id == run_id))
+    return {(partner_id, event_id) for partner_id, event_id in rows}
 
 
 def partners_with_webhooks(session: Session) -> set[int]:

@@ -136,5 +136,5 @@ def element_history(session: Session, norad_id: int) -> list[ElementSet]:
 
 def hard_body_radii(session: Session, norad_ids: Iterable[int]) -> dict[int, float | None]:
     """Stored hard-body radius (m; NASA CARA's table) of each known object among ``norad_ids``."""
-    rows = session.execute(select(SpaceObject.norad_id, SpaceObject.hbr_m).where(SpaceObject.norad_id.in_(set(norad_ids))))
-    return dict(rows.tuples())
+    q = select(SpaceObject.norad_id, SpaceObject.hbr_m).where(SpaceObject.norad_id.in_(set(norad_ids)))
+    return {norad_id: hbr_m for norad_id, hbr_m in session.execute(q)}
