@@ -18,8 +18,8 @@ from ..exchange import policy
 from ..exchange.levels import to_pds4
 from ..exchange.pds4 import ProductMetadata, read_label, write_label
 from ..storage.partners_repo import Identity
-from ..workflows.fixity import audit_files
 from ..storage.tables import AccessDecision, AccessRequest, Mission, Payload, Product, ProductFile
+from ..workflows.fixity import audit_files
 from .deps import Id, db, route
 from .security import identify
 
