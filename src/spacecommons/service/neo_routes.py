@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
 from ..defense import impact_effects
 from ..errors import TimeError
@@ -16,7 +15,7 @@ from ..neo.torino import torino
 from ..storage.neo_repo import latest_orbits
 from ..timescales import tdb_to_jd
 from ..workflows.neo_risk import risk_rows
-from .deps import db, route
+from .deps import SessionDep, route
 
 router = APIRouter(prefix="/api/v1", tags=["neo", "defense"])
 MAX_OBJECTS_SYNC = 50
@@ -46,7 +45,8 @@ class ApproachRequest(BaseModel):
 def orbits(
     q: str | None = Query(None, examples=["2020 A"]),
     limit: int = Query(200, ge=1, le=5000),
-    session: Session = Depends(db),
+    *,
+    session: SessionDep,
 ) -> list[OrbitOut]:
     rows = [o for o in latest_orbits(session) if not q or q.lower() in (o.designation + " " + o.name).lower()]
     return [
@@ -66,7 +66,7 @@ def orbits(
 
 
 @route(router, "POST", "/neo/approaches", ("analyst",), summary="Close approaches of stored orbits (CNEOS fields)")
-def approaches(body: ApproachRequest, session: Session = Depends(db)) -> dict:
+def approaches(body: ApproachRequest, session: SessionDep) -> dict:
     if body.body not in BODIES:
         raise HTTPException(400, f"body must be one of {', '.join(BODIES)}")
     try:
@@ -113,7 +113,7 @@ class RiskRequest(BaseModel):
 
 
 @route(router, "POST", "/neo/risk", ("analyst",), summary="Impact monitoring of stored orbits with a covariance")
-def risk(body: RiskRequest, session: Session = Depends(db)) -> list[dict]:
+def risk(body: RiskRequest, session: SessionDep) -> list[dict]:
     found = {o.designation: o for o in latest_orbits(session, body.designations)}
     missing = sorted(set(body.designations) - set(found))
     if missing:

@@ -55,3 +55,51 @@ def add_delivery(
             alert_id=alert_id, webhook_id=webhook_id, attempt=attempt, at=at, status_code=status_code, error=error
         )
     )
+
+
+def watch_entry(session: Session, partner_id: int, norad_id: int) -> WatchEntry | None:
+    q = select(WatchEntry).where(WatchEntry.partner_id == partner_id, WatchEntry.norad_id == norad_id)
+    return session.scalar(q)
+
+
+def upsert_watch(
+    session: Session, partner_id: int, norad_id: int, max_miss_km: float, min_pc: float | None, created_at: str
+) -> WatchEntry:
+    """Watch an object, or change the thresholds of an existing entry (its creation time is kept)."""
+    entry = watch_entry(session, partner_id, norad_id)
+    if entry is None:
+        entry = WatchEntry(
+            partner_id=partner_id, norad_id=norad_id, created_at=created_at, max_miss_km=max_miss_km, min_pc=min_pc
+        )
+        session.add(entry)
+    else:
+        entry.max_miss_km, entry.min_pc = max_miss_km, min_pc
+    session.flush()
+    return entry
+
+
+def partner_watchlist(session: Session, partner_id: int) -> list[WatchEntry]:
+    return list(session.scalars(select(WatchEntry).where(WatchEntry.partner_id == partner_id)))
+
+
+def add_webhook(session: Session, partner_id: int, url: str, secret: str, created_at: str) -> Webhook:
+    h = Webhook(partner_id=partner_id, url=url, secret=secret, created_at=created_at)
+    session.add(h)
+    session.flush()
+    return h
+
+
+def partner_alerts(session: Session, partner_id: int, status: str | None, limit: int) -> list[Alert]:
+    q = select(Alert).where(Alert.partner_id == partner_id)
+    if status:
+        q = q.where(Alert.status == status)
+    return list(session.scalars(q.order_by(Alert.id).limit(limit)))
+
+
+def deliveries(session: Session, alert_id: int) -> list[WebhookDelivery]:
+    q = select(WebhookDelivery).where(WebhookDelivery.alert_id == alert_id).order_by(WebhookDelivery.id)
+    return list(session.scalars(q))
+
+
+def alert(session: Session, alert_id: int) -> Alert | None:
+    return session.get(Alert, alert_id)
