@@ -113,8 +113,8 @@ def _job(app, run_id: Id, payload: CatalogPayload, params: ScreeningParams, canc
             workers=1,
             cancel=cancel.is_set,
         )
-    except Exception:  # noqa: BLE001, S110 - the workflow stored the failure in the run's status and message
-        pass
+    except Exception:  # noqa: BLE001 - the workflow stored the failure in the run's status and message
+        return
     finally:
         app.state.jobs.pop(run_id, None)
 

@@ -39,8 +39,10 @@ def partners_with_webhooks(session: Session) -> set[int]:
 
 
 def due_alerts(session: Session, now_s: float) -> list[Alert]:
-    """Pending alerts whose next attempt is due at ``now_s`` (Unix seconds)."""
-    return list(session.scalars(select(Alert).where(Alert.status == "pending", Alert.next_attempt_at <= now_s)))
+    """Pending alerts whose next attempt is due at ``now_s`` (Unix seconds), locked for the caller's
+    transaction where the database can (PostgreSQL: rows another deliverer holds are skipped)."""
+    q = select(Alert).where(Alert.status == "pending", Alert.next_attempt_at <= now_s).order_by(Alert.id)
+    return list(session.scalars(q.with_for_update(skip_locked=True)))
 
 
 def partner_webhooks(session: Session, partner_id: int) -> list[Webhook]:
