@@ -168,3 +168,24 @@ def test_only_the_interfaces_read_the_wall_clock():
         for line in _reads_wall_clock(ast.parse(path.read_text()))
     }
     assert offenders == set()
+
+
+def test_a_server_start_marks_api_runs_left_running_as_interrupted(setup, sqlite_url, tmp_path):
+    """A run the API started (it has an owner) lived in the server's thread: a new server marks it
+    resumable. A CLI run (no owner), perhaps still running in another process, is left alone."""
+    from spacecommons.service import create_app
+    from spacecommons.storage import partners_repo
+    from spacecommons.storage.tables import ScreeningRun
+    from spacecommons.workflows.screening import create_run
+
+    _, maker, payload, params = setup
+    with maker.begin() as s:
+        owner = partners_repo.create_partner(s, "A", "t").id
+        cli_run = create_run(s, payload, params, NOW)
+        api_run = create_run(s, payload, params, NOW, owner_partner_id=owner, visibility="private")
+    app = create_app(sqlite_url, blob_root=str(tmp_path / "blobs"))
+    app.state.engine.dispose()
+    with maker() as s:
+        assert s.get(ScreeningRun, cli_run).status == "running"
+        run = s.get(ScreeningRun, api_run)
+        assert run.status == "interrupted" and "--resume" in run.message

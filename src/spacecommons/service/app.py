@@ -46,19 +46,10 @@ def _mark_orphaned_runs(engine) -> None:
     """Runs started through the API live in the server process: any still 'running' when a server
     starts lost their process (killed, crashed). They become 'interrupted' with their finished
     chunks kept, resumable with ``spacecommons screen --resume ID``."""
-    from sqlalchemy import update
-
-    from ..storage.tables import ScreeningRun
+    from ..storage.screening_repo import mark_orphaned_runs
 
     with session_factory(engine).begin() as session:
-        session.execute(
-            update(ScreeningRun)
-            .where(ScreeningRun.status == "running", ScreeningRun.owner_partner_id.is_not(None))
-            .values(
-                status="interrupted",
-                message="the server stopped during the run; resume with `spacecommons screen --resume <id>`",
-            )
-        )
+        mark_orphaned_runs(session)
 
 
 def _fixity_schedule(app: FastAPI, stop: threading.Event, every_s: float) -> None:

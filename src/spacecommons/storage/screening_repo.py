@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..conjunction.catalog_payload import CatalogPayload
@@ -90,3 +90,16 @@ def run_events(
     if limit:
         q = q.limit(limit)
     return list(session.scalars(q))
+
+
+def mark_orphaned_runs(session: Session) -> None:
+    """Runs started through the API that are still ``running`` lost their server process: they become
+    ``interrupted`` (finished chunks kept), resumable from the CLI."""
+    session.execute(
+        update(ScreeningRun)
+        .where(ScreeningRun.status == "running", ScreeningRun.owner_partner_id.is_not(None))
+        .values(
+            status="interrupted",
+            message="the server stopped during the run; resume with `spacecommons screen --resume <id>`",
+        )
+    )
