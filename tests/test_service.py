@@ -4,6 +4,7 @@ runs, CDMs over HTTP (FastAPI TestClient on a SQLite file)."""
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime
 
@@ -30,12 +31,17 @@ def service(backend_url):
     from datetime import UTC, datetime
 
     from spacecommons.catalog import read_elements
+    from spacecommons.clients.netguard import fixed_resolver
     from spacecommons.conjunction import ScreeningParams, screen
     from spacecommons.conjunction.catalog_payload import CatalogPayload
     from spacecommons.timescales import iso_to_jd
     from spacecommons.workflows.screening import create_run, finish_run
 
-    app = create_app(backend_url, rate_per_second=1000.0, rate_burst=100000)
+    # webhook hosts resolve from a table to loopback (tests send nothing outside 127.0.0.0/8)
+    dns = fixed_resolver({"ops.example.org": ["127.0.0.1"], "example.org": ["127.0.0.1"]})
+    app = create_app(
+        backend_url, rate_per_second=1000.0, rate_burst=100000, webhook_allow_loopback=True, webhook_resolver=dns
+    )
     maker = app.state.session_maker
     keys: dict[tuple[str, str], str] = {}
     parsed = read_elements(IRIDIUM)
@@ -89,6 +95,7 @@ def _sample_request(path: str, method: str, runs: dict) -> tuple[str, dict]:
         .replace("{partner}", "A")
         .replace("{prefix}", "00000000")
         .replace("{alert_id}", "1")
+        .replace("{webhook_id}", "999999")
         .replace("{lid}", "urn:x:y")
         .replace("{vid}", "1.0")
         .replace("{name}", "f.img")
@@ -294,8 +301,7 @@ def test_watchlist_alerts_and_signed_webhook_delivery_with_retry(service):
     import json
     from datetime import UTC, datetime
 
-    import httpx
-
+    from spacecommons.clients.netguard import DeliveryOutcome, Reason
     from spacecommons.workflows.alerts import deliver_due
 
     app, client, keys, runs, _ = service
@@ -326,28 +332,35 @@ def test_watchlist_alerts_and_signed_webhook_delivery_with_retry(service):
     assert client.get("/api/v1/alerts", headers=_h(keys[("A", "operator")])).json() == []
 
     received = []
+    lock = threading.Lock()
 
-    def receiver(request: httpx.Request) -> httpx.Response:
-        if str(request.url) != "https://ops.example.org/hook":
-            return httpx.Response(200)  # webhooks registered by the authorization-matrix test
-        sig = hmac.new(secret.encode(), request.content, hashlib.sha256).hexdigest()
-        assert request.headers["x-spacecommons-signature"] == f"sha256={sig}"
-        received.append(json.loads(request.content))
-        return httpx.Response(500 if len(received) == 1 else 200)
+    def receiver(url: str, body: bytes, headers: dict) -> DeliveryOutcome:  # stands in for netguard.deliver
+        if url != "https://ops.example.org/hook":
+            return DeliveryOutcome(Reason.DELIVERED, 200)  # webhooks registered by the authorization-matrix test
+        sig = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        assert headers["x-spacecommons-signature"] == f"sha256={sig}"
+        with lock:  # sends run on a pool: exactly the first one received fails
+            received.append(json.loads(body))
+            first = len(received) == 1
+        return DeliveryOutcome(Reason.HTTP_5XX, 500) if first else DeliveryOutcome(Reason.DELIVERED, 200)
 
     def at(unix_s: float) -> datetime:
         return datetime.fromtimestamp(unix_s, UTC)
 
     maker = app.state.session_maker
-    with httpx.Client(transport=httpx.MockTransport(receiver)) as http:
-        assert deliver_due(maker, http, at(1000.0)) == len(alerts) - 1  # the first POST fails
-        assert deliver_due(maker, http, at(1001.0)) == 0  # not due yet: backoff 2 s
-        assert deliver_due(maker, http, at(1003.0)) == 1
-    first = alerts[0]["id"]
+    box = app.state.secret_box
+    assert deliver_due(maker, at(1000.0), box=box, send=receiver) == len(alerts) - 1  # the first POST fails
+    assert deliver_due(maker, at(1001.0), box=box, send=receiver) == 0  # not due yet: backoff 2 s
+    assert deliver_due(maker, at(1003.0), box=box, send=receiver) == 1
+    first = received[0]["alert_id"]  # the alert whose first POST failed
     log = client.get(f"/api/v1/alerts/{first}/deliveries", headers=op).json()
     mine = [d for d in log if d["webhook_id"] == max(d["webhook_id"] for d in log)]  # the hook registered here
-    assert [(d["attempt"], d["status_code"]) for d in mine] == [(1, 500), (2, 200)]
-    assert received[0]["event_id"] == alerts[0]["event_id"] and received[0]["norad_id"] == watched
+    assert [(d["attempt"], d["status_code"], d["reason"]) for d in mine] == [
+        (1, 500, "HTTP 5xx"),
+        (2, 200, "delivered"),
+    ]
+    sent = next(a for a in alerts if a["id"] == first)
+    assert received[0]["event_id"] == sent["event_id"] and received[0]["norad_id"] == watched
     assert all(
         a["status"] == "delivered" for a in client.get("/api/v1/alerts", headers=op).json() if a["run_id"] == run_id
     )

@@ -6,6 +6,7 @@ directly on the same input, uninterrupted."""
 from __future__ import annotations
 
 import ast
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -98,13 +99,14 @@ def test_a_failing_run_records_failed_with_the_reason_and_reraises(setup):
 def test_alert_outbox_sends_with_no_transaction_open(setup):
     """Claim (one transaction), send (none open: the receiver sees zero open transactions), record
     (another); the delivery log and backoff are those of the previous in-transaction delivery."""
-    import httpx
     from sqlalchemy import event
 
+    from spacecommons.clients.netguard import DeliveryOutcome, Reason
     from spacecommons.conjunction.screen import screen
+    from spacecommons.secrets_box import SecretBox, new_key
     from spacecommons.storage import partners_repo
     from spacecommons.storage.tables import Alert, WatchEntry, Webhook, WebhookDelivery
-    from spacecommons.workflows.alerts import BACKOFF_S, deliver_due, signature
+    from spacecommons.workflows.alerts import BACKOFF_S, deliver_due, seal_stored_secrets, signature
     from spacecommons.workflows.screening import run_screening
 
     engine, maker, payload, params = setup
@@ -115,25 +117,32 @@ def test_alert_outbox_sends_with_no_transaction_open(setup):
         s.add(WatchEntry(partner_id=p.id, norad_id=watched, created_at=NOW, max_miss_km=1e9))
         s.add(Webhook(partner_id=p.id, url="https://ops.example.org/hook", secret="s" * 16, created_at=NOW))
     run_screening(maker, payload, params, lambda: NOW, workers=1)  # finishing the run raises the alerts
+    box = SecretBox.from_setting("t:" + new_key())
+    assert seal_stored_secrets(maker, box).sealed == 1  # a clear-text row, as a server start seals it
     with maker() as s:
         alerts = s.query(Alert).order_by(Alert.id).all()
     assert len(alerts) == len([e for e in expected if watched in (e.id1, e.id2)]) >= 1
     assert {a.created_at for a in alerts} == {datetime(2026, 11, 25, 12, tzinfo=UTC)}
 
-    open_tx = [0]
-    event.listen(engine, "begin", lambda conn: open_tx.__setitem__(0, open_tx[0] + 1))
-    event.listen(engine, "commit", lambda conn: open_tx.__setitem__(0, open_tx[0] - 1))
-    event.listen(engine, "rollback", lambda conn: open_tx.__setitem__(0, open_tx[0] - 1))
+    # transactions open per thread: sends run on a pool, and another alert's record may overlap a
+    # send; what must hold is that the sending thread itself holds none
+    open_tx: dict[int, int] = {}
+
+    def count(step: int):
+        return lambda conn: open_tx.__setitem__(threading.get_ident(), open_tx.get(threading.get_ident(), 0) + step)
+
+    event.listen(engine, "begin", count(+1))
+    event.listen(engine, "commit", count(-1))
+    event.listen(engine, "rollback", count(-1))
     during_send: list[int] = []
 
-    def receiver(request: httpx.Request) -> httpx.Response:
-        during_send.append(open_tx[0])
-        assert request.headers["x-spacecommons-signature"] == signature("s" * 16, request.content)
-        return httpx.Response(503)
+    def receiver(url: str, body: bytes, headers: dict) -> DeliveryOutcome:
+        during_send.append(open_tx.get(threading.get_ident(), 0))
+        assert headers["x-spacecommons-signature"] == signature("s" * 16, body)
+        return DeliveryOutcome(Reason.HTTP_5XX, 503)
 
     t0 = NOW.timestamp()
-    with httpx.Client(transport=httpx.MockTransport(receiver)) as http:
-        assert deliver_due(maker, http, NOW) == 0
+    assert deliver_due(maker, NOW, box=box, send=receiver) == 0
     assert during_send == [0] * len(alerts)
     with maker() as s:
         a = s.get(Alert, alerts[0].id)

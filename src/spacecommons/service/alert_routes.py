@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from ..storage import alerts_repo as repo
 from ..storage.partners_repo import Identity
+from ..workflows import alerts as workflow
 from .deps import MAX_ID, CallerDep, ClockDep, Id, SessionDep, route
 from .timefields import Instant, InstantMs
 
@@ -24,8 +25,34 @@ class WatchOut(WatchIn):
 
 
 class WebhookIn(BaseModel):
-    url: str = Field(pattern="^https?://", examples=["https://ops.example.org/spacecommons"])
-    secret: str = Field(min_length=16, max_length=256, description="HMAC-SHA256 key; never returned")
+    url: str = Field(
+        max_length=2048,
+        examples=["https://ops.example.org/spacecommons"],
+        description="http(s) URL whose host resolves only to public unicast addresses (checked now and at each send)",
+    )
+    secret: str | None = Field(
+        None,
+        min_length=16,
+        max_length=256,
+        description="HMAC-SHA256 key, stored sealed and never returned; omit it and the server generates one",
+    )
+
+
+class WebhookCreated(BaseModel):
+    id: int
+    url: str
+    secret: str | None = Field(None, description="the generated secret, shown once (null when you gave one)")
+
+
+class WebhookOut(BaseModel):
+    id: int
+    url: str
+    created_at: Instant
+
+
+class SecretOut(BaseModel):
+    id: int
+    secret: str = Field(description="the new secret, shown once; the old one signs nothing from now on")
 
 
 class AlertOut(BaseModel):
@@ -46,8 +73,9 @@ class DeliveryOut(BaseModel):
     attempt: int
     at: Instant
     webhook_id: int
-    status_code: int | None
-    error: str | None
+    status_code: int | None = Field(description="the receiver's HTTP status, when it answered")
+    reason: str = Field(examples=["delivered", "timeout", "address not allowed"], description="generic reason")
+    error: str | None = Field(description="the reason when not delivered")
 
 
 def _partner(who: Identity) -> int:
@@ -92,12 +120,60 @@ def unwatch(norad_id: Id, session: SessionDep, who: CallerDep) -> None:
     "/webhooks",
     ("operator",),
     status_code=201,
+    response_model=WebhookCreated,
     summary="Register a webhook; alerts are POSTed signed with HMAC-SHA256",
+    responses={409: {"description": "the partner has the maximum number of webhooks"}, 422: {}},
 )
-def add_webhook(body: WebhookIn, session: SessionDep, who: CallerDep, clock: ClockDep) -> dict:
-    h = repo.add_webhook(session, _partner(who), body.url, body.secret, clock())
+def add_webhook(
+    body: WebhookIn, request: Request, session: SessionDep, who: CallerDep, clock: ClockDep
+) -> WebhookCreated:
+    state = request.app.state
+    try:
+        h, generated = workflow.register_webhook(
+            session,
+            state.secret_box,
+            _partner(who),
+            body.url,
+            body.secret,
+            clock(),
+            resolver=state.webhook_resolver,
+            allow_loopback=state.webhook_allow_loopback,
+        )
+    except workflow.WebhookRefused as refused:
+        raise HTTPException(refused.status_code, str(refused)) from None
     session.commit()
-    return {"id": h.id, "url": h.url}
+    return WebhookCreated(id=h.id, url=h.url, secret=generated)
+
+
+@route(router, "GET", "/webhooks", ("operator",), response_model=list[WebhookOut], summary="The partner's webhooks")
+def webhooks(session: SessionDep, who: CallerDep) -> list[WebhookOut]:
+    rows = repo.partner_webhooks(session, _partner(who))
+    return [WebhookOut(id=h.id, url=h.url, created_at=h.created_at) for h in rows]
+
+
+@route(router, "DELETE", "/webhooks/{webhook_id}", ("operator",), status_code=204, summary="Delete a webhook")
+def delete_webhook(webhook_id: Id, session: SessionDep, who: CallerDep) -> None:
+    h = repo.partner_webhook(session, _partner(who), webhook_id)
+    if h is None:
+        raise HTTPException(404, f"no webhook {webhook_id}")
+    session.delete(h)
+    session.commit()
+
+
+@route(
+    router,
+    "POST",
+    "/webhooks/{webhook_id}/rotate",
+    ("operator",),
+    response_model=SecretOut,
+    summary="Replace a webhook's secret with a new generated one (shown once)",
+)
+def rotate_webhook_secret(webhook_id: Id, request: Request, session: SessionDep, who: CallerDep) -> SecretOut:
+    secret = workflow.rotate_secret(session, request.app.state.secret_box, _partner(who), webhook_id)
+    if secret is None:
+        raise HTTPException(404, f"no webhook {webhook_id}")
+    session.commit()
+    return SecretOut(id=webhook_id, secret=secret)
 
 
 @route(router, "GET", "/alerts", ("operator",), response_model=list[AlertOut], summary="The partner's alerts")
@@ -121,7 +197,21 @@ def alerts(
     summary="Delivery log of one alert",
 )
 def deliveries(alert_id: Id, session: SessionDep, who: CallerDep) -> list[DeliveryOut]:
-    a = repo.alert(session, alert_id)
-    if a is None or a.partner_id != _partner(who):
+    if repo.partner_alert(session, _partner(who), alert_id) is None:
         raise HTTPException(404, f"no alert {alert_id}")
-    return [DeliveryOut.model_validate(d, from_attributes=True) for d in repo.deliveries(session, alert_id)]
+    return [_delivery(d) for d in repo.deliveries(session, alert_id)]
+
+
+def _delivery(d) -> DeliveryOut:
+    """A log row as the partner sees it: a generic reason only (rows of older servers are scrubbed
+    at start; anything else unexpected is shown as that too)."""
+    reason = d.error if d.error in workflow.GENERIC_REASONS else workflow.LEGACY_RECORD
+    code = d.status_code if reason != workflow.LEGACY_RECORD else None
+    return DeliveryOut(
+        attempt=d.attempt,
+        at=d.at,
+        webhook_id=d.webhook_id,
+        status_code=code,
+        reason=reason,
+        error=None if reason == "delivered" else reason,
+    )

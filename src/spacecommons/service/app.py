@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import socket
 import threading
 from collections.abc import Callable
 from contextlib import asynccontextmanager
@@ -14,10 +15,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy.exc import OperationalError
 
+from ..clients.netguard import Resolver
 from ..errors import SpacecommonsError
 from ..storage import make_engine, session_factory, upgrade
 from ..storage.partners_repo import Identity, audit
-from . import admin_routes, alert_routes, catalog_routes, exchange_routes, neo_routes, screening_routes
+from ..workflows.alerts import pinned_sender
+from . import admin_routes, alert_routes, catalog_routes, exchange_routes, neo_routes, outbox, screening_routes
 from .security import KeyCache, RateLimiter
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -25,21 +28,6 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def _deliver_alerts(app: FastAPI, stop: threading.Event, every_s: float = 2.0) -> None:
-    """Background delivery of pending alerts to partners' webhooks (retries with backoff)."""
-    import httpx
-
-    from ..workflows.alerts import deliver_due
-    from ..workflows.clock import as_utc
-
-    with httpx.Client() as client:
-        while not stop.wait(every_s):
-            try:
-                deliver_due(app.state.session_maker, client, as_utc(app.state.clock()))
-            except Exception:  # noqa: BLE001 - keep delivering; the failure is in the delivery log
-                continue
 
 
 def _mark_orphaned_runs(engine) -> None:
@@ -73,10 +61,16 @@ def create_app(
     clock: Callable[[], datetime] = _utc_now,
     blob_root: str | None = None,
     fixity_every_s: float = 24 * 3600.0,
+    secret_key: str | None = None,
+    webhook_allow_loopback: bool | None = None,
+    webhook_resolver: Resolver | None = None,
 ) -> FastAPI:
     """The service on ``database_url`` (migrations applied now). Limits are per API key, or per
     client address for anonymous callers; bodies above ``max_body_bytes`` get 413. ``clock`` returns
-    the time as an aware UTC datetime (tests freeze it)."""
+    the time as an aware UTC datetime (tests freeze it). Webhooks: ``secret_key`` seals their secrets
+    (default: the ``secret_key`` setting, else a key file in the data directory, ``service.outbox``);
+    ``webhook_allow_loopback`` admits loopback receivers (default: the setting, off);
+    ``webhook_resolver`` resolves their hosts (default ``socket.getaddrinfo``; tests pass a table)."""
     engine = make_engine(database_url)
     upgrade(engine)
     _mark_orphaned_runs(engine)
@@ -85,7 +79,11 @@ def create_app(
     async def lifespan(app: FastAPI):
         stop = threading.Event()
         threads = [
-            threading.Thread(target=_deliver_alerts, args=(app, stop), daemon=True),
+            threading.Thread(
+                target=outbox.delivery_loop,
+                args=(app.state.session_maker, app.state.secret_box, app.state.webhook_send, clock, stop),
+                daemon=True,
+            ),
             threading.Thread(target=_fixity_schedule, args=(app, stop, fixity_every_s), daemon=True),
         ]
         for t in threads:
@@ -111,7 +109,18 @@ def create_app(
     from ..config import Settings
     from ..exchange.blobs import BlobStore
 
-    app.state.blobs = BlobStore(blob_root or Settings().data_dir)
+    settings = Settings()
+    data_dir = blob_root or settings.data_dir
+    app.state.blobs = BlobStore(data_dir)
+    app.state.secret_box = outbox.server_secret_box(settings.secret_key if secret_key is None else secret_key, data_dir)
+    outbox.seal_at_start(app.state.session_maker, app.state.secret_box)
+    app.state.webhook_allow_loopback = (
+        settings.webhook_allow_loopback if webhook_allow_loopback is None else webhook_allow_loopback
+    )
+    app.state.webhook_resolver = webhook_resolver or socket.getaddrinfo
+    app.state.webhook_send = pinned_sender(
+        resolver=app.state.webhook_resolver, allow_loopback=app.state.webhook_allow_loopback
+    )
     app.state.blobs.sweep()
     app.state.fixity = None
     app.state.jobs = {}

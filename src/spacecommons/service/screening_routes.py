@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..conjunction import ScreeningParams
 from ..conjunction.catalog_payload import CatalogPayload
+from ..policy import RunVisibility, can_see_run
 from ..storage import screening_repo as repo
 from ..storage.catalog_repo import latest_elements
 from ..storage.partners_repo import Identity
@@ -31,7 +31,7 @@ class RunRequest(BaseModel):
     days: float = Field(1.0, gt=0, le=7, examples=[1.0])
     threshold_km: float = Field(5.0, gt=0, le=100, examples=[5.0])
     primaries: list[int] = Field(default_factory=list, description="screen these against all; empty: all vs all")
-    visibility: Literal["public", "partners", "private"] = Field("partners", examples=["partners"])
+    visibility: RunVisibility = Field(RunVisibility.PARTNERS, examples=["partners"])
 
 
 class RunOut(BaseModel):
@@ -67,14 +67,8 @@ class EventOut(BaseModel):
 
 
 def visible(run: ScreeningRun, who: Identity) -> bool:
-    """Public runs: everyone; partner runs: any partner; private runs: the owner partner only."""
-    if run.visibility == "public":
-        return True
-    if who.is_anonymous:
-        return False
-    if run.visibility == "partners":
-        return True
-    return run.owner_partner_id is not None and run.owner_partner_id == who.partner_id
+    """The run visibility rule of ``spacecommons.policy.can_see_run`` for a caller."""
+    return can_see_run(run.visibility, run.owner_partner_id, who.partner_id)
 
 
 def _visible_run(session: Session, run_id: Id, who: Identity) -> ScreeningRun:
@@ -139,7 +133,7 @@ def start_run(body: RunRequest, request: Request, session: SessionDep, who: Call
         raise HTTPException(409, "the catalog is empty: load element sets first")
     payload = CatalogPayload.from_elements(records)
     run_id = create_run(
-        session, payload, params, as_utc(clock()), owner_partner_id=who.partner_id, visibility=body.visibility
+        session, payload, params, as_utc(clock()), owner_partner_id=who.partner_id, visibility=body.visibility.value
     )
     session.commit()
     run = session.get(ScreeningRun, run_id)

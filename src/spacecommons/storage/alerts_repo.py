@@ -1,17 +1,48 @@
 """Operators' alerts: the rows behind watch entries, alerts, webhooks and the delivery log.
 
 Queries and row changes only: deciding which events raise alerts and sending them to webhooks
-(HTTP, retries) is ``workflows.alerts``.
+(HTTP, retries) is ``workflows.alerts``. Every alert read for a partner (its list, one alert,
+the due alerts to deliver) passes ``policy.can_see_run`` for the alert's run, so an alert raised
+before a run's visibility was enforced (or a run whose row is gone) is never shown or sent.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from .tables import Alert, ConjunctionEvent, WatchEntry, Webhook, WebhookDelivery
+from ..policy import can_see_run
+from .tables import Alert, ConjunctionEvent, ScreeningRun, WatchEntry, Webhook, WebhookDelivery
+
+WITHHELD = "withheld"  # status of an alert whose partner may no longer see its run: never sent
+
+
+def run_access(session: Session, run_id: int) -> tuple[str, int | None] | None:
+    """(visibility, owner partner id) of a run, None when there is no such run."""
+    row = session.execute(
+        select(ScreeningRun.visibility, ScreeningRun.owner_partner_id).where(ScreeningRun.id == run_id)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def _with_run(q):
+    """``q`` over alerts, with each alert's run visibility and owner (None, None: the run is gone)."""
+    return q.add_columns(ScreeningRun.visibility, ScreeningRun.owner_partner_id).outerjoin(
+        ScreeningRun, ScreeningRun.id == Alert.run_id
+    )
+
+
+def _visible(rows: Iterable, limit: int | None = None) -> list[Alert]:
+    out: list[Alert] = []
+    for a, visibility, owner in rows:
+        if visibility is not None and can_see_run(visibility, owner, a.partner_id):
+            out.append(a)
+            if limit is not None and len(out) >= limit:
+                break
+    return out
 
 
 def watch_entries(session: Session) -> list[WatchEntry]:
@@ -40,15 +71,54 @@ def partners_with_webhooks(session: Session) -> set[int]:
     return {h.partner_id for h in session.scalars(select(Webhook))}
 
 
-def due_alerts(session: Session, now_s: float) -> list[Alert]:
+def due_alerts(session: Session, now_s: float, limit: int | None = None) -> list[Alert]:
     """Pending alerts whose next attempt is due at ``now_s`` (Unix seconds), locked for the caller's
-    transaction where the database can (PostgreSQL: rows another deliverer holds are skipped)."""
+    transaction where the database can (PostgreSQL: rows another deliverer holds are skipped).
+    A due alert whose partner may not see its run is set ``withheld`` and not returned."""
     q = select(Alert).where(Alert.status == "pending", Alert.next_attempt_at <= now_s).order_by(Alert.id)
-    return list(session.scalars(q.with_for_update(skip_locked=True)))
+    if limit is not None:
+        q = q.limit(limit)
+    alerts = list(session.scalars(q.with_for_update(skip_locked=True, of=Alert)))
+    access = {run_id: run_access(session, run_id) for run_id in {a.run_id for a in alerts}}
+    out = []
+    for a in alerts:
+        run = access[a.run_id]
+        if run is None or not can_see_run(run[0], run[1], a.partner_id):
+            a.status = WITHHELD
+            continue
+        out.append(a)
+    return out
 
 
 def partner_webhooks(session: Session, partner_id: int) -> list[Webhook]:
-    return list(session.scalars(select(Webhook).where(Webhook.partner_id == partner_id)))
+    return list(session.scalars(select(Webhook).where(Webhook.partner_id == partner_id).order_by(Webhook.id)))
+
+
+def partner_webhook(session: Session, partner_id: int, webhook_id: int) -> Webhook | None:
+    """One of the partner's webhooks; None for another partner's (indistinguishable from none)."""
+    h = session.get(Webhook, webhook_id)
+    return h if h is not None and h.partner_id == partner_id else None
+
+
+def count_webhooks(session: Session, partner_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Webhook).where(Webhook.partner_id == partner_id)) or 0
+
+
+def all_webhooks(session: Session) -> list[Webhook]:
+    return list(session.scalars(select(Webhook).order_by(Webhook.id)))
+
+
+def scrub_deliveries(session: Session, reasons: Iterable[str], replacement: str) -> int:
+    """Delivery rows whose ``error`` is not one of the generic ``reasons`` (rows written before
+    the delivery checks: raw exception text, status codes of any address) get ``replacement`` and
+    no status code; returns how many."""
+    keep = sorted(set(reasons))
+    result = session.execute(
+        update(WebhookDelivery)
+        .where(or_(WebhookDelivery.error.is_(None), WebhookDelivery.error.not_in(keep)))
+        .values(error=replacement, status_code=None)
+    )
+    return result.rowcount or 0
 
 
 def add_delivery(
@@ -93,6 +163,8 @@ def partner_watchlist(session: Session, partner_id: int) -> list[WatchEntry]:
 
 
 def add_webhook(session: Session, partner_id: int, url: str, secret: str, created_at: datetime) -> Webhook:
+    """A new webhook row; ``secret`` is what the column stores (the caller seals it: it needs the
+    row id for that, so it may store a placeholder first and set the sealed token after the flush)."""
     h = Webhook(partner_id=partner_id, url=url, secret=secret, created_at=created_at)
     session.add(h)
     session.flush()
@@ -100,10 +172,11 @@ def add_webhook(session: Session, partner_id: int, url: str, secret: str, create
 
 
 def partner_alerts(session: Session, partner_id: int, status: str | None, limit: int) -> list[Alert]:
-    q = select(Alert).where(Alert.partner_id == partner_id)
+    """The partner's alerts on runs it may see, oldest first, at most ``limit``."""
+    q = _with_run(select(Alert)).where(Alert.partner_id == partner_id)
     if status:
         q = q.where(Alert.status == status)
-    return list(session.scalars(q.order_by(Alert.id).limit(limit)))
+    return _visible(session.execute(q.order_by(Alert.id)), limit)
 
 
 def deliveries(session: Session, alert_id: int) -> list[WebhookDelivery]:
@@ -111,5 +184,8 @@ def deliveries(session: Session, alert_id: int) -> list[WebhookDelivery]:
     return list(session.scalars(q))
 
 
-def alert(session: Session, alert_id: int) -> Alert | None:
-    return session.get(Alert, alert_id)
+def partner_alert(session: Session, partner_id: int, alert_id: int) -> Alert | None:
+    """One of the partner's alerts on a run it may see; None otherwise (indistinguishable from none)."""
+    q = _with_run(select(Alert)).where(Alert.id == alert_id, Alert.partner_id == partner_id)
+    found = _visible(session.execute(q))
+    return found[0] if found else None

@@ -1,0 +1,58 @@
+"""Who may see what: the one access-policy module every path that returns derived data asks.
+
+Two kinds of objects are shared unevenly between partners:
+
+- **screening runs** (and everything derived from one: its events, CDMs, CZML, alerts, webhook
+  deliveries, counts and error messages) by the run's visibility, decided here by
+  :func:`can_see_run`;
+- **lunar-exchange products** (metadata and data) by embargo and grants, decided in
+  :mod:`spacecommons.exchange.policy` and re-exported here, so that a reader finds every rule in
+  one import.
+
+Core: pure functions of their arguments, no I/O and no clock ("now" is an argument). A caller is
+identified by its partner id; ``None`` is an anonymous caller (or a process acting for no partner).
+"""
+
+from __future__ import annotations
+
+import enum
+
+from .exchange.policy import Access, can_read_data, can_see_metadata, release_dates, released
+
+
+class RunVisibility(enum.StrEnum):
+    """Who sees a screening run and what derives from it."""
+
+    PUBLIC = "public"  # everyone, anonymous callers included
+    PARTNERS = "partners"  # every station partner (any API key), not anonymous callers
+    PRIVATE = "private"  # the owner partner only
+
+
+def can_see_run(visibility: str, owner_partner_id: int | None, caller_partner_id: int | None) -> bool:
+    """Whether a caller (``caller_partner_id``, ``None`` for anonymous) may see a run, or anything
+    derived from it. A visibility this policy does not know is treated as private; a private run
+    without an owner (only the node's own processes write such rows) is seen by no partner.
+
+    >>> can_see_run("public", 1, None), can_see_run("partners", 1, None), can_see_run("partners", 1, 2)
+    (True, False, True)
+    >>> can_see_run("private", 1, 1), can_see_run("private", 1, 2), can_see_run("private", None, 2)
+    (True, False, False)
+    """
+    if visibility == RunVisibility.PUBLIC:
+        return True
+    if caller_partner_id is None:
+        return False
+    if visibility == RunVisibility.PARTNERS:
+        return True
+    return owner_partner_id is not None and owner_partner_id == caller_partner_id
+
+
+__all__ = [
+    "Access",
+    "RunVisibility",
+    "can_read_data",
+    "can_see_metadata",
+    "can_see_run",
+    "release_dates",
+    "released",
+]
