@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy.exc import OperationalError
@@ -140,16 +141,14 @@ def create_app(
         response = await call_next(request)
         if request.method in WRITE_METHODS and request.url.path.startswith("/api/"):
             who = getattr(request.state, "identity", Identity.anonymous())
-            with app.state.session_maker.begin() as session:
-                audit(
-                    session,
-                    clock(),
-                    who,
-                    request.method,
-                    request.url.path,
-                    response.status_code,
-                    request.url.query or None,
-                )
+            at, path, query, status = clock(), request.url.path, request.url.query or None, response.status_code
+
+            def write_audit() -> None:
+                with app.state.session_maker.begin() as session:
+                    audit(session, at, who, request.method, path, status, query)
+
+            # off the event loop: a write waiting for SQLite's lock must not stall every other request
+            await anyio.to_thread.run_sync(write_audit)
         return response
 
     @app.exception_handler(OSError)

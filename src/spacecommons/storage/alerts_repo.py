@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..policy import can_see_run
@@ -148,12 +149,22 @@ def upsert_watch(
     """Watch an object, or change the thresholds of an existing entry (its creation time is kept)."""
     entry = watch_entry(session, partner_id, norad_id)
     if entry is None:
-        entry = WatchEntry(
-            partner_id=partner_id, norad_id=norad_id, created_at=created_at, max_miss_km=max_miss_km, min_pc=min_pc
-        )
-        session.add(entry)
-    else:
-        entry.max_miss_km, entry.min_pc = max_miss_km, min_pc
+        try:
+            with session.begin_nested():  # a concurrent request may insert the same entry first
+                entry = WatchEntry(
+                    partner_id=partner_id,
+                    norad_id=norad_id,
+                    created_at=created_at,
+                    max_miss_km=max_miss_km,
+                    min_pc=min_pc,
+                )
+                session.add(entry)
+            return entry
+        except IntegrityError:  # it did (uq_watch_partner_object): change its thresholds instead
+            entry = watch_entry(session, partner_id, norad_id)
+            if entry is None:
+                raise
+    entry.max_miss_km, entry.min_pc = max_miss_km, min_pc
     session.flush()
     return entry
 
