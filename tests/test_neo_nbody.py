@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from spacecommons.constants import AU_KM
 from spacecommons.neo.approaches import close_approaches
-from spacecommons.neo.elements import AU_KM
 from spacecommons.neo.nbody import body_state, heliocentric_to_barycentric, propagate
 from spacecommons.neo.sbdb import read_sbdb_csv
 

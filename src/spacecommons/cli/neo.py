@@ -10,10 +10,10 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ..constants import LUNAR_DISTANCE_AU
 from ..errors import TimeError
 from ..neo import earth_moid
 from ..neo.approaches import BODIES, close_approaches_parallel
-from ..neo.elements import LUNAR_DISTANCE_AU
 from ..neo.reader import read_orbits
 from ..timescales import tdb_to_jd
 from .common import DatabaseOption, console, err_console, now_iso, open_db, report_issues

@@ -24,34 +24,11 @@ from functools import lru_cache
 import numpy as np
 from scipy.optimize import brentq
 
-from .elements import AU_KM, LUNAR_DISTANCE_AU
+from ..constants import AU_KM, AU_PER_DAY_KM_S, GM_DE440_KM3_S2, LUNAR_DISTANCE_AU
 from .nbody import DEFAULT_SETTINGS, Integrator, NBodySettings, body_state, heliocentric_to_barycentric
 from .orbit import SmallBodyOrbit, heliocentric_states
 
-AU_PER_DAY_KM_S = AU_KM / 86_400.0
-GM_KM3_S2 = {  # DE440 (Park et al. 2021): planets and the Moon
-    "mercury": 22_031.868551,
-    "venus": 324_858.592,
-    "earth": 398_600.435507,
-    "moon": 4_902.800118,
-    "mars": 42_828.375816,
-    "jupiter": 126_712_764.1,
-    "saturn": 37_940_584.8418,
-    "uranus": 5_794_556.4,
-    "neptune": 6_836_527.10058,
-}
-RADIUS_KM = {
-    "earth": 6_378.137,
-    "moon": 1_737.4,
-    "mercury": 2_440.5,
-    "venus": 6_051.8,
-    "mars": 3_396.2,
-    "jupiter": 71_492.0,
-    "saturn": 60_268.0,
-    "uranus": 25_559.0,
-    "neptune": 24_764.0,
-}
-BODIES = tuple(GM_KM3_S2)
+BODIES = tuple(GM_DE440_KM3_S2)
 
 
 @dataclass(frozen=True)
@@ -119,7 +96,7 @@ class CloseApproach:
 
 def v_infinity(v_rel_km_s: float, dist_km: float, body: str = "earth") -> float:
     """Hyperbolic excess speed from the speed at closest approach (two-body energy)."""
-    return math.sqrt(max(v_rel_km_s**2 - 2.0 * GM_KM3_S2[body] / dist_km, 0.0))
+    return math.sqrt(max(v_rel_km_s**2 - 2.0 * GM_DE440_KM3_S2[body] / dist_km, 0.0))
 
 
 def states_at(
@@ -235,7 +212,7 @@ def close_approaches(
     time and move an orbit by metres between encounters); each bracketed minimum is then
     integrated with ``settings``, the full force model, from the grid point before it."""
     body = body.lower()
-    if body not in GM_KM3_S2:
+    if body not in GM_DE440_KM3_S2:
         raise ValueError(f"unknown body {body!r}; one of {', '.join(BODIES)}")
     if not orbits:
         return []

@@ -21,13 +21,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.stats import norm
 
+from ..constants import AU_KM, AU_PER_DAY_KM_S, BODY_RADIUS_IAU_KM, GM_DE440_KM3_S2, MT_TNT_J, SECONDS_PER_DAY
 from ..risk.montecarlo import binomial_interval
-from .approaches import AU_PER_DAY_KM_S, GM_KM3_S2, RADIUS_KM
 from .bplane import BPlane, bplane
-from .elements import AU_KM
 from .nbody import DEFAULT_SETTINGS, Integrator, NBodySettings, body_state
-
-MT_TNT_J = 4.184e15
 
 
 @dataclass(frozen=True)
@@ -101,7 +98,7 @@ def monitor(
     alive = np.arange(n)  # sample index of each particle still in the simulation
     last_closed: dict[int, float] = {}  # sample -> periapsis time of its last closed encounter
     result = MonitoringResult(method=method, samples=n)
-    gm, radius = GM_KM3_S2[body], RADIUS_KM[body]
+    gm, radius = GM_DE440_KM3_S2[body], BODY_RADIUS_IAU_KM[body]
     direction = 1.0 if horizon_jd >= jd_tdb else -1.0
     grid = np.arange(jd_tdb, horizon_jd, direction * step_days)[1:].tolist() + [horizon_jd]
     t = jd_tdb
@@ -122,7 +119,7 @@ def monitor(
                 bp = bplane(rel_km, planet[3:] * AU_PER_DAY_KM_S, gm, radius)
             except ValueError:
                 continue  # temporarily bound: followed on the next steps
-            dt_days = bp.time_to_periapsis_s / 86400.0
+            dt_days = bp.time_to_periapsis_s / SECONDS_PER_DAY
             if not 0.0 <= dt_days * direction < step_days * 1.5:
                 continue
             sample = int(alive[k])
@@ -183,6 +180,6 @@ def impact_energy_mt(
 ) -> float:
     """Kinetic energy at impact (Mt TNT): mass of a sphere, speed sqrt(v_inf^2 + v_esc^2)."""
     mass = density_kg_m3 * math.pi / 6.0 * (diameter_km * 1000.0) ** 3
-    v_esc2 = 2.0 * GM_KM3_S2[body] / RADIUS_KM[body]
+    v_esc2 = 2.0 * GM_DE440_KM3_S2[body] / BODY_RADIUS_IAU_KM[body]
     v_imp = math.sqrt(v_inf_km_s**2 + v_esc2) * 1000.0
     return 0.5 * mass * v_imp**2 / MT_TNT_J

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..constants import DAYS_PER_JULIAN_YEAR
 from ..timescales import jd_to_iso
 from .impact import (
     MonitoringResult,
@@ -115,7 +116,7 @@ def assess(
             scored.append(imp)
             continue
         energy = impact_energy_mt(diameter, imp.v_inf_km_s, density_kg_m3)
-        years = max((imp.jd_tdb - orbit.epoch_jd_tdb) / 365.25, 1.0 / 365.25)
+        years = max((imp.jd_tdb - orbit.epoch_jd_tdb) / DAYS_PER_JULIAN_YEAR, 1.0 / DAYS_PER_JULIAN_YEAR)
         scored.append(
             PotentialImpact(
                 **{

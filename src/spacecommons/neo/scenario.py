@@ -11,8 +11,7 @@ import math
 
 import numpy as np
 
-from .approaches import AU_PER_DAY_KM_S
-from .elements import AU_KM
+from ..constants import AU_KM, AU_PER_DAY_KM_S
 from .nbody import body_state, propagate
 
 

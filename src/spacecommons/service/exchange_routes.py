@@ -23,7 +23,6 @@ from .deps import Id, db, route
 from .security import identify
 
 router = APIRouter(prefix="/api/v1/exchange", tags=["lunar data exchange"])
-CONTRIBUTORS = ("observer", "operator")
 PARTNERS = ("observer", "operator", "analyst")
 MAX_FILE_BYTES = 8 * 1024**3
 
