@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import httpx
 
+from ..errors import InputError
 from .http import USER_AGENT, ClientError, FileCache, PoliteRequestPacer
 
 CELESTRAK_URL = "https://celestrak.org"
@@ -33,9 +34,9 @@ class CelesTrakClient:
         query = query.upper()
         fmt = fmt.lower()
         if query not in QUERIES:
-            raise ValueError(f"query must be one of {sorted(QUERIES)}, got {query!r}")
+            raise InputError(f"query must be one of {sorted(QUERIES)}, got {query!r}")
         if fmt not in FORMATS:
-            raise ValueError(f"format must be one of {sorted(FORMATS)}, got {fmt!r}")
+            raise InputError(f"format must be one of {sorted(FORMATS)}, got {fmt!r}")
         url = f"{self.base_url}/NORAD/elements/gp.php"
         params = {query: str(value), "FORMAT": fmt}
         key = f"celestrak {url} {sorted(params.items())}"

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..constants import AU_PER_DAY_KM_S, BODY_RADIUS_IAU_KM, DAYS_PER_JULIAN_YEAR
+from ..errors import InputError
 from ..neo.impact import monitor
 from ..neo.nbody import DEFAULT_SETTINGS, Integrator, NBodySettings
 
@@ -85,7 +86,7 @@ def scan(
     for lead in sorted(lead_days, reverse=True):
         t_apply = encounter_jd - lead
         if t_apply < jd_tdb:
-            raise ValueError(f"lead time {lead} d starts before the orbit epoch")
+            raise InputError(f"lead time {lead} d starts before the orbit epoch")
         nominal.integrate(t_apply)
         s = nominal.states()[0]
         direction = along_track(s)

@@ -15,6 +15,7 @@ from scipy.integrate import quad
 from scipy.optimize import brentq
 
 from ..constants import KT_TNT_J, MT_TNT_J
+from ..errors import InputError
 
 SURFACE_GRAVITY_M_S2 = 9.81  # g on Earth, the value the paper's program uses
 SCALE_HEIGHT_M = 8000.0  # H
@@ -52,9 +53,9 @@ def impact_effects(
 ) -> ImpactEffects:
     """Energy, entry and breakup, crater, seismic magnitude, fireball and air blast."""
     if target not in TARGETS:
-        raise ValueError(f"target must be one of {sorted(TARGETS)}")
+        raise InputError(f"target must be one of {sorted(TARGETS)}")
     if not (diameter_m > 0 and density_kg_m3 > 0 and speed_km_s > 0 and 0 < angle_deg <= 90):
-        raise ValueError("diameter, density and speed must be positive and the angle in (0, 90] degrees")
+        raise InputError("diameter, density and speed must be positive and the angle in (0, 90] degrees")
     L0, rho_i, v0 = diameter_m, density_kg_m3, speed_km_s * 1000.0
     theta = math.radians(angle_deg)
     mass = rho_i * math.pi / 6.0 * L0**3

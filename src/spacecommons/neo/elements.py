@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..constants import GM_SUN_DE440_AU3_D2
+from ..errors import InputError
 
 OBLIQUITY_J2000_RAD = np.radians(84381.448 / 3600.0)  # IAU 1976, the J2000 ecliptic JPL uses
 
@@ -85,7 +86,7 @@ def keplerian_to_state(a, e, i_deg, om_deg, w_deg, ma_deg, mu: float = GM_SUN_DE
     a, e, i, om, w, M = (np.atleast_1d(np.asarray(x, float)) for x in (a, e, i_deg, om_deg, w_deg, ma_deg))
     i, om, w, M = np.radians(i), np.radians(om), np.radians(w), np.radians(M)
     if np.any((e < 0) | (e >= 1)):
-        raise ValueError("keplerian_to_state needs 0 <= e < 1; use cometary_to_state for the others")
+        raise InputError("keplerian_to_state needs 0 <= e < 1; use cometary_to_state for the others")
     E = M + e * np.sin(M)
     for _ in range(50):
         step = (E - e * np.sin(E) - M) / (1 - e * np.cos(E))

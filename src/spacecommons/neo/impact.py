@@ -17,14 +17,23 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import numpy as np
 from scipy.stats import norm
 
 from ..constants import AU_KM, AU_PER_DAY_KM_S, BODY_RADIUS_IAU_KM, GM_DE440_KM3_S2, MT_TNT_J, SECONDS_PER_DAY
+from ..errors import parse_choice
 from ..risk.montecarlo import binomial_interval
 from .bplane import BPlane, bplane
 from .nbody import DEFAULT_SETTINGS, Integrator, NBodySettings, body_state
+
+
+class SamplingMethod(StrEnum):
+    """How virtual asteroids are drawn from the covariance: Monte Carlo or the line of variations."""
+
+    MONTE_CARLO = "mc"
+    LINE_OF_VARIATIONS = "lov"
 
 
 @dataclass(frozen=True)
@@ -87,11 +96,12 @@ def monitor(
     nongrav: np.ndarray | None = None,
     step_days: float = 0.5,
     encounter_au: float = 0.05,
-    method: str = "mc",
+    method: SamplingMethod | str = SamplingMethod.MONTE_CARLO,
     settings: NBodySettings = DEFAULT_SETTINGS,
 ) -> MonitoringResult:
     """Propagate virtual asteroids (barycentric ICRF states at ``jd_tdb``) to ``horizon_jd`` and
     report every closed encounter and the impacts grouped by date."""
+    method = parse_choice(SamplingMethod, method, "sampling method")
     n = len(states)
     ng = None if nongrav is None else np.broadcast_to(np.asarray(nongrav, float), (n, 3))
     integ = Integrator(jd_tdb, states, ng, settings)
@@ -140,7 +150,7 @@ def monitor(
     return result
 
 
-def _group_impacts(encounters: list[Encounter], weights: np.ndarray, method: str) -> list[PotentialImpact]:
+def _group_impacts(encounters: list[Encounter], weights: np.ndarray, method: SamplingMethod) -> list[PotentialImpact]:
     hits = sorted((e for e in encounters if e.bplane.impact), key=lambda e: e.jd_tdb)
     groups: list[list[Encounter]] = []
     for e in hits:
@@ -152,7 +162,7 @@ def _group_impacts(encounters: list[Encounter], weights: np.ndarray, method: str
     n = len(weights)
     for g in groups:
         ip = float(sum(weights[e.sample] for e in g))
-        if method == "mc":
+        if method is SamplingMethod.MONTE_CARLO:
             lo, hi = binomial_interval(len(g), n)
         else:
             lo = hi = ip

@@ -13,7 +13,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from ..errors import RecordError
 from ..exchange import policy
 from ..exchange.levels import to_pds4
 from ..exchange.pds4 import ProductMetadata, read_label, write_label
@@ -258,11 +257,9 @@ async def ingest(
         raise HTTPException(404, f"no payload {payload!r} on {mission!r}")
     if pl.owner_partner_id != who.partner_id:
         raise HTTPException(403, "only the payload's owner partner ingests its products")
-    try:
-        meta = read_label(await request.body(), "label.xml")
-        processing = to_pds4(level or meta.processing_level or "")
-    except (RecordError, ValueError) as exc:
-        raise HTTPException(400, str(exc)) from None
+    # a malformed label (RecordError) or an unknown level (InputError): 400 from the app's handler
+    meta = read_label(await request.body(), "label.xml")
+    processing = to_pds4(level or meta.processing_level or "")
     if session.scalar(select(Product.id).where(Product.lid == meta.lid, Product.vid == meta.vid)):
         raise HTTPException(409, f"{meta.lidvid} exists: versions are immutable, ingest a new version_id")
     m = session.get(Mission, pl.mission_id)
@@ -360,10 +357,7 @@ def search(
     if instrument:
         query = query.where(Product.instrument.ilike(f"%{instrument}%"))
     if level:
-        try:
-            query = query.where(Product.processing_level == to_pds4(level))
-        except ValueError as exc:
-            raise HTTPException(400, str(exc)) from None
+        query = query.where(Product.processing_level == to_pds4(level))  # InputError: 400
     if after:
         query = query.where(Product.stop >= after)
     if before:
