@@ -96,7 +96,7 @@ def test_bplane_of_a_straight_hyperbola():
 
 
 def test_torino_grid_binzel_2000():
-    """The grid from ../shared/reference/neo_and_defense.md (Binzel 2000 chart): levels 0..10."""
+    """The grid from tests/data/reference/neo_and_defense.md (Binzel 2000 chart): levels 0..10."""
     energy = [1e2, 1e4, 1e5, 1e1, 1e3, 1e4, 1e7, 1e7, 1e1, 1e4, 1e7]
     ip = [1e-6, 1e-4, 1e-3, 1e-1, 1e-1, 1e-1, 1e-3, 1e-1, 0.999, 0.999, 0.999]
     assert [torino(p, e) for p, e in zip(ip, energy, strict=True)] == list(range(11))

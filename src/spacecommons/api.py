@@ -1,72 +1,159 @@
 """The curated public surface: start here; everything else may move.
 
+Every name is the one its module defines. The service and its storage (``create_app`` and the
+partner functions) are imported on first use, so that importing the library does not load
+FastAPI and SQLAlchemy.
+
 >>> from spacecommons.api import read_elements, iso_to_jd
 >>> jd, fr = iso_to_jd("2021-10-02T00:00:00Z")
 >>> (jd, fr)
 (2459489.5, 0.0)
 """
 
-from .catalog import ElementSet, ParseResult, latest_per_object, read_cara_sizes, read_elements, read_omm, read_tle
-from .cdm import Cdm, read_cdm, write_kvn, write_xml
-from .clients import CelesTrakClient, SpaceTrackClient
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from .catalog import (
+    ElementSet,
+    ObjectSize,
+    ParseResult,
+    latest_per_object,
+    read_cara_sizes,
+    read_elements,
+    read_omm,
+    read_tle,
+)
+from .catalog.elements import OrbitRegime, element_regime, orbit_regime
+from .cdm import Cdm, CdmError, read_cdm, write_kvn, write_xml
+from .clients import CelesTrakClient, ClientError, SpaceTrackClient
 from .conjunction import ConjunctionEvents, ScreeningParams, ScreeningResult, screen
-from .defense import impact_effects
-from .defense.deflection import kinetic_impactor_dv
-from .defense.deflection import scan as deflection_scan
-from .errors import RecordError, RecordIssue, SpacecommonsError, TimeError
+from .constants import AU_KM, AU_PER_DAY_KM_S, BODY_RADIUS_IAU_KM, GM_DE440_KM3_S2, LUNAR_DISTANCE_AU
+from .defense import ImpactEffects, impact_effects
+from .defense.deflection import deflection_scan, kinetic_impactor_dv, required_dv
+from .errors import InputError, RecordError, RecordIssue, SpacecommonsError, TimeError
+from .exchange.levels import to_clpds, to_pds4
 from .exchange.pds4 import ProductMetadata, read_label, write_label
+from .exchange.policy import Access, can_read_data, can_see_metadata
 from .frames import rtn_basis, teme_to_gcrf, teme_to_itrf
-from .neo import earth_moid, palermo
-from .neo.approaches import CloseApproach, close_approaches, close_approaches_parallel
+from .neo import SmallBodyOrbit, earth_moid, palermo, read_sbdb_csv
+from .neo.approaches import CloseApproach, close_approaches, close_approaches_parallel, refine_minimum
+from .neo.bplane import bplane
+from .neo.impact import SamplingMethod, diameter_from_h, impact_energy_mt
+from .neo.nbody import body_state, heliocentric_to_barycentric, propagate_nbody
 from .neo.reader import read_orbits
-from .neo.risk import assess as assess_impact_risk
+from .neo.risk import assess_impact_risk
+from .neo.scenario import synthetic_encounter
 from .neo.torino import torino
 from .propagation import Ephemeris, propagate
-from .risk.foster import pc_circle
+from .risk import max_pc_isotropic, pc_circle
+from .risk.cdm_pc import cdm_pc
 from .timescales import iso_to_jd, jd_to_iso
 
+if TYPE_CHECKING:
+    from .service import create_app
+    from .storage.partners_repo import add_member, create_partner, issue_key
+
+# name -> module, imported on first use (the service and the database layer)
+_LAZY = {
+    "add_member": "spacecommons.storage.partners_repo",
+    "create_app": "spacecommons.service",
+    "create_partner": "spacecommons.storage.partners_repo",
+    "issue_key": "spacecommons.storage.partners_repo",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'spacecommons.api' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
 __all__ = [
+    "AU_KM",
+    "AU_PER_DAY_KM_S",
+    "Access",
+    "BODY_RADIUS_IAU_KM",
     "Cdm",
+    "CdmError",
     "CelesTrakClient",
+    "ClientError",
     "CloseApproach",
+    "ConjunctionEvents",
+    "ElementSet",
+    "Ephemeris",
+    "GM_DE440_KM3_S2",
+    "ImpactEffects",
+    "InputError",
+    "LUNAR_DISTANCE_AU",
+    "ObjectSize",
+    "OrbitRegime",
+    "ParseResult",
     "ProductMetadata",
+    "RecordError",
+    "RecordIssue",
+    "SamplingMethod",
+    "ScreeningParams",
+    "ScreeningResult",
+    "SmallBodyOrbit",
+    "SpaceTrackClient",
+    "SpacecommonsError",
+    "TimeError",
+    "add_member",
     "assess_impact_risk",
+    "body_state",
+    "bplane",
+    "can_read_data",
+    "can_see_metadata",
+    "cdm_pc",
     "close_approaches",
     "close_approaches_parallel",
+    "create_app",
+    "create_partner",
     "deflection_scan",
+    "diameter_from_h",
     "earth_moid",
+    "element_regime",
+    "heliocentric_to_barycentric",
     "impact_effects",
+    "impact_energy_mt",
+    "iso_to_jd",
+    "issue_key",
+    "jd_to_iso",
     "kinetic_impactor_dv",
+    "latest_per_object",
+    "max_pc_isotropic",
+    "orbit_regime",
     "palermo",
     "pc_circle",
+    "propagate",
+    "propagate_nbody",
+    "read_cara_sizes",
     "read_cdm",
+    "read_elements",
     "read_label",
+    "read_omm",
     "read_orbits",
+    "read_sbdb_csv",
+    "read_tle",
+    "refine_minimum",
+    "required_dv",
+    "rtn_basis",
+    "screen",
+    "synthetic_encounter",
+    "teme_to_gcrf",
+    "teme_to_itrf",
+    "to_clpds",
+    "to_pds4",
     "torino",
     "write_kvn",
     "write_label",
     "write_xml",
-    "ConjunctionEvents",
-    "ElementSet",
-    "Ephemeris",
-    "ParseResult",
-    "RecordError",
-    "RecordIssue",
-    "ScreeningParams",
-    "ScreeningResult",
-    "SpaceTrackClient",
-    "SpacecommonsError",
-    "TimeError",
-    "iso_to_jd",
-    "jd_to_iso",
-    "latest_per_object",
-    "propagate",
-    "read_cara_sizes",
-    "read_elements",
-    "read_omm",
-    "read_tle",
-    "rtn_basis",
-    "screen",
-    "teme_to_gcrf",
-    "teme_to_itrf",
 ]

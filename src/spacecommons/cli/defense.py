@@ -79,7 +79,7 @@ def deflection_scan_command(
     plot: Path | None = typer.Option(None, help="plot .png"),
 ) -> None:
     """How much push, how early: closest distance for each lead time and along-track push."""
-    from ..defense.deflection import plot_scan, required_dv, scan
+    from ..defense.deflection import deflection_scan, plot_scan, required_dv
     from ..neo.nbody import heliocentric_to_barycentric
     from ..neo.orbit import heliocentric_states
     from ..neo.reader import read_orbits
@@ -105,7 +105,7 @@ def deflection_scan_command(
         state = heliocentric_to_barycentric(heliocentric_states([o]), epoch)[0]
         nongrav = np.array(o.nongrav) if any(o.nongrav) else None
         label = o.designation
-    outcomes = scan(state, epoch, t_enc, leads, pushes, nongrav)
+    outcomes = deflection_scan(state, epoch, t_enc, leads, pushes, nongrav)
     t = Table(
         "lead (yr)",
         "dv (mm/s)",

@@ -68,7 +68,7 @@ def along_track(state: np.ndarray) -> np.ndarray:
     return v / np.linalg.norm(v)
 
 
-def scan(
+def deflection_scan(
     state: np.ndarray,
     jd_tdb: float,
     encounter_jd: float,

@@ -90,7 +90,7 @@ class RiskSummary:
         }
 
 
-def assess(
+def assess_impact_risk(
     orbit: SmallBodyOrbit,
     horizon_jd: float,
     samples: int = 1000,
@@ -99,9 +99,9 @@ def assess(
     density_kg_m3: float = 2600.0,
 ) -> tuple[RiskSummary, MonitoringResult]:
     """Impact monitoring of ``orbit`` (which must carry a covariance) up to ``horizon_jd``."""
+    method = parse_choice(SamplingMethod, method, "sampling method")
     helio, cov = cartesian_covariance(orbit)
     state = heliocentric_to_barycentric(helio, orbit.epoch_jd_tdb)[0]
-    method = parse_choice(SamplingMethod, method, "sampling method")
     if method is SamplingMethod.MONTE_CARLO:
         states, weights = sample_monte_carlo(state, cov, samples, seed)
     else:
@@ -131,3 +131,7 @@ def assess(
     result.impacts = scored
     summary = RiskSummary(orbit.designation, orbit.name, method, samples, orbit.h_mag, diameter, scored)
     return summary, result
+
+
+# The old name, still called by workflows/neo_risk.py (issue #10 ARCH); drop once it calls the new one.
+assess = assess_impact_risk
