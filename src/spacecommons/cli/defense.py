@@ -10,6 +10,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
+from ..constants import DAYS_PER_JULIAN_YEAR
 from ..defense import impact_effects
 from .common import console
 
@@ -87,7 +88,7 @@ def deflection_scan_command(
     from ..timescales import tdb_to_jd
 
     t_enc = tdb_to_jd(encounter)
-    leads = [float(x) * 365.25 for x in lead_years.split(",") if x.strip()]
+    leads = [float(x) * DAYS_PER_JULIAN_YEAR for x in lead_years.split(",") if x.strip()]
     pushes = [float(x) for x in dv_mm_s.split(",") if x.strip()]
     if synthetic:
         epoch = t_enc - max(leads)
@@ -117,7 +118,7 @@ def deflection_scan_command(
     )
     for o in outcomes:
         t.add_row(
-            f"{o.lead_days / 365.25:.3g}",
+            f"{o.lead_days / DAYS_PER_JULIAN_YEAR:.3g}",
             f"{o.dv_mm_s:g}",
             "" if o.b_km is None else f"{o.b_km:.0f}",
             "" if o.capture_radius_km is None else f"{o.capture_radius_km:.0f}",
@@ -127,7 +128,9 @@ def deflection_scan_command(
     console.print(t)
     for lead, need in sorted(required_dv(outcomes, goal_earth_radii).items()):
         text = "beyond the scanned pushes" if need is None else f"{need:.3g} mm/s"
-        console.print(f"{lead / 365.25:.3g} yr before: {text} to pass at {goal_earth_radii:g} Earth radii")
+        console.print(
+            f"{lead / DAYS_PER_JULIAN_YEAR:.3g} yr before: {text} to pass at {goal_earth_radii:g} Earth radii"
+        )
     if out:
         with out.open("w", newline="") as f:
             w = csv.writer(f)
