@@ -29,7 +29,14 @@ from .catalog.elements import OrbitRegime, element_regime, orbit_regime
 from .cdm import Cdm, CdmError, read_cdm, write_kvn, write_xml
 from .clients import CelesTrakClient, ClientError, SpaceTrackClient
 from .conjunction import ConjunctionEvents, ScreeningParams, ScreeningResult, screen
-from .constants import AU_KM, AU_PER_DAY_KM_S, BODY_RADIUS_IAU_KM, GM_DE440_KM3_S2, LUNAR_DISTANCE_AU
+from .constants import (
+    AU_KM,
+    AU_PER_DAY_KM_S,
+    BODY_RADIUS_IAU_KM,
+    DAYS_PER_JULIAN_YEAR,
+    GM_DE440_KM3_S2,
+    LUNAR_DISTANCE_AU,
+)
 from .defense import ImpactEffects, impact_effects
 from .defense.deflection import deflection_scan, kinetic_impactor_dv, required_dv
 from .errors import InputError, RecordError, RecordIssue, SpacecommonsError, TimeError
@@ -87,6 +94,7 @@ __all__ = [
     "ClientError",
     "CloseApproach",
     "ConjunctionEvents",
+    "DAYS_PER_JULIAN_YEAR",
     "ElementSet",
     "Ephemeris",
     "GM_DE440_KM3_S2",
