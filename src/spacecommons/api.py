@@ -1,8 +1,8 @@
 """The curated public surface: start here; everything else may move.
 
 Every name is the one its module defines. The service and its storage (``create_app`` and the
-partner functions) are imported on first use, so that importing the library does not load
-FastAPI and SQLAlchemy.
+partner functions) and the security building blocks are imported on first use, so that importing
+the library does not load FastAPI, SQLAlchemy or the cryptography package.
 
 >>> from spacecommons.api import read_elements, iso_to_jd
 >>> jd, fr = iso_to_jd("2021-10-02T00:00:00Z")
@@ -59,15 +59,30 @@ from .risk.cdm_pc import cdm_pc
 from .timescales import iso_to_jd, jd_to_iso
 
 if TYPE_CHECKING:
+    from .clients.netguard import Reason, TargetRefused, check_url, fixed_resolver
+    from .secrets_box import SecretBox, new_key
     from .service import create_app
     from .storage.partners_repo import add_member, create_partner, issue_key
+    from .textguard import kvn_safe, reject_control_chars
+    from .workflows.jobs import JobQueue, JobState, QuotaExceeded
 
-# name -> module, imported on first use (the service and the database layer)
+# name -> module, imported on first use (the service, the database layer, the security building blocks)
 _LAZY = {
+    "JobQueue": "spacecommons.workflows.jobs",
+    "JobState": "spacecommons.workflows.jobs",
+    "QuotaExceeded": "spacecommons.workflows.jobs",
+    "Reason": "spacecommons.clients.netguard",
+    "SecretBox": "spacecommons.secrets_box",
+    "TargetRefused": "spacecommons.clients.netguard",
     "add_member": "spacecommons.storage.partners_repo",
+    "check_url": "spacecommons.clients.netguard",
     "create_app": "spacecommons.service",
     "create_partner": "spacecommons.storage.partners_repo",
+    "fixed_resolver": "spacecommons.clients.netguard",
     "issue_key": "spacecommons.storage.partners_repo",
+    "kvn_safe": "spacecommons.textguard",
+    "new_key": "spacecommons.secrets_box",
+    "reject_control_chars": "spacecommons.textguard",
 }
 
 
@@ -100,19 +115,25 @@ __all__ = [
     "GM_DE440_KM3_S2",
     "ImpactEffects",
     "InputError",
+    "JobQueue",
+    "JobState",
     "LUNAR_DISTANCE_AU",
     "ObjectSize",
     "OrbitRegime",
     "ParseResult",
     "ProductMetadata",
+    "QuotaExceeded",
+    "Reason",
     "RecordError",
     "RecordIssue",
     "SamplingMethod",
     "ScreeningParams",
     "ScreeningResult",
+    "SecretBox",
     "SmallBodyOrbit",
     "SpaceTrackClient",
     "SpacecommonsError",
+    "TargetRefused",
     "TimeError",
     "add_member",
     "assess_impact_risk",
@@ -121,6 +142,7 @@ __all__ = [
     "can_read_data",
     "can_see_metadata",
     "cdm_pc",
+    "check_url",
     "close_approaches",
     "close_approaches_parallel",
     "create_app",
@@ -129,6 +151,7 @@ __all__ = [
     "diameter_from_h",
     "earth_moid",
     "element_regime",
+    "fixed_resolver",
     "heliocentric_to_barycentric",
     "impact_effects",
     "impact_energy_mt",
@@ -136,8 +159,10 @@ __all__ = [
     "issue_key",
     "jd_to_iso",
     "kinetic_impactor_dv",
+    "kvn_safe",
     "latest_per_object",
     "max_pc_isotropic",
+    "new_key",
     "orbit_regime",
     "palermo",
     "pc_circle",
@@ -152,6 +177,7 @@ __all__ = [
     "read_sbdb_csv",
     "read_tle",
     "refine_minimum",
+    "reject_control_chars",
     "required_dv",
     "rtn_basis",
     "screen",
