@@ -42,7 +42,7 @@ from .defense.deflection import deflection_scan, kinetic_impactor_dv, required_d
 from .errors import InputError, RecordError, RecordIssue, SpacecommonsError, TimeError
 from .exchange.levels import to_clpds, to_pds4
 from .exchange.pds4 import ProductMetadata, read_label, write_label
-from .exchange.policy import Access, can_read_data, can_see_metadata
+from .exchange.policy import Access, can_read_data, can_see_metadata, release_dates
 from .frames import rtn_basis, teme_to_gcrf, teme_to_itrf
 from .neo import SmallBodyOrbit, earth_moid, palermo, read_sbdb_csv
 from .neo.approaches import CloseApproach, close_approaches, close_approaches_parallel, refine_minimum
@@ -178,6 +178,7 @@ __all__ = [
     "read_tle",
     "refine_minimum",
     "reject_control_chars",
+    "release_dates",
     "required_dv",
     "rtn_basis",
     "screen",
