@@ -6,12 +6,8 @@ import csv
 import json
 from pathlib import Path
 
-import numpy as np
 import typer
-from rich.table import Table
 
-from ..constants import DAYS_PER_JULIAN_YEAR
-from ..defense import impact_effects
 from .common import console
 
 app = typer.Typer(help="Planetary defense: impact effects, kinetic-impactor deflection.", no_args_is_help=True)
@@ -27,6 +23,10 @@ def impact_effects_command(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Energy, breakup/airburst, crater, seismic magnitude, fireball and blast radii (Collins et al. 2005)."""
+    from rich.table import Table
+
+    from ..defense import impact_effects
+
     e = impact_effects(diameter_m, density, speed_km_s, angle_deg, target)
     if as_json:
         print(json.dumps(e.as_dict(), indent=1))
@@ -80,6 +80,10 @@ def deflection_scan_command(
     plot: Path | None = typer.Option(None, help="plot .png"),
 ) -> None:
     """How much push, how early: closest distance for each lead time and along-track push."""
+    import numpy as np
+    from rich.table import Table
+
+    from ..constants import DAYS_PER_JULIAN_YEAR
     from ..defense.deflection import deflection_scan, plot_scan, required_dv
     from ..neo.nbody import heliocentric_to_barycentric
     from ..neo.orbit import heliocentric_states
@@ -128,9 +132,8 @@ def deflection_scan_command(
     console.print(t)
     for lead, need in sorted(required_dv(outcomes, goal_earth_radii).items()):
         text = "beyond the scanned pushes" if need is None else f"{need:.3g} mm/s"
-        console.print(
-            f"{lead / DAYS_PER_JULIAN_YEAR:.3g} yr before: {text} to pass at {goal_earth_radii:g} Earth radii"
-        )
+        years = lead / DAYS_PER_JULIAN_YEAR
+        console.print(f"{years:.3g} yr before: {text} to pass at {goal_earth_radii:g} Earth radii")
     if out:
         with out.open("w", newline="") as f:
             w = csv.writer(f)

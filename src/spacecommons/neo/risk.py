@@ -131,7 +131,3 @@ def assess_impact_risk(
     result.impacts = scored
     summary = RiskSummary(orbit.designation, orbit.name, method, samples, orbit.h_mag, diameter, scored)
     return summary, result
-
-
-# The old name, still called by workflows/neo_risk.py (issue #10 ARCH); drop once it calls the new one.
-assess = assess_impact_risk
