@@ -29,6 +29,7 @@ from .catalog.elements import OrbitRegime, element_regime, orbit_regime
 from .cdm import Cdm, CdmError, read_cdm, write_kvn, write_xml
 from .clients import CelesTrakClient, ClientError, SpaceTrackClient
 from .conjunction import ConjunctionEvents, ScreeningParams, ScreeningResult, screen
+from .conjunction.catalog_payload import CatalogPayload
 from .constants import (
     AU_KM,
     AU_PER_DAY_KM_S,
@@ -62,9 +63,12 @@ if TYPE_CHECKING:
     from .clients.netguard import Reason, TargetRefused, check_url, fixed_resolver
     from .secrets_box import SecretBox, new_key
     from .service import create_app
+    from .storage import make_engine, session_factory, upgrade
     from .storage.partners_repo import add_member, create_partner, issue_key
+    from .storage.screening_repo import load_run
     from .textguard import kvn_safe, reject_control_chars
     from .workflows.jobs import JobQueue, JobState, QuotaExceeded
+    from .workflows.screening import run_screening
 
 # name -> module, imported on first use (the service, the database layer, the security building blocks)
 _LAZY = {
@@ -81,8 +85,13 @@ _LAZY = {
     "fixed_resolver": "spacecommons.clients.netguard",
     "issue_key": "spacecommons.storage.partners_repo",
     "kvn_safe": "spacecommons.textguard",
+    "load_run": "spacecommons.storage.screening_repo",
+    "make_engine": "spacecommons.storage",
     "new_key": "spacecommons.secrets_box",
     "reject_control_chars": "spacecommons.textguard",
+    "run_screening": "spacecommons.workflows.screening",
+    "session_factory": "spacecommons.storage",
+    "upgrade": "spacecommons.storage",
 }
 
 
@@ -103,6 +112,7 @@ __all__ = [
     "AU_PER_DAY_KM_S",
     "Access",
     "BODY_RADIUS_IAU_KM",
+    "CatalogPayload",
     "Cdm",
     "CdmError",
     "CelesTrakClient",
@@ -161,6 +171,8 @@ __all__ = [
     "kinetic_impactor_dv",
     "kvn_safe",
     "latest_per_object",
+    "load_run",
+    "make_engine",
     "max_pc_isotropic",
     "new_key",
     "orbit_regime",
@@ -181,13 +193,16 @@ __all__ = [
     "release_dates",
     "required_dv",
     "rtn_basis",
+    "run_screening",
     "screen",
+    "session_factory",
     "synthetic_encounter",
     "teme_to_gcrf",
     "teme_to_itrf",
     "to_clpds",
     "to_pds4",
     "torino",
+    "upgrade",
     "write_kvn",
     "write_label",
     "write_xml",
