@@ -76,10 +76,11 @@ def _register_markup_payload(base: str, operator_key: str) -> None:
 
     headers = {"X-API-Key": operator_key}
     mission = {"name": "PROBE-1", "kind": "orbiter", "proprietary_days": 0, "public_after_days": 0}
-    assert httpx.post(f"{base}/api/v1/exchange/missions", json=mission, headers=headers).status_code == 201
     payload = {"name": MARKUP_NAME, "instrument": MARKUP_INSTRUMENT, "mass_kg": 1.0, "power_w": 2.0}
-    r = httpx.post(f"{base}/api/v1/exchange/missions/PROBE-1/payloads", json=payload, headers=headers)
-    assert r.status_code == 201, r.text
+    with httpx.Client(base_url=base, headers=headers, timeout=120) as client:  # argon2 is slow on a busy machine
+        assert client.post("/api/v1/exchange/missions", json=mission).status_code == 201
+        r = client.post("/api/v1/exchange/missions/PROBE-1/payloads", json=payload)
+        assert r.status_code == 201, r.text
 
 
 def _shot(page, name: str, tmp_path) -> str:
