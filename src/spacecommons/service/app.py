@@ -7,11 +7,10 @@ import threading
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from importlib.resources import files
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
 from ..errors import SpacecommonsError
@@ -164,16 +163,9 @@ def create_app(
     async def library_error(_request: Request, exc: SpacecommonsError):
         return JSONResponse({"detail": str(exc)}, status_code=400)
 
-    cesium = Path(Settings().cesium_dir)
-    has_cesium = (cesium / "Cesium.js").exists()
-    if has_cesium:
-        from fastapi.staticfiles import StaticFiles
+    from .dashboard import mount_dashboard
+    from .headers import SecurityHeaders
 
-        app.mount("/cesium", StaticFiles(directory=cesium), name="cesium")
-
-    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
-    def dashboard() -> str:
-        page = (files("spacecommons") / "web" / "index.html").read_text()
-        return page.replace("__CESIUM__", "true" if has_cesium else "false")
-
+    mount_dashboard(app, Path(Settings().cesium_dir))
+    app.add_middleware(SecurityHeaders)  # CSP, nosniff, no framing, no referrer: every response
     return app
