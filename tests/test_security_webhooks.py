@@ -442,14 +442,15 @@ def test_a_receiver_that_never_answers_gets_bounded_sends_per_host_and_per_partn
 
 
 def test_server_key_is_generated_once_per_data_directory(backend_url, tmp_path, caplog):
-    """No SPACECOMMONS_SECRET_KEY: the first start writes a key file (owner-only) and says so; the
-    next start reuses it, so sealed secrets still open."""
+    """No SPACECOMMONS_SECRET_KEY: the first start writes a key file (owner-only) beside the data
+    directory and says so; the next start reuses it, so sealed secrets still open."""
     data = tmp_path / "data"
     with caplog.at_level("WARNING", logger="spacecommons.service"):
         first = create_app(backend_url, blob_root=str(data), secret_key="")
-    key_file = data / "server-secret.key"
+    key_file = tmp_path / "data.secret-key"  # beside the data directory: the blob store holds only blobs
     assert key_file.exists() and stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert any("generated a server key" in r.getMessage() for r in caplog.records)
+    assert [f for f in data.rglob("*") if f.is_file()] == []
     token = first.state.secret_box.seal("x", "webhook:1")
     first.state.engine.dispose()
     again = create_app(backend_url, blob_root=str(data), secret_key="")

@@ -2,10 +2,11 @@
 the delivery loop (``workflows.alerts.Outbox``) in a background thread.
 
 The server key is ``SPACECOMMONS_SECRET_KEY`` (``ID:KEY[,ID:OLDKEY...]``, ``secrets_box``). When it
-is not set, a key is generated once per data directory into ``<data_dir>/server-secret.key``
-(mode 0600) and the log says so: webhooks keep working on a fresh install, and secrets are still
-sealed in the database (a dump alone does not reveal them); the key file must then be backed up
-with the data directory, and moved to the setting for a deployment.
+is not set, a key is generated once per data directory into ``<data_dir>.secret-key`` beside it
+(mode 0600; beside, not inside, so the content-addressed store holds only blobs) and the log says
+so: webhooks keep working on a fresh install, and secrets are still sealed in the database (a dump
+alone does not reveal them); the key file must then be backed up with the data directory, and
+moved to the setting for a deployment.
 """
 
 from __future__ import annotations
@@ -25,15 +26,21 @@ from ..workflows.clock import as_utc
 
 log = logging.getLogger("spacecommons.service")
 
-KEY_FILE = "server-secret.key"
+KEY_SUFFIX = ".secret-key"
 GENERATED_KEY_ID = "local"
 
 
+def key_file(data_dir: str | Path) -> Path:
+    """Where the generated key of a data directory lives: ``<data_dir>.secret-key``."""
+    d = Path(data_dir).resolve()
+    return d.with_name(d.name + KEY_SUFFIX)
+
+
 def server_secret_box(setting: str, data_dir: str | Path) -> SecretBox:
-    """The box for webhook secrets: from the setting, or from (a new) key file in ``data_dir``."""
+    """The box for webhook secrets: from the setting, or from (a new) key file beside ``data_dir``."""
     if setting.strip():
         return SecretBox.from_setting(setting)
-    path = Path(data_dir) / KEY_FILE
+    path = key_file(data_dir)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
