@@ -13,14 +13,16 @@ app = typer.Typer(help="Element sets: load files, object sizes, history, live fe
 REJECTED_EXIT = 3
 
 
-def load_files(paths: list[Path], session_maker, loaded_at: str) -> tuple[int, int, int]:
+def load_files(
+    paths: list[Path], session_maker, loaded_at: str, verify_checksum: bool = True
+) -> tuple[int, int, int]:
     """Load each file in its own transaction; returns (added, unchanged, rejected)."""
     from ..catalog import read_elements
     from ..storage.catalog_repo import store_elements
 
     added = unchanged = rejected = 0
     for path in paths:
-        parsed = read_elements(path)
+        parsed = read_elements(path, verify_checksum=verify_checksum)
         rejected += report_issues(parsed.issues)
         with session_maker.begin() as session:
             counts = store_elements(session, parsed.records, loaded_at)
@@ -36,6 +38,9 @@ def load_files(paths: list[Path], session_maker, loaded_at: str) -> tuple[int, i
 @app.command("load")
 def load(
     files: list[Path] = typer.Argument(..., help="TLE/3LE or OMM (KVN, XML, JSON, CSV) files"),
+    verify_checksum: bool = typer.Option(
+        True, "--verify-checksum/--no-verify-checksum", help="reject TLE lines whose column-69 checksum is wrong"
+    ),
     database_url: str = DatabaseOption,
 ) -> None:
     """Store element sets with their history; loading the same file twice changes nothing.
@@ -44,7 +49,7 @@ def load(
     the exit code is 3 when any record was rejected.
     """
     _, session_maker = open_db(database_url)
-    added, unchanged, rejected = load_files(files, session_maker, now_iso())
+    added, unchanged, rejected = load_files(files, session_maker, now_iso(), verify_checksum)
     console.print(f"[bold]{added}[/] new element sets, {unchanged} unchanged, {rejected} rejected")
     if rejected:
         raise typer.Exit(REJECTED_EXIT)
