@@ -13,9 +13,7 @@ app = typer.Typer(help="Element sets: load files, object sizes, history, live fe
 REJECTED_EXIT = 3
 
 
-def load_files(
-    paths: list[Path], session_maker, loaded_at: str, verify_checksum: bool = True
-) -> tuple[int, int, int]:
+def load_files(paths: list[Path], session_maker, loaded_at: str, verify_checksum: bool = True) -> tuple[int, int, int]:
     """Load each file in its own transaction; returns (added, unchanged, rejected)."""
     from ..catalog import read_elements
     from ..storage.catalog_repo import store_elements

@@ -197,10 +197,9 @@ def moid_command(
 ) -> None:
     """Earth MOID of every orbit, against Earth's orbit at the object's epoch (DE421)."""
     from ..constants import LUNAR_DISTANCE_AU
+    from ..errors import RecordIssue
     from ..neo import earth_moid
     from ..neo.reader import read_orbits
-
-    from ..errors import RecordIssue
 
     parsed, issues = read_orbits(orbits)
     elliptic = [o for o in parsed if 0.0 <= o.e < 1.0]

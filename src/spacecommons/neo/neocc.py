@@ -90,8 +90,11 @@ def _floats(source: str, no: int, key: str, words: list[str], count: int | None 
 def _triangle(values: list[float], dimension: int, source: str, no: int, key: str) -> np.ndarray:
     if len(values) != dimension * (dimension + 1) // 2:
         raise RecordError(
-            source, no, key, f"{len(values)} values for a {dimension}x{dimension} upper triangle "
-            f"({dimension * (dimension + 1) // 2} expected)"
+            source,
+            no,
+            key,
+            f"{len(values)} values for a {dimension}x{dimension} upper triangle "
+            f"({dimension * (dimension + 1) // 2} expected)",
         )
     m = np.zeros((dimension, dimension))
     m[np.triu_indices(dimension)] = values
@@ -103,9 +106,7 @@ def _record(designation: str, start: int, lines: list[tuple[int, str]], source: 
     cov: list[float] = []
     nor: list[float] = []
     moid = None
-    last = start
     for no, line in lines:
-        last = no
         words = line.split()
         if not words:
             continue
@@ -154,7 +155,9 @@ def _record(designation: str, start: int, lines: list[tuple[int, str]], source: 
             raise RecordError(source, lno, "LSP", "expected model, number of parameters, dimension[, codes]")
         dimension, codes = int(ints[2]), [int(c) for c in ints[3:]]
         if dimension != 6 + len(codes):
-            raise RecordError(source, lno, "LSP", f"dimension {dimension} is not 6 + {len(codes)} solved-for parameters")
+            raise RecordError(
+                source, lno, "LSP", f"dimension {dimension} is not 6 + {len(codes)} solved-for parameters"
+            )
     a2, extra = 0.0, {}
     if "NGR" in kinds:
         nno, nwords = kinds["NGR"]

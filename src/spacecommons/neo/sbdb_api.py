@@ -87,7 +87,7 @@ def read_sbdb_api(text: str, source: str = "<sbdb.api>") -> SmallBodyOrbit:
     if not isinstance(elements, list) or not all(isinstance(e, dict) for e in elements):
         raise RecordError(source, 1, part, "expected a list of element objects")
     el = {e.get("name"): e for e in elements}
-    val = {k: _num(el[k].get("value"), source, f"{part}.{k}") if k in el else None for k in el.keys()}
+    val = {k: _num(e.get("value"), source, f"{part}.{k}") for k, e in el.items()}
     for k in ("e", "q", "i", "om", "w", "tp"):
         if val.get(k) is None:
             raise RecordError(source, 1, f"{part}.{k}", "missing")
