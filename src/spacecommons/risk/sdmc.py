@@ -5,7 +5,8 @@ drawn from their covariances, every sample pair is propagated with exact two-bod
 (Kepler's equation in universal variables, Vallado 2013 alg. 8) across the window, and a trial
 is a hit when the pair comes within the combined hard-body radius at any time in the window.
 Each trial's distance is followed on a time grid fine enough that at most one local minimum
-falls in a step (a step is at most 1/64 of the shorter orbital period); a minimum is bracketed
+falls in a step (a step is at most 1/32 of the shorter orbital period; the distance
+of two orbits has its extrema about a quarter period apart); a minimum is bracketed
 by a sign change of r.v (relative position . relative velocity) and located with a safeguarded
 Newton search on exact two-body states, so every close approach in the window is examined,
 not only the one near the nominal TCA.
@@ -46,7 +47,7 @@ from .montecarlo import binomial_interval, required_samples
 MU_KM3_S2 = 398600.4418  # Earth GM, WGS-84 / EGM-96 (km**3/s**2); CARA uses 3.986004418e14 m**3/s**2
 GAMMA_SIGMA = 8.3  # Coppola bounds at a 1e-16 tail: sqrt(2) erfcinv(1e-16), CARA Pc3D default gamma
 MIN_HALF_WINDOW_S = 90.0  # CARA PcMultiStepWithSDMC: minimum SDMC span of 3 minutes
-STEPS_PER_REV = 64  # grid step <= period / 64: at most one minimum of the distance per step
+STEPS_PER_REV = 32  # grid step <= period / 32: distance extrema of two orbits lie ~period / 4 apart
 MIN_STEPS = 4
 
 
@@ -191,7 +192,8 @@ class _Sampler:
 
     @property
     def to_inertial(self) -> np.ndarray:
-        return np.eye(6) if self.sampling == "cartesian" else self.B.T
+        # C order always: one compiled specialisation of the kernel
+        return np.eye(6) if self.sampling == "cartesian" else np.ascontiguousarray(self.B.T)
 
     def states(self, draws: np.ndarray) -> np.ndarray:
         """Inertial states (n, 6) of draws (n, 6) in the sampling space."""
@@ -256,18 +258,25 @@ def _state(d, mode, M, mu):
 @nb.njit(cache=True)
 def _kepler(x, y, z, vx, vy, vz, dt, mu):
     """Two-body state after dt (universal variables, Vallado 2013 algorithm 8)."""
+    s = _kepler_chi(x, y, z, vx, vy, vz, dt, mu, math.nan)
+    return s[0], s[1], s[2], s[3], s[4], s[5]
+
+
+@nb.njit(cache=True)
+def _kepler_chi(x, y, z, vx, vy, vz, dt, mu, guess):
+    """``_kepler`` that also returns the universal anomaly chi, and starts Newton from ``guess``
+    when it is finite (the previous step's chi: equal steps along one orbit barely change it)."""
     if dt == 0.0:
-        return x, y, z, vx, vy, vz
+        return x, y, z, vx, vy, vz, 0.0
     smu = math.sqrt(mu)
     r0 = math.sqrt(x * x + y * y + z * z)
     v2 = vx * vx + vy * vy + vz * vz
     rv = (x * vx + y * vy + z * vz) / smu
     alpha = 2.0 / r0 - v2 / mu
-    chi = smu * dt * alpha if alpha > 0.0 else smu * dt / r0
-    r = r0
-    c2 = 0.5
-    c3 = 1.0 / 6.0
-    psi = 0.0
+    if math.isfinite(guess):
+        chi = guess
+    else:
+        chi = smu * dt * alpha if alpha > 0.0 else smu * dt / r0
     for _ in range(60):
         psi = chi * chi * alpha
         c2, c3 = _stumpff(psi)
@@ -291,6 +300,7 @@ def _kepler(x, y, z, vx, vy, vz, dt, mu):
         fd * x + gd * vx,
         fd * y + gd * vy,
         fd * z + gd * vz,
+        chi,
     )
 
 
@@ -367,9 +377,13 @@ def _count_hits(d1, m1, M1, d2, m2, M2, t0, nsteps, h, hbr, mu):
         if d2_ < hbr2:
             hit[i] = True
             continue
+        ca = cb = math.nan
         for _ in range(nsteps):
-            a1 = _kepler(a[0], a[1], a[2], a[3], a[4], a[5], h, mu)
-            b1 = _kepler(b[0], b[1], b[2], b[3], b[4], b[5], h, mu)
+            a7 = _kepler_chi(a[0], a[1], a[2], a[3], a[4], a[5], h, mu, ca)
+            b7 = _kepler_chi(b[0], b[1], b[2], b[3], b[4], b[5], h, mu, cb)
+            ca, cb = a7[6], b7[6]
+            a1 = (a7[0], a7[1], a7[2], a7[3], a7[4], a7[5])
+            b1 = (b7[0], b7[1], b7[2], b7[3], b7[4], b7[5])
             d2_, g1, _ = _rel(a1, b1, mu)
             if d2_ < hbr2:
                 hit[i] = True
