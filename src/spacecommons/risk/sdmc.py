@@ -273,10 +273,9 @@ def _kepler_chi(x, y, z, vx, vy, vz, dt, mu, guess):
     v2 = vx * vx + vy * vy + vz * vz
     rv = (x * vx + y * vy + z * vz) / smu
     alpha = 2.0 / r0 - v2 / mu
+    chi = smu * dt * alpha if alpha > 0.0 else smu * dt / r0
     if math.isfinite(guess):
         chi = guess
-    else:
-        chi = smu * dt * alpha if alpha > 0.0 else smu * dt / r0
     for _ in range(60):
         psi = chi * chi * alpha
         c2, c3 = _stumpff(psi)
