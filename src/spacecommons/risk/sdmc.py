@@ -521,7 +521,7 @@ def pc_sdmc(
             break
         if done >= max_samples:
             break
-        # next total: the estimate's requirement (10% over), at least 1.5x and at most 4x so far
+        # next total: what the estimate asks for (8% over), at least 1.1x and at most 8x the trials so far
         need = 1.08 * required_samples(p, accuracy, confidence) if hits >= 10 else 4 * done
         target = int(min(max_samples, max(1.1 * done, min(need, 8 * done))))
     label = f"SDMC (two-body, {sampling} sampling)"
