@@ -255,6 +255,18 @@ def test_window_of_a_slow_geo_encounter_is_one_encounter_segment():
     assert -0.5 * period <= ta < -3600.0 and 3600.0 < tb <= 0.5 * period
 
 
+def test_default_window_of_slow_geo_encounters_finds_the_published_monte_carlo():
+    """Alfano cases 1 and 4 (GEO, 1.4 and 1.9 cm/s) without a given window: the straight-line bounds
+    are too short there (case 4: +/-6,300 s, but trials still hit at 10,000 s), so the whole
+    encounter segment is used and CARA's +/-6 h Monte Carlo (0.2169, 0.0736) is found again."""
+    for case in (1, 4):
+        cdm, enc = _alfano(case)
+        res = _run(enc, cdm.hbr_m(), seed=case)
+        lo, hi = binomial_interval(res.hits, res.samples, 0.995)
+        assert lo <= float(ALFANO[case]["CARA_PcMC"]) <= hi
+        assert res.window[1] - res.window[0] > 6 * 3600.0
+
+
 def test_cdm_pc_mc_reports_method_interval_and_samples():
     cdm, _ = _cara(FAST_LEO)
     report = cdm_pc(cdm, "mc")[0]
