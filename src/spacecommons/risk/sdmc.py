@@ -43,10 +43,12 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
+from ..constants import GM_EARTH_EGM96_KM3_S2
+from ..errors import InputError
 from ..frames import rtn_basis
 from .montecarlo import binomial_interval, required_samples
 
-MU_KM3_S2 = 398600.4418  # Earth GM, WGS-84 / EGM-96 (km**3/s**2); CARA uses 3.986004418e14 m**3/s**2
+MU_KM3_S2 = GM_EARTH_EGM96_KM3_S2  # the default GM; CARA's SDMC uses the same 3.986004418e14 m**3/s**2
 GAMMA_SIGMA = 8.3  # Coppola bounds at a 1e-16 tail: sqrt(2) erfcinv(1e-16), CARA Pc3D default gamma
 MIN_HALF_WINDOW_S = 90.0  # CARA PcMultiStepWithSDMC: minimum SDMC span of 3 minutes
 STEPS_PER_REV = 32  # grid step <= period / 32: distance extrema of two orbits lie ~period / 4 apart
@@ -182,7 +184,7 @@ class _Sampler:
             self.e0 = cartesian_to_equinoctial(xr, mu)
             self.L = _sqrt_factor(J @ (self.B @ c @ self.B.T) @ J.T)
         else:
-            raise ValueError(f"sampling {sampling!r}: 'equinoctial' or 'cartesian'")
+            raise InputError(f"sampling {sampling!r}: 'equinoctial' or 'cartesian'")
 
     def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """n draws in the sampling space: states (cartesian) or elements (equinoctial)."""
@@ -496,14 +498,14 @@ def pc_sdmc(
     batch; trials are added until the ``confidence`` interval is within +/-``accuracy`` of the
     estimate or ``max_samples`` have run."""
     if hbr_km <= 0.0:
-        raise ValueError(f"combined hard-body radius must be positive, got {hbr_km} km")
+        raise InputError(f"combined hard-body radius must be positive, got {hbr_km} km")
     if not 0.0 < accuracy < 1.0:
-        raise ValueError(f"accuracy must lie in (0, 1), got {accuracy}")
+        raise InputError(f"accuracy must lie in (0, 1), got {accuracy}")
     s1 = _Sampler(x1, c1, sampling, mu)
     s2 = _Sampler(x2, c2, sampling, mu)
     ta, tb = window_s if window_s is not None else conjunction_window(x1, c1, x2, c2, hbr_km, mu=mu)
     if not tb > ta:
-        raise ValueError(f"empty window ({ta}, {tb}) s")
+        raise InputError(f"empty window ({ta}, {tb}) s")
     p_min = min(orbital_period(np.asarray(x1, float), mu), orbital_period(np.asarray(x2, float), mu))
     nsteps = max(MIN_STEPS, math.ceil((tb - ta) / (p_min / STEPS_PER_REV))) if math.isfinite(p_min) else MIN_STEPS
     h = (tb - ta) / nsteps
