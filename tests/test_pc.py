@@ -12,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spacecommons.cdm import read_cdm
+from spacecommons.cdm.pc import cdm_pc, encounter_from_cdm
 from spacecommons.risk import encounter_plane, max_pc_isotropic, pc_circle, pc_square
-from spacecommons.risk.cdm_pc import cdm_pc, encounter_from_cdm, monte_carlo
+from spacecommons.risk.cdm_pc import monte_carlo
 
 from .conftest import DATA
 

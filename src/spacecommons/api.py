@@ -8,6 +8,7 @@
 
 from .catalog import ElementSet, ParseResult, latest_per_object, read_cara_sizes, read_elements, read_omm, read_tle
 from .cdm import Cdm, read_cdm, write_kvn, write_xml
+from .cdm.pc import cdm_pc, encounter_from_cdm
 from .clients import CelesTrakClient, SpaceTrackClient
 from .conjunction import ConjunctionEvents, ScreeningParams, ScreeningResult, screen
 from .defense import impact_effects
@@ -22,11 +23,21 @@ from .neo.reader import read_orbits
 from .neo.risk import assess as assess_impact_risk
 from .neo.torino import torino
 from .propagation import Ephemeris, propagate
+from .risk.cdm_pc import Encounter, PcMethod, PcReport, UsageFlags, encounter_pc
 from .risk.foster import pc_circle
+from .risk.pc3d import pc3d
 from .timescales import iso_to_jd, jd_to_iso
 
 __all__ = [
     "Cdm",
+    "Encounter",
+    "PcMethod",
+    "PcReport",
+    "UsageFlags",
+    "cdm_pc",
+    "encounter_from_cdm",
+    "encounter_pc",
+    "pc3d",
     "CelesTrakClient",
     "CloseApproach",
     "ProductMetadata",

@@ -79,7 +79,7 @@ def pc_command(
     database_url: str = DatabaseOption,
 ) -> None:
     """Probability of collision of CDMs (or of a screening run's events)."""
-    from ..risk.cdm_pc import cdm_pc
+    from ..cdm.pc import cdm_pc
 
     if run is not None:
         _pc_for_run(run, database_url)

@@ -149,7 +149,8 @@ def state_and_jacobian(t: np.ndarray, e0: np.ndarray, gm: float = GM_KM3_S2):
         h = _STEP[k] * (np.abs(e0[..., 0]) if k == 0 else 1.0)
         de = np.zeros(t.shape + (6,))
         de[..., k] = h
-        jac[..., :, k] = (state_at(t, e0 + de, gm) - state_at(t, e0 - de, gm)) / (2.0 * h[..., None] if k == 0 else 2.0 * h)
+        two_h = 2.0 * h[..., None] if k == 0 else 2.0 * h
+        jac[..., :, k] = (state_at(t, e0 + de, gm) - state_at(t, e0 - de, gm)) / two_h
     return x, jac
 
 
