@@ -8,10 +8,12 @@ from pathlib import Path
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from ..cdm import CdmError, read_cdm, write_kvn, write_xml
 from ..cdm.folder import read_folder
-from .common import DatabaseOption, console, err_console, open_db, report_issues
+from ..cdm.xml import write_xml_report
+from .common import DatabaseOption, console, open_db, report_issues, say
 
 app = typer.Typer(help="CCSDS Conjunction Data Messages: convert, check, export.", no_args_is_help=True)
 
@@ -27,12 +29,18 @@ def convert(source: Path, target: Path) -> None:
     try:
         cdm = read_cdm(source.read_bytes(), str(source))
     except CdmError as exc:
-        err_console.print(f"[red]{exc}[/]")
+        say(str(exc), err=True, style="red")
         raise typer.Exit(1) from None
     for w in cdm.warnings:
-        err_console.print(f"[yellow]warning[/] {w}")
-    _write(cdm, target)
-    console.print(f"wrote {target}")
+        say(w, err=True, label="warning", label_style="yellow")
+    if target.suffix.lower() == ".xml":
+        text, dropped = write_xml_report(cdm)
+        for w in dropped:
+            say(w, err=True, label="warning", label_style="yellow")
+        target.write_text(text)
+    else:
+        _write(cdm, target)
+    say(f"wrote {target}")
 
 
 @app.command("check")
@@ -40,7 +48,7 @@ def check(folder: Path) -> None:
     """Read every CDM in a folder; report each bad one (file, line, keyword); exit 3 if any."""
     good, issues = read_folder(folder)
     report_issues(issues)
-    console.print(f"{len(good)} messages read, {len(issues)} rejected")
+    say(f"{len(good)} messages read, {len(issues)} rejected")
     if issues:
         raise typer.Exit(3)
 
@@ -64,12 +72,15 @@ def export(
         for _ev, cdm in run_event_cdms(session, run, datetime.now(UTC), limit, max_miss_km):
             _write(cdm, directory / f"{cdm.get('MESSAGE_ID')}.{'xml' if fmt == 'xml' else 'cdm'}")
             n += 1
-    console.print(f"wrote {n} CDMs to {directory}")
+    say(f"wrote {n} CDMs to {directory}")
 
 
 def pc_command(
     files: list[Path] = typer.Argument(None, help="CDM files (KVN or XML)"),
-    method: str = typer.Option("foster", help="foster, mc, max, auto (Foster unless 2D checks fail) or all"),
+    method: str = typer.Option(
+        "foster",
+        help="foster (2D), 3d (Hall 2021), mc, max, auto (CARA's choice: 2D, else 3D, else Monte Carlo) or all",
+    ),
     hbr_m: float = typer.Option(None, "--hbr-m", help="hard-body radius (m); default: the CDM's COMMENT HBR"),
     shape: str = typer.Option("circle", help="circle or square (CSpOC's convention)"),
     samples: int = typer.Option(200_000, help="Monte Carlo samples"),
@@ -80,9 +91,12 @@ def pc_command(
 ) -> None:
     """Probability of collision of CDMs (or of a screening run's events)."""
     from ..cdm.pc import cdm_pc
+    from ..risk.cdm_pc import METHODS
 
+    if method not in METHODS:
+        raise typer.BadParameter(f"unknown method {method!r}: {', '.join(METHODS)}", param_hint="--method")
     if run is not None:
-        _pc_for_run(run, database_url)
+        _pc_for_run(run, database_url, "auto" if method == "all" else method, samples, seed)
         return
     out = []
     failed = False
@@ -91,7 +105,7 @@ def pc_command(
             cdm = read_cdm(path.read_bytes(), str(path))
             reports = cdm_pc(cdm, method, hbr_m, shape, samples, seed)
         except (CdmError, ValueError) as exc:
-            err_console.print(f"[red]{path}: {exc}[/]")
+            say(f"{path}: {exc}", err=True, style="red")
             failed = True
             continue
         for r in reports:
@@ -101,31 +115,53 @@ def pc_command(
         print(json.dumps(out[0] if len(out) == 1 else out, indent=1))
     else:
         t = Table()
-        for col in ("file", "method", "HBR (m)", "Pc", "95% CI", "warnings"):
+        for col in ("file", "method", "HBR (m)", "Pc", "95% CI", "usage checks failed", "warnings"):
             t.add_column(col)
         for r in out:
             ci = f"[{r['ci_low']:.3e}, {r['ci_high']:.3e}]" if "ci_low" in r else ""
-            t.add_row(
+            flags = r.get("flags") or {}
+            failed_checks = ", ".join(flags.get("violations_2d", []) + flags.get("violations_3d", []))
+            method_text = f"{r['method']} ({r['hbr_shape']})"
+            if "reason" in r:
+                method_text += f"; auto: {r['reason']['text']}"
+            cells = (
                 Path(r["file"]).name,
-                f"{r['method']} ({r['hbr_shape']})",
+                method_text,
                 f"{r['hbr_m']:g}",
                 f"{r['pc']:.4e}",
                 ci,
+                failed_checks,
                 "; ".join(r["warnings"]),
             )
+            t.add_row(*(Text(x) for x in cells))  # data text shown literally, never read as markup
         console.print(t)
     if failed:
         raise typer.Exit(1)
 
 
-def _pc_for_run(run_id: int, database_url: str | None) -> None:
+def _pc_for_run(run_id: int, database_url: str | None, method: str, samples: int, seed: int) -> None:
+    """Pc of every event of a run by the same method choice as for CDMs (``auto`` by CARA's
+    rules), stored with the method and the usage checks that failed."""
     from ..cdm.export import run_event_cdms
+    from ..cdm.pc import cdm_pc
 
     _, session_maker = open_db(database_url)
     n = 0
     with session_maker.begin() as session:
         for ev, cdm in run_event_cdms(session, run_id, datetime.now(UTC)):
-            ev.pc = float(cdm.get("COLLISION_PROBABILITY"))
-            ev.pc_method = "FOSTER-1992 (DEFAULT covariance)"
+            report = cdm_pc(cdm, method, samples=samples, seed=seed)[0]
+            ev.pc = report.pc
+            ev.pc_method = run_pc_method_label(report)
             n += 1
-    console.print(f"Pc stored for {n} events of run {run_id} (covariance: DEFAULT model for TLE states)")
+    say(f"Pc stored for {n} events of run {run_id} (covariance: DEFAULT model for TLE states)")
+
+
+def run_pc_method_label(report) -> str:
+    """The method stored with a run event's Pc (64 characters at most): method, then the usage
+    checks that failed, e.g. ``3d DEFAULT-cov [extended_2d]``."""
+    flags = report.flags
+    failed = list(flags.violations_2d + flags.violations_3d) if flags else []
+    label = f"{report.method_id.value if report.method_id else report.method} DEFAULT-cov"
+    if failed:
+        label += f" [{','.join(failed)}]"
+    return label[:64]
