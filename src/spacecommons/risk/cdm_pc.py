@@ -29,6 +29,7 @@ from .plane import encounter_plane
 # Nc3DInaccurateCutoff)
 EXTENDED_2D_CUTOFF = 0.02
 OFFSET_2D_CUTOFF = 0.01
+INACCURATE_2D_CUTOFF = 0.02  # Pc2DInaccurateCutoff
 EXTENDED_3D_CUTOFF = 0.5
 OFFSET_3D_CUTOFF = 0.75
 INACCURATE_3D_CUTOFF = 0.01
@@ -60,6 +61,9 @@ class UsageFlags:
     zero_relative_velocity: bool
     extended_2d: float  # rectilinear conjunction duration / shorter orbital period (capped at 1)
     offset_2d: float  # largest |bound| of the conjunction duration from TCA / shorter period
+    # 1 - exp(-|ln(Pc3D / Pc2D)|): CARA estimates this log ratio from a three-point curvilinear
+    # analysis; we compute the 3D Pc itself (None where only the 2D Pc was asked for)
+    inaccurate_2d: float | None = None
     converged_3d: bool | None = None
     extended_3d: float | None = None  # 3D effective duration / encounter segment length
     offset_3d: float | None = None  # max(Ta / TA, Tb / TB): how near the rate reaches the segment ends
@@ -76,6 +80,8 @@ class UsageFlags:
             out.append("extended_2d")
         if self.offset_2d > OFFSET_2D_CUTOFF:
             out.append("offset_2d")
+        if self.inaccurate_2d is not None and self.inaccurate_2d > INACCURATE_2D_CUTOFF:
+            out.append("inaccurate_2d")
         return tuple(out)
 
     @property
@@ -219,16 +225,28 @@ def foster(enc: Encounter, hbr_m: float, shape: str = "circle") -> PcReport:
     return report
 
 
-def pc_3d(enc: Encounter, hbr_m: float, full_segment: bool | None = None) -> PcReport:
+def _inaccuracy(pc2d: float, pc3d_: float) -> float:
+    if not (math.isfinite(pc2d) and math.isfinite(pc3d_)):
+        return 1.0
+    if pc2d == pc3d_:
+        return 0.0
+    if pc2d <= 0.0 or pc3d_ <= 0.0:
+        return 1.0
+    return 1.0 - math.exp(-abs(math.log(pc3d_ / pc2d)))
+
+
+def pc_3d(enc: Encounter, hbr_m: float, full_segment: bool | None = None, pc_2d: float | None = None) -> PcReport:
     """3D Pc (Hall 2021) with the 2D and 3D usage flags. ``full_segment`` (default: when the 2D
-    extended or offset check fails) integrates the whole encounter segment."""
+    extended or offset check fails) integrates the whole encounter segment; ``pc_2d`` (the 2D Pc
+    of the same encounter) sets the 2D inaccuracy indicator."""
     hbr_km = hbr_m / 1000.0
     flags = usage_flags_2d(enc, hbr_km)
     if full_segment is None:
         full_segment = bool({"extended_2d", "offset_2d"} & set(flags.violations_2d))
     warnings = list(enc.warnings)
     try:
-        res = pc3d(enc.x1, enc.c1, enc.x2, enc.c2, hbr_km, full_segment=full_segment)
+        with np.errstate(invalid="ignore"):  # a non-positive-definite input gives NaN: reported below
+            res = pc3d(enc.x1, enc.c1, enc.x2, enc.c2, hbr_km, full_segment=full_segment)
     except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
         flags = UsageFlags(**{**asdict(flags), "converged_3d": False})
         warnings.append(f"3D Pc failed: {exc}")
@@ -243,6 +261,8 @@ def pc_3d(enc: Encounter, hbr_m: float, full_segment: bool | None = None) -> PcR
     if res.pc < INACCURATE_3D_PC_FLOOR:
         inaccurate = 0.0
     three = {"extended_3d": float(extended), "offset_3d": float(offset), "inaccurate_3d": float(inaccurate)}
+    if pc_2d is not None:
+        three["inaccurate_2d"] = _inaccuracy(pc_2d, res.pc)
     flags = UsageFlags(**{**asdict(flags), "converged_3d": res.converged, **three})
     if not res.converged:
         warnings.append(
@@ -288,17 +308,30 @@ def max_pc(enc: Encounter, hbr_m: float) -> PcReport:
     )
 
 
+def pc_circle_report(report: PcReport, enc: Encounter, hbr_m: float) -> float:
+    """The circle 2D Pc of a Foster report (the square convention is recomputed as a circle: the
+    3D Pc is for a sphere, whose cross-section is the circle)."""
+    return report.pc if report.hbr_shape == "circle" else foster(enc, hbr_m, "circle").pc
+
+
 def auto(enc: Encounter, hbr_m: float, shape: str = "circle", samples: int = 200_000, seed: int = 0) -> PcReport:
     """CARA's multi-step choice: 2D unless its usage checks fail, then 3D unless its checks
     fail, then Monte Carlo. ``reason`` says which checks decided, as names, not prose."""
     first = foster(enc, hbr_m, shape)
-    v2 = first.flags.violations_2d
-    if not v2:
-        first.reason = {"chosen": "foster", "violations_2d": [], "violations_3d": [], "text": "2D usage checks pass"}
-        return first
-    third = pc_3d(enc, hbr_m)
+    # the 2D inaccuracy check needs the 3D Pc: it is computed in every case (about a second)
+    third = pc_3d(enc, hbr_m, pc_2d=pc_circle_report(first, enc, hbr_m))
     third.warnings = list(dict.fromkeys(first.warnings + third.warnings))
+    v2 = third.flags.violations_2d
     v3 = third.flags.violations_3d
+    if not v2:
+        first.flags = third.flags
+        first.reason = {
+            "chosen": "foster",
+            "violations_2d": [],
+            "violations_3d": list(v3),
+            "text": "2D usage checks pass (the 3D Pc agrees within 2%)",
+        }
+        return first
     if not v3 and math.isfinite(third.pc):
         third.reason = {
             "chosen": "3d",
@@ -344,8 +377,11 @@ def encounter_pc(
         return [auto(enc, hbr_m, shape, samples, seed)]
     if method == "all":
         two = foster(enc, hbr_m, "circle")
-        three = pc_3d(enc, hbr_m)
+        three = pc_3d(enc, hbr_m, pc_2d=two.pc)
+        two.flags = three.flags
+        square = foster(enc, hbr_m, "square")
+        square.flags = three.flags
         mc = monte_carlo(enc, hbr_m, samples, seed)
         mc.flags = three.flags
-        return [two, foster(enc, hbr_m, "square"), three, mc, max_pc(enc, hbr_m)]
+        return [two, square, three, mc, max_pc(enc, hbr_m)]
     raise ValueError(f"unknown method {method!r}: {', '.join(METHODS)}")

@@ -111,7 +111,7 @@ def equinoctial_to_cartesian(e: np.ndarray, gm: float = GM_KM3_S2) -> np.ndarray
         s, c = np.sin(F), np.cos(F)
         step = (F + ag * c - af * s - lam) / (1.0 - ag * s - af * c)
         F = F - step
-        if np.all(np.abs(step) < 1e-15):
+        if np.all(np.abs(step) < 1e-14):
             break
     s, c = np.sin(F), np.cos(F)
     b = 1.0 / (1.0 + np.sqrt(1.0 - af * af - ag * ag))
@@ -202,9 +202,10 @@ def _period(x: np.ndarray, gm: float) -> float:
     return 2.0 * np.pi * np.sqrt((-gm / (2.0 * energy)) ** 3 / gm) if energy < 0 else np.inf
 
 
-def segment_limits(e1: np.ndarray, e2: np.ndarray, p1: float, p2: float, gm: float = GM_KM3_S2):
-    """The maxima of the mean separation on either side of TCA (the encounter segment); half the
-    shorter period either side where no bracketing maxima are found."""
+def segment_limits(e1: np.ndarray, e2: np.ndarray, p1: float, p2: float, centre: float = 0.0, gm: float = GM_KM3_S2):
+    """The maxima of the mean separation bracketing both TCA and ``centre`` (the middle of the
+    rectilinear conjunction duration, which for an offset conjunction lies away from TCA): the
+    encounter segment. Half the shorter period either side where no bracketing maxima exist."""
     half = 0.5 * min(p1, p2)
     span = min(1.1 * max(p1, p2), 2.2 * min(p1, p2))
     if not np.isfinite(span):
@@ -215,10 +216,12 @@ def segment_limits(e1: np.ndarray, e2: np.ndarray, p1: float, p2: float, gm: flo
         d = state_at(t, e2, gm)[..., :3] - state_at(t, e1, gm)[..., :3]
         return np.linalg.norm(d, axis=-1)
 
-    ts = np.linspace(-span, span, 401)
+    # a coarse scan (spacing ~0.09 of the shorter period, as CARA's 51 points): maxima of the
+    # orbital-scale separation, not sub-period wiggles of formation-flying pairs
+    ts = np.linspace(-span, span, 51)
     d = sep(ts)
     peaks = np.flatnonzero((d[1:-1] >= d[:-2]) & (d[1:-1] >= d[2:])) + 1
-    before, after = peaks[ts[peaks] < 0], peaks[ts[peaks] > 0]
+    before, after = peaks[ts[peaks] < min(0.0, centre)], peaks[ts[peaks] > max(0.0, centre)]
     if before.size == 0 or after.size == 0:
         return -half, half
     out = []
@@ -282,6 +285,15 @@ def peak_overlap(t, e1, q1, e2, q2, floor, max_iter: int = 25, tol: float = 1e-4
     return xu1, xu2, p1, p2, done | (change < 10 * tol)
 
 
+def _bilinear(u: np.ndarray, mat: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """u^T M w over (N, K, 3) vectors and (N, 3, 3) matrices -> (N, K)."""
+    out = 0.0
+    for i in range(3):
+        for j in range(3):
+            out = out + u[..., i] * mat[:, None, i, j] * w[..., j]
+    return out
+
+
 def collision_rate(xu: np.ndarray, ps: np.ndarray, hbr: float, floor: float, order: int = LEBEDEV_ORDER):
     """Ncdot (1/s) per time from the relative mean state xu (N, 6) and covariance ps (N, 6, 6);
     also the fraction of sphere nodes carrying more than 1e-3 of the largest integrand."""
@@ -289,22 +301,32 @@ def collision_rate(xu: np.ndarray, ps: np.ndarray, hbr: float, floor: float, ord
     ru, vu = xu[:, :3], xu[:, 3:]
     a, bmat, c = ps[:, :3, :3], ps[:, 3:, :3], ps[:, 3:, 3:]
     ainv, adet = _inv_clip(a, floor)
+    # times where the density on the whole sphere underflows (lower bound of the Mahalanobis
+    # distance over the sphere beyond 1491, where exp(-md2/2) == 0 in doubles) are skipped
+    air = np.einsum("nij,nj->ni", ainv, ru)
+    lower = np.einsum("ni,ni->n", ru, air) - 2.0 * hbr * np.linalg.norm(air, axis=-1)
+    live = lower <= 1491.0
+    rate = np.zeros(len(xu))
+    carried = np.zeros(len(xu))
+    if not live.any():
+        return rate, carried
+    ru, vu, ainv, adet, bmat, c = ru[live], vu[live], ainv[live], adet[live], bmat[live], c[live]
     b = bmat @ ainv
     cs = c - b @ np.swapaxes(bmat, -1, -2)
     pts = hbr * nodes  # (K, 3)
     d = pts[None, :, :] - ru[:, None, :]  # (N, K, 3)
-    md2 = np.einsum("nki,nij,nkj->nk", d, ainv, d)
+    # 3x3 forms written out over (times x nodes) arrays: faster than einsum or batched matmul
+    md2 = _bilinear(d, ainv, d)
     dens = np.exp(-0.5 * md2) / np.sqrt((2.0 * np.pi) ** 3 * adet)[:, None]
-    vmean = vu[:, None, :] + np.einsum("nij,nkj->nki", b, d)
-    m = -np.einsum("ki,nki->nk", nodes, vmean)
-    s = np.sqrt(np.maximum(np.einsum("ki,nij,kj->nk", nodes, cs, nodes), 0.0))
+    m = -(vu @ nodes.T) - _bilinear(nodes[None], b, d)
+    s = np.sqrt(np.maximum(_bilinear(nodes[None], cs, nodes[None]), 0.0))
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(s > 0, m / s, np.sign(m) * np.inf)
         flux = np.where(s > 0, m * ndtr(z) + s * np.exp(-0.5 * z * z) / np.sqrt(2.0 * np.pi), np.maximum(m, 0.0))
     integrand = dens * flux
-    rate = hbr * hbr * integrand @ weights
+    rate[live] = hbr * hbr * integrand @ weights
     peak = integrand.max(axis=1, keepdims=True)
-    carried = np.mean(integrand > 1e-3 * np.where(peak > 0, peak, np.inf), axis=1)
+    carried[live] = np.mean(integrand > 1e-3 * np.where(peak > 0, peak, np.inf), axis=1)
     return rate, carried
 
 
@@ -355,12 +377,13 @@ def pc3d(
     p1, p2 = _period(x1, gm), _period(x2, gm)
     floor = (1e-4 * hbr_km) ** 2  # eigenvalue clip of position covariances (CARA's Fclip 1e-4)
 
-    if t_limits is None:
-        t_lo_lim, t_hi_lim = segment_limits(e1, e2, p1, p2, gm)
-    else:
-        t_lo_lim, t_hi_lim = t_limits
     r, v = x2[:3] - x1[:3], x2[3:] - x1[3:]
     tau0, tau1 = coppola_bounds(r, v, c1[:3, :3] + c2[:3, :3], hbr_km)
+    if t_limits is None:
+        centre = 0.5 * (tau0 + tau1) if np.isfinite(tau0 + tau1) else 0.0
+        t_lo_lim, t_hi_lim = segment_limits(e1, e2, p1, p2, centre, gm)
+    else:
+        t_lo_lim, t_hi_lim = t_limits
     lo = max(tau0, t_lo_lim) if np.isfinite(tau0) else t_lo_lim
     hi = min(tau1, t_hi_lim) if np.isfinite(tau1) else t_hi_lim
     if full_segment or t_limits is not None or not lo < hi:
