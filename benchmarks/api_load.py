@@ -24,12 +24,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAPSHOT = ROOT.parent / "shared/data/tle/catalog_snapshots/catalog_full_3le_2022-01-22.txt"
+NOW = datetime(2026, 1, 1, tzinfo=UTC)  # the time the rows say they were written
 SERVER_CODE = """
 import sys, uvicorn
 from spacecommons.service import create_app
@@ -67,8 +69,8 @@ def prepare(url: str, catalog: Path) -> tuple[str, int]:
 
     app = create_app(url)
     with app.state.session_maker.begin() as s:
-        partners_repo.create_partner(s, "bench", "t")
-        key = partners_repo.issue_key(s, partners_repo.add_member(s, "bench", "a", "analyst", "t").id, "t")
+        partners_repo.create_partner(s, "bench", NOW)
+        key = partners_repo.issue_key(s, partners_repo.add_member(s, "bench", "a", "analyst", NOW).id, NOW)
         n = s.query(ConjunctionEvent).count()
     app.state.engine.dispose()
     return key, n

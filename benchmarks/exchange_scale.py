@@ -22,9 +22,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)  # the time the rows say they were written
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -41,13 +44,13 @@ def populate(url: str, n: int, blob_root: str):
     app = create_app(url, rate_per_second=1e6, rate_burst=10**9, blob_root=blob_root)
     rng = random.Random(1)
     with app.state.session_maker.begin() as s:
-        partners_repo.create_partner(s, "owner", "t")
-        partners_repo.create_partner(s, "outsider", "t")
-        owner = partners_repo.add_member(s, "owner", "team", "operator", "t")
-        outsider = partners_repo.add_member(s, "outsider", "sci", "analyst", "t")
+        partners_repo.create_partner(s, "owner", NOW)
+        partners_repo.create_partner(s, "outsider", NOW)
+        owner = partners_repo.add_member(s, "owner", "team", "operator", NOW)
+        outsider = partners_repo.add_member(s, "outsider", "sci", "analyst", NOW)
         keys = {
-            "owner": partners_repo.issue_key(s, owner.id, "t"),
-            "outsider": partners_repo.issue_key(s, outsider.id, "t"),
+            "owner": partners_repo.issue_key(s, owner.id, NOW),
+            "outsider": partners_repo.issue_key(s, outsider.id, NOW),
         }
         m = Mission(name="ILRS-L1", kind="lander", owner_partner_id=1, proprietary_days=180, public_after_days=180)
         s.add(m)
@@ -82,7 +85,7 @@ def populate(url: str, n: int, blob_root: str):
                         licence="CC-BY-4.0",
                         citation=None,
                         metadata_json="{}",
-                        ingested_at="2026-01-01T00:00:00Z",
+                        ingested_at=NOW,
                         partners_release_at=partners_at,
                         public_release_at=public_at,
                     )
@@ -101,7 +104,7 @@ def populate(url: str, n: int, blob_root: str):
                         md5=sha[:32],
                         size=1024 * (j + 1),
                         media_type="application/octet-stream",
-                        created_at="t",
+                        created_at=NOW,
                     )
                 )
             if len(files) >= 15000:

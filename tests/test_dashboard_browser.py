@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import os
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from .conftest import SAMPLE, ServedApp
+
+T0 = datetime(2026, 11, 25, tzinfo=UTC)  # a frozen "now" for rows the tests write
 
 CESIUM = (Path(__file__).parents[1] / ".web/node_modules/cesium/Build/Cesium/Cesium.js").exists()
 CHROMIUM = os.environ.get("SPACECOMMONS_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -40,12 +43,12 @@ def server(tmp_path_factory):
     payload = CatalogPayload.from_elements(parsed.records)
     result = screen(payload, params, workers=1)
     with app.state.session_maker.begin() as s:
-        store_elements(s, parsed.records, "t")
-        store_orbits(s, orbits, "t")
-        run_id = screening_repo.create_run(s, params, payload, "t")
+        store_elements(s, parsed.records, T0)
+        store_orbits(s, orbits, T0)
+        run_id = screening_repo.create_run(s, params, payload, T0)
         screening_repo.finish_run(s, run_id, result.events, result.stats, result.failures)
-        partners_repo.create_partner(s, "web", "t")
-        key = partners_repo.issue_key(s, partners_repo.add_member(s, "web", "a", "analyst", "t").id, "t")
+        partners_repo.create_partner(s, "web", T0)
+        key = partners_repo.issue_key(s, partners_repo.add_member(s, "web", "a", "analyst", T0).id, T0)
     from spacecommons.cli.demo import _demo_lunar
 
     _demo_lunar(str(app.state.engine.url), app.state.session_maker, blob_root=str(folder / "blobs"))

@@ -4,6 +4,7 @@ release dates, with the clock injected); fixity audit; interrupted uploads."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,11 @@ from spacecommons.service import create_app
 from spacecommons.storage import partners_repo
 
 LABELS = sorted((Path(__file__).parent / "data" / "lunar").glob("*.xml"))
-T0 = "2026-01-01T00:00:00Z"
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text)
 
 
 @pytest.mark.parametrize("path", LABELS, ids=[p.name for p in LABELS])
@@ -57,16 +62,18 @@ def test_processing_level_crosswalk():
 
 def test_policy_with_an_injected_clock():
     a = policy.Access(
-        owner_partner_id=1, partners_release_at="2026-02-01T00:00:00Z", public_release_at="2026-03-01T00:00:00Z"
+        owner_partner_id=1,
+        partners_release_at=utc("2026-02-01T00:00:00Z"),
+        public_release_at=utc("2026-03-01T00:00:00Z"),
     )
-    before, mid, after = "2026-01-15T00:00:00Z", "2026-02-15T00:00:00Z", "2026-03-15T00:00:00Z"
+    before, mid, after = utc("2026-01-15T00:00:00Z"), utc("2026-02-15T00:00:00Z"), utc("2026-03-15T00:00:00Z")
     assert policy.can_read_data(a, 1, before)  # owner
     assert not policy.can_read_data(a, 2, before) and policy.can_read_data(a, 2, before, granted=True)
     assert policy.can_read_data(a, 2, mid) and not policy.can_read_data(a, None, mid)
     assert policy.can_read_data(a, None, after)
     assert policy.can_see_metadata(a, 2, before) and not policy.can_see_metadata(a, None, mid)
     assert not policy.can_read_data(policy.Access(1, None, before, tombstoned=True), 1, after)
-    assert policy.release_dates(T0, 30, 60) == ("2026-01-31T00:00:00Z", "2026-04-01T00:00:00Z")
+    assert policy.release_dates(T0, 30, 60) == (utc("2026-01-31T00:00:00Z"), utc("2026-04-01T00:00:00Z"))
 
 
 @pytest.fixture
@@ -157,19 +164,19 @@ def test_embargo_holds_on_every_read_path(exchange):
     app, client, keys, now, product, data = exchange
     outsider, anonymous = keys[("Other", "analyst")], {}
     # before any release: outside partners see that it exists, never the data; anonymous sees nothing
-    now["t"] = "2026-01-15T00:00:00Z"
+    now["t"] = utc("2026-01-15T00:00:00Z")
     for name, (meta, dat) in _leaks(client, outsider, product, data).items():
         assert not dat, name
         assert meta == (name not in ("file", "range")), name
     assert not any(meta or dat for meta, dat in _leaks(client, anonymous, product, data).values())
     # partners' release: the outside partner reads the data; anonymous still nothing
-    now["t"] = "2026-02-01T00:00:00Z"
+    now["t"] = utc("2026-02-01T00:00:00Z")
     assert all(
         dat for name, (meta, dat) in _leaks(client, outsider, product, data).items() if name not in ("facets", "label")
     )
     assert not any(meta or dat for meta, dat in _leaks(client, anonymous, product, data).values())
     # public release: everyone
-    now["t"] = "2026-03-02T00:00:00Z"
+    now["t"] = utc("2026-03-02T00:00:00Z")
     assert all(
         dat for name, (meta, dat) in _leaks(client, anonymous, product, data).items() if name not in ("facets", "label")
     )
@@ -377,3 +384,52 @@ def test_bounding_coordinates_round_trip_and_region_search(exchange):
     assert client.get("/api/v1/exchange/products?bbox=1,2", headers=owner).status_code == 400
     label = client.get(f"/api/v1/exchange/products/{dtm.lid}/{dtm.vid}/label", headers=owner).text
     assert read_label(label).bounds == boxed.bounds
+
+
+def test_release_dates_are_instants_whatever_their_offset():
+    """2026-02-01T01:00:00+02:00 is 2026-01-31T23:00Z: before a partners' release at 2026-02-01T00:00Z,
+    although its text sorts after it (the bug of comparing dates as text). ISO 8601 offsets."""
+    a = policy.Access(owner_partner_id=1, partners_release_at=utc("2026-02-01T00:00:00Z"), public_release_at=None)
+    assert not policy.can_read_data(a, 2, utc("2026-02-01T01:00:00+02:00"))
+    assert policy.can_read_data(a, 2, utc("2026-02-01T00:00:00-00:01"))  # 00:01Z
+    with pytest.raises(ValueError, match="naive"):
+        policy.can_read_data(a, 2, datetime(2026, 3, 1))
+    # a fraction of a second at ingest does not survive into the release dates (one-second resolution)
+    assert policy.release_dates(utc("2026-01-01T00:00:00.75Z"), 0.5, 1) == (
+        utc("2026-01-01T12:00:00Z"),
+        utc("2026-01-02T12:00:00Z"),
+    )
+
+
+def test_time_inputs_state_their_offset(exchange):
+    """Release dates and search times are ISO-8601 with an offset; anything else is a 422, and the
+    answer writes UTC with Z (an offset given is converted: 2026-06-01T02:00:00.9+02:00 is 00:00:00Z)."""
+    app, client, keys, now, product, data = exchange
+    owner = keys[("Owner", "operator")]
+    url = f"/api/v1/exchange/products/{product['lid']}/{product['vid']}/release"
+    for bad in ("2026-06-01T00:00:00", "2026-06-01", "soon", "2026-13-01T00:00:00Z"):
+        assert client.post(url, json={"public_release_at": bad}, headers=owner).status_code == 422, bad
+    r = client.post(url, json={"public_release_at": "2026-06-01T02:00:00.9+02:00"}, headers=owner)
+    assert r.status_code == 200 and r.json()["public_release_at"] == "2026-06-01T00:00:00Z"
+    assert r.json()["partners_release_at"] == "2026-01-31T00:00:00Z"
+    search = "/api/v1/exchange/products"
+    assert client.get(search, params={"after": "2009-07-19T00:00:00"}, headers=owner).status_code == 422
+    # the label's times: the product was observed 2009-07-19 00:00:26.423 .. 00:01:17.707 (tests/data/lunar)
+    assert (product["start"], product["stop"]) == ("2009-07-19T00:00:26.423000Z", "2009-07-19T00:01:17.707000Z")
+    found = {
+        (after, before): len(
+            client.get(
+                search, params={k: v for k, v in (("after", after), ("before", before)) if v}, headers=owner
+            ).json()
+        )
+        for after, before in (
+            ("2009-07-19T00:01:17.707Z", "2009-07-19T00:00:26.423Z"),  # the very ends: included
+            ("2009-07-19T02:01:17.708+02:00", None),  # one millisecond after the stop
+            (None, "2009-07-19T00:00:26.422Z"),  # one millisecond before the start
+        )
+    }
+    assert list(found.values()) == [1, 0, 0]
+    # a label whose times are not UTC (PDS4 writes them with Z) is refused, naming the element
+    label = LABELS[1].read_text().replace("2009-07-19T00:00:26.423000Z", "2009-07-19T00:00:26.423000", 1)
+    r = client.post("/api/v1/exchange/products?mission=ILRS-L1&payload=CAM", content=label.encode(), headers=owner)
+    assert r.status_code == 400 and "start_date_time" in r.json()["detail"]

@@ -5,6 +5,7 @@ runs, CDMs over HTTP (FastAPI TestClient on a SQLite file)."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,6 +16,8 @@ from spacecommons.storage import partners_repo
 from spacecommons.storage.catalog_repo import store_elements
 
 from .conftest import SAMPLE
+
+T0 = datetime(2026, 11, 25, tzinfo=UTC)  # a frozen "now" for rows the tests write
 
 ROLES = ("admin", "operator", "analyst", "observer")
 IRIDIUM = SAMPLE / "iridium-33-debris_celestrak_2021-10-02.txt"
@@ -36,12 +39,12 @@ def service(backend_url):
     keys: dict[tuple[str, str], str] = {}
     parsed = read_elements(IRIDIUM)
     with maker.begin() as s:
-        store_elements(s, parsed.records, "2026-11-25T00:00:00Z")
+        store_elements(s, parsed.records, T0)
         for partner in ("A", "B"):
-            partners_repo.create_partner(s, partner, "t")
+            partners_repo.create_partner(s, partner, T0)
             for role in ROLES:
-                m = partners_repo.add_member(s, partner, f"{role}-member", role, "t")
-                keys[(partner, role)] = partners_repo.issue_key(s, m.id, "t")
+                m = partners_repo.add_member(s, partner, f"{role}-member", role, T0)
+                keys[(partner, role)] = partners_repo.issue_key(s, m.id, T0)
     jd, fr = iso_to_jd("2021-10-02T00:00:00Z")
     params = ScreeningParams(jd, fr, 0.05, 10.0)
     payload = CatalogPayload.from_elements(parsed.records)
@@ -49,7 +52,7 @@ def service(backend_url):
     runs = {}
     for visibility, owner in (("private", "A"), ("partners", "A"), ("public", None)):
         with maker.begin() as s:
-            run_id = screening_repo.create_run(s, params, payload, "t")
+            run_id = screening_repo.create_run(s, params, payload, T0)
             screening_repo.finish_run(s, run_id, result.events, result.stats, result.failures)
             run = s.get(ScreeningRun, run_id)
             run.visibility = visibility
@@ -216,8 +219,8 @@ def test_revoked_key_and_wrong_key_are_refused(service):
     app, client, keys, *_ = service
     maker = app.state.session_maker
     with maker.begin() as s:
-        m = partners_repo.add_member(s, "B", "temp", "analyst", "t")
-        key = partners_repo.issue_key(s, m.id, "t")
+        m = partners_repo.add_member(s, "B", "temp", "analyst", T0)
+        key = partners_repo.issue_key(s, m.id, T0)
     assert client.get("/api/v1/screening/runs", headers=_h(key)).status_code == 200
     prefix = key.split("_")[1]
     assert client.delete(f"/api/v1/keys/{prefix}", headers=_h(keys[("A", "admin")])).status_code == 204
@@ -278,7 +281,7 @@ def test_dashboard_and_health(service):
     assert page.status_code == 200 and "Orbital safety" in page.text and "<script" in page.text
     assert "https://" not in page.text  # works offline: no external scripts, styles or tiles
     h = client.get("/api/v1/health").json()
-    assert h["status"] == "ok" and h["schema_revision"] == "0008"
+    assert h["status"] == "ok" and h["schema_revision"] == "0009"
     assert h["database"] == app.state.engine.dialect.name
 
 
@@ -331,9 +334,9 @@ def test_watchlist_alerts_and_signed_webhook_delivery_with_retry(service):
         return httpx.Response(500 if len(received) == 1 else 200)
 
     with httpx.Client(transport=httpx.MockTransport(receiver)) as http, app.state.session_maker.begin() as s:
-        assert deliver_pending(s, http, "t1", now_s=1000.0) == len(alerts) - 1  # the first POST fails
-        assert deliver_pending(s, http, "t2", now_s=1001.0) == 0  # not due yet: backoff 2 s
-        assert deliver_pending(s, http, "t3", now_s=1003.0) == 1
+        assert deliver_pending(s, http, T0, now_s=1000.0) == len(alerts) - 1  # the first POST fails
+        assert deliver_pending(s, http, T0, now_s=1001.0) == 0  # not due yet: backoff 2 s
+        assert deliver_pending(s, http, T0, now_s=1003.0) == 1
     first = alerts[0]["id"]
     log = client.get(f"/api/v1/alerts/{first}/deliveries", headers=op).json()
     mine = [d for d in log if d["webhook_id"] == max(d["webhook_id"] for d in log)]  # the hook registered here

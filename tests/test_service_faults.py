@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -21,6 +22,8 @@ from spacecommons.cli.main import app as cli
 from spacecommons.storage import partners_repo
 
 from .conftest import SAMPLE
+
+T0 = datetime(2026, 11, 25, tzinfo=UTC)  # a frozen "now" for rows the tests write
 
 IRIDIUM = SAMPLE / "iridium-33-debris_celestrak_2021-10-02.txt"
 
@@ -52,8 +55,8 @@ def test_server_killed_during_a_run_then_resumed(tmp_path):
     assert runner.invoke(cli, ["catalog", "load", str(IRIDIUM), "--database-url", url]).exit_code == 0
     app = create_app(url)
     with app.state.session_maker.begin() as s:
-        partners_repo.create_partner(s, "K", "t")
-        key = partners_repo.issue_key(s, partners_repo.add_member(s, "K", "a", "analyst", "t").id, "t")
+        partners_repo.create_partner(s, "K", T0)
+        key = partners_repo.issue_key(s, partners_repo.add_member(s, "K", "a", "analyst", T0).id, T0)
     app.state.engine.dispose()
     proc, base = _serve_subprocess(url)
     try:
@@ -138,8 +141,8 @@ def test_full_disk_gives_a_clear_error_and_stores_nothing(tmp_path, monkeypatch)
 
     app = create_app(f"sqlite:///{tmp_path / 'f.db'}", blob_root=str(tmp_path / "blobs"))
     with app.state.session_maker.begin() as s:
-        partners_repo.create_partner(s, "P", "t")
-        key = {"X-API-Key": partners_repo.issue_key(s, partners_repo.add_member(s, "P", "o", "operator", "t").id, "t")}
+        partners_repo.create_partner(s, "P", T0)
+        key = {"X-API-Key": partners_repo.issue_key(s, partners_repo.add_member(s, "P", "o", "operator", T0).id, T0)}
     client = TestClient(app, raise_server_exceptions=False)
     client.post("/api/v1/exchange/missions", json={"name": "M", "kind": "rover"}, headers=key)
     client.post("/api/v1/exchange/missions/M/payloads", json={"name": "P", "instrument": "x"}, headers=key)
@@ -163,7 +166,7 @@ def test_full_disk_gives_a_clear_error_and_stores_nothing(tmp_path, monkeypatch)
 
     monkeypatch.setattr("spacecommons.service.admin_routes.partners_repo.create_partner", db_full)
     with app.state.session_maker.begin() as s:
-        admin = partners_repo.issue_key(s, partners_repo.add_member(s, "P", "a", "admin", "t").id, "t")
+        admin = partners_repo.issue_key(s, partners_repo.add_member(s, "P", "a", "admin", T0).id, T0)
     r = client.post("/api/v1/partners", json={"name": "Q"}, headers={"X-API-Key": admin})
     assert r.status_code == 507 and "rolled back" in r.json()["detail"]
     app.state.engine.dispose()
@@ -183,8 +186,8 @@ def test_upload_killed_midway_leaves_no_product_file_and_no_orphan(tmp_path):
     url, blobs = f"sqlite:///{tmp_path / 'u.db'}", tmp_path / "blobs"
     app = create_app(url, blob_root=str(blobs))
     with app.state.session_maker.begin() as s:
-        partners_repo.create_partner(s, "P", "t")
-        key = {"X-API-Key": partners_repo.issue_key(s, partners_repo.add_member(s, "P", "o", "operator", "t").id, "t")}
+        partners_repo.create_partner(s, "P", T0)
+        key = {"X-API-Key": partners_repo.issue_key(s, partners_repo.add_member(s, "P", "o", "operator", T0).id, T0)}
     from fastapi.testclient import TestClient
 
     c = TestClient(app)

@@ -4,6 +4,8 @@ response matches its documented schema."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is a dev dependency")
@@ -19,6 +21,8 @@ from spacecommons.storage.catalog_repo import store_elements  # noqa: E402
 
 from .conftest import SAMPLE  # noqa: E402
 
+T0 = datetime(2026, 11, 25, tzinfo=UTC)  # a frozen "now" for rows the tests write
+
 
 def _app():
     import tempfile
@@ -27,9 +31,9 @@ def _app():
     db = Path(tempfile.mkdtemp()) / "schema.db"
     app = create_app(f"sqlite:///{db}", rate_per_second=1e6, rate_burst=10**9)
     with app.state.session_maker.begin() as s:
-        store_elements(s, read_elements(SAMPLE / "iridium-33-debris_celestrak_2021-10-02.txt").records, "t")
-        partners_repo.create_partner(s, "S", "t")
-        app.state.admin_key = partners_repo.issue_key(s, partners_repo.add_member(s, "S", "a", "admin", "t").id, "t")
+        store_elements(s, read_elements(SAMPLE / "iridium-33-debris_celestrak_2021-10-02.txt").records, T0)
+        partners_repo.create_partner(s, "S", T0)
+        app.state.admin_key = partners_repo.issue_key(s, partners_repo.add_member(s, "S", "a", "admin", T0).id, T0)
     return app
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import UTC, datetime
 
 from typer.testing import CliRunner
 
@@ -13,6 +14,8 @@ from spacecommons.storage import make_engine, session_factory, upgrade
 from spacecommons.storage.catalog_repo import element_history, latest_elements
 
 from .conftest import DATA, SAMPLE
+
+T0 = datetime(2026, 11, 25, tzinfo=UTC)  # a frozen "now" for rows the tests write
 
 runner = CliRunner(env={"COLUMNS": "240"})
 IRIDIUM = SAMPLE / "iridium-33-debris_celestrak_2021-10-02.txt"
@@ -121,7 +124,7 @@ def test_resume_finishes_an_interrupted_run(sqlite_url):
     jd, fr = iso_to_jd("2021-10-02T00:00:00Z")
     params = ScreeningParams(jd, fr, 0.5, 20.0, chunk_days=0.125)
     with maker.begin() as s:
-        run_id = repo.create_run(s, params, payload, "2026-11-25T00:00:00Z")
+        run_id = repo.create_run(s, params, payload, T0)
     from spacecommons.conjunction.screen import screen_chunk
 
     with maker.begin() as s:  # as if the process died after the first chunk

@@ -16,3 +16,7 @@ class Settings(BaseSettings):
     cesium_dir: str = ".web/node_modules/cesium/Build/Cesium"  # scripts/fetch-web-assets puts CesiumJS here
     space_track_user: str = ""
     space_track_password: str = ""
+    # Webhook secrets at rest: "ID:KEY[,ID:OLDKEY...]", the first is current (secrets_box.py).
+    secret_key: str = ""
+    # Webhook receivers on loopback: local development and tests only (clients/netguard.py).
+    webhook_allow_loopback: bool = False

@@ -27,6 +27,24 @@ def parse_utc(text: str) -> datetime:
     return t.astimezone(UTC)
 
 
+def format_utc(t: datetime, digits: int = 6) -> str:
+    """The one output form of an instant: ISO-8601 UTC with ``digits`` decimals (0, 3 or 6) and ``Z``.
+    Decimals are truncated, not rounded, so a time never prints later than it is.
+
+    >>> format_utc(datetime(2026, 1, 1, 1, 2, 3, 456789, tzinfo=UTC), 3)
+    '2026-01-01T01:02:03.456Z'
+    """
+    if t.tzinfo is None:
+        raise TimeError(f"naive datetime {t!r} refused: attach a timezone")
+    if digits not in (0, 3, 6):
+        raise TimeError(f"digits must be 0, 3 or 6, not {digits}")
+    t = t.astimezone(UTC)
+    text = t.strftime("%Y-%m-%dT%H:%M:%S")
+    if digits:
+        text += "." + f"{t.microsecond:06d}"[:digits]
+    return text + "Z"
+
+
 def datetime_to_jd(t: datetime) -> tuple[float, float]:
     """UTC datetime -> two-part Julian date (jd at midnight ending in .5, fraction of day)."""
     if t.tzinfo is None:

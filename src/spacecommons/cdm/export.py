@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from ..conjunction.refine import refine_tca
 from ..storage import screening_repo as repo
 from ..storage.tables import ConjunctionEvent, SpaceObject
-from ..timescales import datetime_to_jd, jd_to_iso, parse_utc
+from ..timescales import datetime_to_jd, jd_to_iso
 from .generate import event_cdm
 from .model import Cdm
 
@@ -38,7 +38,7 @@ def run_event_cdms(
         if max_miss_km is not None and ev.miss_km > max_miss_km:
             continue
         i, j = index[ev.id1], index[ev.id2]
-        jd, fr = datetime_to_jd(parse_utc(ev.tca))
+        jd, fr = datetime_to_jd(ev.tca)
         # the stored TCA has milliseconds: refine again so states match the event to the metre
         out = refine_tca(sats[i], sats[j], jd, fr, 0.0, 1.0)
         if out is None:

@@ -12,7 +12,7 @@ from ..conjunction import ScreeningParams, screen
 from ..conjunction.catalog_payload import CatalogPayload
 from ..storage import screening_repo as repo
 from ..storage.catalog_repo import latest_elements
-from ..timescales import iso_to_jd
+from ..timescales import format_utc, iso_to_jd
 from .common import DatabaseOption, console, err_console, now_iso, open_db, parse_ids, read_element_files
 
 runs_app = typer.Typer(help="Stored screening runs and their events.", no_args_is_help=True)
@@ -24,7 +24,7 @@ def events_table(events, limit: int = 15, title: str = "Closest approaches") -> 
         t.add_column(col)
     for e in sorted(events, key=lambda e: e.miss_km)[:limit]:
         t.add_row(
-            e.tca,
+            e.tca if isinstance(e.tca, str) else format_utc(e.tca, 3),  # a run's text or a stored instant
             f"{e.id1} {e.name1}",
             f"{e.id2} {e.name2}",
             f"{e.miss_km:.3f}",
@@ -152,7 +152,7 @@ def runs_list(database_url: str = DatabaseOption) -> None:
     for col in ("id", "created (UTC)", "status", "objects", "events", "parameters"):
         t.add_column(col)
     for r in runs:
-        t.add_row(str(r.id), r.created_at, r.status, str(r.n_objects), str(r.n_events or ""), r.params_json)
+        t.add_row(str(r.id), format_utc(r.created_at), r.status, str(r.n_objects), str(r.n_events or ""), r.params_json)
     console.print(t)
 
 

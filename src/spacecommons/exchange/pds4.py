@@ -14,7 +14,8 @@ from xml.sax.saxutils import escape
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as ET
 
-from ..errors import RecordError
+from ..errors import RecordError, TimeError
+from ..timescales import parse_utc
 
 NS = "http://pds.nasa.gov/pds4/pds/v1"
 CART = "http://pds.nasa.gov/pds4/cart/v1"
@@ -82,13 +83,21 @@ def read_label(data: bytes | str, source: str = "<label.xml>") -> ProductMetadat
         for comp in obs.findall("p:Observing_System/p:Observing_System_Component", {"p": NS}):
             components.setdefault(_text(comp, "p:type"), _text(comp, "p:name"))
     refs = root.find("p:Reference_List/p:External_Reference", {"p": NS})
+    times = {}
+    for name in ("start_date_time", "stop_date_time"):
+        times[name] = None if obs is None else _text(obs, f"p:Time_Coordinates/p:{name}")
+        if times[name] is not None:
+            try:
+                parse_utc(times[name])  # PDS4 times are UTC with Z; kept as the label wrote them
+            except TimeError as exc:
+                raise RecordError(source, 1, name, str(exc)) from None
     return ProductMetadata(
         lid=lid,
         vid=vid,
         title=title,
         product_class=root.tag.split("}")[1],
-        start=None if obs is None else _text(obs, "p:Time_Coordinates/p:start_date_time"),
-        stop=None if obs is None else _text(obs, "p:Time_Coordinates/p:stop_date_time"),
+        start=times["start_date_time"],
+        stop=times["stop_date_time"],
         purpose=None if obs is None else _text(obs, "p:Primary_Result_Summary/p:purpose"),
         processing_level=None if obs is None else _text(obs, "p:Primary_Result_Summary/p:processing_level"),
         investigation=None if obs is None else _text(obs, "p:Investigation_Area/p:name"),

@@ -9,32 +9,43 @@ Metadata and data are decided separately:
 - an approved access request opens a product's data to that partner before release;
 - a withdrawn (tombstoned) version keeps its metadata visible to those who could see it, never
   its data.
-Dates are ISO-8601 UTC strings (comparable as text); ``None`` means "not scheduled"."""
+Dates and "now" are instants (timezone-aware ``datetime``; naive ones are refused, since their
+zone is unknown); ``None`` means "not scheduled"."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ..errors import TimeError
 
 
 @dataclass(frozen=True)
 class Access:
     owner_partner_id: int
-    partners_release_at: str | None
-    public_release_at: str | None
+    partners_release_at: datetime | None
+    public_release_at: datetime | None
     tombstoned: bool = False
 
 
-def released(at: str | None, now: str) -> bool:
-    return at is not None and at <= now
+def _aware(t: datetime, what: str) -> datetime:
+    if t.tzinfo is None:
+        raise TimeError(f"{what} {t!r} is naive: embargo times must carry their zone (UTC)")
+    return t
 
 
-def can_see_metadata(access: Access, partner_id: int | None, now: str) -> bool:
+def released(at: datetime | None, now: datetime) -> bool:
+    """Whether the release instant ``at`` has come by ``now`` (instants compared, whatever their zones)."""
+    return at is not None and _aware(at, "release date") <= _aware(now, "now")
+
+
+def can_see_metadata(access: Access, partner_id: int | None, now: datetime) -> bool:
     if partner_id is not None:
         return True  # every station partner sees what exists (and the owner sees its own)
     return released(access.public_release_at, now)
 
 
-def can_read_data(access: Access, partner_id: int | None, now: str, granted: bool = False) -> bool:
+def can_read_data(access: Access, partner_id: int | None, now: datetime, granted: bool = False) -> bool:
     if access.tombstoned:
         return False
     if partner_id is not None and partner_id == access.owner_partner_id:
@@ -46,13 +57,10 @@ def can_read_data(access: Access, partner_id: int | None, now: str, granted: boo
     return granted or released(access.partners_release_at, now)
 
 
-def release_dates(ingest: str, proprietary_days: float, public_after_days: float) -> tuple[str, str]:
-    """Release dates computed at ingest: partners after the proprietary period, the public later."""
-    from datetime import datetime, timedelta
-
-    t = datetime.fromisoformat(ingest.replace("Z", "+00:00"))
-    fmt = "%Y-%m-%dT%H:%M:%SZ"
-    return (
-        (t + timedelta(days=proprietary_days)).strftime(fmt),
-        (t + timedelta(days=proprietary_days + public_after_days)).strftime(fmt),
-    )
+def release_dates(ingest: datetime, proprietary_days: float, public_after_days: float) -> tuple[datetime, datetime]:
+    """Release dates computed at ingest: partners after the proprietary period, the public later.
+    Release dates have a resolution of one second: fractions of the ingest time are dropped."""
+    t = _aware(ingest, "ingest time")
+    partners = t + timedelta(days=proprietary_days)
+    public = t + timedelta(days=proprietary_days + public_after_days)
+    return partners.replace(microsecond=0), public.replace(microsecond=0)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from ..storage import partners_repo
-from ..storage.tables import AuditEntry, ConjunctionEvent, ScreeningRun, SpaceObject
-from .deps import db, route
+from ..storage import partners_repo, platform_repo
+from .deps import ClockDep, SessionDep, route
+from .timefields import Instant
 
 router = APIRouter(prefix="/api/v1", tags=["platform"])
 
@@ -34,7 +32,7 @@ class KeyOut(BaseModel):
 
 class AuditOut(BaseModel):
     id: int
-    at: str
+    at: Instant
     partner_id: int | None
     member_id: int | None
     method: str
@@ -50,19 +48,15 @@ class Health(BaseModel):
 
 
 @route(router, "GET", "/health", ("public",), response_model=Health, summary="Liveness and database check")
-def health(request: Request, session: Session = Depends(db)) -> Health:
-    from sqlalchemy import text
-
-    rev = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+def health(request: Request, session: SessionDep) -> Health:
+    rev = platform_repo.schema_revision(session)
     return Health(status="ok", database=request.app.state.engine.dialect.name, schema_revision=rev)
 
 
 @route(router, "GET", "/metrics", ("admin",), summary="Counts and request statistics")
-def metrics(request: Request, session: Session = Depends(db)) -> dict:
+def metrics(request: Request, session: SessionDep) -> dict:
     return {
-        "objects": session.scalar(select(func.count()).select_from(SpaceObject)),
-        "screening_runs": session.scalar(select(func.count()).select_from(ScreeningRun)),
-        "conjunction_events": session.scalar(select(func.count()).select_from(ConjunctionEvent)),
+        **platform_repo.row_counts(session),
         "requests": request.app.state.counters["requests"],
         "rate_limited": request.app.state.rate_limiter.refused,
         "jobs_running": len(request.app.state.jobs),
@@ -70,9 +64,9 @@ def metrics(request: Request, session: Session = Depends(db)) -> dict:
 
 
 @route(router, "POST", "/partners", ("admin",), status_code=201, summary="Register a partner")
-def create_partner(body: PartnerIn, request: Request, session: Session = Depends(db)) -> dict:
+def create_partner(body: PartnerIn, session: SessionDep, clock: ClockDep) -> dict:
     try:
-        p = partners_repo.create_partner(session, body.name, request.app.state.clock())
+        p = partners_repo.create_partner(session, body.name, clock())
     except ValueError as exc:
         raise HTTPException(409, str(exc)) from None
     session.commit()
@@ -88,25 +82,24 @@ def create_partner(body: PartnerIn, request: Request, session: Session = Depends
     status_code=201,
     summary="Add a member with a role and issue its first API key",
 )
-def add_member(partner: str, body: MemberIn, request: Request, session: Session = Depends(db)) -> KeyOut:
+def add_member(partner: str, body: MemberIn, session: SessionDep, clock: ClockDep) -> KeyOut:
     try:
-        m = partners_repo.add_member(session, partner, body.name, body.role, request.app.state.clock())
+        m = partners_repo.add_member(session, partner, body.name, body.role, clock())
     except ValueError as exc:
         raise HTTPException(400, str(exc)) from None
-    key = partners_repo.issue_key(session, m.id, request.app.state.clock())
+    key = partners_repo.issue_key(session, m.id, clock())
     session.commit()
     return KeyOut(partner=partner, member=m.name, role=m.role, api_key=key)
 
 
 @route(router, "DELETE", "/keys/{prefix}", ("admin",), status_code=204, summary="Revoke an API key by its prefix")
-def revoke_key(prefix: str, request: Request, session: Session = Depends(db)) -> None:
-    if not partners_repo.revoke_key(session, prefix, request.app.state.clock()):
+def revoke_key(prefix: str, request: Request, session: SessionDep, clock: ClockDep) -> None:
+    if not partners_repo.revoke_key(session, prefix, clock()):
         raise HTTPException(404, f"no active key {prefix!r}")
     session.commit()
     request.app.state.key_cache.clear()
 
 
 @route(router, "GET", "/audit", ("admin",), response_model=list[AuditOut], summary="The audit log, newest first")
-def audit_log(limit: int = Query(100, ge=1, le=5000), session: Session = Depends(db)) -> list[AuditOut]:
-    rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))
-    return [AuditOut.model_validate(r, from_attributes=True) for r in rows]
+def audit_log(session: SessionDep, limit: int = Query(100, ge=1, le=5000)) -> list[AuditOut]:
+    return [AuditOut.model_validate(r, from_attributes=True) for r in partners_repo.audit_entries(session, limit)]

@@ -11,6 +11,7 @@ from ..storage.partners_repo import Identity
 from ..storage.tables import Alert, WatchEntry, Webhook, WebhookDelivery
 from .deps import MAX_ID, Id, db, route
 from .security import identify
+from .timefields import Instant, InstantMs
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 
@@ -36,17 +37,17 @@ class AlertOut(BaseModel):
     event_id: int
     norad_id: int
     other_id: int
-    tca: str
+    tca: InstantMs
     miss_km: float
     pc: float | None
-    created_at: str
+    created_at: Instant
     status: str
     attempts: int
 
 
 class DeliveryOut(BaseModel):
     attempt: int
-    at: str
+    at: Instant
     webhook_id: int
     status_code: int | None
     error: str | None

@@ -23,8 +23,8 @@ from .security import KeyCache, RateLimiter
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-def _utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _deliver_alerts(app: FastAPI, stop: threading.Event, every_s: float = 2.0) -> None:
@@ -79,12 +79,13 @@ def create_app(
     rate_per_second: float = 20.0,
     rate_burst: int = 200,
     max_body_bytes: int = 16 * 1024 * 1024,
-    clock: Callable[[], str] = _utc_now,
+    clock: Callable[[], datetime] = _utc_now,
     blob_root: str | None = None,
     fixity_every_s: float = 24 * 3600.0,
 ) -> FastAPI:
     """The service on ``database_url`` (migrations applied now). Limits are per API key, or per
-    client address for anonymous callers; bodies above ``max_body_bytes`` get 413."""
+    client address for anonymous callers; bodies above ``max_body_bytes`` get 413. ``clock`` returns
+    the time as an aware UTC datetime (tests freeze it)."""
     engine = make_engine(database_url)
     upgrade(engine)
     _mark_orphaned_runs(engine)

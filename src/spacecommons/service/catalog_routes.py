@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import replace
+from datetime import UTC
 from pathlib import Path
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
 
 from ..catalog import read_elements
-from ..storage.catalog_repo import element_history, store_elements
-from ..storage.partners_repo import Identity
-from ..storage.tables import ElementSetRow, SpaceObject
-from .deps import MAX_ID, Id, db, route
-from .security import identify
+from ..storage.catalog_repo import element_history, object_summary, search_objects, store_elements
+from .deps import MAX_ID, CallerDep, ClockDep, Id, SessionDep, route
+from .timefields import TimeIn
 
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
 
@@ -49,32 +46,13 @@ class SubmissionOut(BaseModel):
 
 @route(router, "GET", "/objects", ("public",), response_model=list[ObjectOut], summary="Search catalog objects")
 def list_objects(
+    session: SessionDep,
     q: str | None = Query(None, description="catalog number or part of the name", examples=["FENGYUN"]),
     regime: Literal["LEO", "MEO", "GEO", "HEO"] | None = Query(None, description="from the latest element set"),
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0, le=MAX_ID),
-    session: Session = Depends(db),
 ) -> list[ObjectOut]:
-    counts = (
-        select(ElementSetRow.norad_id, func.count().label("n"), func.max(ElementSetRow.epoch).label("latest"))
-        .group_by(ElementSetRow.norad_id)
-        .subquery()
-    )
-    query = select(SpaceObject, counts.c.n, counts.c.latest).join(counts, counts.c.norad_id == SpaceObject.norad_id)
-    if q:
-        conds = [SpaceObject.name.ilike(f"%{q}%")]
-        if q.strip().isdigit():
-            conds.append(SpaceObject.norad_id == int(q))
-        query = query.where(or_(*conds))
-    query = query.order_by(SpaceObject.norad_id)
-    if regime:
-        from ..catalog.elements import element_regime
-        from ..storage.catalog_repo import latest_elements
-
-        ids = [r[0] for r in session.execute(query.with_only_columns(SpaceObject.norad_id))]
-        keep = [e.norad_id for e in latest_elements(session, ids) if element_regime(e) == regime]
-        query = query.where(SpaceObject.norad_id.in_(keep[: offset + limit]))
-    rows = session.execute(query.limit(limit).offset(offset))
+    rows = search_objects(session, q, regime, limit, offset)
     return [
         ObjectOut(
             norad_id=o.norad_id, name=o.name, object_id=o.object_id, hbr_m=o.hbr_m, element_sets=n, latest_epoch=latest
@@ -84,13 +62,11 @@ def list_objects(
 
 
 @route(router, "GET", "/objects/{norad_id}", ("public",), response_model=ObjectOut, summary="One object")
-def get_object(norad_id: Id, session: Session = Depends(db)) -> ObjectOut:
-    o = session.get(SpaceObject, norad_id)
-    if o is None:
+def get_object(norad_id: Id, session: SessionDep) -> ObjectOut:
+    found = object_summary(session, norad_id)
+    if found is None:
         raise HTTPException(404, f"no object {norad_id}")
-    n, latest = session.execute(
-        select(func.count(), func.max(ElementSetRow.epoch)).where(ElementSetRow.norad_id == norad_id)
-    ).one()
+    o, n, latest = found
     return ObjectOut(
         norad_id=o.norad_id, name=o.name, object_id=o.object_id, hbr_m=o.hbr_m, element_sets=n, latest_epoch=latest
     )
@@ -104,7 +80,7 @@ def get_object(norad_id: Id, session: Session = Depends(db)) -> ObjectOut:
     response_model=list[ElementSetOut],
     summary="Element-set history of one object, oldest first",
 )
-def object_elements(norad_id: Id, session: Session = Depends(db)) -> list[ElementSetOut]:
+def object_elements(norad_id: Id, session: SessionDep) -> list[ElementSetOut]:
     sets = element_history(session, norad_id)
     if not sets:
         raise HTTPException(404, f"no element sets for {norad_id}")
@@ -133,9 +109,10 @@ def object_elements(norad_id: Id, session: Session = Depends(db)) -> list[Elemen
 )
 async def submit_elements(
     request: Request,
+    session: SessionDep,
+    who: CallerDep,
+    clock: ClockDep,
     filename: str = Query("upload.tle", description="name whose extension tells the format", examples=["obs.xml"]),
-    session: Session = Depends(db),
-    who: Identity = Depends(identify),
 ) -> SubmissionOut:
     body = await request.body()
     suffix = Path(filename).suffix or ".tle"
@@ -145,7 +122,7 @@ async def submit_elements(
         path.write_bytes(body)
         parsed = read_elements(path)
     records = [replace(r, source=source) for r in parsed.records]
-    counts = store_elements(session, records, request.app.state.clock())
+    counts = store_elements(session, records, clock())
     session.commit()
     rejected = [str(i).replace(str(path), source) for i in parsed.issues]
     return SubmissionOut(added=counts.added, unchanged=counts.unchanged, rejected=rejected)
@@ -153,20 +130,15 @@ async def submit_elements(
 
 @route(router, "GET", "/czml", ("public",), summary="CZML of the catalog's positions at one time (latest elements)")
 def catalog_czml_route(
-    at: str = Query(..., examples=["2021-10-02T00:00:00Z"], description="UTC with its offset"),
+    session: SessionDep,
+    at: TimeIn = Query(..., examples=["2021-10-02T00:00:00Z"], description="UTC with its offset"),
     limit: int = Query(5000, ge=1, le=50000),
-    session: Session = Depends(db),
 ) -> list:
     from ..conjunction.catalog_payload import CatalogPayload
-    from ..errors import TimeError
     from ..storage.catalog_repo import latest_elements
-    from ..timescales import parse_utc
     from .czml import catalog_czml
 
-    try:
-        when = parse_utc(at)
-    except TimeError as exc:
-        raise HTTPException(400, str(exc)) from None
+    when = at.astimezone(UTC)
     records = latest_elements(session)[:limit]
     if not records:
         return [{"id": "document", "name": "catalog", "version": "1.0"}]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -37,11 +38,11 @@ def route(router: APIRouter, method: str, path: str, roles: tuple[str, ...], **k
     return decorator
 
 
-def clock(request: Request) -> Callable[[], object]:
-    """The server's clock (injected at app creation; frozen in tests)."""
+def clock(request: Request) -> Callable[[], datetime]:
+    """The server's clock: aware UTC datetimes (injected at app creation; frozen in tests)."""
     return request.app.state.clock
 
 
 SessionDep = Annotated[Session, Depends(db)]
 CallerDep = Annotated[Identity, Depends(identify)]
-ClockDep = Annotated[Callable[[], object], Depends(clock)]
+ClockDep = Annotated[Callable[[], datetime], Depends(clock)]

@@ -22,6 +22,7 @@ from ..storage.tables import ConjunctionEvent, ScreeningChunk, ScreeningRun
 from ..timescales import iso_to_jd
 from .deps import MAX_ID, Id, db, route
 from .security import identify
+from .timefields import Instant, InstantMs, TimeIn
 
 router = APIRouter(prefix="/api/v1/screening", tags=["screening"])
 
@@ -36,7 +37,7 @@ class RunRequest(BaseModel):
 
 class RunOut(BaseModel):
     id: int
-    created_at: str
+    created_at: Instant
     status: str
     n_objects: int
     n_chunks: int
@@ -54,7 +55,7 @@ class EventOut(BaseModel):
     name1: str
     id2: int
     name2: str
-    tca: str = Field(examples=["2021-10-02T03:14:15.926Z"])
+    tca: InstantMs = Field(examples=["2021-10-02T03:14:15.926Z"])
     miss_km: float
     speed_km_s: float
     r_km: float
@@ -207,8 +208,8 @@ def run_events(
     max_miss_km: float | None = Query(None, ge=0),
     min_pc: float | None = Query(None, ge=0, le=1),
     norad_id: int | None = Query(None, ge=0, le=MAX_ID, description="events involving this object"),
-    tca_from: str | None = Query(None, examples=["2021-10-02T00:00:00Z"]),
-    tca_to: str | None = Query(None),
+    tca_from: TimeIn | None = Query(None, examples=["2021-10-02T00:00:00Z"]),
+    tca_to: TimeIn | None = Query(None),
     sort: str = Query("miss_km", pattern="^(miss_km|tca|pc)$"),
     limit: int = Query(100, ge=1, le=5000),
     offset: int = Query(0, ge=0, le=MAX_ID),
@@ -223,15 +224,10 @@ def run_events(
         q = q.where(ConjunctionEvent.pc >= min_pc)
     if norad_id is not None:
         q = q.where(or_(ConjunctionEvent.id1 == norad_id, ConjunctionEvent.id2 == norad_id))
-    for bound, op in ((tca_from, "ge"), (tca_to, "le")):
-        if bound:
-            try:
-                text = (
-                    datetime.fromisoformat(bound.replace("Z", "+00:00")).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
-                )
-            except ValueError:
-                raise HTTPException(400, f"not an ISO-8601 time: {bound!r}") from None
-            q = q.where(ConjunctionEvent.tca >= text if op == "ge" else ConjunctionEvent.tca <= text + "~")
+    if tca_from is not None:
+        q = q.where(ConjunctionEvent.tca >= tca_from)
+    if tca_to is not None:
+        q = q.where(ConjunctionEvent.tca <= tca_to)
     order = {"miss_km": ConjunctionEvent.miss_km, "tca": ConjunctionEvent.tca, "pc": ConjunctionEvent.pc.desc()}[sort]
     rows = session.scalars(q.order_by(order, ConjunctionEvent.id).limit(limit).offset(offset))
     return [EventOut.model_validate(e, from_attributes=True) for e in rows]
@@ -271,7 +267,6 @@ def event_cdm(
     summary="CZML of both objects' trajectories +- 45 min around TCA (ITRF, for CesiumJS)",
 )
 def event_czml(run_id: Id, event_id: Id, session: Session = Depends(db), who: Identity = Depends(identify)) -> list:
-    from ..timescales import parse_utc
     from .czml import conjunction_czml
 
     _visible_run(session, run_id, who)
@@ -282,4 +277,4 @@ def event_czml(run_id: Id, event_id: Id, session: Session = Depends(db), who: Id
     sats = payload.satrecs()
     index = {nid: i for i, nid in enumerate(payload.norad_ids)}
     objects = [(ev.id1, ev.name1, sats[index[ev.id1]]), (ev.id2, ev.name2, sats[index[ev.id2]])]
-    return conjunction_czml(parse_utc(ev.tca), objects)
+    return conjunction_czml(ev.tca, objects)

@@ -7,10 +7,12 @@ import hashlib
 import hmac
 import json
 import time
+from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from ..timescales import format_utc
 from .tables import Alert, ConjunctionEvent, WatchEntry, Webhook, WebhookDelivery
 
 MAX_ATTEMPTS = 6
@@ -22,7 +24,7 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def evaluate_run(session: Session, run_id: int, created_at: str) -> int:
+def evaluate_run(session: Session, run_id: int, created_at: datetime) -> int:
     """Create an alert for every event of the run that crosses a watch entry; returns how many."""
     entries = list(session.scalars(select(WatchEntry)))
     if not entries:
@@ -75,16 +77,16 @@ def alert_body(a: Alert) -> bytes:
             "event_id": a.event_id,
             "norad_id": a.norad_id,
             "other_id": a.other_id,
-            "tca": a.tca,
+            "tca": format_utc(a.tca, 3),
             "miss_km": a.miss_km,
             "pc": a.pc,
-            "created_at": a.created_at,
+            "created_at": format_utc(a.created_at),
         },
         sort_keys=True,
     ).encode()
 
 
-def deliver_pending(session: Session, client, now_iso: str, now_s: float | None = None) -> int:
+def deliver_pending(session: Session, client, now: datetime, now_s: float | None = None) -> int:
     """POST each due pending alert to its partner's webhooks with ``client`` (an httpx.Client);
     returns the number delivered. Failures are logged and retried with backoff."""
     now_s = time.time() if now_s is None else now_s
@@ -114,7 +116,7 @@ def deliver_pending(session: Session, client, now_iso: str, now_s: float | None 
                 error, ok = f"{type(exc).__name__}: {exc}", False
             session.add(
                 WebhookDelivery(
-                    alert_id=a.id, webhook_id=h.id, attempt=a.attempts, at=now_iso, status_code=code, error=error
+                    alert_id=a.id, webhook_id=h.id, attempt=a.attempts, at=now, status_code=code, error=error
                 )
             )
         if ok:

@@ -6,8 +6,9 @@ import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ..catalog.elements import ElementSet
@@ -21,7 +22,7 @@ class LoadCounts:
     unchanged: int
 
 
-def store_elements(session: Session, records: Iterable[ElementSet], loaded_at: str) -> LoadCounts:
+def store_elements(session: Session, records: Iterable[ElementSet], loaded_at: datetime) -> LoadCounts:
     """Insert element sets not yet stored (same object + same elements = same set)."""
     records = list(records)
     ids = {r.norad_id for r in records}
@@ -121,6 +122,48 @@ def latest_elements(session: Session, norad_ids: Sequence[int] | None = None) ->
     for row, name in session.execute(q):
         out.setdefault(row.norad_id, _row_to_elements(row, name))
     return list(out.values())
+
+
+def _with_counts():
+    """Objects with their number of element sets and latest epoch (text of the source)."""
+    counts = (
+        select(ElementSetRow.norad_id, func.count().label("n"), func.max(ElementSetRow.epoch).label("latest"))
+        .group_by(ElementSetRow.norad_id)
+        .subquery()
+    )
+    return select(SpaceObject, counts.c.n, counts.c.latest).join(counts, counts.c.norad_id == SpaceObject.norad_id)
+
+
+def search_objects(
+    session: Session, q: str | None, regime: str | None, limit: int, offset: int
+) -> list[tuple[SpaceObject, int, str]]:
+    """Objects whose name contains ``q`` (or whose catalog number is ``q``), in ``regime`` by their
+    latest element set, by catalog number; with their element-set count and latest epoch."""
+    query = _with_counts()
+    if q:
+        conds = [SpaceObject.name.ilike(f"%{q}%")]
+        if q.strip().isdigit():
+            conds.append(SpaceObject.norad_id == int(q))
+        query = query.where(or_(*conds))
+    query = query.order_by(SpaceObject.norad_id)
+    if regime:
+        from ..catalog.elements import element_regime
+
+        ids = [r[0] for r in session.execute(query.with_only_columns(SpaceObject.norad_id))]
+        keep = [e.norad_id for e in latest_elements(session, ids) if element_regime(e) == regime]
+        query = query.where(SpaceObject.norad_id.in_(keep[: offset + limit]))
+    return [(o, n, latest) for o, n, latest in session.execute(query.limit(limit).offset(offset))]
+
+
+def object_summary(session: Session, norad_id: int) -> tuple[SpaceObject, int, str | None] | None:
+    """One object with its element-set count and latest epoch; None if it is not in the catalog."""
+    o = session.get(SpaceObject, norad_id)
+    if o is None:
+        return None
+    n, latest = session.execute(
+        select(func.count(), func.max(ElementSetRow.epoch)).where(ElementSetRow.norad_id == norad_id)
+    ).one()
+    return o, n, latest
 
 
 def element_history(session: Session, norad_id: int) -> list[ElementSet]:

@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,7 +27,7 @@ def _digest(orbit: SmallBodyOrbit) -> str:
     return hashlib.sha256(json.dumps(_solution(orbit), sort_keys=True).encode()).hexdigest()
 
 
-def store_orbits(session: Session, orbits: Iterable[SmallBodyOrbit], loaded_at: str) -> LoadCounts:
+def store_orbits(session: Session, orbits: Iterable[SmallBodyOrbit], loaded_at: datetime) -> LoadCounts:
     """Insert orbit solutions not stored yet (same designation and same solution = unchanged)."""
     orbits = list(orbits)
     known = {(d, g) for d, g in session.execute(select(SmallBodyOrbitRow.designation, SmallBodyOrbitRow.digest))}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -44,7 +45,7 @@ def partner_exists(session: Session, name: str) -> bool:
     return session.scalar(select(Partner.id).where(Partner.name == name)) is not None
 
 
-def create_partner(session: Session, name: str, created_at: str) -> Partner:
+def create_partner(session: Session, name: str, created_at: datetime) -> Partner:
     if session.scalar(select(Partner).where(Partner.name == name)):
         raise ValueError(f"partner {name!r} exists")
     p = Partner(name=name, created_at=created_at)
@@ -53,7 +54,7 @@ def create_partner(session: Session, name: str, created_at: str) -> Partner:
     return p
 
 
-def add_member(session: Session, partner_name: str, member: str, role: str, created_at: str) -> Member:
+def add_member(session: Session, partner_name: str, member: str, role: str, created_at: datetime) -> Member:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     p = session.scalar(select(Partner).where(Partner.name == partner_name))
@@ -69,7 +70,7 @@ def add_member(session: Session, partner_name: str, member: str, role: str, crea
     return m
 
 
-def issue_key(session: Session, member_id: int, created_at: str) -> str:
+def issue_key(session: Session, member_id: int, created_at: datetime) -> str:
     """A new key for the member: ``sc_<prefix>_<secret>``; returned once, stored hashed."""
     prefix = secrets.token_hex(4)
     key = f"sc_{prefix}_{secrets.token_urlsafe(32)}"
@@ -78,7 +79,7 @@ def issue_key(session: Session, member_id: int, created_at: str) -> str:
     return key
 
 
-def revoke_key(session: Session, prefix: str, revoked_at: str) -> bool:
+def revoke_key(session: Session, prefix: str, revoked_at: datetime) -> bool:
     k = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
     if k is None or k.revoked_at:
         return False
@@ -105,7 +106,14 @@ def resolve_key(session: Session, key: str) -> Identity | None:
     return Identity(p.id, p.name, m.id, m.name, m.role, k.id)
 
 
-def audit(session: Session, at: str, who: Identity, method: str, path: str, status: int, detail: str | None) -> None:
+def audit_entries(session: Session, limit: int) -> list[AuditEntry]:
+    """The audit log, newest first."""
+    return list(session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)))
+
+
+def audit(
+    session: Session, at: datetime, who: Identity, method: str, path: str, status: int, detail: str | None
+) -> None:
     session.add(
         AuditEntry(
             at=at,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -10,10 +11,11 @@ from sqlalchemy.orm import Session
 from ..conjunction.catalog_payload import CatalogPayload
 from ..conjunction.events import ConjunctionEvents
 from ..conjunction.screen import ChunkResult, ScreeningParams
+from ..timescales import parse_utc
 from .tables import ConjunctionEvent, ScreeningChunk, ScreeningRun
 
 
-def create_run(session: Session, params: ScreeningParams, payload: CatalogPayload, created_at: str) -> int:
+def create_run(session: Session, params: ScreeningParams, payload: CatalogPayload, created_at: datetime) -> int:
     run = ScreeningRun(
         created_at=created_at,
         status="running",
@@ -58,7 +60,7 @@ def set_status(session: Session, run_id: int, status: str, message: str | None =
 def finish_run(session: Session, run_id: int, events: ConjunctionEvents, stats: dict, failures: dict) -> None:
     """Store the events (replacing any earlier ones of this run) and mark the run done."""
     session.execute(delete(ConjunctionEvent).where(ConjunctionEvent.run_id == run_id))
-    session.add_all(ConjunctionEvent(run_id=run_id, **row) for row in events.rows())
+    session.add_all(ConjunctionEvent(run_id=run_id, **_instants(row)) for row in events.rows())
     run = session.get(ScreeningRun, run_id)
     run.status = "done"
     run.n_events = len(events)
@@ -70,6 +72,12 @@ def finish_run(session: Session, run_id: int, events: ConjunctionEvents, stats: 
     from .alerts_repo import evaluate_run
 
     evaluate_run(session, run_id, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+
+
+def _instants(row: dict) -> dict:
+    """An event row with its times as instants (an event without a span has none)."""
+    times = {k: parse_utc(row[k]) if row[k] else None for k in ("tca", "span_start", "span_end")}
+    return {**row, **times}
 
 
 def list_runs(session: Session) -> list[ScreeningRun]:

@@ -1,9 +1,15 @@
-"""Tables (SQLAlchemy 2 declarative); migrations in ``migrations/versions`` mirror them."""
+"""Tables (SQLAlchemy 2 declarative); migrations in ``migrations/versions`` mirror them. Every
+timestamp is a ``UTCDateTime`` (an aware UTC instant); an element set's ``epoch`` stays the text of
+its source, its instant being ``epoch_jd + epoch_fr``."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from .types import UTCDateTime
 
 
 class Base(DeclarativeBase):
@@ -41,14 +47,14 @@ class ElementSetRow(Base):
     line2: Mapped[str | None] = mapped_column(String(69), nullable=True)
     fields_json: Mapped[str] = mapped_column(Text)
     original: Mapped[str] = mapped_column(Text)
-    loaded_at: Mapped[str] = mapped_column(String(32))
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ScreeningRun(Base):
     __tablename__ = "screening_runs"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created_at: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16))
     params_json: Mapped[str] = mapped_column(Text)
     catalog_digest: Mapped[str] = mapped_column(String(64))
@@ -83,15 +89,15 @@ class ConjunctionEvent(Base):
     name1: Mapped[str] = mapped_column(String(128))
     id2: Mapped[int] = mapped_column(Integer)
     name2: Mapped[str] = mapped_column(String(128))
-    tca: Mapped[str] = mapped_column(String(32))
+    tca: Mapped[datetime] = mapped_column(UTCDateTime)
     miss_km: Mapped[float] = mapped_column(Float)
     speed_km_s: Mapped[float] = mapped_column(Float)
     r_km: Mapped[float] = mapped_column(Float)
     t_km: Mapped[float] = mapped_column(Float)
     n_km: Mapped[float] = mapped_column(Float)
     kind: Mapped[str] = mapped_column(String(16))
-    span_start: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    span_end: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    span_start: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    span_end: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     n_minima: Mapped[int] = mapped_column(Integer, default=1)
     pc: Mapped[float | None] = mapped_column(Float, nullable=True)
     pc_method: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -114,7 +120,7 @@ class SmallBodyOrbitRow(Base):
     source: Mapped[str] = mapped_column(Text)
     source_line: Mapped[int] = mapped_column(Integer)
     orbit_json: Mapped[str] = mapped_column(Text)
-    loaded_at: Mapped[str] = mapped_column(String(32))
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Partner(Base):
@@ -124,7 +130,7 @@ class Partner(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(128), unique=True)
-    created_at: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Member(Base):
@@ -137,7 +143,7 @@ class Member(Base):
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(128))
     role: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ApiKey(Base):
@@ -149,8 +155,8 @@ class ApiKey(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     prefix: Mapped[str] = mapped_column(String(16), unique=True)
     key_hash: Mapped[str] = mapped_column(String(256))
-    created_at: Mapped[str] = mapped_column(String(32))
-    revoked_at: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class AuditEntry(Base):
@@ -159,7 +165,7 @@ class AuditEntry(Base):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
     partner_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     member_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     method: Mapped[str] = mapped_column(String(8))
@@ -179,7 +185,7 @@ class WatchEntry(Base):
     norad_id: Mapped[int] = mapped_column(Integer)
     max_miss_km: Mapped[float] = mapped_column(Float)
     min_pc: Mapped[float | None] = mapped_column(Float, nullable=True)
-    created_at: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Webhook(Base):
@@ -192,7 +198,7 @@ class Webhook(Base):
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
     url: Mapped[str] = mapped_column(Text)
     secret: Mapped[str] = mapped_column(String(256))
-    created_at: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Alert(Base):
@@ -205,10 +211,10 @@ class Alert(Base):
     event_id: Mapped[int] = mapped_column(Integer)
     norad_id: Mapped[int] = mapped_column(Integer)
     other_id: Mapped[int] = mapped_column(Integer)
-    tca: Mapped[str] = mapped_column(String(32))
+    tca: Mapped[datetime] = mapped_column(UTCDateTime)
     miss_km: Mapped[float] = mapped_column(Float)
     pc: Mapped[float | None] = mapped_column(Float, nullable=True)
-    created_at: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | delivered | failed | no-webhook
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[float] = mapped_column(Float, default=0.0)  # unix seconds
@@ -221,7 +227,7 @@ class WebhookDelivery(Base):
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
     webhook_id: Mapped[int] = mapped_column(Integer)
     attempt: Mapped[int] = mapped_column(Integer)
-    at: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
     status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
@@ -270,8 +276,8 @@ class Product(Base):
     target: Mapped[str | None] = mapped_column(String(64), nullable=True)
     instrument: Mapped[str | None] = mapped_column(String(128), nullable=True)
     processing_level: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    start: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    stop: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    start: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    stop: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     west: Mapped[float | None] = mapped_column(Float, nullable=True)  # bounding coordinates, degrees
     east: Mapped[float | None] = mapped_column(Float, nullable=True)
     north: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -279,10 +285,10 @@ class Product(Base):
     licence: Mapped[str] = mapped_column(String(64))
     citation: Mapped[str | None] = mapped_column(Text, nullable=True)
     metadata_json: Mapped[str] = mapped_column(Text)
-    ingested_at: Mapped[str] = mapped_column(String(32))
-    partners_release_at: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    public_release_at: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    tombstoned_at: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    ingested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    partners_release_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    public_release_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    tombstoned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class ProductFile(Base):
@@ -296,7 +302,7 @@ class ProductFile(Base):
     md5: Mapped[str] = mapped_column(String(32))
     size: Mapped[int] = mapped_column(Integer)
     media_type: Mapped[str] = mapped_column(String(128))
-    created_at: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class AccessRequest(Base):
@@ -308,8 +314,8 @@ class AccessRequest(Base):
     purpose: Mapped[str] = mapped_column(Text)
     commitment: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="pending")
-    created_at: Mapped[str] = mapped_column(String(32))
-    decided_at: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class AccessDecision(Base):
@@ -318,7 +324,7 @@ class AccessDecision(Base):
     __tablename__ = "access_decisions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
     product_id: Mapped[int] = mapped_column(Integer)
     partner_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     action: Mapped[str] = mapped_column(String(32))

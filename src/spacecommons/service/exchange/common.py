@@ -1,0 +1,100 @@
+"""What the exchange's routes share: request and response models, the policy's view of a product,
+the product lookup that hides what the caller may not see, and the decision log."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from fastapi import HTTPException
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from ...exchange import policy
+from ...storage import exchange_repo as repo
+from ...storage.partners_repo import Identity
+from ...storage.tables import Product
+from ..timefields import InstantS, TimeIn
+
+PARTNERS = ("observer", "operator", "analyst")
+MAX_FILE_BYTES = 8 * 1024**3
+
+
+class ProductOut(BaseModel):
+    lid: str
+    vid: str
+    lidvid: str
+    title: str
+    target: str | None
+    instrument: str | None
+    processing_level: str | None
+    start: str | None = Field(description="observation start as written in the PDS4 label")
+    stop: str | None = Field(description="observation stop as written in the PDS4 label")
+    bounds: list[float] | None = Field(None, description="west, east, north, south (degrees)")
+    licence: str
+    citation: str | None
+    partners_release_at: InstantS | None
+    public_release_at: InstantS | None
+    withdrawn: bool
+    files: list[dict] = Field(default_factory=list)
+
+
+class ReleaseIn(BaseModel):
+    partners_release_at: TimeIn | None = Field(
+        None, examples=["2027-01-01T00:00:00Z"], description="UTC with its offset; fractions of a second are dropped"
+    )
+    public_release_at: TimeIn | None = Field(None, examples=["2027-07-01T00:00:00Z"])
+
+
+def access(p: Product) -> policy.Access:
+    return policy.Access(p.owner_partner_id, p.partners_release_at, p.public_release_at, p.tombstoned_at is not None)
+
+
+def log(session: Session, now: datetime, p: Product, who: Identity, action: str, allowed: bool) -> None:
+    repo.log_decision(session, now, p.id, who.partner_id, action, allowed)
+    session.commit()
+
+
+def visible_product(session: Session, now: datetime, lid: str, vid: str | None, who: Identity, action: str) -> Product:
+    """The product version (``vid`` None: the latest not withdrawn), if the caller may see its metadata;
+    404 otherwise, as for a product that does not exist (the refusal is logged)."""
+    p = repo.find_product(session, lid, vid)
+    if p is None or not policy.can_see_metadata(access(p), who.partner_id, now):
+        if p is not None:
+            log(session, now, p, who, action, False)
+        raise HTTPException(404, f"no product {lid}{'::' + vid if vid else ''}")
+    return p
+
+
+def product_outs(session: Session, products: list[Product], who: Identity, now: datetime) -> list[ProductOut]:
+    """Products as the caller sees them: files listed only where the policy opens the data (two
+    queries for the whole list: the caller's grants and the readable products' files)."""
+    grants = repo.granted(session, [p.id for p in products], who.partner_id)
+    readable = [p.id for p in products if policy.can_read_data(access(p), who.partner_id, now, p.id in grants)]
+    files = repo.files_of(session, readable)
+    return [_out(p, files.get(p.id, [])) for p in products]
+
+
+def _out(p: Product, files: list) -> ProductOut:
+    label = json.loads(p.metadata_json)
+    return ProductOut(
+        lid=p.lid,
+        vid=p.vid,
+        lidvid=f"{p.lid}::{p.vid}",
+        title=p.title,
+        target=p.target,
+        instrument=p.instrument,
+        processing_level=p.processing_level,
+        start=label.get("start"),
+        stop=label.get("stop"),
+        bounds=None if p.west is None else [p.west, p.east, p.north, p.south],
+        licence=p.licence,
+        citation=p.citation,
+        partners_release_at=p.partners_release_at,
+        public_release_at=p.public_release_at,
+        withdrawn=p.tombstoned_at is not None,
+        files=[
+            {"name": f.name, "size": f.size, "sha256": f.sha256, "md5": f.md5, "media_type": f.media_type}
+            for f in files
+        ],
+    )
