@@ -121,6 +121,8 @@ def pc_command(
             ci = f"[{r['ci_low']:.3e}, {r['ci_high']:.3e}]" if "ci_low" in r else ""
             flags = r.get("flags") or {}
             failed_checks = ", ".join(flags.get("violations_2d", []) + flags.get("violations_3d", []))
+            if flags and "inaccurate_2d" not in flags:
+                failed_checks += " (2D accuracy unchecked: --method auto)"
             method_text = f"{r['method']} ({r['hbr_shape']})"
             if "reason" in r:
                 method_text += f"; auto: {r['reason']['text']}"
