@@ -28,10 +28,11 @@ def server(tmp_path_factory):
     from spacecommons.conjunction.catalog_payload import CatalogPayload
     from spacecommons.neo.reader import read_orbits
     from spacecommons.service import create_app
-    from spacecommons.storage import partners_repo, screening_repo
+    from spacecommons.storage import partners_repo
     from spacecommons.storage.catalog_repo import store_elements
     from spacecommons.storage.neo_repo import store_orbits
     from spacecommons.timescales import iso_to_jd
+    from spacecommons.workflows.screening import create_run, finish_run
 
     folder = tmp_path_factory.mktemp("web")
     app = create_app(f"sqlite:///{folder / 'web.db'}", blob_root=str(folder / "blobs"))
@@ -45,8 +46,8 @@ def server(tmp_path_factory):
     with app.state.session_maker.begin() as s:
         store_elements(s, parsed.records, T0)
         store_orbits(s, orbits, T0)
-        run_id = screening_repo.create_run(s, params, payload, T0)
-        screening_repo.finish_run(s, run_id, result.events, result.stats, result.failures)
+        run_id = create_run(s, payload, params, T0)
+        finish_run(s, run_id, result, T0)
         partners_repo.create_partner(s, "web", T0)
         key = partners_repo.issue_key(s, partners_repo.add_member(s, "web", "a", "analyst", T0).id, T0)
     from spacecommons.cli.demo import _demo_lunar

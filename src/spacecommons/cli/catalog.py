@@ -5,11 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
-from ..catalog import read_cara_sizes, read_elements
-from ..config import Settings
-from ..storage.catalog_repo import element_history, store_elements, store_sizes
 from .common import DatabaseOption, console, err_console, now_iso, open_db, report_issues
 
 app = typer.Typer(help="Element sets: load files, object sizes, history, live fetch.", no_args_is_help=True)
@@ -19,6 +15,9 @@ REJECTED_EXIT = 3
 
 def load_files(paths: list[Path], session_maker, loaded_at: str) -> tuple[int, int, int]:
     """Load each file in its own transaction; returns (added, unchanged, rejected)."""
+    from ..catalog import read_elements
+    from ..storage.catalog_repo import store_elements
+
     added = unchanged = rejected = 0
     for path in paths:
         parsed = read_elements(path)
@@ -57,6 +56,9 @@ def sizes(
     database_url: str = DatabaseOption,
 ) -> None:
     """Attach NASA CARA hard-body radius and mass estimates to the stored objects."""
+    from ..catalog import read_cara_sizes
+    from ..storage.catalog_repo import store_sizes
+
     table, issues = read_cara_sizes(file.read_text(), str(file))
     report_issues(issues)
     _, session_maker = open_db(database_url)
@@ -68,6 +70,10 @@ def sizes(
 @app.command("history")
 def history(norad_id: int, database_url: str = DatabaseOption) -> None:
     """Every stored element set of one object, oldest first."""
+    from rich.table import Table
+
+    from ..storage.catalog_repo import element_history
+
     _, session_maker = open_db(database_url)
     with session_maker() as session:
         sets = element_history(session, norad_id)
@@ -92,7 +98,9 @@ def fetch(
     database_url: str = DatabaseOption,
 ) -> None:
     """Fetch current element sets (rate-limited, cached) and store them like a file load."""
+    from ..catalog import read_elements
     from ..clients import ClientError
+    from ..storage.catalog_repo import store_elements
 
     try:
         bodies, name = _fetch(source, group, catnr, fmt, base_url)
@@ -113,6 +121,7 @@ def fetch(
 
 def _fetch(source: str, group: str | None, catnr: str | None, fmt: str, base_url: str | None):
     from ..clients import CelesTrakClient, FileCache, SpaceTrackClient
+    from ..config import Settings
 
     settings = Settings()
     ids = [int(x) for x in catnr.split(",")] if catnr else []

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
-from ..cdm import CdmError, read_cdm, write_kvn, write_xml
-from ..cdm.folder import read_folder
-from ..cdm.xml import write_xml_report
-from .common import DatabaseOption, console, open_db, report_issues, say
+from .common import DatabaseOption, console, open_db, report_issues, say, utc_now
 
 app = typer.Typer(help="CCSDS Conjunction Data Messages: convert, check, export.", no_args_is_help=True)
 
 
 def _write(cdm, path: Path) -> None:
+    from ..cdm import write_kvn, write_xml
+
     text = write_xml(cdm) if path.suffix.lower() == ".xml" else write_kvn(cdm)
     path.write_text(text)
 
@@ -26,6 +22,9 @@ def _write(cdm, path: Path) -> None:
 @app.command("convert")
 def convert(source: Path, target: Path) -> None:
     """KVN <-> XML by the target's suffix (.xml for XML, anything else KVN)."""
+    from ..cdm import CdmError, read_cdm
+    from ..cdm.xml import write_xml_report
+
     try:
         cdm = read_cdm(source.read_bytes(), str(source))
     except CdmError as exc:
@@ -46,6 +45,8 @@ def convert(source: Path, target: Path) -> None:
 @app.command("check")
 def check(folder: Path) -> None:
     """Read every CDM in a folder; report each bad one (file, line, keyword); exit 3 if any."""
+    from ..cdm.folder import read_folder
+
     good, issues = read_folder(folder)
     report_issues(issues)
     say(f"{len(good)} messages read, {len(issues)} rejected")
@@ -63,13 +64,13 @@ def export(
     database_url: str = DatabaseOption,
 ) -> None:
     """One CDM per event of a run (states in EME2000, DEFAULT covariance, Foster Pc)."""
-    from ..cdm.export import run_event_cdms
+    from ..workflows.cdm_export import run_event_cdms
 
     _, session_maker = open_db(database_url)
     directory.mkdir(parents=True, exist_ok=True)
     n = 0
     with session_maker() as session:
-        for _ev, cdm in run_event_cdms(session, run, datetime.now(UTC), limit, max_miss_km):
+        for _ev, cdm in run_event_cdms(session, run, utc_now(), limit, max_miss_km):
             _write(cdm, directory / f"{cdm.get('MESSAGE_ID')}.{'xml' if fmt == 'xml' else 'cdm'}")
             n += 1
     say(f"wrote {n} CDMs to {directory}")
@@ -90,6 +91,10 @@ def pc_command(
     database_url: str = DatabaseOption,
 ) -> None:
     """Probability of collision of CDMs (or of a screening run's events)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from ..cdm import CdmError, read_cdm
     from ..cdm.pc import cdm_pc
     from ..risk.cdm_pc import METHODS
 
@@ -144,13 +149,13 @@ def pc_command(
 def _pc_for_run(run_id: int, database_url: str | None, method: str, samples: int, seed: int) -> None:
     """Pc of every event of a run by the same method choice as for CDMs (``auto`` by CARA's
     rules), stored with the method and the usage checks that failed."""
-    from ..cdm.export import run_event_cdms
     from ..cdm.pc import cdm_pc
+    from ..workflows.cdm_export import run_event_cdms
 
     _, session_maker = open_db(database_url)
     n = 0
     with session_maker.begin() as session:
-        for ev, cdm in run_event_cdms(session, run_id, datetime.now(UTC)):
+        for ev, cdm in run_event_cdms(session, run_id, utc_now()):
             report = cdm_pc(cdm, method, samples=samples, seed=seed)[0]
             ev.pc = report.pc
             ev.pc_method = run_pc_method_label(report)

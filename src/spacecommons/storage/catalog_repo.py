@@ -175,3 +175,9 @@ def element_history(session: Session, norad_id: int) -> list[ElementSet]:
         .order_by(ElementSetRow.epoch_jd, ElementSetRow.epoch_fr)
     )
     return [_row_to_elements(r, name) for r in rows]
+
+
+def hard_body_radii(session: Session, norad_ids: Iterable[int]) -> dict[int, float | None]:
+    """Stored hard-body radius (m; NASA CARA's table) of each known object among ``norad_ids``."""
+    q = select(SpaceObject.norad_id, SpaceObject.hbr_m).where(SpaceObject.norad_id.in_(set(norad_ids)))
+    return {norad_id: hbr_m for norad_id, hbr_m in session.execute(q)}
