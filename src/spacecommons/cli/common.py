@@ -55,7 +55,7 @@ def report_issues(issues: Iterable[RecordIssue], limit: int = 50) -> int:
     for issue in issues[:limit]:
         say(str(issue), err=True, label="rejected", label_style="yellow")
     if len(issues) > limit:
-        err_console.print(f"... and {len(issues) - limit} more rejected records")
+        say(f"... and {len(issues) - limit} more rejected records", err=True)
     return len(issues)
 
 
