@@ -5,7 +5,6 @@ Alfano (2009) and Omitron cases (CARA Analysis Tools unit tests), Orekit's encou
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,7 +19,7 @@ from spacecommons.risk.cdm_pc import monte_carlo
 from .conftest import DATA
 
 CARA = sorted((DATA / "cdm/cara_pc_test_cdms").glob("*.cdm"))
-SHARED_ION = Path(__file__).resolve().parents[2] / "shared/data/cdm/misc/ION_SCV8_vs_STARLINK_1233.cdm"
+ION = DATA / "cdm/misc/ION_SCV8_vs_STARLINK_1233.cdm"
 # Two operational messages whose written Pc differs from ours by 0.26% and 0.23%: their states sit
 # at the TCA rounded to the millisecond (0.21 and 0.12 ms early: 0.96 m and 1.54 m of the relative
 # position lie along the relative velocity), and the Pc in the message keeps that along-track part
@@ -230,10 +229,9 @@ def test_monte_carlo_agrees_with_foster_within_its_interval():
     assert again.pc == mc.pc  # reproducible with a seed
 
 
-@pytest.mark.skipif(not SHARED_ION.exists(), reason="needs ../shared (a Space-Track CDM, not copied)")
 def test_cspoc_square_convention_and_itrf_states():
     """CSpOC CDM in ITRF reports the square-HBR Pc 4.450713e-3; the circle gives 3.4965e-3."""
-    cdm = read_cdm(SHARED_ION.read_text())
+    cdm = read_cdm(ION.read_text())
     assert cdm_pc(cdm, "foster", hbr_m=10.0, shape="square")[0].pc == pytest.approx(4.450713e-3, rel=1e-4)
     assert cdm_pc(cdm, "foster", hbr_m=10.0)[0].pc == pytest.approx(3.4965e-3, rel=1e-4)
 

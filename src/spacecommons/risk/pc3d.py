@@ -40,7 +40,9 @@ from scipy.integrate import lebedev_rule
 from scipy.optimize import minimize_scalar
 from scipy.special import erfcinv, ndtr
 
-GM_KM3_S2 = 398600.4418  # EGM-96; CARA's Pc3D_Hall default GM 3.986004418e14 m^3/s^2
+from ..constants import GM_EARTH_EGM96_KM3_S2
+
+GM_KM3_S2 = GM_EARTH_EGM96_KM3_S2  # as CARA's Pc3D_Hall default GM 3.986004418e14 m^3/s^2
 LEBEDEV_ORDER = 131  # 5810 nodes, as CARA's default (deg_Lebedev 5810)
 GAMMA = 1e-16  # conjunction-duration tail fraction (CARA default)
 DURATION_GAMMA = 1e-6  # for the effective duration Ta..Tb reported with the result

@@ -7,18 +7,17 @@ import threading
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from importlib.resources import files
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
 from ..errors import SpacecommonsError
 from ..storage import make_engine, session_factory, upgrade
 from ..storage.partners_repo import Identity, audit
 from . import admin_routes, alert_routes, catalog_routes, exchange_routes, neo_routes, screening_routes
-from .security import KeyCache, RateLimiter
+from .security import CallerRateLimiter, KeyCache
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -106,7 +105,7 @@ def create_app(
     app.state.engine = engine
     app.state.session_maker = session_factory(engine)
     app.state.key_cache = KeyCache()
-    app.state.rate_limiter = RateLimiter(rate_per_second, rate_burst)
+    app.state.rate_limiter = CallerRateLimiter(rate_per_second, rate_burst)
     app.state.clock = clock
     from ..config import Settings
     from ..exchange.blobs import BlobStore
@@ -164,16 +163,9 @@ def create_app(
     async def library_error(_request: Request, exc: SpacecommonsError):
         return JSONResponse({"detail": str(exc)}, status_code=400)
 
-    cesium = Path(Settings().cesium_dir)
-    has_cesium = (cesium / "Cesium.js").exists()
-    if has_cesium:
-        from fastapi.staticfiles import StaticFiles
+    from .dashboard import mount_dashboard
+    from .headers import SecurityHeaders
 
-        app.mount("/cesium", StaticFiles(directory=cesium), name="cesium")
-
-    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
-    def dashboard() -> str:
-        page = (files("spacecommons") / "web" / "index.html").read_text()
-        return page.replace("__CESIUM__", "true" if has_cesium else "false")
-
+    mount_dashboard(app, Path(Settings().cesium_dir))
+    app.add_middleware(SecurityHeaders)  # CSP, nosniff, no framing, no referrer: every response
     return app
