@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from .common import DatabaseOption, console, err_console, now_iso, open_db, report_issues
+from .common import DatabaseOption, console, now_iso, open_db, report_issues, say
 
 app = typer.Typer(help="Element sets: load files, object sizes, history, live fetch.", no_args_is_help=True)
 
@@ -26,7 +26,7 @@ def load_files(paths: list[Path], session_maker, loaded_at: str) -> tuple[int, i
             counts = store_elements(session, parsed.records, loaded_at)
         added += counts.added
         unchanged += counts.unchanged
-        console.print(
+        say(
             f"{path}: {len(parsed.records)} element sets read, {counts.added} new, "
             f"{counts.unchanged} already stored, {len(parsed.issues)} rejected"
         )
@@ -45,7 +45,7 @@ def load(
     """
     _, session_maker = open_db(database_url)
     added, unchanged, rejected = load_files(files, session_maker, now_iso())
-    console.print(f"[bold]{added}[/] new element sets, {unchanged} unchanged, {rejected} rejected")
+    say(f"{added} new element sets, {unchanged} unchanged, {rejected} rejected")
     if rejected:
         raise typer.Exit(REJECTED_EXIT)
 
@@ -64,7 +64,7 @@ def sizes(
     _, session_maker = open_db(database_url)
     with session_maker.begin() as session:
         n = store_sizes(session, table)
-    console.print(f"{len(table)} size rows read; {n} stored objects updated")
+    say(f"{len(table)} size rows read; {n} stored objects updated")
 
 
 @app.command("history")
@@ -78,7 +78,7 @@ def history(norad_id: int, database_url: str = DatabaseOption) -> None:
     with session_maker() as session:
         sets = element_history(session, norad_id)
     if not sets:
-        err_console.print(f"object {norad_id} is not in the catalog")
+        say(f"object {norad_id} is not in the catalog", err=True)
         raise typer.Exit(1)
     t = Table(title=f"{norad_id} {sets[0].name}")
     for col in ("epoch (UTC)", "format", "source", "line"):
@@ -105,7 +105,7 @@ def fetch(
     try:
         bodies, name = _fetch(source, group, catnr, fmt, base_url)
     except ClientError as exc:
-        err_console.print(f"[red]fetch failed:[/] {exc}")
+        say(str(exc), err=True, label="fetch failed:", label_style="red")
         raise typer.Exit(1) from None
     _, session_maker = open_db(database_url)
     added = rejected = 0
@@ -114,7 +114,7 @@ def fetch(
         rejected += report_issues(parsed.issues)
         with session_maker.begin() as session:
             added += store_elements(session, parsed.records, now_iso()).added
-    console.print(f"{name}: {added} new element sets, {rejected} rejected")
+    say(f"{name}: {added} new element sets, {rejected} rejected")
     if rejected:
         raise typer.Exit(REJECTED_EXIT)
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from ..errors import RecordIssue
 
@@ -16,6 +17,17 @@ err_console = Console(stderr=True, soft_wrap=True)
 DatabaseOption = typer.Option(
     None, "--database-url", envvar="SPACECOMMONS_DATABASE_URL", help="SQLAlchemy URL; default sqlite:///spacecommons.db"
 )
+
+
+def say(text: str, *, err: bool = False, style: str | None = None, label: str = "", label_style: str = "") -> None:
+    """Print user or data text literally: no rich markup (``[m/s]`` in a CDM warning stays) and
+    no highlighting. ``label`` (e.g. ``warning``) is printed first in ``label_style``."""
+    out = Text()
+    if label:
+        out.append(label, style=label_style)
+        out.append(" ")
+    out.append(str(text), style=style)
+    (err_console if err else console).print(out, highlight=False)
 
 
 def utc_now() -> datetime:
@@ -41,9 +53,9 @@ def open_db(url: str | None):
 def report_issues(issues: Iterable[RecordIssue], limit: int = 50) -> int:
     issues = list(issues)
     for issue in issues[:limit]:
-        err_console.print(f"[yellow]rejected[/] {issue}", markup=True, highlight=False)
+        say(str(issue), err=True, label="rejected", label_style="yellow")
     if len(issues) > limit:
-        err_console.print(f"... and {len(issues) - limit} more rejected records")
+        say(f"... and {len(issues) - limit} more rejected records", err=True)
     return len(issues)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from .common import console, now_iso, open_db
+from .common import console, now_iso, open_db, say
 from .screen import events_table, run_screening
 
 SAMPLE_START = "2021-10-02T00:00:00Z"  # the sample's newest epochs are 2021-10-02
@@ -58,7 +58,7 @@ def demo_command(
         orbits, _ = read_orbits(Path(str(folder / name)))
         with session_maker.begin() as session:
             counts = store_orbits(session, orbits, now_iso())
-        console.print(f"{name}: {counts.added} orbit solutions added, {counts.unchanged} already stored")
+        say(f"{name}: {counts.added} orbit solutions added, {counts.unchanged} already stored")
     console.rule("4. a demo partner with an analyst key (for the dashboard's NEO computations)")
     from ..storage import partners_repo
 
@@ -67,7 +67,7 @@ def demo_command(
             partners_repo.create_partner(session, "demo", now_iso())
         member = partners_repo.add_member(session, "demo", "demo-analyst", "analyst", now_iso())
         key = partners_repo.issue_key(session, member.id, now_iso())
-    console.print(f"analyst API key (paste it into the dashboard): {key}")
+    say(f"analyst API key (paste it into the dashboard): {key}")
     console.rule("5. lunar data exchange: PDS4 sample products of a station lander (released at once here)")
     _demo_lunar(database_url, session_maker)
     if serve:
@@ -125,4 +125,4 @@ async def _ingest_lunar(app, key: dict[str, str], folder: Path) -> None:
                     content=image.read_bytes(),
                     headers={**key, "content-type": "image/jpeg"},
                 )
-            console.print(f"{label.name}: {'ingested' if r.status_code == 201 else r.json().get('detail')}")
+            say(f"{label.name}: {'ingested' if r.status_code == 201 else r.json().get('detail')}")

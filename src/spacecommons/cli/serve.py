@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from .common import DatabaseOption, console, now_iso, open_db
+from .common import DatabaseOption, now_iso, open_db, say
 
 # partners_repo.ROLES, written out so that `--help` does not import SQLAlchemy (tests/test_cli_startup.py
 # checks they agree)
@@ -28,7 +28,7 @@ def serve_command(
 
     url = database_url or Settings().database_url
     app = create_app(url)
-    console.print(f"spacecommons on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+    say(f"spacecommons on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 
@@ -43,7 +43,7 @@ def create(name: str, database_url: str | None = DatabaseOption) -> None:
             p = partners_repo.create_partner(session, name, now_iso())
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from None
-        console.print(f"partner {p.id}: {p.name}")
+        say(f"partner {p.id}: {p.name}")
 
 
 @partner_app.command("add-key")
@@ -63,7 +63,7 @@ def add_key(
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from None
         key = partners_repo.issue_key(session, m.id, now_iso())
-    console.print(f"API key for {member} ({role}) of {partner} — store it now, it is not shown again:")
+    say(f"API key for {member} ({role}) of {partner} — store it now, it is not shown again:")
     print(key)
 
 
@@ -78,4 +78,4 @@ def revoke(
     with maker.begin() as session:
         if not partners_repo.revoke_key(session, prefix, now_iso()):
             raise typer.BadParameter(f"no active key {prefix!r}")
-    console.print(f"key {prefix} revoked")
+    say(f"key {prefix} revoked")
