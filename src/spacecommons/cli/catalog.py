@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
 from ..catalog import read_cara_sizes, read_elements
+from ..catalog.trust import vet
 from ..config import Settings
 from ..storage.catalog_repo import element_history, store_elements, store_sizes
 from .common import DatabaseOption, console, err_console, now_iso, open_db, report_issues
@@ -17,19 +19,25 @@ app = typer.Typer(help="Element sets: load files, object sizes, history, live fe
 REJECTED_EXIT = 3
 
 
-def load_files(paths: list[Path], session_maker, loaded_at: str) -> tuple[int, int, int]:
-    """Load each file in its own transaction; returns (added, unchanged, rejected)."""
+def load_files(paths: list[Path], session_maker, loaded_at: str | datetime) -> tuple[int, int, int]:
+    """Load each file in its own transaction, as authoritative element sets (the node's operator
+    chose the files); returns (added, unchanged, rejected). Records with an epoch more than 3 days
+    after ``loaded_at`` or control characters in a text field are rejected, naming file, line and
+    field; the rest of the file lands (``catalog.trust.vet``)."""
+    now = loaded_at if isinstance(loaded_at, datetime) else datetime.fromisoformat(loaded_at)
     added = unchanged = rejected = 0
     for path in paths:
         parsed = read_elements(path)
-        rejected += report_issues(parsed.issues)
+        records, refused = vet(parsed.records, now)
+        issues = [*parsed.issues, *refused]
+        rejected += report_issues(issues)
         with session_maker.begin() as session:
-            counts = store_elements(session, parsed.records, loaded_at)
+            counts = store_elements(session, records, now)
         added += counts.added
         unchanged += counts.unchanged
         console.print(
             f"{path}: {len(parsed.records)} element sets read, {counts.added} new, "
-            f"{counts.unchanged} already stored, {len(parsed.issues)} rejected"
+            f"{counts.unchanged} already stored, {len(issues)} rejected"
         )
     return added, unchanged, rejected
 
@@ -103,9 +111,11 @@ def fetch(
     added = rejected = 0
     for body in bodies:
         parsed = read_elements(name, body)
-        rejected += report_issues(parsed.issues)
+        now = datetime.now(UTC)  # the wall clock, read at the edge
+        records, refused = vet(parsed.records, now)
+        rejected += report_issues([*parsed.issues, *refused])
         with session_maker.begin() as session:
-            added += store_elements(session, parsed.records, now_iso()).added
+            added += store_elements(session, records, now).added
     console.print(f"{name}: {added} new element sets, {rejected} rejected")
     if rejected:
         raise typer.Exit(REJECTED_EXIT)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..frames import rtn_basis
+from ..textguard import csv_safe
 from ..timescales import jd_to_iso
 from .refine import distances
 
@@ -75,7 +76,12 @@ class ConjunctionEvents(list):
                 w = csv.DictWriter(f, fieldnames=COLUMNS)
                 w.writeheader()
                 for row in self.rows():
-                    w.writerow({k: (f"{v:.6f}" if isinstance(v, float) else v) for k, v in row.items()})
+                    w.writerow(
+                        {
+                            k: (f"{v:.6f}" if isinstance(v, float) else csv_safe(v) if isinstance(v, str) else v)
+                            for k, v in row.items()
+                        }
+                    )
         elif suffix == ".json":
             path.write_text(json.dumps(self.rows(), indent=1) + "\n")
         elif suffix == ".parquet":
