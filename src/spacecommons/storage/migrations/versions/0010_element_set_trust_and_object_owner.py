@@ -33,18 +33,16 @@ _SUBMITTER = (
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("element_sets") as batch:
-        batch.add_column(sa.Column("trust", sa.String(16), nullable=False, server_default="authoritative"))
-        batch.add_column(sa.Column("partner_id", sa.Integer, nullable=True))
-    with op.batch_alter_table("space_objects") as batch:
-        batch.add_column(sa.Column("owner_partner_id", sa.Integer, nullable=True))
+    # plain ADD/DROP COLUMN (SQLite >= 3.35 has both), not batch mode: a batch rebuild of
+    # space_objects would drop a table that element_sets references while foreign keys are on
+    op.add_column("element_sets", sa.Column("trust", sa.String(16), nullable=False, server_default="authoritative"))
+    op.add_column("element_sets", sa.Column("partner_id", sa.Integer, nullable=True))
+    op.add_column("space_objects", sa.Column("owner_partner_id", sa.Integer, nullable=True))
     op.execute(f"UPDATE element_sets SET partner_id = {_SUBMITTER} WHERE substr(source, 1, 4) = 'api:'")
     op.execute("UPDATE element_sets SET trust = 'partner' WHERE substr(source, 1, 4) = 'api:'")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("space_objects") as batch:
-        batch.drop_column("owner_partner_id")
-    with op.batch_alter_table("element_sets") as batch:
-        batch.drop_column("partner_id")
-        batch.drop_column("trust")
+    op.drop_column("space_objects", "owner_partner_id")
+    op.drop_column("element_sets", "partner_id")
+    op.drop_column("element_sets", "trust")
