@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
-from typer.testing import CliRunner
+import os
+import subprocess
+import sys
+from pathlib import Path
 
-from spacecommons.cli.main import app
 
-
-def test_demo_runs_end_to_end(tmp_path):
+def test_demo_runs_end_to_end_without_warnings(tmp_path):
+    """In a fresh interpreter with every warning shown (issue 10: the lunar step used the test client
+    and printed a StarletteDeprecationWarning)."""
     url = f"sqlite:///{tmp_path / 'demo.db'}"
-    r = CliRunner().invoke(
-        app, ["demo", "--database-url", url, "--days", "0.1", "--workers", "1", "--no-serve"], catch_exceptions=False
+    src = str(Path(__file__).parents[1] / "src")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))}
+    r = subprocess.run(
+        [sys.executable, "-W", "default", "-m", "spacecommons.cli.main", "demo", "--database-url", url]
+        + ["--days", "0.1", "--workers", "1", "--no-serve"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=600,
     )
-    assert r.exit_code == 0, r.output
-    assert "close approaches among" in r.output
-    assert "sbdb_neos_sample.csv: 300 orbit solutions added" in r.output
-    assert "analyst API key" in r.output and "sc_" in r.output
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "close approaches among" in r.stdout
+    assert "sbdb_neos_sample.csv: 300 orbit solutions added" in r.stdout
+    assert "analyst API key" in r.stdout and "sc_" in r.stdout
+    assert "moon_basemap" in r.stdout and ": ingested" in r.stdout
+    assert "Warning" not in r.stderr, r.stderr

@@ -27,12 +27,13 @@ IRIDIUM = SAMPLE / "iridium-33-debris_celestrak_2021-10-02.txt"
 def service(backend_url):
     """App with the Iridium 33 debris sample, partners A and B with one key per role, and one
     finished run per visibility (A's private, A's partners-only, and a public one)."""
+    from datetime import UTC, datetime
+
     from spacecommons.catalog import read_elements
     from spacecommons.conjunction import ScreeningParams, screen
     from spacecommons.conjunction.catalog_payload import CatalogPayload
-    from spacecommons.storage import screening_repo
-    from spacecommons.storage.tables import ScreeningRun
     from spacecommons.timescales import iso_to_jd
+    from spacecommons.workflows.screening import create_run, finish_run
 
     app = create_app(backend_url, rate_per_second=1000.0, rate_burst=100000)
     maker = app.state.session_maker
@@ -50,13 +51,13 @@ def service(backend_url):
     payload = CatalogPayload.from_elements(parsed.records)
     result = screen(payload, params, workers=1)
     runs = {}
+    now = datetime(2026, 11, 25, tzinfo=UTC)
     for visibility, owner in (("private", "A"), ("partners", "A"), ("public", None)):
-        with maker.begin() as s:
-            run_id = screening_repo.create_run(s, params, payload, T0)
-            screening_repo.finish_run(s, run_id, result.events, result.stats, result.failures)
-            run = s.get(ScreeningRun, run_id)
-            run.visibility = visibility
-            run.owner_partner_id = 1 if owner == "A" else None
+        with maker.begin() as s:  # the service's own path: the screening workflow stores the run
+            run_id = create_run(
+                s, payload, params, now, owner_partner_id=1 if owner == "A" else None, visibility=visibility
+            )
+            finish_run(s, run_id, result, now)
         runs[visibility] = run_id
     client = TestClient(app)
     yield app, client, keys, runs, len(result.events)
@@ -291,10 +292,11 @@ def test_watchlist_alerts_and_signed_webhook_delivery_with_retry(service):
     import hashlib
     import hmac
     import json
+    from datetime import UTC, datetime
 
     import httpx
 
-    from spacecommons.storage.alerts_repo import deliver_pending
+    from spacecommons.workflows.alerts import deliver_due
 
     app, client, keys, runs, _ = service
     events = client.get(f"/api/v1/screening/runs/{runs['public']}/events?limit=5000").json()
@@ -333,10 +335,14 @@ def test_watchlist_alerts_and_signed_webhook_delivery_with_retry(service):
         received.append(json.loads(request.content))
         return httpx.Response(500 if len(received) == 1 else 200)
 
-    with httpx.Client(transport=httpx.MockTransport(receiver)) as http, app.state.session_maker.begin() as s:
-        assert deliver_pending(s, http, T0, now_s=1000.0) == len(alerts) - 1  # the first POST fails
-        assert deliver_pending(s, http, T0, now_s=1001.0) == 0  # not due yet: backoff 2 s
-        assert deliver_pending(s, http, T0, now_s=1003.0) == 1
+    def at(unix_s: float) -> datetime:
+        return datetime.fromtimestamp(unix_s, UTC)
+
+    maker = app.state.session_maker
+    with httpx.Client(transport=httpx.MockTransport(receiver)) as http:
+        assert deliver_due(maker, http, at(1000.0)) == len(alerts) - 1  # the first POST fails
+        assert deliver_due(maker, http, at(1001.0)) == 0  # not due yet: backoff 2 s
+        assert deliver_due(maker, http, at(1003.0)) == 1
     first = alerts[0]["id"]
     log = client.get(f"/api/v1/alerts/{first}/deliveries", headers=op).json()
     mine = [d for d in log if d["webhook_id"] == max(d["webhook_id"] for d in log)]  # the hook registered here

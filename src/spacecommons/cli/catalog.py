@@ -6,12 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
-from ..catalog import read_cara_sizes, read_elements
-from ..catalog.trust import vet
-from ..config import Settings
-from ..storage.catalog_repo import element_history, store_elements, store_sizes
 from .common import DatabaseOption, console, err_console, now_iso, open_db, report_issues
 
 app = typer.Typer(help="Element sets: load files, object sizes, history, live fetch.", no_args_is_help=True)
@@ -24,6 +19,10 @@ def load_files(paths: list[Path], session_maker, loaded_at: str | datetime) -> t
     chose the files); returns (added, unchanged, rejected). Records with an epoch more than 3 days
     after ``loaded_at`` or control characters in a text field are rejected, naming file, line and
     field; the rest of the file lands (``catalog.trust.vet``)."""
+    from ..catalog import read_elements
+    from ..catalog.trust import vet
+    from ..storage.catalog_repo import store_elements
+
     now = loaded_at if isinstance(loaded_at, datetime) else datetime.fromisoformat(loaded_at)
     added = unchanged = rejected = 0
     for path in paths:
@@ -65,6 +64,9 @@ def sizes(
     database_url: str = DatabaseOption,
 ) -> None:
     """Attach NASA CARA hard-body radius and mass estimates to the stored objects."""
+    from ..catalog import read_cara_sizes
+    from ..storage.catalog_repo import store_sizes
+
     table, issues = read_cara_sizes(file.read_text(), str(file))
     report_issues(issues)
     _, session_maker = open_db(database_url)
@@ -76,6 +78,10 @@ def sizes(
 @app.command("history")
 def history(norad_id: int, database_url: str = DatabaseOption) -> None:
     """Every stored element set of one object, oldest first."""
+    from rich.table import Table
+
+    from ..storage.catalog_repo import element_history
+
     _, session_maker = open_db(database_url)
     with session_maker() as session:
         sets = element_history(session, norad_id)
@@ -100,7 +106,10 @@ def fetch(
     database_url: str = DatabaseOption,
 ) -> None:
     """Fetch current element sets (rate-limited, cached) and store them like a file load."""
+    from ..catalog import read_elements
+    from ..catalog.trust import vet
     from ..clients import ClientError
+    from ..storage.catalog_repo import store_elements
 
     try:
         bodies, name = _fetch(source, group, catnr, fmt, base_url)
@@ -123,6 +132,7 @@ def fetch(
 
 def _fetch(source: str, group: str | None, catnr: str | None, fmt: str, base_url: str | None):
     from ..clients import CelesTrakClient, FileCache, SpaceTrackClient
+    from ..config import Settings
 
     settings = Settings()
     ids = [int(x) for x in catnr.split(",")] if catnr else []

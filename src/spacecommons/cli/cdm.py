@@ -7,16 +7,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
-from ..cdm import CdmError, read_cdm, write_kvn, write_xml
-from ..cdm.folder import read_folder
-from .common import DatabaseOption, console, err_console, open_db, report_issues
+from .common import DatabaseOption, console, err_console, open_db, report_issues, utc_now
 
 app = typer.Typer(help="CCSDS Conjunction Data Messages: convert, check, export.", no_args_is_help=True)
 
 
 def _write(cdm, path: Path) -> None:
+    from ..cdm import write_kvn, write_xml
+
     text = write_xml(cdm) if path.suffix.lower() == ".xml" else write_kvn(cdm)
     path.write_text(text)
 
@@ -24,6 +23,8 @@ def _write(cdm, path: Path) -> None:
 @app.command("convert")
 def convert(source: Path, target: Path) -> None:
     """KVN <-> XML by the target's suffix (.xml for XML, anything else KVN)."""
+    from ..cdm import CdmError, read_cdm
+
     try:
         cdm = read_cdm(source.read_bytes(), str(source))
     except CdmError as exc:
@@ -38,6 +39,8 @@ def convert(source: Path, target: Path) -> None:
 @app.command("check")
 def check(folder: Path) -> None:
     """Read every CDM in a folder; report each bad one (file, line, keyword); exit 3 if any."""
+    from ..cdm.folder import read_folder
+
     good, issues = read_folder(folder)
     report_issues(issues)
     console.print(f"{len(good)} messages read, {len(issues)} rejected")
@@ -55,13 +58,13 @@ def export(
     database_url: str = DatabaseOption,
 ) -> None:
     """One CDM per event of a run (states in EME2000, DEFAULT covariance, Foster Pc)."""
-    from ..cdm.export import run_event_cdms
+    from ..workflows.cdm_export import run_event_cdms
 
     _, session_maker = open_db(database_url)
     directory.mkdir(parents=True, exist_ok=True)
     n = 0
     with session_maker() as session:
-        for _ev, cdm in run_event_cdms(session, run, datetime.now(UTC), limit, max_miss_km):
+        for _ev, cdm in run_event_cdms(session, run, utc_now(), limit, max_miss_km):
             _write(cdm, directory / f"{cdm.get('MESSAGE_ID')}.{'xml' if fmt == 'xml' else 'cdm'}")
             n += 1
     console.print(f"wrote {n} CDMs to {directory}")
@@ -79,6 +82,9 @@ def pc_command(
     database_url: str = DatabaseOption,
 ) -> None:
     """Probability of collision of CDMs (or of a screening run's events)."""
+    from rich.table import Table
+
+    from ..cdm import CdmError, read_cdm
     from ..risk.cdm_pc import cdm_pc
 
     if run is not None:
@@ -119,7 +125,7 @@ def pc_command(
 
 
 def _pc_for_run(run_id: int, database_url: str | None) -> None:
-    from ..cdm.export import run_event_cdms
+    from ..workflows.cdm_export import run_event_cdms
 
     _, session_maker = open_db(database_url)
     n = 0

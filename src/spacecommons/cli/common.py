@@ -8,9 +8,7 @@ from datetime import UTC, datetime
 import typer
 from rich.console import Console
 
-from ..config import Settings
 from ..errors import RecordIssue
-from ..storage import make_engine, session_factory, upgrade
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -20,13 +18,21 @@ DatabaseOption = typer.Option(
 )
 
 
+def utc_now() -> datetime:
+    """The wall clock, read at the edge: only the interfaces read it; workflows and the core are given it."""
+    return datetime.now(UTC)
+
+
 def now_iso() -> str:
-    """The wall clock, read at the edge (the core never reads it)."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """``utc_now()`` as the stored timestamp text."""
+    return utc_now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def open_db(url: str | None):
     """Engine + session factory on an up-to-date schema (migrations run on open)."""
+    from ..config import Settings
+    from ..storage import make_engine, session_factory, upgrade
+
     engine = make_engine(url or Settings().database_url)
     upgrade(engine)
     return engine, session_factory(engine)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
-from rich.table import Table
 
 from .common import console, err_console
+
+if TYPE_CHECKING:
+    import httpx
 
 app = typer.Typer(help="Lunar data exchange: products, files, embargo, access requests.", no_args_is_help=True)
 ServerOption = typer.Option("http://127.0.0.1:8000", "--server", envvar="SPACECOMMONS_SERVER")
@@ -20,6 +21,8 @@ API = "/api/v1/exchange"
 
 
 def _client(server: str, key: str | None) -> httpx.Client:
+    import httpx
+
     return httpx.Client(base_url=server, headers={"X-API-Key": key} if key else {}, timeout=120)
 
 
@@ -72,6 +75,8 @@ def list_products(
     key: str | None = KeyOption,
 ) -> None:
     """Products you may see."""
+    from rich.table import Table
+
     params = {k: v for k, v in {"target": target, "instrument": instrument, "level": level, "q": text}.items() if v}
     with _client(server, key) as c:
         rows = _check(c.get(f"{API}/products", params=params)).json()
@@ -110,6 +115,8 @@ def download(
 ) -> None:
     """Download a file, resuming a partial download with an HTTP Range request; the sha256 is checked."""
     import hashlib
+
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
     out = out or Path(name)
     have = out.stat().st_size if out.exists() else 0

@@ -6,11 +6,8 @@ import csv
 import json
 from pathlib import Path
 
-import numpy as np
 import typer
-from rich.table import Table
 
-from ..defense import impact_effects
 from .common import console
 
 app = typer.Typer(help="Planetary defense: impact effects, kinetic-impactor deflection.", no_args_is_help=True)
@@ -26,6 +23,10 @@ def impact_effects_command(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Energy, breakup/airburst, crater, seismic magnitude, fireball and blast radii (Collins et al. 2005)."""
+    from rich.table import Table
+
+    from ..defense import impact_effects
+
     e = impact_effects(diameter_m, density, speed_km_s, angle_deg, target)
     if as_json:
         print(json.dumps(e.as_dict(), indent=1))
@@ -79,6 +80,9 @@ def deflection_scan_command(
     plot: Path | None = typer.Option(None, help="plot .png"),
 ) -> None:
     """How much push, how early: closest distance for each lead time and along-track push."""
+    import numpy as np
+    from rich.table import Table
+
     from ..defense.deflection import plot_scan, required_dv, scan
     from ..neo.nbody import heliocentric_to_barycentric
     from ..neo.orbit import heliocentric_states

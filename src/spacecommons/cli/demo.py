@@ -7,11 +7,6 @@ from pathlib import Path
 
 import typer
 
-from ..conjunction import ScreeningParams
-from ..conjunction.catalog_payload import CatalogPayload
-from ..storage.catalog_repo import latest_elements
-from ..timescales import iso_to_jd
-from .catalog import load_files
 from .common import console, now_iso, open_db
 from .screen import events_table, run_screening
 
@@ -32,6 +27,12 @@ def demo_command(
     port: int = typer.Option(8000),
 ) -> None:
     """The main job: bundled samples -> SQLite -> one day of screening -> the dashboard."""
+    from ..conjunction import ScreeningParams
+    from ..conjunction.catalog_payload import CatalogPayload
+    from ..storage.catalog_repo import latest_elements
+    from ..timescales import iso_to_jd
+    from .catalog import load_files
+
     _, session_maker = open_db(database_url)
     console.rule("1. catalog: bundled CelesTrak debris groups (Fengyun-1C, Cosmos 2251, Iridium 33)")
     load_files(sample_files(), session_maker, now_iso())
@@ -77,12 +78,9 @@ def demo_command(
 
 
 def _demo_lunar(database_url: str, session_maker, blob_root: str | None = None) -> None:
-    """Ingest the bundled PDS4 samples through the API itself (in-process), as the station's team."""
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # starlette's note on its test client
-        from fastapi.testclient import TestClient
+    """Ingest the bundled PDS4 samples as the station's team, through the service's own ASGI app
+    in-process (authentication, policy and audit included; no socket, no test client)."""
+    import asyncio
 
     from ..service import create_app
     from ..storage import partners_repo
@@ -94,28 +92,37 @@ def _demo_lunar(database_url: str, session_maker, blob_root: str | None = None) 
         member = partners_repo.add_member(session, "ILRS station", "payload-team", "operator", now_iso())
         key = {"X-API-Key": partners_repo.issue_key(session, member.id, now_iso())}
     app = create_app(database_url, blob_root=blob_root)
-    client = TestClient(app)
-    client.post(
-        "/api/v1/exchange/missions",
-        headers=key,
-        json={"name": "ILRS-L1", "kind": "lander", "proprietary_days": 0, "public_after_days": 0},
-    )
-    client.post(
-        "/api/v1/exchange/missions/ILRS-L1/payloads",
-        headers=key,
-        json={"name": "CAM", "instrument": "context camera", "mass_kg": 4.2, "power_w": 9.0},
-    )
-    for label in sorted(folder.glob("*.xml")):
-        r = client.post(
-            "/api/v1/exchange/products?mission=ILRS-L1&payload=CAM", headers=key, content=label.read_bytes()
+    try:
+        asyncio.run(_ingest_lunar(app, key, folder))
+    finally:
+        app.state.engine.dispose()
+
+
+async def _ingest_lunar(app, key: dict[str, str], folder: Path) -> None:
+    import httpx
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://demo.invalid") as client:
+        await client.post(
+            "/api/v1/exchange/missions",
+            headers=key,
+            json={"name": "ILRS-L1", "kind": "lander", "proprietary_days": 0, "public_after_days": 0},
         )
-        if r.status_code == 201 and label.stem.startswith("moon_basemap"):
-            p = r.json()
-            image = folder / f"{label.stem}.jpg"
-            client.put(
-                f"/api/v1/exchange/products/{p['lid']}/{p['vid']}/files/{image.name}",
-                content=image.read_bytes(),
-                headers={**key, "content-type": "image/jpeg"},
+        await client.post(
+            "/api/v1/exchange/missions/ILRS-L1/payloads",
+            headers=key,
+            json={"name": "CAM", "instrument": "context camera", "mass_kg": 4.2, "power_w": 9.0},
+        )
+        for label in sorted(folder.glob("*.xml")):
+            r = await client.post(
+                "/api/v1/exchange/products?mission=ILRS-L1&payload=CAM", headers=key, content=label.read_bytes()
             )
-        console.print(f"{label.name}: {'ingested' if r.status_code == 201 else r.json().get('detail')}")
-    app.state.engine.dispose()
+            if r.status_code == 201 and label.stem.startswith("moon_basemap"):
+                p = r.json()
+                image = folder / f"{label.stem}.jpg"
+                await client.put(
+                    f"/api/v1/exchange/products/{p['lid']}/{p['vid']}/files/{image.name}",
+                    content=image.read_bytes(),
+                    headers={**key, "content-type": "image/jpeg"},
+                )
+            console.print(f"{label.name}: {'ingested' if r.status_code == 201 else r.json().get('detail')}")

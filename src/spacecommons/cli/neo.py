@@ -7,24 +7,21 @@ import json
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from ..errors import TimeError
-from ..neo import earth_moid
-from ..neo.approaches import BODIES, close_approaches_parallel
-from ..neo.elements import LUNAR_DISTANCE_AU
-from ..neo.reader import read_orbits
-from ..timescales import tdb_to_jd
 from .common import DatabaseOption, console, err_console, now_iso, open_db, report_issues
 
 app = typer.Typer(help="NEO watch: small-body orbits, close approaches, MOID, impact risk.", no_args_is_help=True)
 
 REJECTED_EXIT = 3
+# neo.approaches.BODIES, written out so that `--help` does not import scipy and REBOUND
+# (tests/test_cli_startup.py checks they agree)
+BODIES = ("mercury", "venus", "earth", "moon", "mars", "jupiter", "saturn", "uranus", "neptune")
 
 
 def _orbits(files: list[Path] | None, from_db: bool, database_url: str | None, designations: list[str] | None = None):
     """Orbits from files (every rejected record reported) or the latest solutions in the database."""
+    from ..neo.reader import read_orbits
+
     if files:
         orbits, rejected = [], 0
         for f in files:
@@ -49,6 +46,7 @@ def load(
     database_url: str | None = DatabaseOption,
 ) -> None:
     """Store orbit solutions; good records land, bad ones are reported (file:line: field: reason)."""
+    from ..neo.reader import read_orbits
     from ..storage.neo_repo import store_orbits
 
     _, session_maker = open_db(database_url)
@@ -79,6 +77,13 @@ def approaches(
     database_url: str | None = DatabaseOption,
 ) -> None:
     """Every close approach in the window (n-body: DE440 + 16 asteroids, GR, non-grav)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from ..errors import TimeError
+    from ..neo.approaches import close_approaches_parallel
+    from ..timescales import tdb_to_jd
+
     orbits, rejected = _orbits(orbits_files, from_db, database_url)
     try:
         t0, t1 = tdb_to_jd(start), tdb_to_jd(end)
@@ -131,7 +136,10 @@ def risk(
     database_url: str | None = DatabaseOption,
 ) -> None:
     """Impact monitoring: a Sentry-like risk list (IP, Palermo, Torino per object)."""
-    from ..neo.risk import assess
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from ..workflows.neo_risk import risk_rows
 
     if not designations and not all_objects:
         raise typer.BadParameter("name objects or pass --all")
@@ -143,16 +151,20 @@ def risk(
     if not usable:
         err_console.print("no orbit with a covariance: nothing to assess")
         raise typer.Exit(1)
-    rows = []
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console
     ) as bar:
         task = bar.add_task("impact monitoring", total=len(usable))
-        for o in usable:
+        started: list = []
+
+        def step(o) -> None:
+            if started:
+                bar.advance(task)
+            started.append(o)
             bar.update(task, description=f"impact monitoring {o.designation}")
-            summary, _ = assess(o, o.epoch_jd_tdb + horizon_years * 365.25, samples, method, seed)
-            rows.append(summary.row())
-            bar.advance(task)
+
+        rows = risk_rows(usable, horizon_years, samples, method, seed, on_orbit=step)
+        bar.advance(task)
     table = Table(*rows[0].keys(), title="risk list")
     for r in rows:
         table.add_row(*(str(v) for v in r.values()))
@@ -175,6 +187,10 @@ def moid_command(
     out: Path = typer.Option(..., help="output CSV: des,name,epoch_tdb,moid_au,moid_ld,jpl_moid_au"),
 ) -> None:
     """Earth MOID of every orbit, against Earth's orbit at the object's epoch (DE421)."""
+    from ..neo import earth_moid
+    from ..neo.elements import LUNAR_DISTANCE_AU
+    from ..neo.reader import read_orbits
+
     parsed, issues = read_orbits(orbits)
     report_issues(issues)
     values = earth_moid(parsed)

@@ -6,13 +6,8 @@ import csv
 import json
 from pathlib import Path
 
-import numpy as np
 import typer
 
-from ..frames import teme_to_gcrf, teme_to_itrf
-from ..propagation import SGP4_ERRORS, propagate
-from ..storage.catalog_repo import latest_elements
-from ..timescales import iso_to_jd, jd_to_iso, normalize_jd
 from .common import DatabaseOption, console, err_console, open_db, parse_ids, read_element_files
 
 FRAMES = ("teme", "gcrf", "itrf")
@@ -30,6 +25,13 @@ def propagate_command(
     database_url: str = DatabaseOption,
 ) -> None:
     """Write positions (km) and velocities (km/s) per object and time; SGP4 errors per row."""
+    import numpy as np
+
+    from ..frames import teme_to_gcrf, teme_to_itrf
+    from ..propagation import SGP4_ERRORS, propagate
+    from ..storage.catalog_repo import latest_elements
+    from ..timescales import iso_to_jd, jd_to_iso, normalize_jd
+
     if frame not in FRAMES:
         raise typer.BadParameter(f"frame must be one of {FRAMES}")
     if bool(elements) == from_db:

@@ -5,20 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from ..conjunction import ScreeningParams, screen
-from ..conjunction.catalog_payload import CatalogPayload
-from ..storage import screening_repo as repo
-from ..storage.catalog_repo import latest_elements
-from ..timescales import format_utc, iso_to_jd
-from .common import DatabaseOption, console, err_console, now_iso, open_db, parse_ids, read_element_files
+from .common import DatabaseOption, console, err_console, open_db, parse_ids, read_element_files, utc_now
 
 runs_app = typer.Typer(help="Stored screening runs and their events.", no_args_is_help=True)
 
 
-def events_table(events, limit: int = 15, title: str = "Closest approaches") -> Table:
+def events_table(events, limit: int = 15, title: str = "Closest approaches"):
+    """A rich table of the closest events."""
+    from rich.table import Table
+
+    from ..timescales import format_utc
+
     t = Table(title=title)
     for col in ("tca (UTC)", "object 1", "object 2", "miss (km)", "speed (km/s)", "R / T / N (km)", "kind"):
         t.add_column(col)
@@ -37,48 +35,42 @@ def events_table(events, limit: int = 15, title: str = "Closest approaches") -> 
 
 def run_screening(session_maker, payload, params, *, workers, dask_address, run_id=None, completed=None):
     """Run (or resume) a stored screening run with a progress bar; returns (run id, result)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ..workflows.screening import create_run
+    from ..workflows.screening import run_screening as run_workflow
+
     if run_id is None:
         with session_maker.begin() as session:
-            run_id = repo.create_run(session, params, payload, now_iso())
+            run_id = create_run(session, payload, params, utc_now())
     console.print(
         f"screening run [bold]{run_id}[/]: {len(payload)} objects, {params.days:g} d from "
         f"{_iso(params)}, threshold {params.threshold_km:g} km"
     )
-
-    def save(chunk) -> None:
-        with session_maker.begin() as session:
-            repo.save_chunk(session, run_id, chunk)
-
     columns = (TextColumn("screening"), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"), TimeElapsedColumn())
     try:
         with Progress(*columns, console=err_console, transient=False) as bar:
             task = bar.add_task("screen", total=len(params.chunks()))
-            result = screen(
+            outcome = run_workflow(
+                session_maker,
                 payload,
                 params,
+                utc_now,
+                run_id=run_id,
+                completed=completed,
                 workers=workers,
                 dask_address=dask_address,
-                completed=completed,
-                on_chunk=save,
                 progress=lambda done, total: bar.update(task, completed=done),
             )
     except KeyboardInterrupt:
-        with session_maker.begin() as session:
-            repo.set_status(session, run_id, "interrupted", "interrupted by the user")
         err_console.print(
             f"interrupted: finished chunks are stored; resume with `spacecommons screen --resume {run_id}`"
         )
         raise typer.Exit(130) from None
-    except Exception as exc:
-        with session_maker.begin() as session:
-            repo.set_status(session, run_id, "failed", f"{type(exc).__name__}: {exc}")
-        raise
-    with session_maker.begin() as session:
-        repo.finish_run(session, run_id, result.events, result.stats, result.failures)
-    return run_id, result
+    return run_id, outcome.result
 
 
-def _iso(params: ScreeningParams) -> str:
+def _iso(params) -> str:
     from ..timescales import jd_to_iso
 
     return jd_to_iso(params.start_jd, params.start_fr)
@@ -98,6 +90,12 @@ def screen_command(
     database_url: str = DatabaseOption,
 ) -> None:
     """Find every pair closer than the threshold in the window (all-vs-all or primaries-vs-all)."""
+    from ..conjunction.catalog_payload import CatalogPayload
+    from ..conjunction.params import ScreeningParams
+    from ..storage import screening_repo as repo
+    from ..storage.catalog_repo import latest_elements
+    from ..timescales import iso_to_jd
+
     _, session_maker = open_db(database_url)
     completed = None
     if resume is not None:
@@ -145,6 +143,11 @@ def screen_command(
 @runs_app.command("list")
 def runs_list(database_url: str = DatabaseOption) -> None:
     """Stored screening runs, newest first."""
+    from rich.table import Table
+
+    from ..storage import screening_repo as repo
+    from ..timescales import format_utc
+
     _, session_maker = open_db(database_url)
     with session_maker() as session:
         runs = repo.list_runs(session)
@@ -159,6 +162,8 @@ def runs_list(database_url: str = DatabaseOption) -> None:
 @runs_app.command("show")
 def runs_show(run_id: int, limit: int = 20, database_url: str = DatabaseOption) -> None:
     """The closest events of one run."""
+    from ..storage import screening_repo as repo
+
     _, session_maker = open_db(database_url)
     with session_maker() as session:
         events = repo.run_events(session, run_id, limit)

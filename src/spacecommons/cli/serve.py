@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from ..storage import partners_repo
 from .common import DatabaseOption, console, now_iso, open_db
+
+# partners_repo.ROLES, written out so that `--help` does not import SQLAlchemy (tests/test_cli_startup.py
+# checks they agree)
+ROLES = ("admin", "operator", "analyst", "observer")
 
 partner_app = typer.Typer(
     help="Partners, members and API keys (bootstrapping; the API does the same).", no_args_is_help=True
@@ -32,6 +35,8 @@ def serve_command(
 @partner_app.command("create")
 def create(name: str, database_url: str | None = DatabaseOption) -> None:
     """Register a partner."""
+    from ..storage import partners_repo
+
     _, maker = open_db(database_url)
     with maker.begin() as session:
         try:
@@ -45,10 +50,12 @@ def create(name: str, database_url: str | None = DatabaseOption) -> None:
 def add_key(
     partner: str,
     member: str = typer.Option(..., help="member name (created if new)"),
-    role: str = typer.Option(..., help=f"one of {', '.join(partners_repo.ROLES)}"),
+    role: str = typer.Option(..., help=f"one of {', '.join(ROLES)}"),
     database_url: str | None = DatabaseOption,
 ) -> None:
     """Issue an API key to a member; the key is printed once and stored only as a hash."""
+    from ..storage import partners_repo
+
     _, maker = open_db(database_url)
     with maker.begin() as session:
         try:
@@ -65,6 +72,8 @@ def revoke(
     prefix: str = typer.Argument(..., help="the 8 characters after 'sc_'"), database_url: str | None = DatabaseOption
 ) -> None:
     """Revoke a key (a running server forgets cached keys within a minute)."""
+    from ..storage import partners_repo
+
     _, maker = open_db(database_url)
     with maker.begin() as session:
         if not partners_repo.revoke_key(session, prefix, now_iso()):

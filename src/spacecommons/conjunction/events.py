@@ -6,18 +6,15 @@ import csv
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..frames import rtn_basis
 from ..textguard import csv_safe
 from ..timescales import jd_to_iso
+from .catalog_payload import CatalogPayload
+from .params import ChunkResult, ScreeningParams, iter_minima
 from .refine import distances
-
-if TYPE_CHECKING:
-    from .catalog_payload import CatalogPayload
-    from .screen import ChunkResult, ScreeningParams
 
 SAME_MINIMUM_S = 1e-3
 COLUMNS = (
@@ -135,8 +132,6 @@ def _stays_close(s1, s2, jd: float, fr: float, t_a: float, t_b: float, threshold
 
 def build_events(payload: CatalogPayload, params: ScreeningParams, chunks: list[ChunkResult]) -> ConjunctionEvents:
     """Merge refined minima of all chunks into events, deterministic whatever the executor."""
-    from .screen import iter_minima
-
     minima = _dedupe(list(iter_minima(chunks)))
     sats = payload.satrecs()
     groups: list[list[tuple]] = []

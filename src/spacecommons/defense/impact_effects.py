@@ -85,7 +85,9 @@ def impact_effects(
             integral = quad(lambda z: math.exp((z_star - z) / H) * width2(z), 0.0, z_star)[0]
             v_surface = v_star * math.exp(-0.75 * DRAG * rho_star / (rho_i * L0**3 * math.sin(theta)) * integral)
     transient = final = kind = magnitude = None
-    if airburst is None and target != "water":
+    # a body decelerated to rest in the atmosphere (its ground energy underflows to 0) makes no
+    # crater and no seismic shaking (log10(0) has no magnitude)
+    if airburst is None and target != "water" and 0.5 * mass * v_surface**2 > 0.0:
         rho_t = TARGETS[target]
         transient = (
             1.161 * (rho_i / rho_t) ** (1 / 3) * L0**0.78 * v_surface**0.44 * G**-0.22 * math.sin(theta) ** (1 / 3)

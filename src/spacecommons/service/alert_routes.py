@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from ..storage import alerts_repo as repo
 from ..storage.partners_repo import Identity
-from ..storage.tables import Alert, WatchEntry, Webhook, WebhookDelivery
-from .deps import MAX_ID, Id, db, route
-from .security import identify
+from .deps import MAX_ID, CallerDep, ClockDep, Id, SessionDep, route
 from .timefields import Instant, InstantMs
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
@@ -68,37 +65,21 @@ def _partner(who: Identity) -> int:
     status_code=201,
     summary="Watch a satellite: alerts for its events under the thresholds",
 )
-def watch(
-    body: WatchIn, request: Request, session: Session = Depends(db), who: Identity = Depends(identify)
-) -> WatchOut:
-    pid = _partner(who)
-    entry = session.scalar(select(WatchEntry).where(WatchEntry.partner_id == pid, WatchEntry.norad_id == body.norad_id))
-    if entry is None:
-        entry = WatchEntry(
-            partner_id=pid,
-            norad_id=body.norad_id,
-            created_at=request.app.state.clock(),
-            max_miss_km=body.max_miss_km,
-            min_pc=body.min_pc,
-        )
-        session.add(entry)
-    else:
-        entry.max_miss_km, entry.min_pc = body.max_miss_km, body.min_pc
+def watch(body: WatchIn, session: SessionDep, who: CallerDep, clock: ClockDep) -> WatchOut:
+    entry = repo.upsert_watch(session, _partner(who), body.norad_id, body.max_miss_km, body.min_pc, clock())
     session.commit()
     return WatchOut(id=entry.id, norad_id=entry.norad_id, max_miss_km=entry.max_miss_km, min_pc=entry.min_pc)
 
 
 @route(router, "GET", "/watchlist", ("operator",), response_model=list[WatchOut], summary="The partner's watchlist")
-def watchlist(session: Session = Depends(db), who: Identity = Depends(identify)) -> list[WatchOut]:
-    rows = session.scalars(select(WatchEntry).where(WatchEntry.partner_id == _partner(who)))
+def watchlist(session: SessionDep, who: CallerDep) -> list[WatchOut]:
+    rows = repo.partner_watchlist(session, _partner(who))
     return [WatchOut(id=w.id, norad_id=w.norad_id, max_miss_km=w.max_miss_km, min_pc=w.min_pc) for w in rows]
 
 
 @route(router, "DELETE", "/watchlist/{norad_id}", ("operator",), status_code=204, summary="Stop watching")
-def unwatch(norad_id: Id, session: Session = Depends(db), who: Identity = Depends(identify)) -> None:
-    entry = session.scalar(
-        select(WatchEntry).where(WatchEntry.partner_id == _partner(who), WatchEntry.norad_id == norad_id)
-    )
+def unwatch(norad_id: Id, session: SessionDep, who: CallerDep) -> None:
+    entry = repo.watch_entry(session, _partner(who), norad_id)
     if entry is None:
         raise HTTPException(404, f"{norad_id} is not on the watchlist")
     session.delete(entry)
@@ -113,11 +94,8 @@ def unwatch(norad_id: Id, session: Session = Depends(db), who: Identity = Depend
     status_code=201,
     summary="Register a webhook; alerts are POSTed signed with HMAC-SHA256",
 )
-def add_webhook(
-    body: WebhookIn, request: Request, session: Session = Depends(db), who: Identity = Depends(identify)
-) -> dict:
-    h = Webhook(partner_id=_partner(who), url=body.url, secret=body.secret, created_at=request.app.state.clock())
-    session.add(h)
+def add_webhook(body: WebhookIn, session: SessionDep, who: CallerDep, clock: ClockDep) -> dict:
+    h = repo.add_webhook(session, _partner(who), body.url, body.secret, clock())
     session.commit()
     return {"id": h.id, "url": h.url}
 
@@ -126,15 +104,12 @@ def add_webhook(
 def alerts(
     status: str | None = Query(None, pattern="^(pending|delivered|failed|no-webhook)$"),
     limit: int = Query(200, ge=1, le=5000),
-    session: Session = Depends(db),
-    who: Identity = Depends(identify),
+    *,
+    session: SessionDep,
+    who: CallerDep,
 ) -> list[AlertOut]:
-    q = select(Alert).where(Alert.partner_id == _partner(who))
-    if status:
-        q = q.where(Alert.status == status)
-    return [
-        AlertOut.model_validate(a, from_attributes=True) for a in session.scalars(q.order_by(Alert.id).limit(limit))
-    ]
+    rows = repo.partner_alerts(session, _partner(who), status, limit)
+    return [AlertOut.model_validate(a, from_attributes=True) for a in rows]
 
 
 @route(
@@ -145,11 +120,8 @@ def alerts(
     response_model=list[DeliveryOut],
     summary="Delivery log of one alert",
 )
-def deliveries(alert_id: Id, session: Session = Depends(db), who: Identity = Depends(identify)) -> list[DeliveryOut]:
-    a = session.get(Alert, alert_id)
+def deliveries(alert_id: Id, session: SessionDep, who: CallerDep) -> list[DeliveryOut]:
+    a = repo.alert(session, alert_id)
     if a is None or a.partner_id != _partner(who):
         raise HTTPException(404, f"no alert {alert_id}")
-    rows = session.scalars(
-        select(WebhookDelivery).where(WebhookDelivery.alert_id == alert_id).order_by(WebhookDelivery.id)
-    )
-    return [DeliveryOut.model_validate(d, from_attributes=True) for d in rows]
+    return [DeliveryOut.model_validate(d, from_attributes=True) for d in repo.deliveries(session, alert_id)]

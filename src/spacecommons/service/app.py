@@ -7,11 +7,10 @@ import threading
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from importlib.resources import files
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
 from ..errors import SpacecommonsError
@@ -31,13 +30,13 @@ def _deliver_alerts(app: FastAPI, stop: threading.Event, every_s: float = 2.0) -
     """Background delivery of pending alerts to partners' webhooks (retries with backoff)."""
     import httpx
 
-    from ..storage.alerts_repo import deliver_pending
+    from ..workflows.alerts import deliver_due
+    from ..workflows.clock import as_utc
 
     with httpx.Client() as client:
         while not stop.wait(every_s):
             try:
-                with app.state.session_maker.begin() as session:
-                    deliver_pending(session, client, app.state.clock())
+                deliver_due(app.state.session_maker, client, as_utc(app.state.clock()))
             except Exception:  # noqa: BLE001 - keep delivering; the failure is in the delivery log
                 continue
 
@@ -46,24 +45,15 @@ def _mark_orphaned_runs(engine) -> None:
     """Runs started through the API live in the server process: any still 'running' when a server
     starts lost their process (killed, crashed). They become 'interrupted' with their finished
     chunks kept, resumable with ``spacecommons screen --resume ID``."""
-    from sqlalchemy import update
-
-    from ..storage.tables import ScreeningRun
+    from ..storage.screening_repo import mark_orphaned_runs
 
     with session_factory(engine).begin() as session:
-        session.execute(
-            update(ScreeningRun)
-            .where(ScreeningRun.status == "running", ScreeningRun.owner_partner_id.is_not(None))
-            .values(
-                status="interrupted",
-                message="the server stopped during the run; resume with `spacecommons screen --resume <id>`",
-            )
-        )
+        mark_orphaned_runs(session)
 
 
 def _fixity_schedule(app: FastAPI, stop: threading.Event, every_s: float) -> None:
     """Periodic fixity audit of the exchange's files; the latest report is in ``app.state.fixity``."""
-    from .exchange_routes import audit_files
+    from ..workflows.fixity import audit_files
 
     while not stop.wait(every_s):
         try:
@@ -173,16 +163,9 @@ def create_app(
     async def library_error(_request: Request, exc: SpacecommonsError):
         return JSONResponse({"detail": str(exc)}, status_code=400)
 
-    cesium = Path(Settings().cesium_dir)
-    has_cesium = (cesium / "Cesium.js").exists()
-    if has_cesium:
-        from fastapi.staticfiles import StaticFiles
+    from .dashboard import mount_dashboard
+    from .headers import SecurityHeaders
 
-        app.mount("/cesium", StaticFiles(directory=cesium), name="cesium")
-
-    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
-    def dashboard() -> str:
-        page = (files("spacecommons") / "web" / "index.html").read_text()
-        return page.replace("__CESIUM__", "true" if has_cesium else "false")
-
+    mount_dashboard(app, Path(Settings().cesium_dir))
+    app.add_middleware(SecurityHeaders)  # CSP, nosniff, no framing, no referrer: every response
     return app

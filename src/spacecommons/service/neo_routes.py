@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
 from ..defense import impact_effects
 from ..errors import TimeError
@@ -15,7 +14,8 @@ from ..neo.scales import palermo
 from ..neo.torino import torino
 from ..storage.neo_repo import latest_orbits
 from ..timescales import tdb_to_jd
-from .deps import db, route
+from ..workflows.neo_risk import risk_rows
+from .deps import SessionDep, route
 
 router = APIRouter(prefix="/api/v1", tags=["neo", "defense"])
 MAX_OBJECTS_SYNC = 50
@@ -45,7 +45,8 @@ class ApproachRequest(BaseModel):
 def orbits(
     q: str | None = Query(None, examples=["2020 A"]),
     limit: int = Query(200, ge=1, le=5000),
-    session: Session = Depends(db),
+    *,
+    session: SessionDep,
 ) -> list[OrbitOut]:
     rows = [o for o in latest_orbits(session) if not q or q.lower() in (o.designation + " " + o.name).lower()]
     return [
@@ -65,7 +66,7 @@ def orbits(
 
 
 @route(router, "POST", "/neo/approaches", ("analyst",), summary="Close approaches of stored orbits (CNEOS fields)")
-def approaches(body: ApproachRequest, session: Session = Depends(db)) -> dict:
+def approaches(body: ApproachRequest, session: SessionDep) -> dict:
     if body.body not in BODIES:
         raise HTTPException(400, f"body must be one of {', '.join(BODIES)}")
     try:
@@ -112,9 +113,7 @@ class RiskRequest(BaseModel):
 
 
 @route(router, "POST", "/neo/risk", ("analyst",), summary="Impact monitoring of stored orbits with a covariance")
-def risk(body: RiskRequest, session: Session = Depends(db)) -> list[dict]:
-    from ..neo.risk import assess
-
+def risk(body: RiskRequest, session: SessionDep) -> list[dict]:
     found = {o.designation: o for o in latest_orbits(session, body.designations)}
     missing = sorted(set(body.designations) - set(found))
     if missing:
@@ -122,8 +121,4 @@ def risk(body: RiskRequest, session: Session = Depends(db)) -> list[dict]:
     no_cov = sorted(d for d, o in found.items() if o.covariance is None)
     if no_cov:
         raise HTTPException(400, f"no covariance for {', '.join(no_cov)}: impact monitoring needs one")
-    rows = []
-    for o in found.values():
-        summary, _ = assess(o, o.epoch_jd_tdb + body.horizon_years * 365.25, body.samples, body.method, body.seed)
-        rows.append(summary.row())
-    return rows
+    return risk_rows(found.values(), body.horizon_years, body.samples, body.method, body.seed)

@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import UTC, datetime
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ..conjunction import ScreeningParams
 from ..conjunction.catalog_payload import CatalogPayload
-from ..conjunction.screen import screen
 from ..storage import screening_repo as repo
 from ..storage.catalog_repo import latest_elements
 from ..storage.partners_repo import Identity
 from ..storage.tables import ConjunctionEvent, ScreeningChunk, ScreeningRun
 from ..timescales import iso_to_jd
-from .deps import MAX_ID, Id, db, route
-from .security import identify
+from ..workflows.clock import as_utc
+from ..workflows.screening import create_run, run_screening
+from .deps import MAX_ID, CallerDep, ClockDep, Id, SessionDep, route
 from .timefields import Instant, InstantMs, TimeIn
 
 router = APIRouter(prefix="/api/v1/screening", tags=["screening"])
@@ -102,35 +101,22 @@ def _out(session: Session, run: ScreeningRun) -> RunOut:
     )
 
 
-class Cancelled(Exception):
-    pass
-
-
 def _job(app, run_id: Id, payload: CatalogPayload, params: ScreeningParams, cancel: threading.Event) -> None:
-    maker = app.state.session_maker
-
-    def save(chunk) -> None:
-        with maker.begin() as session:
-            repo.save_chunk(session, run_id, chunk)
-
-    def progress(done: int, total: int) -> None:
-        if cancel.is_set():
-            raise Cancelled
-
+    """The background thread of a run started through the API (one worker: the server stays responsive)."""
     try:
-        result = screen(payload, params, workers=1, on_chunk=save, progress=progress)
-    except Cancelled:
-        with maker.begin() as session:
-            repo.set_status(session, run_id, "cancelled", "cancelled through the API")
-        return
-    except Exception as exc:  # noqa: BLE001 - the run records the failure
-        with maker.begin() as session:
-            repo.set_status(session, run_id, "failed", f"{type(exc).__name__}: {exc}")
+        run_screening(
+            app.state.session_maker,
+            payload,
+            params,
+            lambda: as_utc(app.state.clock()),
+            run_id=run_id,
+            workers=1,
+            cancel=cancel.is_set,
+        )
+    except Exception:  # noqa: BLE001 - the workflow stored the failure in the run's status and message
         return
     finally:
         app.state.jobs.pop(run_id, None)
-    with maker.begin() as session:
-        repo.finish_run(session, run_id, result.events, result.stats, result.failures)
 
 
 @route(
@@ -142,9 +128,7 @@ def _job(app, run_id: Id, payload: CatalogPayload, params: ScreeningParams, canc
     status_code=202,
     summary="Start a screening run of the stored catalog (background job)",
 )
-def start_run(
-    body: RunRequest, request: Request, session: Session = Depends(db), who: Identity = Depends(identify)
-) -> RunOut:
+def start_run(body: RunRequest, request: Request, session: SessionDep, who: CallerDep, clock: ClockDep) -> RunOut:
     try:
         jd, fr = iso_to_jd(body.start)
         params = ScreeningParams(jd, fr, body.days, body.threshold_km, tuple(body.primaries))
@@ -154,10 +138,11 @@ def start_run(
     if not records:
         raise HTTPException(409, "the catalog is empty: load element sets first")
     payload = CatalogPayload.from_elements(records)
-    run_id = repo.create_run(session, params, payload, request.app.state.clock())
-    run = session.get(ScreeningRun, run_id)
-    run.owner_partner_id, run.visibility = who.partner_id, body.visibility
+    run_id = create_run(
+        session, payload, params, as_utc(clock()), owner_partner_id=who.partner_id, visibility=body.visibility
+    )
     session.commit()
+    run = session.get(ScreeningRun, run_id)
     cancel = threading.Event()
     request.app.state.jobs[run_id] = cancel
     threading.Thread(target=_job, args=(request.app, run_id, payload, params, cancel), daemon=True).start()
@@ -172,9 +157,7 @@ def start_run(
     response_model=RunOut,
     summary="Cancel a running screening run (finished chunks are kept)",
 )
-def cancel_run(
-    run_id: Id, request: Request, session: Session = Depends(db), who: Identity = Depends(identify)
-) -> RunOut:
+def cancel_run(run_id: Id, request: Request, session: SessionDep, who: CallerDep) -> RunOut:
     run = _visible_run(session, run_id, who)
     if run.owner_partner_id != who.partner_id and who.role != "admin":
         raise HTTPException(403, "only the owner partner cancels a run")
@@ -186,12 +169,12 @@ def cancel_run(
 
 
 @route(router, "GET", "/runs", ("public",), response_model=list[RunOut], summary="Runs visible to the caller")
-def list_runs(session: Session = Depends(db), who: Identity = Depends(identify)) -> list[RunOut]:
+def list_runs(session: SessionDep, who: CallerDep) -> list[RunOut]:
     return [_out(session, r) for r in repo.list_runs(session) if visible(r, who)]
 
 
 @route(router, "GET", "/runs/{run_id}", ("public",), response_model=RunOut, summary="One run with its progress")
-def get_run(run_id: Id, session: Session = Depends(db), who: Identity = Depends(identify)) -> RunOut:
+def get_run(run_id: Id, session: SessionDep, who: CallerDep) -> RunOut:
     return _out(session, _visible_run(session, run_id, who))
 
 
@@ -213,8 +196,9 @@ def run_events(
     sort: str = Query("miss_km", pattern="^(miss_km|tca|pc)$"),
     limit: int = Query(100, ge=1, le=5000),
     offset: int = Query(0, ge=0, le=MAX_ID),
-    session: Session = Depends(db),
-    who: Identity = Depends(identify),
+    *,
+    session: SessionDep,
+    who: CallerDep,
 ) -> list[EventOut]:
     _visible_run(session, run_id, who)
     q = select(ConjunctionEvent).where(ConjunctionEvent.run_id == run_id)
@@ -245,14 +229,16 @@ def event_cdm(
     run_id: Id,
     event_id: Id,
     format: str = Query("kvn", pattern="^(kvn|xml)$"),
-    session: Session = Depends(db),
-    who: Identity = Depends(identify),
+    *,
+    session: SessionDep,
+    who: CallerDep,
+    clock: ClockDep,
 ) -> Response:
     from ..cdm import write_kvn, write_xml
-    from ..cdm.export import run_event_cdms
+    from ..workflows.cdm_export import run_event_cdms
 
     _visible_run(session, run_id, who)
-    created = datetime.now(UTC)
+    created = as_utc(clock())
     for _event, cdm in run_event_cdms(session, run_id, created, event_id=event_id):
         text = write_kvn(cdm) if format == "kvn" else write_xml(cdm)
         return Response(text, media_type="text/plain" if format == "kvn" else "application/xml")
@@ -266,7 +252,7 @@ def event_cdm(
     ("public",),
     summary="CZML of both objects' trajectories +- 45 min around TCA (ITRF, for CesiumJS)",
 )
-def event_czml(run_id: Id, event_id: Id, session: Session = Depends(db), who: Identity = Depends(identify)) -> list:
+def event_czml(run_id: Id, event_id: Id, session: SessionDep, who: CallerDep) -> list:
     from .czml import conjunction_czml
 
     _visible_run(session, run_id, who)

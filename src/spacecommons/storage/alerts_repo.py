@@ -1,130 +1,115 @@
-"""Operators' alerts: events of a finished run that cross a watched object's thresholds, and their
-webhook delivery (HMAC-SHA256 signed body, retries with exponential backoff, delivery log)."""
+"""Operators' alerts: the rows behind watch entries, alerts, webhooks and the delivery log.
+
+Queries and row changes only: deciding which events raise alerts and sending them to webhooks
+(HTTP, retries) is ``workflows.alerts``.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-import time
 from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ..timescales import format_utc
 from .tables import Alert, ConjunctionEvent, WatchEntry, Webhook, WebhookDelivery
 
-MAX_ATTEMPTS = 6
-BACKOFF_S = 2.0  # 2, 4, 8, 16, 32 s between attempts
+
+def watch_entries(session: Session) -> list[WatchEntry]:
+    return list(session.scalars(select(WatchEntry)))
 
 
-def signature(secret: str, body: bytes) -> str:
-    """The ``X-Spacecommons-Signature`` header: ``sha256=<hex HMAC of the raw body>``."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def evaluate_run(session: Session, run_id: int, created_at: datetime) -> int:
-    """Create an alert for every event of the run that crosses a watch entry; returns how many."""
-    entries = list(session.scalars(select(WatchEntry)))
-    if not entries:
-        return 0
-    ids = {e.norad_id for e in entries}
-    events = session.scalars(
-        select(ConjunctionEvent).where(
-            ConjunctionEvent.run_id == run_id, or_(ConjunctionEvent.id1.in_(ids), ConjunctionEvent.id2.in_(ids))
+def run_events_involving(session: Session, run_id: int, norad_ids: set[int]) -> list[ConjunctionEvent]:
+    """The run's events with either object in ``norad_ids``."""
+    return list(
+        session.scalars(
+            select(ConjunctionEvent).where(
+                ConjunctionEvent.run_id == run_id,
+                or_(ConjunctionEvent.id1.in_(norad_ids), ConjunctionEvent.id2.in_(norad_ids)),
+            )
         )
     )
-    existing = set(session.execute(select(Alert.partner_id, Alert.event_id).where(Alert.run_id == run_id)).tuples())
-    hooks = {h.partner_id for h in session.scalars(select(Webhook))}
-    n = 0
-    for ev in events:
-        for w in entries:
-            if w.norad_id not in (ev.id1, ev.id2) or ev.miss_km > w.max_miss_km:
-                continue
-            if w.min_pc is not None and (ev.pc is None or ev.pc < w.min_pc):
-                continue
-            if (w.partner_id, ev.id) in existing:
-                continue
-            existing.add((w.partner_id, ev.id))
-            other = ev.id2 if ev.id1 == w.norad_id else ev.id1
-            session.add(
-                Alert(
-                    partner_id=w.partner_id,
-                    run_id=run_id,
-                    event_id=ev.id,
-                    norad_id=w.norad_id,
-                    other_id=other,
-                    tca=ev.tca,
-                    miss_km=ev.miss_km,
-                    pc=ev.pc,
-                    created_at=created_at,
-                    status="pending" if w.partner_id in hooks else "no-webhook",
-                    attempts=0,
-                    next_attempt_at=0.0,
-                )
-            )
-            n += 1
+
+
+def alerted(session: Session, run_id: int) -> set[tuple[int, int]]:
+    """(partner id, event id) of the alerts already raised for a run."""
+    rows = session.execute(select(Alert.partner_id, Alert.event_id).where(Alert.run_id == run_id))
+    return {(partner_id, event_id) for partner_id, event_id in rows}
+
+
+def partners_with_webhooks(session: Session) -> set[int]:
+    return {h.partner_id for h in session.scalars(select(Webhook))}
+
+
+def due_alerts(session: Session, now_s: float) -> list[Alert]:
+    """Pending alerts whose next attempt is due at ``now_s`` (Unix seconds), locked for the caller's
+    transaction where the database can (PostgreSQL: rows another deliverer holds are skipped)."""
+    q = select(Alert).where(Alert.status == "pending", Alert.next_attempt_at <= now_s).order_by(Alert.id)
+    return list(session.scalars(q.with_for_update(skip_locked=True)))
+
+
+def partner_webhooks(session: Session, partner_id: int) -> list[Webhook]:
+    return list(session.scalars(select(Webhook).where(Webhook.partner_id == partner_id)))
+
+
+def add_delivery(
+    session: Session,
+    alert_id: int,
+    webhook_id: int,
+    attempt: int,
+    at: datetime,
+    status_code: int | None,
+    error: str | None,
+) -> None:
+    session.add(
+        WebhookDelivery(
+            alert_id=alert_id, webhook_id=webhook_id, attempt=attempt, at=at, status_code=status_code, error=error
+        )
+    )
+
+
+def watch_entry(session: Session, partner_id: int, norad_id: int) -> WatchEntry | None:
+    q = select(WatchEntry).where(WatchEntry.partner_id == partner_id, WatchEntry.norad_id == norad_id)
+    return session.scalar(q)
+
+
+def upsert_watch(
+    session: Session, partner_id: int, norad_id: int, max_miss_km: float, min_pc: float | None, created_at: datetime
+) -> WatchEntry:
+    """Watch an object, or change the thresholds of an existing entry (its creation time is kept)."""
+    entry = watch_entry(session, partner_id, norad_id)
+    if entry is None:
+        entry = WatchEntry(
+            partner_id=partner_id, norad_id=norad_id, created_at=created_at, max_miss_km=max_miss_km, min_pc=min_pc
+        )
+        session.add(entry)
+    else:
+        entry.max_miss_km, entry.min_pc = max_miss_km, min_pc
     session.flush()
-    return n
+    return entry
 
 
-def alert_body(a: Alert) -> bytes:
-    return json.dumps(
-        {
-            "alert_id": a.id,
-            "run_id": a.run_id,
-            "event_id": a.event_id,
-            "norad_id": a.norad_id,
-            "other_id": a.other_id,
-            "tca": format_utc(a.tca, 3),
-            "miss_km": a.miss_km,
-            "pc": a.pc,
-            "created_at": format_utc(a.created_at),
-        },
-        sort_keys=True,
-    ).encode()
+def partner_watchlist(session: Session, partner_id: int) -> list[WatchEntry]:
+    return list(session.scalars(select(WatchEntry).where(WatchEntry.partner_id == partner_id)))
 
 
-def deliver_pending(session: Session, client, now: datetime, now_s: float | None = None) -> int:
-    """POST each due pending alert to its partner's webhooks with ``client`` (an httpx.Client);
-    returns the number delivered. Failures are logged and retried with backoff."""
-    now_s = time.time() if now_s is None else now_s
-    due = session.scalars(select(Alert).where(Alert.status == "pending", Alert.next_attempt_at <= now_s))
-    delivered = 0
-    for a in list(due):
-        hooks = list(session.scalars(select(Webhook).where(Webhook.partner_id == a.partner_id)))
-        body = alert_body(a)
-        a.attempts += 1
-        ok = bool(hooks)
-        for h in hooks:
-            code, error = None, None
-            try:
-                r = client.post(
-                    h.url,
-                    content=body,
-                    timeout=10.0,
-                    headers={
-                        "content-type": "application/json",
-                        "x-spacecommons-signature": signature(h.secret, body),
-                        "x-spacecommons-alert": str(a.id),
-                    },
-                )
-                code = r.status_code
-                ok = ok and 200 <= code < 300
-            except Exception as exc:  # noqa: BLE001 - every failure is logged and retried
-                error, ok = f"{type(exc).__name__}: {exc}", False
-            session.add(
-                WebhookDelivery(
-                    alert_id=a.id, webhook_id=h.id, attempt=a.attempts, at=now, status_code=code, error=error
-                )
-            )
-        if ok:
-            a.status = "delivered"
-            delivered += 1
-        elif a.attempts >= MAX_ATTEMPTS:
-            a.status = "failed"
-        else:
-            a.next_attempt_at = now_s + BACKOFF_S * 2 ** (a.attempts - 1)
+def add_webhook(session: Session, partner_id: int, url: str, secret: str, created_at: datetime) -> Webhook:
+    h = Webhook(partner_id=partner_id, url=url, secret=secret, created_at=created_at)
+    session.add(h)
     session.flush()
-    return delivered
+    return h
+
+
+def partner_alerts(session: Session, partner_id: int, status: str | None, limit: int) -> list[Alert]:
+    q = select(Alert).where(Alert.partner_id == partner_id)
+    if status:
+        q = q.where(Alert.status == status)
+    return list(session.scalars(q.order_by(Alert.id).limit(limit)))
+
+
+def deliveries(session: Session, alert_id: int) -> list[WebhookDelivery]:
+    q = select(WebhookDelivery).where(WebhookDelivery.alert_id == alert_id).order_by(WebhookDelivery.id)
+    return list(session.scalars(q))
+
+
+def alert(session: Session, alert_id: int) -> Alert | None:
+    return session.get(Alert, alert_id)

@@ -230,3 +230,9 @@ def element_history_with_trust(session: Session, norad_id: int) -> list[tuple[El
         .order_by(ElementSetRow.epoch_jd, ElementSetRow.epoch_fr, ElementSetRow.id)
     )
     return [(_row_to_elements(r, name), r.trust, r.partner_id) for r in rows]
+
+
+def hard_body_radii(session: Session, norad_ids: Iterable[int]) -> dict[int, float | None]:
+    """Stored hard-body radius (m; NASA CARA's table) of each known object among ``norad_ids``."""
+    q = select(SpaceObject.norad_id, SpaceObject.hbr_m).where(SpaceObject.norad_id.in_(set(norad_ids)))
+    return {norad_id: hbr_m for norad_id, hbr_m in session.execute(q)}

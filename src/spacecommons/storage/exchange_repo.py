@@ -190,6 +190,11 @@ def files_of(session: Session, product_ids: list[int]) -> dict[int, list[Product
     return out
 
 
+def all_files(session: Session) -> list[ProductFile]:
+    """Every stored file row (the fixity audit reads them all)."""
+    return list(session.scalars(select(ProductFile).order_by(ProductFile.id)))
+
+
 def file(session: Session, product_id: int, name: str) -> ProductFile | None:
     return session.scalar(select(ProductFile).where(ProductFile.product_id == product_id, ProductFile.name == name))
 

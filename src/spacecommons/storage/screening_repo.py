@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..conjunction.catalog_payload import CatalogPayload
 from ..conjunction.events import ConjunctionEvents
-from ..conjunction.screen import ChunkResult, ScreeningParams
+from ..conjunction.params import ChunkResult, ScreeningParams
 from ..timescales import parse_utc
 from .tables import ConjunctionEvent, ScreeningChunk, ScreeningRun
 
@@ -57,8 +57,17 @@ def set_status(session: Session, run_id: int, status: str, message: str | None =
     run.message = message
 
 
+def set_owner(session: Session, run_id: int, owner_partner_id: int | None, visibility: str | None) -> None:
+    """Who started a run through the API and who may see it (``None`` visibility keeps the default)."""
+    run = session.get(ScreeningRun, run_id)
+    run.owner_partner_id = owner_partner_id
+    if visibility is not None:
+        run.visibility = visibility
+
+
 def finish_run(session: Session, run_id: int, events: ConjunctionEvents, stats: dict, failures: dict) -> None:
-    """Store the events (replacing any earlier ones of this run) and mark the run done."""
+    """Store the events (replacing any earlier ones of this run) and mark the run done (alerts are
+    raised by ``workflows.screening``, which calls this)."""
     session.execute(delete(ConjunctionEvent).where(ConjunctionEvent.run_id == run_id))
     session.add_all(ConjunctionEvent(run_id=run_id, **_instants(row)) for row in events.rows())
     run = session.get(ScreeningRun, run_id)
@@ -67,11 +76,6 @@ def finish_run(session: Session, run_id: int, events: ConjunctionEvents, stats: 
     run.stats_json = json.dumps({"stats": stats, "sgp4_failures": {str(k): v for k, v in failures.items()}})
     run.message = None
     session.flush()
-    from datetime import UTC, datetime
-
-    from .alerts_repo import evaluate_run
-
-    evaluate_run(session, run_id, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
 
 
 def _instants(row: dict) -> dict:
@@ -94,3 +98,16 @@ def run_events(
     if limit:
         q = q.limit(limit)
     return list(session.scalars(q))
+
+
+def mark_orphaned_runs(session: Session) -> None:
+    """Runs started through the API that are still ``running`` lost their server process: they become
+    ``interrupted`` (finished chunks kept), resumable from the CLI."""
+    session.execute(
+        update(ScreeningRun)
+        .where(ScreeningRun.status == "running", ScreeningRun.owner_partner_id.is_not(None))
+        .values(
+            status="interrupted",
+            message="the server stopped during the run; resume with `spacecommons screen --resume <id>`",
+        )
+    )

@@ -1,19 +1,21 @@
-"""CDMs for the events of a stored screening run (service layer: database in, messages out)."""
+"""CDMs for the events of a stored screening run (workflow: database in, messages out), for
+``spacecommons cdm export``, ``spacecommons pc --run`` and the API's event CDM."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..cdm.generate import event_cdm
+from ..cdm.model import Cdm
 from ..conjunction.refine import refine_tca
 from ..storage import screening_repo as repo
-from ..storage.tables import ConjunctionEvent, SpaceObject
+from ..storage.catalog_repo import hard_body_radii
+from ..storage.tables import ConjunctionEvent
 from ..timescales import datetime_to_jd, jd_to_iso
-from .generate import event_cdm
-from .model import Cdm
+from .clock import as_utc
 
 DEFAULT_HBR_M = 5.0  # per object, when NASA CARA's table has no value for it
 
@@ -26,13 +28,15 @@ def run_event_cdms(
     max_miss_km: float | None = None,
     event_id: int | None = None,
 ) -> Iterator[tuple[ConjunctionEvent, Cdm]]:
-    """Yield (event row, CDM) for a run's events (or the one ``event_id``), closest first."""
+    """Yield (event row, CDM) for a run's events (or the one ``event_id``), closest first;
+    ``created`` (aware UTC) is each message's CREATION_DATE."""
+    created = as_utc(created)
     run, params, payload, _ = repo.load_run(session, run_id)
     sats = payload.satrecs()
     index = {nid: i for i, nid in enumerate(payload.norad_ids)}
     events = repo.run_events(session, run_id, limit, event_id)
     ids = {e.id1 for e in events} | {e.id2 for e in events}
-    sizes = {o.norad_id: o.hbr_m for o in session.scalars(select(SpaceObject).where(SpaceObject.norad_id.in_(ids)))}
+    sizes = hard_body_radii(session, ids)
     window = (jd_to_iso(params.start_jd, params.start_fr), jd_to_iso(params.start_jd, params.start_fr + params.days))
     for ev in events:
         if max_miss_km is not None and ev.miss_km > max_miss_km:

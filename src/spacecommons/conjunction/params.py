@@ -1,0 +1,102 @@
+"""What a screening run is given (window, threshold, primaries, grid) and what each chunk returns.
+
+These value types are shared by the screening engine (``screen.py``), the event merge
+(``events.py``) and storage (runs are resumed from stored chunks), so they live apart from both:
+imports point one way, ``screen -> events -> params``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+
+from .refine import SECONDS_PER_DAY
+
+DEFAULT_STEP_S = 300.0
+DEFAULT_SUBSTEPS = 12
+DEFAULT_CHUNK_DAYS = 0.5
+
+
+@dataclass(frozen=True)
+class ScreeningParams:
+    """What a run screens: window start (UTC two-part JD), length, threshold, primaries."""
+
+    start_jd: float
+    start_fr: float
+    days: float
+    threshold_km: float
+    primaries: tuple[int, ...] = ()
+    step_s: float = DEFAULT_STEP_S
+    substeps: int = DEFAULT_SUBSTEPS
+    chunk_days: float = DEFAULT_CHUNK_DAYS
+
+    def __post_init__(self) -> None:
+        if not self.days > 0:
+            raise ValueError(f"days must be positive, got {self.days}")
+        if not self.threshold_km > 0:
+            raise ValueError(f"threshold_km must be positive, got {self.threshold_km}")
+        if not self.step_s > 0 or self.substeps < 1:
+            raise ValueError("step_s must be positive and substeps >= 1")
+
+    @property
+    def duration_s(self) -> float:
+        return self.days * SECONDS_PER_DAY
+
+    @property
+    def n_segments(self) -> int:
+        return max(1, math.ceil(self.duration_s / self.step_s - 1e-9))
+
+    def chunks(self) -> list[tuple[int, int]]:
+        """Segment ranges [k0, k1) of each chunk, on one global node grid."""
+        per = max(1, int(round(self.chunk_days * SECONDS_PER_DAY / self.step_s)))
+        return [(k0, min(k0 + per, self.n_segments)) for k0 in range(0, self.n_segments, per)]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> ScreeningParams:
+        d = json.loads(text)
+        d["primaries"] = tuple(d.get("primaries", ()))
+        return cls(**d)
+
+
+@dataclass
+class ChunkResult:
+    """Refined minima of one chunk (indices into the payload; t in seconds from start)."""
+
+    index: int
+    i: list[int] = field(default_factory=list)
+    j: list[int] = field(default_factory=list)
+    t: list[float] = field(default_factory=list)
+    miss_km: list[float] = field(default_factory=list)
+    states: list[list[float]] = field(default_factory=list)  # r1, v1, r2, v2 (12 floats)
+    failures: dict[int, str] = field(default_factory=dict)
+    stats: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> ChunkResult:
+        d = json.loads(text)
+        d["failures"] = {int(k): v for k, v in d["failures"].items()}
+        return cls(**d)
+
+
+def iter_minima(chunks: Iterable[ChunkResult]) -> Iterator[tuple]:
+    """Every refined minimum of the chunks: (i, j, t_s, miss_km, states), in chunk order."""
+    for ch in chunks:
+        yield from zip(ch.i, ch.j, ch.t, ch.miss_km, ch.states, strict=True)
+
+
+__all__ = [
+    "DEFAULT_CHUNK_DAYS",
+    "DEFAULT_STEP_S",
+    "DEFAULT_SUBSTEPS",
+    "ChunkResult",
+    "ScreeningParams",
+    "iter_minima",
+]

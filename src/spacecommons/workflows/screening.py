@@ -1,0 +1,124 @@
+"""One screening run, stored: create or resume it, save each chunk as it finishes, report
+progress, honour a cancel flag, record failure or interruption, and finish (events + alerts).
+
+The CLI passes a progress callback that draws a bar; the service runs it in a background
+thread with a cancel flag. Both go through :func:`run_screening`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..conjunction.catalog_payload import CatalogPayload
+from ..conjunction.params import ChunkResult, ScreeningParams
+from ..conjunction.screen import ScreeningResult, screen
+from ..storage import screening_repo as repo
+from .alerts import evaluate_run
+from .clock import Clock, as_utc
+
+CANCELLED = "cancelled through the API"
+
+
+class Cancelled(Exception):
+    """Raised inside the screening loop when the cancel flag is set."""
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How a run ended: ``status`` is ``done`` (with ``result``) or ``cancelled`` (``result`` None)."""
+
+    run_id: int
+    status: str
+    result: ScreeningResult | None
+
+
+def create_run(
+    session: Session,
+    payload: CatalogPayload,
+    params: ScreeningParams,
+    now: datetime,
+    *,
+    owner_partner_id: int | None = None,
+    visibility: str | None = None,
+) -> int:
+    """A new run in status ``running`` (inside the caller's transaction); returns its id."""
+    run_id = repo.create_run(session, params, payload, as_utc(now))
+    if owner_partner_id is not None or visibility is not None:
+        repo.set_owner(session, run_id, owner_partner_id, visibility)
+    return run_id
+
+
+def run_screening(
+    session_maker: sessionmaker,
+    payload: CatalogPayload,
+    params: ScreeningParams,
+    clock: Clock,
+    *,
+    run_id: int | None = None,
+    completed: dict[int, ChunkResult] | None = None,
+    workers: int | None = None,
+    dask_address: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+    cancel_message: str = CANCELLED,
+) -> RunOutcome:
+    """Run (or resume: ``run_id`` and its ``completed`` chunks) a stored screening run.
+
+    Each finished chunk is committed at once, so an interrupted run resumes where it stopped.
+    ``cancel()`` is asked after every chunk; when it answers True the run ends ``cancelled``.
+    ``KeyboardInterrupt`` marks the run ``interrupted`` and any other exception ``failed``
+    (with the exception's text); both are re-raised after the status is stored.
+    """
+    if run_id is None:
+        with session_maker.begin() as session:
+            run_id = create_run(session, payload, params, clock())
+
+    def save(chunk: ChunkResult) -> None:
+        with session_maker.begin() as session:
+            repo.save_chunk(session, run_id, chunk)
+
+    def report(done: int, total: int) -> None:
+        if progress is not None:
+            progress(done, total)
+        if cancel is not None and cancel():
+            raise Cancelled
+
+    try:
+        result = screen(
+            payload,
+            params,
+            workers=workers,
+            dask_address=dask_address,
+            completed=completed,
+            on_chunk=save,
+            progress=report,
+        )
+    except Cancelled:
+        with session_maker.begin() as session:
+            repo.set_status(session, run_id, "cancelled", cancel_message)
+        return RunOutcome(run_id, "cancelled", None)
+    except KeyboardInterrupt:
+        with session_maker.begin() as session:
+            repo.set_status(session, run_id, "interrupted", "interrupted by the user")
+        raise
+    except Exception as exc:
+        with session_maker.begin() as session:
+            repo.set_status(session, run_id, "failed", f"{type(exc).__name__}: {exc}")
+        raise
+    with session_maker.begin() as session:
+        repo.finish_run(session, run_id, result.events, result.stats, result.failures)
+        evaluate_run(session, run_id, clock())
+    return RunOutcome(run_id, "done", result)
+
+
+def finish_run(session: Session, run_id: int, result: ScreeningResult, now: datetime) -> None:
+    """Store a computed result as the run's events and raise its alerts (caller's transaction)."""
+    repo.finish_run(session, run_id, result.events, result.stats, result.failures)
+    evaluate_run(session, run_id, now)
+
+
+__all__ = ["CANCELLED", "Cancelled", "RunOutcome", "create_run", "finish_run", "run_screening"]
