@@ -17,7 +17,7 @@ from ..errors import SpacecommonsError
 from ..storage import make_engine, session_factory, upgrade
 from ..storage.partners_repo import Identity, audit
 from . import admin_routes, alert_routes, catalog_routes, exchange_routes, neo_routes, screening_routes
-from .security import KeyCache, RateLimiter
+from .security import CallerRateLimiter, KeyCache
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -105,7 +105,7 @@ def create_app(
     app.state.engine = engine
     app.state.session_maker = session_factory(engine)
     app.state.key_cache = KeyCache()
-    app.state.rate_limiter = RateLimiter(rate_per_second, rate_burst)
+    app.state.rate_limiter = CallerRateLimiter(rate_per_second, rate_burst)
     app.state.clock = clock
     from ..config import Settings
     from ..exchange.blobs import BlobStore
