@@ -232,7 +232,8 @@ def test_properties(x, y, s1, s2, angle, r):
     cov = rot @ np.diag([s1 * s1, s2 * s2]) @ rot.T
     pc = float(pc_circle(np.array([x, y]), cov, r)[0])
     assert 0.0 <= pc <= 1.0
-    assert float(pc_circle(np.array([x, y]), cov, 1.5 * r)[0]) >= pc  # monotone in HBR
+    # monotone in HBR, up to the quadrature's rounding where Pc is 1 (one ulp below was seen)
+    assert float(pc_circle(np.array([x, y]), cov, 1.5 * r)[0]) >= pc - 4 * np.finfo(float).eps
     assert float(pc_circle(np.array([-x, -y]), cov, r)[0]) == pytest.approx(pc, rel=1e-9, abs=1e-300)  # swap
 
 

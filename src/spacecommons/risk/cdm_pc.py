@@ -12,8 +12,8 @@ from ..constants import GM_EARTH_EGM96_KM3_S2
 from ..timescales import datetime_to_jd
 from .foster import pc_circle, pc_square
 from .maxpc import max_pc_isotropic
-from .montecarlo import pc_monte_carlo
 from .plane import encounter_plane, rtn_to_inertial
+from .sdmc import pc_sdmc
 
 INERTIAL = {"EME2000", "GCRF", "ICRF", "J2000"}
 SLOW_KM_S = 0.01  # below 10 m/s relative speed the straight-line encounter model is doubtful
@@ -114,16 +114,39 @@ def foster(enc: Encounter, hbr_m: float, shape: str = "circle") -> PcReport:
     return report
 
 
-def monte_carlo(enc: Encounter, hbr_m: float, samples: int = 200_000, seed: int = 0) -> PcReport:
-    hbr_km = hbr_m / 1000.0
-    cov = enc.c1[:3, :3] + enc.c2[:3, :3]
-    sigma = math.sqrt(max(np.linalg.eigvalsh(cov)[-1], 0.0))
-    speed = float(np.linalg.norm(enc.x2[3:] - enc.x1[3:]))
-    window = min(max(5.0 * sigma / max(speed, 1e-9), 5.0), 3600.0)
-    mc = pc_monte_carlo(enc.x1, enc.c1, enc.x2, enc.c2, hbr_km, window, samples=samples, seed=seed)
-    return PcReport(
-        mc.pc, "MONTE_CARLO (two-body)", hbr_m, "circle", list(enc.warnings), mc.ci_low, mc.ci_high, mc.samples
+def monte_carlo(enc: Encounter, hbr_m: float, samples: int | None = None, seed: int = 0) -> PcReport:
+    """SDMC-like Monte Carlo (``risk/sdmc.py``) over the whole encounter window: trials are added
+    until the 95% interval is within +/-10% of the estimate, at most ``samples`` (default 1e7)."""
+    guess = float(pc_circle(*_plane_args(enc), hbr_m / 1000.0)[0])
+    cap = 10_000_000 if samples is None else samples
+    mc = pc_sdmc(
+        enc.x1,
+        enc.c1,
+        enc.x2,
+        enc.c2,
+        hbr_m / 1000.0,
+        seed=seed,
+        max_samples=cap,
+        min_samples=min(10_000, cap),
+        pc_guess=min(guess, 1.0) if guess > 1e-6 else None,
     )
+    warnings = list(enc.warnings)
+    warnings += [
+        f"OBJECT{k + 1} covariance clipped to positive semi-definite for sampling"
+        for k, f in enumerate(mc.npd_remediated)
+        if f
+    ]
+    if not mc.converged:
+        warnings.append(
+            f"Monte Carlo stopped at {mc.samples} samples ({mc.hits} hits) before its 95% interval reached +/-10%"
+        )
+    label = f"MONTE_CARLO (SDMC two-body, window {mc.window[0]:.0f}..{mc.window[1]:.0f} s)"
+    return PcReport(mc.pc, label, hbr_m, "circle", warnings, mc.ci_low, mc.ci_high, mc.samples)
+
+
+def _plane_args(enc: Encounter):
+    plane = encounter_plane(enc.x1[:3], enc.x1[3:], enc.c1, enc.x2[:3], enc.x2[3:], enc.c2)
+    return plane.miss, plane.cov
 
 
 def max_pc(enc: Encounter, hbr_m: float) -> PcReport:
@@ -137,7 +160,7 @@ def cdm_pc(
     method: str = "foster",
     hbr_m: float | None = None,
     shape: str = "circle",
-    samples: int = 200_000,
+    samples: int | None = None,
     seed: int = 0,
 ) -> list[PcReport]:
     """Pc of a CDM by ``foster``, ``mc``, ``max``, ``auto`` (Foster, or Monte Carlo where a usage
