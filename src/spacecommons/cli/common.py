@@ -35,11 +35,6 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def now_iso() -> str:
-    """``utc_now()`` as the stored timestamp text."""
-    return utc_now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def open_db(url: str | None):
     """Engine + session factory on an up-to-date schema (migrations run on open)."""
     from ..config import Settings

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from .common import DatabaseOption, console, err_console, now_iso, open_db, report_issues, say
+from .common import DatabaseOption, console, err_console, open_db, report_issues, say, utc_now
 
 app = typer.Typer(help="NEO watch: small-body orbits, close approaches, MOID, impact risk.", no_args_is_help=True)
 
@@ -55,7 +55,7 @@ def load(
         orbits, issues = read_orbits(f)
         rejected += report_issues(issues)
         with session_maker.begin() as session:
-            counts = store_orbits(session, orbits, now_iso())
+            counts = store_orbits(session, orbits, utc_now())
         added += counts.added
         unchanged += counts.unchanged
     say(f"{added} orbit solutions added, {unchanged} already stored, {rejected} rejected")
