@@ -27,6 +27,7 @@ from .catalog import (
 )
 from .catalog.elements import OrbitRegime, element_regime, orbit_regime
 from .cdm import Cdm, CdmError, read_cdm, write_kvn, write_xml
+from .cdm.pc import cdm_pc, encounter_from_cdm
 from .clients import CelesTrakClient, ClientError, SpaceTrackClient
 from .conjunction import ConjunctionEvents, ScreeningParams, ScreeningResult, screen
 from .conjunction.catalog_payload import CatalogPayload
@@ -56,7 +57,8 @@ from .neo.scenario import synthetic_encounter
 from .neo.torino import torino
 from .propagation import Ephemeris, propagate
 from .risk import max_pc_isotropic, pc_circle
-from .risk.cdm_pc import cdm_pc
+from .risk.cdm_pc import Encounter, PcMethod, PcReport, UsageFlags, encounter_pc
+from .risk.pc3d import pc3d
 from .timescales import iso_to_jd, jd_to_iso
 
 if TYPE_CHECKING:
@@ -121,6 +123,7 @@ __all__ = [
     "ConjunctionEvents",
     "DAYS_PER_JULIAN_YEAR",
     "ElementSet",
+    "Encounter",
     "Ephemeris",
     "GM_DE440_KM3_S2",
     "ImpactEffects",
@@ -131,6 +134,8 @@ __all__ = [
     "ObjectSize",
     "OrbitRegime",
     "ParseResult",
+    "PcMethod",
+    "PcReport",
     "ProductMetadata",
     "QuotaExceeded",
     "Reason",
@@ -145,6 +150,7 @@ __all__ = [
     "SpacecommonsError",
     "TargetRefused",
     "TimeError",
+    "UsageFlags",
     "add_member",
     "assess_impact_risk",
     "body_state",
@@ -161,6 +167,8 @@ __all__ = [
     "diameter_from_h",
     "earth_moid",
     "element_regime",
+    "encounter_from_cdm",
+    "encounter_pc",
     "fixed_resolver",
     "heliocentric_to_barycentric",
     "impact_effects",
@@ -177,6 +185,7 @@ __all__ = [
     "new_key",
     "orbit_regime",
     "palermo",
+    "pc3d",
     "pc_circle",
     "propagate",
     "propagate_nbody",
