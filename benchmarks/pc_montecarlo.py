@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from spacecommons.cdm import read_cdm
+from spacecommons.cdm.pc import encounter_from_cdm
 from spacecommons.risk import binomial_interval, sdmc
-from spacecommons.risk.cdm_pc import encounter_from_cdm, foster
+from spacecommons.risk.cdm_pc import foster
 
 TESTS = Path(__file__).resolve().parents[1] / "tests/data"
 CASES = [

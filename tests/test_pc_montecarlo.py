@@ -21,9 +21,9 @@ import pytest
 from scipy.integrate import solve_ivp
 
 from spacecommons.cdm import read_cdm
+from spacecommons.cdm.pc import cdm_pc, encounter_from_cdm
 from spacecommons.frames import rtn_basis
 from spacecommons.risk import binomial_interval, encounter_plane, pc_circle, rtn_to_inertial, sdmc
-from spacecommons.risk.cdm_pc import cdm_pc, encounter_from_cdm
 
 from .conftest import DATA
 

@@ -26,6 +26,7 @@ from .catalog import (
     read_tle,
 )
 from .catalog.elements import OrbitRegime, element_regime, orbit_regime
+from .catalog.trust import counts_for_latest, vet_element_sets
 from .cdm import Cdm, CdmError, read_cdm, write_kvn, write_xml
 from .cdm.pc import cdm_pc, encounter_from_cdm
 from .clients import CelesTrakClient, ClientError, SpaceTrackClient
@@ -59,6 +60,7 @@ from .propagation import Ephemeris, propagate
 from .risk import max_pc_isotropic, pc_circle
 from .risk.cdm_pc import Encounter, PcMethod, PcReport, UsageFlags, encounter_pc
 from .risk.pc3d import pc3d
+from .risk.sdmc import SdmcResult, pc_sdmc
 from .timescales import iso_to_jd, jd_to_iso
 
 if TYPE_CHECKING:
@@ -144,6 +146,7 @@ __all__ = [
     "SamplingMethod",
     "ScreeningParams",
     "ScreeningResult",
+    "SdmcResult",
     "SecretBox",
     "SmallBodyOrbit",
     "SpaceTrackClient",
@@ -161,6 +164,7 @@ __all__ = [
     "check_url",
     "close_approaches",
     "close_approaches_parallel",
+    "counts_for_latest",
     "create_app",
     "create_partner",
     "deflection_scan",
@@ -187,6 +191,7 @@ __all__ = [
     "palermo",
     "pc3d",
     "pc_circle",
+    "pc_sdmc",
     "propagate",
     "propagate_nbody",
     "read_cara_sizes",
@@ -212,6 +217,7 @@ __all__ = [
     "to_pds4",
     "torino",
     "upgrade",
+    "vet_element_sets",
     "write_kvn",
     "write_label",
     "write_xml",

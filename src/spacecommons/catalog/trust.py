@@ -14,7 +14,7 @@ provenance and never becomes latest: a partner cannot move an object it does not
 epoch never becomes latest either; it is history.
 
 Refused at ingest, from every source, each with a :class:`~spacecommons.errors.RecordIssue`
-naming the record (source, line) and field while the rest of the batch lands (:func:`vet`):
+naming the record (source, line) and field while the rest of the batch lands (:func:`vet_element_sets`):
 
 - an epoch more than :data:`FUTURE_EPOCH_TOLERANCE` after "now" (a 2056 epoch would otherwise be
   the latest state for decades);
@@ -79,7 +79,7 @@ def check_record(rec: ElementSet, now: datetime, tolerance: timedelta = FUTURE_E
     return rec
 
 
-def vet(
+def vet_element_sets(
     records: Iterable[ElementSet], now: datetime, tolerance: timedelta = FUTURE_EPOCH_TOLERANCE
 ) -> tuple[list[ElementSet], list[RecordIssue]]:
     """The records that pass :func:`check_record`, and an issue for each that does not."""

@@ -20,17 +20,17 @@ def load_files(
     """Load each file in its own transaction, as authoritative element sets (the node's operator
     chose the files); returns (added, unchanged, rejected). Records with an epoch more than 3 days
     after ``loaded_at`` or control characters in a text field are rejected, naming file, line and
-    field; the rest of the file lands (``catalog.trust.vet``). ``verify_checksum=False`` accepts TLE
-    lines with a wrong checksum."""
+    field; the rest of the file lands (``catalog.trust.vet_element_sets``). ``verify_checksum=False``
+    accepts TLE lines with a wrong checksum."""
     from ..catalog import read_elements
-    from ..catalog.trust import vet
+    from ..catalog.trust import vet_element_sets
     from ..storage.catalog_repo import store_elements
 
     now = loaded_at if isinstance(loaded_at, datetime) else datetime.fromisoformat(loaded_at)
     added = unchanged = rejected = 0
     for path in paths:
         parsed = read_elements(path, verify_checksum=verify_checksum)
-        records, refused = vet(parsed.records, now)
+        records, refused = vet_element_sets(parsed.records, now)
         issues = [*parsed.issues, *refused]
         rejected += report_issues(issues)
         with session_maker.begin() as session:
@@ -113,7 +113,7 @@ def fetch(
 ) -> None:
     """Fetch current element sets (rate-limited, cached) and store them like a file load."""
     from ..catalog import read_elements
-    from ..catalog.trust import vet
+    from ..catalog.trust import vet_element_sets
     from ..clients import ClientError
     from ..storage.catalog_repo import store_elements
 
@@ -127,7 +127,7 @@ def fetch(
     for body in bodies:
         parsed = read_elements(name, body)
         now = utc_now()  # the wall clock, read at the edge
-        records, refused = vet(parsed.records, now)
+        records, refused = vet_element_sets(parsed.records, now)
         rejected += report_issues([*parsed.issues, *refused])
         with session_maker.begin() as session:
             added += store_elements(session, records, now).added

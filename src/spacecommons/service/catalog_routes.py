@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from ..catalog import read_elements
-from ..catalog.trust import Trust, vet
+from ..catalog.trust import Trust, vet_element_sets
 from ..storage.catalog_repo import (
     element_history_with_trust,
     object_summary,
@@ -142,7 +142,7 @@ async def submit_elements(
         path.write_bytes(body)
         parsed = read_elements(path)
     now = clock()
-    records, refused = vet([replace(r, source=source) for r in parsed.records], now)
+    records, refused = vet_element_sets([replace(r, source=source) for r in parsed.records], now)
     counts = store_elements(session, records, now, partner_id=who.partner_id)
     session.commit()
     rejected = [str(i).replace(str(path), source) for i in parsed.issues] + [str(i) for i in refused]

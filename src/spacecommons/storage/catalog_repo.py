@@ -30,7 +30,7 @@ def store_elements(
     """Insert element sets not yet stored (same object + same elements = same set): authoritative
     when ``partner_id`` is None (the node operator's loads), else that partner's submission.
 
-    The caller vets the records first (``catalog.trust.vet``). An authoritative load that meets a set
+    The caller vets the records first (``catalog.trust.vet_element_sets``). An authoritative load that meets a set
     a partner submitted earlier makes it authoritative (a partner that copies the source's next set
     before the node loads it must not keep it from becoming latest); it also names an object that only
     partners had named (the first submitter chose the name)."""
