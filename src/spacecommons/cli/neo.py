@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from .common import DatabaseOption, console, err_console, now_iso, open_db, report_issues
+from .common import DatabaseOption, console, err_console, open_db, report_issues, say, utc_now
 
 app = typer.Typer(help="NEO watch: small-body orbits, close approaches, MOID, impact risk.", no_args_is_help=True)
 
@@ -42,10 +42,13 @@ def _orbits(files: list[Path] | None, from_db: bool, database_url: str | None, d
 
 @app.command("load")
 def load(
-    files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="SBDB CSV, SBDB API JSON or MPCORB"),
+    files: list[Path] = typer.Argument(
+        ..., exists=True, dir_okay=False, help="SBDB CSV, SBDB API JSON, NEOCC OEF2.0 (.ke0/.ke1/.eq0/.eq1) or MPCORB"
+    ),
     database_url: str | None = DatabaseOption,
 ) -> None:
-    """Store orbit solutions; good records land, bad ones are reported (file:line: field: reason)."""
+    """Store orbit solutions; good records land, bad ones are reported (file:line: field: reason),
+    one line per file and a summary at the end."""
     from ..neo.reader import read_orbits
     from ..storage.neo_repo import store_orbits
 
@@ -55,10 +58,14 @@ def load(
         orbits, issues = read_orbits(f)
         rejected += report_issues(issues)
         with session_maker.begin() as session:
-            counts = store_orbits(session, orbits, now_iso())
+            counts = store_orbits(session, orbits, utc_now())
         added += counts.added
         unchanged += counts.unchanged
-    console.print(f"{added} orbit solutions added, {unchanged} already stored, {rejected} rejected")
+        say(
+            f"{f}: {len(orbits)} orbits read, {counts.added} new, {counts.unchanged} already stored, "
+            f"{len(issues)} rejected"
+        )
+    say(f"{added} orbit solutions added, {unchanged} already stored, {rejected} rejected")
     if rejected:
         raise typer.Exit(REJECTED_EXIT)
 
@@ -117,7 +124,7 @@ def approaches(
     for a in sorted(found, key=lambda a: a.dist)[:10]:
         table.add_row(a.des, a.cd, f"{a.dist:.6f}", f"{a.dist_ld:.2f}", f"{a.v_rel:.2f}")
     console.print(table)
-    console.print(f"{len(orbits)} objects, {len(found)} approaches to {body} within {max_dist_au} au -> {out}")
+    say(f"{len(orbits)} objects, {len(found)} approaches to {body} within {max_dist_au} au -> {out}")
     if rejected:
         raise typer.Exit(REJECTED_EXIT)
 
@@ -147,7 +154,7 @@ def risk(
     usable = [o for o in orbits if o.covariance is not None]
     for o in orbits:
         if o.covariance is None:
-            err_console.print(f"[yellow]skipped[/] {o.designation}: no covariance in {o.source}", highlight=False)
+            say(f"{o.designation}: no covariance in {o.source}", err=True, label="skipped", label_style="yellow")
     if not usable:
         err_console.print("no orbit with a covariance: nothing to assess")
         raise typer.Exit(1)
@@ -183,15 +190,23 @@ def risk(
 
 @app.command("moid")
 def moid_command(
-    orbits: Path = typer.Option(..., "--orbits", help="orbit file (SBDB CSV/JSON, MPCORB)"),
+    orbits: Path = typer.Option(..., "--orbits", help="orbit file (SBDB CSV/JSON, NEOCC OEF2.0, MPCORB)"),
     out: Path = typer.Option(..., help="output CSV: des,name,epoch_tdb,moid_au,moid_ld,jpl_moid_au"),
 ) -> None:
     """Earth MOID of every orbit, against Earth's orbit at the object's epoch (DE421)."""
     from ..constants import LUNAR_DISTANCE_AU
+    from ..errors import RecordIssue
     from ..neo import earth_moid
     from ..neo.reader import read_orbits
 
     parsed, issues = read_orbits(orbits)
+    elliptic = [o for o in parsed if 0.0 <= o.e < 1.0]
+    issues += [
+        RecordIssue(o.source, o.line, "e", f"{o.designation}: e = {o.e} is an open orbit; MOID is computed for e < 1")
+        for o in parsed
+        if not 0.0 <= o.e < 1.0
+    ]
+    parsed = elliptic
     report_issues(issues)
     values = earth_moid(parsed)
     with out.open("w", newline="") as f:
@@ -208,6 +223,6 @@ def moid_command(
                     "" if o.moid_au is None else o.moid_au,
                 ]
             )
-    console.print(f"{len(parsed)} orbits, {len(issues)} rejected; MOID written to {out}")
+    say(f"{len(parsed)} orbits, {len(issues)} rejected; MOID written to {out}")
     if issues:
         raise typer.Exit(REJECTED_EXIT)
