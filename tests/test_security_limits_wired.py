@@ -337,7 +337,7 @@ def test_a_45_mb_tle_upload_does_not_stall_health(tmp_path):
         key = partners_repo.issue_key(s, partners_repo.add_member(s, "U", "o", "observer", T0).id, T0)
     app.state.job_queue.shutdown(wait=False)
     app.state.engine.dispose()
-    body = _big_tle(27_000)
+    body = _big_tle(27_300)
     assert len(body) >= 4_500_000
     proc, base = _serve_subprocess(url, env={**os.environ, "SPACECOMMONS_DATA_DIR": str(tmp_path / "blobs")})
     try:
@@ -358,19 +358,25 @@ def test_a_45_mb_tle_upload_does_not_stall_health(tmp_path):
                 done.set()
 
         worker = threading.Thread(target=upload)
+        started = time.perf_counter()
         worker.start()
         latencies = []
-        with httpx.Client(base_url=base, timeout=30) as client:
+        with httpx.Client(base_url=base, timeout=120) as client:
             while not done.is_set():
                 t = time.perf_counter()
                 assert client.get("/api/v1/health").status_code == 200
                 latencies.append(time.perf_counter() - t)
                 time.sleep(0.02)
         worker.join()
-        assert result["status"] == 201 and result["body"]["added"] == 27_000, result
+        upload_s = time.perf_counter() - started
+        assert result["status"] == 201 and result["body"]["added"] == 27_300, result
         assert len(latencies) >= 5  # the upload took long enough to be observed
         latencies.sort()
-        assert latencies[len(latencies) // 2] < 0.25 and latencies[-1] < 1.5, latencies[-5:]
+        # Parsed on the event loop (before #11), one /health call waited for the whole parse and
+        # store (over 30 s on the shared test machine). Off the loop, /health answers at once;
+        # on a loaded machine a call may still wait for a CPU, never for the upload.
+        assert latencies[len(latencies) // 2] < 0.5, latencies
+        assert latencies[-1] < min(5.0, upload_s / 4), (upload_s, latencies[-5:])
     finally:
         proc.terminate()
         proc.wait(10)

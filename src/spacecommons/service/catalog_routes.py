@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from ..catalog import read_elements
 from ..storage.catalog_repo import element_history, object_summary, search_objects, store_elements
+from .budget import gc_paused_dependency
 from .deps import MAX_ID, CallerDep, ClockDep, Id, SessionDep, route
 from .timefields import TimeIn
 
@@ -119,6 +120,7 @@ def submit_elements(
     who: CallerDep,
     clock: ClockDep,
     body: bytes = Depends(raw_body),
+    _no_gc_pauses: None = Depends(gc_paused_dependency),
     filename: str = Query("upload.tle", description="name whose extension tells the format", examples=["obs.xml"]),
 ) -> SubmissionOut:
     suffix = Path(filename).suffix or ".tle"
