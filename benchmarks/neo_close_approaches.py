@@ -18,9 +18,9 @@ import sys
 import time
 from pathlib import Path
 
+from spacecommons.constants import AU_KM
 from spacecommons.neo import read_sbdb_csv
 from spacecommons.neo.approaches import close_approaches, close_approaches_parallel
-from spacecommons.neo.elements import AU_KM
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT.parent / "shared/data/neo/sbdb_neos_subset_epoch2020-05-31.csv"

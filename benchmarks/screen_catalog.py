@@ -29,6 +29,7 @@ from spacecommons.catalog import latest_per_object, read_elements
 from spacecommons.conjunction import ScreeningParams, screen
 from spacecommons.conjunction.catalog_payload import CatalogPayload
 from spacecommons.conjunction.refine import refine_tca
+from spacecommons.constants import SECONDS_PER_DAY
 from spacecommons.propagation import propagate_satrecs
 from spacecommons.timescales import iso_to_jd
 
@@ -51,7 +52,7 @@ def baseline(payload: CatalogPayload, params: ScreeningParams, step_s: float = 1
         tb = t[b0 : b0 + block]
         c0 = time.perf_counter()
         e, r, _ = propagate_satrecs(
-            sats, np.full(tb.shape, params.start_jd), params.start_fr + tb / 86400.0, payload.satrec_array()
+            sats, np.full(tb.shape, params.start_jd), params.start_fr + tb / SECONDS_PER_DAY, payload.satrec_array()
         )
         prop += time.perf_counter() - c0
         for q in range(tb.size):

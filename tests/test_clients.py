@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from spacecommons.catalog import read_elements
-from spacecommons.clients import CelesTrakClient, ClientError, FileCache, RateLimiter, SpaceTrackClient
+from spacecommons.clients import CelesTrakClient, ClientError, FileCache, PoliteRequestPacer, SpaceTrackClient
 
 from .conftest import DATA, SAMPLE
 
@@ -86,7 +86,9 @@ class FakeClock:
 def test_celestrak_group_is_fetched_once_then_served_from_cache(server, tmp_path):
     clock = FakeClock()
     client = CelesTrakClient(
-        server, cache=FileCache(tmp_path, 7200.0, clock=clock), limiter=RateLimiter([(1, 2.0)], clock, clock.sleep)
+        server,
+        cache=FileCache(tmp_path, 7200.0, clock=clock),
+        limiter=PoliteRequestPacer([(1, 2.0)], clock, clock.sleep),
     )
     body = client.gp("GROUP", "iridium-33-debris", "3le")
     again = client.gp("GROUP", "iridium-33-debris", "3le")
@@ -108,7 +110,7 @@ def test_celestrak_empty_answer_is_a_clear_error(server, tmp_path):
 
 def test_rate_limiter_holds_space_track_limits_without_real_waiting():
     clock = FakeClock()
-    limiter = RateLimiter([(30, 60.0), (300, 3600.0)], clock, clock.sleep)
+    limiter = PoliteRequestPacer([(30, 60.0), (300, 3600.0)], clock, clock.sleep)
     for _ in range(30):
         limiter.wait()
     assert clock.slept == []
@@ -129,7 +131,7 @@ def test_space_track_logs_in_queries_and_caches(server, tmp_path):
         "s3cret",
         server,
         cache=FileCache(tmp_path, 3600.0, clock=clock),
-        limiter=RateLimiter([(30, 60.0), (300, 3600.0)], clock, clock.sleep),
+        limiter=PoliteRequestPacer([(30, 60.0), (300, 3600.0)], clock, clock.sleep),
     )
     body = client.gp([45018], fmt="xml")
     assert read_elements("st", body).records[0].norad_id == 45018

@@ -82,3 +82,14 @@ def test_cli_json():
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["airburst_altitude_m"] == pytest.approx(29_700.0, rel=0.1)
+
+
+def test_a_small_slow_grazing_body_stops_in_the_air_without_crater_or_magnitude():
+    """Collins et al. (2005) eq. 8: a 0.5 m stone at 1 km/s and 1 deg loses its speed to drag
+    (exp(-3 rho0 C_D H / (4 rho_i L0 sin theta)) ~ 1e-196), so eqs. 21-40 do not apply: no crater and
+    no seismic magnitude (found by schemathesis as a math domain error)."""
+    from spacecommons.defense.impact_effects import impact_effects
+
+    fx = impact_effects(0.5, 3000.0, 1.0, 1.0)
+    assert fx.impact_speed_m_s < 1e-100
+    assert fx.final_crater_m is None and fx.seismic_magnitude is None

@@ -1,11 +1,11 @@
-"""Kinetic-impactor deflection (reference values: ../shared/reference/neo_and_defense.md)."""
+"""Kinetic-impactor deflection (reference values: tests/data/reference/neo_and_defense.md)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from spacecommons.defense.deflection import kinetic_impactor_dv, plot_scan, required_dv, scan, target_mass_kg
+from spacecommons.defense.deflection import deflection_scan, kinetic_impactor_dv, plot_scan, required_dv, target_mass_kg
 from spacecommons.neo.scenario import synthetic_encounter
 
 T_IMPACT = 2462000.5
@@ -31,7 +31,7 @@ def test_momentum_balance_dart():
 def impactor_scan():
     epoch = T_IMPACT - 2 * 365.25
     state = synthetic_encounter(T_IMPACT, epoch, v_inf_km_s=12.0, miss_km=0.0)
-    return scan(state, epoch, T_IMPACT, [365.25, 2 * 365.25], [0.0, 10.0, 20.0, 100.0, 200.0])
+    return deflection_scan(state, epoch, T_IMPACT, [365.25, 2 * 365.25], [0.0, 10.0, 20.0, 100.0, 200.0])
 
 
 def test_undeflected_orbit_hits_on_its_date(impactor_scan):

@@ -13,10 +13,9 @@ import math
 import numpy as np
 import pytest
 
+from spacecommons.constants import AU_KM, AU_PER_DAY_KM_S, GM_DE440_KM3_S2
 from spacecommons.neo import impact
-from spacecommons.neo.approaches import AU_PER_DAY_KM_S, GM_KM3_S2
 from spacecommons.neo.bplane import bplane, capture_radius
-from spacecommons.neo.elements import AU_KM
 from spacecommons.neo.scales import palermo
 from spacecommons.neo.scenario import synthetic_encounter
 from spacecommons.neo.torino import torino
@@ -78,7 +77,7 @@ def test_line_of_variations_close_to_linear_answer(constructed):
 def test_bplane_of_a_straight_hyperbola():
     """Two-body check: a state on a hyperbola with known b and v_inf returns them (xi/zeta
     orientation from Valsecchi et al. 2003: xi along V_planet x U)."""
-    gm = GM_KM3_S2["earth"]
+    gm = GM_DE440_KM3_S2["earth"]
     v_inf, b = 10.0, 20000.0
     # far away on the incoming asymptote: r = -U*t + b*x, v = U (gravity negligible at 1e9 km)
     r = np.array([b, -1e9, 0.0])
@@ -97,7 +96,7 @@ def test_bplane_of_a_straight_hyperbola():
 
 
 def test_torino_grid_binzel_2000():
-    """The grid from ../shared/reference/neo_and_defense.md (Binzel 2000 chart): levels 0..10."""
+    """The grid from tests/data/reference/neo_and_defense.md (Binzel 2000 chart): levels 0..10."""
     energy = [1e2, 1e4, 1e5, 1e1, 1e3, 1e4, 1e7, 1e7, 1e1, 1e4, 1e7]
     ip = [1e-6, 1e-4, 1e-3, 1e-1, 1e-1, 1e-1, 1e-3, 1e-1, 0.999, 0.999, 0.999]
     assert [torino(p, e) for p, e in zip(ip, energy, strict=True)] == list(range(11))
@@ -115,5 +114,5 @@ def test_diameter_and_energy():
     assert impact.diameter_from_h(22.0, 0.154) == pytest.approx(0.1346, abs=5e-4)
     # 1 km at 2600 kg/m^3 and v_inf 0 -> impact at escape speed 11.18 km/s: 0.5 m v^2
     mass = 2600 * math.pi / 6 * 1e9
-    expected = 0.5 * mass * (2 * GM_KM3_S2["earth"] / 6378.137 * 1e6) / 4.184e15
+    expected = 0.5 * mass * (2 * GM_DE440_KM3_S2["earth"] / 6378.137 * 1e6) / 4.184e15
     assert impact.impact_energy_mt(1.0, 0.0) == pytest.approx(expected)

@@ -4,8 +4,6 @@ Alfano (2009) and Omitron cases (CARA Analysis Tools unit tests), Orekit's encou
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -18,7 +16,7 @@ from spacecommons.risk.cdm_pc import cdm_pc, encounter_from_cdm, monte_carlo
 from .conftest import DATA
 
 CARA = sorted((DATA / "cdm/cara_pc_test_cdms").glob("*.cdm"))
-SHARED_ION = Path(__file__).resolve().parents[2] / "shared/data/cdm/misc/ION_SCV8_vs_STARLINK_1233.cdm"
+ION = DATA / "cdm/misc/ION_SCV8_vs_STARLINK_1233.cdm"
 # Two operational messages whose Pc we reproduce to 0.26% and 0.23% only (their other inputs
 # give no hint of a different convention); every other message agrees to CARA's 4 digits.
 CARA_LOOSE = {"000025994_conj_000026132_20220224_100307", "000027424_conj_000031201_20230823_165542"}
@@ -216,10 +214,9 @@ def test_monte_carlo_agrees_with_foster_within_its_interval():
     assert again.pc == mc.pc  # reproducible with a seed
 
 
-@pytest.mark.skipif(not SHARED_ION.exists(), reason="needs ../shared (a Space-Track CDM, not copied)")
 def test_cspoc_square_convention_and_itrf_states():
     """CSpOC CDM in ITRF reports the square-HBR Pc 4.450713e-3; the circle gives 3.4965e-3."""
-    cdm = read_cdm(SHARED_ION.read_text())
+    cdm = read_cdm(ION.read_text())
     assert cdm_pc(cdm, "foster", hbr_m=10.0, shape="square")[0].pc == pytest.approx(4.450713e-3, rel=1e-4)
     assert cdm_pc(cdm, "foster", hbr_m=10.0)[0].pc == pytest.approx(3.4965e-3, rel=1e-4)
 

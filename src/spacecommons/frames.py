@@ -7,6 +7,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from .constants import SECONDS_PER_DAY
+
 
 @lru_cache(maxsize=1)
 def timescale():
@@ -34,7 +36,7 @@ def skyfield_time(jd: np.ndarray, fr: np.ndarray):
     jd = np.asarray(jd, dtype=float)
     fr = np.asarray(fr, dtype=float)
     whole = np.floor(jd + 0.5 + fr)
-    seconds = ((jd + 0.5 - whole) + fr) * 86400.0
+    seconds = ((jd + 0.5 - whole) + fr) * SECONDS_PER_DAY
     y, m, d = calendar_date(whole.astype(np.int64))
     return timescale().utc(y, m, d, 0, 0, seconds)
 
@@ -59,7 +61,7 @@ def gcrf_to_itrf(r_km: np.ndarray, v_km_s: np.ndarray, jd: np.ndarray, fr: np.nd
     R = np.moveaxis(np.atleast_3d(itrs.rotation_at(t)), -1, 0)
     W = np.moveaxis(np.atleast_3d(itrs._dRdt_times_RT_at(t)), -1, 0)  # dR/dt R^T, per day
     r = np.einsum("mij,...mj->...mi", R, r_km)
-    v = np.einsum("mij,...mj->...mi", R, v_km_s) + np.einsum("mij,...mj->...mi", W, r) / 86400.0
+    v = np.einsum("mij,...mj->...mi", R, v_km_s) + np.einsum("mij,...mj->...mi", W, r) / SECONDS_PER_DAY
     return r, v
 
 
@@ -70,7 +72,7 @@ def itrf_to_gcrf(r_km: np.ndarray, v_km_s: np.ndarray, jd: np.ndarray, fr: np.nd
     t = skyfield_time(np.atleast_1d(jd), np.atleast_1d(fr))
     R = np.moveaxis(np.atleast_3d(itrs.rotation_at(t)), -1, 0)
     W = np.moveaxis(np.atleast_3d(itrs._dRdt_times_RT_at(t)), -1, 0)
-    v_rot = np.asarray(v_km_s) - np.einsum("mij,...mj->...mi", W, np.asarray(r_km)) / 86400.0
+    v_rot = np.asarray(v_km_s) - np.einsum("mij,...mj->...mi", W, np.asarray(r_km)) / SECONDS_PER_DAY
     r = np.einsum("mji,...mj->...mi", R, r_km)
     v = np.einsum("mji,...mj->...mi", R, v_rot)
     return r, v

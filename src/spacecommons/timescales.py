@@ -6,11 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from .constants import SECONDS_PER_DAY
 from .errors import TimeError
 
 JD_UNIX_EPOCH = 2440587.5
-SECONDS_PER_DAY = 86400.0
-_J2000_UTC = datetime(2000, 1, 1, 12, tzinfo=UTC)
 
 
 def parse_utc(text: str) -> datetime:

@@ -7,10 +7,12 @@ import json
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sgp4 import omm as sgp4_omm
 from sgp4.api import WGS72, Satrec
 
+from ..constants import EARTH_RADIUS_WGS72_KM, GM_EARTH_WGS72_KM3_S2, MINUTES_PER_DAY, SECONDS_PER_DAY
 from ..errors import RecordIssue
 from ..timescales import datetime_to_jd, jd_to_datetime, parse_utc
 
@@ -120,7 +122,7 @@ def epoch_from_tle(year2: int, day_of_year: float) -> datetime:
 
     year = 1900 + year2 if year2 >= 57 else 2000 + year2
     start = datetime(year, 1, 1, tzinfo=UTC)
-    return start + timedelta(microseconds=round((day_of_year - 1.0) * 86400e6))
+    return start + timedelta(microseconds=round((day_of_year - 1.0) * (SECONDS_PER_DAY * 1e6)))
 
 
 @dataclass
@@ -158,22 +160,49 @@ def latest_per_object(records: list[ElementSet]) -> tuple[list[ElementSet], list
     return list(best.values()), issues
 
 
-def regime(perigee_alt_km: float, apogee_alt_km: float, period_min: float, ecc: float) -> str:
+class OrbitRegime(StrEnum):
+    """The orbit regimes of the default covariance model (``risk.default_covariance``)."""
+
+    LEO = "LEO"
+    MEO = "MEO"
+    GEO = "GEO"
+    HEO = "HEO"
+
+
+def regime(perigee_alt_km: float, apogee_alt_km: float, period_min: float, ecc: float) -> OrbitRegime:
     """Orbit regime: LEO (perigee below 2,000 km, e < 0.25), GEO (period 1,300-1,800 min, e < 0.1),
-    HEO (e >= 0.25), MEO otherwise."""
+    HEO (e >= 0.25), MEO otherwise.
+
+    Prefer :func:`orbit_regime`, which derives the altitudes and period from the mean elements the
+    same way everywhere; this one stays public only while ``cdm/generate.py`` calls it."""
     if perigee_alt_km < 2000.0 and ecc < 0.25:
-        return "LEO"
+        return OrbitRegime.LEO
     if 1300.0 <= period_min <= 1800.0 and ecc < 0.1:
-        return "GEO"
+        return OrbitRegime.GEO
     if ecc >= 0.25:
-        return "HEO"
-    return "MEO"
+        return OrbitRegime.HEO
+    return OrbitRegime.MEO
 
 
-def element_regime(e: ElementSet) -> str:
-    """The regime of an element set from its mean motion (rev/day) and eccentricity (WGS-72)."""
-    n_rev_day = float(e.fields["MEAN_MOTION"])
-    ecc = float(e.fields["ECCENTRICITY"])
-    n_rad_s = n_rev_day * 2.0 * math.pi / 86400.0
-    a_km = (398600.8 / n_rad_s**2) ** (1.0 / 3.0)
-    return regime(a_km * (1 - ecc) - 6378.135, a_km * (1 + ecc) - 6378.135, 1440.0 / n_rev_day, ecc)
+def orbit_regime(mean_motion_rev_day: float, ecc: float) -> OrbitRegime:
+    """The regime of an SGP4 element set from its (Kozai) mean motion and eccentricity: the
+    semi-major axis by Kepler's third law with WGS-72's GM, altitudes above WGS-72's radius.
+
+    From a ``sgp4`` ``Satrec``: ``orbit_regime(sat.no_kozai * MINUTES_PER_DAY / (2 * math.pi), sat.ecco)``.
+
+    >>> orbit_regime(15.5, 0.0005), orbit_regime(1.0027, 0.0002), orbit_regime(2.0, 0.7)
+    (<OrbitRegime.LEO: 'LEO'>, <OrbitRegime.GEO: 'GEO'>, <OrbitRegime.HEO: 'HEO'>)
+    """
+    n_rad_s = mean_motion_rev_day * 2.0 * math.pi / SECONDS_PER_DAY
+    a_km = (GM_EARTH_WGS72_KM3_S2 / n_rad_s**2) ** (1.0 / 3.0)
+    return regime(
+        a_km * (1 - ecc) - EARTH_RADIUS_WGS72_KM,
+        a_km * (1 + ecc) - EARTH_RADIUS_WGS72_KM,
+        MINUTES_PER_DAY / mean_motion_rev_day,
+        ecc,
+    )
+
+
+def element_regime(e: ElementSet) -> OrbitRegime:
+    """The regime of an element set (:func:`orbit_regime` of its MEAN_MOTION and ECCENTRICITY)."""
+    return orbit_regime(float(e.fields["MEAN_MOTION"]), float(e.fields["ECCENTRICITY"]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sgp4.alpha5 import from_alpha5
 
-from ..errors import RecordError, RecordIssue
+from ..errors import InputError, RecordError, RecordIssue
 from .elements import ElementSet, ParseResult, epoch_from_tle, format_epoch
 
 TLE_LENGTH = 69
@@ -41,10 +41,10 @@ def _field(src: str, lineno: int, line: str, cols: tuple[int, int], name: str, k
 def _catnum(text: str) -> int:
     s = text.strip()
     if not s:
-        raise ValueError("empty")
+        raise InputError("empty")
     if s[0].isalpha():
         if s[0] in "IO" or not s[1:].isdigit():
-            raise ValueError(s)
+            raise InputError(s)
         return from_alpha5(s)
     return int(s)
 

@@ -86,7 +86,6 @@ BLOCKS = {  # XML block of each keyword (for the object sections: metadata or a 
     **{k: "stateVector" for k in STATE},
     **{k: "covarianceMatrix" for k in COVARIANCE},
 }
-OBJECT_KEYS = METADATA + OD + ADDITIONAL + STATE + COVARIANCE
 RELATIVE_STATE = RELATIVE[3:9]
 
 MANDATORY_HEADER = ("CCSDS_CDM_VERS", "CREATION_DATE", "ORIGINATOR", "MESSAGE_ID")

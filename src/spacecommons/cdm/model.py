@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from ..errors import RecordError
+from ..errors import InputError, RecordError
 from . import keywords as kw
 
 
@@ -176,4 +176,4 @@ def parse_cdm_time(text: str) -> datetime:
         y, doy, hh, mi, ss = m.groups()
         base = datetime(int(y), 1, 1, int(hh), int(mi), tzinfo=UTC) + timedelta(days=int(doy) - 1)
         return base + timedelta(seconds=float(ss))
-    raise ValueError(f"not a CCSDS time: {text!r}")
+    raise InputError(f"not a CCSDS time: {text!r}")

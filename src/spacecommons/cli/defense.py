@@ -83,7 +83,8 @@ def deflection_scan_command(
     import numpy as np
     from rich.table import Table
 
-    from ..defense.deflection import plot_scan, required_dv, scan
+    from ..constants import DAYS_PER_JULIAN_YEAR
+    from ..defense.deflection import deflection_scan, plot_scan, required_dv
     from ..neo.nbody import heliocentric_to_barycentric
     from ..neo.orbit import heliocentric_states
     from ..neo.reader import read_orbits
@@ -91,7 +92,7 @@ def deflection_scan_command(
     from ..timescales import tdb_to_jd
 
     t_enc = tdb_to_jd(encounter)
-    leads = [float(x) * 365.25 for x in lead_years.split(",") if x.strip()]
+    leads = [float(x) * DAYS_PER_JULIAN_YEAR for x in lead_years.split(",") if x.strip()]
     pushes = [float(x) for x in dv_mm_s.split(",") if x.strip()]
     if synthetic:
         epoch = t_enc - max(leads)
@@ -109,7 +110,7 @@ def deflection_scan_command(
         state = heliocentric_to_barycentric(heliocentric_states([o]), epoch)[0]
         nongrav = np.array(o.nongrav) if any(o.nongrav) else None
         label = o.designation
-    outcomes = scan(state, epoch, t_enc, leads, pushes, nongrav)
+    outcomes = deflection_scan(state, epoch, t_enc, leads, pushes, nongrav)
     t = Table(
         "lead (yr)",
         "dv (mm/s)",
@@ -121,7 +122,7 @@ def deflection_scan_command(
     )
     for o in outcomes:
         t.add_row(
-            f"{o.lead_days / 365.25:.3g}",
+            f"{o.lead_days / DAYS_PER_JULIAN_YEAR:.3g}",
             f"{o.dv_mm_s:g}",
             "" if o.b_km is None else f"{o.b_km:.0f}",
             "" if o.capture_radius_km is None else f"{o.capture_radius_km:.0f}",
@@ -131,7 +132,8 @@ def deflection_scan_command(
     console.print(t)
     for lead, need in sorted(required_dv(outcomes, goal_earth_radii).items()):
         text = "beyond the scanned pushes" if need is None else f"{need:.3g} mm/s"
-        console.print(f"{lead / 365.25:.3g} yr before: {text} to pass at {goal_earth_radii:g} Earth radii")
+        years = lead / DAYS_PER_JULIAN_YEAR
+        console.print(f"{years:.3g} yr before: {text} to pass at {goal_earth_radii:g} Earth radii")
     if out:
         with out.open("w", newline="") as f:
             w = csv.writer(f)

@@ -187,8 +187,8 @@ def moid_command(
     out: Path = typer.Option(..., help="output CSV: des,name,epoch_tdb,moid_au,moid_ld,jpl_moid_au"),
 ) -> None:
     """Earth MOID of every orbit, against Earth's orbit at the object's epoch (DE421)."""
+    from ..constants import LUNAR_DISTANCE_AU
     from ..neo import earth_moid
-    from ..neo.elements import LUNAR_DISTANCE_AU
     from ..neo.reader import read_orbits
 
     parsed, issues = read_orbits(orbits)

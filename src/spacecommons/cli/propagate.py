@@ -27,6 +27,7 @@ def propagate_command(
     """Write positions (km) and velocities (km/s) per object and time; SGP4 errors per row."""
     import numpy as np
 
+    from ..constants import SECONDS_PER_DAY
     from ..frames import teme_to_gcrf, teme_to_itrf
     from ..propagation import SGP4_ERRORS, propagate
     from ..storage.catalog_repo import latest_elements
@@ -53,7 +54,7 @@ def propagate_command(
         raise typer.Exit(1)
     jd0, fr0 = iso_to_jd(start)
     t = np.arange(0.0, hours * 3600.0 + step_s / 2, step_s)
-    jd, fr = normalize_jd(np.full(t.shape, jd0), fr0 + t / 86400.0)
+    jd, fr = normalize_jd(np.full(t.shape, jd0), fr0 + t / SECONDS_PER_DAY)
     eph = propagate(records, jd, fr)
     r, v = eph.r_km, eph.v_km_s
     if frame == "gcrf":

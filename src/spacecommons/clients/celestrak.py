@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import httpx
 
-from .http import USER_AGENT, ClientError, FileCache, RateLimiter
+from ..errors import InputError
+from .http import USER_AGENT, ClientError, FileCache, PoliteRequestPacer
 
 CELESTRAK_URL = "https://celestrak.org"
 FORMATS = {"tle", "3le", "2le", "xml", "kvn", "json", "csv"}
@@ -20,12 +21,12 @@ class CelesTrakClient:
         self,
         base_url: str = CELESTRAK_URL,
         cache: FileCache | None = None,
-        limiter: RateLimiter | None = None,
+        limiter: PoliteRequestPacer | None = None,
         timeout_s: float = 60.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.cache = cache
-        self.limiter = limiter or RateLimiter([(1, 2.0)])
+        self.limiter = limiter or PoliteRequestPacer([(1, 2.0)])
         self.http = httpx.Client(timeout=timeout_s, headers={"User-Agent": USER_AGENT})
 
     def gp(self, query: str, value: str | int, fmt: str = "json") -> str:
@@ -33,9 +34,9 @@ class CelesTrakClient:
         query = query.upper()
         fmt = fmt.lower()
         if query not in QUERIES:
-            raise ValueError(f"query must be one of {sorted(QUERIES)}, got {query!r}")
+            raise InputError(f"query must be one of {sorted(QUERIES)}, got {query!r}")
         if fmt not in FORMATS:
-            raise ValueError(f"format must be one of {sorted(FORMATS)}, got {fmt!r}")
+            raise InputError(f"format must be one of {sorted(FORMATS)}, got {fmt!r}")
         url = f"{self.base_url}/NORAD/elements/gp.php"
         params = {query: str(value), "FORMAT": fmt}
         key = f"celestrak {url} {sorted(params.items())}"

@@ -18,8 +18,8 @@ class ClientError(SpacecommonsError):
     """A live-data request failed; the message says what the server answered."""
 
 
-class RateLimiter:
-    """Sliding-window limits, e.g. ``[(30, 60.0), (300, 3600.0)]`` = 30/min and 300/h.
+class PoliteRequestPacer:
+    """Our pace toward a data provider: sliding-window limits, e.g. ``[(30, 60.0), (300, 3600.0)]`` = 30/min and 300/h.
 
     ``clock`` and ``sleep`` are injectable so tests never wait.
     """

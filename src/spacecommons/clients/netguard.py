@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 
 import httpcore
 
-from ..errors import SpacecommonsError
+from ..errors import InputError, SpacecommonsError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[..., Sequence[tuple[Any, ...]]]  # socket.getaddrinfo's signature and result
@@ -188,7 +188,7 @@ def _ipv4_number(part: str) -> int:
     if len(part) > 1 and part.startswith("0"):
         return int(part[1:], 8)
     if not part.isdigit():
-        raise ValueError(part)
+        raise InputError(part)
     return int(part)
 
 
@@ -212,10 +212,10 @@ def parse_numeric_host(host: str) -> ipaddress.IPv4Address | None:
         return None
     try:
         if len(parts) > 4 or any(p == "" for p in parts):
-            raise ValueError(host)
+            raise InputError(host)
         numbers = [_ipv4_number(p) for p in parts]
         if any(n > 255 for n in numbers[:-1]) or numbers[-1] >= 256 ** (5 - len(numbers)):
-            raise ValueError(host)
+            raise InputError(host)
     except ValueError:
         raise TargetRefused(Reason.INVALID_URL) from None
     value = numbers[-1]

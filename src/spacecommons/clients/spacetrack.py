@@ -10,7 +10,7 @@ import contextlib
 
 import httpx
 
-from .http import USER_AGENT, ClientError, FileCache, RateLimiter
+from .http import USER_AGENT, ClientError, FileCache, PoliteRequestPacer
 
 SPACETRACK_URL = "https://www.space-track.org"
 
@@ -22,7 +22,7 @@ class SpaceTrackClient:
         password: str,
         base_url: str = SPACETRACK_URL,
         cache: FileCache | None = None,
-        limiter: RateLimiter | None = None,
+        limiter: PoliteRequestPacer | None = None,
         timeout_s: float = 120.0,
     ) -> None:
         if not user or not password:
@@ -30,7 +30,7 @@ class SpaceTrackClient:
         self.base_url = base_url.rstrip("/")
         self._credentials = {"identity": user, "password": password}
         self.cache = cache
-        self.limiter = limiter or RateLimiter([(30, 60.0), (300, 3600.0)])
+        self.limiter = limiter or PoliteRequestPacer([(30, 60.0), (300, 3600.0)])
         self.http = httpx.Client(timeout=timeout_s, headers={"User-Agent": USER_AGENT})
         self.logged_in = False
 

@@ -26,7 +26,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..propagation.sgp4_batch import EARTH_RADIUS_KM, MU_KM3_S2, propagate_satrecs
+from ..constants import EARTH_RADIUS_WGS72_KM, GM_EARTH_WGS72_KM3_S2, SECONDS_PER_DAY
+from ..propagation.sgp4_batch import propagate_satrecs
 
 SAFETY = 2.0
 PERIGEE_MARGIN_KM = 25.0
@@ -75,7 +76,7 @@ def fourth_derivative_max(a_km: np.ndarray, ecc: np.ndarray) -> np.ndarray:
     a = np.asarray(a_km, dtype=float)
     e = np.clip(np.asarray(ecc, dtype=float), 0.0, 0.999)
     idx = np.minimum(np.searchsorted(_E_GRID, e, side="left"), _E_GRID.size - 1)
-    return MU_KM3_S2**2 / a**5 * _unit_table()[idx]
+    return GM_EARTH_WGS72_KM3_S2**2 / a**5 * _unit_table()[idx]
 
 
 def hermite_error_bound_km(
@@ -85,7 +86,7 @@ def hermite_error_bound_km(
     a = np.asarray(a_km, dtype=float)
     e = np.asarray(ecc, dtype=float)
     rp = a * (1.0 - e) - PERIGEE_MARGIN_KM
-    rp = np.maximum(rp, EARTH_RADIUS_KM - 100.0)
+    rp = np.maximum(rp, EARTH_RADIUS_WGS72_KM - 100.0)
     ra = np.maximum(a * (1.0 + e), rp)
     a_eff = 0.5 * (rp + ra)
     e_eff = (ra - rp) / (ra + rp)
@@ -100,8 +101,8 @@ def max_speed_km_s(a_km: np.ndarray, ecc: np.ndarray) -> np.ndarray:
     """Perigee speed (vis-viva), an upper bound of the orbital speed."""
     a = np.asarray(a_km, dtype=float)
     e = np.clip(np.asarray(ecc, dtype=float), 0.0, 0.999)
-    rp = np.maximum(a * (1.0 - e) - PERIGEE_MARGIN_KM, EARTH_RADIUS_KM - 100.0)
-    return np.sqrt(MU_KM3_S2 * (2.0 / rp - 1.0 / a))
+    rp = np.maximum(a * (1.0 - e) - PERIGEE_MARGIN_KM, EARTH_RADIUS_WGS72_KM - 100.0)
+    return np.sqrt(GM_EARTH_WGS72_KM3_S2 * (2.0 / rp - 1.0 / a))
 
 
 def velocity_mismatch_km_s(satrecs, array, jd: float, fr: np.ndarray) -> np.ndarray:
@@ -109,7 +110,7 @@ def velocity_mismatch_km_s(satrecs, array, jd: float, fr: np.ndarray) -> np.ndar
 
     The central difference over +-0.5 s errs by about |r'''| 0.25 / 6, under 1 mm/s in LEO."""
     fr = np.asarray(fr, dtype=float)
-    d = DIFF_STEP_S / 86400.0
+    d = DIFF_STEP_S / SECONDS_PER_DAY
     times = np.concatenate([fr, fr + d, fr - d])
     err, r, v = propagate_satrecs(satrecs, np.full(times.shape, jd), times, array)
     m = fr.size

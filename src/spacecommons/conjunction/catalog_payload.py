@@ -11,7 +11,7 @@ import numpy as np
 from sgp4.api import Satrec, SatrecArray
 
 from ..catalog.elements import ElementSet
-from ..propagation.sgp4_batch import EARTH_RADIUS_KM
+from ..constants import EARTH_RADIUS_WGS72_KM
 from .bounds import max_speed_km_s
 
 _CACHE: dict[str, CatalogPayload] = {}
@@ -74,7 +74,7 @@ class CatalogPayload:
     def orbit_shape(self) -> tuple[np.ndarray, np.ndarray]:
         """Mean semi-major axis (km) and eccentricity from the initialised SGP4 records."""
         sats = self.satrecs()
-        a = np.array([s.a for s in sats]) * EARTH_RADIUS_KM
+        a = np.array([s.a for s in sats]) * EARTH_RADIUS_WGS72_KM
         e = np.array([s.ecco for s in sats])
         return a, e
 
@@ -85,7 +85,7 @@ class CatalogPayload:
     def reentered(self) -> np.ndarray:
         """Mean perigee below 80 km altitude: the object has reentered, or its elements are bad."""
         a, e = self.orbit_shape()
-        return a * (1.0 - e) < EARTH_RADIUS_KM + MIN_PERIGEE_ALT_KM
+        return a * (1.0 - e) < EARTH_RADIUS_WGS72_KM + MIN_PERIGEE_ALT_KM
 
     def max_speeds_km_s(self) -> np.ndarray:
         a, e = self.orbit_shape()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError
 from ..frames import rtn_basis
 from ..timescales import jd_to_iso
 from .catalog_payload import CatalogPayload
@@ -85,7 +86,7 @@ class ConjunctionEvents(list):
             table = pa.table({c: [r[c] for r in rows] for c in COLUMNS})
             pq.write_table(table, path)
         else:
-            raise ValueError(f"unknown output format {suffix!r}: use .csv, .json or .parquet")
+            raise InputError(f"unknown output format {suffix!r}: use .csv, .json or .parquet")
 
 
 def _dedupe(items: list[tuple]) -> list[tuple]:

@@ -12,7 +12,8 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 
-from .refine import SECONDS_PER_DAY
+from ..constants import SECONDS_PER_DAY
+from ..errors import InputError
 
 DEFAULT_STEP_S = 300.0
 DEFAULT_SUBSTEPS = 12
@@ -34,11 +35,11 @@ class ScreeningParams:
 
     def __post_init__(self) -> None:
         if not self.days > 0:
-            raise ValueError(f"days must be positive, got {self.days}")
+            raise InputError(f"days must be positive, got {self.days}")
         if not self.threshold_km > 0:
-            raise ValueError(f"threshold_km must be positive, got {self.threshold_km}")
+            raise InputError(f"threshold_km must be positive, got {self.threshold_km}")
         if not self.step_s > 0 or self.substeps < 1:
-            raise ValueError("step_s must be positive and substeps >= 1")
+            raise InputError("step_s must be positive and substeps >= 1")
 
     @property
     def duration_s(self) -> float:

@@ -7,9 +7,8 @@ import math
 import numpy as np
 from sgp4.api import Satrec
 
-from .bounds import MU_KM3_S2
+from ..constants import GM_EARTH_WGS72_KM3_S2, SECONDS_PER_DAY
 
-SECONDS_PER_DAY = 86400.0
 TCA_TOLERANCE_S = 1e-6
 
 
@@ -36,7 +35,7 @@ def refine_tca(
         dv = (v2[0] - v1[0], v2[1] - v1[1], v2[2] - v1[2])
         n1 = math.sqrt(r1[0] ** 2 + r1[1] ** 2 + r1[2] ** 2) ** 3
         n2 = math.sqrt(r2[0] ** 2 + r2[1] ** 2 + r2[2] ** 2) ** 3
-        da = tuple(-MU_KM3_S2 * (r2[c] / n2 - r1[c] / n1) for c in range(3))
+        da = tuple(-GM_EARTH_WGS72_KM3_S2 * (r2[c] / n2 - r1[c] / n1) for c in range(3))
         f = dr[0] * dv[0] + dr[1] * dv[1] + dr[2] * dv[2]
         fp = dv[0] ** 2 + dv[1] ** 2 + dv[2] ** 2 + dr[0] * da[0] + dr[1] * da[1] + dr[2] * da[2]
         if fp <= 0.0:

@@ -17,13 +17,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..catalog.elements import ElementSet
+from ..constants import SECONDS_PER_DAY
 from ..timescales import normalize_jd
 from . import kernels
 from .bounds import DIFF_STEP_S, VELOCITY_SAMPLES, segment_error_bounds_km, velocity_mismatch_km_s
 from .catalog_payload import MIN_PERIGEE_ALT_KM, CatalogPayload
 from .events import ConjunctionEvents, build_events
 from .params import DEFAULT_CHUNK_DAYS, DEFAULT_STEP_S, DEFAULT_SUBSTEPS, ChunkResult, ScreeningParams, iter_minima
-from .refine import SECONDS_PER_DAY, refine_tca
+from .refine import refine_tca
 
 # Bounds are ~0.4 km (median) to ~2 km (99th percentile) over the 2022 catalog at 300 s steps;
 # far beyond that SGP4 itself is producing garbage for the element set.

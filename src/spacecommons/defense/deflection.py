@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..neo.approaches import AU_PER_DAY_KM_S, RADIUS_KM
+from ..constants import AU_PER_DAY_KM_S, BODY_RADIUS_IAU_KM, DAYS_PER_JULIAN_YEAR
+from ..errors import InputError
 from ..neo.impact import monitor
 from ..neo.nbody import DEFAULT_SETTINGS, Integrator, NBodySettings
 
@@ -58,7 +59,7 @@ class DeflectionOutcome:
     @property
     def miss_earth_radii(self) -> float | None:
         """Closest distance of the deflected encounter in Earth radii (< 1: impact)."""
-        return None if self.periapsis_km is None else self.periapsis_km / RADIUS_KM["earth"]
+        return None if self.periapsis_km is None else self.periapsis_km / BODY_RADIUS_IAU_KM["earth"]
 
 
 def along_track(state: np.ndarray) -> np.ndarray:
@@ -67,7 +68,7 @@ def along_track(state: np.ndarray) -> np.ndarray:
     return v / np.linalg.norm(v)
 
 
-def scan(
+def deflection_scan(
     state: np.ndarray,
     jd_tdb: float,
     encounter_jd: float,
@@ -85,7 +86,7 @@ def scan(
     for lead in sorted(lead_days, reverse=True):
         t_apply = encounter_jd - lead
         if t_apply < jd_tdb:
-            raise ValueError(f"lead time {lead} d starts before the orbit epoch")
+            raise InputError(f"lead time {lead} d starts before the orbit epoch")
         nominal.integrate(t_apply)
         s = nominal.states()[0]
         direction = along_track(s)
@@ -156,7 +157,7 @@ def plot_scan(outcomes: list[DeflectionOutcome], path, miss_earth_radii: float |
             [o.miss_earth_radii for o in rows],
             marker="o",
             ms=3,
-            label=f"{lead / 365.25:.2g} yr before",
+            label=f"{lead / DAYS_PER_JULIAN_YEAR:.2g} yr before",
         )
     ax.axhline(1.0, color="crimson", lw=1, ls="--", label="Earth's surface")
     if miss_earth_radii:

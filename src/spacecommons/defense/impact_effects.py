@@ -14,8 +14,10 @@ from dataclasses import asdict, dataclass
 from scipy.integrate import quad
 from scipy.optimize import brentq
 
-MT_TNT_J = 4.184e15
-G = 9.81
+from ..constants import KT_TNT_J, MT_TNT_J
+from ..errors import InputError
+
+SURFACE_GRAVITY_M_S2 = 9.81  # g on Earth, the value the paper's program uses
 SCALE_HEIGHT_M = 8000.0  # H
 SURFACE_AIR_KG_M3 = 1.0  # rho_0
 DRAG = 2.0  # C_D
@@ -51,9 +53,9 @@ def impact_effects(
 ) -> ImpactEffects:
     """Energy, entry and breakup, crater, seismic magnitude, fireball and air blast."""
     if target not in TARGETS:
-        raise ValueError(f"target must be one of {sorted(TARGETS)}")
+        raise InputError(f"target must be one of {sorted(TARGETS)}")
     if not (diameter_m > 0 and density_kg_m3 > 0 and speed_km_s > 0 and 0 < angle_deg <= 90):
-        raise ValueError("diameter, density and speed must be positive and the angle in (0, 90] degrees")
+        raise InputError("diameter, density and speed must be positive and the angle in (0, 90] degrees")
     L0, rho_i, v0 = diameter_m, density_kg_m3, speed_km_s * 1000.0
     theta = math.radians(angle_deg)
     mass = rho_i * math.pi / 6.0 * L0**3
@@ -85,10 +87,17 @@ def impact_effects(
             integral = quad(lambda z: math.exp((z_star - z) / H) * width2(z), 0.0, z_star)[0]
             v_surface = v_star * math.exp(-0.75 * DRAG * rho_star / (rho_i * L0**3 * math.sin(theta)) * integral)
     transient = final = kind = magnitude = None
-    if airburst is None and target != "water":
+    # a body decelerated to rest in the atmosphere (its ground energy underflows to 0) makes no
+    # crater and no seismic shaking (log10(0) has no magnitude)
+    if airburst is None and target != "water" and 0.5 * mass * v_surface**2 > 0.0:
         rho_t = TARGETS[target]
         transient = (
-            1.161 * (rho_i / rho_t) ** (1 / 3) * L0**0.78 * v_surface**0.44 * G**-0.22 * math.sin(theta) ** (1 / 3)
+            1.161
+            * (rho_i / rho_t) ** (1 / 3)
+            * L0**0.78
+            * v_surface**0.44
+            * SURFACE_GRAVITY_M_S2**-0.22
+            * math.sin(theta) ** (1 / 3)
         )  # eq. 21
         if 1.25 * transient < SIMPLE_COMPLEX_M:
             final, kind = 1.25 * transient, "simple"  # eq. 22
@@ -116,7 +125,7 @@ def _overpressure(r_m: float, energy_j: float, burst_m: float) -> float:
     Surface burst: p = p_x r_x / (4 r1) (1 + 3 (r_x / r1)**1.3), p_x = 75 kPa, r_x = 290 m.
     Airburst at scaled height z1: regular reflection p0 exp(-beta r1) inside the Mach-stem
     range r_m1, the surface-burst law beyond it."""
-    scale = (energy_j / 4.184e12) ** (1 / 3)
+    scale = (energy_j / KT_TNT_J) ** (1 / 3)
     r1 = max(r_m / scale, 1e-9)
     z1 = burst_m / scale
     px, rx = 75_000.0, 290.0

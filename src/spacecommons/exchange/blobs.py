@@ -11,6 +11,8 @@ from collections.abc import AsyncIterable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import InputError
+
 
 @dataclass(frozen=True)
 class StoredBlob:
@@ -31,7 +33,7 @@ class BlobWriter:
     def write(self, chunk: bytes) -> None:
         self.size += len(chunk)
         if self.max_bytes is not None and self.size > self.max_bytes:
-            raise ValueError(f"file over {self.max_bytes} bytes")
+            raise InputError(f"file over {self.max_bytes} bytes")
         self.sha.update(chunk)
         self.md5.update(chunk)
         self.file.write(chunk)

@@ -7,6 +7,8 @@ mapping back from PDS4 is to the lowest CLPDS level of that class."""
 
 from __future__ import annotations
 
+from ..errors import InputError
+
 CLPDS_TO_PDS4 = {"0B": "Raw", "01": "Partially Processed", "02": "Calibrated", "2B": "Derived", "2C": "Derived"}
 PDS4_TO_CLPDS = {"Raw": "0B", "Partially Processed": "01", "Calibrated": "02", "Derived": "2B"}
 PDS4_LEVELS = ("Raw", "Partially Processed", "Calibrated", "Derived")
@@ -20,7 +22,7 @@ def to_pds4(level: str) -> str:
     for p in PDS4_LEVELS:
         if s.lower() == p.lower():
             return p
-    raise ValueError(
+    raise InputError(
         f"unknown processing level {level!r}: CLPDS {', '.join(CLPDS_TO_PDS4)} or PDS4 {', '.join(PDS4_LEVELS)}"
     )
 

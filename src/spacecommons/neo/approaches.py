@@ -19,39 +19,25 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from enum import StrEnum
 from functools import lru_cache
 
 import numpy as np
 from scipy.optimize import brentq
 
-from .elements import AU_KM, LUNAR_DISTANCE_AU
+from ..constants import AU_KM, AU_PER_DAY_KM_S, GM_DE440_KM3_S2, LUNAR_DISTANCE_AU
+from ..errors import InputError, parse_choice
 from .nbody import DEFAULT_SETTINGS, Integrator, NBodySettings, body_state, heliocentric_to_barycentric
 from .orbit import SmallBodyOrbit, heliocentric_states
 
-AU_PER_DAY_KM_S = AU_KM / 86_400.0
-GM_KM3_S2 = {  # DE440 (Park et al. 2021): planets and the Moon
-    "mercury": 22_031.868551,
-    "venus": 324_858.592,
-    "earth": 398_600.435507,
-    "moon": 4_902.800118,
-    "mars": 42_828.375816,
-    "jupiter": 126_712_764.1,
-    "saturn": 37_940_584.8418,
-    "uranus": 5_794_556.4,
-    "neptune": 6_836_527.10058,
-}
-RADIUS_KM = {
-    "earth": 6_378.137,
-    "moon": 1_737.4,
-    "mercury": 2_440.5,
-    "venus": 6_051.8,
-    "mars": 3_396.2,
-    "jupiter": 71_492.0,
-    "saturn": 60_268.0,
-    "uranus": 25_559.0,
-    "neptune": 24_764.0,
-}
-BODIES = tuple(GM_KM3_S2)
+BODIES = tuple(GM_DE440_KM3_S2)
+
+
+class UncertaintyMethod(StrEnum):
+    """How an approach's uncertainty is mapped from the orbit covariance (``approach_uncertainty``)."""
+
+    LINEAR = "linear"
+    SAMPLING = "sampling"
 
 
 @dataclass(frozen=True)
@@ -119,7 +105,7 @@ class CloseApproach:
 
 def v_infinity(v_rel_km_s: float, dist_km: float, body: str = "earth") -> float:
     """Hyperbolic excess speed from the speed at closest approach (two-body energy)."""
-    return math.sqrt(max(v_rel_km_s**2 - 2.0 * GM_KM3_S2[body] / dist_km, 0.0))
+    return math.sqrt(max(v_rel_km_s**2 - 2.0 * GM_DE440_KM3_S2[body] / dist_km, 0.0))
 
 
 def states_at(
@@ -235,8 +221,8 @@ def close_approaches(
     time and move an orbit by metres between encounters); each bracketed minimum is then
     integrated with ``settings``, the full force model, from the grid point before it."""
     body = body.lower()
-    if body not in GM_KM3_S2:
-        raise ValueError(f"unknown body {body!r}; one of {', '.join(BODIES)}")
+    if body not in GM_DE440_KM3_S2:
+        raise InputError(f"unknown body {body!r}; one of {', '.join(BODIES)}")
     if not orbits:
         return []
     epochs = np.array([o.epoch_jd_tdb for o in orbits])
@@ -299,7 +285,7 @@ def approach_uncertainty(
     orbit: SmallBodyOrbit,
     approach: CloseApproach,
     settings: NBodySettings = DEFAULT_SETTINGS,
-    method: str = "linear",
+    method: UncertaintyMethod | str = UncertaintyMethod.LINEAR,
     samples: int = 200,
     seed: int = 1,
 ) -> CloseApproach:
@@ -310,16 +296,15 @@ def approach_uncertainty(
     ``sampling``: ``samples`` orbits drawn from the covariance; mean +- 3 standard deviations."""
     from .orbit import cartesian_covariance
 
+    method = parse_choice(UncertaintyMethod, method, "uncertainty method")
     helio, cov = cartesian_covariance(orbit)
     nominal = heliocentric_to_barycentric(helio, orbit.epoch_jd_tdb)[0]
     w, V = np.linalg.eigh(0.5 * (cov + cov.T))
     L = V * np.sqrt(np.clip(w, 0.0, None))
-    if method == "linear":
+    if method is UncertaintyMethod.LINEAR:
         states = np.array([nominal + sign * L[:, k] for k in range(6) for sign in (1.0, -1.0)])
-    elif method == "sampling":
-        states = nominal + np.random.default_rng(seed).standard_normal((samples, 6)) @ L.T
     else:
-        raise ValueError(f"unknown method {method!r} (linear or sampling)")
+        states = nominal + np.random.default_rng(seed).standard_normal((samples, 6)) @ L.T
     nongrav = np.array(orbit.nongrav, float)
     lo, hi = approach.jd - 1.0, approach.jd + 1.0
     integ = Integrator(orbit.epoch_jd_tdb, states, np.repeat(nongrav[None], len(states), axis=0), settings)
@@ -333,7 +318,7 @@ def approach_uncertainty(
         dist.append(float(np.linalg.norm(rel[:3])))
         tca.append(t)
     dist_a, tca_a = np.array(dist), np.array(tca)
-    if method == "linear":
+    if method is UncertaintyMethod.LINEAR:
         sd = math.sqrt(float(((dist_a[0::2] - dist_a[1::2]) / 2) @ ((dist_a[0::2] - dist_a[1::2]) / 2)))
         st = math.sqrt(float(((tca_a[0::2] - tca_a[1::2]) / 2) @ ((tca_a[0::2] - tca_a[1::2]) / 2)))
     else:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InputError
+
 
 @dataclass(frozen=True)
 class BPlane:
@@ -43,7 +45,7 @@ def bplane(rel_state_km, planet_velocity_km_s, gm_km3_s2: float, radius_km: floa
     rn = float(np.linalg.norm(r))
     energy = 0.5 * float(v @ v) - gm_km3_s2 / rn
     if energy <= 0:
-        raise ValueError("the object is bound to the planet: no b-plane (temporary capture)")
+        raise InputError("the object is bound to the planet: no b-plane (temporary capture)")
     v_inf = math.sqrt(2.0 * energy)
     h = np.cross(r, v)
     hn = float(np.linalg.norm(h))

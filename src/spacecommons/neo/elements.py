@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-GM_SUN_AU3_D2 = 2.9591220828559115e-04  # DE421/DE440 k^2 (au^3/day^2)
+from ..constants import GM_SUN_DE440_AU3_D2
+from ..errors import InputError
+
 OBLIQUITY_J2000_RAD = np.radians(84381.448 / 3600.0)  # IAU 1976, the J2000 ecliptic JPL uses
-AU_KM = 149_597_870.7
-LUNAR_DISTANCE_AU = 384_400.0 / AU_KM  # CNEOS's lunar distance
 
 _C, _S = np.cos(OBLIQUITY_J2000_RAD), np.sin(OBLIQUITY_J2000_RAD)
 ECLIPTIC_TO_EQUATORIAL = np.array([[1.0, 0.0, 0.0], [0.0, _C, -_S], [0.0, _S, _C]])
@@ -41,7 +41,7 @@ def _stumpff(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return c, s
 
 
-def cometary_to_state(q, e, i_deg, om_deg, w_deg, tp_jd, epoch_jd, mu: float = GM_SUN_AU3_D2):
+def cometary_to_state(q, e, i_deg, om_deg, w_deg, tp_jd, epoch_jd, mu: float = GM_SUN_DE440_AU3_D2):
     """Heliocentric ecliptic J2000 states (n, 6; au, au/day) from cometary elements at ``epoch_jd``.
 
     Universal-variable Kepler solution about the periapsis, valid for every eccentricity."""
@@ -81,12 +81,12 @@ def cometary_to_state(q, e, i_deg, om_deg, w_deg, tp_jd, epoch_jd, mu: float = G
     return np.hstack([pos, vel])
 
 
-def keplerian_to_state(a, e, i_deg, om_deg, w_deg, ma_deg, mu: float = GM_SUN_AU3_D2):
+def keplerian_to_state(a, e, i_deg, om_deg, w_deg, ma_deg, mu: float = GM_SUN_DE440_AU3_D2):
     """Heliocentric ecliptic J2000 states (n, 6) of elliptic orbits from the mean anomaly."""
     a, e, i, om, w, M = (np.atleast_1d(np.asarray(x, float)) for x in (a, e, i_deg, om_deg, w_deg, ma_deg))
     i, om, w, M = np.radians(i), np.radians(om), np.radians(w), np.radians(M)
     if np.any((e < 0) | (e >= 1)):
-        raise ValueError("keplerian_to_state needs 0 <= e < 1; use cometary_to_state for the others")
+        raise InputError("keplerian_to_state needs 0 <= e < 1; use cometary_to_state for the others")
     E = M + e * np.sin(M)
     for _ in range(50):
         step = (E - e * np.sin(E) - M) / (1 - e * np.cos(E))
@@ -116,7 +116,7 @@ def equatorial_to_ecliptic(states: np.ndarray) -> np.ndarray:
     return states @ np.kron(np.eye(states.shape[1] // 3), ECLIPTIC_TO_EQUATORIAL)
 
 
-def elements_from_state(r, v, mu: float = GM_SUN_AU3_D2):
+def elements_from_state(r, v, mu: float = GM_SUN_DE440_AU3_D2):
     """(a, e, i, om, w) in au and radians from a heliocentric ecliptic state."""
     r, v = np.asarray(r, float), np.asarray(v, float)
     h = np.cross(r, v)

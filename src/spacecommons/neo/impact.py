@@ -17,17 +17,23 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import numpy as np
 from scipy.stats import norm
 
+from ..constants import AU_KM, AU_PER_DAY_KM_S, BODY_RADIUS_IAU_KM, GM_DE440_KM3_S2, MT_TNT_J, SECONDS_PER_DAY
+from ..errors import parse_choice
 from ..risk.montecarlo import binomial_interval
-from .approaches import AU_PER_DAY_KM_S, GM_KM3_S2, RADIUS_KM
 from .bplane import BPlane, bplane
-from .elements import AU_KM
 from .nbody import DEFAULT_SETTINGS, Integrator, NBodySettings, body_state
 
-MT_TNT_J = 4.184e15
+
+class SamplingMethod(StrEnum):
+    """How virtual asteroids are drawn from the covariance: Monte Carlo or the line of variations."""
+
+    MONTE_CARLO = "mc"
+    LINE_OF_VARIATIONS = "lov"
 
 
 @dataclass(frozen=True)
@@ -90,18 +96,19 @@ def monitor(
     nongrav: np.ndarray | None = None,
     step_days: float = 0.5,
     encounter_au: float = 0.05,
-    method: str = "mc",
+    method: SamplingMethod | str = SamplingMethod.MONTE_CARLO,
     settings: NBodySettings = DEFAULT_SETTINGS,
 ) -> MonitoringResult:
     """Propagate virtual asteroids (barycentric ICRF states at ``jd_tdb``) to ``horizon_jd`` and
     report every closed encounter and the impacts grouped by date."""
+    method = parse_choice(SamplingMethod, method, "sampling method")
     n = len(states)
     ng = None if nongrav is None else np.broadcast_to(np.asarray(nongrav, float), (n, 3))
     integ = Integrator(jd_tdb, states, ng, settings)
     alive = np.arange(n)  # sample index of each particle still in the simulation
     last_closed: dict[int, float] = {}  # sample -> periapsis time of its last closed encounter
     result = MonitoringResult(method=method, samples=n)
-    gm, radius = GM_KM3_S2[body], RADIUS_KM[body]
+    gm, radius = GM_DE440_KM3_S2[body], BODY_RADIUS_IAU_KM[body]
     direction = 1.0 if horizon_jd >= jd_tdb else -1.0
     grid = np.arange(jd_tdb, horizon_jd, direction * step_days)[1:].tolist() + [horizon_jd]
     t = jd_tdb
@@ -122,7 +129,7 @@ def monitor(
                 bp = bplane(rel_km, planet[3:] * AU_PER_DAY_KM_S, gm, radius)
             except ValueError:
                 continue  # temporarily bound: followed on the next steps
-            dt_days = bp.time_to_periapsis_s / 86400.0
+            dt_days = bp.time_to_periapsis_s / SECONDS_PER_DAY
             if not 0.0 <= dt_days * direction < step_days * 1.5:
                 continue
             sample = int(alive[k])
@@ -143,7 +150,7 @@ def monitor(
     return result
 
 
-def _group_impacts(encounters: list[Encounter], weights: np.ndarray, method: str) -> list[PotentialImpact]:
+def _group_impacts(encounters: list[Encounter], weights: np.ndarray, method: SamplingMethod) -> list[PotentialImpact]:
     hits = sorted((e for e in encounters if e.bplane.impact), key=lambda e: e.jd_tdb)
     groups: list[list[Encounter]] = []
     for e in hits:
@@ -155,7 +162,7 @@ def _group_impacts(encounters: list[Encounter], weights: np.ndarray, method: str
     n = len(weights)
     for g in groups:
         ip = float(sum(weights[e.sample] for e in g))
-        if method == "mc":
+        if method is SamplingMethod.MONTE_CARLO:
             lo, hi = binomial_interval(len(g), n)
         else:
             lo = hi = ip
@@ -183,6 +190,6 @@ def impact_energy_mt(
 ) -> float:
     """Kinetic energy at impact (Mt TNT): mass of a sphere, speed sqrt(v_inf^2 + v_esc^2)."""
     mass = density_kg_m3 * math.pi / 6.0 * (diameter_km * 1000.0) ** 3
-    v_esc2 = 2.0 * GM_KM3_S2[body] / RADIUS_KM[body]
+    v_esc2 = 2.0 * GM_DE440_KM3_S2[body] / BODY_RADIUS_IAU_KM[body]
     v_imp = math.sqrt(v_inf_km_s**2 + v_esc2) * 1000.0
     return 0.5 * mass * v_imp**2 / MT_TNT_J

@@ -15,7 +15,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from .elements import GM_SUN_AU3_D2, elements_from_state, equatorial_to_ecliptic, perifocal_axes
+from ..constants import GM_SUN_DE440_AU3_D2
+from .elements import elements_from_state, equatorial_to_ecliptic, perifocal_axes
 
 
 @lru_cache(maxsize=1)
@@ -37,7 +38,7 @@ def earth_elements(jd_tdb: float) -> tuple[float, float, float, float, float]:
     r = earth.at(t).position.au - sun.at(t).position.au
     v = earth.at(t).velocity.au_per_d - sun.at(t).velocity.au_per_d
     ecl = equatorial_to_ecliptic(np.concatenate([r, v]))[0]
-    return elements_from_state(ecl[:3], ecl[3:], GM_SUN_AU3_D2)
+    return elements_from_state(ecl[:3], ecl[3:], GM_SUN_DE440_AU3_D2)
 
 
 def _points(a, e, P, Q, E):

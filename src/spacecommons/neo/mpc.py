@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from ..errors import RecordIssue
+from ..errors import InputError, RecordIssue
 from ..timescales import datetime_to_jd
 from .orbit import SmallBodyOrbit
 
@@ -21,7 +21,7 @@ _CENTURY = {"I": 1800, "J": 1900, "K": 2000, "L": 2100}
 def _b62(c: str) -> int:
     v = _B62.find(c)
     if v < 0:
-        raise ValueError(f"{c!r} is not a base-62 digit")
+        raise InputError(f"{c!r} is not a base-62 digit")
     return v
 
 
@@ -42,14 +42,14 @@ def unpack_designation(packed: str) -> str:
         year = _CENTURY[p[0]] + int(p[1:3])
         cycle = _b62(p[4]) * 10 + int(p[5])
         return f"{year} {p[3]}{p[6]}{cycle if cycle else ''}"
-    raise ValueError(f"{packed!r} is not a packed MPC designation")
+    raise InputError(f"{packed!r} is not a packed MPC designation")
 
 
 def unpack_epoch(packed: str) -> tuple[int, int, int]:
     """'K2555' -> (2025, 5, 5): century letter, year, month and day in base 32 (1-9, A=10, ...)."""
     p = packed.strip()
     if len(p) != 5 or p[0] not in _CENTURY or not p[1:3].isdigit():
-        raise ValueError(f"{packed!r} is not a packed MPC epoch")
+        raise InputError(f"{packed!r} is not a packed MPC epoch")
     return _CENTURY[p[0]] + int(p[1:3]), _b62(p[3]), _b62(p[4])
 
 
@@ -87,7 +87,7 @@ def read_mpcorb(text: str, source: str = "<MPCORB>") -> tuple[list[SmallBodyOrbi
                 values[field] = float(text_value)
             field = "e"
             if not 0.0 <= values["e"] < 1.0:
-                raise ValueError(f"{values['e']} is not an elliptic eccentricity")
+                raise InputError(f"{values['e']} is not an elliptic eccentricity")
             readable = line[166:194].strip()
             orbits.append(
                 SmallBodyOrbit(

@@ -142,7 +142,7 @@ def _separate_coincident(states: np.ndarray, existing: np.ndarray) -> np.ndarray
     return states
 
 
-def propagate(
+def propagate_nbody(
     states: np.ndarray,
     jd_tdb: float,
     to_jd_tdb: float,

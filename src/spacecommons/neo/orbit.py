@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import InputError
 from .elements import cometary_to_state, ecliptic_to_equatorial, keplerian_to_state
 
 
@@ -62,7 +63,7 @@ def heliocentric_states(orbits: list[SmallBodyOrbit]) -> np.ndarray:
         sub = [orbits[k] for k in com]
         missing = [o.designation for o in sub if o.q_au is None or o.tp_jd_tdb is None]
         if missing:
-            raise ValueError(f"orbits without (a, M) or (q, tp): {', '.join(missing[:5])}")
+            raise InputError(f"orbits without (a, M) or (q, tp): {', '.join(missing[:5])}")
         out[com] = cometary_to_state(
             [o.q_au for o in sub],
             [o.e for o in sub],
@@ -83,11 +84,11 @@ def cartesian_covariance(orbit: SmallBodyOrbit) -> tuple[np.ndarray, np.ndarray]
     the orbit's cometary-element covariance (SBDB labels e, q, tp, node, peri, i; angles in
     degrees) by a central-difference Jacobian. Non-gravitational rows are left out."""
     if orbit.covariance is None:
-        raise ValueError(f"{orbit.designation}: the orbit has no covariance")
+        raise InputError(f"{orbit.designation}: the orbit has no covariance")
     labels = list(orbit.covariance_labels)
     missing = [k for k in _COMETARY if k not in labels]
     if missing:
-        raise ValueError(f"{orbit.designation}: covariance lacks {', '.join(missing)}")
+        raise InputError(f"{orbit.designation}: covariance lacks {', '.join(missing)}")
     idx = [labels.index(k) for k in _COMETARY]
     cov_el = np.asarray(orbit.covariance, float)[np.ix_(idx, idx)]
     q = orbit.q_au if orbit.q_au is not None else (orbit.a_au or 0.0) * (1.0 - orbit.e)

@@ -6,10 +6,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..constants import DAYS_PER_JULIAN_YEAR
+from ..errors import parse_choice
 from ..timescales import jd_to_iso
 from .impact import (
     MonitoringResult,
     PotentialImpact,
+    SamplingMethod,
     diameter_from_h,
     impact_energy_mt,
     monitor,
@@ -87,23 +90,22 @@ class RiskSummary:
         }
 
 
-def assess(
+def assess_impact_risk(
     orbit: SmallBodyOrbit,
     horizon_jd: float,
     samples: int = 1000,
-    method: str = "mc",
+    method: SamplingMethod | str = SamplingMethod.MONTE_CARLO,
     seed: int = 1,
     density_kg_m3: float = 2600.0,
 ) -> tuple[RiskSummary, MonitoringResult]:
     """Impact monitoring of ``orbit`` (which must carry a covariance) up to ``horizon_jd``."""
+    method = parse_choice(SamplingMethod, method, "sampling method")
     helio, cov = cartesian_covariance(orbit)
     state = heliocentric_to_barycentric(helio, orbit.epoch_jd_tdb)[0]
-    if method == "mc":
+    if method is SamplingMethod.MONTE_CARLO:
         states, weights = sample_monte_carlo(state, cov, samples, seed)
-    elif method == "lov":
-        states, weights = sample_lov(state, cov, samples)
     else:
-        raise ValueError(f"unknown sampling method {method!r} (mc or lov)")
+        states, weights = sample_lov(state, cov, samples)
     nongrav = np.array(orbit.nongrav) if any(orbit.nongrav) else None
     result = monitor(states, weights, orbit.epoch_jd_tdb, horizon_jd, nongrav=nongrav, method=method)
     diameter = orbit.diameter_km
@@ -115,7 +117,7 @@ def assess(
             scored.append(imp)
             continue
         energy = impact_energy_mt(diameter, imp.v_inf_km_s, density_kg_m3)
-        years = max((imp.jd_tdb - orbit.epoch_jd_tdb) / 365.25, 1.0 / 365.25)
+        years = max((imp.jd_tdb - orbit.epoch_jd_tdb) / DAYS_PER_JULIAN_YEAR, 1.0 / DAYS_PER_JULIAN_YEAR)
         scored.append(
             PotentialImpact(
                 **{

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from ..errors import RecordIssue
+from ..errors import InputError, RecordIssue
 from .orbit import SmallBodyOrbit
 
 REQUIRED = ("pdes", "epoch", "e", "a", "i", "om", "w", "ma")
@@ -30,9 +30,9 @@ def read_sbdb_csv(text: str, source: str = "<sbdb.csv>") -> tuple[list[SmallBody
                 try:
                     values[col] = float(row[col])
                 except (TypeError, ValueError) as exc:
-                    raise ValueError(col, f"{row.get(col)!r} is not a number") from exc
+                    raise InputError(col, f"{row.get(col)!r} is not a number") from exc
             if not 0.0 <= values["e"] < 1.0:
-                raise ValueError("e", f"{values['e']} is not an elliptic eccentricity")
+                raise InputError("e", f"{values['e']} is not an elliptic eccentricity")
             orbits.append(
                 SmallBodyOrbit(
                     designation=row["pdes"].strip(),

@@ -11,9 +11,8 @@ import math
 
 import numpy as np
 
-from .approaches import AU_PER_DAY_KM_S
-from .elements import AU_KM
-from .nbody import body_state, propagate
+from ..constants import AU_KM, AU_PER_DAY_KM_S
+from .nbody import body_state, propagate_nbody
 
 
 def synthetic_encounter(
@@ -38,4 +37,4 @@ def synthetic_encounter(
     v = v_inf_km_s / AU_PER_DAY_KM_S
     t_place = encounter_jd - placement_days
     rel = np.concatenate([-u * v * placement_days + perp * (miss_km / AU_KM), u * v])
-    return propagate((body_state("earth", t_place) + rel)[None], t_place, epoch_jd)[0]
+    return propagate_nbody((body_state("earth", t_place) + rel)[None], t_place, epoch_jd)[0]

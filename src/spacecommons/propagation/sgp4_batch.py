@@ -9,11 +9,12 @@ import numpy as np
 from sgp4.api import Satrec, SatrecArray
 
 from ..catalog.elements import ElementSet
+from ..constants import EARTH_RADIUS_WGS72_KM, GM_EARTH_WGS72_KM3_S2
 
 NONPHYSICAL = 7
-# WGS-72, the gravity model of SGP4 (Hoots & Roehrich 1980)
-EARTH_RADIUS_KM = 6378.135
-MU_KM3_S2 = 398600.8
+# The old names, still imported by cdm/generate.py; remove once it uses catalog.elements.orbit_regime.
+EARTH_RADIUS_KM = EARTH_RADIUS_WGS72_KM
+MU_KM3_S2 = GM_EARTH_WGS72_KM3_S2
 # python-sgp4 error codes (sgp4/api.py, Vallado 2006), phrased so a person can act on them.
 SGP4_ERRORS = {
     1: "mean eccentricity is outside 0 <= e < 1: the element set is invalid at this time",
@@ -61,7 +62,7 @@ def propagate_satrecs(
     """
     arr = array if array is not None else SatrecArray(list(satrecs))
     # SGP4 never takes a bound object beyond its mean apogee; 50% and 1000 km of slack.
-    r_max = np.array([1.5 * s.a * (1.0 + s.ecco) * EARTH_RADIUS_KM + 1000.0 for s in satrecs])
+    r_max = np.array([1.5 * s.a * (1.0 + s.ecco) * EARTH_RADIUS_WGS72_KM + 1000.0 for s in satrecs])
     jd = np.ascontiguousarray(jd, dtype=float)
     fr = np.ascontiguousarray(fr, dtype=float)
     e, r, v = arr.sgp4(jd, fr)
@@ -71,8 +72,8 @@ def propagate_satrecs(
         # 10% above escape speed (v**2 r > 2.42 mu, squared to avoid a sqrt): no SGP4 element set
         # of a bound orbit gets there; nor inside the Earth, nor far beyond its mean apogee
         nonphysical = (
-            (v2 * v2 * r2 > (1.21 * 2.0 * MU_KM3_S2) ** 2)
-            | (r2 < (EARTH_RADIUS_KM - 200.0) ** 2)
+            (v2 * v2 * r2 > (1.21 * 2.0 * GM_EARTH_WGS72_KM3_S2) ** 2)
+            | (r2 < (EARTH_RADIUS_WGS72_KM - 200.0) ** 2)
             | (r2 > (r_max**2)[:, None])
             | ~np.isfinite(r2)
         )

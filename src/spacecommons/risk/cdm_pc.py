@@ -8,10 +8,11 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ..cdm import Cdm
+from ..constants import GM_EARTH_EGM96_KM3_S2
 from ..timescales import datetime_to_jd
 from .foster import pc_circle, pc_square
 from .maxpc import max_pc_isotropic
-from .montecarlo import MU_KM3_S2, pc_monte_carlo
+from .montecarlo import pc_monte_carlo
 from .plane import encounter_plane, rtn_to_inertial
 
 INERTIAL = {"EME2000", "GCRF", "ICRF", "J2000"}
@@ -86,10 +87,10 @@ def usage_checks(enc: Encounter, hbr_km: float) -> list[str]:
     periods = []
     for x in (enc.x1, enc.x2):
         r, v = np.linalg.norm(x[:3]), np.linalg.norm(x[3:])
-        energy = v * v / 2 - MU_KM3_S2 / r
+        energy = v * v / 2 - GM_EARTH_EGM96_KM3_S2 / r
         if energy < 0:
-            a = -MU_KM3_S2 / (2 * energy)
-            periods.append(2 * math.pi * math.sqrt(a**3 / MU_KM3_S2))
+            a = -GM_EARTH_EGM96_KM3_S2 / (2 * energy)
+            periods.append(2 * math.pi * math.sqrt(a**3 / GM_EARTH_EGM96_KM3_S2))
     if periods and duration > LONG_FRACTION * min(periods):
         out.append(
             f"long encounter ({duration:.0f} s for the 5-sigma pass, over a tenth of an orbit): "

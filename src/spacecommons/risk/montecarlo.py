@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import beta
 
-MU_KM3_S2 = 398600.4418  # EGM-96
+from ..constants import GM_EARTH_EGM96_KM3_S2
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class MonteCarloPc:
 
 def _accel(r: np.ndarray) -> np.ndarray:
     n = np.linalg.norm(r, axis=-1, keepdims=True)
-    return -MU_KM3_S2 * r / n**3
+    return -GM_EARTH_EGM96_KM3_S2 * r / n**3
 
 
 def _rk4(y: np.ndarray, dt: float) -> np.ndarray:

@@ -13,11 +13,10 @@ import threading
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from importlib.resources import files
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
 from ..errors import SpacecommonsError
@@ -26,7 +25,7 @@ from ..workflows.jobs import JobQueue, JobRefused
 from . import admin_routes, alert_routes, catalog_routes, exchange_routes, neo_routes, screening_routes
 from .audit import WRITE_METHODS, AuditWrites
 from .limits import AddressLimiter, AnonymousRateLimit, BodyLimit
-from .security import KeyCache, RateLimiter
+from .security import CallerRateLimiter, KeyCache
 
 __all__ = ["WRITE_METHODS", "create_app"]
 
@@ -121,7 +120,7 @@ def create_app(
     app.state.engine = engine
     app.state.session_maker = session_factory(engine)
     app.state.key_cache = KeyCache()
-    app.state.rate_limiter = RateLimiter(rate_per_second, rate_burst)
+    app.state.rate_limiter = CallerRateLimiter(rate_per_second, rate_burst)
     app.state.clock = clock
     from ..config import Settings
     from ..exchange.blobs import BlobStore
@@ -182,16 +181,9 @@ def create_app(
     async def library_error(_request: Request, exc: SpacecommonsError):
         return JSONResponse({"detail": str(exc)}, status_code=400)
 
-    cesium = Path(Settings().cesium_dir)
-    has_cesium = (cesium / "Cesium.js").exists()
-    if has_cesium:
-        from fastapi.staticfiles import StaticFiles
+    from .dashboard import mount_dashboard
+    from .headers import SecurityHeaders
 
-        app.mount("/cesium", StaticFiles(directory=cesium), name="cesium")
-
-    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
-    def dashboard() -> str:
-        page = (files("spacecommons") / "web" / "index.html").read_text()
-        return page.replace("__CESIUM__", "true" if has_cesium else "false")
-
+    mount_dashboard(app, Path(Settings().cesium_dir))
+    app.add_middleware(SecurityHeaders)  # CSP, nosniff, no framing, no referrer: every response
     return app

@@ -7,6 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
+from ..constants import DAYS_PER_JULIAN_YEAR
 from ..defense import impact_effects
 from ..errors import TimeError
 from ..neo.approaches import BODIES, close_approaches
@@ -14,7 +15,7 @@ from ..neo.scales import palermo
 from ..neo.torino import torino
 from ..storage.neo_repo import latest_orbits
 from ..timescales import tdb_to_jd
-from ..workflows.neo_risk import DAYS_PER_JULIAN_YEAR, risk_rows
+from ..workflows.neo_risk import risk_rows
 from .budget import run_now
 from .deps import CallerDep, SessionDep, route
 

@@ -57,8 +57,8 @@ class KeyCache:
             self._items.clear()
 
 
-class RateLimiter:
-    """Token bucket per caller (key id, or client address for anonymous callers)."""
+class CallerRateLimiter:
+    """The service's limit on callers: a token bucket per caller (key id, or client address for anonymous callers)."""
 
     def __init__(self, per_second: float, burst: int) -> None:
         self.rate, self.burst = per_second, burst

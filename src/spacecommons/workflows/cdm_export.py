@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ..cdm.generate import event_cdm
 from ..cdm.model import Cdm
 from ..conjunction.refine import refine_tca
+from ..constants import SECONDS_PER_DAY
 from ..storage import screening_repo as repo
 from ..storage.catalog_repo import hard_body_radii
 from ..storage.tables import ConjunctionEvent
@@ -48,7 +49,7 @@ def run_event_cdms(
         if out is None:
             continue
         t, _miss, r1, v1, r2, v2 = out
-        fr_t = fr + t / 86400.0
+        fr_t = fr + t / SECONDS_PER_DAY
         objects = []
         for nid, sat, r, v in ((ev.id1, sats[i], r1, v1), (ev.id2, sats[j], r2, v2)):
             age = (jd + fr_t) - (sat.jdsatepoch + sat.jdsatepochF)

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from ..constants import DAYS_PER_JULIAN_YEAR
 from ..neo.orbit import SmallBodyOrbit
-
-DAYS_PER_JULIAN_YEAR = 365.25  # IAU Julian year
 
 
 def risk_rows(
@@ -20,15 +19,15 @@ def risk_rows(
     seed: int,
     on_orbit: Callable[[SmallBodyOrbit], None] | None = None,
 ) -> list[dict]:
-    """``neo.risk.assess`` of each orbit from its epoch to ``horizon_years`` later; ``on_orbit`` is
+    """``neo.risk.assess_impact_risk`` of each orbit from its epoch to ``horizon_years`` later; ``on_orbit`` is
     called before each one (progress). Orbits must carry a covariance."""
-    from ..neo.risk import assess
+    from ..neo.risk import assess_impact_risk
 
     rows = []
     for o in orbits:
         if on_orbit is not None:
             on_orbit(o)
-        summary, _ = assess(o, o.epoch_jd_tdb + horizon_years * DAYS_PER_JULIAN_YEAR, samples, method, seed)
+        summary, _ = assess_impact_risk(o, o.epoch_jd_tdb + horizon_years * DAYS_PER_JULIAN_YEAR, samples, method, seed)
         rows.append(summary.row())
     return rows
 

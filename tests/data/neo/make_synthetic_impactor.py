@@ -13,10 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from spacecommons.neo.approaches import AU_PER_DAY_KM_S
+from spacecommons.constants import AU_KM, AU_PER_DAY_KM_S, GM_SUN_DE440_AU3_D2
 from spacecommons.neo.elements import (
-    AU_KM,
-    GM_SUN_AU3_D2,
     cometary_to_state,
     ecliptic_to_equatorial,
     elements_from_state,
@@ -31,12 +29,12 @@ EPOCH = T_IMPACT - 20
 
 def cometary(state_helio_ecl: np.ndarray) -> np.ndarray:
     r, v = state_helio_ecl[:3], state_helio_ecl[3:]
-    a, e, i, om, w = elements_from_state(r, v, GM_SUN_AU3_D2)
+    a, e, i, om, w = elements_from_state(r, v, GM_SUN_DE440_AU3_D2)
     cos_e = (1 - np.linalg.norm(r) / a) / e
-    sin_e = (r @ v) / (e * np.sqrt(GM_SUN_AU3_D2 * a))
+    sin_e = (r @ v) / (e * np.sqrt(GM_SUN_DE440_AU3_D2 * a))
     ecc_anom = np.arctan2(sin_e, cos_e)
     mean = ecc_anom - e * np.sin(ecc_anom)
-    n = np.sqrt(GM_SUN_AU3_D2 / a**3)
+    n = np.sqrt(GM_SUN_DE440_AU3_D2 / a**3)
     return np.array([e, a * (1 - e), EPOCH - mean / n, np.degrees(om) % 360, np.degrees(w) % 360, np.degrees(i)])
 
 

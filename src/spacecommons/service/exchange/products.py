@@ -9,7 +9,6 @@ import json
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from ...errors import RecordError
 from ...exchange import policy
 from ...exchange.levels import to_pds4
 from ...exchange.pds4 import ProductMetadata, read_label, write_label
@@ -52,12 +51,11 @@ async def ingest(
         raise HTTPException(404, f"no payload {payload!r} on {mission!r}")
     if pl.owner_partner_id != who.partner_id:
         raise HTTPException(403, "only the payload's owner partner ingests its products")
-    try:
-        meta = read_label(await request.body(), "label.xml")
-        processing = to_pds4(level or meta.processing_level or "")
-        start, stop = _label_time(meta.start), _label_time(meta.stop)
-    except (RecordError, ValueError) as exc:
-        raise HTTPException(400, str(exc)) from None
+    # a malformed label (RecordError), an unknown level (InputError), a label time (TimeError): all
+    # SpacecommonsErrors, answered with 400 by the app's one handler
+    meta = read_label(await request.body(), "label.xml")
+    processing = to_pds4(level or meta.processing_level or "")
+    start, stop = _label_time(meta.start), _label_time(meta.stop)
     if repo.product_exists(session, meta.lid, meta.vid):
         raise HTTPException(409, f"{meta.lidvid} exists: versions are immutable, ingest a new version_id")
     m = repo.mission_of(session, pl)
@@ -112,10 +110,7 @@ def search(
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[ProductOut]:
     now = clock()
-    try:
-        pds4_level = to_pds4(level) if level else None
-    except ValueError as exc:
-        raise HTTPException(400, str(exc)) from None
+    pds4_level = to_pds4(level) if level else None  # an unknown level: InputError, 400
     box = None
     if bbox:
         try:
