@@ -105,7 +105,9 @@ def create_app(
             t.start()
         yield
         stop.set()
-        app.state.job_queue.shutdown(wait=False)
+        # The job queue is not shut down here: a lifespan may run more than once on one app (test
+        # clients), and its workers are daemon threads; a run cut off by the process's end is
+        # marked interrupted at the next start, as before.
         for t in threads:
             t.join(5)
 
