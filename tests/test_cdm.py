@@ -9,6 +9,7 @@ import xmlschema
 
 from spacecommons.cdm import CdmError, read_cdm, read_kvn, write_kvn, write_xml
 from spacecommons.cdm import keywords as kw
+from spacecommons.cdm.xml import schema_omissions, write_xml_report
 
 from .conftest import DATA
 
@@ -47,18 +48,33 @@ def test_there_are_real_messages():
 def test_reads_and_round_trips_kvn_xml_kvn(path: Path, schema):
     cdm = read_cdm(path.read_text(), str(path))
     assert len(cdm.objects[0]) and len(cdm.objects[1])
-    xml = write_xml(cdm)
-    # valid CCSDS NDM/XML; the only tolerated violations are values the input itself carries
-    # (CARA writes a negative CD_AREA_OVER_MASS and OBS_AVAILABLE = NaN): structure, order and
-    # units written by us always validate
-    original = path.read_text()
-    for error in schema.iter_errors(xml):
-        assert error.elem is not None and error.elem.text and len(error.elem) == 0, error
-        assert error.elem.text in original and "units" not in str(error.reason), error
+    xml, omitted = write_xml_report(cdm)
+    # valid CCSDS NDM/XML, always: optional values the schema rejects (CARA writes a negative
+    # CD_AREA_OVER_MASS and OBS_AVAILABLE = NaN) are left out of the XML with a warning each
+    errors = list(schema.iter_errors(xml))
+    assert not errors, errors[0]
+    clean, _ = schema_omissions(cdm)
+    assert len(omitted) == sum(
+        len(a) - len(b) for a, b in zip(cdm.objects + [cdm.relative], clean.objects + [clean.relative], strict=True)
+    )
     back = read_cdm(xml, "xml")
     again = read_cdm(write_kvn(back), "kvn")
-    assert _normal(again) == _normal(cdm)
+    assert _normal(again) == _normal(clean)
     assert again.covariance_rtn(1, 6).tolist() == cdm.covariance_rtn(1, 6).tolist()
+    # KVN -> KVN keeps everything, the rejected values included
+    assert _normal(read_cdm(write_kvn(cdm), "kvn")) == _normal(cdm)
+
+
+def test_xml_omits_values_the_schema_rejects_naming_line_and_keyword(schema):
+    """CARA's AlfanoTestCase01.cdm (CARA_Analysis_Tools DataFiles/SampleCDMs) has NaN in the
+    xsd:positiveInteger OBS_AVAILABLE at line 34 and NaN areas; the XML leaves them out."""
+    path = DATA / "cdm/cara_sample_cdms/AlfanoTestCase01.cdm"
+    cdm = read_cdm(path.read_text(), "AlfanoTestCase01.cdm")
+    xml, omitted = write_xml_report(cdm)
+    assert schema.is_valid(xml)
+    assert any(w.startswith("AlfanoTestCase01.cdm:34: OBS_AVAILABLE: 'NaN' is not a positive integer") for w in omitted)
+    assert "<OBS_AVAILABLE" not in xml and "<AREA_PC" not in xml
+    assert "OBS_AVAILABLE" in write_kvn(cdm)  # KVN keeps it
 
 
 def test_sample_values_and_the_xml_twin_agree():

@@ -126,3 +126,43 @@ def test_screening_events_become_valid_cdms_with_pc(tmp_path, sqlite_url):
         assert 0.0 <= cdm.number("COLLISION_PROBABILITY") <= 1.0
     stored = runner.invoke(app, ["pc", "--run", "1", "--database-url", sqlite_url])
     assert "Pc stored for" in stored.output
+
+
+def test_pc_auto_json_keeps_the_fields_and_adds_flags_and_reason():
+    """Alfano (2009) case 1 (CARA sample CDM, HBR 15 m): slow GEO encounter, 2D usage checks
+    fail, 3D checks pass: auto takes the 3D Pc, CARA Pc3D_Hall 0.21681 (2D: 0.14675)."""
+    path = DATA / "cdm/cara_sample_cdms/AlfanoTestCase01.cdm"
+    result = runner.invoke(app, ["pc", str(path), "--method", "auto", "--hbr-m", "15", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert {"pc", "method", "hbr_m", "warnings", "flags", "reason", "method_id"} <= set(out)
+    assert out["method_id"] == "3d" and out["reason"]["chosen"] == "3d"
+    assert out["reason"]["violations_2d"] and out["flags"]["violations_2d"] == out["reason"]["violations_2d"]
+    assert out["pc"] == pytest.approx(2.1680836276e-01, rel=2e-3)
+
+
+def test_pc_rejects_an_unknown_method():
+    result = runner.invoke(app, ["pc", str(CARA_CDM), "--method", "magic"])
+    assert result.exit_code != 0 and "magic" in result.output
+
+
+def test_warnings_keep_text_in_square_brackets(tmp_path):
+    """A unit mislabel (``[m]`` on a velocity, seen in real messages) is a warning naming
+    ``[m]`` and ``[km/s]``; rich markup must not eat the bracketed units."""
+    text = (DATA / "cdm/cara_sample_cdms/AlfanoTestCase01.cdm").read_text()
+    src = tmp_path / "a.cdm"
+    src.write_text(text.replace("[km/s]", "[m]", 1))
+    result = runner.invoke(app, ["cdm", "convert", str(src), str(tmp_path / "a.xml")])
+    assert result.exit_code == 0, result.output
+    assert "unit [m] where the standard requires [km/s]" in result.output
+
+
+def test_convert_to_xml_warns_for_each_value_the_schema_rejects(tmp_path):
+    """CARA's AlfanoTestCase01.cdm has NaN in OBS_AVAILABLE (line 34), an xsd:positiveInteger."""
+    target = tmp_path / "a.xml"
+    result = runner.invoke(
+        app, ["cdm", "convert", str(DATA / "cdm/cara_sample_cdms/AlfanoTestCase01.cdm"), str(target)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "AlfanoTestCase01.cdm:34: OBS_AVAILABLE" in result.output
+    assert xmlschema.XMLSchema(str(DATA / "ndmxml/ndmxml-1.0-master.xsd")).is_valid(target.read_text())

@@ -26,7 +26,9 @@ from .catalog import (
     read_tle,
 )
 from .catalog.elements import OrbitRegime, element_regime, orbit_regime
+from .catalog.trust import counts_for_latest, vet_element_sets
 from .cdm import Cdm, CdmError, read_cdm, write_kvn, write_xml
+from .cdm.pc import cdm_pc, encounter_from_cdm
 from .clients import CelesTrakClient, ClientError, SpaceTrackClient
 from .conjunction import ConjunctionEvents, ScreeningParams, ScreeningResult, screen
 from .conjunction.catalog_payload import CatalogPayload
@@ -56,7 +58,9 @@ from .neo.scenario import synthetic_encounter
 from .neo.torino import torino
 from .propagation import Ephemeris, propagate
 from .risk import max_pc_isotropic, pc_circle
-from .risk.cdm_pc import cdm_pc
+from .risk.cdm_pc import Encounter, PcMethod, PcReport, UsageFlags, encounter_pc
+from .risk.pc3d import pc3d
+from .risk.sdmc import SdmcResult, pc_sdmc
 from .timescales import iso_to_jd, jd_to_iso
 
 if TYPE_CHECKING:
@@ -121,6 +125,7 @@ __all__ = [
     "ConjunctionEvents",
     "DAYS_PER_JULIAN_YEAR",
     "ElementSet",
+    "Encounter",
     "Ephemeris",
     "GM_DE440_KM3_S2",
     "ImpactEffects",
@@ -131,6 +136,8 @@ __all__ = [
     "ObjectSize",
     "OrbitRegime",
     "ParseResult",
+    "PcMethod",
+    "PcReport",
     "ProductMetadata",
     "QuotaExceeded",
     "Reason",
@@ -139,12 +146,14 @@ __all__ = [
     "SamplingMethod",
     "ScreeningParams",
     "ScreeningResult",
+    "SdmcResult",
     "SecretBox",
     "SmallBodyOrbit",
     "SpaceTrackClient",
     "SpacecommonsError",
     "TargetRefused",
     "TimeError",
+    "UsageFlags",
     "add_member",
     "assess_impact_risk",
     "body_state",
@@ -155,12 +164,15 @@ __all__ = [
     "check_url",
     "close_approaches",
     "close_approaches_parallel",
+    "counts_for_latest",
     "create_app",
     "create_partner",
     "deflection_scan",
     "diameter_from_h",
     "earth_moid",
     "element_regime",
+    "encounter_from_cdm",
+    "encounter_pc",
     "fixed_resolver",
     "heliocentric_to_barycentric",
     "impact_effects",
@@ -177,7 +189,9 @@ __all__ = [
     "new_key",
     "orbit_regime",
     "palermo",
+    "pc3d",
     "pc_circle",
+    "pc_sdmc",
     "propagate",
     "propagate_nbody",
     "read_cara_sizes",
@@ -203,6 +217,7 @@ __all__ = [
     "to_pds4",
     "torino",
     "upgrade",
+    "vet_element_sets",
     "write_kvn",
     "write_label",
     "write_xml",

@@ -39,8 +39,9 @@ def event_cdm(
     """``objects``: two dicts with norad_id, name, object_id, r_teme, v_teme (km, km/s),
     epoch_age_days, satrec (for the regime). Pc is computed here with the default covariance."""
     from ..catalog.elements import regime
-    from ..risk.cdm_pc import encounter_from_cdm, foster
+    from ..risk.cdm_pc import foster
     from ..risk.default_covariance import default_covariance_rtn
+    from .pc import encounter_from_cdm
 
     jd, fr = normalize_jd(tca_jd, tca_fr)
     states = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ..textguard import kvn_safe
 from . import keywords as kw
 from .model import Cdm, CdmError, Item
 
@@ -55,9 +56,9 @@ def write_kvn(cdm: Cdm) -> str:
     for items in (cdm.header, cdm.relative, *cdm.objects):
         for item in items:
             if item.key == "COMMENT":
-                out.append(f"COMMENT {item.value}".rstrip())
+                out.append(f"COMMENT {kvn_safe(item.value)}".rstrip())
                 continue
             unit = item.unit if item.unit is not None else kw.UNITS.get(item.key)
-            suffix = f" [{unit}]" if unit else ""
-            out.append(f"{item.key:<{width}}= {item.value}{suffix}")
+            suffix = f" [{kvn_safe(unit)}]" if unit else ""  # kvn_safe: one printable line per value
+            out.append(f"{kvn_safe(item.key):<{width}}= {kvn_safe(item.value)}{suffix}")
     return "\n".join(out) + "\n"

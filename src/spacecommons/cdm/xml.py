@@ -11,6 +11,73 @@ from .model import Cdm, CdmError, Item
 
 _DATA_BLOCKS = ("odParameters", "additionalParameters", "stateVector", "covarianceMatrix")
 
+# Value ranges the NDM/XML schema puts on optional CDM keywords (ndmxml-1.0-cdm-1.0.xsd and
+# ndmxml-1.0-navwg-common.xsd: xsd:positiveInteger, ndm:positiveDouble (dayIntervalType),
+# ndm:nonNegativeDouble (areaType, massType, m2kgType, wkgType), range100Type, probabilityType).
+# KVN has no such types: CARA's sample CDMs carry NaN and negative values here.
+_POSITIVE_INTEGER = ("OBS_AVAILABLE", "OBS_USED", "TRACKS_AVAILABLE", "TRACKS_USED")
+_RANGES: dict[str, tuple[float, float, bool, str]] = {  # key: (low, high, low inclusive, what)
+    **{
+        k: (0.0, float("inf"), True, "non-negative number")
+        for k in (
+            "AREA_PC",
+            "AREA_DRG",
+            "AREA_SRP",
+            "MASS",
+            "CD_AREA_OVER_MASS",
+            "CR_AREA_OVER_MASS",
+            "SEDR",
+            "WEIGHTED_RMS",
+        )
+    },
+    **{k: (0.0, float("inf"), False, "positive number") for k in ("RECOMMENDED_OD_SPAN", "ACTUAL_OD_SPAN")},
+    "RESIDUALS_ACCEPTED": (0.0, 100.0, True, "percentage 0-100"),
+    "COLLISION_PROBABILITY": (0.0, 1.0, True, "probability 0-1"),
+}
+
+
+def _schema_problem(item: Item) -> str | None:
+    """Why the schema would reject this optional value, or None."""
+    if item.key in _POSITIVE_INTEGER:
+        try:
+            ok = int(item.value) >= 1
+        except ValueError:
+            ok = False
+        return None if ok else "a positive integer"
+    if item.key in _RANGES:
+        low, high, inclusive, what = _RANGES[item.key]
+        try:
+            x = float(item.value)
+        except ValueError:
+            return what
+        ok = (x >= low if inclusive else x > low) and x <= high  # NaN fails both
+        return None if ok else what
+    return None
+
+
+def schema_omissions(cdm: Cdm) -> tuple[Cdm, list[str]]:
+    """A copy of ``cdm`` without the optional values the NDM/XML schema rejects, and one warning
+    per omitted value naming source, line and keyword. The original keeps them (KVN is lossless)."""
+    from dataclasses import replace
+
+    warnings: list[str] = []
+
+    def keep(items: list[Item]) -> list[Item]:
+        out = []
+        for item in items:
+            problem = _schema_problem(item) if item.key != "COMMENT" else None
+            if problem:
+                warnings.append(
+                    f"{cdm.source}:{item.line}: {item.key}: {item.value!r} is not {problem} as NDM/XML requires; "
+                    "omitted from the XML (optional keyword)"
+                )
+                continue
+            out.append(item)
+        return out
+
+    clean = replace(cdm, header=keep(cdm.header), relative=keep(cdm.relative), objects=[keep(o) for o in cdm.objects])
+    return clean, warnings
+
 
 def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
@@ -85,7 +152,19 @@ def _ordered(block: list[Item], order: tuple[str, ...]) -> list[Item]:
 
 
 def write_xml(cdm: Cdm) -> str:
-    """XML that validates against the CCSDS NDM/XML CDM schema (comments lead their block)."""
+    """XML that validates against the CCSDS NDM/XML CDM schema (comments lead their block);
+    optional values the schema rejects are left out (see :func:`write_xml_report`)."""
+    return write_xml_report(cdm)[0]
+
+
+def write_xml_report(cdm: Cdm) -> tuple[str, list[str]]:
+    """:func:`write_xml` and the warnings for each optional value left out (NaN in an integer
+    field, a negative area or mass, ...), naming source, line and keyword."""
+    cdm, omitted = schema_omissions(cdm)
+    return _write_xml(cdm), omitted
+
+
+def _write_xml(cdm: Cdm) -> str:
     version = cdm.get("CCSDS_CDM_VERS") or "1.0"
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',

@@ -2,33 +2,41 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import typer
 
-from .common import DatabaseOption, console, err_console, now_iso, open_db, report_issues
+from .common import DatabaseOption, console, open_db, report_issues, say, utc_now
 
 app = typer.Typer(help="Element sets: load files, object sizes, history, live fetch.", no_args_is_help=True)
 
 REJECTED_EXIT = 3
 
 
-def load_files(paths: list[Path], session_maker, loaded_at: str) -> tuple[int, int, int]:
-    """Load each file in its own transaction; returns (added, unchanged, rejected)."""
+def load_files(paths: list[Path], session_maker, loaded_at: str | datetime) -> tuple[int, int, int]:
+    """Load each file in its own transaction, as authoritative element sets (the node's operator
+    chose the files); returns (added, unchanged, rejected). Records with an epoch more than 3 days
+    after ``loaded_at`` or control characters in a text field are rejected, naming file, line and
+    field; the rest of the file lands (``catalog.trust.vet_element_sets``)."""
     from ..catalog import read_elements
+    from ..catalog.trust import vet_element_sets
     from ..storage.catalog_repo import store_elements
 
+    now = loaded_at if isinstance(loaded_at, datetime) else datetime.fromisoformat(loaded_at)
     added = unchanged = rejected = 0
     for path in paths:
         parsed = read_elements(path)
-        rejected += report_issues(parsed.issues)
+        records, refused = vet_element_sets(parsed.records, now)
+        issues = [*parsed.issues, *refused]
+        rejected += report_issues(issues)
         with session_maker.begin() as session:
-            counts = store_elements(session, parsed.records, loaded_at)
+            counts = store_elements(session, records, now)
         added += counts.added
         unchanged += counts.unchanged
-        console.print(
+        say(
             f"{path}: {len(parsed.records)} element sets read, {counts.added} new, "
-            f"{counts.unchanged} already stored, {len(parsed.issues)} rejected"
+            f"{counts.unchanged} already stored, {len(issues)} rejected"
         )
     return added, unchanged, rejected
 
@@ -44,8 +52,8 @@ def load(
     the exit code is 3 when any record was rejected.
     """
     _, session_maker = open_db(database_url)
-    added, unchanged, rejected = load_files(files, session_maker, now_iso())
-    console.print(f"[bold]{added}[/] new element sets, {unchanged} unchanged, {rejected} rejected")
+    added, unchanged, rejected = load_files(files, session_maker, utc_now())
+    say(f"{added} new element sets, {unchanged} unchanged, {rejected} rejected")
     if rejected:
         raise typer.Exit(REJECTED_EXIT)
 
@@ -64,7 +72,7 @@ def sizes(
     _, session_maker = open_db(database_url)
     with session_maker.begin() as session:
         n = store_sizes(session, table)
-    console.print(f"{len(table)} size rows read; {n} stored objects updated")
+    say(f"{len(table)} size rows read; {n} stored objects updated")
 
 
 @app.command("history")
@@ -78,7 +86,7 @@ def history(norad_id: int, database_url: str = DatabaseOption) -> None:
     with session_maker() as session:
         sets = element_history(session, norad_id)
     if not sets:
-        err_console.print(f"object {norad_id} is not in the catalog")
+        say(f"object {norad_id} is not in the catalog", err=True)
         raise typer.Exit(1)
     t = Table(title=f"{norad_id} {sets[0].name}")
     for col in ("epoch (UTC)", "format", "source", "line"):
@@ -99,22 +107,25 @@ def fetch(
 ) -> None:
     """Fetch current element sets (rate-limited, cached) and store them like a file load."""
     from ..catalog import read_elements
+    from ..catalog.trust import vet_element_sets
     from ..clients import ClientError
     from ..storage.catalog_repo import store_elements
 
     try:
         bodies, name = _fetch(source, group, catnr, fmt, base_url)
     except ClientError as exc:
-        err_console.print(f"[red]fetch failed:[/] {exc}")
+        say(str(exc), err=True, label="fetch failed:", label_style="red")
         raise typer.Exit(1) from None
     _, session_maker = open_db(database_url)
     added = rejected = 0
     for body in bodies:
         parsed = read_elements(name, body)
-        rejected += report_issues(parsed.issues)
+        now = utc_now()  # the wall clock, read at the edge
+        records, refused = vet_element_sets(parsed.records, now)
+        rejected += report_issues([*parsed.issues, *refused])
         with session_maker.begin() as session:
-            added += store_elements(session, parsed.records, now_iso()).added
-    console.print(f"{name}: {added} new element sets, {rejected} rejected")
+            added += store_elements(session, records, now).added
+    say(f"{name}: {added} new element sets, {rejected} rejected")
     if rejected:
         raise typer.Exit(REJECTED_EXIT)
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 
-from .common import DatabaseOption, console, err_console, open_db, report_issues, utc_now
+from .common import DatabaseOption, console, open_db, report_issues, say, utc_now
 
 app = typer.Typer(help="CCSDS Conjunction Data Messages: convert, check, export.", no_args_is_help=True)
 
@@ -24,16 +23,23 @@ def _write(cdm, path: Path) -> None:
 def convert(source: Path, target: Path) -> None:
     """KVN <-> XML by the target's suffix (.xml for XML, anything else KVN)."""
     from ..cdm import CdmError, read_cdm
+    from ..cdm.xml import write_xml_report
 
     try:
         cdm = read_cdm(source.read_bytes(), str(source))
     except CdmError as exc:
-        err_console.print(f"[red]{exc}[/]")
+        say(str(exc), err=True, style="red")
         raise typer.Exit(1) from None
     for w in cdm.warnings:
-        err_console.print(f"[yellow]warning[/] {w}")
-    _write(cdm, target)
-    console.print(f"wrote {target}")
+        say(w, err=True, label="warning", label_style="yellow")
+    if target.suffix.lower() == ".xml":
+        text, dropped = write_xml_report(cdm)
+        for w in dropped:
+            say(w, err=True, label="warning", label_style="yellow")
+        target.write_text(text)
+    else:
+        _write(cdm, target)
+    say(f"wrote {target}")
 
 
 @app.command("check")
@@ -43,7 +49,7 @@ def check(folder: Path) -> None:
 
     good, issues = read_folder(folder)
     report_issues(issues)
-    console.print(f"{len(good)} messages read, {len(issues)} rejected")
+    say(f"{len(good)} messages read, {len(issues)} rejected")
     if issues:
         raise typer.Exit(3)
 
@@ -67,15 +73,22 @@ def export(
         for _ev, cdm in run_event_cdms(session, run, utc_now(), limit, max_miss_km):
             _write(cdm, directory / f"{cdm.get('MESSAGE_ID')}.{'xml' if fmt == 'xml' else 'cdm'}")
             n += 1
-    console.print(f"wrote {n} CDMs to {directory}")
+    say(f"wrote {n} CDMs to {directory}")
 
 
 def pc_command(
     files: list[Path] = typer.Argument(None, help="CDM files (KVN or XML)"),
-    method: str = typer.Option("foster", help="foster, mc, max, auto (Foster unless 2D checks fail) or all"),
+    method: str = typer.Option(
+        "foster",
+        help="foster (2D), 3d (Hall 2021), mc, max, auto (CARA's choice: 2D, else 3D, else Monte Carlo) or all",
+    ),
     hbr_m: float = typer.Option(None, "--hbr-m", help="hard-body radius (m); default: the CDM's COMMENT HBR"),
     shape: str = typer.Option("circle", help="circle or square (CSpOC's convention)"),
-    samples: int = typer.Option(200_000, help="Monte Carlo samples"),
+    samples: int | None = typer.Option(
+        None,
+        help="Monte Carlo: at most this many samples (default 10,000,000; it stops once its 95% interval "
+        "is within +-10%)",
+    ),
     seed: int = typer.Option(0, help="Monte Carlo seed"),
     as_json: bool = typer.Option(False, "--json", help="JSON output"),
     run: int = typer.Option(None, "--run", help="compute and store Pc for a screening run's events"),
@@ -83,12 +96,16 @@ def pc_command(
 ) -> None:
     """Probability of collision of CDMs (or of a screening run's events)."""
     from rich.table import Table
+    from rich.text import Text
 
     from ..cdm import CdmError, read_cdm
-    from ..risk.cdm_pc import cdm_pc
+    from ..cdm.pc import cdm_pc
+    from ..risk.cdm_pc import METHODS
 
+    if method not in METHODS:
+        raise typer.BadParameter(f"unknown method {method!r}: {', '.join(METHODS)}", param_hint="--method")
     if run is not None:
-        _pc_for_run(run, database_url)
+        _pc_for_run(run, database_url, "auto" if method == "all" else method, samples, seed)
         return
     out = []
     failed = False
@@ -97,7 +114,7 @@ def pc_command(
             cdm = read_cdm(path.read_bytes(), str(path))
             reports = cdm_pc(cdm, method, hbr_m, shape, samples, seed)
         except (CdmError, ValueError) as exc:
-            err_console.print(f"[red]{path}: {exc}[/]")
+            say(f"{path}: {exc}", err=True, style="red")
             failed = True
             continue
         for r in reports:
@@ -107,31 +124,55 @@ def pc_command(
         print(json.dumps(out[0] if len(out) == 1 else out, indent=1))
     else:
         t = Table()
-        for col in ("file", "method", "HBR (m)", "Pc", "95% CI", "warnings"):
+        for col in ("file", "method", "HBR (m)", "Pc", "95% CI", "usage checks failed", "warnings"):
             t.add_column(col)
         for r in out:
             ci = f"[{r['ci_low']:.3e}, {r['ci_high']:.3e}]" if "ci_low" in r else ""
-            t.add_row(
+            flags = r.get("flags") or {}
+            failed_checks = ", ".join(flags.get("violations_2d", []) + flags.get("violations_3d", []))
+            if flags and "inaccurate_2d" not in flags:
+                failed_checks += " (2D accuracy unchecked: --method auto)"
+            method_text = f"{r['method']} ({r['hbr_shape']})"
+            if "reason" in r:
+                method_text += f"; auto: {r['reason']['text']}"
+            cells = (
                 Path(r["file"]).name,
-                f"{r['method']} ({r['hbr_shape']})",
+                method_text,
                 f"{r['hbr_m']:g}",
                 f"{r['pc']:.4e}",
                 ci,
+                failed_checks,
                 "; ".join(r["warnings"]),
             )
+            t.add_row(*(Text(x) for x in cells))  # data text shown literally, never read as markup
         console.print(t)
     if failed:
         raise typer.Exit(1)
 
 
-def _pc_for_run(run_id: int, database_url: str | None) -> None:
+def _pc_for_run(run_id: int, database_url: str | None, method: str, samples: int | None, seed: int) -> None:
+    """Pc of every event of a run by the same method choice as for CDMs (``auto`` by CARA's
+    rules), stored with the method and the usage checks that failed."""
+    from ..cdm.pc import cdm_pc
     from ..workflows.cdm_export import run_event_cdms
 
     _, session_maker = open_db(database_url)
     n = 0
     with session_maker.begin() as session:
-        for ev, cdm in run_event_cdms(session, run_id, datetime.now(UTC)):
-            ev.pc = float(cdm.get("COLLISION_PROBABILITY"))
-            ev.pc_method = "FOSTER-1992 (DEFAULT covariance)"
+        for ev, cdm in run_event_cdms(session, run_id, utc_now()):
+            report = cdm_pc(cdm, method, samples=samples, seed=seed)[0]
+            ev.pc = report.pc
+            ev.pc_method = run_pc_method_label(report)
             n += 1
-    console.print(f"Pc stored for {n} events of run {run_id} (covariance: DEFAULT model for TLE states)")
+    say(f"Pc stored for {n} events of run {run_id} (covariance: DEFAULT model for TLE states)")
+
+
+def run_pc_method_label(report) -> str:
+    """The method stored with a run event's Pc (64 characters at most): method, then the usage
+    checks that failed, e.g. ``3d DEFAULT-cov [extended_2d]``."""
+    flags = report.flags
+    failed = list(flags.violations_2d + flags.violations_3d) if flags else []
+    label = f"{report.method_id.value if report.method_id else report.method} DEFAULT-cov"
+    if failed:
+        label += f" [{','.join(failed)}]"
+    return label[:64]

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from ..errors import RecordIssue
 
@@ -18,14 +19,20 @@ DatabaseOption = typer.Option(
 )
 
 
+def say(text: str, *, err: bool = False, style: str | None = None, label: str = "", label_style: str = "") -> None:
+    """Print user or data text literally: no rich markup (``[m/s]`` in a CDM warning stays) and
+    no highlighting. ``label`` (e.g. ``warning``) is printed first in ``label_style``."""
+    out = Text()
+    if label:
+        out.append(label, style=label_style)
+        out.append(" ")
+    out.append(str(text), style=style)
+    (err_console if err else console).print(out, highlight=False)
+
+
 def utc_now() -> datetime:
     """The wall clock, read at the edge: only the interfaces read it; workflows and the core are given it."""
     return datetime.now(UTC)
-
-
-def now_iso() -> str:
-    """``utc_now()`` as the stored timestamp text."""
-    return utc_now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def open_db(url: str | None):
@@ -41,9 +48,9 @@ def open_db(url: str | None):
 def report_issues(issues: Iterable[RecordIssue], limit: int = 50) -> int:
     issues = list(issues)
     for issue in issues[:limit]:
-        err_console.print(f"[yellow]rejected[/] {issue}", markup=True, highlight=False)
+        say(str(issue), err=True, label="rejected", label_style="yellow")
     if len(issues) > limit:
-        err_console.print(f"... and {len(issues) - limit} more rejected records")
+        say(f"... and {len(issues) - limit} more rejected records", err=True)
     return len(issues)
 
 

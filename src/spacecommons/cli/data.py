@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from .common import console, err_console
+from .common import console, err_console, say
 
 if TYPE_CHECKING:
     import httpx
@@ -32,7 +32,7 @@ def _check(r: httpx.Response) -> httpx.Response:
             detail = r.json().get("detail", r.text)
         except ValueError:
             detail = r.text
-        err_console.print(f"[red]{r.status_code}[/]: {detail}")
+        say(f"{r.status_code}: {detail}", err=True, style="red")
         raise typer.Exit(1)
     return r
 
@@ -52,7 +52,7 @@ def upload(
     with _client(server, key) as c:
         params = {"mission": mission, "payload": payload, "licence": licence, **({"level": level} if level else {})}
         p = _check(c.post(f"{API}/products", params=params, content=label.read_bytes())).json()
-        console.print(f"{p['lidvid']}: partners from {p['partners_release_at']}, public from {p['public_release_at']}")
+        say(f"{p['lidvid']}: partners from {p['partners_release_at']}, public from {p['public_release_at']}")
         for f in files or []:
             with f.open("rb") as fh:
                 r = _check(
@@ -62,7 +62,7 @@ def upload(
                         headers={"content-type": "application/octet-stream"},
                     )
                 ).json()
-            console.print(f"  {f.name}: {r['size']} bytes, sha256 {r['sha256']}")
+            say(f"  {f.name}: {r['size']} bytes, sha256 {r['sha256']}")
 
 
 @app.command("list")
@@ -139,9 +139,9 @@ def download(
                             bar.advance(task, len(chunk))
     h = hashlib.sha256(out.read_bytes()).hexdigest()
     if expected and h != expected:
-        err_console.print(f"[red]checksum mismatch[/]: {h} != {expected}")
+        say(f"{h} != {expected}", err=True, label="checksum mismatch:", label_style="red")
         raise typer.Exit(2)
-    console.print(f"{out}: {out.stat().st_size} bytes, sha256 verified")
+    say(f"{out}: {out.stat().st_size} bytes, sha256 verified")
 
 
 @app.command("release")
@@ -157,7 +157,7 @@ def release(
     with _client(server, key) as c:
         body = {"partners_release_at": partners_at, "public_release_at": public_at}
         p = _check(c.post(f"{API}/products/{lid}/{vid}/release", json=body)).json()
-    console.print(f"{p['lidvid']}: partners from {p['partners_release_at']}, public from {p['public_release_at']}")
+    say(f"{p['lidvid']}: partners from {p['partners_release_at']}, public from {p['public_release_at']}")
 
 
 @app.command("request-access")
@@ -174,7 +174,7 @@ def request_access(
         r = _check(
             c.post(f"{API}/products/{lid}/{vid}/access-requests", json={"purpose": purpose, "commitment": commitment})
         ).json()
-    console.print(f"access request {r['id']}: {r['status']}")
+    say(f"access request {r['id']}: {r['status']}")
 
 
 @app.command("audit")
@@ -182,8 +182,8 @@ def audit(server: str = ServerOption, key: str | None = KeyOption) -> None:
     """Fixity audit (admin): recompute every stored file's sha256 and list the corrupted ones."""
     with _client(server, key) as c:
         report = _check(c.get(f"{API}/fixity")).json()
-    console.print(f"{report['checked']} files checked, {len(report['corrupted'])} corrupted")
+    say(f"{report['checked']} files checked, {len(report['corrupted'])} corrupted")
     for bad in report["corrupted"]:
-        console.print(f"[red]corrupted[/] product {bad['product_id']} {bad['name']} sha256 {bad['sha256']}")
+        say(f"product {bad['product_id']} {bad['name']} sha256 {bad['sha256']}", label="corrupted", label_style="red")
     if report["corrupted"]:
         raise typer.Exit(4)

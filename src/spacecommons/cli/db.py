@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from .common import DatabaseOption, console, open_db
+from .common import DatabaseOption, open_db, say
 
 app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
@@ -13,7 +13,7 @@ app = typer.Typer(help="Database schema.", no_args_is_help=True)
 def upgrade_command(database_url: str = DatabaseOption) -> None:
     """Apply every Alembic migration (also done automatically when a command opens the database)."""
     engine, _ = open_db(database_url)
-    console.print(f"schema up to date at {engine.url.render_as_string(hide_password=True)}")
+    say(f"schema up to date at {engine.url.render_as_string(hide_password=True)}")
 
 
 def _sqlite_path(url: str) -> str:
@@ -39,7 +39,7 @@ def backup_command(
     source = _sqlite_path(database_url or Settings().database_url)
     with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
         src.backup(dst)
-    console.print(f"backed up {source} -> {target}")
+    say(f"backed up {source} -> {target}")
 
 
 @app.command("restore")
@@ -62,4 +62,4 @@ def restore_command(
         with sqlite3.connect(target) as dst:
             src.backup(dst)
     open_db(url)
-    console.print(f"restored {backup} -> {target}")
+    say(f"restored {backup} -> {target}")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from .common import console
+from .common import console, say
 
 app = typer.Typer(help="Planetary defense: impact effects, kinetic-impactor deflection.", no_args_is_help=True)
 
@@ -64,7 +64,7 @@ def kinetic_impactor_command(
 
     mass = target_mass_kg(diameter_m, density)
     dv = kinetic_impactor_dv(impactor_mass_kg, [impactor_speed_km_s, 0.0, 0.0], mass, beta)
-    console.print(f"target mass {mass:.3e} kg; dv = {abs(dv[0]) * 1e6:.4g} mm/s (head-on, beta {beta:g})")
+    say(f"target mass {mass:.3e} kg; dv = {abs(dv[0]) * 1e6:.4g} mm/s (head-on, beta {beta:g})")
 
 
 @app.command("deflection-scan")
@@ -133,7 +133,7 @@ def deflection_scan_command(
     for lead, need in sorted(required_dv(outcomes, goal_earth_radii).items()):
         text = "beyond the scanned pushes" if need is None else f"{need:.3g} mm/s"
         years = lead / DAYS_PER_JULIAN_YEAR
-        console.print(f"{years:.3g} yr before: {text} to pass at {goal_earth_radii:g} Earth radii")
+        say(f"{years:.3g} yr before: {text} to pass at {goal_earth_radii:g} Earth radii")
     if out:
         with out.open("w", newline="") as f:
             w = csv.writer(f)
@@ -142,4 +142,4 @@ def deflection_scan_command(
                 w.writerow([o.lead_days, o.dv_mm_s, o.encounter_jd, o.b_km, o.capture_radius_km, o.miss_earth_radii])
     if plot:
         plot_scan(outcomes, plot, goal_earth_radii)
-        console.print(f"plot written to {plot}")
+        say(f"plot written to {plot}")

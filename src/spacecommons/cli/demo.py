@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from .common import console, now_iso, open_db
+from .common import console, open_db, say, utc_now
 from .screen import events_table, run_screening
 
 SAMPLE_START = "2021-10-02T00:00:00Z"  # the sample's newest epochs are 2021-10-02
@@ -35,7 +35,7 @@ def demo_command(
 
     _, session_maker = open_db(database_url)
     console.rule("1. catalog: bundled CelesTrak debris groups (Fengyun-1C, Cosmos 2251, Iridium 33)")
-    load_files(sample_files(), session_maker, now_iso())
+    load_files(sample_files(), session_maker, utc_now())
     with session_maker() as session:
         records = latest_elements(session)
     console.rule(f"2. screening: all-vs-all, {days:g} d from {SAMPLE_START}, {threshold_km:g} km")
@@ -57,17 +57,17 @@ def demo_command(
     for name in ("sbdb_neos_sample.csv", "sbdb_2020_jan_approachers.csv", "synthetic_impactor_sbdb_api.json"):
         orbits, _ = read_orbits(Path(str(folder / name)))
         with session_maker.begin() as session:
-            counts = store_orbits(session, orbits, now_iso())
-        console.print(f"{name}: {counts.added} orbit solutions added, {counts.unchanged} already stored")
+            counts = store_orbits(session, orbits, utc_now())
+        say(f"{name}: {counts.added} orbit solutions added, {counts.unchanged} already stored")
     console.rule("4. a demo partner with an analyst key (for the dashboard's NEO computations)")
     from ..storage import partners_repo
 
     with session_maker.begin() as session:
         if not partners_repo.partner_exists(session, "demo"):
-            partners_repo.create_partner(session, "demo", now_iso())
-        member = partners_repo.add_member(session, "demo", "demo-analyst", "analyst", now_iso())
-        key = partners_repo.issue_key(session, member.id, now_iso())
-    console.print(f"analyst API key (paste it into the dashboard): {key}")
+            partners_repo.create_partner(session, "demo", utc_now())
+        member = partners_repo.add_member(session, "demo", "demo-analyst", "analyst", utc_now())
+        key = partners_repo.issue_key(session, member.id, utc_now())
+    say(f"analyst API key (paste it into the dashboard): {key}")
     console.rule("5. lunar data exchange: PDS4 sample products of a station lander (released at once here)")
     _demo_lunar(database_url, session_maker)
     if serve:
@@ -88,9 +88,9 @@ def _demo_lunar(database_url: str, session_maker, blob_root: str | None = None) 
     folder = Path(str(files("spacecommons") / "data" / "sample" / "lunar"))
     with session_maker.begin() as session:
         if not partners_repo.partner_exists(session, "ILRS station"):
-            partners_repo.create_partner(session, "ILRS station", now_iso())
-        member = partners_repo.add_member(session, "ILRS station", "payload-team", "operator", now_iso())
-        key = {"X-API-Key": partners_repo.issue_key(session, member.id, now_iso())}
+            partners_repo.create_partner(session, "ILRS station", utc_now())
+        member = partners_repo.add_member(session, "ILRS station", "payload-team", "operator", utc_now())
+        key = {"X-API-Key": partners_repo.issue_key(session, member.id, utc_now())}
     app = create_app(database_url, blob_root=blob_root)
     try:
         asyncio.run(_ingest_lunar(app, key, folder))
@@ -125,4 +125,4 @@ async def _ingest_lunar(app, key: dict[str, str], folder: Path) -> None:
                     content=image.read_bytes(),
                     headers={**key, "content-type": "image/jpeg"},
                 )
-            console.print(f"{label.name}: {'ingested' if r.status_code == 201 else r.json().get('detail')}")
+            say(f"{label.name}: {'ingested' if r.status_code == 201 else r.json().get('detail')}")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from .common import DatabaseOption, console, err_console, now_iso, open_db, report_issues
+from .common import DatabaseOption, console, err_console, open_db, report_issues, say, utc_now
 
 app = typer.Typer(help="NEO watch: small-body orbits, close approaches, MOID, impact risk.", no_args_is_help=True)
 
@@ -55,10 +55,10 @@ def load(
         orbits, issues = read_orbits(f)
         rejected += report_issues(issues)
         with session_maker.begin() as session:
-            counts = store_orbits(session, orbits, now_iso())
+            counts = store_orbits(session, orbits, utc_now())
         added += counts.added
         unchanged += counts.unchanged
-    console.print(f"{added} orbit solutions added, {unchanged} already stored, {rejected} rejected")
+    say(f"{added} orbit solutions added, {unchanged} already stored, {rejected} rejected")
     if rejected:
         raise typer.Exit(REJECTED_EXIT)
 
@@ -117,7 +117,7 @@ def approaches(
     for a in sorted(found, key=lambda a: a.dist)[:10]:
         table.add_row(a.des, a.cd, f"{a.dist:.6f}", f"{a.dist_ld:.2f}", f"{a.v_rel:.2f}")
     console.print(table)
-    console.print(f"{len(orbits)} objects, {len(found)} approaches to {body} within {max_dist_au} au -> {out}")
+    say(f"{len(orbits)} objects, {len(found)} approaches to {body} within {max_dist_au} au -> {out}")
     if rejected:
         raise typer.Exit(REJECTED_EXIT)
 
@@ -147,7 +147,7 @@ def risk(
     usable = [o for o in orbits if o.covariance is not None]
     for o in orbits:
         if o.covariance is None:
-            err_console.print(f"[yellow]skipped[/] {o.designation}: no covariance in {o.source}", highlight=False)
+            say(f"{o.designation}: no covariance in {o.source}", err=True, label="skipped", label_style="yellow")
     if not usable:
         err_console.print("no orbit with a covariance: nothing to assess")
         raise typer.Exit(1)
@@ -208,6 +208,6 @@ def moid_command(
                     "" if o.moid_au is None else o.moid_au,
                 ]
             )
-    console.print(f"{len(parsed)} orbits, {len(issues)} rejected; MOID written to {out}")
+    say(f"{len(parsed)} orbits, {len(issues)} rejected; MOID written to {out}")
     if issues:
         raise typer.Exit(REJECTED_EXIT)

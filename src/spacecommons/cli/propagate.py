@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from .common import DatabaseOption, console, err_console, open_db, parse_ids, read_element_files
+from .common import DatabaseOption, err_console, open_db, parse_ids, read_element_files, say
 
 FRAMES = ("teme", "gcrf", "itrf")
 
@@ -93,5 +93,5 @@ def propagate_command(
     else:
         raise typer.BadParameter("output must end in .csv or .json")
     for nid, msg in eph.failures().items():
-        err_console.print(f"[yellow]{nid}[/]: {msg}")
-    console.print(f"wrote {len(rows)} states of {len(records)} objects ({frame.upper()}) to {out}")
+        say(f"{nid}: {msg}", err=True, style="yellow")
+    say(f"wrote {len(rows)} states of {len(records)} objects ({frame.upper()}) to {out}")

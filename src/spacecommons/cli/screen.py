@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from .common import DatabaseOption, console, err_console, open_db, parse_ids, read_element_files, utc_now
+from .common import DatabaseOption, console, err_console, open_db, parse_ids, read_element_files, say, utc_now
 
 runs_app = typer.Typer(help="Stored screening runs and their events.", no_args_is_help=True)
 
@@ -102,7 +102,7 @@ def screen_command(
         with session_maker() as session:
             run, params, payload, completed = repo.load_run(session, resume)
         if run.status == "done":
-            err_console.print(f"run {resume} is already done")
+            say(f"run {resume} is already done", err=True)
     else:
         if bool(elements) == from_db:
             raise typer.BadParameter("give either --elements FILE... or --from-db")
@@ -137,7 +137,7 @@ def screen_command(
     )
     if out:
         result.events.write(out)
-        console.print(f"wrote {out}")
+        say(f"wrote {out}")
 
 
 @runs_app.command("list")

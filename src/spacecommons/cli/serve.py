@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from .common import DatabaseOption, console, now_iso, open_db
+from .common import DatabaseOption, open_db, say, utc_now
 
 # partners_repo.ROLES, written out so that `--help` does not import SQLAlchemy (tests/test_cli_startup.py
 # checks they agree)
@@ -28,7 +28,7 @@ def serve_command(
 
     url = database_url or Settings().database_url
     app = create_app(url)
-    console.print(f"spacecommons on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+    say(f"spacecommons on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 
@@ -40,10 +40,10 @@ def create(name: str, database_url: str | None = DatabaseOption) -> None:
     _, maker = open_db(database_url)
     with maker.begin() as session:
         try:
-            p = partners_repo.create_partner(session, name, now_iso())
+            p = partners_repo.create_partner(session, name, utc_now())
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from None
-        console.print(f"partner {p.id}: {p.name}")
+        say(f"partner {p.id}: {p.name}")
 
 
 @partner_app.command("add-key")
@@ -59,11 +59,11 @@ def add_key(
     _, maker = open_db(database_url)
     with maker.begin() as session:
         try:
-            m = partners_repo.add_member(session, partner, member, role, now_iso())
+            m = partners_repo.add_member(session, partner, member, role, utc_now())
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from None
-        key = partners_repo.issue_key(session, m.id, now_iso())
-    console.print(f"API key for {member} ({role}) of {partner} — store it now, it is not shown again:")
+        key = partners_repo.issue_key(session, m.id, utc_now())
+    say(f"API key for {member} ({role}) of {partner} — store it now, it is not shown again:")
     print(key)
 
 
@@ -76,6 +76,6 @@ def revoke(
 
     _, maker = open_db(database_url)
     with maker.begin() as session:
-        if not partners_repo.revoke_key(session, prefix, now_iso()):
+        if not partners_repo.revoke_key(session, prefix, utc_now()):
             raise typer.BadParameter(f"no active key {prefix!r}")
-    console.print(f"key {prefix} revoked")
+    say(f"key {prefix} revoked")

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..frames import rtn_basis
+from ..textguard import csv_safe
 from ..timescales import jd_to_iso
 from .catalog_payload import CatalogPayload
 from .params import ChunkResult, ScreeningParams, iter_minima
@@ -73,7 +74,12 @@ class ConjunctionEvents(list):
                 w = csv.DictWriter(f, fieldnames=COLUMNS)
                 w.writeheader()
                 for row in self.rows():
-                    w.writerow({k: (f"{v:.6f}" if isinstance(v, float) else v) for k, v in row.items()})
+                    w.writerow(
+                        {
+                            k: (f"{v:.6f}" if isinstance(v, float) else csv_safe(v) if isinstance(v, str) else v)
+                            for k, v in row.items()
+                        }
+                    )
         elif suffix == ".json":
             path.write_text(json.dumps(self.rows(), indent=1) + "\n")
         elif suffix == ".parquet":

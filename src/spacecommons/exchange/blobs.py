@@ -1,6 +1,7 @@
 """Content-addressed file store: ``<root>/sha256/ab/<sha256>``. Writes stream into a temporary
 file in the store and become visible by one atomic rename, only after the whole stream has been
-read and hashed; an interrupted upload leaves at most a ``.part`` file, which ``sweep`` removes."""
+read and hashed (file and directory fsynced, so the rename survives a power cut); an interrupted
+upload leaves at most a ``.part`` file, which ``sweep`` removes."""
 
 from __future__ import annotations
 
@@ -22,13 +23,19 @@ class StoredBlob:
 
 
 class BlobWriter:
-    """Streams into ``<root>/<random>.part`` while hashing; ``commit`` renames it to its sha256."""
+    """Streams into ``<root>/<random>.part`` while hashing. ``finish`` makes the file durable and
+    knows its digest without making it visible; ``commit`` renames it to its sha256 and makes the
+    rename durable; ``abort`` removes what is not committed. A caller that must record the blob
+    elsewhere first (a database row whose unique constraint may refuse it) calls ``finish``, then
+    records, then ``commit``: a refused upload never leaves a blob behind."""
 
     def __init__(self, store: BlobStore, max_bytes: int | None) -> None:
         self.store, self.max_bytes = store, max_bytes
         self.sha, self.md5, self.size = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
         fd, self.tmp = tempfile.mkstemp(dir=store.root, suffix=".part")
         self.file = os.fdopen(fd, "wb")
+        self.blob: StoredBlob | None = None
+        self.committed = False
 
     def write(self, chunk: bytes) -> None:
         self.size += len(chunk)
@@ -38,23 +45,50 @@ class BlobWriter:
         self.md5.update(chunk)
         self.file.write(chunk)
 
+    def finish(self) -> StoredBlob:
+        """Flush and fsync the temporary file; its digest, size and MD5 (not visible yet)."""
+        if self.blob is None:
+            try:
+                self.file.flush()
+                os.fsync(self.file.fileno())
+                self.file.close()
+            except BaseException:
+                self.abort()
+                raise
+            self.blob = StoredBlob(self.sha.hexdigest(), self.md5.hexdigest(), self.size)
+        return self.blob
+
     def commit(self) -> StoredBlob:
+        blob = self.finish()
         try:
-            self.file.flush()
-            os.fsync(self.file.fileno())
-            self.file.close()
-            digest = self.sha.hexdigest()
-            target = self.store.path(digest)
+            target = self.store.path(blob.sha256)
+            new_dir = not target.parent.exists()
             target.parent.mkdir(exist_ok=True)
+            if new_dir:
+                _fsync_dir(target.parent.parent)  # the new fan-out directory's entry
             os.replace(self.tmp, target)  # atomic: the blob is whole or absent
+            _fsync_dir(target.parent)  # the rename itself survives a power cut
         except BaseException:
             self.abort()
             raise
-        return StoredBlob(digest, self.md5.hexdigest(), self.size)
+        self.committed = True
+        return blob
 
     def abort(self) -> None:
-        self.file.close()
-        Path(self.tmp).unlink(missing_ok=True)
+        """Remove the temporary file unless committed (safe to call more than once)."""
+        if not self.committed:
+            self.file.close()
+            Path(self.tmp).unlink(missing_ok=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    """fsync a directory, so that an entry created or renamed in it is on disk (POSIX: fsync of
+    the file alone does not make its directory entry durable)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class BlobStore:

@@ -8,6 +8,7 @@ gives identical metadata. Mission-specific areas (e.g. ``lro:LRO_Parameters``) a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
@@ -19,6 +20,12 @@ from ..timescales import parse_utc
 
 NS = "http://pds.nasa.gov/pds4/pds/v1"
 CART = "http://pds.nasa.gov/pds4/cart/v1"
+# A product's version_id "is expressed in the PDS [m.n] notation" (PDS4 core schema 1Q00, simpleType
+# pds:version_id): a major and a minor version, each a non-negative integer. Leading zeros are
+# refused so that one version has one spelling ("1.0", never "01.0"), and the digits are bounded so
+# that a version fits the products.vid column and sorts as two integers.
+VERSION_ID = re.compile(r"(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})")
+
 BOUNDS = (
     "west_bounding_coordinate",
     "east_bounding_coordinate",
@@ -77,6 +84,8 @@ def read_label(data: bytes | str, source: str = "<label.xml>") -> ProductMetadat
     for name, value in (("logical_identifier", lid), ("version_id", vid), ("title", title)):
         if not value:
             raise RecordError(source, 1, name, "missing or empty")
+    if not VERSION_ID.fullmatch(vid):
+        raise RecordError(source, 1, "version_id", f"{vid[:40]!r} is not PDS4's M.n form (major.minor, e.g. 1.0)")
     obs = root.find("p:Observation_Area", {"p": NS})
     components = {}
     if obs is not None:

@@ -1,4 +1,6 @@
-"""Catalog: objects, element-set history, element-set submission by observers."""
+"""Catalog: objects, element-set history, element-set submission by observers (partner sets: they
+become an object's latest state only for the objects their partner owns, ``catalog.trust``), and
+object owners (admin)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,15 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from ..catalog import read_elements
-from ..storage.catalog_repo import element_history, object_summary, search_objects, store_elements
+from ..catalog.trust import Trust, vet_element_sets
+from ..storage.catalog_repo import (
+    element_history_with_trust,
+    object_summary,
+    partner_named,
+    search_objects,
+    set_owner,
+    store_elements,
+)
 from .budget import gc_paused_dependency
 from .deps import MAX_ID, CallerDep, ClockDep, Id, SessionDep, route
 from .timefields import TimeIn
@@ -38,12 +48,19 @@ class ElementSetOut(BaseModel):
     line1: str | None = None
     line2: str | None = None
     fields: dict
+    trust: Trust = Field(description="authoritative (the node's loads) or partner (an API submission)")
 
 
 class SubmissionOut(BaseModel):
     added: int
     unchanged: int
     rejected: list[str] = Field(description="file:line: field: reason for each record that did not land")
+
+
+class OwnerIn(BaseModel):
+    partner: str | None = Field(
+        description="the partner whose element sets may be the object's latest state; null: none", examples=["ESA"]
+    )
 
 
 @route(router, "GET", "/objects", ("public",), response_model=list[ObjectOut], summary="Search catalog objects")
@@ -83,7 +100,7 @@ def get_object(norad_id: Id, session: SessionDep) -> ObjectOut:
     summary="Element-set history of one object, oldest first",
 )
 def object_elements(norad_id: Id, session: SessionDep) -> list[ElementSetOut]:
-    sets = element_history(session, norad_id)
+    sets = element_history_with_trust(session, norad_id)
     if not sets:
         raise HTTPException(404, f"no element sets for {norad_id}")
     return [
@@ -95,8 +112,9 @@ def object_elements(norad_id: Id, session: SessionDep) -> list[ElementSetOut]:
             line1=s.line1,
             line2=s.line2,
             fields=dict(s.fields),
+            trust=trust,
         )
-        for s in sets
+        for s, trust, _ in sets
     ]
 
 
@@ -113,7 +131,9 @@ async def raw_body(request: Request) -> bytes:
     ("observer",),
     response_model=SubmissionOut,
     status_code=201,
-    summary="Submit element sets (TLE/3LE, OMM KVN/XML/JSON/CSV); provenance is the partner and member",
+    summary="Submit element sets (TLE/3LE, OMM KVN/XML/JSON/CSV); provenance is the partner and member. "
+    "They become an object's latest state only for objects the partner owns; epochs more than 3 days "
+    "ahead and text with control characters are rejected per record",
 )
 def submit_elements(
     session: SessionDep,
@@ -129,11 +149,31 @@ def submit_elements(
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(body)
         parsed = read_elements(path)
-    records = [replace(r, source=source) for r in parsed.records]
-    counts = store_elements(session, records, clock())
+    now = clock()
+    records, refused = vet_element_sets([replace(r, source=source) for r in parsed.records], now)
+    counts = store_elements(session, records, now, partner_id=who.partner_id)
     session.commit()
-    rejected = [str(i).replace(str(path), source) for i in parsed.issues]
+    rejected = [str(i).replace(str(path), source) for i in parsed.issues] + [str(i) for i in refused]
     return SubmissionOut(added=counts.added, unchanged=counts.unchanged, rejected=rejected)
+
+
+@route(
+    router,
+    "PUT",
+    "/objects/{norad_id}/owner",
+    ("admin",),
+    summary="Admin: the partner whose element sets may be the object's latest state (null: only authoritative)",
+)
+def put_owner(norad_id: Id, body: OwnerIn, session: SessionDep) -> dict:
+    partner_id = None
+    if body.partner is not None:
+        partner_id = partner_named(session, body.partner)
+        if partner_id is None:
+            raise HTTPException(404, f"no partner {body.partner!r}")
+    if not set_owner(session, norad_id, partner_id):
+        raise HTTPException(404, f"no object {norad_id}")
+    session.commit()
+    return {"norad_id": norad_id, "owner": body.partner}
 
 
 ANONYMOUS_CZML_LIMIT = 2000  # objects per catalog CZML for callers without a key

@@ -1,4 +1,5 @@
-"""Element-set history in the database: idempotent loads, latest set per object."""
+"""Element-set history in the database: idempotent loads with their trust, latest set per object
+(``catalog.trust``'s rule as a query), object owners."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from ..catalog.elements import ElementSet
 from ..catalog.sizes import ObjectSize
-from .tables import ElementSetRow, SpaceObject
+from ..catalog.trust import Trust
+from .tables import ElementSetRow, Partner, SpaceObject
 
 
 @dataclass(frozen=True)
@@ -22,53 +24,91 @@ class LoadCounts:
     unchanged: int
 
 
-def store_elements(session: Session, records: Iterable[ElementSet], loaded_at: datetime) -> LoadCounts:
-    """Insert element sets not yet stored (same object + same elements = same set)."""
+def store_elements(
+    session: Session, records: Iterable[ElementSet], loaded_at: datetime, *, partner_id: int | None = None
+) -> LoadCounts:
+    """Insert element sets not yet stored (same object + same elements = same set): authoritative
+    when ``partner_id`` is None (the node operator's loads), else that partner's submission.
+
+    The caller vets the records first (``catalog.trust.vet_element_sets``). An authoritative load that meets a set
+    a partner submitted earlier makes it authoritative (a partner that copies the source's next set
+    before the node loads it must not keep it from becoming latest); it also names an object that only
+    partners had named (the first submitter chose the name)."""
+    trust = Trust.AUTHORITATIVE if partner_id is None else Trust.PARTNER
     records = list(records)
     ids = {r.norad_id for r in records}
-    known_objects = set()
-    known_sets: set[tuple[int, str]] = set()
+    known_objects: dict[int, SpaceObject] = {}
+    known_sets: dict[tuple[int, str], tuple[int | None, str]] = {}  # (object, digest) -> (row id, trust)
     id_list = sorted(ids)
     for i in range(0, len(id_list), 900):  # stay under SQLite's bound-parameter limit
         part = id_list[i : i + 900]
-        known_objects.update(session.scalars(select(SpaceObject.norad_id).where(SpaceObject.norad_id.in_(part))))
-        known_sets.update(
-            session.execute(
-                select(ElementSetRow.norad_id, ElementSetRow.digest).where(ElementSetRow.norad_id.in_(part))
-            )
+        known_objects.update(
+            (o.norad_id, o) for o in session.scalars(select(SpaceObject).where(SpaceObject.norad_id.in_(part)))
         )
+        cols = (ElementSetRow.norad_id, ElementSetRow.digest, ElementSetRow.id, ElementSetRow.trust)
+        known_sets.update(
+            ((n, d), (i, t)) for n, d, i, t in session.execute(select(*cols).where(ElementSetRow.norad_id.in_(part)))
+        )
+    authoritative_objects = {k[0] for k, (_, t) in known_sets.items() if t == Trust.AUTHORITATIVE}
     for rec in records:
-        if rec.norad_id not in known_objects:
-            session.add(SpaceObject(norad_id=rec.norad_id, name=rec.name, object_id=rec.object_id))
-            known_objects.add(rec.norad_id)
+        obj = known_objects.get(rec.norad_id)
+        if obj is None:
+            obj = SpaceObject(norad_id=rec.norad_id, name=rec.name, object_id=rec.object_id)
+            session.add(obj)
+            known_objects[rec.norad_id] = obj
+        elif trust is Trust.AUTHORITATIVE and rec.norad_id not in authoritative_objects:
+            obj.name, obj.object_id = rec.name, rec.object_id
+        if trust is Trust.AUTHORITATIVE:
+            authoritative_objects.add(rec.norad_id)
     session.flush()  # objects before the element sets that reference them
     added = unchanged = 0
     for rec in records:
         key = (rec.norad_id, rec.digest)
-        if key in known_sets:
+        known = known_sets.get(key)
+        if known is not None:
+            row_id, row_trust = known
+            if trust is Trust.AUTHORITATIVE and row_trust != Trust.AUTHORITATIVE and row_id is not None:
+                row = session.get(ElementSetRow, row_id)
+                row.trust, row.partner_id, row.source, row.source_line = trust, None, rec.source, rec.line
+                known_sets[key] = (row_id, trust)
             unchanged += 1
             continue
-        known_sets.add(key)
-        session.add(
-            ElementSetRow(
-                norad_id=rec.norad_id,
-                epoch=rec.fields["EPOCH"],
-                epoch_jd=rec.epoch_jd,
-                epoch_fr=rec.epoch_fr,
-                digest=rec.digest,
-                format=rec.format,
-                source=rec.source,
-                source_line=rec.line,
-                line1=rec.line1,
-                line2=rec.line2,
-                fields_json=json.dumps(rec.fields, sort_keys=True),
-                original=rec.original,
-                loaded_at=loaded_at,
-            )
+        row = ElementSetRow(
+            norad_id=rec.norad_id,
+            epoch=rec.fields["EPOCH"],
+            epoch_jd=rec.epoch_jd,
+            epoch_fr=rec.epoch_fr,
+            digest=rec.digest,
+            format=rec.format,
+            source=rec.source,
+            source_line=rec.line,
+            line1=rec.line1,
+            line2=rec.line2,
+            fields_json=json.dumps(rec.fields, sort_keys=True),
+            original=rec.original,
+            loaded_at=loaded_at,
+            trust=trust,
+            partner_id=partner_id,
         )
+        known_sets[key] = (None, trust)  # a duplicate within this batch
+        session.add(row)
         added += 1
     session.flush()
     return LoadCounts(added, unchanged)
+
+
+def partner_named(session: Session, name: str) -> int | None:
+    """The id of the partner called ``name`` (None if there is none)."""
+    return session.scalar(select(Partner.id).where(Partner.name == name))
+
+
+def set_owner(session: Session, norad_id: int, partner_id: int | None) -> bool:
+    """Make ``partner_id`` (None: nobody) the owner of an object; False if it is not in the catalog."""
+    obj = session.get(SpaceObject, norad_id)
+    if obj is None:
+        return False
+    obj.owner_partner_id = partner_id
+    return True
 
 
 def store_sizes(session: Session, sizes: dict[int, ObjectSize]) -> int:
@@ -99,10 +139,19 @@ def _row_to_elements(row: ElementSetRow, name: str) -> ElementSet:
     )
 
 
+def _counts_for_latest():
+    """``catalog.trust.counts_for_latest`` as a condition on an element set joined to its object."""
+    return or_(ElementSetRow.trust == Trust.AUTHORITATIVE, ElementSetRow.partner_id == SpaceObject.owner_partner_id)
+
+
 def latest_elements(session: Session, norad_ids: Sequence[int] | None = None) -> list[ElementSet]:
-    """The newest element set of each object (or of the given objects), ordered by id."""
+    """The newest element set of each object (or of the given objects) among those that may be its
+    latest state (authoritative ones and its owner's: ``catalog.trust``), ordered by id. An object
+    that only other partners submitted has none."""
     newest = (
         select(ElementSetRow.norad_id, func.max(ElementSetRow.epoch_jd + ElementSetRow.epoch_fr).label("t"))
+        .join(SpaceObject, SpaceObject.norad_id == ElementSetRow.norad_id)
+        .where(_counts_for_latest())
         .group_by(ElementSetRow.norad_id)
         .subquery()
     )
@@ -114,6 +163,7 @@ def latest_elements(session: Session, norad_ids: Sequence[int] | None = None) ->
             & (ElementSetRow.epoch_jd + ElementSetRow.epoch_fr == newest.c.t),
         )
         .join(SpaceObject, SpaceObject.norad_id == ElementSetRow.norad_id)
+        .where(_counts_for_latest())
         .order_by(ElementSetRow.norad_id, ElementSetRow.id.desc())
     )
     if norad_ids is not None:
@@ -168,13 +218,18 @@ def object_summary(session: Session, norad_id: int) -> tuple[SpaceObject, int, s
 
 def element_history(session: Session, norad_id: int) -> list[ElementSet]:
     """Every stored element set of one object, oldest epoch first."""
+    return [e for e, _, _ in element_history_with_trust(session, norad_id)]
+
+
+def element_history_with_trust(session: Session, norad_id: int) -> list[tuple[ElementSet, str, int | None]]:
+    """Every stored element set of one object, oldest epoch first, with its trust and submitter."""
     name = session.scalar(select(SpaceObject.name).where(SpaceObject.norad_id == norad_id)) or ""
     rows = session.scalars(
         select(ElementSetRow)
         .where(ElementSetRow.norad_id == norad_id)
-        .order_by(ElementSetRow.epoch_jd, ElementSetRow.epoch_fr)
+        .order_by(ElementSetRow.epoch_jd, ElementSetRow.epoch_fr, ElementSetRow.id)
     )
-    return [_row_to_elements(r, name) for r in rows]
+    return [(_row_to_elements(r, name), r.trust, r.partner_id) for r in rows]
 
 
 def hard_body_radii(session: Session, norad_ids: Iterable[int]) -> dict[int, float | None]:

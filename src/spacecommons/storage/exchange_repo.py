@@ -7,13 +7,13 @@ counts and facets never load what the caller may not see."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from ..exchange.pds4 import VERSION_ID
 from .tables import AccessDecision, AccessRequest, Mission, Payload, Product, ProductFile
 
 # --- missions and payloads ---
@@ -80,14 +80,42 @@ def add_product(session: Session, product: Product) -> Product:
     return product
 
 
-def _vid_key(vid: str) -> list:
-    return [int(x) if x.isdigit() else x for x in re.split(r"[.]", vid)]
+def _vid_key(vid: str) -> tuple[int, int, int, str]:
+    """Sort key of a version id: ``M.n`` numerically (10.0 after 9.0); anything else (a row stored
+    before ingest checked the form) sorts below every ``M.n`` and never raises."""
+    m = VERSION_ID.fullmatch(vid)
+    return (1, int(m.group(1)), int(m.group(2)), "") if m else (0, 0, 0, vid)
+
+
+@dataclass(frozen=True)
+class LidOwner:
+    """Who a LID belongs to: the partner and the mission of its first ingested version."""
+
+    partner_id: int
+    mission_id: int
+
+
+def _first_version(lid: str):
+    return select(Product.id).where(Product.lid == lid).order_by(Product.id).limit(1).scalar_subquery()
+
+
+def lid_owner(session: Session, lid: str) -> LidOwner | None:
+    """The owner of ``lid`` (None when no version of it exists yet)."""
+    row = session.execute(
+        select(Product.owner_partner_id, Payload.mission_id)
+        .join(Payload, Payload.id == Product.payload_id)
+        .where(Product.id == _first_version(lid))
+    ).first()
+    return None if row is None else LidOwner(row[0], row[1])
 
 
 def find_product(session: Session, lid: str, vid: str | None) -> Product | None:
     """The version ``vid`` of product ``lid``, or (``vid`` None) its latest version not withdrawn
-    (versions ordered numerically: 10.0 after 9.0)."""
-    q = select(Product).where(Product.lid == lid)
+    (versions ordered numerically: 10.0 after 9.0). Only versions of the LID's owner (the partner of
+    its first version) are considered, so a version that another partner slipped in (a race with
+    the ingest check, or a row older than it) never answers for the LID."""
+    owner = select(Product.owner_partner_id).where(Product.id == _first_version(lid)).scalar_subquery()
+    q = select(Product).where(Product.lid == lid, Product.owner_partner_id == owner)
     q = q.where(Product.tombstoned_at.is_(None)) if vid is None else q.where(Product.vid == vid)
     candidates = list(session.scalars(q))
     if vid is None:

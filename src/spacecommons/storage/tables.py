@@ -25,6 +25,9 @@ class SpaceObject(Base):
     hbr_m: Mapped[float | None] = mapped_column(Float, nullable=True)
     hbr_source: Mapped[str | None] = mapped_column(String(64), nullable=True)
     mass_kg: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # the partner whose element sets may be this object's latest state (catalog.trust); None: only
+    # the authoritative source's. Assigned by an admin, never by submitting.
+    owner_partner_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class ElementSetRow(Base):
@@ -48,6 +51,8 @@ class ElementSetRow(Base):
     fields_json: Mapped[str] = mapped_column(Text)
     original: Mapped[str] = mapped_column(Text)
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    trust: Mapped[str] = mapped_column(String(16), default="authoritative", server_default="authoritative")
+    partner_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # who submitted (trust "partner")
 
 
 class ScreeningRun(Base):

@@ -4,10 +4,13 @@ the product lookup that hides what the caller may not see, and the decision log.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from fastapi import HTTPException
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ...exchange import policy
@@ -44,6 +47,17 @@ class ReleaseIn(BaseModel):
         None, examples=["2027-01-01T00:00:00Z"], description="UTC with its offset; fractions of a second are dropped"
     )
     public_release_at: TimeIn | None = Field(None, examples=["2027-07-01T00:00:00Z"])
+
+
+@contextmanager
+def conflict_as_409(session: Session, detail: str) -> Iterator[None]:
+    """Writes whose uniqueness a concurrent request may win between our check and our insert: the
+    database's unique constraint decides, and losing is 409 (the transaction rolled back), not 500."""
+    try:
+        yield
+    except IntegrityError:
+        session.rollback()
+        raise HTTPException(409, detail) from None
 
 
 def access(p: Product) -> policy.Access:

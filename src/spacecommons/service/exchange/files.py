@@ -8,10 +8,11 @@ import re
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse
 
+from ...exchange import media as media_types
 from ...exchange import policy
 from ...storage import exchange_repo as repo
 from ..deps import CallerDep, ClockDep, SessionDep, route
-from .common import MAX_FILE_BYTES, access, log, visible_product
+from .common import MAX_FILE_BYTES, access, conflict_as_409, log, visible_product
 
 router = APIRouter(prefix="/api/v1/exchange", tags=["lunar data exchange"])
 
@@ -32,15 +33,26 @@ async def upload(
         raise HTTPException(403, "only the owner partner adds files")
     if not re.fullmatch(r"[A-Za-z0-9._-]{1,255}", name):
         raise HTTPException(400, "file names are letters, digits, '.', '_' and '-'")
-    try:  # streamed to disk while hashing; visible only after the atomic rename
-        blob = await request.app.state.blobs.put_async(request.stream(), MAX_FILE_BYTES)
-    except ValueError as exc:
-        raise HTTPException(413, str(exc)) from None
-    media = request.headers.get("content-type", "application/octet-stream")[:128]
-    if repo.file(session, p.id, name) is not None:
-        raise HTTPException(409, f"{name} exists in {lid}::{vid}: versions are immutable")
-    repo.add_file(session, p.id, name, blob.sha256, blob.md5, blob.size, media, clock())
-    session.commit()
+    conflict = f"{name} exists in {lid}::{vid}: versions are immutable"
+    if repo.file(session, p.id, name) is not None:  # before reading the body
+        raise HTTPException(409, conflict)
+    writer = request.app.state.blobs.writer(MAX_FILE_BYTES)
+    try:
+        try:  # streamed to disk while hashing; not visible until committed
+            async for chunk in request.stream():
+                writer.write(chunk)
+            blob = writer.finish()
+        except ValueError as exc:
+            raise HTTPException(413, str(exc)) from None
+        media = media_types.normalise(request.headers.get("content-type"))
+        # the row first: if a concurrent upload of the same name won, the unique constraint refuses
+        # it here and the blob is dropped unseen (no orphan); only then is the blob renamed in
+        with conflict_as_409(session, conflict):
+            repo.add_file(session, p.id, name, blob.sha256, blob.md5, blob.size, media, clock())
+        writer.commit()
+        session.commit()
+    finally:
+        writer.abort()  # nothing to do once committed
     return {"name": name, "sha256": blob.sha256, "md5": blob.md5, "size": blob.size}
 
 
@@ -64,5 +76,18 @@ def download(lid: str, vid: str, name: str, request: Request, session: SessionDe
     if f is None:
         raise HTTPException(404, f"no file {name}")
     path = request.app.state.blobs.path(f.sha256)
-    headers = {"ETag": f'"{f.sha256}"', "Digest": f"sha-256={f.sha256}", "Content-MD5": f.md5}
-    return FileResponse(path, media_type=f.media_type, filename=name, headers=headers)
+    headers = {
+        "ETag": f'"{f.sha256}"',
+        "Digest": f"sha-256={f.sha256}",
+        "Content-MD5": f.md5,
+        "X-Content-Type-Options": "nosniff",
+    }
+    # the uploader chose the type: served as given only when a browser cannot run it, and always
+    # as an attachment (FileResponse with a filename), never displayed in the service's origin
+    return FileResponse(
+        path,
+        media_type=media_types.served(f.media_type),
+        filename=name,
+        headers=headers,
+        content_disposition_type="attachment",
+    )

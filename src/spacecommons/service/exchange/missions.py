@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from ...storage import exchange_repo as repo
 from ..deps import CallerDep, SessionDep, route
+from .common import conflict_as_409
 
 router = APIRouter(prefix="/api/v1/exchange", tags=["lunar data exchange"])
 
@@ -43,10 +44,12 @@ class PayloadOut(PayloadIn):
     summary="Register a mission (owned by the caller's partner)",
 )
 def create_mission(body: MissionIn, session: SessionDep, who: CallerDep) -> dict:
+    conflict = f"mission {body.name!r} exists"
     if repo.mission(session, body.name) is not None:
-        raise HTTPException(409, f"mission {body.name!r} exists")
-    m = repo.create_mission(session, who.partner_id, **body.model_dump())
-    session.commit()
+        raise HTTPException(409, conflict)
+    with conflict_as_409(session, conflict):  # a concurrent create of the same name won
+        m = repo.create_mission(session, who.partner_id, **body.model_dump())
+        session.commit()
     return {"id": m.id, "name": m.name}
 
 
@@ -57,16 +60,21 @@ def create_mission(body: MissionIn, session: SessionDep, who: CallerDep) -> dict
     ("operator",),
     response_model=PayloadOut,
     status_code=201,
-    summary="Register a payload on a mission",
+    summary="Register a payload on a mission (the mission's owner partner, or an admin)",
 )
 def create_payload(mission: str, body: PayloadIn, session: SessionDep, who: CallerDep) -> PayloadOut:
     m = repo.mission(session, mission)
     if m is None:
         raise HTTPException(404, f"no mission {mission!r}")
+    if m.owner_partner_id != who.partner_id and who.role != "admin":
+        raise HTTPException(403, f"only the partner that owns {mission!r} registers payloads on it")
+    conflict = f"payload {body.name!r} exists on {mission!r}"
     if repo.payload_exists(session, m.id, body.name):
-        raise HTTPException(409, f"payload {body.name!r} exists on {mission!r}")
-    p = repo.create_payload(session, m.id, who.partner_id, **body.model_dump())
-    session.commit()
+        raise HTTPException(409, conflict)
+    # the payload (and so its products) belongs to the mission's owner, also when an admin registers it
+    with conflict_as_409(session, conflict):
+        p = repo.create_payload(session, m.id, m.owner_partner_id, **body.model_dump())
+        session.commit()
     return PayloadOut(id=p.id, mission=m.name, owner_partner_id=p.owner_partner_id, **body.model_dump())
 
 

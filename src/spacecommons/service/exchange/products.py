@@ -17,7 +17,7 @@ from ...storage.tables import Product
 from ...timescales import parse_utc
 from ..deps import CallerDep, ClockDep, SessionDep, route
 from ..timefields import TimeIn
-from .common import ProductOut, ReleaseIn, product_outs, visible_product
+from .common import ProductOut, ReleaseIn, conflict_as_409, product_outs, visible_product
 
 router = APIRouter(prefix="/api/v1/exchange", tags=["lunar data exchange"])
 
@@ -56,35 +56,42 @@ async def ingest(
     meta = read_label(await request.body(), "label.xml")
     processing = to_pds4(level or meta.processing_level or "")
     start, stop = _label_time(meta.start), _label_time(meta.stop)
+    owner = repo.lid_owner(session, meta.lid)
+    if owner is not None and owner.partner_id != pl.owner_partner_id:
+        raise HTTPException(403, f"{meta.lid} belongs to another partner: only its owner ingests versions of it")
+    if owner is not None and owner.mission_id != pl.mission_id:
+        raise HTTPException(403, f"{meta.lid} belongs to another mission: ingest its versions from that mission")
+    conflict = f"{meta.lidvid} exists: versions are immutable, ingest a new version_id"
     if repo.product_exists(session, meta.lid, meta.vid):
-        raise HTTPException(409, f"{meta.lidvid} exists: versions are immutable, ingest a new version_id")
+        raise HTTPException(409, conflict)
     m = repo.mission_of(session, pl)
     now = clock()
     days = pl.proprietary_days if pl.proprietary_days is not None else m.proprietary_days
     partners_at, public_at = policy.release_dates(now, days, m.public_after_days)
-    p = repo.add_product(
-        session,
-        Product(
-            lid=meta.lid,
-            vid=meta.vid,
-            title=meta.title,
-            payload_id=pl.id,
-            owner_partner_id=pl.owner_partner_id,
-            target=meta.target,
-            instrument=meta.instrument,
-            processing_level=processing,
-            start=start,
-            stop=stop,
-            licence=licence,
-            citation=meta.citation,
-            **(dict(zip(("west", "east", "north", "south"), meta.bounds, strict=True)) if meta.bounds else {}),
-            metadata_json=json.dumps(dataclasses.asdict(dataclasses.replace(meta, processing_level=processing))),
-            ingested_at=now,
-            partners_release_at=partners_at,
-            public_release_at=public_at,
-        ),
-    )
-    session.commit()
+    with conflict_as_409(session, conflict):  # a concurrent ingest of the same LID::VID won
+        p = repo.add_product(
+            session,
+            Product(
+                lid=meta.lid,
+                vid=meta.vid,
+                title=meta.title,
+                payload_id=pl.id,
+                owner_partner_id=pl.owner_partner_id,
+                target=meta.target,
+                instrument=meta.instrument,
+                processing_level=processing,
+                start=start,
+                stop=stop,
+                licence=licence,
+                citation=meta.citation,
+                **(dict(zip(("west", "east", "north", "south"), meta.bounds, strict=True)) if meta.bounds else {}),
+                metadata_json=json.dumps(dataclasses.asdict(dataclasses.replace(meta, processing_level=processing))),
+                ingested_at=now,
+                partners_release_at=partners_at,
+                public_release_at=public_at,
+            ),
+        )
+        session.commit()
     return product_outs(session, [p], who, now)[0]
 
 

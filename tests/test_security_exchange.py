@@ -1,0 +1,287 @@
+"""Security of the lunar data exchange (issue #11, items 4 and 8), each test written as the attack:
+the request a hostile partner sends, and the refusal expected. On SQLite and on PostgreSQL (the
+``backend_url`` fixture; PostgreSQL when SPACECOMMONS_TEST_PG_URL is set).
+
+Partner A owns mission ILRS-A with payload CAM and ingests a real LROC label (tests/data/lunar,
+from PDS LROC archive, see tests/data/SOURCES.md); partner B is a hostile station partner with its
+own mission. Expected refusals are those the issue asks for: 403 for another partner's LID or
+mission, 400 for a version_id outside PDS4's ``M.n`` (PDS4 core schema 1Q00, ``pds:version_id``),
+409 (not 500) for a duplicate that a concurrent request created first."""
+
+from __future__ import annotations
+
+import os
+import stat
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from spacecommons.exchange.pds4 import read_label
+from spacecommons.service import create_app
+from spacecommons.storage import exchange_repo, partners_repo
+from spacecommons.storage.tables import Product
+
+LABELS = sorted((Path(__file__).parent / "data" / "lunar").glob("*.xml"))
+LABEL = LABELS[0].read_text()  # an LROC NAC label, version_id 2.0
+META = read_label(LABEL)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+X = "/api/v1/exchange"
+
+
+def with_version(vid: str, label: str = LABEL) -> bytes:
+    return label.replace(f"<version_id>{META.vid}</version_id>", f"<version_id>{vid}</version_id>", 1).encode()
+
+
+def with_lid(lid: str, vid: str = "1.0") -> bytes:
+    return with_version(vid, LABEL.replace(META.lid, lid))
+
+
+@pytest.fixture(scope="module")
+def node(backend_url, tmp_path_factory):
+    """Partners A (owner of mission ILRS-A, payload CAM, and of META's LID) and B (a hostile
+    partner with mission ILRS-B, payload SPY); one key per role."""
+    app = create_app(
+        backend_url,
+        clock=lambda: T0,
+        blob_root=str(tmp_path_factory.mktemp("blobs")),
+        rate_per_second=1000.0,
+        rate_burst=100000,
+    )
+    keys = {}
+    with app.state.session_maker.begin() as s:
+        for partner in ("A", "B"):
+            partners_repo.create_partner(s, partner, T0)
+            for role in ("operator", "observer", "admin"):
+                m = partners_repo.add_member(s, partner, role, role, T0)
+                keys[(partner, role)] = {"X-API-Key": partners_repo.issue_key(s, m.id, T0)}
+    client = TestClient(app)
+    for partner, mission, payload in (("A", "ILRS-A", "CAM"), ("B", "ILRS-B", "SPY")):
+        h = keys[(partner, "operator")]
+        r = client.post(f"{X}/missions", json={"name": mission, "kind": "lander"}, headers=h)
+        assert r.status_code == 201, r.text
+        r = client.post(f"{X}/missions/{mission}/payloads", json={"name": payload, "instrument": "cam"}, headers=h)
+        assert r.status_code == 201, r.text
+    r = client.post(f"{X}/products?mission=ILRS-A&payload=CAM", content=LABEL.encode(), headers=keys[("A", "operator")])
+    assert r.status_code == 201, r.text
+    yield app, client, keys
+    app.state.engine.dispose()
+
+
+def test_partner_b_cannot_ingest_a_version_under_partner_as_lid(node):
+    """The hijack of issue #11 item 4: B ingests version 3.0 of A's LID from its own payload; A's
+    concept id must keep resolving to A's product."""
+    app, client, keys = node
+    b = keys[("B", "operator")]
+    r = client.post(f"{X}/products?mission=ILRS-B&payload=SPY", content=with_version("3.0"), headers=b)
+    assert r.status_code == 403 and "another partner" in r.json()["detail"]
+    # B's admin cannot do it either: the LID belongs to A whoever asks
+    r = client.post(
+        f"{X}/products?mission=ILRS-B&payload=SPY", content=with_version("3.0"), headers=keys[("B", "admin")]
+    )
+    assert r.status_code == 403
+    concept = client.get(f"{X}/products/{META.lid}", headers=keys[("A", "operator")]).json()
+    assert concept["vid"] == META.vid and concept["lidvid"] == f"{META.lid}::{META.vid}"
+    # A itself adds versions, from the mission that first ingested the LID
+    r = client.post(
+        f"{X}/products?mission=ILRS-A&payload=CAM", content=with_version("2.1"), headers=keys[("A", "operator")]
+    )
+    assert r.status_code == 201, r.text
+
+
+def test_a_lid_stays_with_its_mission(node):
+    """A LID belongs to the mission that first ingested it: even its owner partner cannot continue it
+    from another mission (the product would change embargo rules and payload)."""
+    app, client, keys = node
+    a = keys[("A", "operator")]
+    assert client.post(f"{X}/missions", json={"name": "ILRS-A2", "kind": "rover"}, headers=a).status_code == 201
+    r = client.post(f"{X}/missions/ILRS-A2/payloads", json={"name": "CAM2", "instrument": "cam"}, headers=a)
+    assert r.status_code == 201
+    r = client.post(f"{X}/products?mission=ILRS-A2&payload=CAM2", content=with_version("9.0"), headers=a)
+    assert r.status_code == 403 and "another mission" in r.json()["detail"]
+
+
+def test_a_version_slipped_in_by_another_partner_never_answers_for_the_lid(node):
+    """Should another partner's row exist under A's LID (a race with the ingest check, or a row
+    stored before the check existed), neither the concept id nor its version id returns it."""
+    app, client, keys = node
+    lid = "urn:nasa:pds:lro-l-lroc-test:data:slipped"
+    a = keys[("A", "operator")]
+    assert client.post(f"{X}/products?mission=ILRS-A&payload=CAM", content=with_lid(lid), headers=a).status_code == 201
+    with app.state.session_maker.begin() as s:
+        mine = exchange_repo.find_product(s, lid, "1.0")
+        spy = exchange_repo.payload(s, "ILRS-B", "SPY")
+        s.add(
+            Product(
+                **{c: getattr(mine, c) for c in ("lid", "title", "metadata_json", "licence", "ingested_at")},
+                vid="99.0",
+                payload_id=spy.id,
+                owner_partner_id=spy.owner_partner_id,
+                public_release_at=T0,
+            )
+        )
+    assert client.get(f"{X}/products/{lid}", headers=a).json()["vid"] == "1.0"
+    assert client.get(f"{X}/products/{lid}/99.0", headers=a).status_code == 404
+
+
+@pytest.mark.parametrize("vid", ["x.0", "1", "1.0.0", "01.0", "1.0a", "-1.0", "1e3.0", "1234567890.0"])
+def test_version_id_outside_pds4_m_n_is_refused(node, vid):
+    app, client, keys = node
+    lid = "urn:nasa:pds:lro-l-lroc-test:data:badvid"
+    r = client.post(
+        f"{X}/products?mission=ILRS-A&payload=CAM", content=with_lid(lid, vid), headers=keys[("A", "operator")]
+    )
+    assert r.status_code == 400 and "version_id" in r.json()["detail"]
+
+
+def test_a_concept_id_never_answers_500_for_a_stored_non_numeric_version(node):
+    """The 500 of issue #11: a stored ``x.0`` (from before ingest checked the form) made the concept
+    id compare 'x' with an int. It now sorts below every M.n version and the answer is 200."""
+    app, client, keys = node
+    lid = "urn:nasa:pds:lro-l-lroc-test:data:legacyvid"
+    a = keys[("A", "operator")]
+    assert (
+        client.post(f"{X}/products?mission=ILRS-A&payload=CAM", content=with_lid(lid, "10.0"), headers=a).status_code
+        == 201
+    )
+    assert (
+        client.post(f"{X}/products?mission=ILRS-A&payload=CAM", content=with_lid(lid, "9.0"), headers=a).status_code
+        == 201
+    )
+    with app.state.session_maker.begin() as s:
+        p = exchange_repo.find_product(s, lid, "9.0")
+        s.add(
+            Product(
+                **{c: getattr(p, c) for c in [col.key for col in Product.__table__.columns] if c not in ("id", "vid")},
+                vid="x.0",
+            )
+        )
+    for who in (a, keys[("B", "observer")]):
+        r = client.get(f"{X}/products/{lid}", headers=who)
+        assert r.status_code == 200 and r.json()["vid"] == "10.0"  # numeric order: 10.0 after 9.0
+
+
+def test_only_the_mission_owner_registers_payloads(node):
+    app, client, keys = node
+    body = {"name": "TROJAN", "instrument": "anything"}
+    for attacker in (keys[("B", "operator")], keys[("A", "observer")]):  # another partner; a role without the right
+        assert client.post(f"{X}/missions/ILRS-A/payloads", json=body, headers=attacker).status_code == 403
+    assert "TROJAN" not in [p["name"] for p in client.get(f"{X}/payloads").json()]
+    # an admin may, and the payload belongs to the mission's owner, not to the admin's partner
+    r = client.post(f"{X}/missions/ILRS-A/payloads", json=body, headers=keys[("B", "admin")])
+    assert r.status_code == 201, r.text
+    with app.state.session_maker() as s:
+        a_id = exchange_repo.mission(s, "ILRS-A").owner_partner_id
+    assert r.json()["owner_partner_id"] == a_id
+
+
+def test_concurrent_duplicate_creates_are_409_not_500(node, monkeypatch):
+    """Two requests create the same thing at once: both pass the existence check, the database's
+    unique constraint lets one in. The race is reproduced by answering the check as the loser saw it
+    (before the winner committed): 'does not exist yet'."""
+    app, client, keys = node
+    a = keys[("A", "operator")]
+    monkeypatch.setattr(exchange_repo, "mission", lambda session, name: None)
+    r = client.post(f"{X}/missions", json={"name": "ILRS-A", "kind": "lander"}, headers=a)
+    assert r.status_code == 409 and "exists" in r.json()["detail"]
+    monkeypatch.undo()
+    monkeypatch.setattr(exchange_repo, "payload_exists", lambda session, mission_id, name: False)
+    r = client.post(f"{X}/missions/ILRS-A/payloads", json={"name": "CAM", "instrument": "cam"}, headers=a)
+    assert r.status_code == 409
+    monkeypatch.setattr(exchange_repo, "product_exists", lambda session, lid, vid: False)
+    r = client.post(f"{X}/products?mission=ILRS-A&payload=CAM", content=LABEL.encode(), headers=a)
+    assert r.status_code == 409 and "immutable" in r.json()["detail"]
+    # the service is still whole: the losers rolled back
+    assert client.get(f"{X}/products/{META.lid}/{META.vid}", headers=a).status_code == 200
+
+
+def _blob_files(app) -> set[str]:
+    root = app.state.blobs.root
+    return {p.name for p in root.rglob("*") if p.is_file()}
+
+
+def test_an_upload_refused_as_a_duplicate_leaves_no_blob(node, monkeypatch):
+    app, client, keys = node
+    a = {**keys[("A", "operator")], "content-type": "application/octet-stream"}
+    url = f"{X}/products/{META.lid}/{META.vid}/files/frame.img"
+    assert client.put(url, content=b"first version of the frame", headers=a).status_code == 201
+    before = _blob_files(app)
+    # the plain duplicate: refused before the body is stored
+    assert client.put(url, content=b"a replacement", headers=a).status_code == 409
+    assert _blob_files(app) == before
+    # the concurrent duplicate: both passed the check; the loser's body was hashed and must not stay
+    monkeypatch.setattr(exchange_repo, "file", lambda session, product_id, name: None)
+    r = client.put(url, content=b"a concurrent replacement", headers=a)
+    assert r.status_code == 409
+    assert _blob_files(app) == before  # no orphan blob, no .part file
+    import hashlib
+
+    assert hashlib.sha256(b"a concurrent replacement").hexdigest() not in before
+
+
+def test_the_blob_directory_is_fsynced_after_the_rename(node, monkeypatch):
+    """POSIX: a rename is durable only when its directory is fsynced. Record every fsync of the
+    upload and check that a directory holding the renamed blob was synced after the rename."""
+    from spacecommons.exchange import blobs
+
+    app, client, keys = node
+    synced = []
+    real = os.fsync
+
+    def spy(fd):
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            synced.append(sorted(p.name for p in Path(f"/proc/self/fd/{fd}").resolve().iterdir()))
+        real(fd)
+
+    monkeypatch.setattr(blobs.os, "fsync", spy)
+    data = b"durable bytes"
+    r = client.put(
+        f"{X}/products/{META.lid}/{META.vid}/files/durable.img",
+        content=data,
+        headers={**keys[("A", "operator")], "content-type": "application/octet-stream"},
+    )
+    assert r.status_code == 201
+    assert any(r.json()["sha256"] in names for names in synced)
+
+
+@pytest.mark.parametrize(
+    ("declared", "served"),
+    [
+        ("text/html", "application/octet-stream"),
+        ("text/html; charset=utf-8", "application/octet-stream"),
+        ("image/svg+xml", "application/octet-stream"),
+        ("application/xhtml+xml", "application/octet-stream"),
+        ("application/javascript", "application/octet-stream"),
+        ("TEXT/HTML", "application/octet-stream"),
+        ("image/png", "image/png"),
+        ("application/pdf", "application/pdf"),
+        ("text/plain", "text/plain"),
+    ],
+)
+def test_downloads_never_carry_a_script_capable_type_and_are_attachments(node, declared, served):
+    """Stored XSS through the exchange: an uploader declares text/html for a page with a script;
+    every partner who opened the link would run it in the service's origin."""
+    app, client, keys = node
+    name = "f-" + "".join(c if c.isalnum() else "_" for c in declared) + ".bin"
+    a = {**keys[("A", "operator")], "content-type": declared}
+    body = b"<html><script>fetch('/api/v1/alerts').then(r=>r.text()).then(alert)</script></html>"
+    url = f"{X}/products/{META.lid}/{META.vid}/files/{name}"
+    assert client.put(url, content=body, headers=a).status_code == 201
+    r = client.get(url, headers=keys[("A", "operator")])
+    assert r.status_code == 200 and r.content == body
+    assert r.headers["content-type"].split(";")[0] == served
+    assert r.headers["content-disposition"].startswith("attachment")
+    assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_declared_types_are_stored_bare_and_listed_as_stored(node):
+    """What an uploader declares is stored as ``type/subtype`` (no parameters, no header break)."""
+    from spacecommons.exchange.media import normalise
+
+    app, client, keys = node
+    assert normalise("text/plain\r\nSet-Cookie: a=b") == "application/octet-stream"
+    assert normalise("image/png; x=1") == "image/png"
+    listed = client.get(f"{X}/products/{META.lid}/{META.vid}", headers=keys[("A", "operator")]).json()["files"]
+    assert listed and all("/" in f["media_type"] and ";" not in f["media_type"] for f in listed)
