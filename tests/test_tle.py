@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sgp4.api import Satrec
 
-from spacecommons.catalog import latest_per_object, read_tle
+from spacecommons.catalog import latest_per_object, read_elements, read_tle
+from spacecommons.catalog.reader import detect_format
 from spacecommons.catalog.tle import checksum, parse_tle
 from spacecommons.errors import RecordError
 
@@ -129,3 +132,82 @@ def test_fuzz_arbitrary_text_never_raises(text):
     result = read_tle(text, "junk")
     for issue in result.issues:
         assert issue.source == "junk" and issue.line >= 1
+
+
+# --- Vallado's verification file and content sniffing (issue #13) -------------------------------
+
+VER = Path(__file__).parent / "data" / "tle" / "SGP4-VER.TLE"
+
+
+def test_vallado_verification_file_reads_as_python_sgp4_reads_it():
+    """SGP4-VER.TLE (Vallado et al., AIAA 2006-6753; tests/data/tle/) has '#' comment lines and
+    start/stop/step minutes after column 69 on line 2: 33 element sets (20413 twice). Three of
+    them (33333-33335, built by hand for error codes 4, 2 and 3) carry wrong checksums, which
+    python-sgp4's twoline2rv does not check; we report them unless asked not to."""
+    text = VER.read_text()
+    assert detect_format(text) == "tle"
+    strict = read_tle(text, "SGP4-VER.TLE")
+    assert len(strict.records) == 30
+    assert [(i.line, i.field) for i in strict.issues] == [(100, "checksum"), (103, "checksum"), (106, "checksum")]
+    loose = read_elements(VER, verify_checksum=False)
+    assert loose.issues == [] and len(loose.records) == 33
+    assert len({r.norad_id for r in loose.records}) == 32
+    lines = text.splitlines()
+    for rec in loose.records:
+        l1, l2 = lines[rec.line - 1], lines[rec.line]
+        sat = Satrec.twoline2rv(l1, l2)
+        start_min = float(l2[69:].split()[0])
+        jd, fr = sat.jdsatepoch, sat.jdsatepochF + start_min / 1440.0
+        assert repr(rec.satrec().sgp4(jd, fr)) == repr(sat.sgp4(jd, fr)), rec.norad_id  # nan where sgp4 fails
+        assert rec.line2 == l2[:69] and rec.name == ""
+
+
+def test_trailing_text_needs_a_blank_column_70():
+    assert parse_tle(IRIDIUM33[1], IRIDIUM33[2] + "   0.0  1440.0  360.0").norad_id == 24946
+    with pytest.raises(RecordError, match="70 columns"):
+        parse_tle(IRIDIUM33[1], IRIDIUM33[2] + "9")
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt"),
+    [
+        ("# comment\n#\n" + "\n".join(IRIDIUM33[1:]) + "\n", "tle"),
+        ("\ufeff" + "\n".join(IRIDIUM33) + "\n", "tle"),
+        ("0 IRIDIUM 33\n" + "\n".join(IRIDIUM33[1:]) + "\n", "tle"),
+        ("CCSDS_OMM_VERS = 2.0\n", "omm-kvn"),
+        ("<ndm></ndm>", "omm-xml"),
+        ('[{"NORAD_CAT_ID": 1}]', "omm-json"),
+        ("OBJECT_NAME,NORAD_CAT_ID,EPOCH\n", "omm-csv"),
+        ("hello world\n", "unknown"),
+        ("a,b,c\n1,2,3\n", "unknown"),
+        ("", "unknown"),
+    ],
+)
+def test_formats_are_detected_by_content(text, fmt):
+    assert detect_format(text) == fmt
+
+
+@pytest.mark.parametrize("text", ["hello world\n", "", "a,b\n1,2\n", "1 2 3\n"])
+def test_unrecognised_files_name_the_formats_tried(text):
+    result = read_elements("junk.txt", text)
+    assert result.records == []
+    (issue,) = result.issues
+    assert (issue.source, issue.line, issue.field) == ("junk.txt", 1, "format")
+    assert "tried TLE/3LE, OMM KVN, OMM XML, OMM JSON, OMM CSV" in issue.message
+    assert "EPOCH" not in issue.message
+
+
+def test_catalog_load_cli_on_the_verification_file(sqlite_url):
+    from typer.testing import CliRunner
+
+    from spacecommons.cli.main import app
+
+    runner = CliRunner(env={"COLUMNS": "240"})
+    r = runner.invoke(app, ["catalog", "load", str(VER), "--database-url", sqlite_url], catch_exceptions=False)
+    assert r.exit_code == 3
+    assert f"{VER}: 30 element sets read, 29 new, 1 already stored, 3 rejected" in r.stdout
+    assert r.stderr.count("checksum: column 69") == 3
+    args = ["catalog", "load", "--no-verify-checksum", str(VER), "--database-url", sqlite_url]
+    r = runner.invoke(app, args, catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert f"{VER}: 33 element sets read, 3 new, 30 already stored, 0 rejected" in r.stdout

@@ -201,11 +201,26 @@ def read_omm(text: str | bytes, source: str = "<omm>", fmt: str | None = None) -
 
 
 def sniff_omm(text: str) -> str:
-    head = text.lstrip()[:200]
+    """The OMM encoding of a text that is OMM (:func:`detect_omm`), CSV when it cannot tell."""
+    return detect_omm(text) or "csv"
+
+
+_CSV_KEYS = {"NORAD_CAT_ID", "EPOCH", "MEAN_MOTION", "ECCENTRICITY", "OBJECT_NAME", "OBJECT_ID"}
+
+
+def detect_omm(text: str) -> str | None:
+    """``xml``, ``json``, ``kvn`` or ``csv`` when the content looks like that OMM encoding, else None:
+    XML and JSON by their first character, KVN by ``CCSDS_OMM_VERS`` (or a leading ``COMMENT``),
+    CSV by a header row of at least two OMM keywords."""
+    head = text.lstrip("\ufeff \t\r\n")[:2000]
     if head.startswith("<"):
         return "xml"
     if head.startswith(("[", "{")):
         return "json"
     if "CCSDS_OMM_VERS" in head or head.startswith("COMMENT"):
         return "kvn"
-    return "csv"
+    first = head.splitlines()[0] if head else ""
+    columns = {c.strip().strip('"').upper() for c in first.split(",")}
+    if "," in first and len(columns & _CSV_KEYS) >= 2:
+        return "csv"
+    return None

@@ -1,4 +1,8 @@
-"""Two-line element sets: 2-line and 3-line (``0 NAME``) forms, Alpha-5, checksums."""
+"""Two-line element sets: 2-line and 3-line (``0 NAME``) forms, Alpha-5, checksums.
+
+As python-sgp4 reads them, lines starting with ``#`` are comments and columns after 69 are
+ignored when column 70 is blank (Vallado's ``SGP4-VER.TLE`` writes its start/stop/step minutes
+there); such extra text is kept in the element set's ``original`` only."""
 
 from __future__ import annotations
 
@@ -49,9 +53,27 @@ def _catnum(text: str) -> int:
     return int(s)
 
 
-def parse_tle(line1: str, line2: str, name: str = "", src: str = "<tle>", lineno: int = 1) -> ElementSet:
-    """Parse one element set; ``lineno`` is the line number of line 1 in ``src``."""
+def _trim(line: str) -> str:
+    """The 69 TLE columns of a line; trailing text after a blank column 70 is not part of the set."""
+    if len(line) > TLE_LENGTH and line[TLE_LENGTH].isspace():
+        return line[:TLE_LENGTH]
+    return line
+
+
+def parse_tle(
+    line1: str,
+    line2: str,
+    name: str = "",
+    src: str = "<tle>",
+    lineno: int = 1,
+    verify_checksum: bool = True,
+) -> ElementSet:
+    """Parse one element set; ``lineno`` is the line number of line 1 in ``src``. Text after a blank
+    column 70 is ignored. ``verify_checksum=False`` accepts a wrong column-69 checksum, as
+    python-sgp4's ``twoline2rv`` does (Vallado's verification set has three such records)."""
     l2no = lineno + 1
+    raw1, raw2 = line1, line2
+    line1, line2 = _trim(line1), _trim(line2)
     for no, line, tag in ((lineno, line1, "1"), (l2no, line2, "2")):
         if not line.isascii():
             raise RecordError(src, no, f"line {tag}", "contains non-ASCII characters")
@@ -60,7 +82,7 @@ def parse_tle(line1: str, line2: str, name: str = "", src: str = "<tle>", lineno
         if line[0] != tag:
             raise RecordError(src, no, "line number", f"column 1 is {line[0]!r}, expected {tag!r}")
         expected = checksum(line)
-        if not line[68].isdigit() or int(line[68]) != expected:
+        if verify_checksum and (not line[68].isdigit() or int(line[68]) != expected):
             raise RecordError(src, no, "checksum", f"column 69 is {line[68]!r}, computed checksum is {expected}")
     n1 = _field(src, lineno, line1, (3, 7), "catalog number", _catnum)
     n2 = _field(src, l2no, line2, (3, 7), "catalog number", _catnum)
@@ -113,7 +135,7 @@ def parse_tle(line1: str, line2: str, name: str = "", src: str = "<tle>", lineno
         "MEAN_MOTION_DOT": repr(ndot),
         "MEAN_MOTION_DDOT": repr(nddot),
     }
-    original = (name and f"{name}\n" or "") + f"{line1}\n{line2}\n"
+    original = (name and f"{name}\n" or "") + f"{raw1.rstrip()}\n{raw2.rstrip()}\n"
     return ElementSet(
         norad_id=n1,
         name=name,
@@ -127,8 +149,9 @@ def parse_tle(line1: str, line2: str, name: str = "", src: str = "<tle>", lineno
     )
 
 
-def read_tle(text: str | bytes, source: str = "<tle>") -> ParseResult:
-    """Read every element set in a TLE/3LE text; bad records become issues, good ones land."""
+def read_tle(text: str | bytes, source: str = "<tle>", verify_checksum: bool = True) -> ParseResult:
+    """Read every element set in a TLE/3LE text; bad records become issues, good ones land.
+    Lines starting with ``#`` are comments."""
     result = ParseResult()
     if isinstance(text, bytes):
         text = text.decode("utf-8", errors="replace")
@@ -138,7 +161,7 @@ def read_tle(text: str | bytes, source: str = "<tle>") -> ParseResult:
     while i < len(lines):
         raw = lines[i].rstrip()
         no = i + 1
-        if not raw.strip():
+        if not raw.strip() or raw.startswith("#"):
             i += 1
             continue
         if raw.startswith("1 ") or (raw.startswith("1") and len(raw) == TLE_LENGTH):
@@ -149,7 +172,7 @@ def read_tle(text: str | bytes, source: str = "<tle>") -> ParseResult:
                 i += 1
                 continue
             try:
-                result.records.append(parse_tle(raw, nxt, name[1] if name else "", source, no))
+                result.records.append(parse_tle(raw, nxt, name[1] if name else "", source, no, verify_checksum))
             except RecordError as exc:
                 result.issues.append(exc.issue)
             name = None

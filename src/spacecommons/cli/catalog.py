@@ -14,11 +14,14 @@ app = typer.Typer(help="Element sets: load files, object sizes, history, live fe
 REJECTED_EXIT = 3
 
 
-def load_files(paths: list[Path], session_maker, loaded_at: str | datetime) -> tuple[int, int, int]:
+def load_files(
+    paths: list[Path], session_maker, loaded_at: str | datetime, verify_checksum: bool = True
+) -> tuple[int, int, int]:
     """Load each file in its own transaction, as authoritative element sets (the node's operator
     chose the files); returns (added, unchanged, rejected). Records with an epoch more than 3 days
     after ``loaded_at`` or control characters in a text field are rejected, naming file, line and
-    field; the rest of the file lands (``catalog.trust.vet_element_sets``)."""
+    field; the rest of the file lands (``catalog.trust.vet_element_sets``). ``verify_checksum=False``
+    accepts TLE lines with a wrong checksum."""
     from ..catalog import read_elements
     from ..catalog.trust import vet_element_sets
     from ..storage.catalog_repo import store_elements
@@ -26,7 +29,7 @@ def load_files(paths: list[Path], session_maker, loaded_at: str | datetime) -> t
     now = loaded_at if isinstance(loaded_at, datetime) else datetime.fromisoformat(loaded_at)
     added = unchanged = rejected = 0
     for path in paths:
-        parsed = read_elements(path)
+        parsed = read_elements(path, verify_checksum=verify_checksum)
         records, refused = vet_element_sets(parsed.records, now)
         issues = [*parsed.issues, *refused]
         rejected += report_issues(issues)
@@ -44,6 +47,9 @@ def load_files(paths: list[Path], session_maker, loaded_at: str | datetime) -> t
 @app.command("load")
 def load(
     files: list[Path] = typer.Argument(..., help="TLE/3LE or OMM (KVN, XML, JSON, CSV) files"),
+    verify_checksum: bool = typer.Option(
+        True, "--verify-checksum/--no-verify-checksum", help="reject TLE lines whose column-69 checksum is wrong"
+    ),
     database_url: str = DatabaseOption,
 ) -> None:
     """Store element sets with their history; loading the same file twice changes nothing.
@@ -52,7 +58,7 @@ def load(
     the exit code is 3 when any record was rejected.
     """
     _, session_maker = open_db(database_url)
-    added, unchanged, rejected = load_files(files, session_maker, utc_now())
+    added, unchanged, rejected = load_files(files, session_maker, utc_now(), verify_checksum)
     say(f"{added} new element sets, {unchanged} unchanged, {rejected} rejected")
     if rejected:
         raise typer.Exit(REJECTED_EXIT)

@@ -42,10 +42,13 @@ def _orbits(files: list[Path] | None, from_db: bool, database_url: str | None, d
 
 @app.command("load")
 def load(
-    files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="SBDB CSV, SBDB API JSON or MPCORB"),
+    files: list[Path] = typer.Argument(
+        ..., exists=True, dir_okay=False, help="SBDB CSV, SBDB API JSON, NEOCC OEF2.0 (.ke0/.ke1/.eq0/.eq1) or MPCORB"
+    ),
     database_url: str | None = DatabaseOption,
 ) -> None:
-    """Store orbit solutions; good records land, bad ones are reported (file:line: field: reason)."""
+    """Store orbit solutions; good records land, bad ones are reported (file:line: field: reason),
+    one line per file and a summary at the end."""
     from ..neo.reader import read_orbits
     from ..storage.neo_repo import store_orbits
 
@@ -58,6 +61,10 @@ def load(
             counts = store_orbits(session, orbits, utc_now())
         added += counts.added
         unchanged += counts.unchanged
+        say(
+            f"{f}: {len(orbits)} orbits read, {counts.added} new, {counts.unchanged} already stored, "
+            f"{len(issues)} rejected"
+        )
     say(f"{added} orbit solutions added, {unchanged} already stored, {rejected} rejected")
     if rejected:
         raise typer.Exit(REJECTED_EXIT)
@@ -183,15 +190,23 @@ def risk(
 
 @app.command("moid")
 def moid_command(
-    orbits: Path = typer.Option(..., "--orbits", help="orbit file (SBDB CSV/JSON, MPCORB)"),
+    orbits: Path = typer.Option(..., "--orbits", help="orbit file (SBDB CSV/JSON, NEOCC OEF2.0, MPCORB)"),
     out: Path = typer.Option(..., help="output CSV: des,name,epoch_tdb,moid_au,moid_ld,jpl_moid_au"),
 ) -> None:
     """Earth MOID of every orbit, against Earth's orbit at the object's epoch (DE421)."""
     from ..constants import LUNAR_DISTANCE_AU
+    from ..errors import RecordIssue
     from ..neo import earth_moid
     from ..neo.reader import read_orbits
 
     parsed, issues = read_orbits(orbits)
+    elliptic = [o for o in parsed if 0.0 <= o.e < 1.0]
+    issues += [
+        RecordIssue(o.source, o.line, "e", f"{o.designation}: e = {o.e} is an open orbit; MOID is computed for e < 1")
+        for o in parsed
+        if not 0.0 <= o.e < 1.0
+    ]
+    parsed = elliptic
     report_issues(issues)
     values = earth_moid(parsed)
     with out.open("w", newline="") as f:

@@ -16,6 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..constants import GM_SUN_DE440_AU3_D2
+from ..errors import InputError
 from .elements import elements_from_state, equatorial_to_ecliptic, perifocal_axes
 
 
@@ -114,9 +115,15 @@ def _moid(a, e, i_deg, om_deg, w_deg, earth, grid: int = 180, starts: int = 4, i
 
 
 def earth_moid(orbits) -> np.ndarray:
-    """Earth MOID (au) of small-body orbits (objects with a_au, e, i_deg, om_deg, w_deg and
-    epoch_jd_tdb), each against Earth's orbit at its own epoch."""
+    """Earth MOID (au) of elliptic small-body orbits (objects with e, i_deg, om_deg, w_deg,
+    epoch_jd_tdb and a_au, or q_au where a_au is absent: a = q / (1 - e)), each against Earth's
+    orbit at its own epoch. An open orbit (e >= 1) or one without a size is an :class:`InputError`
+    naming it."""
     orbits = list(orbits)
+    bad = [o.designation for o in orbits if not 0.0 <= o.e < 1.0 or (o.a_au is None and o.q_au is None)]
+    if bad:
+        raise InputError(f"MOID needs elliptic orbits with a or q: {', '.join(bad[:5])}")
+    semi_major = [o.a_au if o.a_au is not None else o.q_au / (1.0 - o.e) for o in orbits]
     out = np.empty(len(orbits))
     by_epoch: dict[float, list[int]] = {}
     for k, o in enumerate(orbits):
@@ -124,7 +131,7 @@ def earth_moid(orbits) -> np.ndarray:
     for epoch, idx in by_epoch.items():
         sub = [orbits[k] for k in idx]
         out[idx] = moid(
-            [o.a_au for o in sub],
+            [semi_major[k] for k in idx],
             [o.e for o in sub],
             [o.i_deg for o in sub],
             [o.om_deg for o in sub],

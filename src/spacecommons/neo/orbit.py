@@ -2,12 +2,40 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..errors import InputError
 from .elements import cometary_to_state, ecliptic_to_equatorial, keplerian_to_state
+
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+@dataclass(frozen=True)
+class PhysicalParameter:
+    """One physical parameter as the source publishes it: SBDB's ``phys_par`` values are free text
+    (``'50-500'``, ``'0.5047 x 0.4918 x 0.4567'``, ``'85.4522/-60.3678'``), so the value is kept
+    as text with its units; :attr:`number` is the value only where the text is a plain number."""
+
+    name: str
+    value: str
+    units: str | None = None
+    sigma: str | None = None
+    title: str = ""
+    ref: str | None = None
+
+    @property
+    def number(self) -> float | None:
+        """The value as a float when the text is one plain number (``'0.34'``, ``'4.8904e-9'``), else None."""
+        text = self.value.strip()
+        return float(text) if _PLAIN_NUMBER.fullmatch(text) else None
+
+    def __str__(self) -> str:
+        sigma = f" +/- {self.sigma}" if self.sigma else ""
+        units = f" {self.units}" if self.units else ""
+        return f"{self.name} = {self.value}{sigma}{units}"
 
 
 @dataclass(frozen=True)
@@ -41,6 +69,11 @@ class SmallBodyOrbit:
     source: str = ""
     line: int = 0
     extra: dict[str, str] = field(default_factory=dict)
+    physical: tuple[PhysicalParameter, ...] = ()
+
+    def physical_parameter(self, name: str) -> PhysicalParameter | None:
+        """The physical parameter called ``name`` (SBDB's names: H, G, diameter, GM, I, extent...)."""
+        return next((p for p in self.physical if p.name == name), None)
 
 
 def heliocentric_states(orbits: list[SmallBodyOrbit]) -> np.ndarray:
@@ -77,27 +110,38 @@ def heliocentric_states(orbits: list[SmallBodyOrbit]) -> np.ndarray:
 
 
 _COMETARY = ("e", "q", "tp", "node", "peri", "i")
+_KEPLERIAN = ("a", "e", "i", "node", "peri", "M")
 
 
 def cartesian_covariance(orbit: SmallBodyOrbit) -> tuple[np.ndarray, np.ndarray]:
     """Heliocentric ICRF state (6,) at the epoch and its 6x6 covariance (au, au/day), mapped from
-    the orbit's cometary-element covariance (SBDB labels e, q, tp, node, peri, i; angles in
-    degrees) by a central-difference Jacobian. Non-gravitational rows are left out."""
+    the orbit's element covariance by a central-difference Jacobian: cometary elements (SBDB
+    labels e, q, tp, node, peri, i) or Keplerian ones (NEOCC: a, e, i, node, peri, M); angles in
+    degrees. Non-gravitational rows are left out."""
     if orbit.covariance is None:
         raise InputError(f"{orbit.designation}: the orbit has no covariance")
     labels = list(orbit.covariance_labels)
-    missing = [k for k in _COMETARY if k not in labels]
-    if missing:
-        raise InputError(f"{orbit.designation}: covariance lacks {', '.join(missing)}")
-    idx = [labels.index(k) for k in _COMETARY]
+    if all(k in labels for k in _KEPLERIAN) and orbit.a_au is not None and orbit.ma_deg is not None:
+        names = _KEPLERIAN
+        x0 = np.array([orbit.a_au, orbit.e, orbit.i_deg, orbit.om_deg, orbit.w_deg, orbit.ma_deg], float)
+
+        def state(x: np.ndarray) -> np.ndarray:
+            return ecliptic_to_equatorial(keplerian_to_state(*x))[0]
+
+    else:
+        names = _COMETARY
+        missing = [k for k in _COMETARY if k not in labels]
+        if missing:
+            raise InputError(f"{orbit.designation}: covariance lacks {', '.join(missing)}")
+        q = orbit.q_au if orbit.q_au is not None else (orbit.a_au or 0.0) * (1.0 - orbit.e)
+        x0 = np.array([orbit.e, q, orbit.tp_jd_tdb, orbit.om_deg, orbit.w_deg, orbit.i_deg], float)
+
+        def state(x: np.ndarray) -> np.ndarray:
+            s = cometary_to_state(x[1], x[0], x[5], x[3], x[4], x[2], orbit.epoch_jd_tdb)
+            return ecliptic_to_equatorial(s)[0]
+
+    idx = [labels.index(k) for k in names]
     cov_el = np.asarray(orbit.covariance, float)[np.ix_(idx, idx)]
-    q = orbit.q_au if orbit.q_au is not None else (orbit.a_au or 0.0) * (1.0 - orbit.e)
-    x0 = np.array([orbit.e, q, orbit.tp_jd_tdb, orbit.om_deg, orbit.w_deg, orbit.i_deg], float)
-
-    def state(x: np.ndarray) -> np.ndarray:
-        s = cometary_to_state(x[1], x[0], x[5], x[3], x[4], x[2], orbit.epoch_jd_tdb)
-        return ecliptic_to_equatorial(s)[0]
-
     sig = np.sqrt(np.clip(np.diag(cov_el), 1e-300, None))
     J = np.empty((6, 6))
     for k in range(6):

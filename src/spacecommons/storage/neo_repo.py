@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..neo.orbit import SmallBodyOrbit
+from ..neo.orbit import PhysicalParameter, SmallBodyOrbit
 from .catalog_repo import LoadCounts
 from .tables import SmallBodyOrbitRow
 
@@ -20,6 +20,10 @@ _PROVENANCE = ("source", "line")
 
 def _solution(orbit: SmallBodyOrbit) -> dict:
     d = dataclasses.asdict(orbit)
+    if not d["physical"]:
+        # added after solutions were first stored: left out while empty, so that the digest of a
+        # solution without physical parameters stays what it was (reloading a file stays 'unchanged')
+        del d["physical"]
     return {k: v for k, v in d.items() if k not in _PROVENANCE}
 
 
@@ -61,6 +65,7 @@ def _from_row(row: SmallBodyOrbitRow) -> SmallBodyOrbit:
     d["covariance_labels"] = tuple(d["covariance_labels"])
     if d["covariance"] is not None:
         d["covariance"] = tuple(tuple(r) for r in d["covariance"])
+    d["physical"] = tuple(PhysicalParameter(**p) for p in d.get("physical", ()))
     return SmallBodyOrbit(**d, source=row.source, line=row.source_line)
 
 
