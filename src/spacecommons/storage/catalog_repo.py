@@ -236,3 +236,10 @@ def hard_body_radii(session: Session, norad_ids: Iterable[int]) -> dict[int, flo
     """Stored hard-body radius (m; NASA CARA's table) of each known object among ``norad_ids``."""
     q = select(SpaceObject.norad_id, SpaceObject.hbr_m).where(SpaceObject.norad_id.in_(set(norad_ids)))
     return {norad_id: hbr_m for norad_id, hbr_m in session.execute(q)}
+
+
+def catalog_mark(session: Session) -> tuple[int, int]:
+    """A watermark that moves whenever element sets are added: (count, highest id). Cheap; caches of
+    catalog-wide products (the anonymous CZML) key on it."""
+    count, top = session.execute(select(func.count(ElementSetRow.id), func.max(ElementSetRow.id))).one()
+    return int(count or 0), int(top or 0)

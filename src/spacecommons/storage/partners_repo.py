@@ -6,12 +6,17 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .tables import ApiKey, AuditEntry, Member, Partner
 
 ROLES = ("admin", "operator", "analyst", "observer")
+AUDIT_FIELD_CHARS = 256  # longer paths and query strings are cut, marked with an ellipsis
+
+
+def _cut(text: str, limit: int = AUDIT_FIELD_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
 @dataclass(frozen=True)
@@ -87,23 +92,43 @@ def revoke_key(session: Session, prefix: str, revoked_at: datetime) -> bool:
     return True
 
 
-def resolve_key(session: Session, key: str) -> Identity | None:
-    """The identity of a valid, unrevoked key; None otherwise."""
+def find_key(session: Session, key: str) -> tuple[str | None, Identity | None]:
+    """The stored argon2 hash and identity of a presented key: ``(None, None)`` when its prefix is
+    unknown, malformed or revoked. The caller verifies the hash (``service.limits.verify_key`` runs
+    one argon2 verification even for ``None``, so unknown prefixes cost what known ones do)."""
     parts = key.split("_", 2)
     if len(parts) != 3 or parts[0] != "sc":
-        return None
+        return None, None
     row = session.execute(
         select(ApiKey, Member, Partner)
         .join(Member, ApiKey.member_id == Member.id)
         .join(Partner, Member.partner_id == Partner.id)
-        .where(ApiKey.prefix == parts[1])
+        .where(ApiKey.prefix == parts[1][:16])
     ).first()
     if row is None:
-        return None
+        return None, None
     k, m, p = row
-    if k.revoked_at or not _hasher().verify(key, k.key_hash):
+    if k.revoked_at:
+        return None, None
+    return k.key_hash, Identity(p.id, p.name, m.id, m.name, m.role, k.id)
+
+
+def resolve_key(session: Session, key: str) -> Identity | None:
+    """The identity of a valid, unrevoked key; None otherwise."""
+    stored, who = find_key(session, key)
+    if stored is None or not _hasher().verify(key, stored):
         return None
-    return Identity(p.id, p.name, m.id, m.name, m.role, k.id)
+    return who
+
+
+def revocation_mark(session: Session) -> tuple[int, int]:
+    """A watermark that changes whenever a key is revoked, in any process: (number of revoked
+    keys, highest revoked key id). One indexed aggregate per authenticated request; servers clear
+    their key cache when it moves (``service.security.KeyCache``)."""
+    count, top = session.execute(
+        select(func.count(ApiKey.id), func.max(ApiKey.id)).where(ApiKey.revoked_at.is_not(None))
+    ).one()
+    return int(count or 0), int(top or 0)
 
 
 def audit_entries(session: Session, limit: int) -> list[AuditEntry]:
@@ -114,12 +139,15 @@ def audit_entries(session: Session, limit: int) -> list[AuditEntry]:
 def audit(
     session: Session, at: datetime, who: Identity, method: str, path: str, status: int, detail: str | None
 ) -> None:
+    """One audit row; ``path`` and ``detail`` are cut to :data:`AUDIT_FIELD_CHARS` (a caller
+    chooses their length, the log's size must not be theirs to choose)."""
+    path, detail = _cut(path), _cut(detail) if detail is not None else None
     session.add(
         AuditEntry(
             at=at,
             partner_id=who.partner_id,
             member_id=who.member_id,
-            method=method,
+            method=method[:8],
             path=path,
             status=status,
             detail=detail,

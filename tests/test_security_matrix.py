@@ -1,0 +1,283 @@
+"""Cross-partner matrix (issue #11, "What it must show"): for every API route, partner B's keys of
+every partner role and anonymous callers get no byte of partner A's private data, and change
+none of it, on SQLite and PostgreSQL.
+
+Partner A holds a private screening run (with its events and an alert), a watchlist entry, a
+webhook, an embargoed product with a data file, and an access request to partner C's embargoed
+product. Each carries a marker string found nowhere else; the routes are taken from
+``app.routes`` (a route added later is covered without editing this file), path parameters are
+filled with A's ids, and every response must be a refusal (401/403/404, or 4xx for a body the
+route will not take) or a body without any marker and without A's private ids.
+
+``admin`` is left out of "B's roles": an admin member is the node's own staff, trusted with
+everything on its node (docs/security.md, actors).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from spacecommons.catalog import read_elements
+from spacecommons.conjunction import ScreeningParams, screen
+from spacecommons.conjunction.catalog_payload import CatalogPayload
+from spacecommons.service import create_app
+from spacecommons.storage import alerts_repo, partners_repo
+from spacecommons.storage.catalog_repo import store_elements
+from spacecommons.storage.tables import Product, ScreeningRun, WatchEntry
+from spacecommons.timescales import iso_to_jd
+from spacecommons.workflows.screening import create_run, finish_run
+
+from .conftest import SAMPLE
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)  # before every release date of the products below
+IRIDIUM = SAMPLE / "iridium-33-debris_celestrak_2021-10-02.txt"
+LABELS = sorted((Path(__file__).parent / "data" / "lunar").glob("*.xml"))
+PARTNER_ROLES = ("operator", "analyst", "observer")
+
+MARK = {
+    "run": 9.87654,  # threshold_km of A's private run: appears in its params
+    "watch": 9.93141,  # A's watch threshold (over the run's, so every event of the object alerts)
+    "hook_url": "https://a-hooks-7f3c.example.org/private-path-7f3c",
+    "hook_secret": "a-secret-7f3c-never-shown",
+    "data": b"A-PRIVATE-DATA-7f3c" * 50,
+    "purpose": "A-purpose-7f3c crater statistics",
+    "commitment": "A-commitment-7f3c no redistribution",
+}
+
+
+def _h(key: str | None) -> dict:
+    return {"X-API-Key": key} if key else {}
+
+
+def _ingest(client, key: str, mission: str, label: Path, data: bytes) -> dict:
+    owner = _h(key)
+    body = {"name": mission, "kind": "lander", "proprietary_days": 30, "public_after_days": 30}
+    assert client.post("/api/v1/exchange/missions", json=body, headers=owner).status_code == 201
+    r = client.post(
+        f"/api/v1/exchange/missions/{mission}/payloads", json={"name": "CAM", "instrument": "camera"}, headers=owner
+    )
+    assert r.status_code == 201, r.text
+    r = client.post(
+        f"/api/v1/exchange/products?mission={mission}&payload=CAM", content=label.read_bytes(), headers=owner
+    )
+    assert r.status_code == 201, r.text
+    product = r.json()
+    up = client.put(
+        f"/api/v1/exchange/products/{product['lid']}/{product['vid']}/files/data.img",
+        content=data,
+        headers={**owner, "content-type": "application/octet-stream"},
+    )
+    assert up.status_code == 201, up.text
+    return product
+
+
+@pytest.fixture(scope="module")
+def world(backend_url, tmp_path_factory):
+    app = create_app(
+        backend_url,
+        rate_per_second=1000.0,
+        rate_burst=100000,
+        clock=lambda: T0,
+        blob_root=str(tmp_path_factory.mktemp("blobs")),
+    )
+    maker = app.state.session_maker
+    keys: dict[tuple[str, str], str] = {}
+    parsed = read_elements(IRIDIUM)
+    with maker.begin() as s:
+        store_elements(s, parsed.records, T0)
+        for partner in ("A", "B", "C"):
+            partners_repo.create_partner(s, partner, T0)
+            for role in PARTNER_ROLES:
+                m = partners_repo.add_member(s, partner, f"{role}-member", role, T0)
+                keys[(partner, role)] = partners_repo.issue_key(s, m.id, T0)
+    a_id = 1
+    client = TestClient(app)
+
+    # A's private runs: the first shows which object to watch; the second finishes with A's
+    # watch entry in place, so that it raises A's alert
+    jd, fr = iso_to_jd("2021-10-02T00:00:00Z")
+    params = ScreeningParams(jd, fr, 0.05, MARK["run"])
+    payload = CatalogPayload.from_elements(parsed.records)
+    result = screen(payload, params, workers=1)
+    runs = []
+    for _ in range(2):
+        if runs:
+            watched = client.get(f"/api/v1/screening/runs/{runs[0]}/events", headers=_h(keys[("A", "analyst")])).json()
+            body = {"norad_id": watched[0]["id1"], "max_miss_km": MARK["watch"]}
+            assert client.post("/api/v1/watchlist", json=body, headers=_h(keys[("A", "operator")])).status_code == 201
+        with maker.begin() as s:
+            runs.append(create_run(s, payload, params, T0, owner_partner_id=a_id, visibility="private"))
+            finish_run(s, runs[-1], result, T0)
+    run_id = runs[-1]
+    events = client.get(f"/api/v1/screening/runs/{run_id}/events", headers=_h(keys[("A", "analyst")])).json()
+    alerts = client.get("/api/v1/alerts", headers=_h(keys[("A", "operator")])).json()
+    assert alerts and all(a["run_id"] == run_id for a in alerts)
+
+    # A's webhook (through the route when it admits the address, else as the repository stores it)
+    r = client.post(
+        "/api/v1/webhooks",
+        json={"url": MARK["hook_url"], "secret": MARK["hook_secret"]},
+        headers=_h(keys[("A", "operator")]),
+    )
+    if r.status_code != 201:
+        with maker.begin() as s:
+            alerts_repo.add_webhook(s, a_id, MARK["hook_url"], MARK["hook_secret"], T0)
+
+    # A's embargoed product, and A's access request to C's embargoed product
+    product = _ingest(client, keys[("A", "operator")], "MISSION-A", LABELS[0], MARK["data"])
+    other = _ingest(client, keys[("C", "operator")], "MISSION-C", LABELS[1], b"C-data" * 10)
+    r = client.post(
+        f"/api/v1/exchange/products/{other['lid']}/{other['vid']}/access-requests",
+        json={"purpose": MARK["purpose"], "commitment": MARK["commitment"]},
+        headers=_h(keys[("A", "analyst")]),
+    )
+    assert r.status_code in (200, 201), r.text
+    ids = {
+        "run_id": run_id,
+        "event_id": events[0]["id"],
+        "norad_id": body["norad_id"],
+        "alert_id": alerts[0]["id"],
+        "lid": product["lid"],
+        "vid": product["vid"],
+        "name": "data.img",
+        "mission": "MISSION-A",
+        "request_id": r.json()["id"],
+        "partner": "A",
+        "prefix": keys[("A", "operator")].split("_")[1],
+    }
+    yield app, client, keys, ids, {a["id"] for a in alerts}
+    app.state.job_queue.shutdown(wait=True, timeout=60)
+    app.state.engine.dispose()
+
+
+def _api_routes(app):
+    for r in app.routes:
+        nested = getattr(r, "original_router", None)
+        for route in nested.routes if nested is not None else [r]:
+            if getattr(route, "path", "").startswith("/api/"):
+                yield route
+
+
+BODIES = {  # a body each write route accepts, so that the route's own checks are what refuses
+    "/api/v1/screening/runs": {"start": "2021-10-02T00:00:00Z", "days": 0.01, "threshold_km": 1.0},
+    "/api/v1/watchlist": {"norad_id": 1, "max_miss_km": 1.0},
+    "/api/v1/webhooks": {"url": "https://b.example.org/h", "secret": "0123456789abcdef"},
+    "/api/v1/neo/approaches": {"designations": ["none"], "start": "2020-01-01", "end": "2020-01-02"},
+    "/api/v1/neo/risk": {"designations": ["none"]},
+    "/api/v1/partners": {"name": "B-made"},
+    "/api/v1/partners/{partner}/members": {"name": "intruder", "role": "admin"},
+    "/api/v1/exchange/missions": {"name": "MISSION-B", "kind": "lander"},
+    "/api/v1/exchange/missions/{mission}/payloads": {"name": "B-PAYLOAD", "instrument": "camera"},
+    "/api/v1/exchange/products/{lid}/{vid}/release": {},
+    "/api/v1/exchange/products/{lid}/{vid}/access-requests": {"purpose": "b" * 12, "commitment": "c" * 12},
+}
+QUERIES = {
+    "/api/v1/catalog/czml": "at=2021-10-02T00:00:00Z",
+    "/api/v1/neo/scales": "ip=1e-4&energy_mt=100&years=30",
+    "/api/v1/defense/impact-effects": "diameter_m=50&speed_km_s=20",
+    "/api/v1/exchange/products": "mission=MISSION-A&payload=CAM",
+    "/api/v1/exchange/access-requests/{request_id}/decision": "approve=true",
+}
+
+
+def _private_ids(doc, ids: dict, alert_ids: set[int]) -> list[str]:
+    """A's private ids found in a JSON answer: a run listed with A's run id, or anything that
+    names A's run (``run_id``) or one of A's alerts."""
+    found = []
+
+    def walk(x) -> None:
+        if isinstance(x, dict):
+            if x.get("run_id") == ids["run_id"] or ("params" in x and x.get("id") == ids["run_id"]):
+                found.append(f"run {ids['run_id']}")
+            if "event_id" in x and x.get("id") in alert_ids:
+                found.append(f"alert {x['id']}")
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+
+    walk(doc)
+    return found
+
+
+def test_partner_b_and_anonymous_get_nothing_of_partner_a(world):
+    app, client, keys, ids, alert_ids = world
+    markers = [str(MARK["run"]), str(MARK["watch"]), MARK["hook_url"], MARK["hook_secret"], MARK["purpose"]]
+    markers += [MARK["commitment"], MARK["data"][:19].decode()]
+    callers = {f"B-{role}": keys[("B", role)] for role in PARTNER_ROLES} | {"anonymous": None}
+    leaks, seen = [], 0
+    for route in _api_routes(app):
+        for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
+            url = route.path
+            for name, value in ids.items():
+                url = url.replace("{" + name + "}", str(value))
+            if route.path in QUERIES:
+                url += "?" + QUERIES[route.path]
+            for who, key in callers.items():
+                kwargs = {"json": BODIES.get(route.path, {})} if method in ("POST", "PATCH") else {}
+                if method == "PUT":
+                    kwargs = {"content": b"B overwrites", "headers": {"content-type": "application/octet-stream"}}
+                headers = {**kwargs.pop("headers", {}), **_h(key)}
+                r = client.request(method, url, headers=headers, **kwargs)
+                seen += 1
+                text = r.text
+                found = [m for m in markers if m in text]
+                if who == "anonymous" and ids["lid"] in text:
+                    found.append("A's embargoed product's LID")
+                if (
+                    r.headers.get("content-type", "").startswith("application/json")
+                    and r.status_code < 300
+                    and r.content
+                ):
+                    found += _private_ids(r.json(), ids, alert_ids)
+                if found:
+                    leaks.append(f"{method} {route.path} as {who}: {r.status_code} {found}")
+    assert seen > 100
+    assert not leaks, "\n".join(leaks)
+
+
+def test_partner_a_data_is_unchanged_after_the_matrix(world):
+    """Writes by B (release, tombstone, upload, decide, unwatch, cancel, revoke) on A's ids changed nothing."""
+    app, client, keys, ids, _ = world
+    test_partner_b_and_anonymous_get_nothing_of_partner_a(world)  # the writes, if run alone
+    with app.state.session_maker() as s:
+        p = s.query(Product).filter(Product.lid == ids["lid"]).one()
+        assert p.tombstoned_at is None and p.public_release_at > T0 and p.partners_release_at > T0
+        assert s.query(WatchEntry).filter(WatchEntry.norad_id == ids["norad_id"]).count() >= 1
+        run = s.get(ScreeningRun, ids["run_id"])
+        assert run.status == "done" and run.visibility == "private"
+    r = client.get(
+        f"/api/v1/exchange/products/{ids['lid']}/{ids['vid']}/files/data.img", headers=_h(keys[("A", "operator")])
+    )
+    assert r.status_code == 200 and r.content == MARK["data"]
+    assert client.get("/api/v1/watchlist", headers=_h(keys[("A", "operator")])).status_code == 200
+    assert (
+        client.get("/api/v1/screening/runs", headers=_h(keys[("A", "operator")])).status_code == 200
+    )  # key not revoked
+
+
+def test_b_watching_an_object_gets_no_alert_from_a_private_run(world):
+    app, client, keys, ids, _ = world
+    op = _h(keys[("B", "operator")])
+    assert (
+        client.post(
+            "/api/v1/watchlist", json={"norad_id": ids["norad_id"], "max_miss_km": 100.0}, headers=op
+        ).status_code
+        == 201
+    )
+    parsed = read_elements(IRIDIUM)
+    jd, fr = iso_to_jd("2021-10-02T00:00:00Z")
+    params = ScreeningParams(jd, fr, 0.05, 10.0)
+    payload = CatalogPayload.from_elements(parsed.records)
+    with app.state.session_maker.begin() as s:
+        run_id = create_run(s, payload, params, T0, owner_partner_id=1, visibility="private")
+        finish_run(s, run_id, screen(payload, params, workers=1), T0)
+    leaked = [a for a in client.get("/api/v1/alerts", headers=op).json() if a["run_id"] == run_id]
+    client.delete(f"/api/v1/watchlist/{ids['norad_id']}", headers=op)
+    assert leaked == [], json.dumps(leaked[:2])
