@@ -1,8 +1,15 @@
-"""Entry point: ``spacecommons --help``."""
+"""Entry point: ``spacecommons --help``.
+
+Every user mistake is caught once, here (:class:`SpacecommonsGroup`), and printed as one line
+that names the option or file: exit 2 for usage (a bad option, value or missing file), 3 for
+input partly rejected, 1 for failures. ``spacecommons --debug ...`` shows the traceback instead.
+"""
 
 from __future__ import annotations
 
 import typer
+from typer._click.exceptions import UsageError
+from typer.core import TyperGroup
 
 from . import catalog, cdm, data, db, defense, neo
 from .demo import demo_command
@@ -10,11 +17,69 @@ from .propagate import propagate_command
 from .screen import runs_app, screen_command
 from .serve import partner_app, serve_command
 
+USAGE_EXIT = 2
+REJECTED_EXIT = 3
+FAILURE_EXIT = 1
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"error: {' '.join(message.split())}", err=True)
+    return typer.Exit(code)
+
+
+class SpacecommonsGroup(TyperGroup):
+    """The root command: runs the subcommand and turns user mistakes into one line and an exit code."""
+
+    def invoke(self, ctx):
+        from ..errors import InputError, RecordError, SpacecommonsError, TimeError
+
+        if ctx.params.get("debug"):
+            return super().invoke(ctx)
+        try:
+            return super().invoke(ctx)
+        except UsageError as exc:  # BadParameter, missing options, unknown commands
+            raise _fail(exc.format_message(), USAGE_EXIT) from None
+        except (InputError, TimeError) as exc:
+            raise _fail(str(exc), USAGE_EXIT) from None
+        except RecordError as exc:
+            raise _fail(str(exc), REJECTED_EXIT) from None
+        except SpacecommonsError as exc:
+            raise _fail(str(exc), FAILURE_EXIT) from None
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as exc:
+            name = exc.filename or ""
+            raise _fail(f"{name}: {exc.strerror or exc}", USAGE_EXIT) from None
+
+
 app = typer.Typer(
+    cls=SpacecommonsGroup,
     help="spacecommons: share and screen space data together (orbital safety, NEO watch, lunar data).",
     no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
+    pretty_exceptions_enable=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            v = version("spacecommons")
+        except PackageNotFoundError:  # run from a source tree without installing
+            v = "unknown"
+        typer.echo(f"spacecommons {v}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    debug: bool = typer.Option(False, "--debug", help="show the full traceback of an error"),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="print the version and exit"
+    ),
+) -> None:
+    """spacecommons: share and screen space data together (orbital safety, NEO watch, lunar data)."""
+
+
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(db.app, name="db")
 app.add_typer(runs_app, name="runs")
