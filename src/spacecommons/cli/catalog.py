@@ -117,6 +117,10 @@ def fetch(
     from ..clients import ClientError
     from ..storage.catalog_repo import store_elements
 
+    if source not in ("celestrak", "spacetrack"):
+        raise typer.BadParameter(f"{source!r}: celestrak or spacetrack", param_hint="SOURCE")
+    if source == "celestrak" and not group and not catnr:
+        raise typer.BadParameter("give --group GROUP or --catnr N[,N...]", param_hint="--group")
     try:
         bodies, name = _fetch(source, group, catnr, fmt, base_url)
     except ClientError as exc:

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import typer
 
-from .common import DatabaseOption, console, open_db, report_issues, say, utc_now
+from .common import DatabaseOption, console, open_db, report_issues, require_run, say, utc_now
+
+CDM_FORMATS = ("kvn", "xml")
 
 app = typer.Typer(help="CCSDS Conjunction Data Messages: convert, check, export.", no_args_is_help=True)
 
@@ -20,7 +22,10 @@ def _write(cdm, path: Path) -> None:
 
 
 @app.command("convert")
-def convert(source: Path, target: Path) -> None:
+def convert(
+    source: Path = typer.Argument(..., exists=True, dir_okay=False, help="CDM file (KVN or XML)"),
+    target: Path = typer.Argument(..., help="output file: .xml for XML, anything else KVN"),
+) -> None:
     """KVN <-> XML by the target's suffix (.xml for XML, anything else KVN)."""
     from ..cdm import CdmError, read_cdm
     from ..cdm.xml import write_xml_report
@@ -43,7 +48,7 @@ def convert(source: Path, target: Path) -> None:
 
 
 @app.command("check")
-def check(folder: Path) -> None:
+def check(folder: Path = typer.Argument(..., exists=True, file_okay=False, help="folder of CDM files")) -> None:
     """Read every CDM in a folder; report each bad one (file, line, keyword); exit 3 if any."""
     from ..cdm.folder import read_folder
 
@@ -58,7 +63,7 @@ def check(folder: Path) -> None:
 def export(
     run: int = typer.Option(..., "--run", help="screening run id"),
     directory: Path = typer.Option(..., "--dir", help="output folder"),
-    fmt: str = typer.Option("kvn", "--format", help="kvn or xml"),
+    fmt: str = typer.Option("kvn", "--format", help="kvn or xml (either case)"),
     limit: int = typer.Option(None, help="only the N closest events"),
     max_miss_km: float = typer.Option(None, help="only events closer than this"),
     database_url: str = DatabaseOption,
@@ -66,18 +71,22 @@ def export(
     """One CDM per event of a run (states in EME2000, DEFAULT covariance, Foster Pc)."""
     from ..workflows.cdm_export import run_event_cdms
 
+    fmt = fmt.lower()
+    if fmt not in CDM_FORMATS:
+        raise typer.BadParameter(f"{fmt!r}: one of {', '.join(CDM_FORMATS)}", param_hint="--format")
     _, session_maker = open_db(database_url)
+    require_run(session_maker, run, "--run")
     directory.mkdir(parents=True, exist_ok=True)
     n = 0
     with session_maker() as session:
         for _ev, cdm in run_event_cdms(session, run, utc_now(), limit, max_miss_km):
-            _write(cdm, directory / f"{cdm.get('MESSAGE_ID')}.{'xml' if fmt == 'xml' else 'cdm'}")
+            _write(cdm, directory / f"{cdm.get('MESSAGE_ID')}.{'xml' if fmt == 'xml' else 'cdm'}")  # by suffix
             n += 1
     say(f"wrote {n} CDMs to {directory}")
 
 
 def pc_command(
-    files: list[Path] = typer.Argument(None, help="CDM files (KVN or XML)"),
+    files: list[Path] = typer.Argument(None, exists=True, dir_okay=False, help="CDM files (KVN or XML)"),
     method: str = typer.Option(
         "foster",
         help="foster (2D), 3d (Hall 2021), mc, max, auto (CARA's choice: 2D, else 3D, else Monte Carlo) or all",
@@ -104,7 +113,11 @@ def pc_command(
 
     if method not in METHODS:
         raise typer.BadParameter(f"unknown method {method!r}: {', '.join(METHODS)}", param_hint="--method")
+    if run is None and not files:
+        raise typer.BadParameter("give CDM files or --run RUN_ID", param_hint="FILES")
     if run is not None:
+        _, session_maker = open_db(database_url)
+        require_run(session_maker, run, "--run")
         _pc_for_run(run, database_url, "auto" if method == "all" else method, samples, seed)
         return
     out = []

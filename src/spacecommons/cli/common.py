@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -76,3 +77,36 @@ def read_element_files(paths) -> list:
     records, dupes = latest_per_object(records)
     report_issues(dupes)
     return records
+
+
+def check_out(path: Path | None, allowed: Iterable[str], option: str = "--out") -> str | None:
+    """The output format of ``path`` by its extension (``"csv"``, ``"json"``...), checked before
+    any work is done: a :class:`typer.BadParameter` naming the option and the accepted extensions
+    when the extension is not one of ``allowed``. ``None`` for no path."""
+    if path is None:
+        return None
+    allowed = tuple(allowed)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in allowed:
+        accepted = ", ".join(f".{a}" for a in allowed)
+        raise typer.BadParameter(
+            f"{path}: cannot write {path.suffix or 'a file without extension'}; use {accepted}", param_hint=option
+        )
+    return fmt
+
+
+def require_positive(value: float | None, option: str, *, allow_zero: bool = False) -> None:
+    """A :class:`typer.BadParameter` naming ``option`` unless ``value`` is > 0 (>= 0 with ``allow_zero``)."""
+    if value is None:
+        return
+    if value < 0 or (value == 0 and not allow_zero):
+        raise typer.BadParameter(f"{value:g}: must be {'>= 0' if allow_zero else '> 0'}", param_hint=option)
+
+
+def require_run(session_maker, run_id: int, option: str = "RUN_ID") -> None:
+    """A :class:`typer.BadParameter` naming ``option`` when there is no stored screening run ``run_id``."""
+    from ..storage.tables import ScreeningRun
+
+    with session_maker() as session:
+        if session.get(ScreeningRun, run_id) is None:
+            raise typer.BadParameter(f"no screening run {run_id} (see `spacecommons runs list`)", param_hint=option)

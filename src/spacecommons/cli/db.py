@@ -55,10 +55,14 @@ def restore_command(
     url = database_url or Settings().database_url
     target = _sqlite_path(url)
     if not Path(backup).exists():
-        raise typer.BadParameter(f"no backup file {backup}")
+        raise typer.BadParameter(f"no backup file {backup}", param_hint="BACKUP")
     with sqlite3.connect(backup) as src:
-        if src.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-            raise typer.BadParameter(f"{backup} fails SQLite's integrity check")
+        try:
+            ok = src.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        except sqlite3.DatabaseError as exc:  # not a database at all
+            raise typer.BadParameter(f"{backup} is not an SQLite database ({exc})", param_hint="BACKUP") from None
+        if not ok:
+            raise typer.BadParameter(f"{backup} fails SQLite's integrity check", param_hint="BACKUP")
         with sqlite3.connect(target) as dst:
             src.backup(dst)
     open_db(url)

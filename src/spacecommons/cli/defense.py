@@ -8,7 +8,9 @@ from pathlib import Path
 
 import typer
 
-from .common import console, say
+from .common import console, require_positive, say
+
+TARGETS = ("rock", "sediment", "water")  # defense.impact_effects.TARGETS, kept light for --help
 
 app = typer.Typer(help="Planetary defense: impact effects, kinetic-impactor deflection.", no_args_is_help=True)
 
@@ -27,6 +29,13 @@ def impact_effects_command(
 
     from ..defense import impact_effects
 
+    require_positive(diameter_m, "--diameter-m")
+    require_positive(density, "--density")
+    require_positive(speed_km_s, "--speed-km-s")
+    if not 0.0 < angle_deg <= 90.0:
+        raise typer.BadParameter(f"{angle_deg:g}: must be in (0, 90] degrees", param_hint="--angle-deg")
+    if target not in TARGETS:
+        raise typer.BadParameter(f"{target!r}: one of {', '.join(TARGETS)}", param_hint="--target")
     e = impact_effects(diameter_m, density, speed_km_s, angle_deg, target)
     if as_json:
         print(json.dumps(e.as_dict(), indent=1))
@@ -62,6 +71,11 @@ def kinetic_impactor_command(
     """Velocity change of a head-on kinetic impact: dv = beta m U / M."""
     from ..defense.deflection import kinetic_impactor_dv, target_mass_kg
 
+    require_positive(impactor_mass_kg, "--impactor-mass-kg")
+    require_positive(impactor_speed_km_s, "--impactor-speed-km-s")
+    require_positive(diameter_m, "--diameter-m")
+    require_positive(density, "--density")
+    require_positive(beta, "--beta")
     mass = target_mass_kg(diameter_m, density)
     dv = kinetic_impactor_dv(impactor_mass_kg, [impactor_speed_km_s, 0.0, 0.0], mass, beta)
     say(f"target mass {mass:.3e} kg; dv = {abs(dv[0]) * 1e6:.4g} mm/s (head-on, beta {beta:g})")

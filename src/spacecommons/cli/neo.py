@@ -8,7 +8,17 @@ from pathlib import Path
 
 import typer
 
-from .common import DatabaseOption, console, err_console, open_db, report_issues, say, utc_now
+from .common import (
+    DatabaseOption,
+    check_out,
+    console,
+    err_console,
+    open_db,
+    report_issues,
+    require_positive,
+    say,
+    utc_now,
+)
 
 app = typer.Typer(help="NEO watch: small-body orbits, close approaches, MOID, impact risk.", no_args_is_help=True)
 
@@ -80,7 +90,7 @@ def approaches(
     max_dist_au: float = typer.Option(0.05, "--max-dist-au", help="keep minima closer than this (au)"),
     workers: int | None = typer.Option(None, help="local processes (default: all cores)"),
     dask: str | None = typer.Option(None, "--dask", help="dask.distributed scheduler address"),
-    out: Path = typer.Option(..., help="output .csv or .json (CNEOS fields; times TDB)"),
+    out: Path = typer.Option(..., help="output .csv, .json or .parquet (CNEOS fields; times TDB)"),
     database_url: str | None = DatabaseOption,
 ) -> None:
     """Every close approach in the window (n-body: DE440 + 16 asteroids, GR, non-grav)."""
@@ -91,13 +101,22 @@ def approaches(
     from ..neo.approaches import close_approaches_parallel
     from ..timescales import tdb_to_jd
 
-    orbits, rejected = _orbits(orbits_files, from_db, database_url)
-    try:
-        t0, t1 = tdb_to_jd(start), tdb_to_jd(end)
-    except TimeError as exc:
-        raise typer.BadParameter(str(exc)) from None
+    if body not in BODIES:
+        raise typer.BadParameter(f"{body!r}: one of {', '.join(BODIES)}", param_hint="--body")
+    require_positive(max_dist_au, "--max-dist-au")
+    if workers is not None and workers < 1:
+        raise typer.BadParameter(f"{workers}: must be >= 1", param_hint="--workers")
+    fmt = check_out(out, ("csv", "json", "parquet"))
+    t0 = t1 = 0.0
+    for option, text in (("--start", start), ("--end", end)):
+        try:
+            t1 = tdb_to_jd(text)
+        except TimeError as exc:
+            raise typer.BadParameter(str(exc), param_hint=option) from None
+        t0 = t1 if option == "--start" else t0
     if t1 <= t0:
-        raise typer.BadParameter("--end must be after --start")
+        raise typer.BadParameter(f"{end} is not after --start {start}", param_hint="--end")
+    orbits, rejected = _orbits(orbits_files, from_db, database_url)
     columns = (TextColumn("approaches"), BarColumn(), MofNCompleteColumn(), TextColumn("objects"), TimeElapsedColumn())
     with Progress(*columns, console=err_console) as bar:
         task = bar.add_task("ca", total=len(orbits))
@@ -112,14 +131,7 @@ def approaches(
             on_chunk=lambda n: bar.advance(task, n),
         )
     rows = [a.row() for a in found]
-    if out.suffix.lower() == ".json":
-        fields = list(rows[0]) if rows else []
-        out.write_text(json.dumps({"fields": fields, "count": len(rows), "data": [list(r.values()) for r in rows]}))
-    else:
-        with out.open("w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["des"])
-            w.writeheader()
-            w.writerows(rows)
+    _write_rows(rows, out, fmt, cneos_json=True)
     table = Table("des", "TCA (TDB)", "dist au", "dist LD", "v_rel km/s", title=f"closest of {len(found)} approaches")
     for a in sorted(found, key=lambda a: a.dist)[:10]:
         table.add_row(a.des, a.cd, f"{a.dist:.6f}", f"{a.dist_ld:.2f}", f"{a.v_rel:.2f}")
@@ -139,7 +151,7 @@ def risk(
     samples: int = typer.Option(1000, help="virtual asteroids per object"),
     method: str = typer.Option("mc", help="mc (Monte Carlo) or lov (line of variations)"),
     seed: int = typer.Option(1),
-    out: Path | None = typer.Option(None, help="risk list .csv or .json"),
+    out: Path | None = typer.Option(None, help="risk list .csv, .json or .parquet"),
     database_url: str | None = DatabaseOption,
 ) -> None:
     """Impact monitoring: a Sentry-like risk list (IP, Palermo, Torino per object)."""
@@ -149,7 +161,12 @@ def risk(
     from ..workflows.neo_risk import risk_rows
 
     if not designations and not all_objects:
-        raise typer.BadParameter("name objects or pass --all")
+        raise typer.BadParameter("name objects or pass --all", param_hint="DESIGNATIONS")
+    require_positive(horizon_years, "--horizon-years")
+    require_positive(samples, "--samples")
+    if method not in ("mc", "lov"):
+        raise typer.BadParameter(f"{method!r}: mc or lov", param_hint="--method")
+    fmt = check_out(out, ("csv", "json", "parquet"))
     orbits, rejected = _orbits(orbits_files, from_db, database_url, None if all_objects else designations)
     usable = [o for o in orbits if o.covariance is not None]
     for o in orbits:
@@ -177,21 +194,19 @@ def risk(
         table.add_row(*(str(v) for v in r.values()))
     console.print(table)
     if out:
-        if out.suffix.lower() == ".json":
-            out.write_text(json.dumps(rows, indent=1))
-        else:
-            with out.open("w", newline="") as f:
-                w = csv.DictWriter(f, fieldnames=list(rows[0]))
-                w.writeheader()
-                w.writerows(rows)
+        _write_rows(rows, out, fmt)
     if rejected:
         raise typer.Exit(REJECTED_EXIT)
 
 
 @app.command("moid")
 def moid_command(
-    orbits: Path = typer.Option(..., "--orbits", help="orbit file (SBDB CSV/JSON, NEOCC OEF2.0, MPCORB)"),
-    out: Path = typer.Option(..., help="output CSV: des,name,epoch_tdb,moid_au,moid_ld,jpl_moid_au"),
+    orbits: Path = typer.Option(
+        ..., "--orbits", exists=True, dir_okay=False, help="orbit file (SBDB CSV/JSON, NEOCC OEF2.0, MPCORB)"
+    ),
+    out: Path = typer.Option(
+        ..., help="output .csv, .json or .parquet: des,name,epoch_tdb,moid_au,moid_ld,jpl_moid_au"
+    ),
 ) -> None:
     """Earth MOID of every orbit, against Earth's orbit at the object's epoch (DE421)."""
     from ..constants import LUNAR_DISTANCE_AU
@@ -199,6 +214,7 @@ def moid_command(
     from ..neo import earth_moid
     from ..neo.reader import read_orbits
 
+    fmt = check_out(out, ("csv", "json", "parquet"))
     parsed, issues = read_orbits(orbits)
     elliptic = [o for o in parsed if 0.0 <= o.e < 1.0]
     issues += [
@@ -209,20 +225,59 @@ def moid_command(
     parsed = elliptic
     report_issues(issues)
     values = earth_moid(parsed)
-    with out.open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["des", "name", "epoch_tdb", "moid_au", "moid_ld", "jpl_moid_au"])
-        for o, m in zip(parsed, values, strict=True):
-            w.writerow(
-                [
-                    o.designation,
-                    o.name,
-                    o.epoch_jd_tdb,
-                    f"{m:.9f}",
-                    f"{m / LUNAR_DISTANCE_AU:.4f}",
-                    "" if o.moid_au is None else o.moid_au,
-                ]
-            )
+    rows = [
+        {
+            "des": o.designation,
+            "name": o.name,
+            "epoch_tdb": o.epoch_jd_tdb,
+            "moid_au": round(float(m), 9),
+            "moid_ld": round(float(m) / LUNAR_DISTANCE_AU, 4),
+            "jpl_moid_au": o.moid_au,
+        }
+        for o, m in zip(parsed, values, strict=True)
+    ]
+    fields = ["des", "name", "epoch_tdb", "moid_au", "moid_ld", "jpl_moid_au"]
+    if fmt == "csv":  # fixed-point text, as before
+        rows = [{**r, "moid_au": f"{r['moid_au']:.9f}", "moid_ld": f"{r['moid_ld']:.4f}"} for r in rows]
+    _write_rows(rows, out, fmt, fields=fields)
     say(f"{len(parsed)} orbits, {len(issues)} rejected; MOID written to {out}")
     if issues:
         raise typer.Exit(REJECTED_EXIT)
+
+
+def _write_rows(
+    rows: list[dict], out: Path, fmt: str | None, *, fields: list[str] | None = None, cneos_json: bool = False
+) -> None:
+    """``rows`` to ``out`` in ``fmt`` (``check_out``'s answer): CSV (``None`` written as empty),
+    JSON (a list of objects, or CNEOS's ``{fields, count, data}`` with ``cneos_json``; ``null``
+    for ``None``), or Parquet (pyarrow)."""
+    fields = fields or (list(rows[0]) if rows else ["des"])
+    if fmt == "json":  # standard JSON: a non-finite number is null
+        if cneos_json:
+            doc = {"fields": fields, "count": len(rows), "data": [[r.get(k) for k in fields] for r in rows]}
+        else:
+            doc = rows
+        out.write_text(json.dumps(_finite(doc), indent=None if cneos_json else 1, allow_nan=False))
+    elif fmt == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.Table.from_pylist(rows) if rows else pa.table({k: [] for k in fields}), out)
+    else:
+        with out.open("w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=fields)
+            w.writeheader()
+            w.writerows(rows)
+
+
+def _finite(doc):
+    """``doc`` with every NaN or infinite float replaced by ``None`` (JSON has no Infinity)."""
+    import math
+
+    if isinstance(doc, dict):
+        return {k: _finite(v) for k, v in doc.items()}
+    if isinstance(doc, list | tuple):
+        return [_finite(v) for v in doc]
+    if isinstance(doc, float) and not math.isfinite(doc):
+        return None
+    return doc

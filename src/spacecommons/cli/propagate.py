@@ -8,13 +8,22 @@ from pathlib import Path
 
 import typer
 
-from .common import DatabaseOption, err_console, open_db, parse_ids, read_element_files, say
+from .common import (
+    DatabaseOption,
+    check_out,
+    err_console,
+    open_db,
+    parse_ids,
+    read_element_files,
+    require_positive,
+    say,
+)
 
 FRAMES = ("teme", "gcrf", "itrf")
 
 
 def propagate_command(
-    elements: list[Path] = typer.Option(None, "--elements", help="element-set file(s)"),
+    elements: list[Path] = typer.Option(None, "--elements", exists=True, dir_okay=False, help="element-set file(s)"),
     from_db: bool = typer.Option(False, "--from-db", help="use the newest stored element sets"),
     ids: str = typer.Option(None, help="comma-separated catalog numbers (default: all in the input)"),
     start: str = typer.Option(..., help="first time, ISO-8601 UTC"),
@@ -28,13 +37,21 @@ def propagate_command(
     import numpy as np
 
     from ..constants import SECONDS_PER_DAY
+    from ..errors import TimeError
     from ..frames import teme_to_gcrf, teme_to_itrf
     from ..propagation import SGP4_ERRORS, propagate
     from ..storage.catalog_repo import latest_elements
     from ..timescales import iso_to_jd, jd_to_iso, normalize_jd
 
     if frame not in FRAMES:
-        raise typer.BadParameter(f"frame must be one of {FRAMES}")
+        raise typer.BadParameter(f"{frame!r}: one of {', '.join(FRAMES)}", param_hint="--frame")
+    require_positive(hours, "--hours", allow_zero=True)
+    require_positive(step_s, "--step-s")
+    fmt = check_out(out, ("csv", "json"))
+    try:
+        jd0, fr0 = iso_to_jd(start)
+    except TimeError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--start") from None
     if bool(elements) == from_db:
         raise typer.BadParameter("give either --elements FILE... or --from-db")
     wanted = parse_ids(ids)
@@ -52,7 +69,6 @@ def propagate_command(
     if not records:
         err_console.print("no matching element sets")
         raise typer.Exit(1)
-    jd0, fr0 = iso_to_jd(start)
     t = np.arange(0.0, hours * 3600.0 + step_s / 2, step_s)
     jd, fr = normalize_jd(np.full(t.shape, jd0), fr0 + t / SECONDS_PER_DAY)
     eph = propagate(records, jd, fr)
@@ -81,17 +97,15 @@ def propagate_command(
                     "error_message": SGP4_ERRORS.get(code, "") if code else "",
                 }
             )
-    if out.suffix.lower() == ".json":
+    if fmt == "json":
         clean = [{k: (None if isinstance(x, float) and np.isnan(x) else x) for k, x in row.items()} for row in rows]
         out.write_text(json.dumps(clean, indent=1) + "\n")
-    elif out.suffix.lower() == ".csv":
+    else:
         with out.open("w", newline="") as f:
             w = csv.DictWriter(f, fieldnames=list(rows[0]))
             w.writeheader()
             for row in rows:
                 w.writerow({k: (f"{x:.9f}" if isinstance(x, float) else x) for k, x in row.items()})
-    else:
-        raise typer.BadParameter("output must end in .csv or .json")
     for nid, msg in eph.failures().items():
         say(f"{nid}: {msg}", err=True, style="yellow")
     say(f"wrote {len(rows)} states of {len(records)} objects ({frame.upper()}) to {out}")

@@ -6,7 +6,19 @@ from pathlib import Path
 
 import typer
 
-from .common import DatabaseOption, console, err_console, open_db, parse_ids, read_element_files, say, utc_now
+from .common import (
+    DatabaseOption,
+    check_out,
+    console,
+    err_console,
+    open_db,
+    parse_ids,
+    read_element_files,
+    require_positive,
+    require_run,
+    say,
+    utc_now,
+)
 
 runs_app = typer.Typer(help="Stored screening runs and their events.", no_args_is_help=True)
 
@@ -77,7 +89,9 @@ def _iso(params) -> str:
 
 
 def screen_command(
-    elements: list[Path] = typer.Option(None, "--elements", help="element-set file(s): TLE/3LE or OMM"),
+    elements: list[Path] = typer.Option(
+        None, "--elements", exists=True, dir_okay=False, help="element-set file(s): TLE/3LE or OMM"
+    ),
     from_db: bool = typer.Option(False, "--from-db", help="screen the newest element set of every stored object"),
     start: str = typer.Option(None, help="window start, ISO-8601 UTC (e.g. 2022-01-22T00:00:00Z)"),
     days: float = typer.Option(1.0, help="window length in days (fractional allowed)"),
@@ -92,13 +106,20 @@ def screen_command(
     """Find every pair closer than the threshold in the window (all-vs-all or primaries-vs-all)."""
     from ..conjunction.catalog_payload import CatalogPayload
     from ..conjunction.params import ScreeningParams
+    from ..errors import TimeError
     from ..storage import screening_repo as repo
     from ..storage.catalog_repo import latest_elements
     from ..timescales import iso_to_jd
 
+    require_positive(days, "--days")
+    require_positive(threshold_km, "--threshold-km")
+    if workers is not None and workers < 1:
+        raise typer.BadParameter(f"{workers}: must be >= 1", param_hint="--workers")
+    check_out(out, ("csv", "json", "parquet"))
     _, session_maker = open_db(database_url)
     completed = None
     if resume is not None:
+        require_run(session_maker, resume, "--resume")
         with session_maker() as session:
             run, params, payload, completed = repo.load_run(session, resume)
         if run.status == "done":
@@ -108,6 +129,10 @@ def screen_command(
             raise typer.BadParameter("give either --elements FILE... or --from-db")
         if not start:
             raise typer.BadParameter("--start is required (ISO-8601 UTC, e.g. 2022-01-22T00:00:00Z)")
+        try:
+            jd, fr = iso_to_jd(start)
+        except TimeError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--start") from None
         if elements:
             records = read_element_files(elements)
         else:
@@ -116,7 +141,6 @@ def screen_command(
         if not records:
             err_console.print("no element sets to screen")
             raise typer.Exit(1)
-        jd, fr = iso_to_jd(start)
         params = ScreeningParams(jd, fr, days, threshold_km, tuple(parse_ids(primary)))
         missing = set(params.primaries) - {r.norad_id for r in records}
         if missing:
@@ -165,6 +189,7 @@ def runs_show(run_id: int, limit: int = 20, database_url: str = DatabaseOption) 
     from ..storage import screening_repo as repo
 
     _, session_maker = open_db(database_url)
+    require_run(session_maker, run_id)
     with session_maker() as session:
         events = repo.run_events(session, run_id, limit)
     console.print(events_table(events, limit, title=f"run {run_id}"))
