@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -114,14 +115,16 @@ def test_screen_resume_and_runs_show_of_unknown_run(sqlite_url):
 
 
 def test_screen_out_formats(tmp_path, sqlite_url):
-    """One screening (6 h of Iridium-33 debris, 50 km), written as csv, then the same run's
-    events read back; the .parquet and .json writers are those of ``EventTable.write``."""
+    """One screening (6 h of Iridium-33 debris, 50 km) written as .parquet: as many rows as the
+    command reports, each closer than the threshold."""
     out = tmp_path / "ev.parquet"
     args = ["screen", "--elements", TLE, "--start", START, "--days", "0.25", "--threshold-km", "50"]
     r = run(*args, "--workers", "1", "--out", out, "--database-url", sqlite_url)
     assert r.exit_code == 0, r.output
     table = pq.read_table(out)
-    assert table.num_rows >= 0 and "miss_km" in table.column_names
+    n_events = int(re.search(r"(\d+) events in", r.stdout).group(1))
+    assert table.num_rows == n_events and "miss_km" in table.column_names
+    assert all(m < 50 for m in table.column("miss_km").to_pylist())
 
 
 # --- cdm and pc --------------------------------------------------------------------------------
