@@ -7,6 +7,7 @@ import re
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
 
 from ...exchange import media as media_types
 from ...exchange import policy
@@ -28,29 +29,39 @@ router = APIRouter(prefix="/api/v1/exchange", tags=["lunar data exchange"])
 async def upload(
     lid: str, vid: str, name: str, request: Request, session: SessionDep, who: CallerDep, clock: ClockDep
 ) -> dict:
-    p = visible_product(session, clock(), lid, vid, who, "upload")
-    if p.owner_partner_id != who.partner_id:
-        raise HTTPException(403, "only the owner partner adds files")
-    if not re.fullmatch(r"[A-Za-z0-9._-]{1,255}", name):
-        raise HTTPException(400, "file names are letters, digits, '.', '_' and '-'")
+    # the body is read on the event loop; every database call, write and fsync runs in a worker
+    # thread, so that a large upload never stalls other requests
+    def check() -> int:
+        p = visible_product(session, clock(), lid, vid, who, "upload")
+        if p.owner_partner_id != who.partner_id:
+            raise HTTPException(403, "only the owner partner adds files")
+        if not re.fullmatch(r"[A-Za-z0-9._-]{1,255}", name):
+            raise HTTPException(400, "file names are letters, digits, '.', '_' and '-'")
+        if repo.file(session, p.id, name) is not None:  # before reading the body
+            raise HTTPException(409, conflict)
+        return p.id
+
     conflict = f"{name} exists in {lid}::{vid}: versions are immutable"
-    if repo.file(session, p.id, name) is not None:  # before reading the body
-        raise HTTPException(409, conflict)
+    product_id = await run_in_threadpool(check)
     writer = request.app.state.blobs.writer(MAX_FILE_BYTES)
     try:
         try:  # streamed to disk while hashing; not visible until committed
             async for chunk in request.stream():
-                writer.write(chunk)
-            blob = writer.finish()
+                await run_in_threadpool(writer.write, chunk)
+            blob = await run_in_threadpool(writer.finish)
         except ValueError as exc:
             raise HTTPException(413, str(exc)) from None
         media = media_types.normalise(request.headers.get("content-type"))
-        # the row first: if a concurrent upload of the same name won, the unique constraint refuses
-        # it here and the blob is dropped unseen (no orphan); only then is the blob renamed in
-        with conflict_as_409(session, conflict):
-            repo.add_file(session, p.id, name, blob.sha256, blob.md5, blob.size, media, clock())
-        writer.commit()
-        session.commit()
+
+        def store() -> None:
+            # the row first: if a concurrent upload of the same name won, the unique constraint refuses
+            # it here and the blob is dropped unseen (no orphan); only then is the blob renamed in
+            with conflict_as_409(session, conflict):
+                repo.add_file(session, product_id, name, blob.sha256, blob.md5, blob.size, media, clock())
+            writer.commit()
+            session.commit()
+
+        await run_in_threadpool(store)
     finally:
         writer.abort()  # nothing to do once committed
     return {"name": name, "sha256": blob.sha256, "md5": blob.md5, "size": blob.size}

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
+from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from ...exchange import policy
 from ...exchange.levels import to_pds4
 from ...exchange.pds4 import ProductMetadata, read_label, write_label
 from ...storage import exchange_repo as repo
+from ...storage.partners_repo import Identity
 from ...storage.tables import Product
 from ...timescales import parse_utc
 from ..deps import CallerDep, ClockDep, SessionDep, route
@@ -46,6 +51,21 @@ async def ingest(
     licence: str = Query("CC-BY-4.0", max_length=64),
     level: str | None = Query(None),
 ) -> ProductOut:
+    # the label is read on the event loop; parsing it and every database call run in a worker thread
+    label = await request.body()
+    return await run_in_threadpool(_ingest, label, session, who, clock, mission, payload, licence, level)
+
+
+def _ingest(
+    label: bytes,
+    session: Session,
+    who: Identity,
+    clock: Callable[[], datetime],
+    mission: str,
+    payload: str,
+    licence: str,
+    level: str | None,
+) -> ProductOut:
     pl = repo.payload(session, mission, payload)
     if pl is None:
         raise HTTPException(404, f"no payload {payload!r} on {mission!r}")
@@ -53,7 +73,7 @@ async def ingest(
         raise HTTPException(403, "only the payload's owner partner ingests its products")
     # a malformed label (RecordError), an unknown level (InputError), a label time (TimeError): all
     # SpacecommonsErrors, answered with 400 by the app's one handler
-    meta = read_label(await request.body(), "label.xml")
+    meta = read_label(label, "label.xml")
     processing = to_pds4(level or meta.processing_level or "")
     start, stop = _label_time(meta.start), _label_time(meta.stop)
     owner = repo.lid_owner(session, meta.lid)
