@@ -23,7 +23,8 @@ from scipy.integrate import solve_ivp
 from spacecommons.cdm import read_cdm
 from spacecommons.cdm.pc import cdm_pc, encounter_from_cdm
 from spacecommons.risk.cdm_pc import Encounter, PcMethod, encounter_pc, foster, pc_3d
-from spacecommons.risk.pc3d import GM_KM3_S2, cartesian_to_equinoctial, equinoctial_to_cartesian, pc3d, state_at
+from spacecommons.risk.equinoctial import cartesian_to_equinoctial, equinoctial_to_cartesian
+from spacecommons.risk.pc3d import GM_KM3_S2, pc3d, state_at
 
 from .conftest import DATA
 

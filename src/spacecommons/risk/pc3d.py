@@ -41,6 +41,7 @@ from scipy.optimize import minimize_scalar
 from scipy.special import erfcinv, ndtr
 
 from ..constants import GM_EARTH_EGM96_KM3_S2
+from .equinoctial import cartesian_to_equinoctial, equinoctial_to_cartesian
 
 GM_KM3_S2 = GM_EARTH_EGM96_KM3_S2  # as CARA's Pc3D_Hall default GM 3.986004418e14 m^3/s^2
 LEBEDEV_ORDER = 131  # 5810 nodes, as CARA's default (deg_Lebedev 5810)
@@ -67,66 +68,7 @@ class Pc3DResult:
     reoriented: bool  # frame turned so that neither orbit is retrograde for the elements
 
 
-# -- equinoctial elements -------------------------------------------------------------------------
-def _basis(chi, psi):
-    d = 1.0 + chi * chi + psi * psi
-    f = np.stack([1.0 - chi * chi + psi * psi, 2.0 * chi * psi, -2.0 * chi], axis=-1) / d[..., None]
-    g = np.stack([2.0 * chi * psi, 1.0 + chi * chi - psi * psi, 2.0 * psi], axis=-1) / d[..., None]
-    return f, g
-
-
-def cartesian_to_equinoctial(x: np.ndarray, gm: float = GM_KM3_S2) -> np.ndarray:
-    """(..., 6) position/velocity -> (..., 6) elements (n, af, ag, chi, psi, lambda); prograde set."""
-    r, v = x[..., :3], x[..., 3:]
-    rn = np.linalg.norm(r, axis=-1)
-    h = np.cross(r, v)
-    w = h / np.linalg.norm(h, axis=-1, keepdims=True)
-    chi = w[..., 0] / (1.0 + w[..., 2])
-    psi = -w[..., 1] / (1.0 + w[..., 2])
-    f, g = _basis(chi, psi)
-    e = np.cross(v, h) / gm - r / rn[..., None]
-    af = np.einsum("...i,...i->...", e, f)
-    ag = np.einsum("...i,...i->...", e, g)
-    a = 1.0 / (2.0 / rn - np.einsum("...i,...i->...", v, v) / gm)
-    n = np.sqrt(gm / a**3)
-    X = np.einsum("...i,...i->...", r, f)
-    Y = np.einsum("...i,...i->...", r, g)
-    root = np.sqrt(1.0 - af * af - ag * ag)
-    b = 1.0 / (1.0 + root)
-    # invert X = a[(1 - ag^2 b) cos F + af ag b sin F - af], Y = a[af ag b cos F + (1 - af^2 b) sin F - ag]
-    # (the 2x2 matrix has determinant ``root``)
-    px, py = X / a + af, Y / a + ag
-    cos_f = ((1.0 - af * af * b) * px - af * ag * b * py) / root
-    sin_f = ((1.0 - ag * ag * b) * py - af * ag * b * px) / root
-    F = np.arctan2(sin_f, cos_f)
-    lam = F + ag * np.cos(F) - af * np.sin(F)
-    return np.stack([n, af, ag, chi, psi, lam], axis=-1)
-
-
-def equinoctial_to_cartesian(e: np.ndarray, gm: float = GM_KM3_S2) -> np.ndarray:
-    """(..., 6) elements -> (..., 6) position/velocity (inverse of :func:`cartesian_to_equinoctial`)."""
-    n, af, ag, chi, psi, lam = np.moveaxis(e, -1, 0)
-    a = np.cbrt(gm / (n * n))
-    lam = np.mod(lam + np.pi, 2.0 * np.pi) - np.pi
-    F = lam.copy()
-    for _ in range(50):  # Kepler's equation in equinoctial form: lam = F + ag cos F - af sin F
-        s, c = np.sin(F), np.cos(F)
-        step = (F + ag * c - af * s - lam) / (1.0 - ag * s - af * c)
-        F = F - step
-        if np.all(np.abs(step) < 1e-14):
-            break
-    s, c = np.sin(F), np.cos(F)
-    b = 1.0 / (1.0 + np.sqrt(1.0 - af * af - ag * ag))
-    X = a * ((1.0 - ag * ag * b) * c + af * ag * b * s - af)
-    Y = a * ((1.0 - af * af * b) * s + af * ag * b * c - ag)
-    rn = a * (1.0 - af * c - ag * s)
-    k = n * a * a / rn
-    Xd = k * (af * ag * b * c - (1.0 - ag * ag * b) * s)
-    Yd = k * ((1.0 - af * af * b) * c - af * ag * b * s)
-    f, g = _basis(chi, psi)
-    r = X[..., None] * f + Y[..., None] * g
-    v = Xd[..., None] * f + Yd[..., None] * g
-    return np.concatenate([r, v], axis=-1)
+# equinoctial elements: risk/equinoctial.py (shared with the Monte Carlo)
 
 
 def state_at(t: np.ndarray, e0: np.ndarray, gm: float = GM_KM3_S2) -> np.ndarray:

@@ -46,6 +46,7 @@ import numpy as np
 from ..constants import GM_EARTH_EGM96_KM3_S2
 from ..errors import InputError
 from ..frames import rtn_basis
+from .equinoctial import cartesian_to_equinoctial, equinoctial_to_cartesian
 from .montecarlo import binomial_interval, required_samples
 
 MU_KM3_S2 = GM_EARTH_EGM96_KM3_S2  # the default GM; CARA's SDMC uses the same 3.986004418e14 m**3/s**2
@@ -94,60 +95,7 @@ def _sqrt_factor(cov: np.ndarray) -> np.ndarray:
     return V * np.sqrt(np.clip(w, 0.0, None))
 
 
-# -- equinoctial elements (n, af, ag, chi, psi, lam), prograde set (Broucke & Cefola 1972) ---
-def cartesian_to_equinoctial(x: np.ndarray, mu: float = MU_KM3_S2) -> np.ndarray:
-    """States (..., 6) -> elements (..., 6): mean motion (rad/s), af, ag, chi, psi, mean longitude."""
-    r, v = x[..., :3], x[..., 3:]
-    rn = np.linalg.norm(r, axis=-1)
-    h = np.cross(r, v)
-    w = h / np.linalg.norm(h, axis=-1, keepdims=True)
-    chi = w[..., 0] / (1.0 + w[..., 2])
-    psi = -w[..., 1] / (1.0 + w[..., 2])
-    f, g = _fg_axes(chi, psi)
-    a = 1.0 / (2.0 / rn - np.einsum("...i,...i->...", v, v) / mu)
-    e_vec = np.cross(v, h) / mu - r / rn[..., None]
-    af = np.einsum("...i,...i->...", e_vec, f)
-    ag = np.einsum("...i,...i->...", e_vec, g)
-    X = np.einsum("...i,...i->...", r, f)
-    Y = np.einsum("...i,...i->...", r, g)
-    b = 1.0 / (1.0 + np.sqrt(1.0 - af * af - ag * ag))
-    den = a * np.sqrt(1.0 - af * af - ag * ag)
-    cosF = af + ((1.0 - af * af * b) * X - af * ag * b * Y) / den
-    sinF = ag + ((1.0 - ag * ag * b) * Y - af * ag * b * X) / den
-    F = np.arctan2(sinF, cosF)
-    lam = F + ag * np.cos(F) - af * np.sin(F)
-    return np.stack([np.sqrt(mu / a**3), af, ag, chi, psi, lam], axis=-1)
-
-
-def equinoctial_to_cartesian(e: np.ndarray, mu: float = MU_KM3_S2) -> np.ndarray:
-    """Elements (..., 6) -> states (..., 6); the generalised Kepler equation solved by Newton."""
-    n, af, ag, chi, psi, lam = np.moveaxis(e, -1, 0)
-    a = np.cbrt(mu / n**2)
-    F = lam.copy()
-    for _ in range(50):
-        s, c = np.sin(F), np.cos(F)
-        dF = (F + ag * c - af * s - lam) / (1.0 - ag * s - af * c)
-        F = F - dF
-        if np.all(np.abs(dF) < 1e-14):
-            break
-    s, c = np.sin(F), np.cos(F)
-    b = 1.0 / (1.0 + np.sqrt(1.0 - af * af - ag * ag))
-    X = a * ((1.0 - ag * ag * b) * c + af * ag * b * s - af)
-    Y = a * ((1.0 - af * af * b) * s + af * ag * b * c - ag)
-    rn = a * (1.0 - af * c - ag * s)
-    Xd = n * a * a / rn * (af * ag * b * c - (1.0 - ag * ag * b) * s)
-    Yd = n * a * a / rn * ((1.0 - af * af * b) * c - af * ag * b * s)
-    f, g = _fg_axes(chi, psi)
-    r = X[..., None] * f + Y[..., None] * g
-    v = Xd[..., None] * f + Yd[..., None] * g
-    return np.concatenate([r, v], axis=-1)
-
-
-def _fg_axes(chi, psi):
-    k = 1.0 / (1.0 + chi * chi + psi * psi)
-    f = np.stack([1.0 - chi * chi + psi * psi, 2.0 * chi * psi, -2.0 * chi], axis=-1) * k[..., None]
-    g = np.stack([2.0 * chi * psi, 1.0 + chi * chi - psi * psi, 2.0 * psi], axis=-1) * k[..., None]
-    return f, g
+# equinoctial elements (n, af, ag, chi, psi, lam), prograde set: risk/equinoctial.py
 
 
 def _element_jacobian(x: np.ndarray, mu: float) -> np.ndarray:
