@@ -27,8 +27,8 @@ from ..workflows.alerts import pinned_sender
 from ..workflows.jobs import JobQueue, JobRefused
 from . import admin_routes, alert_routes, catalog_routes, exchange_routes, neo_routes, outbox, screening_routes
 from .audit import WRITE_METHODS, AuditWrites
-from .limits import AddressLimiter, AnonymousRateLimit, BodyLimit
-from .security import CallerRateLimiter, KeyCache
+from .limits import AddressLimiter, AnonymousRateLimit, BodyLimit, TokenBuckets
+from .security import KeyCache
 
 __all__ = ["WRITE_METHODS", "create_app"]
 
@@ -121,7 +121,7 @@ def create_app(
     app.state.engine = engine
     app.state.session_maker = session_factory(engine)
     app.state.key_cache = KeyCache()
-    app.state.rate_limiter = CallerRateLimiter(rate_per_second, rate_burst)
+    app.state.rate_limiter = TokenBuckets(rate_per_second, rate_burst)  # per key, or per address without one
     app.state.clock = clock
     from ..config import Settings
     from ..exchange.blobs import BlobStore

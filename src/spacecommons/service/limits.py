@@ -125,18 +125,19 @@ def client_bucket(addr: str) -> str:
     return str(ip)
 
 
-class AddressLimiter:
-    """Token bucket per client address: ``burst`` requests at once, refilled at ``per_second``.
-    At most ``max_addresses`` buckets are kept (full ones are dropped first)."""
+class TokenBuckets:
+    """A token bucket per key: ``burst`` requests at once, refilled at ``per_second``. At most
+    ``max_keys`` buckets are kept (full ones are dropped first, then the longest idle). The one
+    bucket mechanism of the service: per caller (key or address) and per client address."""
 
     def __init__(
         self,
         per_second: float = 1.0,
         burst: int = 30,
         clock: Callable[[], float] = time.monotonic,
-        max_addresses: int = 100_000,
+        max_keys: int = 100_000,
     ) -> None:
-        self.rate, self.burst, self.clock, self.max_addresses = per_second, burst, clock, max_addresses
+        self.rate, self.burst, self.clock, self.max_keys = per_second, burst, clock, max_keys
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
         self.refused = 0
@@ -145,9 +146,9 @@ class AddressLimiter:
         tokens, last = self._buckets.get(key, (float(self.burst), now))
         return min(float(self.burst), tokens + (now - last) * self.rate)
 
-    def charge_anonymous(self, addr: str) -> float:
-        """Take one token for ``addr``: 0.0 when allowed, else the seconds until one is back."""
-        key, now = client_bucket(addr), self.clock()
+    def take(self, key: str) -> float:
+        """Take one token for ``key``: 0.0 when allowed, else the seconds until one is back."""
+        now = self.clock()
         with self._lock:
             tokens = self._tokens(key, now)
             if tokens >= 1.0:
@@ -158,21 +159,42 @@ class AddressLimiter:
             self.refused += 1
             return (1.0 - tokens) / self.rate
 
-    def exhausted(self, addr: str) -> float:
-        """Seconds until ``addr`` has a token again (0.0 when it has one), without taking one."""
-        key, now = client_bucket(addr), self.clock()
+    def wait(self, key: str) -> float:
+        """Seconds until ``key`` has a token again (0.0 when it has one), without taking one."""
+        now = self.clock()
         with self._lock:
             tokens = self._tokens(key, now)
         return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
 
     def _prune(self, now: float) -> None:
-        if len(self._buckets) <= self.max_addresses:
+        if len(self._buckets) <= self.max_keys:
             return
         full = [k for k in self._buckets if self._tokens(k, now) >= self.burst]
         for k in full:
             del self._buckets[k]
-        while len(self._buckets) > self.max_addresses:  # still too many: drop the longest idle
+        while len(self._buckets) > self.max_keys:  # still too many: drop the longest idle
             del self._buckets[min(self._buckets, key=lambda k: self._buckets[k][1])]
+
+
+class AddressLimiter(TokenBuckets):
+    """Token buckets per client address, counted by :func:`client_bucket` (IPv4 address, IPv6 /64)."""
+
+    def __init__(
+        self,
+        per_second: float = 1.0,
+        burst: int = 30,
+        clock: Callable[[], float] = time.monotonic,
+        max_addresses: int = 100_000,
+    ) -> None:
+        super().__init__(per_second, burst, clock, max_addresses)
+
+    def charge_anonymous(self, addr: str) -> float:
+        """Take one token for ``addr``: 0.0 when allowed, else the seconds until one is back."""
+        return self.take(client_bucket(addr))
+
+    def exhausted(self, addr: str) -> float:
+        """Seconds until ``addr`` has a token again (0.0 when it has one), without taking one."""
+        return self.wait(client_bucket(addr))
 
 
 def _retry_after(wait_s: float) -> list[tuple[bytes, bytes]]:

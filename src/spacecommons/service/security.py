@@ -57,29 +57,6 @@ class KeyCache:
             self._items.clear()
 
 
-class CallerRateLimiter:
-    """The service's limit on callers: a token bucket per caller (key id, or client address for anonymous callers)."""
-
-    def __init__(self, per_second: float, burst: int) -> None:
-        self.rate, self.burst = per_second, burst
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-        self.refused = 0
-
-    def take(self, caller: str) -> float:
-        """0 when allowed, else the seconds to wait."""
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._buckets.get(caller, (float(self.burst), now))
-            tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens >= 1.0:
-                self._buckets[caller] = (tokens - 1.0, now)
-                return 0.0
-            self._buckets[caller] = (tokens, now)
-            self.refused += 1
-            return (1.0 - tokens) / self.rate
-
-
 def _presented_key(request: Request) -> str | None:
     key = request.headers.get("x-api-key")
     auth = request.headers.get("authorization", "")
