@@ -26,6 +26,20 @@ def parse_utc(text: str) -> datetime:
     return t.astimezone(UTC)
 
 
+def as_utc(t: datetime | str) -> datetime:
+    """An instant as an aware UTC ``datetime``: ISO-8601 text with its offset is parsed
+    (:func:`parse_utc`); a naive ``datetime`` is refused (:class:`TimeError`).
+
+    >>> as_utc("2021-10-02T02:00:00+02:00").isoformat()
+    '2021-10-02T00:00:00+00:00'
+    """
+    if isinstance(t, str):
+        return parse_utc(t)
+    if t.tzinfo is None:
+        raise TimeError(f"naive datetime {t!r} refused: attach a timezone (UTC)")
+    return t.astimezone(UTC)
+
+
 def format_utc(t: datetime, digits: int = 6) -> str:
     """The one output form of an instant: ISO-8601 UTC with ``digits`` decimals (0, 3 or 6) and ``Z``.
     Decimals are truncated, not rounded, so a time never prints later than it is.
@@ -33,11 +47,9 @@ def format_utc(t: datetime, digits: int = 6) -> str:
     >>> format_utc(datetime(2026, 1, 1, 1, 2, 3, 456789, tzinfo=UTC), 3)
     '2026-01-01T01:02:03.456Z'
     """
-    if t.tzinfo is None:
-        raise TimeError(f"naive datetime {t!r} refused: attach a timezone")
+    t = as_utc(t)
     if digits not in (0, 3, 6):
         raise TimeError(f"digits must be 0, 3 or 6, not {digits}")
-    t = t.astimezone(UTC)
     text = t.strftime("%Y-%m-%dT%H:%M:%S")
     if digits:
         text += "." + f"{t.microsecond:06d}"[:digits]
@@ -46,9 +58,7 @@ def format_utc(t: datetime, digits: int = 6) -> str:
 
 def datetime_to_jd(t: datetime) -> tuple[float, float]:
     """UTC datetime -> two-part Julian date (jd at midnight ending in .5, fraction of day)."""
-    if t.tzinfo is None:
-        raise TimeError(f"naive datetime {t!r} refused: attach a timezone")
-    t = t.astimezone(UTC)
+    t = as_utc(t)
     midnight = t.replace(hour=0, minute=0, second=0, microsecond=0)
     jd = JD_UNIX_EPOCH + (midnight - datetime(1970, 1, 1, tzinfo=UTC)).days
     fr = (t - midnight) / timedelta(days=1)

@@ -21,8 +21,8 @@ from pathlib import Path
 from sqlalchemy.orm import sessionmaker
 
 from ..secrets_box import SecretBox, new_key
+from ..timescales import as_utc
 from ..workflows.alerts import Outbox, Sender, seal_stored_secrets
-from ..workflows.clock import as_utc
 
 log = logging.getLogger("spacecommons.service")
 

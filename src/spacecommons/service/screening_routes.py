@@ -17,8 +17,7 @@ from ..storage import screening_repo as repo
 from ..storage.catalog_repo import latest_elements
 from ..storage.partners_repo import Identity
 from ..storage.tables import ConjunctionEvent, ScreeningChunk, ScreeningRun
-from ..timescales import iso_to_jd
-from ..workflows.clock import as_utc
+from ..timescales import as_utc, iso_to_jd
 from ..workflows.jobs import CancelToken
 from ..workflows.screening import create_run, run_screening
 from .budget import submit

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
-from ..timescales import parse_utc
+from ..timescales import as_utc
 
 
 class UTCDateTime(TypeDecorator):
@@ -25,13 +25,9 @@ class UTCDateTime(TypeDecorator):
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
-        if isinstance(value, str):
-            value = parse_utc(value)  # TimeError (a ValueError) for naive or malformed text
-        if not isinstance(value, datetime):
+        if not isinstance(value, datetime | str):
             raise TypeError(f"a UTCDateTime column takes an aware datetime, not {type(value).__name__}")
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r} refused: attach a timezone (UTC)")
-        value = value.astimezone(UTC)
+        value = as_utc(value)  # TimeError (a ValueError) for naive datetimes and naive or malformed text
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)  # stored as UTC wall time; the zone is implied
         return value

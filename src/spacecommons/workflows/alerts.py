@@ -48,8 +48,7 @@ from ..policy import can_see_run
 from ..secrets_box import TOKEN_PREFIX, SecretBox, SecretBoxError
 from ..storage import alerts_repo as repo
 from ..storage.tables import Alert, Webhook
-from ..timescales import format_utc
-from .clock import as_utc
+from ..timescales import as_utc, format_utc
 from .jobs import CancelToken, JobQueue, JobRefused
 
 MAX_ATTEMPTS = 6

@@ -15,8 +15,7 @@ from ..constants import SECONDS_PER_DAY
 from ..storage import screening_repo as repo
 from ..storage.catalog_repo import hard_body_radii
 from ..storage.tables import ConjunctionEvent
-from ..timescales import datetime_to_jd, jd_to_iso
-from .clock import as_utc
+from ..timescales import as_utc, datetime_to_jd, jd_to_iso
 
 DEFAULT_HBR_M = 5.0  # per object, when NASA CARA's table has no value for it
 

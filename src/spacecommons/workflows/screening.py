@@ -17,8 +17,9 @@ from ..conjunction.catalog_payload import CatalogPayload
 from ..conjunction.params import ChunkResult, ScreeningParams
 from ..conjunction.screen import ScreeningResult, screen
 from ..storage import screening_repo as repo
+from ..timescales import as_utc
 from .alerts import evaluate_run
-from .clock import Clock, as_utc
+from .clock import Clock
 
 CANCELLED = "cancelled through the API"
 
