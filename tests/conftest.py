@@ -1,11 +1,35 @@
-"""Shared fixtures: paths to real data bundled with the package or copied into tests/data."""
+"""Shared fixtures: paths to real data bundled with the package or copied into tests/data; and a
+guard that keeps name resolution on loopback."""
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from importlib.resources import files
 from pathlib import Path
 
 import pytest
+
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _loopback_only_getaddrinfo(host, *args, **kwargs):
+    """The tests send traffic to 127.0.0.0/8 and ::1 only, and a DNS query is traffic: every name
+    but ``localhost`` fails to resolve (address literals resolve without a query). Installed here,
+    before any test module imports spacecommons, so that the default resolver bound in the webhook
+    checks (``netguard.check_url``, ``create_app``) is this one too; tests that need names give a
+    stub resolver (``netguard.fixed_resolver``)."""
+    name = host.decode() if isinstance(host, bytes) else host
+    if name is None or name == "localhost":
+        return _real_getaddrinfo(host, *args, **kwargs)
+    try:
+        ipaddress.ip_address(name.split("%", 1)[0])
+    except ValueError:
+        raise socket.gaierror(socket.EAI_NONAME, f"tests resolve no names outside loopback: {name!r}") from None
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+socket.getaddrinfo = _loopback_only_getaddrinfo
 
 DATA = Path(__file__).parent / "data"
 SAMPLE = Path(str(files("spacecommons") / "data" / "sample"))
