@@ -102,8 +102,10 @@ def main() -> None:
             f"| {r['days_left']:.1f} | {r['error']:+.1%} | {r['b']:.4f} ({r['method']}) |"
         )
     err = np.abs([r["error"] for r in rows])
-    print(f"\nobjects: {len(rows)}; median |error| = {np.median(err):.1%} of the remaining life "
-          f"(target <= 15%); 68th percentile {np.percentile(err, 68):.1%}; within 15%: {np.mean(err <= 0.15):.0%}")
+    print(
+        f"\nobjects: {len(rows)}; median |error| = {np.median(err):.1%} of the remaining life "
+        f"(target <= 15%); 68th percentile {np.percentile(err, 68):.1%}; within 15%: {np.mean(err <= 0.15):.0%}"
+    )
 
 
 if __name__ == "__main__":

@@ -193,7 +193,7 @@ def bundled_space_weather(scenario: Scenario | str = "nominal") -> SpaceWeatherT
     """The shipped CelesTrak table (read-only package data, read once) under a forecast scenario.
 
     >>> sw = bundled_space_weather()
-    >>> [round(float(x), 1) for x in sw.indices(np.array([2459580.5]))]  # 2022-01-01 0h UTC
+    >>> [round(float(x[0]), 1) for x in sw.indices(np.array([2459580.5]))]  # 2022-01-01 0h UTC
     [101.5, 104.5, 12.0]
     """
     return _bundled().with_scenario(scenario)

@@ -36,9 +36,7 @@ class Compliance(StrEnum):
     NOT_APPLICABLE = "not_applicable"
 
 
-def leo_lifetime_compliance(
-    perigee_alt_km: np.ndarray, lifetime_years: np.ndarray, rule: str = "iadc25"
-) -> np.ndarray:
+def leo_lifetime_compliance(perigee_alt_km: np.ndarray, lifetime_years: np.ndarray, rule: str = "iadc25") -> np.ndarray:
     """Verdicts (object array of :class:`Compliance`) of a LEO lifetime rule, ``iadc25`` or ``fcc5``.
 
     ``lifetime_years`` is the remaining orbital lifetime counted from the end of the mission

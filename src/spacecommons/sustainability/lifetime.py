@@ -261,48 +261,151 @@ def decay(
     return DecayResult(reentry, reentry - state.jd)
 
 
+B_RANGE_M2_KG = (1e-3, 2.0)  # Cd A/m of dense rocket bodies (A/m ~ 5e-4) to light MLI debris (A/m ~ 1)
+
+
+def _observed_ndot(history: Sequence[ElementSet], min_span_days: float) -> tuple[float, ElementSet, float, str]:
+    """dn/dt (rev/day^2), the reference set, its epoch (UTC JD) and where the rate came from."""
+    latest = max(history, key=lambda s: s.epoch_jd + s.epoch_fr)
+    t = np.array([s.epoch_jd + s.epoch_fr for s in history])
+    if t.size >= 2 and t.max() - t.min() >= min_span_days:
+        n = np.array([s.mean_motion_rev_day for s in history])
+        ref = history[int(np.argmin(np.abs(t - t.mean())))]
+        return float(np.polyfit(t - t.mean(), n, 1)[0]), ref, float(t.mean()), "history"
+    ndot = 2.0 * float(latest.fields.get("MEAN_MOTION_DOT", "0") or 0.0)  # SGP4 carries ndot / 2
+    return ndot, latest, float(t.max()), "ndot"
+
+
+def ballistic_coefficients(
+    histories: Sequence[Sequence[ElementSet]],
+    density: DensityModel,
+    *,
+    min_span_days: float = 1.0,
+    default_b_m2_kg: float | None = None,
+) -> tuple[np.ndarray, list[str]]:
+    """B = Cd A/m (m^2/kg) of each object from its element sets, and how each was found.
+
+    The observed mean-motion rate dn/dt (a least-squares line through several sets spanning at
+    least ``min_span_days``, else the latest set's MEAN_MOTION_DOT) gives da/dt = -2/3 a (dn/dt)/n;
+    B is the ratio of that to the model's da/dt for B = 1 (averaged over one day of geometry).
+    Where the rate is not positive: ``12.741621 B*`` (``bstar``), then ``default_b_m2_kg``
+    (``default``; a manoeuvring object or a bad fit), else :class:`InputError`. Results are
+    limited to 0.001..2 m^2/kg (``-clipped``), the physical range, because the decay rate of an
+    object above ~700 km is mostly fit noise.
+    """
+    obs = [_observed_ndot(h, min_span_days) for h in histories]
+    state = OrbitState.from_elements([o[1] for o in obs])
+    jd0 = np.array([o[2] for o in obs])
+    ndot = np.array([o[0] for o in obs])
+    n_ref = np.array([o[1].mean_motion_rev_day for o in obs])
+    da_obs = -2.0 / 3.0 * state.a_km * ndot / n_ref  # km/day
+    ones = np.ones(len(obs))
+    da_model = np.zeros(len(obs))
+    for k in range(4):
+        da_model += (
+            decay_rates(state.a_km, state.ecc, state.incl, state.raan, state.argp, jd0 + 0.25 * k, ones, density)[0] / 4
+        )
+    b = np.full(len(obs), np.nan)
+    methods = [""] * len(obs)
+    for k, (_, ref, _, how) in enumerate(obs):
+        if ndot[k] > 0 and da_model[k] < 0:
+            b[k], methods[k] = da_obs[k] / da_model[k], f"{how}-fit"
+            continue
+        bstar = float(ref.fields.get("BSTAR", "0") or 0.0)
+        if bstar > 0:
+            b[k], methods[k] = BSTAR_TO_B * bstar, "bstar"
+        elif default_b_m2_kg is not None:
+            b[k], methods[k] = default_b_m2_kg, "default"
+        else:
+            raise InputError(
+                f"{ref.source}:{ref.line}: object {ref.norad_id}: no usable decay rate "
+                "(MEAN_MOTION_DOT <= 0, BSTAR <= 0); give its mass and area or a default"
+            )
+    clipped = (b < B_RANGE_M2_KG[0]) | (b > B_RANGE_M2_KG[1])
+    for k in np.flatnonzero(clipped):
+        methods[k] += "-clipped"
+    return np.clip(b, *B_RANGE_M2_KG), methods
+
+
 def ballistic_coefficient(
     history: Sequence[ElementSet],
     density: DensityModel,
     min_span_days: float = 1.0,
     default_b_m2_kg: float | None = None,
 ) -> tuple[float, str]:
-    """B = Cd A/m (m^2/kg) of one object from its element sets (time-ordered or not), and the method.
+    """:func:`ballistic_coefficients` of one object."""
+    b, m = ballistic_coefficients([history], density, min_span_days=min_span_days, default_b_m2_kg=default_b_m2_kg)
+    return float(b[0]), m[0]
 
-    The observed mean-motion rate dn/dt (from a line through several sets spanning at least
-    ``min_span_days``, else from the latest set's MEAN_MOTION_DOT) gives da/dt = -2/3 a (dn/dt)/n;
-    B is the ratio of that to the model's da/dt for B = 1. Falls back to ``12.741621 B*``, then to
-    ``default_b_m2_kg`` (method ``default``) when both are negative (a manoeuvring object), else raises.
+
+@dataclass(frozen=True)
+class LifetimePrediction:
+    """One object's reentry: UTC Julian dates (``inf``: not within the span), nominal and band."""
+
+    norad_id: int
+    name: str
+    epoch_jd: float
+    reentry_jd: float
+    reentry_jd_early: float
+    reentry_jd_late: float
+    b_m2_kg: float
+    method: str
+
+    @property
+    def days_remaining(self) -> float:
+        return self.reentry_jd - self.epoch_jd
+
+
+def group_histories(elements: Sequence[ElementSet]) -> list[list[ElementSet]]:
+    """Element sets grouped per object (catalog number), in first-seen order."""
+    groups: dict[int, list[ElementSet]] = {}
+    for e in elements:
+        groups.setdefault(e.norad_id, []).append(e)
+    return list(groups.values())
+
+
+def predict_lifetimes(
+    elements: Sequence[ElementSet],
+    density_for: Callable[[str], DensityModel],
+    *,
+    method: str = "orbit-averaged NRLMSIS 2.1",
+    max_days: float = 365.25 * 30,
+    max_step_days: float = 5.0,
+    default_b_m2_kg: float | None = None,
+    b_m2_kg: dict[int, float] | None = None,
+) -> list[LifetimePrediction]:
+    """Reentry of every object in ``elements`` (several sets of one object make its history).
+
+    ``density_for(scenario)`` gives the density model under the ``nominal``, ``high`` (early
+    reentry) and ``low`` (late reentry) space-weather scenarios. ``b_m2_kg`` overrides the fitted
+    ballistic coefficient of the objects it names (known mass and area: Cd A/m).
     """
-    latest = max(history, key=lambda s: s.epoch_jd + s.epoch_fr)
-    t = np.array([s.epoch_jd + s.epoch_fr for s in history])
-    n = np.array([s.mean_motion_rev_day for s in history])
-    method = "ndot"
-    ndot = 2.0 * float(latest.fields.get("MEAN_MOTION_DOT", "0") or 0.0)  # rev/day^2
-    ref = latest
-    if t.size >= 2 and t.max() - t.min() >= min_span_days:
-        ndot = float(np.polyfit(t - t.mean(), n, 1)[0])
-        method = "history"
-        ref = history[int(np.argmin(np.abs(t - t.mean())))]
-    if ndot > 0:
-        s = OrbitState.from_elements([ref])
-        if method == "history":
-            s = OrbitState(s.a_km, s.ecc, s.incl, s.raan, s.argp, np.array([t.mean()]))
-        n_ref = ref.mean_motion_rev_day
-        da_obs = -2.0 / 3.0 * s.a_km[0] * ndot / n_ref  # km/day
-        # average the model over one day of node/perigee/local-time geometry
-        da_model = 0.0
-        for k in range(4):
-            jd = s.jd + k * 0.25
-            da_model += float(decay_rates(s.a_km, s.ecc, s.incl, s.raan, s.argp, jd, np.ones(1), density)[0][0]) / 4
-        if da_model < 0:
-            return da_obs / da_model, f"{method}-fit"
-    bstar = float(latest.fields.get("BSTAR", "0") or 0.0)
-    if bstar > 0:
-        return BSTAR_TO_B * bstar, "bstar"
-    if default_b_m2_kg is not None:
-        return default_b_m2_kg, "default"
-    raise InputError(
-        f"{latest.source}:{latest.line}: object {latest.norad_id}: no usable decay rate "
-        "(MEAN_MOTION_DOT <= 0, BSTAR <= 0); give its mass and area or a default"
-    )
+    histories = group_histories(elements)
+    if not histories:
+        return []
+    nominal = density_for("nominal")
+    b, how = ballistic_coefficients(histories, nominal, default_b_m2_kg=default_b_m2_kg)
+    for k, h in enumerate(histories):
+        if b_m2_kg and h[0].norad_id in b_m2_kg:
+            b[k], how[k] = b_m2_kg[h[0].norad_id], "given"
+    latest = [max(h, key=lambda s: s.epoch_jd + s.epoch_fr) for h in histories]
+    state = OrbitState.from_elements(latest)
+    runs = {
+        sc: decay(
+            state, b, density_for(sc) if sc != "nominal" else nominal, max_days=max_days, max_step_days=max_step_days
+        )
+        for sc in ("nominal", "high", "low")
+    }
+    return [
+        LifetimePrediction(
+            norad_id=e.norad_id,
+            name=e.name,
+            epoch_jd=float(state.jd[k]),
+            reentry_jd=float(runs["nominal"].reentry_jd[k]),
+            reentry_jd_early=float(runs["high"].reentry_jd[k]),
+            reentry_jd_late=float(runs["low"].reentry_jd[k]),
+            b_m2_kg=float(b[k]),
+            method=f"{method}; B from {how[k]}",
+        )
+        for k, e in enumerate(latest)
+    ]
