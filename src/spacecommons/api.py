@@ -57,10 +57,20 @@ from .neo.risk import assess_impact_risk
 from .neo.scenario import synthetic_encounter
 from .neo.torino import torino
 from .propagation import Ephemeris, propagate
+from .propagation.space_weather import ConstantIndices, SpaceWeatherTable, bundled_space_weather
 from .risk import max_pc_isotropic, pc_circle
 from .risk.cdm_pc import Encounter, PcMethod, PcReport, UsageFlags, encounter_pc
 from .risk.pc3d import pc3d
 from .risk.sdmc import SdmcResult, pc_sdmc
+from .sustainability.breakup import breakup_cloud, cumulative_count, gabbard, is_catastrophic, sample_fragments
+from .sustainability.compliance import (
+    Compliance,
+    geo_disposal_compliance,
+    geo_graveyard_min_perigee_km,
+    leo_lifetime_compliance,
+)
+from .sustainability.lifetime import LifetimePrediction, TabulatedDensity, msis_density, predict_lifetimes
+from .sustainability.whatif import conjunction_rate_increase
 from .timescales import iso_to_jd, jd_to_iso
 
 if TYPE_CHECKING:
@@ -122,7 +132,9 @@ __all__ = [
     "CelesTrakClient",
     "ClientError",
     "CloseApproach",
+    "Compliance",
     "ConjunctionEvents",
+    "ConstantIndices",
     "DAYS_PER_JULIAN_YEAR",
     "ElementSet",
     "Encounter",
@@ -133,6 +145,7 @@ __all__ = [
     "JobQueue",
     "JobState",
     "LUNAR_DISTANCE_AU",
+    "LifetimePrediction",
     "ObjectSize",
     "OrbitRegime",
     "ParseResult",
@@ -150,7 +163,9 @@ __all__ = [
     "SecretBox",
     "SmallBodyOrbit",
     "SpaceTrackClient",
+    "SpaceWeatherTable",
     "SpacecommonsError",
+    "TabulatedDensity",
     "TargetRefused",
     "TimeError",
     "UsageFlags",
@@ -158,15 +173,19 @@ __all__ = [
     "assess_impact_risk",
     "body_state",
     "bplane",
+    "breakup_cloud",
+    "bundled_space_weather",
     "can_read_data",
     "can_see_metadata",
     "cdm_pc",
     "check_url",
     "close_approaches",
     "close_approaches_parallel",
+    "conjunction_rate_increase",
     "counts_for_latest",
     "create_app",
     "create_partner",
+    "cumulative_count",
     "deflection_scan",
     "diameter_from_h",
     "earth_moid",
@@ -174,24 +193,31 @@ __all__ = [
     "encounter_from_cdm",
     "encounter_pc",
     "fixed_resolver",
+    "gabbard",
+    "geo_disposal_compliance",
+    "geo_graveyard_min_perigee_km",
     "heliocentric_to_barycentric",
     "impact_effects",
     "impact_energy_mt",
+    "is_catastrophic",
     "iso_to_jd",
     "issue_key",
     "jd_to_iso",
     "kinetic_impactor_dv",
     "kvn_safe",
     "latest_per_object",
+    "leo_lifetime_compliance",
     "load_run",
     "make_engine",
     "max_pc_isotropic",
+    "msis_density",
     "new_key",
     "orbit_regime",
     "palermo",
     "pc3d",
     "pc_circle",
     "pc_sdmc",
+    "predict_lifetimes",
     "propagate",
     "propagate_nbody",
     "read_cara_sizes",
@@ -208,6 +234,7 @@ __all__ = [
     "required_dv",
     "rtn_basis",
     "run_screening",
+    "sample_fragments",
     "screen",
     "session_factory",
     "synthetic_encounter",

@@ -285,3 +285,49 @@ def gabbard(elements: list[ElementSet]) -> dict[str, np.ndarray]:
         "apogee_km": a * (1 + ecc) - EARTH_RADIUS_WGS72_KM,
         "perigee_km": a * (1 - ecc) - EARTH_RADIUS_WGS72_KM,
     }
+
+
+def breakup_cloud(
+    parent: ElementSet,
+    jd: float,
+    fr: float,
+    rng: np.random.Generator,
+    kind: str,
+    *,
+    mass_kg: float,
+    projectile_mass_kg: float = 0.0,
+    v_impact_km_s: float = 10.0,
+    object_class: ObjectClass = "spacecraft",
+    lc_min_m: float = 0.1,
+    first_norad_id: int = 270000,
+) -> FragmentCloud:
+    """The fragment cloud of ``parent`` breaking up at UTC ``jd + fr`` (its SGP4 state then).
+
+    For a collision all fragments (of both objects, as the size law counts them) leave the
+    parent's state: the projectile's own orbit is not modelled. Catalog numbers start at
+    ``first_norad_id`` (270000 = Alpha-5 ``T0000``, a range no real object has yet).
+    """
+    from ..propagation.sgp4_batch import propagate
+    from ..timescales import jd_to_datetime
+
+    eph = propagate([parent], np.array([jd]), np.array([fr]))
+    if eph.error[0, 0]:
+        raise InputError(f"object {parent.norad_id}: {eph.failures()[parent.norad_id]}")
+    fragments = sample_fragments(
+        rng,
+        kind,
+        mass_kg=mass_kg,
+        projectile_mass_kg=projectile_mass_kg,
+        v_impact_km_s=v_impact_km_s,
+        object_class=object_class,
+        lc_min_m=lc_min_m,
+    )
+    return fragment_elements(
+        fragments,
+        eph.r_km[0, 0],
+        eph.v_km_s[0, 0],
+        jd_to_datetime(jd, fr),
+        first_norad_id=first_norad_id,
+        name=f"{parent.name or parent.norad_id} FRAG",
+        object_id=parent.object_id,
+    )

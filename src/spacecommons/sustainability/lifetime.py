@@ -16,8 +16,8 @@ Density comes from NRLMSIS 2.1 (``pymsis``, Emmert et al. 2021) with F10.7, F10.
 nothing in accuracy that matters here (drag lifetime is dominated by the density's ±20-50%
 uncertainty) and runs 10^3-10^4 times faster, which a 25-year question over a catalog needs.
 
-Steps are adaptive: each object steps by 1% of its decay time scale ``a / |da/dt|`` (at most
-``max_step_days``), with a second-order (midpoint) rule, until its perigee falls to
+Steps are adaptive: each object steps by 5% of the time its perigee would take, at its current
+rate, to fall to the reentry altitude (at most ``max_step_days``), with a second-order (midpoint) rule, until its perigee falls to
 ``REENTRY_PERIGEE_KM`` (reentry follows within hours from there) or ``max_days`` passes.
 
 Ballistic coefficient, when mass and area are unknown (:func:`ballistic_coefficient`):
@@ -219,7 +219,7 @@ def decay(
     *,
     max_days: float = 365.25 * 30,
     max_step_days: float = 5.0,
-    step_fraction: float = 0.01,
+    step_fraction: float = 0.05,
 ) -> DecayResult:
     """Integrate the orbit-averaged decay of every object until its perigee reaches 100 km."""
     a, e = state.a_km.copy(), np.clip(state.ecc.copy(), 0.0, 0.99)
@@ -235,7 +235,10 @@ def decay(
     while active.size:
         ia = active
         da, de = decay_rates(a[ia], e[ia], incl[ia], raan[ia], argp[ia], jd[ia], b[ia], density)
-        scale = a[ia] / np.maximum(-da, 1e-12)
+        # time scale of the fall to the reentry perigee: what is left of it over its rate
+        dhp = -(da * (1 - e[ia]) - a[ia] * de)
+        left = a[ia] * (1 - e[ia]) - EARTH_RADIUS_WGS72_KM - REENTRY_PERIGEE_KM
+        scale = left / np.maximum(dhp, 1e-12)
         h = np.minimum(np.minimum(step_fraction * scale, max_step_days), t_end[ia] - jd[ia])
         h = np.maximum(h, 1e-4)
         am = a[ia] + 0.5 * h * da
