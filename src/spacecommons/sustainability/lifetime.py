@@ -17,8 +17,9 @@ nothing in accuracy that matters here (drag lifetime is dominated by the density
 uncertainty) and runs 10^3-10^4 times faster, which a 25-year question over a catalog needs.
 
 Steps are adaptive: each object steps by 5% of the time its perigee would take, at its current
-rate, to fall to the reentry altitude (at most ``max_step_days``), with a second-order (midpoint) rule, until its perigee falls to
-``REENTRY_PERIGEE_KM`` (reentry follows within hours from there) or ``max_days`` passes.
+rate, to fall to the reentry altitude (at most ``max_step_days``), with a second-order (midpoint)
+rule, until its perigee falls to ``REENTRY_PERIGEE_KM`` (reentry follows within hours from there)
+or ``max_days`` passes.
 
 Ballistic coefficient, when mass and area are unknown (:func:`ballistic_coefficient`):
 ``history`` — a least-squares line through the mean motions of several element sets of the
