@@ -40,6 +40,20 @@ NOTE2_MEANING = {
     "X": "discovery observation replaced (not to be used)",
     "x": "replaced discovery observation (not to be used)",
 }
+# MPC 80-column astrometric catalog codes (column 72), as ADES ``astCat`` names (MPC "Astrometric
+# catalogue codes" and ADES "valid values"), so that both formats name a catalog the same way.
+MPC_CATALOG_CODES = {
+    "a": "USNOA1", "b": "USNOSA1", "c": "USNOA2", "d": "USNOSA2", "e": "UCAC1", "f": "Tycho1",
+    "g": "Tycho2", "h": "GSC1.0", "i": "GSC1.1", "j": "GSC1.2", "k": "GSC2.2", "l": "ACT",
+    "m": "GSCACT", "n": "SDSS8", "o": "USNOB1", "p": "PPM", "q": "UCAC4", "r": "UCAC2",
+    "s": "USNOB2", "t": "PPMXL", "u": "UCAC3", "v": "NOMAD", "w": "CMC14", "x": "Hip2",
+    "y": "Hip1", "z": "GSC", "A": "AC", "B": "SAO1984", "C": "SAO", "D": "AGK3", "E": "FK4",
+    "F": "ACRS", "G": "LickGas", "H": "Ida93", "I": "Perth70", "J": "COSMOS", "K": "Yale",
+    "L": "2MASS", "M": "GSC2.3", "N": "SDSS7", "O": "SSTRC1", "P": "MPOSC3", "Q": "CMC15",
+    "R": "SSTRC4", "S": "URAT1", "T": "URAT2", "U": "Gaia1", "V": "Gaia2", "W": "Gaia3",
+    "X": "Gaia3E", "Y": "UCAC5", "Z": "ATLAS2", "0": "IHW", "1": "PS1_DR1", "2": "PS1_DR2",
+    "3": "Gaia_Int", "4": "GZ", "5": "UBSC", "6": "Gaia_2016",
+}  # fmt: skip
 ADES_MODE_TO_NOTE2 = {"CCD": "C", "CMO": "B", "PHO": "P", "ENC": "e", "MER": "T", "MIC": "M", "VID": "n", "OCC": "E"}
 
 
