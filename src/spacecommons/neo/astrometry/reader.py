@@ -3,14 +3,16 @@ astrometry, MPC 80-column."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ...errors import RecordIssue
 from .ades import read_ades
 from .model import OpticalObservation, RadarObservation
-from .mpc80 import read_mpc80
+from .mpc80 import _HEADER_KEYWORDS, read_mpc80
 from .radar import _RECORD, read_jpl_radar
 
+_MPC80_DATE = re.compile(r"^.{15}\d{4} \d\d \d\d\.\d")  # columns 16-32: "YYYY MM DD.ddddd"
 FORMATS = ("ADES XML", "ADES PSV", "JPL radar astrometry", "MPC 80-column")
 
 
@@ -39,7 +41,8 @@ def observation_format(text: str) -> str | None:
     data = [line for line in lines if not line.lstrip().startswith("#")]
     if data and sum(bool(_RECORD.match(line.strip())) for line in data) * 2 >= len(data):
         return "jpl-radar"
-    if any(len(line.rstrip("\r\n")) >= 77 and line[15:19].isdigit() for line in data):
+    records = [line for line in data if not (line[:3] in _HEADER_KEYWORDS and line[3:4] == " ")]
+    if records and sum(bool(_MPC80_DATE.match(line)) for line in records) * 2 >= len(records):
         return "mpc80"
     return None
 
