@@ -17,6 +17,9 @@ Method and sources:
   the pole of date, rho from NRLMSIS 2.1 (``atmosphere.density_kg_m3``) at the Earth-fixed position
   obtained with the mean sidereal angle (UT1 taken as UTC: < 0.9 s, < 0.4 km along the equator).
 
+The geometry and the conservative forces are compiled (numba); the density is one NRLMSIS call per
+evaluation for all objects.
+
 Times: seconds since a UTC epoch given as a two-part Julian date; the analytic series take UTC for TT
 (69 s, far below their own accuracy).
 """
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numba as nb
 import numpy as np
 
 from ..constants import (
@@ -49,6 +53,7 @@ EGM96_C_N0 = {
 }
 #: unnormalised zonal harmonics J_n = -sqrt(2n+1) C(n,0) (J2 = 1.08262668e-3, as Vallado 2013 Table D-1)
 EGM96_J = {n: -np.sqrt(2 * n + 1) * c for n, c in EGM96_C_N0.items()}
+_J = np.array([0.0, 0.0] + [EGM96_J[n] for n in range(2, 7)])
 GM_SUN_KM3_S2 = GM_SUN_DE440_AU3_D2 * AU_KM**3 / SECONDS_PER_DAY**2
 GM_MOON_KM3_S2 = GM_DE440_KM3_S2["moon"]
 SOLAR_PRESSURE_1AU_N_M2 = 4.56e-6  # Montenbruck & Gill (2000) eq. 3.69
@@ -102,29 +107,58 @@ class ForceModel:
         return cls(zonal_degree=0, drag=False, third_body=False, srp=False)
 
 
+@nb.njit(cache=True)
 def _centuries(jd: float, fr: float) -> float:
     return ((jd - JD_J2000) + fr) / 36525.0
 
 
+@nb.njit(cache=True)
+def _rot1(a: float) -> np.ndarray:
+    c, s = np.cos(a), np.sin(a)
+    return np.array([[1.0, 0.0, 0.0], [0.0, c, s], [0.0, -s, c]])
+
+
+@nb.njit(cache=True)
+def _rot2(a: float) -> np.ndarray:
+    c, s = np.cos(a), np.sin(a)
+    return np.array([[c, 0.0, -s], [0.0, 1.0, 0.0], [s, 0.0, c]])
+
+
+@nb.njit(cache=True)
+def _rot3(a: float) -> np.ndarray:
+    c, s = np.cos(a), np.sin(a)
+    return np.array([[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+@nb.njit(cache=True)
+def _mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    out = np.zeros((3, 3))
+    for i in range(3):
+        for j in range(3):
+            for k in range(3):
+                out[i, j] += a[i, k] * b[k, j]
+    return out
+
+
+@nb.njit(cache=True)
+def _apply(m: np.ndarray, v: np.ndarray) -> np.ndarray:
+    out = np.zeros(3)
+    for i in range(3):
+        out[i] = m[i, 0] * v[0] + m[i, 1] * v[1] + m[i, 2] * v[2]
+    return out
+
+
+@nb.njit(cache=True)
 def precession_matrix(jd: float, fr: float) -> np.ndarray:
     """J2000 mean equator/equinox -> mean of date (IAU 1976; Lieske et al. 1977), 3x3."""
     t = _centuries(jd, fr)
     zeta = (2306.2181 * t + 0.30188 * t**2 + 0.017998 * t**3) * ARCSEC
     z = (2306.2181 * t + 1.09468 * t**2 + 0.018203 * t**3) * ARCSEC
     theta = (2004.3109 * t - 0.42665 * t**2 - 0.041833 * t**3) * ARCSEC
-    return _rot3(-z) @ _rot2(theta) @ _rot3(-zeta)
+    return _mul(_mul(_rot3(-z), _rot2(theta)), _rot3(-zeta))
 
 
-def _rot2(a: float) -> np.ndarray:
-    c, s = np.cos(a), np.sin(a)
-    return np.array([[c, 0.0, -s], [0.0, 1.0, 0.0], [s, 0.0, c]])
-
-
-def _rot3(a: float) -> np.ndarray:
-    c, s = np.cos(a), np.sin(a)
-    return np.array([[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]])
-
-
+@nb.njit(cache=True)
 def mean_sidereal_angle_rad(jd_utc: float, fr_utc: float) -> float:
     """Greenwich mean sidereal angle from the Earth rotation angle (IERS 2010 eq. 5.15 and 5.32), UT1 = UTC."""
     du = (jd_utc - JD_J2000) + fr_utc
@@ -134,30 +168,31 @@ def mean_sidereal_angle_rad(jd_utc: float, fr_utc: float) -> float:
     return era + (0.014506 + 4612.156534 * t + 1.3915817 * t**2) * ARCSEC
 
 
+@nb.njit(cache=True)
 def gcrs_to_earth_fixed(jd_utc: float, fr_utc: float) -> np.ndarray:
     """Rotation GCRS -> Earth-fixed (precession and mean sidereal angle; no nutation or polar motion)."""
-    return _rot3(mean_sidereal_angle_rad(jd_utc, fr_utc)) @ precession_matrix(jd_utc, fr_utc)
+    return _mul(_rot3(mean_sidereal_angle_rad(jd_utc, fr_utc)), precession_matrix(jd_utc, fr_utc))
 
 
+@nb.njit(cache=True)
 def sun_position_km(jd: float, fr: float) -> np.ndarray:
     """Geocentric Sun, EME2000, km (Montenbruck & Gill 2000, eqs. 3.43-3.47)."""
     t = _centuries(jd, fr)
     m = np.radians(357.5256 + 35999.049 * t)
     lon = np.radians(282.9400) + m + (6892.0 * np.sin(m) + 72.0 * np.sin(2 * m)) * ARCSEC
     r = (149.619 - 2.499 * np.cos(m) - 0.021 * np.cos(2 * m)) * 1e6
-    ecl = np.array([r * np.cos(lon), r * np.sin(lon), 0.0])
-    return _rot1(-OBLIQUITY_J2000_RAD) @ ecl
+    return _apply(_rot1(-OBLIQUITY_J2000_RAD), np.array([r * np.cos(lon), r * np.sin(lon), 0.0]))
 
 
+@nb.njit(cache=True)
 def moon_position_km(jd: float, fr: float) -> np.ndarray:
     """Geocentric Moon, EME2000, km (Montenbruck & Gill 2000, eqs. 3.48-3.51)."""
     t = _centuries(jd, fr)
-    deg = np.radians
-    l0 = deg(218.31617 + 481267.88088 * t - 1.3972 * t)
-    lm = deg(134.96292 + 477198.86753 * t)
-    ls = deg(357.52543 + 35999.04944 * t)
-    f = deg(93.27283 + 483202.01873 * t)
-    d = deg(297.85027 + 445267.11135 * t)
+    l0 = np.radians(218.31617 + 481267.88088 * t - 1.3972 * t)
+    lm = np.radians(134.96292 + 477198.86753 * t)
+    ls = np.radians(357.52543 + 35999.04944 * t)
+    f = np.radians(93.27283 + 483202.01873 * t)
+    d = np.radians(297.85027 + 445267.11135 * t)
     sin, cos = np.sin, np.cos
     lon = l0 + ARCSEC * (
         22640 * sin(lm)
@@ -196,92 +231,134 @@ def moon_position_km(jd: float, fr: float) -> np.ndarray:
         - 171 * cos(lm + 2 * d)
         - 152 * cos(lm + ls - 2 * d)
     )
-    ecl = r * np.array([cos(lon) * cos(lat), sin(lon) * cos(lat), sin(lat)])
-    return _rot1(-OBLIQUITY_J2000_RAD) @ ecl
+    ecl = np.array([r * cos(lon) * cos(lat), r * sin(lon) * cos(lat), r * sin(lat)])
+    return _apply(_rot1(-OBLIQUITY_J2000_RAD), ecl)
 
 
-def _rot1(a: float) -> np.ndarray:
-    c, s = np.cos(a), np.sin(a)
-    return np.array([[1.0, 0.0, 0.0], [0.0, c, s], [0.0, -s, c]])
-
-
-def zonal_acceleration(
-    r_km: np.ndarray, pole: np.ndarray, degree: int, mu_km3_s2: float = GM_EARTH_EGM96_KM3_S2
-) -> np.ndarray:
-    """J2..J_degree acceleration (n, 3) for positions (n, 3) about the unit ``pole`` (3,)."""
-    r = np.linalg.norm(r_km, axis=-1)
-    s = (r_km @ pole) / r
-    rhat = r_km / r[:, None]
-    acc = np.zeros_like(r_km)
-    p_prev, p = np.ones_like(s), s  # P0, P1
-    dp_prev, dp = np.zeros_like(s), np.ones_like(s)  # P0', P1'
+@nb.njit(cache=True)
+def _zonal(r: np.ndarray, pole: np.ndarray, degree: int, mu: float, j: np.ndarray, re: float, out: np.ndarray) -> None:
+    """Adds J2..J_degree at one position: mu J_n R^n / r^(n+2) [((n+1) P_n + s P_n') r_hat - P_n' pole]."""
+    rn = np.sqrt(r[0] ** 2 + r[1] ** 2 + r[2] ** 2)
+    s = (r[0] * pole[0] + r[1] * pole[1] + r[2] * pole[2]) / rn
+    p_prev, p = 1.0, s  # P0, P1 (Bonnet's recursion)
+    dp_prev, dp = 0.0, 1.0  # P0', P1' (P_n' = P_{n-2}' + (2n-1) P_{n-1})
     for n in range(2, degree + 1):
-        p_prev, p = p, ((2 * n - 1) * s * p - (n - 1) * p_prev) / n
-        dp_prev, dp = dp, dp_prev + (2 * n - 1) * p_prev  # P_n' = P_{n-2}' + (2n-1) P_{n-1}
-        k = mu_km3_s2 * EGM96_J[n] * EARTH_RADIUS_EGM96_KM**n / r ** (n + 2)
-        acc += k[:, None] * (((n + 1) * p + s * dp)[:, None] * rhat - dp[:, None] * pole)
-    return acc
+        p_new = ((2 * n - 1) * s * p - (n - 1) * p_prev) / n
+        dp_new = dp_prev + (2 * n - 1) * p
+        p_prev, p = p, p_new
+        dp_prev, dp = dp, dp_new
+        k = mu * j[n] * re**n / rn ** (n + 2)
+        radial = (n + 1) * p + s * dp
+        for c in range(3):
+            out[c] += k * (radial * r[c] / rn - dp * pole[c])
 
 
-def third_body_acceleration(r_km: np.ndarray, body_km: np.ndarray, gm_km3_s2: float) -> np.ndarray:
-    """Direct minus indirect (Earth's) attraction of a body at ``body_km`` (3,) on positions (n, 3)."""
-    d = body_km - r_km
-    dn = np.linalg.norm(d, axis=-1)
-    bn = np.linalg.norm(body_km)
-    return gm_km3_s2 * (d / dn[:, None] ** 3 - body_km / bn**3)
+@nb.njit(cache=True)
+def _third_body(r: np.ndarray, body: np.ndarray, gm: float, out: np.ndarray) -> None:
+    """Adds direct minus indirect (Earth's) attraction of a body."""
+    d = body - r
+    dn3 = np.sqrt(d[0] ** 2 + d[1] ** 2 + d[2] ** 2) ** 3
+    bn3 = np.sqrt(body[0] ** 2 + body[1] ** 2 + body[2] ** 2) ** 3
+    for c in range(3):
+        out[c] += gm * (d[c] / dn3 - body[c] / bn3)
 
 
-def srp_acceleration(r_km: np.ndarray, sun_km: np.ndarray, cr_a_over_m_m2_kg: np.ndarray) -> np.ndarray:
-    """Cannonball SRP (n, 3) with a cylindrical Earth shadow."""
-    d = sun_km - r_km
-    dn = np.linalg.norm(d, axis=-1)
-    u = sun_km / np.linalg.norm(sun_km)
-    along = r_km @ u
-    perp = np.linalg.norm(r_km - along[:, None] * u, axis=-1)
-    lit = (along > 0) | (perp > EARTH_RADIUS_EGM96_KM)
-    mag_km_s2 = SOLAR_PRESSURE_1AU_N_M2 * cr_a_over_m_m2_kg * (AU_KM / dn) ** 2 / 1000.0
-    return -(lit * mag_km_s2)[:, None] * d / dn[:, None]
+@nb.njit(cache=True)
+def _srp(r: np.ndarray, sun: np.ndarray, cr_a_over_m: float, re: float, out: np.ndarray) -> None:
+    """Adds cannonball SRP, zero inside a cylindrical Earth shadow."""
+    sn = np.sqrt(sun[0] ** 2 + sun[1] ** 2 + sun[2] ** 2)
+    along = (r[0] * sun[0] + r[1] * sun[1] + r[2] * sun[2]) / sn
+    if along < 0.0:
+        perp2 = r[0] ** 2 + r[1] ** 2 + r[2] ** 2 - along**2
+        if perp2 < re * re:
+            return
+    d = sun - r
+    dn = np.sqrt(d[0] ** 2 + d[1] ** 2 + d[2] ** 2)
+    mag = SOLAR_PRESSURE_1AU_N_M2 * cr_a_over_m * (AU_KM / dn) ** 2 / 1000.0  # m/s^2 -> km/s^2
+    for c in range(3):
+        out[c] -= mag * d[c] / dn
 
 
-def drag_acceleration(
-    r_km: np.ndarray,
-    v_km_s: np.ndarray,
-    pole: np.ndarray,
-    to_fixed: np.ndarray,
-    jd_utc: float,
-    cd_a_over_m_m2_kg: np.ndarray,
-    weather: SpaceWeather,
-) -> np.ndarray:
-    """Drag (n, 3) in an atmosphere co-rotating with the Earth; NRLMSIS 2.1 density."""
-    v_rel = v_km_s - np.cross(EARTH_ROTATION_RAD_S * pole, r_km)
-    rho = density_kg_m3(np.full(len(r_km), jd_utc), r_km @ to_fixed.T, weather)
-    speed = np.linalg.norm(v_rel, axis=-1)
-    # kg/m^3 * m^2/kg * (km/s)^2 = 1e3 km/s^2
-    return -(0.5e3 * rho * cd_a_over_m_m2_kg * speed)[:, None] * v_rel
+@nb.njit(cache=True)
+def _conservative(
+    jd: float,
+    fr: float,
+    y: np.ndarray,
+    mu: float,
+    degree: int,
+    third_body: bool,
+    srp: bool,
+    cr_a_over_m: np.ndarray,
+    j: np.ndarray,
+    re: float,
+    gm_sun: float,
+    gm_moon: float,
+    want_drag: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Derivative (n, 6) of states y (n, 6) without drag; for drag also Earth-fixed r and co-rotating v_rel."""
+    n = y.shape[0]
+    dy = np.zeros((n, 6))
+    fixed = np.zeros((n, 3))
+    v_rel = np.zeros((n, 3))
+    prec = precession_matrix(jd, fr)
+    pole = prec[2].copy()  # the mean pole of date in GCRS coordinates
+    sun = sun_position_km(jd, fr)
+    moon = moon_position_km(jd, fr)
+    to_fixed = _mul(_rot3(mean_sidereal_angle_rad(jd, fr)), prec)
+    w = EARTH_ROTATION_RAD_S * pole
+    for i in range(n):
+        r = y[i, :3].copy()
+        acc = np.zeros(3)
+        rn3 = np.sqrt(r[0] ** 2 + r[1] ** 2 + r[2] ** 2) ** 3
+        for c in range(3):
+            acc[c] = -mu * r[c] / rn3
+        if degree >= 2:
+            _zonal(r, pole, degree, mu, j, re, acc)
+        if third_body:
+            _third_body(r, sun, gm_sun, acc)
+            _third_body(r, moon, gm_moon, acc)
+        if srp:
+            _srp(r, sun, cr_a_over_m[i], re, acc)
+        dy[i, :3] = y[i, 3:]
+        dy[i, 3:] = acc
+        if want_drag:
+            fixed[i] = _apply(to_fixed, r)
+            v_rel[i, 0] = y[i, 3] - (w[1] * r[2] - w[2] * r[1])
+            v_rel[i, 1] = y[i, 4] - (w[2] * r[0] - w[0] * r[2])
+            v_rel[i, 2] = y[i, 5] - (w[0] * r[1] - w[1] * r[0])
+    return dy, fixed, v_rel
+
+
+def derivative(jd_utc: float, fr_utc: float, y: np.ndarray, forces: ForceModel, spacecraft: Spacecraft) -> np.ndarray:
+    """d/dt of GCRS states y (n, 6) [km, km/s] at one UTC instant: (n, 6) [km/s, km/s^2]."""
+    n = len(y)
+    cram = np.broadcast_to(spacecraft.srp_area_to_mass_m2_kg(), (n,)).astype(float)
+    dy, fixed, v_rel = _conservative(
+        jd_utc,
+        fr_utc,
+        np.ascontiguousarray(y, dtype=float),
+        forces.mu_km3_s2,
+        forces.zonal_degree,
+        forces.third_body,
+        forces.srp,
+        cram,
+        _J,
+        EARTH_RADIUS_EGM96_KM,
+        GM_SUN_KM3_S2,
+        GM_MOON_KM3_S2,
+        forces.drag,
+    )
+    if forces.drag:
+        rho = density_kg_m3(np.full(n, jd_utc + fr_utc), fixed, forces.space_weather)
+        speed = np.sqrt(np.sum(v_rel * v_rel, axis=1))
+        # kg/m^3 * m^2/kg * (km/s)^2 = 1e3 km/s^2
+        dy[:, 3:] -= (0.5e3 * rho * spacecraft.drag_area_to_mass_m2_kg() * speed)[:, None] * v_rel
+    return dy
 
 
 def acceleration(
     jd_utc: float, fr_utc: float, r_km: np.ndarray, v_km_s: np.ndarray, forces: ForceModel, spacecraft: Spacecraft
 ) -> np.ndarray:
     """Total acceleration (n, 3) km/s^2 on GCRS states (n, 3) at one UTC instant."""
-    r = np.linalg.norm(r_km, axis=-1)
-    acc = -forces.mu_km3_s2 * r_km / r[:, None] ** 3
-    prec = None
-    if forces.zonal_degree >= 2 or forces.drag:
-        prec = precession_matrix(jd_utc, fr_utc)
-        pole = prec[2]  # the mean pole of date in GCRS coordinates
-    if forces.zonal_degree >= 2:
-        acc += zonal_acceleration(r_km, pole, forces.zonal_degree, forces.mu_km3_s2)
-    if forces.third_body or forces.srp:
-        sun = sun_position_km(jd_utc, fr_utc)
-        if forces.third_body:
-            acc += third_body_acceleration(r_km, sun, GM_SUN_KM3_S2)
-            acc += third_body_acceleration(r_km, moon_position_km(jd_utc, fr_utc), GM_MOON_KM3_S2)
-        if forces.srp:
-            acc += srp_acceleration(r_km, sun, spacecraft.srp_area_to_mass_m2_kg())
-    if forces.drag:
-        to_fixed = _rot3(mean_sidereal_angle_rad(jd_utc, fr_utc)) @ prec
-        acc += drag_acceleration(
-            r_km, v_km_s, pole, to_fixed, jd_utc + fr_utc, spacecraft.drag_area_to_mass_m2_kg(), forces.space_weather
-        )
-    return acc
+    y = np.concatenate([np.atleast_2d(r_km), np.atleast_2d(v_km_s)], axis=1)
+    return derivative(jd_utc, fr_utc, y, forces, spacecraft)[:, 3:]

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..constants import EARTH_RADIUS_EGM96_KM, SECONDS_PER_DAY
 from ..errors import InputError
-from .forces import ForceModel, Spacecraft, acceleration
+from .forces import ForceModel, Spacecraft, derivative
 
 DEFAULT_RTOL = 1e-11
 DEFAULT_ATOL = 1e-9
@@ -86,9 +86,7 @@ def propagate_numerical(
     y0 = np.concatenate([r0, v0], axis=1).ravel()
 
     def rhs(ts: float, y: np.ndarray) -> np.ndarray:
-        s = y.reshape(n, 6)
-        a = acceleration(jd, fr + ts / SECONDS_PER_DAY, s[:, :3], s[:, 3:], forces, spacecraft)
-        return np.concatenate([s[:, 3:], a], axis=1).ravel()
+        return derivative(jd, fr + ts / SECONDS_PER_DAY, y.reshape(n, 6), forces, spacecraft).ravel()
 
     events = None
     if stop_altitude_km is not None:
