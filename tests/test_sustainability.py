@@ -12,7 +12,8 @@ from scipy.integrate import quad
 
 from spacecommons.catalog.reader import read_elements
 from spacecommons.errors import InputError
-from spacecommons.propagation.space_weather import ConstantIndices, bundled_space_weather
+from spacecommons.propagation.atmosphere import ConstantSpaceWeather
+from spacecommons.propagation.space_weather import bundled_space_weather
 from spacecommons.sustainability import breakup as sbm
 from spacecommons.sustainability.compliance import (
     Compliance,
@@ -211,7 +212,8 @@ H_SCALE_KM = 50.0
 RHO0 = 1e-12  # kg/m^3 at 400 km (an exponential test atmosphere, not a physical claim)
 
 
-def exponential(jd, lat, lon, alt):
+def exponential(jd, r_ecef_km):
+    alt = np.linalg.norm(r_ecef_km, axis=-1) - RE
     return RHO0 * np.exp(-(alt - 400.0) / H_SCALE_KM)
 
 
@@ -261,7 +263,7 @@ def test_lifetime_with_nrlmsis_is_monotonic_in_altitude_and_solar_flux():
         np.zeros(2),
         np.full(2, jd(2022, 1, 1)),
     )
-    quiet = decay(state, np.full(2, 0.02), msis_density(ConstantIndices(70.0, 70.0, 4.0)), max_days=3000.0)
-    active = decay(state, np.full(2, 0.02), msis_density(ConstantIndices(200.0, 200.0, 15.0)), max_days=3000.0)
+    quiet = decay(state, np.full(2, 0.02), msis_density(ConstantSpaceWeather(70.0, 70.0, 4.0)), max_days=3000.0)
+    active = decay(state, np.full(2, 0.02), msis_density(ConstantSpaceWeather(200.0, 200.0, 15.0)), max_days=3000.0)
     assert quiet.days[0] < quiet.days[1] and active.days[0] < active.days[1]
     assert np.all(active.days < quiet.days)

@@ -56,8 +56,17 @@ from .neo.reader import read_orbits
 from .neo.risk import assess_impact_risk
 from .neo.scenario import synthetic_encounter
 from .neo.torino import torino
-from .propagation import Ephemeris, propagate
-from .propagation.space_weather import ConstantIndices, SpaceWeatherTable, bundled_space_weather
+from .propagation import (
+    ConstantSpaceWeather,
+    Ephemeris,
+    ForceModel,
+    NumericalEphemeris,
+    Spacecraft,
+    SpaceWeather,
+    propagate,
+    propagate_numerical,
+)
+from .propagation.space_weather import SpaceWeatherTable, bundled_space_weather
 from .risk import max_pc_isotropic, pc_circle
 from .risk.cdm_pc import Encounter, PcMethod, PcReport, UsageFlags, encounter_pc
 from .risk.pc3d import pc3d
@@ -134,11 +143,12 @@ __all__ = [
     "CloseApproach",
     "Compliance",
     "ConjunctionEvents",
-    "ConstantIndices",
+    "ConstantSpaceWeather",
     "DAYS_PER_JULIAN_YEAR",
     "ElementSet",
     "Encounter",
     "Ephemeris",
+    "ForceModel",
     "GM_DE440_KM3_S2",
     "ImpactEffects",
     "InputError",
@@ -146,6 +156,7 @@ __all__ = [
     "JobState",
     "LUNAR_DISTANCE_AU",
     "LifetimePrediction",
+    "NumericalEphemeris",
     "ObjectSize",
     "OrbitRegime",
     "ParseResult",
@@ -163,8 +174,10 @@ __all__ = [
     "SecretBox",
     "SmallBodyOrbit",
     "SpaceTrackClient",
+    "SpaceWeather",
     "SpaceWeatherTable",
     "SpacecommonsError",
+    "Spacecraft",
     "TabulatedDensity",
     "TargetRefused",
     "TimeError",
@@ -220,6 +233,7 @@ __all__ = [
     "predict_lifetimes",
     "propagate",
     "propagate_nbody",
+    "propagate_numerical",
     "read_cara_sizes",
     "read_cdm",
     "read_elements",

@@ -31,12 +31,13 @@ import gzip
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
-from typing import Literal, Protocol
+from typing import Literal
 
 import numpy as np
 
 from ..errors import InputError
-from ..timescales import jd_to_iso
+from ..timescales import JD_UNIX_EPOCH, jd_to_iso
+from .atmosphere import SpaceWeather
 
 Scenario = Literal["observed", "low", "nominal", "high"]
 SCENARIOS: tuple[str, ...] = ("low", "nominal", "high")
@@ -46,18 +47,12 @@ FORECAST_AP_NOMINAL = 15.0  # ECSS-E-ST-10-04C Table 8-3, moderate activity, lon
 SCENARIO_FACTOR = {"low": 0.6, "nominal": 1.0, "high": 1.4}
 SOLAR_CYCLE_DAYS = 11.0 * 365.25  # mean solar-cycle length (Hathaway 2015, Living Rev. Sol. Phys. 12:4)
 _DATA = "data/space_weather/celestrak_sw_all.csv.gz"
-_JD_UNIX0 = 2440587.5
-
-
-class SpaceWeather(Protocol):
-    def indices(self, jd_utc: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """F10.7 of the previous day, 81-day centred mean F10.7, daily Ap."""
-        ...
+__all__ = ["SCENARIOS", "SpaceWeather", "SpaceWeatherTable", "bundled_space_weather", "parse_space_weather"]
 
 
 @dataclass(frozen=True)
 class SpaceWeatherTable:
-    """Daily F10.7, 81-day mean and Ap, observed then forecast under one scenario.
+    """Daily F10.7, 81-day mean and Ap, observed then forecast under one scenario (a :class:`SpaceWeather`).
 
     Arrays: ``obs_jd`` (n,) the 0h UTC Julian date of each observed day, ``obs_f107``,
     ``obs_f107a``, ``obs_ap``; ``fc_jd`` (m,) the nominal forecast's dates (daily, then monthly),
@@ -144,19 +139,6 @@ class SpaceWeatherTable:
         return f107.reshape(shape), f107a.reshape(shape), ap.reshape(shape)
 
 
-@dataclass(frozen=True)
-class ConstantIndices:
-    """Fixed indices (e.g. ECSS-E-ST-10-04C's activity levels) for planned orbits and tests."""
-
-    f107: float = 150.0
-    f107a: float = 150.0
-    ap: float = 15.0
-
-    def indices(self, jd_utc: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        jd = np.asarray(jd_utc, dtype=float)
-        return np.full_like(jd, self.f107), np.full_like(jd, self.f107a), np.full_like(jd, self.ap)
-
-
 def parse_space_weather(text: str, source: str = "<space weather>") -> SpaceWeatherTable:
     """Build a table from ``date,f107_obs,f107_obs_center81,ap_avg,kind`` rows (the shipped layout)."""
     obs: list[tuple[float, float, float, float]] = []
@@ -168,7 +150,7 @@ def parse_space_weather(text: str, source: str = "<space weather>") -> SpaceWeat
         try:
             date, f107, f107a, ap, kind = parts
             y, m, d = (int(x) for x in date.split("-"))
-            jd = float(np.datetime64(f"{y:04d}-{m:02d}-{d:02d}", "D").astype("int64")) + _JD_UNIX0
+            jd = float(np.datetime64(f"{y:04d}-{m:02d}-{d:02d}", "D").astype("int64")) + JD_UNIX_EPOCH
             row = (jd, float(f107), float(f107a))
         except ValueError as exc:
             raise InputError(f"{source}:{lineno}: expected date,f107,f107_81,ap,kind ({exc})") from None

@@ -11,9 +11,10 @@ averaged over one revolution with a Gauss-Legendre rule in eccentric anomaly (ti
 1 - e cos E). The orbit orientation moves with the J2 secular rates of the node and perigee
 (Vallado 2013, eqs. 9-41/9-42), so the density is sampled where the object really flies:
 latitude, longitude (through Greenwich sidereal time) and local time of each quadrature point.
-Density comes from NRLMSIS 2.1 (``pymsis``, Emmert et al. 2021) with F10.7, F10.7a and Ap of
-:mod:`spacecommons.propagation.space_weather`. Averaging instead of a Cowell integration costs
-nothing in accuracy that matters here (drag lifetime is dominated by the density's ±20-50%
+Density comes from NRLMSIS 2.1 through :func:`spacecommons.propagation.atmosphere.density_kg_m3`
+— the drag model of the numerical (Cowell) propagator, so there is one atmosphere in the code base —
+with F10.7, F10.7a and Ap of :mod:`spacecommons.propagation.space_weather`. Averaging instead of a
+Cowell integration costs nothing in accuracy that matters here (drag lifetime is dominated by the density's ±20-50%
 uncertainty) and runs 10^3-10^4 times faster, which a 25-year question over a catalog needs.
 
 Steps are adaptive: each object steps by 5% of the time its perigee would take, at its current
@@ -43,33 +44,24 @@ import numpy as np
 from ..catalog.elements import ElementSet
 from ..constants import EARTH_RADIUS_WGS72_KM, GM_EARTH_WGS72_KM3_S2, SECONDS_PER_DAY
 from ..errors import InputError
-from ..propagation.space_weather import SpaceWeather
+from ..propagation.atmosphere import ConstantSpaceWeather, SpaceWeather, density_kg_m3
 
 REENTRY_PERIGEE_KM = 100.0  # perigee altitude at which the object is counted as re-entered
 EARTH_ROTATION_RAD_S = 7.292115e-5  # IERS Conventions 2010, nominal mean angular velocity
 J2_WGS72 = 0.001082616  # the J2 SGP4 uses (Vallado et al. 2006, WGS-72)
 BSTAR_TO_B = 12.741621  # B [m^2/kg] = 12.741621 B* [1/earth radii] (Vallado et al. 2006)
 N_QUAD = 12  # Gauss-Legendre points per revolution; >= 12 keeps e <= 0.1 orbits within 1%
-DensityModel = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
-# (jd_utc, lat_deg, lon_deg, alt_km) -> density kg/m^3, all arrays of one shape
+DensityModel = Callable[[np.ndarray, np.ndarray], np.ndarray]
+# (jd_utc (...), r_ecef_km (..., 3)) -> density kg/m^3 (...)
 
 
 def msis_density(space_weather: SpaceWeather) -> DensityModel:
-    """Point-wise NRLMSIS 2.1 total mass density with the given space weather."""
+    """Point-wise NRLMSIS 2.1 total mass density (:func:`spacecommons.propagation.atmosphere.density_kg_m3`,
+    the drag model of the numerical propagator) with the given space weather."""
 
-    def density(jd: np.ndarray, lat: np.ndarray, lon: np.ndarray, alt: np.ndarray) -> np.ndarray:
-        import pymsis
-
-        jd = np.ravel(jd)
-        f107, f107a, ap = space_weather.indices(jd)
-        dates = np.datetime64("1970-01-01T00:00:00", "ms") + ((jd - 2440587.5) * 86400e3).astype("int64").astype(
-            "timedelta64[ms]"
-        )
-        aps = np.repeat(ap[:, None], 7, axis=1)
-        out = pymsis.calculate(
-            dates, np.ravel(lon), np.ravel(lat), np.clip(np.ravel(alt), 0.0, 1000.0), f107, f107a, aps, version=2.1
-        )
-        return out[:, 0].reshape(np.shape(alt))
+    def density(jd: np.ndarray, r_ecef_km: np.ndarray) -> np.ndarray:
+        rho = density_kg_m3(np.ravel(jd), np.reshape(r_ecef_km, (-1, 3)), space_weather)
+        return rho.reshape(np.shape(jd))
 
     return density
 
@@ -89,25 +81,26 @@ class TabulatedDensity:
 
     @classmethod
     def build(cls, space_weather: SpaceWeather) -> TabulatedDensity:
-        import pymsis
-
         alt = np.arange(80.0, 1001.0, 10.0)
         f107 = np.array([65.0, 80.0, 100.0, 125.0, 150.0, 175.0, 200.0, 250.0, 300.0])
-        lons = np.arange(0.0, 360.0, 45.0)
-        lats = np.arange(-75.0, 76.0, 25.0)
-        dates = np.array(["2020-03-20T12:00", "2020-06-21T12:00", "2020-09-22T12:00", "2020-12-21T12:00"], "M8[m]")
+        lon = np.radians(np.arange(0.0, 360.0, 45.0))
+        lat = np.radians(np.arange(-75.0, 76.0, 25.0))
+        # equinoxes and solstices of 2020, at noon UTC: the seasonal and local-time structure averages out
+        days = 2458929.0 + np.array([0.0, 93.0, 186.0, 276.0])
+        d, lo, la, h = np.meshgrid(days, lon, lat, alt, indexing="ij")
+        rad = EARTH_RADIUS_WGS72_KM + h
+        r = np.stack([rad * np.cos(la) * np.cos(lo), rad * np.cos(la) * np.sin(lo), rad * np.sin(la)], axis=-1)
+        w = np.cos(la)  # area weight of each latitude band
         table = np.empty((alt.size, f107.size))
         for j, f in enumerate(f107):
-            n = dates.size
-            out = pymsis.calculate(dates, lons, lats, alt, [f] * n, [f] * n, np.full((n, 7), 15.0), version=2.1)
-            w = np.cos(np.radians(lats))[None, None, :, None]
-            rho = out[..., 0]  # (dates, lons, lats, alts)
-            table[:, j] = np.log((rho * w).sum(axis=(0, 1, 2)) / (w.sum() * dates.size * lons.size))
+            rho = density_kg_m3(d.ravel(), r.reshape(-1, 3), ConstantSpaceWeather(f, f, 15.0)).reshape(d.shape)
+            table[:, j] = np.log((rho * w).sum(axis=(0, 1, 2)) / w.sum(axis=(0, 1, 2)))
         return cls(alt, f107, table, space_weather)
 
-    def __call__(self, jd: np.ndarray, lat: np.ndarray, lon: np.ndarray, alt: np.ndarray) -> np.ndarray:
+    def __call__(self, jd: np.ndarray, r_ecef_km: np.ndarray) -> np.ndarray:
         _, f107a, _ = self.space_weather.indices(np.ravel(jd))
-        fa = np.broadcast_to(f107a.reshape(np.shape(jd)), np.shape(alt))
+        fa = f107a.reshape(np.shape(jd))
+        alt = np.linalg.norm(r_ecef_km, axis=-1) - EARTH_RADIUS_WGS72_KM
         x = np.clip(alt, self.alt_km[0], self.alt_km[-1])
         ia = np.clip(np.searchsorted(self.alt_km, x) - 1, 0, self.alt_km.size - 2)
         ta = (x - self.alt_km[ia]) / (self.alt_km[ia + 1] - self.alt_km[ia])
@@ -182,12 +175,11 @@ def decay_rates(
     x = np.cos(o2) * np.cos(u) - np.sin(o2) * np.sin(u) * np.cos(i2)
     y = np.sin(o2) * np.cos(u) + np.cos(o2) * np.sin(u) * np.cos(i2)
     z = np.sin(u) * np.sin(i2)
-    lat = np.degrees(np.arcsin(np.clip(z, -1, 1)))
-    lon = np.degrees(np.arctan2(y, x) - _gmst_rad(jd)[:, None])
-    lon = (lon + 180.0) % 360.0 - 180.0
-    alt = r - EARTH_RADIUS_WGS72_KM
-    jd2 = np.broadcast_to(jd[:, None], alt.shape)
-    rho = density(jd2, lat, lon, alt)  # kg/m^3
+    theta = _gmst_rad(jd)[:, None]  # inertial -> Earth-fixed: a rotation by Greenwich sidereal time
+    c, s_ = np.cos(theta), np.sin(theta)
+    r_ecef = r[..., None] * np.stack([c * x + s_ * y, -s_ * x + c * y, z], axis=-1)
+    jd2 = np.broadcast_to(jd[:, None], r.shape)
+    rho = density(jd2, r_ecef)  # kg/m^3
     wind = (1 - r * EARTH_ROTATION_RAD_S * np.cos(i2) / v) ** 2
     # f in km/s^2: rho [kg/m^3] * B [m^2/kg] * v^2 [km^2/s^2] * 1000 m/km -> km/s^2
     f = -0.5 * rho * b_m2_kg[:, None] * v**2 * wind * 1e3
