@@ -302,15 +302,10 @@ def breakup_command(
     whatif = None
     if whatif_days > 0:
         from ..conjunction.params import ScreeningParams
+        from ..sustainability.lifetime import group_histories
         from ..sustainability.whatif import conjunction_rate_increase
 
-        latest = {}
-        for e in catalog:
-            if (
-                e.norad_id not in latest
-                or e.epoch_jd + e.epoch_fr > latest[e.norad_id].epoch_jd + latest[e.norad_id].epoch_fr
-            ):
-                latest[e.norad_id] = e
+        latest = [max(h, key=lambda s: s.epoch_jd + s.epoch_fr) for h in group_histories(catalog)]
         params = ScreeningParams(jd, fr, whatif_days, threshold_km)
         whatif = conjunction_rate_increase(latest, cloud.elements, params, parent_ids=(norad_id,), workers=workers)
         say(
