@@ -267,3 +267,27 @@ def test_lifetime_with_nrlmsis_is_monotonic_in_altitude_and_solar_flux():
     active = decay(state, np.full(2, 0.02), msis_density(ConstantSpaceWeather(200.0, 200.0, 15.0)), max_days=3000.0)
     assert quiet.days[0] < quiet.days[1] and active.days[0] < active.days[1]
     assert np.all(active.days < quiet.days)
+
+
+# --- what-if ----------------------------------------------------------------------------------------
+
+
+def test_whatif_counts_fragment_vs_catalog_pairs_and_leaves_the_parent_out():
+    """At the breakup instant every fragment sits on the parent: if the parent were kept in the
+    catalog, each fragment would meet it then (a window centred on the breakup, 20 km to allow the
+    J2 short-period offset of osculating-as-mean elements); left out (it no longer exists), none does."""
+    from spacecommons.conjunction.params import ScreeningParams
+    from spacecommons.sustainability.whatif import conjunction_rate_increase
+
+    catalog = read_elements(SAMPLE / "iridium-33-debris_celestrak_2021-10-02.txt").records
+    parent = catalog[0]
+    jd0, fr0 = parent.epoch_jd, parent.epoch_fr
+    cloud = sbm.breakup_cloud(parent, jd0, fr0, np.random.default_rng(3), "explosion", mass_kg=100.0, lc_min_m=0.3)
+    params = ScreeningParams(jd0, fr0 - 0.01, 0.02, 20.0)
+    kept = conjunction_rate_increase(catalog, cloud.elements, params, workers=1)
+    gone = conjunction_rate_increase(catalog, cloud.elements, params, parent_ids=(parent.norad_id,), workers=1)
+    assert kept.added_events >= len(cloud.elements) // 2
+    assert gone.added_events < kept.added_events
+    assert gone.objects_in_band == kept.objects_in_band - 1
+    assert gone.baseline_events <= kept.baseline_events
+    assert np.all((kept.added_tca_s >= 0) & (kept.added_tca_s <= 0.02 * 86400 + 1))
