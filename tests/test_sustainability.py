@@ -291,3 +291,16 @@ def test_whatif_counts_fragment_vs_catalog_pairs_and_leaves_the_parent_out():
     assert gone.objects_in_band == kept.objects_in_band - 1
     assert gone.baseline_events <= kept.baseline_events
     assert np.all((kept.added_tca_s >= 0) & (kept.added_tca_s <= 0.02 * 86400 + 1))
+
+
+def test_mitigation_report_counts_by_regime_owner_type():
+    from spacecommons.sustainability.report import mitigation_report
+
+    # 1 year, 10 years (beyond 5 only), 54.8 years (beyond both), GEO (never down by drag)
+    rep = mitigation_report(
+        ["LEO", "LEO", "LEO", "GEO"], ["A"] * 4, ["PAY", "PAY", "DEB", "PAY"],
+        np.array([365.25, 3652.5, 20000.0, np.inf]), "test", 26.0,
+    )  # fmt: skip
+    got = {(r.regime, r.object_type): (r.objects, r.beyond_5_years, r.beyond_25_years) for r in rep.rows}
+    assert got == {("GEO", "PAY"): (1, 1, 1), ("LEO", "DEB"): (1, 1, 1), ("LEO", "PAY"): (2, 1, 0)}
+    assert rep.totals == {"objects": 4, "beyond_5_years": 3, "beyond_25_years": 2}

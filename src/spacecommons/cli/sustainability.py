@@ -150,32 +150,15 @@ def report_command(
     """Objects by regime, owner and type that will not re-enter within 5 / 25 years (fast method)."""
     import numpy as np
 
-    from ..catalog.elements import element_regime
-    from ..sustainability.lifetime import OrbitState, ballistic_coefficients, decay, group_histories
-    from ..sustainability.report import mitigation_report, object_type
+    from ..sustainability.report import FAST_HORIZON_YEARS, catalog_lifetimes, mitigation_report, object_type
 
     _choice(scenario, SCENARIOS, "--scenario")
     records = _read_all(elements)
     if not records:
         raise typer.BadParameter("no element sets in the files", param_hint="--elements")
-    histories = group_histories(records)
-    latest = [max(h, key=lambda s: s.epoch_jd + s.epoch_fr) for h in histories]
-    regimes = [str(element_regime(e)) for e in latest]
-    leo = np.array([r == "LEO" for r in regimes])
     density = _density_for(True)(scenario)
-    life = np.full(len(latest), np.inf)
-    horizon_years = 26.0
-    if leo.any():
-        idx = np.flatnonzero(leo)
-        b, _ = ballistic_coefficients([histories[k] for k in idx], density, default_b_m2_kg=0.02)
-        res = decay(
-            OrbitState.from_elements([latest[k] for k in idx]),
-            b,
-            density,
-            max_days=horizon_years * 365.25,
-            max_step_days=30.0,
-        )
-        life[idx] = res.days
+    latest, regimes, life = catalog_lifetimes(records, density)
+    horizon_years = FAST_HORIZON_YEARS
     owners = _read_owners(satcat)
     own = [owners.get(e.norad_id, ("unknown", ""))[0] for e in latest]
     types = [

@@ -73,3 +73,29 @@ def mitigation_report(
         "beyond_25_years": int(np.sum(~(life_y <= 25.0))),
     }
     return CatalogReport(rows, method, horizon_years, totals)
+
+
+FAST_HORIZON_YEARS = 26.0  # one year past the 25-year rule, so "beyond 25 years" is decided, not truncated
+
+
+def catalog_lifetimes(
+    elements: Sequence[ElementSet], density, *, default_b_m2_kg: float = 0.02
+) -> tuple[list[ElementSet], list[str], np.ndarray]:
+    """The newest set per object, its regime, and its remaining lifetime (days; ``inf`` past the horizon).
+
+    LEO objects decay under ``density`` (the fast :class:`~.lifetime.TabulatedDensity` for a whole
+    catalog) with 30-day maximum steps; other regimes get ``inf`` (drag does not bring them down).
+    """
+    from ..catalog.elements import element_regime
+    from .lifetime import OrbitState, ballistic_coefficients, decay, group_histories
+
+    histories = group_histories(elements)
+    latest = [max(h, key=lambda s: s.epoch_jd + s.epoch_fr) for h in histories]
+    regimes = [str(element_regime(e)) for e in latest]
+    life = np.full(len(latest), np.inf)
+    idx = np.flatnonzero([r == "LEO" for r in regimes])
+    if idx.size:
+        b, _ = ballistic_coefficients([histories[k] for k in idx], density, default_b_m2_kg=default_b_m2_kg)
+        state = OrbitState.from_elements([latest[k] for k in idx])
+        life[idx] = decay(state, b, density, max_days=FAST_HORIZON_YEARS * DAYS_PER_YEAR, max_step_days=30.0).days
+    return latest, regimes, life
