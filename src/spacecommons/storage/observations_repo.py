@@ -100,6 +100,12 @@ def observation_from_row(row: ObservationRow) -> Observation:
     return RadarObservation(**d)
 
 
+def stored_observations(session: Session, designation: str) -> list[ObservationRow]:
+    """Every stored row of one object, oldest first: the node operator's view (CLI), no policy."""
+    query = select(ObservationRow).where(ObservationRow.designation == designation)
+    return list(session.scalars(query.order_by(ObservationRow.epoch_utc_jd, ObservationRow.id)))
+
+
 def visible_observations(
     session: Session, designation: str, caller_partner_id: int | None, limit: int | None = None
 ) -> list[ObservationRow]:
