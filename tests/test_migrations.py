@@ -241,7 +241,7 @@ def _revision(engine) -> str:
 def test_timestamps_become_utc_instants(empty_url):
     engine = _old_database(empty_url)
     upgrade(engine)
-    assert _revision(engine) == "0010"  # head
+    assert _revision(engine) == "0011"  # head
     with session_factory(engine)() as s:
         clock_written = [
             (Partner, "created_at"),
