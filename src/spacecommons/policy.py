@@ -47,7 +47,6 @@ def can_see_run(visibility: str, owner_partner_id: int | None, caller_partner_id
     return owner_partner_id is not None and owner_partner_id == caller_partner_id
 
 
-<<<<<<< HEAD
 class ObservationVisibility(enum.StrEnum):
     """Who sees an astrometric observation a partner submitted (and what derives from it)."""
 
@@ -64,20 +63,20 @@ def can_see_observation(visibility: str, owner_partner_id: int | None, caller_pa
     (True, False)
     >>> can_see_observation("private", 1, 1), can_see_observation("private", 1, 2)
     (True, False)
-=======
+    """
+    return can_see_run(visibility, owner_partner_id, caller_partner_id)
+
+
 def can_see_ephemeris(visibility: str, owner_partner_id: int | None, caller_partner_id: int | None) -> bool:
     """Whether a caller may see an uploaded ephemeris (OEM) and what derives from it: the same rule
     as a run's (:func:`can_see_run`), with the uploading partner as owner.
 
     >>> can_see_ephemeris("private", 3, 3), can_see_ephemeris("private", 3, 4), can_see_ephemeris("public", 3, None)
     (True, False, True)
->>>>>>> oem
     """
     return can_see_run(visibility, owner_partner_id, caller_partner_id)
 
 
-<<<<<<< HEAD
-=======
 def may_upload_ephemeris(object_owner_partner_id: int | None, caller_partner_id: int | None) -> bool:
     """Whether a partner may upload an ephemeris for an object: only for its own objects (the object's
     owner partner, assigned by an administrator, ``space_objects.owner_partner_id``).
@@ -88,18 +87,14 @@ def may_upload_ephemeris(object_owner_partner_id: int | None, caller_partner_id:
     return caller_partner_id is not None and object_owner_partner_id == caller_partner_id
 
 
->>>>>>> oem
 __all__ = [
     "Access",
     "ObservationVisibility",
     "RunVisibility",
     "can_read_data",
-<<<<<<< HEAD
-    "can_see_observation",
-=======
     "can_see_ephemeris",
->>>>>>> oem
     "can_see_metadata",
+    "can_see_observation",
     "can_see_run",
     "may_upload_ephemeris",
     "release_dates",

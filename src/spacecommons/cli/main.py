@@ -11,11 +11,7 @@ import typer
 from typer._click.exceptions import UsageError
 from typer.core import TyperGroup
 
-<<<<<<< HEAD
-from . import catalog, cdm, data, db, defense, neo, neo_obs
-=======
-from . import catalog, cdm, data, db, defense, ephemeris, neo
->>>>>>> oem
+from . import catalog, cdm, data, db, defense, ephemeris, neo, neo_obs
 from .demo import demo_command
 from .propagate import propagate_command
 from .screen import runs_app, screen_command
