@@ -248,6 +248,8 @@ class Mission(Base):
     owner_partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
     proprietary_days: Mapped[float] = mapped_column(Float)
     public_after_days: Mapped[float] = mapped_column(Float)
+    # "strict": a label failing PDS4 validation is refused; "warn": accepted, its findings kept
+    label_policy: Mapped[str] = mapped_column(String(16), default="strict", server_default="strict")
 
 
 class Payload(Base):
@@ -294,6 +296,28 @@ class Product(Base):
     partners_release_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     public_release_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     tombstoned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    label_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the submitted label, verbatim
+    label_changes: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON: Modification_Detail entries
+    label_findings: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON: validator warnings accepted
+    doi: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+
+class ArchiveMember(Base):
+    """A member of a PDS4 bundle (Bundle_Member_Entry) or collection (inventory row): a LID or LIDVID
+    reference, primary ("Primary"/"P") or secondary ("Secondary"/"S")."""
+
+    __tablename__ = "archive_members"
+    __table_args__ = (
+        UniqueConstraint("parent_id", "member_lid", name="uq_archive_members"),
+        Index("ix_archive_members_member_lid", "member_lid"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    parent_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    member_lid: Mapped[str] = mapped_column(String(255))
+    member_vid: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    member_status: Mapped[str] = mapped_column(String(16))
+    reference_type: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class ProductFile(Base):
