@@ -280,7 +280,9 @@ def amend_label(original: bytes, changes: list[Modification] | tuple[Modificatio
     if anchor.re is _IDENT_END:
         indent += "  "
     block = (
-        f"{indent}<Modification_History>\n" + details.replace("{i}", indent + "  ") + f"{indent}</Modification_History>\n"
+        f"{indent}<Modification_History>\n"
+        + details.replace("{i}", indent + "  ")
+        + f"{indent}</Modification_History>\n"
     ).encode()
     start = anchor.start()
     return original[:start] + block + original[start:]

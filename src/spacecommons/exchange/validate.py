@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from importlib.resources import files
 
 import elementpath
@@ -43,7 +43,7 @@ XSI = "http://www.w3.org/2001/XMLSchema-instance"
 SUPPORTED = {"1.26.0.0": "PDS4_PDS_1Q00"}
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
 
@@ -130,9 +130,7 @@ class Schematron:
                 context = rule.get("context")
                 if not context.startswith("/"):  # an XSLT match pattern: matches at any depth
                     context = "//" + context
-                lets = tuple(
-                    (let.get("name"), self._compile(let.get("value"))) for let in rule.iter(f"{{{SCH}}}let")
-                )
+                lets = tuple((let.get("name"), self._compile(let.get("value"))) for let in rule.iter(f"{{{SCH}}}let"))
                 variables = {name: "" for name, _ in lets}
                 asserts = []
                 for a in rule.iter(f"{{{SCH}}}assert"):
@@ -259,8 +257,7 @@ def validate_label(data: bytes, source: str = "<label.xml>") -> Report:
                     Severity.ERROR,
                     "information_model_version",
                     0 if im_el is None else im_el.sourceline,
-                    f"{im!r} is not a supported PDS4 information model version "
-                    f"(supported: {', '.join(SUPPORTED)})",
+                    f"{im!r} is not a supported PDS4 information model version (supported: {', '.join(SUPPORTED)})",
                 ),
             ),
         )

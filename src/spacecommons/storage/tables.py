@@ -249,7 +249,7 @@ class Mission(Base):
     proprietary_days: Mapped[float] = mapped_column(Float)
     public_after_days: Mapped[float] = mapped_column(Float)
     # "strict": a label failing PDS4 validation is refused; "warn": accepted, its findings kept
-    label_policy: Mapped[str] = mapped_column(String(16), default="strict", server_default="strict")
+    label_policy: Mapped[str] = mapped_column(String(16), default="warn", server_default="warn")
 
 
 class Payload(Base):
@@ -300,24 +300,7 @@ class Product(Base):
     label_changes: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON: Modification_Detail entries
     label_findings: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON: validator warnings accepted
     doi: Mapped[str | None] = mapped_column(String(255), nullable=True)
-
-
-class ArchiveMember(Base):
-    """A member of a PDS4 bundle (Bundle_Member_Entry) or collection (inventory row): a LID or LIDVID
-    reference, primary ("Primary"/"P") or secondary ("Secondary"/"S")."""
-
-    __tablename__ = "archive_members"
-    __table_args__ = (
-        UniqueConstraint("parent_id", "member_lid", name="uq_archive_members"),
-        Index("ix_archive_members_member_lid", "member_lid"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    parent_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
-    member_lid: Mapped[str] = mapped_column(String(255))
-    member_vid: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    member_status: Mapped[str] = mapped_column(String(16))
-    reference_type: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    archive_path: Mapped[str | None] = mapped_column(String(512), nullable=True)  # label path in its bundle
 
 
 class ProductFile(Base):

@@ -1,5 +1,5 @@
 """exchange: PDS4 labels kept verbatim (content-addressed), label validation policy per mission,
-DOIs, and the members of bundles and collections
+the label's path in its archive, and DOIs
 
 Revision ID: 0013
 Revises: 0010
@@ -18,6 +18,7 @@ PRODUCT_COLUMNS = (
     ("label_changes", sa.Text),
     ("label_findings", sa.Text),
     ("doi", sa.String(255)),
+    ("archive_path", sa.String(512)),
 )
 
 
@@ -26,23 +27,10 @@ def upgrade() -> None:
     # that others reference would fail with foreign keys on
     for name, kind in PRODUCT_COLUMNS:
         op.add_column("products", sa.Column(name, kind, nullable=True))
-    op.add_column("missions", sa.Column("label_policy", sa.String(16), nullable=False, server_default="strict"))
-    op.create_table(
-        "archive_members",
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("parent_id", sa.Integer, sa.ForeignKey("products.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("member_lid", sa.String(255), nullable=False),
-        sa.Column("member_vid", sa.String(32), nullable=True),
-        sa.Column("member_status", sa.String(16), nullable=False),
-        sa.Column("reference_type", sa.String(64), nullable=True),
-        sa.UniqueConstraint("parent_id", "member_lid", name="uq_archive_members"),
-    )
-    op.create_index("ix_archive_members_member_lid", "archive_members", ["member_lid"])
+    op.add_column("missions", sa.Column("label_policy", sa.String(16), nullable=False, server_default="warn"))
 
 
 def downgrade() -> None:
-    op.drop_index("ix_archive_members_member_lid", table_name="archive_members")
-    op.drop_table("archive_members")
     op.drop_column("missions", "label_policy")
     for name, _ in PRODUCT_COLUMNS:
         op.drop_column("products", name)
