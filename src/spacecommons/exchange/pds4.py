@@ -56,6 +56,7 @@ class ProductMetadata:
     # Identification_Area/Citation_Information (bundles and collections carry their DOI there)
     authors: str | None = None
     publication_year: str | None = None
+    dataset_doi: str | None = None  # the product's own DOI (External_Reference's ``doi`` cites a paper)
     description: str | None = None
     extra: dict = field(default_factory=dict, compare=False)
 
@@ -118,7 +119,7 @@ def read_label(data: bytes | str, source: str = "<label.xml>") -> ProductMetadat
         host=components.get("Host") or components.get("Spacecraft"),
         instrument=components.get("Instrument"),
         target=None if obs is None else _text(obs, "p:Target_Identification/p:name"),
-        doi=(None if refs is None else _text(refs, "p:doi")) or (None if cite is None else _text(cite, "p:doi")),
+        doi=None if refs is None else _text(refs, "p:doi"),
         citation=None if refs is None else _text(refs, "p:reference_text"),
         alternate_ids=tuple(
             " ".join(a.text.split()) for a in ident.findall("p:Alias_List/p:Alias/p:alternate_id", {"p": NS}) if a.text
@@ -127,6 +128,7 @@ def read_label(data: bytes | str, source: str = "<label.xml>") -> ProductMetadat
         bounds=_bounds(root, source),
         authors=None if cite is None else _text(cite, "p:author_list"),
         publication_year=None if cite is None else _text(cite, "p:publication_year"),
+        dataset_doi=None if cite is None else _text(cite, "p:doi"),
         description=None if cite is None else _text(cite, "p:description"),
     )
 
@@ -166,11 +168,12 @@ def write_label(m: ProductMetadata) -> str:
     ]
     if aliases:
         out.append(f"{i3}<Alias_List>\n{aliases}{i3}</Alias_List>\n")
-    if m.authors or m.publication_year or m.description:
+    if m.authors or m.publication_year or m.description or m.dataset_doi:
         out.append(
             f"{i3}<Citation_Information>\n"
             + _el("author_list", m.authors, i4)
             + _el("publication_year", m.publication_year, i4)
+            + _el("doi", m.dataset_doi, i4)
             + _el("description", m.description, i4)
             + f"{i3}</Citation_Information>\n"
         )

@@ -115,6 +115,21 @@ class _Rule:
     context: object
     lets: tuple  # (name, compiled XPath)
     asserts: tuple[_Assert, ...]
+    needs: frozenset[str]  # element names the context's path steps name: absent from a label, the rule cannot fire
+
+
+def _path_names(context: str) -> frozenset[str]:
+    """The qualified element names of a context's steps, predicates left out (a name inside a
+    predicate such as ``not(pds:x)`` need not be present)."""
+    depth, kept = 0, []
+    for ch in context:
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+        elif depth == 0:
+            kept.append(ch)
+    return frozenset(re.findall(r"(?<![@\w])([A-Za-z_][\w.-]*:[A-Za-z_][\w.-]*)", "".join(kept)))
 
 
 class Schematron:
@@ -150,7 +165,7 @@ class Schematron:
                             tuple(parts),
                         )
                     )
-                rules.append(_Rule(self._compile(context), lets, tuple(asserts)))
+                rules.append(_Rule(self._compile(context), lets, tuple(asserts), _path_names(context)))
             self.patterns.append(tuple(rules))
 
     def _compile(self, expr: str, variables: dict | None = None):
@@ -159,10 +174,18 @@ class Schematron:
 
     def check(self, tree: etree._ElementTree) -> list[Finding]:
         out: list[Finding] = []
-        root = tree.getroot()
+        root = elementpath.get_node_tree(tree.getroot())  # built once, shared by every evaluation
+        by_uri = {uri: prefix for prefix, uri in self.namespaces.items()}
+        present = {
+            f"{by_uri[etree.QName(el).namespace]}:{etree.QName(el).localname}"
+            for el in tree.getroot().iter()
+            if isinstance(el.tag, str) and etree.QName(el).namespace in by_uri
+        }
         for rules in self.patterns:
             fired: set = set()  # a node is handled by the first rule of its pattern only
             for rule in rules:
+                if not rule.needs <= present:
+                    continue
                 for node in rule.context.select(XPathContext(root)):
                     key = id(node) if not hasattr(node, "sourceline") else node
                     if key in fired:

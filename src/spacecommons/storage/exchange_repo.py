@@ -77,6 +77,10 @@ def payloads(session: Session) -> list[tuple[Payload, str]]:
 # --- products ---
 
 
+def partner_id(session: Session, name: str) -> int | None:
+    return session.scalar(select(Partner.id).where(Partner.name == name))
+
+
 def partner_names(session: Session, partner_ids: list[int]) -> dict[int, str]:
     """Names of the partners ``partner_ids`` (one query): the publishers of products."""
     if not partner_ids:

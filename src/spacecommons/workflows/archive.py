@@ -128,7 +128,7 @@ def ingest_label(
                 public_release_at=public_at,
                 label_sha256=stored.sha256,
                 label_findings=_findings_json(report),
-                doi=meta.doi,
+                doi=meta.dataset_doi,
                 archive_path=archive_path,
             ),
         )
