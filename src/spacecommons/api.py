@@ -43,8 +43,9 @@ from .constants import (
 from .defense import ImpactEffects, impact_effects
 from .defense.deflection import deflection_scan, kinetic_impactor_dv, required_dv
 from .errors import InputError, RecordError, RecordIssue, SpacecommonsError, TimeError
+from .exchange.archive import Citation, datacite
 from .exchange.levels import to_clpds, to_pds4
-from .exchange.pds4 import ProductMetadata, read_label, write_label
+from .exchange.pds4 import Modification, ProductMetadata, amend_label, read_inventory, read_label, write_label
 from .exchange.policy import Access, can_read_data, can_see_metadata, release_dates
 from .frames import rtn_basis, teme_to_gcrf, teme_to_itrf
 from .neo import SmallBodyOrbit, earth_moid, palermo, read_sbdb_csv
@@ -84,12 +85,14 @@ from .timescales import iso_to_jd, jd_to_iso
 
 if TYPE_CHECKING:
     from .clients.netguard import Reason, TargetRefused, check_url, fixed_resolver
+    from .exchange.validate import validate_label
     from .secrets_box import SecretBox, new_key
     from .service import create_app
     from .storage import make_engine, session_factory, upgrade
     from .storage.partners_repo import add_member, create_partner, issue_key
     from .storage.screening_repo import load_run
     from .textguard import kvn_safe, reject_control_chars
+    from .workflows.archive import export_bundle, import_bundle
     from .workflows.jobs import JobQueue, JobState, QuotaExceeded
     from .workflows.screening import run_screening
 
@@ -105,6 +108,8 @@ _LAZY = {
     "check_url": "spacecommons.clients.netguard",
     "create_app": "spacecommons.service",
     "create_partner": "spacecommons.storage.partners_repo",
+    "export_bundle": "spacecommons.workflows.archive",
+    "import_bundle": "spacecommons.workflows.archive",
     "fixed_resolver": "spacecommons.clients.netguard",
     "issue_key": "spacecommons.storage.partners_repo",
     "kvn_safe": "spacecommons.textguard",
@@ -115,6 +120,7 @@ _LAZY = {
     "run_screening": "spacecommons.workflows.screening",
     "session_factory": "spacecommons.storage",
     "upgrade": "spacecommons.storage",
+    "validate_label": "spacecommons.exchange.validate",  # lxml + elementpath: loaded when first used
 }
 
 
@@ -139,6 +145,7 @@ __all__ = [
     "Cdm",
     "CdmError",
     "CelesTrakClient",
+    "Citation",
     "ClientError",
     "CloseApproach",
     "Compliance",
@@ -155,7 +162,11 @@ __all__ = [
     "JobQueue",
     "JobState",
     "LUNAR_DISTANCE_AU",
+<<<<<<< HEAD
     "LifetimePrediction",
+=======
+    "Modification",
+>>>>>>> pds4
     "NumericalEphemeris",
     "ObjectSize",
     "OrbitRegime",
@@ -183,6 +194,7 @@ __all__ = [
     "TimeError",
     "UsageFlags",
     "add_member",
+    "amend_label",
     "assess_impact_risk",
     "body_state",
     "bplane",
@@ -198,13 +210,18 @@ __all__ = [
     "counts_for_latest",
     "create_app",
     "create_partner",
+<<<<<<< HEAD
     "cumulative_count",
+=======
+    "datacite",
+>>>>>>> pds4
     "deflection_scan",
     "diameter_from_h",
     "earth_moid",
     "element_regime",
     "encounter_from_cdm",
     "encounter_pc",
+    "export_bundle",
     "fixed_resolver",
     "gabbard",
     "geo_disposal_compliance",
@@ -212,7 +229,11 @@ __all__ = [
     "heliocentric_to_barycentric",
     "impact_effects",
     "impact_energy_mt",
+<<<<<<< HEAD
     "is_catastrophic",
+=======
+    "import_bundle",
+>>>>>>> pds4
     "iso_to_jd",
     "issue_key",
     "jd_to_iso",
@@ -237,6 +258,7 @@ __all__ = [
     "read_cara_sizes",
     "read_cdm",
     "read_elements",
+    "read_inventory",
     "read_label",
     "read_omm",
     "read_orbits",
@@ -258,6 +280,7 @@ __all__ = [
     "to_pds4",
     "torino",
     "upgrade",
+    "validate_label",
     "vet_element_sets",
     "write_kvn",
     "write_label",
