@@ -162,11 +162,8 @@ __all__ = [
     "JobQueue",
     "JobState",
     "LUNAR_DISTANCE_AU",
-<<<<<<< HEAD
     "LifetimePrediction",
-=======
     "Modification",
->>>>>>> pds4
     "NumericalEphemeris",
     "ObjectSize",
     "OrbitRegime",
@@ -210,11 +207,8 @@ __all__ = [
     "counts_for_latest",
     "create_app",
     "create_partner",
-<<<<<<< HEAD
     "cumulative_count",
-=======
     "datacite",
->>>>>>> pds4
     "deflection_scan",
     "diameter_from_h",
     "earth_moid",
@@ -229,11 +223,8 @@ __all__ = [
     "heliocentric_to_barycentric",
     "impact_effects",
     "impact_energy_mt",
-<<<<<<< HEAD
-    "is_catastrophic",
-=======
     "import_bundle",
->>>>>>> pds4
+    "is_catastrophic",
     "iso_to_jd",
     "issue_key",
     "jd_to_iso",
