@@ -13,6 +13,7 @@ from typer.core import TyperGroup
 
 from . import archive, catalog, cdm, data, db, defense, ephemeris, neo, neo_obs, sustainability
 from .demo import demo_command
+from .federation import federation_app
 from .propagate import propagate_command
 from .screen import runs_app, screen_command
 from .serve import partner_app, serve_command
@@ -92,6 +93,7 @@ app.add_typer(data.app, name="data")
 app.add_typer(sustainability.app, name="sustainability")
 app.add_typer(archive.app, name="archive")
 app.add_typer(ephemeris.app, name="ephemeris")
+app.add_typer(federation_app, name="federation")
 app.command("pc")(cdm.pc_command)
 app.command("screen")(screen_command)
 app.command("propagate")(propagate_command)

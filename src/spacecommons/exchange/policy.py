@@ -8,7 +8,13 @@ Metadata and data are decided separately:
   period) and by everyone from the public release date;
 - an approved access request opens a product's data to that partner before release;
 - a withdrawn (tombstoned) version keeps its metadata visible to those who could see it, never
-  its data.
+  its data;
+- a product mirrored from another node (``mirrored``) is shown by the mirror exactly as far as
+  its origin would: to the public from the public release date, and to a station partner only from
+  the partner release date and only if the origin admits that partner (``admitted``: the mirror's
+  partner ids matching the names the origin admits; ``None``: every partner). Its metadata follows
+  the same rule (the mirror only holds what the origin released to it), and no access request opens
+  it early (the owner who would decide is on the origin).
 Dates and "now" are instants (timezone-aware ``datetime``; naive ones are refused, since their
 zone is unknown); ``None`` means "not scheduled"."""
 
@@ -26,6 +32,8 @@ class Access:
     partners_release_at: datetime | None
     public_release_at: datetime | None
     tombstoned: bool = False
+    mirrored: bool = False
+    admitted: frozenset[int] | None = None
 
 
 def _aware(t: datetime, what: str) -> datetime:
@@ -39,7 +47,17 @@ def released(at: datetime | None, now: datetime) -> bool:
     return at is not None and _aware(at, "release date") <= _aware(now, "now")
 
 
+def _mirror_admits(access: Access, partner_id: int | None, now: datetime) -> bool:
+    if released(access.public_release_at, now):
+        return True
+    if partner_id is None or not released(access.partners_release_at, now):
+        return False
+    return access.admitted is None or partner_id in access.admitted
+
+
 def can_see_metadata(access: Access, partner_id: int | None, now: datetime) -> bool:
+    if access.mirrored:
+        return _mirror_admits(access, partner_id, now)
     if partner_id is not None:
         return True  # every station partner sees what exists (and the owner sees its own)
     return released(access.public_release_at, now)
@@ -48,6 +66,8 @@ def can_see_metadata(access: Access, partner_id: int | None, now: datetime) -> b
 def can_read_data(access: Access, partner_id: int | None, now: datetime, granted: bool = False) -> bool:
     if access.tombstoned:
         return False
+    if access.mirrored:
+        return _mirror_admits(access, partner_id, now)
     if partner_id is not None and partner_id == access.owner_partner_id:
         return True
     if released(access.public_release_at, now):

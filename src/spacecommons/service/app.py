@@ -23,9 +23,19 @@ from sqlalchemy.exc import OperationalError
 from ..clients.netguard import Resolver
 from ..errors import SpacecommonsError
 from ..storage import make_engine, session_factory, upgrade
+from ..workflows import federation as federation_flow
 from ..workflows.alerts import pinned_sender
 from ..workflows.jobs import JobQueue, JobRefused
-from . import admin_routes, alert_routes, catalog_routes, exchange_routes, neo_routes, outbox, screening_routes
+from . import (
+    admin_routes,
+    alert_routes,
+    catalog_routes,
+    exchange_routes,
+    federation_routes,
+    neo_routes,
+    outbox,
+    screening_routes,
+)
 from .audit import WRITE_METHODS, AuditWrites
 from .limits import AddressLimiter, AnonymousRateLimit, BodyLimit, TokenBuckets
 from .security import KeyCache
@@ -144,12 +154,14 @@ def create_app(
         resolver=app.state.webhook_resolver, allow_loopback=app.state.webhook_allow_loopback
     )
     app.state.blobs.sweep()
+    app.state.node_key = federation_flow.node_key(data_dir)  # Ed25519, <data_dir>.node-key
     app.state.fixity = None
     app.state.jobs = {}  # screening run id -> its cancel flag, for runs of this server process
     app.state.job_queue = job_queue if job_queue is not None else JobQueue(workers=2)
     app.state.counters = {"requests": 0, "audit_suppressed": 0}
     app.state.czml_cache = catalog_routes.CzmlCache()
-    for module in (admin_routes, catalog_routes, screening_routes, alert_routes, neo_routes, exchange_routes):
+    routers = (admin_routes, catalog_routes, screening_routes, alert_routes, neo_routes, exchange_routes)
+    for module in (*routers, federation_routes):
         app.include_router(module.router)
 
     def upload_limit(scope) -> int | None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from ..exchange import policy
 from ..exchange.pds4 import VERSION_ID
+from . import federation_repo  # noqa: F401  (registers the feed-sequence hook on every session)
 from .tables import AccessDecision, AccessRequest, Mission, Partner, Payload, Product, ProductFile
 
 # --- missions and payloads ---
@@ -141,12 +143,39 @@ def find_product(session: Session, lid: str, vid: str | None) -> Product | None:
     return candidates[0] if candidates else None
 
 
+def admitted_text(partner_ids: set[int] | None) -> str | None:
+    """The ``admitted`` column of a mirrored product: ``,3,7,`` (ids between commas, so that one
+    LIKE finds one id), None for every partner."""
+    return None if partner_ids is None else "," + "".join(f"{i}," for i in sorted(partner_ids))
+
+
+def product_access(p: Product) -> policy.Access:
+    """The policy's view of a product row (mirrored products carry their origin's admission)."""
+    admitted = None
+    if p.origin is not None and p.admitted is not None:
+        admitted = frozenset(int(x) for x in p.admitted.strip(",").split(",") if x)
+    return policy.Access(
+        p.owner_partner_id,
+        p.partners_release_at,
+        p.public_release_at,
+        p.tombstoned_at is not None,
+        mirrored=p.origin is not None,
+        admitted=admitted,
+    )
+
+
 def visible_products(partner_id: int | None, now: datetime) -> Select:
     """Products whose metadata the caller may see (``exchange.policy.can_see_metadata`` as a query)."""
     q = select(Product)
+    public = and_(Product.public_release_at.is_not(None), Product.public_release_at <= now)
     if partner_id is None:
-        q = q.where(Product.public_release_at.is_not(None), Product.public_release_at <= now)
-    return q
+        return q.where(public)
+    partner_mirror = and_(
+        Product.partners_release_at.is_not(None),
+        Product.partners_release_at <= now,
+        or_(Product.admitted.is_(None), Product.admitted.like(f"%,{int(partner_id)},%")),
+    )
+    return q.where(or_(Product.origin.is_(None), public, partner_mirror))
 
 
 @dataclass(frozen=True)

@@ -328,6 +328,12 @@ class Product(Base):
     label_findings: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON: validator warnings accepted
     doi: Mapped[str | None] = mapped_column(String(255), nullable=True)
     archive_path: Mapped[str | None] = mapped_column(String(512), nullable=True)  # label path in its bundle
+    # federation: the node a mirrored product comes from (None: ingested here), the partner names
+    # its origin admits before public release (JSON list; None: every partner), and the sequence
+    # number of its latest change in this node's feed (only products ingested here are fed)
+    origin: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    admitted: Mapped[str | None] = mapped_column(Text, nullable=True)
+    feed_seq: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
 
 
 class ProductFile(Base):
@@ -400,4 +406,24 @@ class EphemerisRow(Base):
     n_states: Mapped[int] = mapped_column(Integer)
     n_covariances: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(256), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Peer(Base):
+    """Another node of the federation, known by its Ed25519 public key (exchanged out of band).
+
+    As an origin, this node answers the peer's signed requests as ``partner_id`` (its policy decides
+    what the peer sees); as a mirror, it pulls the peer's feed from ``url``, stores the products as
+    owned by ``mirror_partner_id`` (a partner row standing for the peer, holding no keys) and keeps
+    its cursor (``cursor_seq``, ``cursor_at``: the last committed page) here."""
+
+    __tablename__ = "peers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(512), unique=True)
+    public_key: Mapped[str] = mapped_column(String(64), unique=True)
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"), nullable=True)
+    mirror_partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    cursor_seq: Mapped[int] = mapped_column(Integer, default=0)
+    cursor_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

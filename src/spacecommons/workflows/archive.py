@@ -301,7 +301,7 @@ def plan_bundle(session: Session, blobs: BlobStore, lid: str, vid: str | None, p
 
 
 def _access(p: Product) -> policy.Access:
-    return policy.Access(p.owner_partner_id, p.partners_release_at, p.public_release_at, p.tombstoned_at is not None)
+    return repo.product_access(p)
 
 
 def _path(p: Product) -> str:

@@ -46,6 +46,7 @@ class ProductOut(BaseModel):
     partners_release_at: InstantS | None
     public_release_at: InstantS | None
     withdrawn: bool
+    origin: str | None = Field(None, description="the node this product is mirrored from (None: ingested here)")
     files: list[dict] = Field(default_factory=list)
 
 
@@ -68,7 +69,7 @@ def conflict_as_409(session: Session, detail: str) -> Iterator[None]:
 
 
 def access(p: Product) -> policy.Access:
-    return policy.Access(p.owner_partner_id, p.partners_release_at, p.public_release_at, p.tombstoned_at is not None)
+    return repo.product_access(p)
 
 
 def log(session: Session, now: datetime, p: Product, who: Identity, action: str, allowed: bool) -> None:
@@ -120,6 +121,7 @@ def _out(p: Product, files: list, publisher: str) -> ProductOut:
         partners_release_at=p.partners_release_at,
         public_release_at=p.public_release_at,
         withdrawn=p.tombstoned_at is not None,
+        origin=p.origin,
         files=[
             {"name": f.name, "size": f.size, "sha256": f.sha256, "md5": f.md5, "media_type": f.media_type}
             for f in files

@@ -58,6 +58,7 @@ async function showProduct(r) {
     ["partners from", r.partners_release_at],
     ["public from", r.public_release_at],
     ["withdrawn", r.withdrawn ? "yes" : "no"],
+    ["origin", r.origin ?? "this node"],
   ];
   const files = r.files.length
     ? r.files.map((f) => row([f.name, num(f.size), `${f.sha256.slice(0, 16)}…`, f.md5]))
