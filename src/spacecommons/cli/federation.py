@@ -57,6 +57,7 @@ def add_peer(
 @federation_app.command("sync")
 def sync(
     url: str | None = typer.Argument(None, help="one peer's URL (default: every peer)"),
+    page_size: int = typer.Option(200, min=1, max=1000, help="products per feed page (one transaction each)"),
     data_dir: str | None = DataDirOption,
     database_url: str | None = DatabaseOption,
 ) -> None:
@@ -74,5 +75,5 @@ def sync(
         raise InputError(f"no peer {url}" if url else "no peers: add one with `spacecommons federation add-peer`")
     blobs, private = BlobStore(d), flow.node_key(d)
     for peer_id, peer_url in peers:
-        r = flow.sync_peer(maker, blobs, private, peer_id, flow.httpx_transport(), utc_now)
+        r = flow.sync_peer(maker, blobs, private, peer_id, flow.httpx_transport(), utc_now, page_size=page_size)
         say(f"{peer_url}: {r.products} products, {r.files} files, {r.bytes} bytes in {r.pages} pages")

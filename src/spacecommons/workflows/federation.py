@@ -274,6 +274,7 @@ def sync_peer(
     now: Callable[[], datetime],
     max_pages: int | None = None,
     on_page: Callable[[int], None] | None = None,
+    page_size: int = PAGE_SIZE,
 ) -> SyncReport:
     """Pull the peer's feed from the committed cursor until it has no more (or ``max_pages``)."""
     report = SyncReport()
@@ -281,7 +282,7 @@ def sync_peer(
         with maker() as session:
             peer = session.get(Peer, peer_id)
             url, key, after, since = peer.url, peer.public_key, peer.cursor_seq, peer.cursor_at
-        query = urlencode({"after": after, **({"since": since.isoformat()} if since else {})})
+        query = urlencode({"after": after, "limit": page_size, **({"since": since.isoformat()} if since else {})})
         raw = _signed_get(transport, private, url, f"/api/v1/federation/feed?{query}", now)
         try:
             page = fed.verify_page(key, json.loads(raw))
