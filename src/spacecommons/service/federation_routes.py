@@ -10,7 +10,6 @@ and ``exchange.policy`` decides in every case."""
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse
@@ -78,9 +77,9 @@ def _readable(request: Request, session: Session, who, now: datetime, lid: str, 
     _, partner_id = _caller(request, session, who, now)
     p = exchange_repo.find_product(session, lid, vid)
     if p is None or p.origin is not None:
-        raise HTTPException(404, f"no product {lid}::{vid} of this node")
+        raise HTTPException(404, "no such product of this node")
     if not policy.can_read_data(exchange_repo.product_access(p), partner_id, now):
-        raise HTTPException(404, f"no product {lid}::{vid} of this node")
+        raise HTTPException(404, "no such product of this node")
     return p
 
 
@@ -97,7 +96,7 @@ def file(lid: str, vid: str, name: str, request: Request, session: SessionDep, w
     p = _readable(request, session, who, clock(), lid, vid)
     f = exchange_repo.file(session, p.id, name)
     if f is None:
-        raise HTTPException(404, f"no file {quote(name)}")
+        raise HTTPException(404, "no such file")
     return FileResponse(
         request.app.state.blobs.path(f.sha256),
         media_type="application/octet-stream",
