@@ -44,6 +44,7 @@ from .defense import ImpactEffects, impact_effects
 from .defense.deflection import deflection_scan, kinetic_impactor_dv, required_dv
 from .errors import InputError, RecordError, RecordIssue, SpacecommonsError, TimeError
 from .exchange.archive import Citation, datacite
+from .exchange.federation import canonical_json, new_private_key, public_key_text, sign_page, verify_page
 from .exchange.levels import to_clpds, to_pds4
 from .exchange.pds4 import Modification, ProductMetadata, amend_label, read_inventory, read_label, write_label
 from .exchange.policy import Access, can_read_data, can_see_metadata, release_dates
@@ -199,6 +200,7 @@ __all__ = [
     "bundled_space_weather",
     "can_read_data",
     "can_see_metadata",
+    "canonical_json",
     "cdm_pc",
     "check_url",
     "close_approaches",
@@ -237,6 +239,7 @@ __all__ = [
     "max_pc_isotropic",
     "msis_density",
     "new_key",
+    "new_private_key",
     "orbit_regime",
     "palermo",
     "pc3d",
@@ -246,6 +249,7 @@ __all__ = [
     "propagate",
     "propagate_nbody",
     "propagate_numerical",
+    "public_key_text",
     "read_cara_sizes",
     "read_cdm",
     "read_elements",
@@ -264,6 +268,7 @@ __all__ = [
     "sample_fragments",
     "screen",
     "session_factory",
+    "sign_page",
     "synthetic_encounter",
     "teme_to_gcrf",
     "teme_to_itrf",
@@ -272,6 +277,7 @@ __all__ = [
     "torino",
     "upgrade",
     "validate_label",
+    "verify_page",
     "vet_element_sets",
     "write_kvn",
     "write_label",

@@ -15,10 +15,6 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-
 from ..errors import InputError, SpacecommonsError
 
 REQUEST_SKEW = timedelta(minutes=5)  # a signed request older or newer than this is refused
@@ -39,8 +35,18 @@ def _unb64(text: str, what: str) -> bytes:
         raise InputError(f"{what} is not URL-safe base64") from None
 
 
+def _ed25519():
+    # imported on first use: `import spacecommons.api` stays free of cryptography (tests/test_api.py)
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+    return Ed25519PrivateKey, Ed25519PublicKey
+
+
 def new_private_key() -> bytes:
     """A fresh node key: 32 raw private bytes."""
+    from cryptography.hazmat.primitives import serialization
+
+    Ed25519PrivateKey, _ = _ed25519()
     return Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
     )
@@ -48,6 +54,9 @@ def new_private_key() -> bytes:
 
 def public_key_text(private: bytes) -> str:
     """The public key of a node key, as exchanged out of band (URL-safe base64 of 32 bytes)."""
+    from cryptography.hazmat.primitives import serialization
+
+    Ed25519PrivateKey, _ = _ed25519()
     pub = Ed25519PrivateKey.from_private_bytes(private).public_key()
     return _b64(pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
 
@@ -79,11 +88,15 @@ def canonical_json(obj) -> bytes:
 
 
 def sign(private: bytes, message: bytes) -> str:
+    Ed25519PrivateKey, _ = _ed25519()
     return _b64(Ed25519PrivateKey.from_private_bytes(private).sign(message))
 
 
 def verify(public: str, message: bytes, signature: str, what: str) -> None:
     """FederationError unless ``signature`` is ``public``'s Ed25519 signature of ``message``."""
+    from cryptography.exceptions import InvalidSignature
+
+    _, Ed25519PublicKey = _ed25519()
     try:
         Ed25519PublicKey.from_public_bytes(_unb64(public, "the node key")).verify(
             _unb64(signature, f"the signature of {what}"), message
