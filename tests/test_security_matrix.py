@@ -47,6 +47,7 @@ MARK = {
     "data": b"A-PRIVATE-DATA-7f3c" * 50,
     "purpose": "A-purpose-7f3c crater statistics",
     "commitment": "A-commitment-7f3c no redistribution",
+    "ephemeris": "A-EPHEMERIS-7f3c",  # OBJECT_NAME of A's private OEM
 }
 
 
@@ -137,7 +138,20 @@ def world(backend_url, tmp_path_factory):
         headers=_h(keys[("A", "analyst")]),
     )
     assert r.status_code in (200, 201), r.text
+    # A's private ephemeris (OEM) of an object an admin made A's
+    from spacecommons.storage.catalog_repo import set_owner
+
+    own = parsed.records[0]
+    with maker.begin() as s:
+        assert set_owner(s, own.norad_id, a_id)
+    eph = client.post(
+        "/api/v1/ephemerides?visibility=private&filename=a.oem",
+        content=_oem_of(own, MARK["ephemeris"]),
+        headers=_h(keys[("A", "operator")]),
+    )
+    assert eph.status_code == 201, eph.text
     ids = {
+        "ephemeris_id": eph.json()[0]["id"],
         "run_id": run_id,
         "event_id": events[0]["id"],
         "norad_id": body["norad_id"],
@@ -153,6 +167,23 @@ def world(backend_url, tmp_path_factory):
     yield app, client, keys, ids, {a["id"] for a in alerts}
     app.state.job_queue.shutdown(wait=True, timeout=60)
     app.state.engine.dispose()
+
+
+def _oem_of(record, name: str) -> bytes:
+    """A one-hour OEM (KVN) of ``record``'s SGP4 states, its OBJECT_NAME ``name``."""
+    import numpy as np
+
+    from spacecommons.ephemeris import Oem, write_oem
+    from spacecommons.ephemeris.track import segment_from_teme
+
+    jd, fr = iso_to_jd("2021-10-02T00:00:00Z")
+    t = np.arange(0.0, 3660.0, 60.0)
+    jds, frs = np.full(t.shape, jd), fr + t / 86400.0
+    _, r, v = record.satrec().sgp4_array(jds, frs)
+    seg = segment_from_teme(
+        object_name=name, object_id=str(record.norad_id), jd=jds, fr=frs, r_teme_km=r, v_teme_km_s=v
+    )
+    return write_oem(Oem.build([seg], creation_date="2026-01-01T00:00:00", originator="A")).encode()
 
 
 def _api_routes(app):
@@ -209,7 +240,7 @@ def _private_ids(doc, ids: dict, alert_ids: set[int]) -> list[str]:
 def test_partner_b_and_anonymous_get_nothing_of_partner_a(world):
     app, client, keys, ids, alert_ids = world
     markers = [str(MARK["run"]), str(MARK["watch"]), MARK["hook_url"], MARK["hook_secret"], MARK["purpose"]]
-    markers += [MARK["commitment"], MARK["data"][:19].decode()]
+    markers += [MARK["commitment"], MARK["data"][:19].decode(), MARK["ephemeris"]]
     callers = {f"B-{role}": keys[("B", role)] for role in PARTNER_ROLES} | {"anonymous": None}
     leaks, seen = [], 0
     for route in _api_routes(app):

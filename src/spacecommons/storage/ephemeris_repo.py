@@ -66,6 +66,7 @@ def store(
             raise PermissionError(f"not an object of the caller's partner: {', '.join(map(str, foreign))}")
     if session.get(EphemerisText, digest) is None:
         session.add(EphemerisText(digest=digest, format="xml" if text.lstrip().startswith("<") else "kvn", text=text))
+        session.flush()  # the text row first: the object rows refer to it (no ORM relationship orders them)
     rows = []
     for nid, segs in by_object.items():
         first, last = segs[0].jd(), segs[-1].jd()
