@@ -42,6 +42,21 @@ from .constants import (
 )
 from .defense import ImpactEffects, impact_effects
 from .defense.deflection import deflection_scan, kinetic_impactor_dv, required_dv
+from .ephemeris import (
+    Covariance,
+    Maneuver,
+    OdmError,
+    Oem,
+    OemSegment,
+    Opm,
+    read_oem,
+    read_opm,
+    write_oem,
+    write_opm,
+)
+from .ephemeris.interpolate import interpolate_states
+from .ephemeris.schema import schema_errors
+from .ephemeris.track import EphemerisTrack, segment_from_teme
 from .errors import InputError, RecordError, RecordIssue, SpacecommonsError, TimeError
 from .exchange.levels import to_clpds, to_pds4
 from .exchange.pds4 import ProductMetadata, read_label, write_label
@@ -123,17 +138,24 @@ __all__ = [
     "ClientError",
     "CloseApproach",
     "ConjunctionEvents",
+    "Covariance",
     "DAYS_PER_JULIAN_YEAR",
     "ElementSet",
     "Encounter",
     "Ephemeris",
+    "EphemerisTrack",
     "GM_DE440_KM3_S2",
     "ImpactEffects",
     "InputError",
     "JobQueue",
     "JobState",
     "LUNAR_DISTANCE_AU",
+    "Maneuver",
     "ObjectSize",
+    "OdmError",
+    "Oem",
+    "OemSegment",
+    "Opm",
     "OrbitRegime",
     "ParseResult",
     "PcMethod",
@@ -177,6 +199,7 @@ __all__ = [
     "heliocentric_to_barycentric",
     "impact_effects",
     "impact_energy_mt",
+    "interpolate_states",
     "iso_to_jd",
     "issue_key",
     "jd_to_iso",
@@ -198,7 +221,9 @@ __all__ = [
     "read_cdm",
     "read_elements",
     "read_label",
+    "read_oem",
     "read_omm",
+    "read_opm",
     "read_orbits",
     "read_sbdb_csv",
     "read_tle",
@@ -208,7 +233,9 @@ __all__ = [
     "required_dv",
     "rtn_basis",
     "run_screening",
+    "schema_errors",
     "screen",
+    "segment_from_teme",
     "session_factory",
     "synthetic_encounter",
     "teme_to_gcrf",
@@ -220,5 +247,7 @@ __all__ = [
     "vet_element_sets",
     "write_kvn",
     "write_label",
+    "write_oem",
+    "write_opm",
     "write_xml",
 ]
