@@ -128,6 +128,33 @@ class SmallBodyOrbitRow(Base):
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class ObservationRow(Base):
+    """One astrometric observation (optical, radar delay or Doppler) as loaded, with its provenance:
+    the file (name, line, SHA-256 of the whole file) and who submitted it. The same record from the
+    same submitter is stored once (``digest``); ``visibility`` is decided by ``policy.can_see_observation``."""
+
+    __tablename__ = "observations"
+    __table_args__ = (
+        UniqueConstraint("submitter", "digest", name="uq_observations_submitter_digest"),
+        Index("ix_observations_des_epoch", "designation", "epoch_utc_jd"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    designation: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # optical | delay | doppler
+    epoch_utc_jd: Mapped[float] = mapped_column(Float)
+    station: Mapped[str] = mapped_column(String(16))  # optical: the observatory; radar: the receiver
+    digest: Mapped[str] = mapped_column(String(64))
+    record_json: Mapped[str] = mapped_column(Text)
+    source_file: Mapped[str] = mapped_column(Text)
+    source_line: Mapped[int] = mapped_column(Integer)
+    file_digest: Mapped[str] = mapped_column(String(64))
+    submitter: Mapped[str] = mapped_column(String(256))  # "cli:<user>" or "partner:<name>/<member>"
+    partner_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    visibility: Mapped[str] = mapped_column(String(16), default="public")
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Partner(Base):
     """An agency, operator, observatory or institute sharing data on the platform."""
 
