@@ -52,6 +52,7 @@ class ObservationOut(BaseModel):
     ("observer",),
     response_model=ObservationSubmissionOut,
     status_code=201,
+    responses={422: {"description": "the body is not ADES (PSV or XML), or a query value is invalid"}},
     summary="Submit optical astrometry in ADES (PSV or XML); provenance is the file digest, partner and member. "
     "Good records land, bad ones are listed by line and field",
 )
