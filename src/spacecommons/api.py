@@ -49,6 +49,18 @@ from .exchange.policy import Access, can_read_data, can_see_metadata, release_da
 from .frames import rtn_basis, teme_to_gcrf, teme_to_itrf
 from .neo import SmallBodyOrbit, earth_moid, palermo, read_sbdb_csv
 from .neo.approaches import CloseApproach, close_approaches, close_approaches_parallel, refine_minimum
+from .neo.astrometry import (
+    OpticalObservation,
+    RadarObservation,
+    mpc_observatories,
+    observation_observers,
+    observer_position,
+    read_ades,
+    read_jpl_radar,
+    read_mpc80,
+    read_observations_text,
+    write_ades_psv,
+)
 from .neo.bplane import bplane
 from .neo.impact import SamplingMethod, diameter_from_h, impact_energy_mt
 from .neo.nbody import body_state, heliocentric_to_barycentric, propagate_nbody
@@ -158,12 +170,14 @@ __all__ = [
     "LifetimePrediction",
     "NumericalEphemeris",
     "ObjectSize",
+    "OpticalObservation",
     "OrbitRegime",
     "ParseResult",
     "PcMethod",
     "PcReport",
     "ProductMetadata",
     "QuotaExceeded",
+    "RadarObservation",
     "Reason",
     "RecordError",
     "RecordIssue",
@@ -223,8 +237,11 @@ __all__ = [
     "load_run",
     "make_engine",
     "max_pc_isotropic",
+    "mpc_observatories",
     "msis_density",
     "new_key",
+    "observation_observers",
+    "observer_position",
     "orbit_regime",
     "palermo",
     "pc3d",
@@ -234,10 +251,14 @@ __all__ = [
     "propagate",
     "propagate_nbody",
     "propagate_numerical",
+    "read_ades",
     "read_cara_sizes",
     "read_cdm",
     "read_elements",
+    "read_jpl_radar",
     "read_label",
+    "read_mpc80",
+    "read_observations_text",
     "read_omm",
     "read_orbits",
     "read_sbdb_csv",
@@ -259,6 +280,7 @@ __all__ = [
     "torino",
     "upgrade",
     "vet_element_sets",
+    "write_ades_psv",
     "write_kvn",
     "write_label",
     "write_xml",
