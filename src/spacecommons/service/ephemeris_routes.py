@@ -17,7 +17,7 @@ from ..storage import ephemeris_repo
 from ..storage.tables import EphemerisRow, SpaceObject
 from .budget import gc_paused_dependency
 from .catalog_routes import raw_body
-from .deps import MAX_ID, CallerDep, ClockDep, SessionDep, route
+from .deps import MAX_ID, CallerDep, ClockDep, Id, SessionDep, route
 
 router = APIRouter(prefix="/api/v1/ephemerides", tags=["ephemerides"])
 
@@ -102,7 +102,7 @@ def list_ephemerides(session: SessionDep, who: CallerDep) -> list[EphemerisOut]:
 
 
 @route(router, "GET", "/{ephemeris_id}", ("public",), response_model=EphemerisOut, summary="One ephemeris")
-def get_ephemeris(ephemeris_id: int, session: SessionDep, who: CallerDep) -> EphemerisOut:
+def get_ephemeris(ephemeris_id: Id, session: SessionDep, who: CallerDep) -> EphemerisOut:
     found = ephemeris_repo.get_ephemeris(session, ephemeris_id, who.partner_id)
     if found is None:
         raise HTTPException(404, f"no ephemeris {ephemeris_id}")
@@ -117,7 +117,7 @@ def get_ephemeris(ephemeris_id: int, session: SessionDep, who: CallerDep) -> Eph
     response_class=PlainTextResponse,
     summary="The uploaded OEM text, byte for byte",
 )
-def get_ephemeris_text(ephemeris_id: int, session: SessionDep, who: CallerDep) -> PlainTextResponse:
+def get_ephemeris_text(ephemeris_id: Id, session: SessionDep, who: CallerDep) -> PlainTextResponse:
     found = ephemeris_repo.get_ephemeris(session, ephemeris_id, who.partner_id)
     if found is None:
         raise HTTPException(404, f"no ephemeris {ephemeris_id}")

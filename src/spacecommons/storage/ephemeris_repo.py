@@ -27,6 +27,8 @@ def object_number(session: Session, object_id: str, source: str) -> int:
 
     text = object_id.strip()
     if text.isdigit():
+        if len(text) > 9:  # catalog numbers have at most 9 digits (DESIGN.md)
+            raise InputError(f"{source}: OBJECT_ID {object_id!r}: a catalog number has at most 9 digits")
         return int(text)
     found = session.scalar(select(SpaceObject.norad_id).where(SpaceObject.object_id == text.upper()))
     if found is None:
