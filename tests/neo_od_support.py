@@ -66,12 +66,14 @@ def read_mpc80(path: Path) -> list[Observation]:
 _STATIONS = json.loads((DATA / "observatories_tc3_dw.json").read_text())
 
 
-def observer_position(station: str, epoch_utc_jd: float):
-    """GCRS position (km) and velocity (km/s) of an MPC ground station."""
-    s = _STATIONS[station]
-    lon = np.radians(float(s["longitude"]))
-    rc, rs = float(s["rhocosphi"]), float(s["rhosinphi"])
-    r_itrf = EARTH_RADIUS_MPC_KM * np.array([rc * np.cos(lon), rc * np.sin(lon), rs])
-    jd = np.floor(epoch_utc_jd - 0.5) + 0.5
-    r, v = itrf_to_gcrf(r_itrf[None, :], np.zeros((1, 3)), np.array([jd]), np.array([epoch_utc_jd - jd]))
-    return r[0], v[0]
+def observers(observations: list[Observation]) -> tuple[np.ndarray, np.ndarray]:
+    """GCRS positions (n, 3) km and velocities (n, 3) km/s of MPC ground stations."""
+    xyz = []
+    for o in observations:
+        s = _STATIONS[o.station]
+        lon = np.radians(float(s["longitude"]))
+        rc, rs = float(s["rhocosphi"]), float(s["rhosinphi"])
+        xyz.append(EARTH_RADIUS_MPC_KM * np.array([rc * np.cos(lon), rc * np.sin(lon), rs]))
+    t = np.array([o.epoch_utc_jd for o in observations])
+    jd = np.floor(t - 0.5) + 0.5
+    return itrf_to_gcrf(np.array(xyz), np.zeros((len(t), 3)), jd, t - jd)

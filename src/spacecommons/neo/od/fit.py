@@ -76,18 +76,20 @@ class OpticalArc:
         return replace(self, station=tuple(self.station[i] for i in idx), **arrays)
 
 
-ObserverFunction = Callable[[str, float], tuple[Any, Any]]
+ObserversFunction = Callable[[list[Any]], tuple[np.ndarray, np.ndarray]]
 
 
 def optical_arc(
     observations: Iterable[Any],
-    observer_position: ObserverFunction,
+    observers: ObserversFunction | None = None,
     default_sigma_arcsec: float = DEFAULT_SIGMA_ARCSEC,
 ) -> OpticalArc:
-    """An :class:`OpticalArc` from ``neo.astrometry`` ``OpticalObservation`` records (one object,
-    any order; sorted by time here). ``observer_position(station, epoch_utc_jd)`` gives the
-    observer's GCRS position (km) and velocity (km/s); a record with ``observer_gcrs_km``
-    (satellite or roving observer) uses that position and the Earth's velocity."""
+    """An :class:`OpticalArc` from ``neo.astrometry`` ``OpticalObservation`` records of one object
+    (any order; sorted by time here). ``observers(observations)`` gives the observers' GCRS
+    positions (n, 3) km and velocities (n, 3) km/s, by default
+    ``neo.astrometry.observatories.observation_observers``; an unknown velocity (NaN: a spacecraft
+    record without one) counts as zero relative to the Earth (its aberration error is v/c, about
+    1.3" for a low orbit; see docs)."""
     from ...constants import AU_KM, AU_PER_DAY_KM_S
     from ...frames import skyfield_time
     from ..nbody import body_state
@@ -98,22 +100,14 @@ def optical_arc(
     designations = {o.designation for o in obs}
     if len(designations) > 1:
         raise InputError(f"observations of several objects in one fit: {sorted(designations)}")
+    if observers is None:
+        from ..astrometry.observatories import observation_observers as observers
+    geo_r, geo_v = (np.asarray(a, float) for a in observers(obs))
+    geo_v = np.where(np.isfinite(geo_v), geo_v, 0.0)
     jd_utc = np.array([o.epoch_utc_jd for o in obs])
     jd_tdb = np.asarray(skyfield_time(jd_utc, np.zeros_like(jd_utc)).tdb, float)
     earth = np.array([body_state("earth", t) for t in jd_tdb])
     sun = np.array([body_state("sun", t)[:3] for t in jd_tdb])
-    geo_r = np.empty((len(obs), 3))
-    geo_v = np.zeros((len(obs), 3))
-    cache: dict[tuple[str, float], tuple[Any, Any]] = {}
-    for i, o in enumerate(obs):
-        if o.observer_gcrs_km is not None:
-            geo_r[i] = o.observer_gcrs_km
-            continue
-        key = (o.station, o.epoch_utc_jd)
-        if key not in cache:
-            cache[key] = observer_position(o.station, o.epoch_utc_jd)
-        r, v = cache[key]
-        geo_r[i], geo_v[i] = r, v
     sig_ra = np.array([o.sigma_ra_arcsec or default_sigma_arcsec for o in obs], float)
     sig_dec = np.array([o.sigma_dec_arcsec or default_sigma_arcsec for o in obs], float)
     return OpticalArc(

@@ -17,18 +17,21 @@ Geocentric positions are barycentric minus DE440 Earth (the relativistic BCRS-GC
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
 
 from ...constants import AU_KM, SECONDS_PER_DAY
 from ..impact import sample_monte_carlo
-from ..nbody import Integrator, body_state
+from ..nbody import DEFAULT_SETTINGS, Integrator, NBodySettings, body_state
 from .fit import OrbitFit
 
 WGS84_A_KM = 6378.137  # WGS 84 (NIMA TR8350.2)
 WGS84_F = 1.0 / 298.257223563
+# GR from the Sun only (ASSIST's EIH sum over 11 bodies costs ~10x per particle; the planets'
+# GR moves a body by far less than a metre in the days before an impact)
+IMPACT_SETTINGS = replace(DEFAULT_SETTINGS, gr_sources=1)
 ENTRY_HEIGHT_KM = 100.0  # conventional entry interface (CNEOS fireball reports use 100 km too)
 
 
@@ -90,6 +93,7 @@ def impact_site(
     entry_height_km: float = ENTRY_HEIGHT_KM,
     coarse_step_days: float = 1.0 / 48.0,
     fine_step_s: float = 1.0,
+    settings: NBodySettings = IMPACT_SETTINGS,
 ) -> ImpactSite:
     """Impact probability within ``horizon_days`` of the fit's epoch and the entry point."""
     cov = fit.state_covariance
@@ -102,21 +106,22 @@ def impact_site(
     t0 = fit.epoch_jd_tdb
     ng = np.broadcast_to(fit.nongrav, (n, 3)) if np.any(fit.nongrav) else None
     # coarse, then one-minute brackets of the first approach within a trigger distance (a step
-    # never jumps the margin: 15 km/s x 60 s = 900 km < 1,500 km), then the fine pass
-    bracket = _brackets(t0, states, ng, t0, t0 + horizon_days, coarse_step_days, entry_height_km + 20_000.0)
+    # never jumps the margin: 15 km/s x 60 s = 900 km < 1,500 km), then the fine pass; each pass
+    # starts from the previous one's states just before the earliest bracket
+    bracket, (t1, s1) = _brackets(t0, states, ng, t0 + horizon_days, coarse_step_days, entry_height_km + 20_000.0, settings)
     entries: dict[int, EntryPoint] = {}
     hit = np.flatnonzero(~np.isnan(bracket))
     if hit.size:
         minute = 60.0 / SECONDS_PER_DAY
         sub_ng = None if ng is None else ng[hit]
-        b2 = _brackets(
-            t0, states[hit], sub_ng, float(bracket[hit].min()), float(bracket[hit].max()) + 2 * coarse_step_days,
-            minute, entry_height_km + 1_500.0,
+        b2, (t2, s2) = _brackets(
+            t1, s1[hit], sub_ng, float(bracket[hit].max()) + 2 * coarse_step_days, minute, entry_height_km + 1_500.0,
+            settings,
         )
         ok = ~np.isnan(b2)
         found = _fine_pass(
-            t0, states[hit[ok]], None if sub_ng is None else sub_ng[ok], float(b2[ok].min()),
-            float(b2[ok].max()) + 30 * minute, fine_step_s, entry_height_km,  # a grazing entry descends slowly
+            t2, s2[ok], None if sub_ng is None else sub_ng[ok],
+            float(b2[ok].max()) + 30 * minute, fine_step_s, entry_height_km, settings,  # grazing entries descend slowly
         )
         entries = {int(hit[ok][k]): e for k, e in found.items()}
     from ...risk.montecarlo import binomial_interval
@@ -144,32 +149,34 @@ def impact_site(
     return ImpactSite(ip, lo, hi, m, len(hit_samples), nominal, sigma_km, sigma_s, sample_entries)
 
 
-def _brackets(t0, states, ng, start, stop, step, trigger_height_km) -> np.ndarray:
+def _brackets(t0, states, ng, stop, step, trigger_height_km, settings):
     """Start of the step (TDB) in which each sample first comes within the Earth's equatorial
-    radius + ``trigger_height_km`` of the geocentre, between ``start`` and ``stop``; NaN if never."""
-    integ = Integrator(t0, states, ng)
-    if start != t0:
-        integ.integrate(start)
+    radius + ``trigger_height_km`` of the geocentre before ``stop`` (NaN if never), and the
+    states of all samples at the start of the earliest such step."""
+    integ = Integrator(t0, states, ng, settings)
     bracket = np.full(len(states), np.nan)
-    grid = np.append(np.arange(start, stop, step)[1:], stop)
-    prev_t = start
+    grid = np.append(np.arange(t0, stop, step)[1:], stop)
+    prev_t, prev_states = t0, integ.states()
+    first = (t0, prev_states)
     for t in grid:
         integ.integrate(t, exact=False)
-        geo_km = (integ.states()[:, :3] - body_state("earth", t)[:3]) * AU_KM
+        cur = integ.states()
+        geo_km = (cur[:, :3] - body_state("earth", t)[:3]) * AU_KM
         new = np.isnan(bracket) & (np.linalg.norm(geo_km, axis=1) < WGS84_A_KM + trigger_height_km)
+        if new.any() and np.isnan(bracket).all():
+            first = (prev_t, prev_states)
         bracket[new] = prev_t
-        prev_t = t
+        prev_t, prev_states = t, cur
         if not np.isnan(bracket).any():
             break
-    return bracket
+    return bracket, first
 
 
-def _fine_pass(t0, states, ng, start, stop, fine_step_s, entry_height_km) -> dict[int, EntryPoint]:
-    """Entry (geodetic height crossing) of each sample within [start, stop], keyed by index."""
+def _fine_pass(start, states, ng, stop, fine_step_s, entry_height_km, settings) -> dict[int, EntryPoint]:
+    """Entry (geodetic height crossing) of each sample (states at ``start``) before ``stop``."""
     from ...frames import timescale
 
-    integ = Integrator(t0, states, ng)
-    integ.integrate(start)
+    integ = Integrator(start, states, ng, settings)
     step = fine_step_s / SECONDS_PER_DAY
     times = np.arange(start, stop + step, step)
     entries: dict[int, EntryPoint] = {}

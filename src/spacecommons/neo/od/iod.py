@@ -39,9 +39,19 @@ def unit_vectors(ra_rad: np.ndarray, dec_rad: np.ndarray) -> np.ndarray:
     return np.stack([cd * np.cos(ra_rad), cd * np.sin(ra_rad), np.sin(dec_rad)], axis=-1)
 
 
-def gauss(arc: OpticalArc, i1: int, i2: int, i3: int, mu: float = GM_SUN_DE440_AU3_D2) -> list[InitialOrbit]:
+def gauss(
+    arc: OpticalArc,
+    i1: int,
+    i2: int,
+    i3: int,
+    mu: float = GM_SUN_DE440_AU3_D2,
+    light_time: bool = True,
+) -> list[InitialOrbit]:
     """Gauss's method on observations i1 < i2 < i3: one candidate per positive root, states
-    at the middle epoch (barycentric, the Sun's position added back)."""
+    at the middle epoch (barycentric, the Sun's position added back; with ``light_time`` the
+    epoch is the middle observation's less the light time).
+    The f and g series stay truncated (Curtis's Algorithm 5.6 refinement diverges on short,
+    ill-conditioned arcs; the differential correction that follows converges from here)."""
     t = arc.jd_tdb[[i1, i2, i3]]
     rho_hat = unit_vectors(arc.ra_rad[[i1, i2, i3]], arc.dec_rad[[i1, i2, i3]])
     R = arc.observer_au[[i1, i2, i3]] - arc.sun_au[[i1, i2, i3]]
@@ -82,8 +92,10 @@ def gauss(arc: OpticalArc, i1: int, i2: int, i3: int, mu: float = GM_SUN_DE440_A
         g1 = tau1 - mu * tau1**3 / (6 * r2**3)
         g3 = tau3 - mu * tau3**3 / (6 * r2**3)
         v2 = (-f3 * r1 + f1 * r3) / (f1 * g3 - f3 * g1)
+        if not np.all(np.isfinite(np.concatenate([r2v, v2]))):
+            continue
         # the light left the body tau earlier: the state is at t2 - rho2/c
-        epoch = t[1] - float(light_time_days(np.array([r2v - R[1]]))[0])
+        epoch = t[1] - (float(light_time_days(np.array([r2v - R[1]]))[0]) if light_time else 0.0)
         sun = arc.sun_au[i2]
         out.append(InitialOrbit(epoch, np.concatenate([r2v + sun, v2]), "gauss"))
     return out
