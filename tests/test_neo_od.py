@@ -9,19 +9,21 @@ propagated with the project's universal-variable Kepler solution (``neo.elements
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from spacecommons.constants import AU_KM, GM_SUN_DE440_AU3_D2
+from spacecommons.neo.astrometry.mpc80 import read_mpc80
 from spacecommons.neo.elements import cometary_to_state
+from spacecommons.neo.nbody import propagate_nbody
 from spacecommons.neo.od.apparent import C_AU_D, aberrate, apparent_direction, deflect_by_sun
 from spacecommons.neo.od.fit import OpticalArc, fit_orbit, optical_arc
 from spacecommons.neo.od.iod import gauss, initial_orbit_fit
 from spacecommons.neo.od.variational import propagate_with_partials
-from spacecommons.neo.nbody import propagate_nbody
 
-from .neo_od_support import DATA, observers, read_mpc80
-
+DATA = Path(__file__).parent / "data" / "neo" / "observations"
 ARCSEC = np.pi / 648000.0
 MAS = ARCSEC / 1000.0
 
@@ -58,7 +60,7 @@ def test_apparent_direction_has_light_time_and_aberration_signs():
     body = np.array([[1.0, 0.0, 1.0]])
     p = apparent_direction(body, obs, vel, sun)
     assert p[0, 1] / ARCSEC == pytest.approx(30.0 / 299792.458 / ARCSEC, rel=0.01)
-    assert C_AU_D == pytest.approx(173.1446, rel=1e-6)  # c in au/day (IAU 2012 au)
+    assert pytest.approx(173.1446, rel=1e-6) == C_AU_D  # c in au/day (IAU 2012 au)
 
 
 def test_variational_partials_match_finite_differences():
@@ -132,7 +134,7 @@ def test_gauss_recovers_a_two_body_orbit():
 
 @pytest.fixture(scope="module")
 def dw_arc():
-    return optical_arc(read_mpc80(DATA / "2023DW.txt"), observers)
+    return optical_arc(_read("2023DW.txt"))
 
 
 def _at(fit, epoch):
@@ -168,3 +170,9 @@ def test_outlier_is_rejected_and_good_observations_kept(dw_arc):
     assert fit.chi2[k] > 8.0
     assert fit.n_rejected <= 1 + 0.05 * len(bad)
     assert "Carpino" in fit.choices["outliers"]
+
+
+def _read(name: str):
+    obs, issues = read_mpc80((DATA / name).read_text(), name)
+    assert not issues
+    return obs

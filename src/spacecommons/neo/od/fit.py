@@ -18,8 +18,9 @@ at ``epoch_jd_tdb``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 

@@ -108,20 +108,32 @@ def impact_site(
     # coarse, then one-minute brackets of the first approach within a trigger distance (a step
     # never jumps the margin: 15 km/s x 60 s = 900 km < 1,500 km), then the fine pass; each pass
     # starts from the previous one's states just before the earliest bracket
-    bracket, (t1, s1) = _brackets(t0, states, ng, t0 + horizon_days, coarse_step_days, entry_height_km + 20_000.0, settings)
+    bracket, (t1, s1) = _brackets(
+        t0, states, ng, t0 + horizon_days, coarse_step_days, entry_height_km + 20_000.0, settings
+    )
     entries: dict[int, EntryPoint] = {}
     hit = np.flatnonzero(~np.isnan(bracket))
     if hit.size:
         minute = 60.0 / SECONDS_PER_DAY
         sub_ng = None if ng is None else ng[hit]
         b2, (t2, s2) = _brackets(
-            t1, s1[hit], sub_ng, float(bracket[hit].max()) + 2 * coarse_step_days, minute, entry_height_km + 1_500.0,
+            t1,
+            s1[hit],
+            sub_ng,
+            float(bracket[hit].max()) + 2 * coarse_step_days,
+            minute,
+            entry_height_km + 1_500.0,
             settings,
         )
         ok = ~np.isnan(b2)
         found = _fine_pass(
-            t2, s2[ok], None if sub_ng is None else sub_ng[ok],
-            float(b2[ok].max()) + 30 * minute, fine_step_s, entry_height_km, settings,  # grazing entries descend slowly
+            t2,
+            s2[ok],
+            None if sub_ng is None else sub_ng[ok],
+            float(b2[ok].max()) + 30 * minute,
+            fine_step_s,
+            entry_height_km,
+            settings,  # grazing entries descend slowly
         )
         entries = {int(hit[ok][k]): e for k, e in found.items()}
     from ...risk.montecarlo import binomial_interval

@@ -80,9 +80,13 @@ def gauss(
         rho2 = A + mu * B / r2**3
         if rho2 <= 0:
             continue
-        num1 = 6 * (D[2, 0] * tau1 / tau3 + D[1, 0] * tau / tau3) * r2**3 + mu * D[2, 0] * (tau**2 - tau1**2) * tau1 / tau3
+        num1 = (
+            6 * (D[2, 0] * tau1 / tau3 + D[1, 0] * tau / tau3) * r2**3 + mu * D[2, 0] * (tau**2 - tau1**2) * tau1 / tau3
+        )
         rho1 = (num1 / (6 * r2**3 + mu * (tau**2 - tau3**2)) - D[0, 0]) / d0
-        num3 = 6 * (D[0, 2] * tau3 / tau1 - D[1, 2] * tau / tau1) * r2**3 + mu * D[0, 2] * (tau**2 - tau3**2) * tau3 / tau1
+        num3 = (
+            6 * (D[0, 2] * tau3 / tau1 - D[1, 2] * tau / tau1) * r2**3 + mu * D[0, 2] * (tau**2 - tau3**2) * tau3 / tau1
+        )
         rho3 = (num3 / (6 * r2**3 + mu * (tau**2 - tau1**2)) - D[2, 2]) / d0
         r1 = R[0] + rho1 * rho_hat[0]
         r2v = R[1] + rho2 * rho_hat[1]
