@@ -51,7 +51,11 @@ from .neo import SmallBodyOrbit, earth_moid, palermo, read_sbdb_csv
 from .neo.approaches import CloseApproach, close_approaches, close_approaches_parallel, refine_minimum
 from .neo.bplane import bplane
 from .neo.impact import SamplingMethod, diameter_from_h, impact_energy_mt
+from .neo.astrometry.mpc80 import read_mpc80
 from .neo.nbody import body_state, heliocentric_to_barycentric, propagate_nbody
+from .neo.od.fit import FitSettings, OrbitFit, fit_orbit, optical_arc
+from .neo.od.impact_site import ImpactSite, impact_site
+from .neo.od.iod import initial_orbit_fit
 from .neo.reader import read_orbits
 from .neo.risk import assess_impact_risk
 from .neo.scenario import synthetic_encounter
@@ -137,15 +141,18 @@ __all__ = [
     "ElementSet",
     "Encounter",
     "Ephemeris",
+    "FitSettings",
     "ForceModel",
     "GM_DE440_KM3_S2",
     "ImpactEffects",
+    "ImpactSite",
     "InputError",
     "JobQueue",
     "JobState",
     "LUNAR_DISTANCE_AU",
     "NumericalEphemeris",
     "ObjectSize",
+    "OrbitFit",
     "OrbitRegime",
     "ParseResult",
     "PcMethod",
@@ -187,10 +194,13 @@ __all__ = [
     "element_regime",
     "encounter_from_cdm",
     "encounter_pc",
+    "fit_orbit",
     "fixed_resolver",
     "heliocentric_to_barycentric",
     "impact_effects",
     "impact_energy_mt",
+    "impact_site",
+    "initial_orbit_fit",
     "iso_to_jd",
     "issue_key",
     "jd_to_iso",
@@ -201,6 +211,7 @@ __all__ = [
     "make_engine",
     "max_pc_isotropic",
     "new_key",
+    "optical_arc",
     "orbit_regime",
     "palermo",
     "pc3d",
@@ -213,6 +224,7 @@ __all__ = [
     "read_cdm",
     "read_elements",
     "read_label",
+    "read_mpc80",
     "read_omm",
     "read_orbits",
     "read_sbdb_csv",
