@@ -49,9 +49,9 @@ from .exchange.policy import Access, can_read_data, can_see_metadata, release_da
 from .frames import rtn_basis, teme_to_gcrf, teme_to_itrf
 from .neo import SmallBodyOrbit, earth_moid, palermo, read_sbdb_csv
 from .neo.approaches import CloseApproach, close_approaches, close_approaches_parallel, refine_minimum
+from .neo.astrometry.mpc80 import read_mpc80
 from .neo.bplane import bplane
 from .neo.impact import SamplingMethod, diameter_from_h, impact_energy_mt
-from .neo.astrometry.mpc80 import read_mpc80
 from .neo.nbody import body_state, heliocentric_to_barycentric, propagate_nbody
 from .neo.od.fit import FitSettings, OrbitFit, fit_orbit, optical_arc
 from .neo.od.impact_site import ImpactSite, impact_site

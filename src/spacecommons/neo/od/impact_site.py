@@ -120,22 +120,25 @@ def impact_site(
             t1,
             s1[hit],
             sub_ng,
-            float(bracket[hit].max()) + 2 * coarse_step_days,
+            # from 20,000 km the fall takes up to an hour (escape speed there is ~6 km/s); a sample
+            # that only grazes the trigger sphere ends the pass at this bound
+            float(bracket[hit].max()) + coarse_step_days + 3.0 / 24.0,
             minute,
             entry_height_km + 1_500.0,
             settings,
         )
         ok = ~np.isnan(b2)
-        found = _fine_pass(
-            t2,
-            s2[ok],
-            None if sub_ng is None else sub_ng[ok],
-            float(b2[ok].max()) + 30 * minute,
-            fine_step_s,
-            entry_height_km,
-            settings,  # grazing entries descend slowly
-        )
-        entries = {int(hit[ok][k]): e for k, e in found.items()}
+        if ok.any():
+            found = _fine_pass(
+                t2,
+                s2[ok],
+                None if sub_ng is None else sub_ng[ok],
+                float(b2[ok].max()) + 30 * minute,  # a grazing entry descends slowly
+                fine_step_s,
+                entry_height_km,
+                settings,
+            )
+            entries = {int(hit[ok][k]): e for k, e in found.items()}
     from ...risk.montecarlo import binomial_interval
 
     hit_samples = [k for k in entries if k > 0]
