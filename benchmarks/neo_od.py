@@ -23,7 +23,6 @@ from pathlib import Path
 import numpy as np
 
 from spacecommons.neo.astrometry.mpc80 import read_mpc80
-from spacecommons.neo.nbody import propagate_nbody
 from spacecommons.neo.od import fit as fit_module
 from spacecommons.neo.od.fit import FitSettings, fit_orbit, optical_arc
 from spacecommons.neo.od.iod import initial_orbit_fit
