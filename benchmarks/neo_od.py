@@ -103,9 +103,8 @@ def main() -> int:
         label = f"Apophis optical, {len(aarc)} obs, 17 y" + (", A2 free" if args.nongrav else "")
         work.append((label, aarc, jpl.epoch_jd_tdb, x0, np.asarray(jpl.nongrav), settings))
 
-    print(
-        f'{"workload":42s} {"variational s":>13s} {"finite-diff s":>13s} {"ratio":>6s}  rms"  used/rej  max |diff|/sigma'
-    )
+    head = f"{'workload':42s} {'variational s':>13s} {'finite-diff s':>13s} {'ratio':>6s}"
+    print(head + '  rms"  used/rej  max |diff|/sigma')
     for label, a, epoch, x0, ng, settings in work:
         f, ours = timed_fit(a, epoch, x0, ng, settings, baseline=False)
         base_s, diff = float("nan"), float("nan")
