@@ -94,8 +94,7 @@ def main() -> int:
         from spacecommons.neo.sbdb_api import read_sbdb_api
 
         ref = folder / "reference" / "sbdb_99942.json"
-        orbits, _ = read_sbdb_api(ref.read_text(), ref.name)
-        jpl = orbits[0]
+        jpl = read_sbdb_api(ref.read_text(), ref.name)
         aobs, _ = read_mpc80((folder / "99942.dat").read_text(), "99942.dat")
         aarc = optical_arc(aobs)
         x0 = heliocentric_to_barycentric(heliocentric_states([jpl]), jpl.epoch_jd_tdb)[0]
