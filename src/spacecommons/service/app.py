@@ -31,6 +31,7 @@ from . import (
     catalog_routes,
     exchange_routes,
     neo_routes,
+    observation_routes,
     od_routes,
     outbox,
     screening_routes,
@@ -164,6 +165,7 @@ def create_app(
         screening_routes,
         alert_routes,
         neo_routes,
+        observation_routes,
         od_routes,
         exchange_routes,
     ):
