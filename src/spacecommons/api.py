@@ -43,8 +43,9 @@ from .constants import (
 from .defense import ImpactEffects, impact_effects
 from .defense.deflection import deflection_scan, kinetic_impactor_dv, required_dv
 from .errors import InputError, RecordError, RecordIssue, SpacecommonsError, TimeError
+from .exchange.archive import Citation, datacite
 from .exchange.levels import to_clpds, to_pds4
-from .exchange.pds4 import ProductMetadata, read_label, write_label
+from .exchange.pds4 import Modification, ProductMetadata, amend_label, read_inventory, read_label, write_label
 from .exchange.policy import Access, can_read_data, can_see_metadata, release_dates
 from .frames import rtn_basis, teme_to_gcrf, teme_to_itrf
 from .neo import SmallBodyOrbit, earth_moid, palermo, read_sbdb_csv
@@ -99,12 +100,14 @@ from .timescales import iso_to_jd, jd_to_iso
 
 if TYPE_CHECKING:
     from .clients.netguard import Reason, TargetRefused, check_url, fixed_resolver
+    from .exchange.validate import validate_label
     from .secrets_box import SecretBox, new_key
     from .service import create_app
     from .storage import make_engine, session_factory, upgrade
     from .storage.partners_repo import add_member, create_partner, issue_key
     from .storage.screening_repo import load_run
     from .textguard import kvn_safe, reject_control_chars
+    from .workflows.archive import export_bundle, import_bundle
     from .workflows.jobs import JobQueue, JobState, QuotaExceeded
     from .workflows.screening import run_screening
 
@@ -120,6 +123,8 @@ _LAZY = {
     "check_url": "spacecommons.clients.netguard",
     "create_app": "spacecommons.service",
     "create_partner": "spacecommons.storage.partners_repo",
+    "export_bundle": "spacecommons.workflows.archive",
+    "import_bundle": "spacecommons.workflows.archive",
     "fixed_resolver": "spacecommons.clients.netguard",
     "issue_key": "spacecommons.storage.partners_repo",
     "kvn_safe": "spacecommons.textguard",
@@ -130,6 +135,7 @@ _LAZY = {
     "run_screening": "spacecommons.workflows.screening",
     "session_factory": "spacecommons.storage",
     "upgrade": "spacecommons.storage",
+    "validate_label": "spacecommons.exchange.validate",  # lxml + elementpath: loaded when first used
 }
 
 
@@ -154,6 +160,7 @@ __all__ = [
     "Cdm",
     "CdmError",
     "CelesTrakClient",
+    "Citation",
     "ClientError",
     "CloseApproach",
     "Compliance",
@@ -173,6 +180,7 @@ __all__ = [
     "JobState",
     "LUNAR_DISTANCE_AU",
     "LifetimePrediction",
+    "Modification",
     "NumericalEphemeris",
     "ObjectSize",
     "OpticalObservation",
@@ -203,6 +211,7 @@ __all__ = [
     "TimeError",
     "UsageFlags",
     "add_member",
+    "amend_label",
     "assess_impact_risk",
     "body_state",
     "bplane",
@@ -219,12 +228,14 @@ __all__ = [
     "create_app",
     "create_partner",
     "cumulative_count",
+    "datacite",
     "deflection_scan",
     "diameter_from_h",
     "earth_moid",
     "element_regime",
     "encounter_from_cdm",
     "encounter_pc",
+    "export_bundle",
     "fit_orbit",
     "fixed_resolver",
     "gabbard",
@@ -234,6 +245,7 @@ __all__ = [
     "impact_effects",
     "impact_energy_mt",
     "impact_site",
+    "import_bundle",
     "initial_orbit_fit",
     "is_catastrophic",
     "iso_to_jd",
@@ -265,6 +277,7 @@ __all__ = [
     "read_cara_sizes",
     "read_cdm",
     "read_elements",
+    "read_inventory",
     "read_jpl_radar",
     "read_label",
     "read_mpc80",
@@ -289,6 +302,7 @@ __all__ = [
     "to_pds4",
     "torino",
     "upgrade",
+    "validate_label",
     "vet_element_sets",
     "write_ades_psv",
     "write_kvn",
