@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from .common import console, err_console, say
+from .listing import Column, CsvOption, JsonOption, check_formats, emit
 
 if TYPE_CHECKING:
     import httpx
@@ -65,33 +66,38 @@ def upload(
             say(f"  {f.name}: {r['size']} bytes, sha256 {r['sha256']}")
 
 
+PRODUCT_COLUMNS = (
+    Column("lidvid", "lidvid", keep=True),
+    Column("title", "title", drop=2),
+    Column("target", "target", drop=4),
+    Column("processing_level", "level", keep=True, drop=5),
+    Column("start", "start (UTC)", keep=True, drop=3),
+    Column("public_release_at", "public from (UTC)", keep=True, drop=1),
+    Column("n_files", "files", keep=True, drop=6),
+)
+
+
 @app.command("list")
 def list_products(
-    target: str | None = typer.Option(None),
-    instrument: str | None = typer.Option(None),
-    level: str | None = typer.Option(None),
-    text: str | None = typer.Option(None, "--text"),
+    target: str | None = typer.Option(None, help="only products of this target, e.g. Moon"),
+    instrument: str | None = typer.Option(None, help="only products of this instrument"),
+    level: str | None = typer.Option(None, help="only products of this processing level"),
+    text: str | None = typer.Option(None, "--text", help="full-text search in titles and descriptions"),
+    as_json: bool = JsonOption,
+    as_csv: bool = CsvOption,
     server: str = ServerOption,
     key: str | None = KeyOption,
 ) -> None:
-    """Products you may see."""
-    from rich.table import Table
-
+    """Products you may see (``--json``: the server's records, files included)."""
+    check_formats(as_json, as_csv)
     params = {k: v for k, v in {"target": target, "instrument": instrument, "level": level, "q": text}.items() if v}
     with _client(server, key) as c:
         rows = _check(c.get(f"{API}/products", params=params)).json()
-    t = Table("lidvid", "title", "target", "level", "start", "public from", "files")
-    for p in rows:
-        t.add_row(
-            p["lidvid"],
-            p["title"],
-            p["target"] or "",
-            p["processing_level"] or "",
-            p["start"] or "",
-            p["public_release_at"] or "",
-            str(len(p["files"])),
-        )
-    console.print(t)
+    if as_json:
+        emit(rows, PRODUCT_COLUMNS, as_json=True)
+        return
+    flat = [{**{k: v for k, v in p.items() if k != "files"}, "n_files": len(p.get("files") or [])} for p in rows]
+    emit(flat, PRODUCT_COLUMNS, title="products", as_csv=as_csv)
 
 
 @app.command("show")

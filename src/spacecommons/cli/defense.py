@@ -99,15 +99,21 @@ def deflection_scan_command(
 
     from ..constants import DAYS_PER_JULIAN_YEAR
     from ..defense.deflection import deflection_scan, plot_scan, required_dv
+    from ..errors import TimeError
     from ..neo.nbody import heliocentric_to_barycentric
     from ..neo.orbit import heliocentric_states
     from ..neo.reader import read_orbits
     from ..neo.scenario import synthetic_encounter
     from ..timescales import tdb_to_jd
+    from .neo import select_orbits
 
-    t_enc = tdb_to_jd(encounter)
-    leads = [float(x) * DAYS_PER_JULIAN_YEAR for x in lead_years.split(",") if x.strip()]
-    pushes = [float(x) for x in dv_mm_s.split(",") if x.strip()]
+    try:
+        t_enc = tdb_to_jd(encounter)
+    except TimeError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--encounter") from None
+    years = _numbers(lead_years, "--lead-years")
+    pushes = _numbers(dv_mm_s, "--dv-mm-s", allow_zero=True)
+    leads = [y * DAYS_PER_JULIAN_YEAR for y in years]
     if synthetic:
         epoch = t_enc - max(leads)
         state, nongrav = synthetic_encounter(t_enc, epoch), None
@@ -116,11 +122,16 @@ def deflection_scan_command(
         if orbits is None or designation is None:
             raise typer.BadParameter("give --orbits FILE --des DESIGNATION, or --synthetic")
         parsed, _ = read_orbits(orbits)
-        match = [o for o in parsed if o.designation == designation]
-        if not match:
-            raise typer.BadParameter(f"{designation!r} is not in {orbits}")
-        o = match[0]
+        o = select_orbits(parsed, [designation], str(orbits))[0]
         epoch = o.epoch_jd_tdb
+        too_early = [y for y, lead in zip(years, leads, strict=True) if t_enc - lead < epoch]
+        if too_early:
+            raise typer.BadParameter(
+                f"{', '.join(f'{y:g}' for y in too_early)} yr before {encounter} is before the orbit's epoch "
+                f"{_tdb_text(epoch)} (JD {epoch:.5f} TDB) of {o.designation}; the longest lead time from this orbit "
+                f"is {(t_enc - epoch) / DAYS_PER_JULIAN_YEAR:.3f} yr",
+                param_hint="--lead-years",
+            )
         state = heliocentric_to_barycentric(heliocentric_states([o]), epoch)[0]
         nongrav = np.array(o.nongrav) if any(o.nongrav) else None
         label = o.designation
@@ -157,3 +168,23 @@ def deflection_scan_command(
     if plot:
         plot_scan(outcomes, plot, goal_earth_radii)
         say(f"plot written to {plot}")
+
+
+def _numbers(text: str, option: str, *, allow_zero: bool = False) -> list[float]:
+    """A comma-separated list of non-negative (or positive) numbers, or a BadParameter naming ``option``."""
+    try:
+        values = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise typer.BadParameter(f"{text!r}: expected comma-separated numbers", param_hint=option) from None
+    if not values:
+        raise typer.BadParameter("no value given", param_hint=option)
+    for v in values:
+        require_positive(v, option, allow_zero=allow_zero)
+    return values
+
+
+def _tdb_text(jd_tdb: float) -> str:
+    """A TDB Julian date as a calendar date and time (TDB), to the minute."""
+    from ..timescales import jd_to_iso
+
+    return jd_to_iso(jd_tdb, 0.0, 0).removesuffix("Z") + " TDB"
