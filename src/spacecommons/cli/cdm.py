@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-from .common import DatabaseOption, console, open_db, report_issues, require_run, say, utc_now
+from .common import DatabaseOption, open_db, report_issues, require_run, say, utc_now
+from .listing import Column, emit
 
 CDM_FORMATS = ("kvn", "xml")
 
@@ -85,6 +86,17 @@ def export(
     say(f"wrote {n} CDMs to {directory}")
 
 
+PC_FILE_COLUMNS = (
+    Column("file", "file", keep=True),
+    Column("method", "method"),
+    Column("hbr", "HBR (m)", keep=True, drop=3),
+    Column("pc", "Pc", keep=True),
+    Column("ci", "95% CI", keep=True, drop=2),
+    Column("checks", "usage checks failed", drop=1),
+    Column("warnings", "warnings", drop=4),
+)
+
+
 def pc_command(
     files: list[Path] = typer.Argument(None, exists=True, dir_okay=False, help="CDM files (KVN or XML)"),
     method: str = typer.Option(
@@ -104,9 +116,6 @@ def pc_command(
     database_url: str = DatabaseOption,
 ) -> None:
     """Probability of collision of CDMs (or of a screening run's events)."""
-    from rich.table import Table
-    from rich.text import Text
-
     from ..cdm import CdmError, read_cdm
     from ..cdm.pc import cdm_pc
     from ..risk.cdm_pc import METHODS
@@ -118,7 +127,12 @@ def pc_command(
     if run is not None:
         _, session_maker = open_db(database_url)
         require_run(session_maker, run, "--run")
-        _pc_for_run(run, database_url, "auto" if method == "all" else method, samples, seed)
+        rows = _pc_for_run(run, database_url, "auto" if method == "all" else method, samples, seed)
+        from .screen import EVENT_COLUMNS, PC_COLUMNS
+
+        columns = EVENT_COLUMNS[:2] + EVENT_COLUMNS[3:4] + EVENT_COLUMNS[5:6] + PC_COLUMNS
+        emit(rows, columns, title=f"run {run}", as_json=as_json)
+        say(f"Pc stored for {len(rows)} events of run {run} (covariance: DEFAULT model for TLE states)", err=as_json)
         return
     out = []
     failed = False
@@ -136,11 +150,8 @@ def pc_command(
     if as_json:
         print(json.dumps(out[0] if len(out) == 1 else out, indent=1))
     else:
-        t = Table()
-        for col in ("file", "method", "HBR (m)", "Pc", "95% CI", "usage checks failed", "warnings"):
-            t.add_column(col)
+        rows = []
         for r in out:
-            ci = f"[{r['ci_low']:.3e}, {r['ci_high']:.3e}]" if "ci_low" in r else ""
             flags = r.get("flags") or {}
             failed_checks = ", ".join(flags.get("violations_2d", []) + flags.get("violations_3d", []))
             if flags and "inaccurate_2d" not in flags:
@@ -148,36 +159,38 @@ def pc_command(
             method_text = f"{r['method']} ({r['hbr_shape']})"
             if "reason" in r:
                 method_text += f"; auto: {r['reason']['text']}"
-            cells = (
-                Path(r["file"]).name,
-                method_text,
-                f"{r['hbr_m']:g}",
-                f"{r['pc']:.4e}",
-                ci,
-                failed_checks,
-                "; ".join(r["warnings"]),
+            rows.append(
+                {
+                    "file": Path(r["file"]).name,
+                    "method": method_text,
+                    "hbr": f"{r['hbr_m']:g}",
+                    "pc": f"{r['pc']:.4e}",
+                    "ci": f"[{r['ci_low']:.3e}, {r['ci_high']:.3e}]" if "ci_low" in r else "",
+                    "checks": failed_checks,
+                    "warnings": "; ".join(r["warnings"]),
+                }
             )
-            t.add_row(*(Text(x) for x in cells))  # data text shown literally, never read as markup
-        console.print(t)
+        emit(rows, PC_FILE_COLUMNS)
     if failed:
         raise typer.Exit(1)
 
 
-def _pc_for_run(run_id: int, database_url: str | None, method: str, samples: int | None, seed: int) -> None:
+def _pc_for_run(run_id: int, database_url: str | None, method: str, samples: int | None, seed: int) -> list[dict]:
     """Pc of every event of a run by the same method choice as for CDMs (``auto`` by CARA's
-    rules), stored with the method and the usage checks that failed."""
+    rules), stored with the method and the usage checks that failed; the events as rows."""
     from ..cdm.pc import cdm_pc
     from ..workflows.cdm_export import run_event_cdms
+    from .screen import event_rows
 
     _, session_maker = open_db(database_url)
-    n = 0
+    rows = []
     with session_maker.begin() as session:
         for ev, cdm in run_event_cdms(session, run_id, utc_now()):
             report = cdm_pc(cdm, method, samples=samples, seed=seed)[0]
             ev.pc = report.pc
             ev.pc_method = run_pc_method_label(report)
-            n += 1
-    say(f"Pc stored for {n} events of run {run_id} (covariance: DEFAULT model for TLE states)")
+            rows.append({"event_id": ev.id, **event_rows([ev])[0]})
+    return rows
 
 
 def run_pc_method_label(report) -> str:

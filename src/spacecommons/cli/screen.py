@@ -27,17 +27,17 @@ runs_app = typer.Typer(help="Stored screening runs and their events.", no_args_i
 EVENT_COLUMNS = (
     Column("tca", "tca (UTC)", keep=True),
     Column("id1", "object 1", keep=True),
-    Column("name1", "name 1", drop=3),
+    Column("name1", "name 1", drop=5),
     Column("id2", "object 2", keep=True),
-    Column("name2", "name 2", drop=3),
+    Column("name2", "name 2", drop=5),
     Column("miss_km", "miss (km)", keep=True, show=lambda v: f"{v:.3f}"),
-    Column("speed_km_s", "speed (km/s)", drop=2, show=lambda v: f"{v:.3f}"),
-    Column("_rtn", "R / T / N (km)", drop=4),
-    Column("kind", "kind", drop=1),
+    Column("speed_km_s", "speed (km/s)", drop=4, show=lambda v: f"{v:.3f}"),
+    Column("_rtn", "R / T / N (km)", drop=6),
+    Column("kind", "kind", drop=3),
 )
 PC_COLUMNS = (
     Column("pc", "Pc", keep=True, show=lambda v: "" if v is None else f"{v:.3e}"),
-    Column("pc_method", "Pc method", drop=5),
+    Column("pc_method", "Pc method", drop=2),
 )
 
 
