@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -136,17 +137,19 @@ def pc_command(
         return
     out = []
     failed = False
-    for path in files or []:
-        try:
-            cdm = read_cdm(path.read_bytes(), str(path))
-            reports = cdm_pc(cdm, method, hbr_m, shape, samples, seed)
-        except (CdmError, ValueError) as exc:
-            say(f"{path}: {exc}", err=True, style="red")
-            failed = True
-            continue
-        for r in reports:
-            r.warnings = cdm.warnings + r.warnings
-            out.append({"file": str(path), **r.as_dict()})
+    with pc_progress(len(files), method) as step:
+        for path in files:
+            step(path.name)
+            try:
+                cdm = read_cdm(path.read_bytes(), str(path))
+                reports = cdm_pc(cdm, method, hbr_m, shape, samples, seed)
+            except (CdmError, ValueError) as exc:
+                say(f"{path}: {exc}", err=True, style="red")
+                failed = True
+                continue
+            for r in reports:
+                r.warnings = cdm.warnings + r.warnings
+                out.append({"file": str(path), **r.as_dict()})
     if as_json:
         print(json.dumps(out[0] if len(out) == 1 else out, indent=1))
     else:
@@ -175,30 +178,44 @@ def pc_command(
         raise typer.Exit(1)
 
 
+SLOW_METHODS = ("mc", "auto", "all")  # may run Monte Carlo: up to 10 million trials, a minute or more
+
+
+@contextmanager
+def pc_progress(total: int, method: str):
+    """A progress line on standard error while Pc is computed with a method that may run Monte
+    Carlo (``SLOW_METHODS``), shown only when standard error is a terminal (standard output, e.g.
+    ``--json``, stays clean). Yields ``step(name)``, called before each message or event."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from .common import err_console
+
+    if method not in SLOW_METHODS or not err_console.is_terminal:
+        yield lambda _name: None
+        return
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=err_console, transient=True) as bar:
+        task = bar.add_task("Pc", total=total)
+        started: list[str] = []
+
+        def step(name: str) -> None:
+            if started:
+                bar.advance(task)
+            started.append(name)
+            bar.update(task, description=f"Pc ({method}) {name}")
+
+        yield step
+        bar.update(task, completed=total)
+
+
 def _pc_for_run(run_id: int, database_url: str | None, method: str, samples: int | None, seed: int) -> list[dict]:
-    """Pc of every event of a run by the same method choice as for CDMs (``auto`` by CARA's
-    rules), stored with the method and the usage checks that failed; the events as rows."""
-    from ..cdm.pc import cdm_pc
-    from ..workflows.cdm_export import run_event_cdms
+    """Pc of every event of a run (``workflows.run_pc.store_run_pc``), with progress; the events as rows."""
+    from ..storage.screening_repo import run_events
+    from ..workflows.run_pc import store_run_pc
     from .screen import event_rows
 
     _, session_maker = open_db(database_url)
-    rows = []
     with session_maker.begin() as session:
-        for ev, cdm in run_event_cdms(session, run_id, utc_now()):
-            report = cdm_pc(cdm, method, samples=samples, seed=seed)[0]
-            ev.pc = report.pc
-            ev.pc_method = run_pc_method_label(report)
-            rows.append({"event_id": ev.id, **event_rows([ev])[0]})
-    return rows
-
-
-def run_pc_method_label(report) -> str:
-    """The method stored with a run event's Pc (64 characters at most): method, then the usage
-    checks that failed, e.g. ``3d DEFAULT-cov [extended_2d]``."""
-    flags = report.flags
-    failed = list(flags.violations_2d + flags.violations_3d) if flags else []
-    label = f"{report.method_id.value if report.method_id else report.method} DEFAULT-cov"
-    if failed:
-        label += f" [{','.join(failed)}]"
-    return label[:64]
+        with pc_progress(len(run_events(session, run_id)), method) as step:
+            events = store_run_pc(session, run_id, utc_now(), method, samples, seed, lambda ev: step(f"event {ev.id}"))
+        return [{"event_id": ev.id, **event_rows([ev])[0]} for ev in events]
