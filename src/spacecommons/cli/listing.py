@@ -3,7 +3,8 @@
 On the terminal, columns are chosen by its width: identifiers and times are never cut or wrapped
 (``keep``), free text wraps at words, nothing is ever shortened with an ellipsis; when the kept
 columns do not fit, the columns with the highest ``drop`` rank are left out one by one and the
-table's caption says which (``--json`` and ``--csv`` always carry every field).
+table's caption says which (``--json`` and ``--csv`` always carry every field). When even the
+kept columns do not fit, each row is printed as a record, one ``header: value`` line per field.
 """
 
 from __future__ import annotations
@@ -85,8 +86,7 @@ def emit(
     else:
         from .common import console
 
-        t = table(rows, columns, console.width, title=title)
-        console.print(t, width=max(console.width, _natural(t)))  # wider than the terminal rather than cut
+        console.print(render(rows, columns, console.width, title=title))
 
 
 def write_csv(rows: Sequence[dict], stream, first: Sequence[str] = ()) -> None:
@@ -179,5 +179,18 @@ def _build(columns, cells, widths, title, dropped):
     return t
 
 
-def _natural(t) -> int:
-    return _frame(len(t.columns)) + sum(c.width or 0 for c in t.columns)
+def render(rows: Sequence[dict], columns: Sequence[Column], width: int, *, title: str | None = None):
+    """The :func:`table` of ``rows`` when its kept columns fit ``width``; otherwise one record per
+    row, a ``header: value`` line per field (a value wider than the terminal is wrapped by it,
+    never cut)."""
+    t = table(rows, columns, width, title=title)
+    if _frame(len(t.columns)) + sum(c.width or 0 for c in t.columns) <= width:
+        return t
+    from rich.console import Group
+    from rich.text import Text
+
+    lines = [Text(title, style="bold")] if title else []
+    for n, r in enumerate(rows):
+        lines.append(Text(f"-- {n + 1} --", style="dim"))
+        lines.extend(Text(f"{c.header}: {c.cell(r)}") for c in columns)
+    return Group(*lines)
