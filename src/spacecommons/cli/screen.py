@@ -20,7 +20,7 @@ from .common import (
     say,
     utc_now,
 )
-from .listing import Column, CsvOption, JsonOption, emit, table
+from .listing import Column, CsvOption, JsonOption, check_formats, emit, table
 
 runs_app = typer.Typer(help="Stored screening runs and their events.", no_args_is_help=True)
 
@@ -252,6 +252,7 @@ def runs_list(as_json: bool = JsonOption, as_csv: bool = CsvOption, database_url
     """Stored screening runs, newest first."""
     from ..storage import screening_repo as repo
 
+    check_formats(as_json, as_csv)
     _, session_maker = open_db(database_url)
     with session_maker() as session:
         rows = [run_row(r) for r in repo.list_runs(session)]
@@ -290,6 +291,7 @@ def runs_show(
     from ..storage import screening_repo as repo
     from ..storage.tables import ScreeningRun
 
+    check_formats(as_json, as_csv)
     require_positive(limit, "--limit")
     _, session_maker = open_db(database_url)
     require_run(session_maker, run_id)
