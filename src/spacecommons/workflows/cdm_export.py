@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -12,6 +13,8 @@ from sqlalchemy.orm import Session
 from ..catalog.tle import tle_object_id
 from ..cdm.generate import event_cdm
 from ..cdm.model import Cdm
+from ..conjunction.catalog_payload import EPHEMERIS_PREFIX
+from ..conjunction.colocated import KIND as COLOCATED
 from ..conjunction.refine import refine_tca
 from ..constants import SECONDS_PER_DAY
 from ..storage import screening_repo as repo
@@ -23,10 +26,13 @@ DEFAULT_HBR_M = 5.0  # per object, when NASA CARA's table has no value for it
 
 
 def _object_id(text: tuple[str, str] | str) -> str:
-    """The international designator of a run's stored element set: TLE line 1 columns 10-17, or
-    the OMM's OBJECT_ID; empty when unknown (the CDM then says UNKNOWN)."""
+    """The international designator of a run's stored object: TLE line 1 columns 10-17, the OMM's
+    or the OEM's OBJECT_ID; empty when unknown (the CDM then says UNKNOWN)."""
     if isinstance(text, tuple | list):
         return tle_object_id(text[0])
+    if text.startswith(EPHEMERIS_PREFIX):  # OEM KVN: the first OBJECT_ID line
+        found = re.search(r"^\s*OBJECT_ID\s*=\s*(\S+)", text, re.M)
+        return found.group(1) if found else ""
     return str(json.loads(text).get("OBJECT_ID") or "")
 
 
@@ -51,6 +57,8 @@ def run_event_cdms(
     for ev in events:
         if max_miss_km is not None and ev.miss_km > max_miss_km:
             continue
+        if ev.kind == COLOCATED:  # a co-located group is not an encounter: no CDM
+            continue
         i, j = index[ev.id1], index[ev.id2]
         jd, fr = datetime_to_jd(ev.tca)
         # the stored TCA has milliseconds: refine again so states match the event to the metre
@@ -63,8 +71,12 @@ def run_event_cdms(
         for nid, k, r, v in ((ev.id1, i, r1, v1), (ev.id2, j, r2, v2)):
             sat = sats[k]
             age = (jd + fr_t) - (sat.jdsatepoch + sat.jdsatepochF)
+            # an object flying an uploaded ephemeris brings its own covariance (nearest block, RTN)
+            own = sat.covariance_rtn_m(jd, fr_t) if hasattr(sat, "covariance_rtn_m") else None
             objects.append(
                 {
+                    "covariance_rtn_m": own[0] if own else None,
+                    "covariance_note": own[1] if own else None,
                     "norad_id": nid,
                     "name": ev.name1 if nid == ev.id1 else ev.name2,
                     "object_id": _object_id(payload.texts[k]),
