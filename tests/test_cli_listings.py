@@ -248,3 +248,28 @@ def test_listing_json_has_no_infinity_and_times_as_utc():
         "a": None,
         "t": "2021-10-02T00:00:00.000Z",
     }
+
+
+def test_pc_progress_goes_to_a_terminal_stderr_and_never_into_json(monkeypatch):
+    """``pc --method mc`` on a terminal shows progress on standard error; standard output is pure JSON.
+    Expected Pc: CARA's OmitronTestCase_Test01_HighPc (Monte Carlo within its 95% interval, as in
+    tests/test_cdm_cli.py); here only the streams are checked."""
+    monkeypatch.setattr(common.err_console, "_force_terminal", True)  # as a terminal gives it at start-up
+    monkeypatch.setattr(common.err_console, "is_interactive", True)
+    seen = []
+    import spacecommons.cli.cdm as cdm_cli
+
+    original = cdm_cli.pc_progress
+
+    def spy(total, method):
+        seen.append((total, method, common.err_console.is_terminal))
+        return original(total, method)
+
+    monkeypatch.setattr(cdm_cli, "pc_progress", spy)
+    cdm = DATA / "cdm" / "cara_sample_cdms" / "OmitronTestCase_Test01_HighPc.cdm"
+    args = ["pc", str(cdm), "--method", "mc", "--samples", "20000", "--json"]
+    r = runner.invoke(app, args, env={"TERM": "xterm-256color"})  # rich draws nothing on a dumb terminal
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["method"]  # nothing but the JSON document on stdout
+    assert seen == [(1, "mc", True)]
+    assert "Pc (mc) OmitronTestCase_Test01_HighPc.cdm" in r.stderr  # the progress line, on stderr
