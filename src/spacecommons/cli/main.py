@@ -12,6 +12,7 @@ from typer._click.exceptions import UsageError
 from typer.core import TyperGroup
 
 from . import catalog, cdm, data, db, defense, neo
+from .avoid import avoid_command
 from .demo import demo_command
 from .propagate import propagate_command
 from .screen import runs_app, screen_command
@@ -93,6 +94,7 @@ app.command("screen")(screen_command)
 app.command("propagate")(propagate_command)
 app.command("demo")(demo_command)
 app.command("serve")(serve_command)
+app.command("avoid")(avoid_command)
 
 if __name__ == "__main__":
     app()
