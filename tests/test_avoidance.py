@@ -20,7 +20,7 @@ from spacecommons.avoidance import (
     AvoidanceProblem,
     Option,
     catalog_rescreen,
-    plan,
+    plan_avoidance,
     sensitivity,
     verify,
 )
@@ -53,7 +53,7 @@ def swift() -> AvoidanceProblem:
 
 def test_recommended_burn_brings_a_real_red_event_below_target(swift):
     leads = swift.period_s * np.arange(2, 13) / 2  # one to six revolutions (the test's time budget)
-    result = plan(swift, None, target_pc=1e-6, lead_times_s=leads, dv_m_s=np.geomspace(1e-3, 1.0, 16))
+    result = plan_avoidance(swift, None, target_pc=1e-6, lead_times_s=leads, dv_m_s=np.geomspace(1e-3, 1.0, 16))
     assert result.trade.pc_before == pytest.approx(CARA_PC2D_SWIFT, rel=1e-3)
     assert result.needs_action  # above CARA's red threshold 1e-4
     rec = result.recommended
@@ -121,7 +121,7 @@ def test_rescreen_flags_a_burn_that_creates_a_conjunction_and_offers_the_next(sw
     """A constructed catalog object sits on the track of the smallest burn 3 h after TCA."""
     leads = swift.period_s * np.arange(2, 9) / 2
     dvs = np.geomspace(1e-3, 1.0, 16)
-    first = plan(swift, None, lead_times_s=leads, dv_m_s=dvs).recommended.verified
+    first = plan_avoidance(swift, None, lead_times_s=leads, dv_m_s=dvs).recommended.verified
     t_hit = 3 * 3600.0
     x = first.state_after_burn
     track = propagate_numerical(
@@ -155,7 +155,7 @@ def test_rescreen_flags_a_burn_that_creates_a_conjunction_and_offers_the_next(sw
 
     cov = np.diag([0.1, 0.3, 0.1, 1e-7, 1e-7, 1e-7]) ** 2
     rescreen = catalog_rescreen(catalog, ["99999"], lambda i, x: cov, days_after=0.25)
-    result = plan(swift, rescreen, lead_times_s=leads, dv_m_s=dvs)
+    result = plan_avoidance(swift, rescreen, lead_times_s=leads, dv_m_s=dvs)
     flagged = result.checked[0]
     assert flagged.verified.option == first.option
     assert flagged.creates_conjunction

@@ -15,6 +15,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from .avoidance import AvoidancePlan, AvoidanceProblem, catalog_rescreen, plan_avoidance
 from .catalog import (
     ElementSet,
     ObjectSize,
@@ -80,6 +81,7 @@ if TYPE_CHECKING:
     from .storage.partners_repo import add_member, create_partner, issue_key
     from .storage.screening_repo import load_run
     from .textguard import kvn_safe, reject_control_chars
+    from .workflows.avoidance import problem_from_cdm, run_avoidance
     from .workflows.jobs import JobQueue, JobState, QuotaExceeded
     from .workflows.screening import run_screening
 
@@ -101,7 +103,9 @@ _LAZY = {
     "load_run": "spacecommons.storage.screening_repo",
     "make_engine": "spacecommons.storage",
     "new_key": "spacecommons.secrets_box",
+    "problem_from_cdm": "spacecommons.workflows.avoidance",
     "reject_control_chars": "spacecommons.textguard",
+    "run_avoidance": "spacecommons.workflows.avoidance",
     "run_screening": "spacecommons.workflows.screening",
     "session_factory": "spacecommons.storage",
     "upgrade": "spacecommons.storage",
@@ -124,6 +128,8 @@ __all__ = [
     "AU_KM",
     "AU_PER_DAY_KM_S",
     "Access",
+    "AvoidancePlan",
+    "AvoidanceProblem",
     "BODY_RADIUS_IAU_KM",
     "CatalogPayload",
     "Cdm",
@@ -174,6 +180,7 @@ __all__ = [
     "bplane",
     "can_read_data",
     "can_see_metadata",
+    "catalog_rescreen",
     "cdm_pc",
     "check_url",
     "close_approaches",
@@ -206,6 +213,8 @@ __all__ = [
     "pc3d",
     "pc_circle",
     "pc_sdmc",
+    "plan_avoidance",
+    "problem_from_cdm",
     "propagate",
     "propagate_nbody",
     "propagate_numerical",
@@ -222,6 +231,7 @@ __all__ = [
     "release_dates",
     "required_dv",
     "rtn_basis",
+    "run_avoidance",
     "run_screening",
     "screen",
     "session_factory",

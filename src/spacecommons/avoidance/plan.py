@@ -360,7 +360,7 @@ class AvoidancePlan:
 Rescreen = Callable[[AvoidanceProblem, Verified], list[NewConjunction]]
 
 
-def plan(
+def plan_avoidance(
     problem: AvoidanceProblem,
     rescreen: Rescreen | None = None,
     target_pc: float = DEFAULT_TARGET_PC,

@@ -56,7 +56,17 @@ def avoid_command(
     if elements:
         recs = read_element_files(elements)
         catalog = ([r.satrec() for r in recs], [str(r.norad_id) for r in recs])
-    result = run_avoidance(cdm, now, catalog, target_pc, threshold_pc, miss_floor_km, method, days_after=days_after)
+    result = run_avoidance(
+        cdm,
+        now,
+        catalog,
+        target_pc,
+        threshold_pc,
+        miss_floor_km,
+        method,
+        days_after=days_after,
+        max_lead_s=max_lead_h * 3600.0,
+    )
     doc = result.summary
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)

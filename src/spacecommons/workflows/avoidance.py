@@ -19,7 +19,7 @@ from ..avoidance import (
     AvoidanceProblem,
     catalog_rescreen,
     default_lead_times,
-    plan,
+    plan_avoidance,
 )
 from ..constants import SECONDS_PER_DAY
 from ..errors import InputError
@@ -133,7 +133,7 @@ def run_avoidance(
     if catalog:
         states, ids, cov = element_catalog(catalog[0], catalog[1], problem.tca_jd, problem.tca_fr)
         rescreen = catalog_rescreen(states, ids, cov, days_after, screen_threshold_km, threshold_pc, method=method)
-    result = plan(problem, rescreen, target_pc, threshold_pc, miss_floor_km, method, lead_times_s, dv_m_s)
+    result = plan_avoidance(problem, rescreen, target_pc, threshold_pc, miss_floor_km, method, lead_times_s, dv_m_s)
     opm = oem = None
     if result.recommended is not None:
         opm, oem = _messages(result, now, days_after)
