@@ -106,7 +106,11 @@ def cdm_for_event(session, event_id: int, now: datetime):
     found = list(run_event_cdms(session, ev.run_id, now, event_id=event_id))
     if not found:
         raise InputError(f"EVENT: event {event_id} could not be refined to a TCA")
-    return found[0][1], payload.satrecs(), [str(i) for i in payload.norad_ids]
+    from sgp4.api import Satrec
+
+    # objects that fly an owner ephemeris (OEM) in that run are left out of the re-screening catalog
+    pairs = [(s, str(i)) for s, i in zip(payload.satrecs(), payload.norad_ids, strict=True) if isinstance(s, Satrec)]
+    return found[0][1], [s for s, _ in pairs], [i for _, i in pairs]
 
 
 def run_avoidance(

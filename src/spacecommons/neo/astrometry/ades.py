@@ -272,6 +272,11 @@ def _fmt(value: float | None, spec: str) -> str:
     return "" if value is None else format(value, spec)
 
 
+def _ra_text(ra_deg: float) -> str:
+    text = format(ra_deg % 360.0, ".10f")
+    return "0.0000000000" if float(text) >= 360.0 else text  # 359.99999999999 rounds to 360
+
+
 def write_ades_psv(observations: Iterable[OpticalObservation]) -> str:
     """An ADES PSV block (version 2022) of the observations; :func:`read_ades` reads it back."""
     lines = ["# version=2022", "|".join(PSV_FIELDS)]
@@ -299,7 +304,7 @@ def write_ades_psv(observations: Iterable[OpticalObservation]) -> str:
             "mode": mode,
             "stn": o.station,
             "obsTime": jd_to_iso(jd, o.epoch_utc_jd - jd, 6),
-            "ra": format(o.ra_deg, ".10f"),
+            "ra": _ra_text(o.ra_deg),
             "dec": format(o.dec_deg, "+.10f"),
             "rmsRA": _fmt(o.sigma_ra_arcsec, ".6g"),
             "rmsDec": _fmt(o.sigma_dec_arcsec, ".6g"),
