@@ -47,7 +47,9 @@ MARK = {
     "data": b"A-PRIVATE-DATA-7f3c" * 50,
     "purpose": "A-purpose-7f3c crater statistics",
     "commitment": "A-commitment-7f3c no redistribution",
+    "obs_ra": "123.4567891",  # RA of A's private astrometric observation
 }
+A_OBJECT = "A7f3cTrk"  # the tracklet A observed privately (ADES trkSub)
 
 
 def _h(key: str | None) -> dict:
@@ -137,6 +139,16 @@ def world(backend_url, tmp_path_factory):
         headers=_h(keys[("A", "analyst")]),
     )
     assert r.status_code in (200, 201), r.text
+    # A's private astrometry (ADES PSV, visibility private)
+    psv = (
+        "# version=2017\ntrkSub|mode|stn|obsTime|ra|dec\n"
+        f"{A_OBJECT}|CCD|568|2026-01-01T00:00:00Z|{MARK['obs_ra']}|+12.5\n"
+    )
+    r_obs = client.post(
+        "/api/v1/neo/observations?visibility=private", content=psv.encode(), headers=_h(keys[("A", "observer")])
+    )
+    assert r_obs.status_code == 201 and r_obs.json()["added"] == 1, r_obs.text
+    assert MARK["obs_ra"] in client.get(f"/api/v1/neo/observations/{A_OBJECT}", headers=_h(keys[("A", "analyst")])).text
     ids = {
         "run_id": run_id,
         "event_id": events[0]["id"],
@@ -148,6 +160,7 @@ def world(backend_url, tmp_path_factory):
         "mission": "MISSION-A",
         "request_id": r.json()["id"],
         "partner": "A",
+        "designation": A_OBJECT,
         "prefix": keys[("A", "operator")].split("_")[1],
     }
     yield app, client, keys, ids, {a["id"] for a in alerts}
@@ -210,7 +223,7 @@ def _private_ids(doc, ids: dict, alert_ids: set[int]) -> list[str]:
 def test_partner_b_and_anonymous_get_nothing_of_partner_a(world):
     app, client, keys, ids, alert_ids = world
     markers = [str(MARK["run"]), str(MARK["watch"]), MARK["hook_url"], MARK["hook_secret"], MARK["purpose"]]
-    markers += [MARK["commitment"], MARK["data"][:19].decode()]
+    markers += [MARK["commitment"], MARK["data"][:19].decode(), MARK["obs_ra"]]
     callers = {f"B-{role}": keys[("B", role)] for role in PARTNER_ROLES} | {"anonymous": None}
     leaks, seen = [], 0
     for route in _api_routes(app):

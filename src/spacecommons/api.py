@@ -50,6 +50,18 @@ from .exchange.policy import Access, can_read_data, can_see_metadata, release_da
 from .frames import rtn_basis, teme_to_gcrf, teme_to_itrf
 from .neo import SmallBodyOrbit, earth_moid, palermo, read_sbdb_csv
 from .neo.approaches import CloseApproach, close_approaches, close_approaches_parallel, refine_minimum
+from .neo.astrometry import (
+    OpticalObservation,
+    RadarObservation,
+    mpc_observatories,
+    observation_observers,
+    observer_position,
+    read_ades,
+    read_jpl_radar,
+    read_mpc80,
+    read_observations_text,
+    write_ades_psv,
+)
 from .neo.bplane import bplane
 from .neo.impact import SamplingMethod, diameter_from_h, impact_energy_mt
 from .neo.nbody import body_state, heliocentric_to_barycentric, propagate_nbody
@@ -67,10 +79,20 @@ from .propagation import (
     propagate,
     propagate_numerical,
 )
+from .propagation.space_weather import SpaceWeatherTable, bundled_space_weather
 from .risk import max_pc_isotropic, pc_circle
 from .risk.cdm_pc import Encounter, PcMethod, PcReport, UsageFlags, encounter_pc
 from .risk.pc3d import pc3d
 from .risk.sdmc import SdmcResult, pc_sdmc
+from .sustainability.breakup import breakup_cloud, cumulative_count, gabbard, is_catastrophic, sample_fragments
+from .sustainability.compliance import (
+    Compliance,
+    geo_disposal_compliance,
+    geo_graveyard_min_perigee_km,
+    leo_lifetime_compliance,
+)
+from .sustainability.lifetime import LifetimePrediction, TabulatedDensity, msis_density, predict_lifetimes
+from .sustainability.whatif import conjunction_rate_increase
 from .timescales import iso_to_jd, jd_to_iso
 
 if TYPE_CHECKING:
@@ -137,6 +159,7 @@ __all__ = [
     "CelesTrakClient",
     "ClientError",
     "CloseApproach",
+    "Compliance",
     "ConjunctionEvents",
     "ConstantSpaceWeather",
     "DAYS_PER_JULIAN_YEAR",
@@ -150,14 +173,17 @@ __all__ = [
     "JobQueue",
     "JobState",
     "LUNAR_DISTANCE_AU",
+    "LifetimePrediction",
     "NumericalEphemeris",
     "ObjectSize",
+    "OpticalObservation",
     "OrbitRegime",
     "ParseResult",
     "PcMethod",
     "PcReport",
     "ProductMetadata",
     "QuotaExceeded",
+    "RadarObservation",
     "Reason",
     "RecordError",
     "RecordIssue",
@@ -169,8 +195,10 @@ __all__ = [
     "SmallBodyOrbit",
     "SpaceTrackClient",
     "SpaceWeather",
+    "SpaceWeatherTable",
     "SpacecommonsError",
     "Spacecraft",
+    "TabulatedDensity",
     "TargetRefused",
     "TimeError",
     "UsageFlags",
@@ -178,6 +206,8 @@ __all__ = [
     "assess_impact_risk",
     "body_state",
     "bplane",
+    "breakup_cloud",
+    "bundled_space_weather",
     "can_read_data",
     "can_see_metadata",
     "catalog_rescreen",
@@ -185,9 +215,11 @@ __all__ = [
     "check_url",
     "close_approaches",
     "close_approaches_parallel",
+    "conjunction_rate_increase",
     "counts_for_latest",
     "create_app",
     "create_partner",
+    "cumulative_count",
     "deflection_scan",
     "diameter_from_h",
     "earth_moid",
@@ -195,33 +227,47 @@ __all__ = [
     "encounter_from_cdm",
     "encounter_pc",
     "fixed_resolver",
+    "gabbard",
+    "geo_disposal_compliance",
+    "geo_graveyard_min_perigee_km",
     "heliocentric_to_barycentric",
     "impact_effects",
     "impact_energy_mt",
+    "is_catastrophic",
     "iso_to_jd",
     "issue_key",
     "jd_to_iso",
     "kinetic_impactor_dv",
     "kvn_safe",
     "latest_per_object",
+    "leo_lifetime_compliance",
     "load_run",
     "make_engine",
     "max_pc_isotropic",
+    "mpc_observatories",
+    "msis_density",
     "new_key",
+    "observation_observers",
+    "observer_position",
     "orbit_regime",
     "palermo",
     "pc3d",
     "pc_circle",
     "pc_sdmc",
     "plan_avoidance",
+    "predict_lifetimes",
     "problem_from_cdm",
     "propagate",
     "propagate_nbody",
     "propagate_numerical",
+    "read_ades",
     "read_cara_sizes",
     "read_cdm",
     "read_elements",
+    "read_jpl_radar",
     "read_label",
+    "read_mpc80",
+    "read_observations_text",
     "read_omm",
     "read_orbits",
     "read_sbdb_csv",
@@ -233,6 +279,7 @@ __all__ = [
     "rtn_basis",
     "run_avoidance",
     "run_screening",
+    "sample_fragments",
     "screen",
     "session_factory",
     "synthetic_encounter",
@@ -243,6 +290,7 @@ __all__ = [
     "torino",
     "upgrade",
     "vet_element_sets",
+    "write_ades_psv",
     "write_kvn",
     "write_label",
     "write_xml",

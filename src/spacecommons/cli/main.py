@@ -11,7 +11,7 @@ import typer
 from typer._click.exceptions import UsageError
 from typer.core import TyperGroup
 
-from . import catalog, cdm, data, db, defense, ephemeris, neo, neo_obs
+from . import catalog, cdm, data, db, defense, ephemeris, neo, neo_obs, sustainability
 from .avoid import avoid_command
 from .demo import demo_command
 from .propagate import propagate_command
@@ -90,12 +90,15 @@ app.add_typer(neo.app, name="neo")
 neo.app.add_typer(neo_obs.app, name="observations")
 app.add_typer(partner_app, name="partner")
 app.add_typer(data.app, name="data")
+app.add_typer(sustainability.app, name="sustainability")
 app.add_typer(ephemeris.app, name="ephemeris")
 app.command("pc")(cdm.pc_command)
 app.command("screen")(screen_command)
 app.command("propagate")(propagate_command)
 app.command("demo")(demo_command)
 app.command("serve")(serve_command)
+app.command("lifetime")(sustainability.lifetime_command)
+app.command("breakup")(sustainability.breakup_command)
 app.command("avoid")(avoid_command)
 
 if __name__ == "__main__":
