@@ -33,6 +33,7 @@ from . import (
     exchange_routes,
     neo_routes,
     observation_routes,
+    od_routes,
     outbox,
     screening_routes,
 )
@@ -167,6 +168,7 @@ def create_app(
         alert_routes,
         neo_routes,
         observation_routes,
+        od_routes,
         exchange_routes,
     ):
         app.include_router(module.router)
