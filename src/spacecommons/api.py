@@ -15,6 +15,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from .avoidance import AvoidancePlan, AvoidanceProblem, catalog_rescreen, plan_avoidance
 from .catalog import (
     ElementSet,
     ObjectSize,
@@ -108,6 +109,7 @@ if TYPE_CHECKING:
     from .storage.screening_repo import load_run
     from .textguard import kvn_safe, reject_control_chars
     from .workflows.archive import export_bundle, import_bundle
+    from .workflows.avoidance import problem_from_cdm, run_avoidance
     from .workflows.jobs import JobQueue, JobState, QuotaExceeded
     from .workflows.screening import run_screening
 
@@ -131,7 +133,9 @@ _LAZY = {
     "load_run": "spacecommons.storage.screening_repo",
     "make_engine": "spacecommons.storage",
     "new_key": "spacecommons.secrets_box",
+    "problem_from_cdm": "spacecommons.workflows.avoidance",
     "reject_control_chars": "spacecommons.textguard",
+    "run_avoidance": "spacecommons.workflows.avoidance",
     "run_screening": "spacecommons.workflows.screening",
     "session_factory": "spacecommons.storage",
     "upgrade": "spacecommons.storage",
@@ -155,6 +159,8 @@ __all__ = [
     "AU_KM",
     "AU_PER_DAY_KM_S",
     "Access",
+    "AvoidancePlan",
+    "AvoidanceProblem",
     "BODY_RADIUS_IAU_KM",
     "CatalogPayload",
     "Cdm",
@@ -219,6 +225,7 @@ __all__ = [
     "bundled_space_weather",
     "can_read_data",
     "can_see_metadata",
+    "catalog_rescreen",
     "cdm_pc",
     "check_url",
     "close_approaches",
@@ -269,7 +276,9 @@ __all__ = [
     "pc3d",
     "pc_circle",
     "pc_sdmc",
+    "plan_avoidance",
     "predict_lifetimes",
+    "problem_from_cdm",
     "propagate",
     "propagate_nbody",
     "propagate_numerical",
@@ -291,6 +300,7 @@ __all__ = [
     "release_dates",
     "required_dv",
     "rtn_basis",
+    "run_avoidance",
     "run_screening",
     "sample_fragments",
     "screen",

@@ -12,6 +12,7 @@ from typer._click.exceptions import UsageError
 from typer.core import TyperGroup
 
 from . import archive, catalog, cdm, data, db, defense, ephemeris, neo, neo_obs, neo_od, sustainability
+from .avoid import avoid_command
 from .demo import demo_command
 from .propagate import propagate_command
 from .screen import runs_app, screen_command
@@ -100,6 +101,7 @@ app.command("demo")(demo_command)
 app.command("serve")(serve_command)
 app.command("lifetime")(sustainability.lifetime_command)
 app.command("breakup")(sustainability.breakup_command)
+app.command("avoid")(avoid_command)
 
 if __name__ == "__main__":
     app()

@@ -28,6 +28,7 @@ from ..workflows.jobs import JobQueue, JobRefused
 from . import (
     admin_routes,
     alert_routes,
+    avoidance_routes,
     catalog_routes,
     exchange_routes,
     neo_routes,
@@ -163,6 +164,7 @@ def create_app(
         admin_routes,
         catalog_routes,
         screening_routes,
+        avoidance_routes,
         alert_routes,
         neo_routes,
         observation_routes,
