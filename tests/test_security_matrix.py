@@ -213,11 +213,15 @@ BODIES = {  # a body each write route accepts, so that the route's own checks ar
     "/api/v1/webhooks": {"url": "https://b.example.org/h", "secret": "0123456789abcdef"},
     "/api/v1/neo/approaches": {"designations": ["none"], "start": "2020-01-01", "end": "2020-01-02"},
     "/api/v1/neo/risk": {"designations": ["none"]},
+    "/api/v1/screening/runs/{run_id}/events/{event_id}/avoidance": {"max_lead_h": 2, "rescreen": False},
+    "/api/v1/neo/od/fit": {"designation": A_OBJECT},  # A's private astrometry: B must not fit it
+    "/api/v1/neo/od/impact-site": {"designation": A_OBJECT},
     "/api/v1/partners": {"name": "B-made"},
     "/api/v1/partners/{partner}/members": {"name": "intruder", "role": "admin"},
     "/api/v1/exchange/missions": {"name": "MISSION-B", "kind": "lander"},
     "/api/v1/exchange/missions/{mission}/payloads": {"name": "B-PAYLOAD", "instrument": "camera"},
     "/api/v1/exchange/products/{lid}/{vid}/release": {},
+    "/api/v1/exchange/products/{lid}/{vid}/doi": {"doi": "10.1234/b-overwrites"},
     "/api/v1/exchange/products/{lid}/{vid}/access-requests": {"purpose": "b" * 12, "commitment": "c" * 12},
 }
 QUERIES = {
@@ -293,6 +297,7 @@ def test_partner_a_data_is_unchanged_after_the_matrix(world):
     with app.state.session_maker() as s:
         p = s.query(Product).filter(Product.lid == ids["lid"]).one()
         assert p.tombstoned_at is None and p.public_release_at > T0 and p.partners_release_at > T0
+        assert p.doi is None and p.label_changes is None  # B registered no DOI, changed no label
         assert s.query(WatchEntry).filter(WatchEntry.norad_id == ids["norad_id"]).count() >= 1
         run = s.get(ScreeningRun, ids["run_id"])
         assert run.status == "done" and run.visibility == "private"
