@@ -109,6 +109,8 @@ def _sample_request(path: str, method: str, runs: dict) -> tuple[str, dict]:
         "/api/v1/neo/approaches": {"designations": ["none"], "start": "2020-01-01", "end": "2020-01-02"},
         "/api/v1/watchlist": {"norad_id": 1, "max_miss_km": 1.0},
         "/api/v1/neo/risk": {"designations": ["none"]},
+        "/api/v1/neo/od/fit": {"designation": "none"},
+        "/api/v1/neo/od/impact-site": {"designation": "none"},
         "/api/v1/exchange/missions": {"name": f"M{time.monotonic_ns()}", "kind": "lander"},
         "/api/v1/exchange/missions/{mission}/payloads": {"name": "P", "instrument": "camera"},
         "/api/v1/exchange/products/{lid}/{vid}/release": {},

@@ -15,6 +15,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from .avoidance import AvoidancePlan, AvoidanceProblem, catalog_rescreen, plan_avoidance
 from .catalog import (
     ElementSet,
     ObjectSize,
@@ -42,6 +43,21 @@ from .constants import (
 )
 from .defense import ImpactEffects, impact_effects
 from .defense.deflection import deflection_scan, kinetic_impactor_dv, required_dv
+from .ephemeris import (
+    Covariance,
+    Maneuver,
+    OdmError,
+    Oem,
+    OemSegment,
+    Opm,
+    read_oem,
+    read_opm,
+    write_oem,
+    write_opm,
+)
+from .ephemeris.interpolate import interpolate_states
+from .ephemeris.schema import schema_errors
+from .ephemeris.track import EphemerisTrack, segment_from_teme
 from .errors import InputError, RecordError, RecordIssue, SpacecommonsError, TimeError
 from .exchange.archive import Citation, datacite
 from .exchange.federation import canonical_json, new_private_key, public_key_text, sign_page, verify_page
@@ -51,9 +67,24 @@ from .exchange.policy import Access, can_read_data, can_see_metadata, release_da
 from .frames import rtn_basis, teme_to_gcrf, teme_to_itrf
 from .neo import SmallBodyOrbit, earth_moid, palermo, read_sbdb_csv
 from .neo.approaches import CloseApproach, close_approaches, close_approaches_parallel, refine_minimum
+from .neo.astrometry import (
+    OpticalObservation,
+    RadarObservation,
+    mpc_observatories,
+    observation_observers,
+    observer_position,
+    read_ades,
+    read_jpl_radar,
+    read_mpc80,
+    read_observations_text,
+    write_ades_psv,
+)
 from .neo.bplane import bplane
 from .neo.impact import SamplingMethod, diameter_from_h, impact_energy_mt
 from .neo.nbody import body_state, heliocentric_to_barycentric, propagate_nbody
+from .neo.od.fit import FitSettings, OrbitFit, fit_orbit, optical_arc
+from .neo.od.impact_site import ImpactSite, impact_site
+from .neo.od.iod import initial_orbit_fit
 from .neo.reader import read_orbits
 from .neo.risk import assess_impact_risk
 from .neo.scenario import synthetic_encounter
@@ -94,6 +125,7 @@ if TYPE_CHECKING:
     from .storage.screening_repo import load_run
     from .textguard import kvn_safe, reject_control_chars
     from .workflows.archive import export_bundle, import_bundle
+    from .workflows.avoidance import problem_from_cdm, run_avoidance
     from .workflows.jobs import JobQueue, JobState, QuotaExceeded
     from .workflows.screening import run_screening
 
@@ -117,7 +149,9 @@ _LAZY = {
     "load_run": "spacecommons.storage.screening_repo",
     "make_engine": "spacecommons.storage",
     "new_key": "spacecommons.secrets_box",
+    "problem_from_cdm": "spacecommons.workflows.avoidance",
     "reject_control_chars": "spacecommons.textguard",
+    "run_avoidance": "spacecommons.workflows.avoidance",
     "run_screening": "spacecommons.workflows.screening",
     "session_factory": "spacecommons.storage",
     "upgrade": "spacecommons.storage",
@@ -141,6 +175,8 @@ __all__ = [
     "AU_KM",
     "AU_PER_DAY_KM_S",
     "Access",
+    "AvoidancePlan",
+    "AvoidanceProblem",
     "BODY_RADIUS_IAU_KM",
     "CatalogPayload",
     "Cdm",
@@ -152,27 +188,39 @@ __all__ = [
     "Compliance",
     "ConjunctionEvents",
     "ConstantSpaceWeather",
+    "Covariance",
     "DAYS_PER_JULIAN_YEAR",
     "ElementSet",
     "Encounter",
     "Ephemeris",
+    "EphemerisTrack",
+    "FitSettings",
     "ForceModel",
     "GM_DE440_KM3_S2",
     "ImpactEffects",
+    "ImpactSite",
     "InputError",
     "JobQueue",
     "JobState",
     "LUNAR_DISTANCE_AU",
     "LifetimePrediction",
+    "Maneuver",
     "Modification",
     "NumericalEphemeris",
     "ObjectSize",
+    "OdmError",
+    "Oem",
+    "OemSegment",
+    "Opm",
+    "OpticalObservation",
+    "OrbitFit",
     "OrbitRegime",
     "ParseResult",
     "PcMethod",
     "PcReport",
     "ProductMetadata",
     "QuotaExceeded",
+    "RadarObservation",
     "Reason",
     "RecordError",
     "RecordIssue",
@@ -201,6 +249,7 @@ __all__ = [
     "can_read_data",
     "can_see_metadata",
     "canonical_json",
+    "catalog_rescreen",
     "cdm_pc",
     "check_url",
     "close_approaches",
@@ -218,6 +267,7 @@ __all__ = [
     "encounter_from_cdm",
     "encounter_pc",
     "export_bundle",
+    "fit_orbit",
     "fixed_resolver",
     "gabbard",
     "geo_disposal_compliance",
@@ -225,7 +275,10 @@ __all__ = [
     "heliocentric_to_barycentric",
     "impact_effects",
     "impact_energy_mt",
+    "impact_site",
     "import_bundle",
+    "initial_orbit_fit",
+    "interpolate_states",
     "is_catastrophic",
     "iso_to_jd",
     "issue_key",
@@ -237,25 +290,37 @@ __all__ = [
     "load_run",
     "make_engine",
     "max_pc_isotropic",
+    "mpc_observatories",
     "msis_density",
     "new_key",
     "new_private_key",
+    "observation_observers",
+    "observer_position",
+    "optical_arc",
     "orbit_regime",
     "palermo",
     "pc3d",
     "pc_circle",
     "pc_sdmc",
+    "plan_avoidance",
     "predict_lifetimes",
+    "problem_from_cdm",
     "propagate",
     "propagate_nbody",
     "propagate_numerical",
     "public_key_text",
+    "read_ades",
     "read_cara_sizes",
     "read_cdm",
     "read_elements",
     "read_inventory",
+    "read_jpl_radar",
     "read_label",
+    "read_mpc80",
+    "read_observations_text",
+    "read_oem",
     "read_omm",
+    "read_opm",
     "read_orbits",
     "read_sbdb_csv",
     "read_tle",
@@ -264,9 +329,12 @@ __all__ = [
     "release_dates",
     "required_dv",
     "rtn_basis",
+    "run_avoidance",
     "run_screening",
     "sample_fragments",
+    "schema_errors",
     "screen",
+    "segment_from_teme",
     "session_factory",
     "sign_page",
     "synthetic_encounter",
@@ -279,7 +347,10 @@ __all__ = [
     "validate_label",
     "verify_page",
     "vet_element_sets",
+    "write_ades_psv",
     "write_kvn",
     "write_label",
+    "write_oem",
+    "write_opm",
     "write_xml",
 ]

@@ -29,10 +29,14 @@ from ..workflows.jobs import JobQueue, JobRefused
 from . import (
     admin_routes,
     alert_routes,
+    avoidance_routes,
     catalog_routes,
+    ephemeris_routes,
     exchange_routes,
     federation_routes,
     neo_routes,
+    observation_routes,
+    od_routes,
     outbox,
     screening_routes,
 )
@@ -160,8 +164,19 @@ def create_app(
     app.state.job_queue = job_queue if job_queue is not None else JobQueue(workers=2)
     app.state.counters = {"requests": 0, "audit_suppressed": 0}
     app.state.czml_cache = catalog_routes.CzmlCache()
-    routers = (admin_routes, catalog_routes, screening_routes, alert_routes, neo_routes, exchange_routes)
-    for module in (*routers, federation_routes):
+    for module in (
+        admin_routes,
+        catalog_routes,
+        screening_routes,
+        avoidance_routes,
+        alert_routes,
+        neo_routes,
+        observation_routes,
+        od_routes,
+        exchange_routes,
+        ephemeris_routes,
+        federation_routes,
+    ):
         app.include_router(module.router)
 
     def upload_limit(scope) -> int | None:
