@@ -20,7 +20,7 @@ from ..exchange import policy
 from ..storage import exchange_repo, federation_repo
 from ..timescales import parse_utc
 from ..workflows import federation as flow
-from .deps import CallerDep, ClockDep, SessionDep, route
+from .deps import MAX_ID, CallerDep, ClockDep, SessionDep, route
 from .timefields import TimeIn
 
 router = APIRouter(prefix="/api/v1/federation", tags=["federation"])
@@ -63,7 +63,7 @@ def feed(
     session: SessionDep,
     who: CallerDep,
     clock: ClockDep,
-    after: int = Query(0, ge=0),
+    after: int = Query(0, ge=0, le=MAX_ID),
     since: TimeIn | None = Query(None, description="as_of of the previous page: releases since then are re-sent"),
     limit: int = Query(flow.PAGE_SIZE, ge=1, le=1000),
 ) -> dict:
