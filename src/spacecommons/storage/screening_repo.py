@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..conjunction.catalog_payload import CatalogPayload
@@ -69,7 +69,9 @@ def finish_run(session: Session, run_id: int, events: ConjunctionEvents, stats: 
     """Store the events (replacing any earlier ones of this run) and mark the run done (alerts are
     raised by ``workflows.screening``, which calls this)."""
     session.execute(delete(ConjunctionEvent).where(ConjunctionEvent.run_id == run_id))
-    session.add_all(ConjunctionEvent(run_id=run_id, **_instants(row)) for row in events.rows())
+    rows = [{"run_id": run_id, **_instants(row)} for row in events.rows()]
+    if rows:  # one executemany (Core), not one ORM object per event: ~5x faster for 10^5 events
+        session.execute(insert(ConjunctionEvent), rows)
     run = session.get(ScreeningRun, run_id)
     run.status = "done"
     run.n_events = len(events)
