@@ -80,6 +80,35 @@ def finish_run(session: Session, run_id: int, events: ConjunctionEvents, stats: 
     session.flush()
 
 
+def replace_object_events(
+    session: Session,
+    run_id: int,
+    payload: CatalogPayload,
+    updated: tuple[int, ...],
+    events: ConjunctionEvents,
+    stats: dict,
+) -> int:
+    """Incremental re-screening: the run's events involving ``updated`` objects replaced by
+    ``events`` (which involve only them), its input catalog replaced by ``payload``; returns the
+    run's new event count. Stored chunks (for resuming) no longer describe the run and are removed."""
+    ids = list(updated)
+    ev = ConjunctionEvent
+    session.execute(delete(ev).where(ev.run_id == run_id, (ev.id1.in_(ids)) | (ev.id2.in_(ids))))
+    rows = [{"run_id": run_id, **_instants(row)} for row in events.rows()]
+    if rows:
+        session.execute(insert(ev), rows)
+    session.execute(delete(ScreeningChunk).where(ScreeningChunk.run_id == run_id))
+    run = session.get(ScreeningRun, run_id)
+    run.catalog_digest = payload.digest
+    run.catalog_json = json.dumps({"norad_ids": payload.norad_ids, "names": payload.names, "texts": payload.texts})
+    run.n_objects = len(payload)
+    run.n_events = session.query(ev).filter(ev.run_id == run_id).count()
+    old = json.loads(run.stats_json) if run.stats_json else {}
+    run.stats_json = json.dumps({**old, "last_update": {"objects": len(ids), **stats}})
+    session.flush()
+    return run.n_events
+
+
 def _instants(row: dict) -> dict:
     """An event row with its times as instants (an event without a span has none)."""
     times = {k: parse_utc(row[k]) if row[k] else None for k in ("tca", "span_start", "span_end")}
