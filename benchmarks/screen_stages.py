@@ -128,6 +128,10 @@ def main() -> int:
             f"in {dt:.1f} s = {dt / full:.1%} of the full run's engine + store ({full:.1f} s); "
             f"load average {os.getloadavg()[0]:.1f}"
         )
+        print(
+            "incremental engine stages (s): "
+            + ", ".join(f"{k[:-2]} {v:.1f}" for k, v in up.result.stats.items() if k.endswith("_s"))
+        )
     return 0
 
 
