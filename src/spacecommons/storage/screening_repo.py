@@ -258,12 +258,12 @@ def event_summary(session: Session, run_id: int, top: int = 10) -> dict:
     miss_edges = (0.0, *MISS_BANDS_KM)
     miss_cols = [
         func.sum(case((and_(E.miss_km >= lo, E.miss_km < hi), 1), else_=0))
-        for lo, hi in zip(miss_edges, MISS_BANDS_KM, strict=True)
+        for lo, hi in zip(miss_edges, MISS_BANDS_KM, strict=False)
     ] + [func.sum(case((E.miss_km >= MISS_BANDS_KM[-1], 1), else_=0))]
     pc_edges = (0.0, *PC_BANDS)
     pc_cols = (
         [func.sum(case((E.pc.is_(None), 1), else_=0))]
-        + [func.sum(case((and_(E.pc >= lo, E.pc < hi), 1), else_=0)) for lo, hi in zip(pc_edges, PC_BANDS, strict=True)]
+        + [func.sum(case((and_(E.pc >= lo, E.pc < hi), 1), else_=0)) for lo, hi in zip(pc_edges, PC_BANDS, strict=False)]
         + [func.sum(case((E.pc >= PC_BANDS[-1], 1), else_=0))]
     )
     counts = session.execute(
