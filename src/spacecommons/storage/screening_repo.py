@@ -263,7 +263,10 @@ def event_summary(session: Session, run_id: int, top: int = 10) -> dict:
     pc_edges = (0.0, *PC_BANDS)
     pc_cols = (
         [func.sum(case((E.pc.is_(None), 1), else_=0))]
-        + [func.sum(case((and_(E.pc >= lo, E.pc < hi), 1), else_=0)) for lo, hi in zip(pc_edges, PC_BANDS, strict=False)]
+        + [
+            func.sum(case((and_(E.pc >= lo, E.pc < hi), 1), else_=0))
+            for lo, hi in zip(pc_edges, PC_BANDS, strict=False)
+        ]
         + [func.sum(case((E.pc >= PC_BANDS[-1], 1), else_=0))]
     )
     counts = session.execute(
