@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
@@ -60,6 +61,15 @@ class OrbitOut(BaseModel):
     moid_au: float | None = Field(None, description="JPL's Earth MOID, when the source gave it")
     orbit_class: str | None = Field(None, description="CNEOS class code: IEO, ATE, APO, AMO, other, HYP")
     diameter_km: float | None = None
+    sigmas: dict[str, float] | None = Field(
+        None, description="1-sigma of each covariance parameter (SBDB's names and units), when a covariance is stored"
+    )
+
+
+def _sigmas(o) -> dict[str, float] | None:
+    if o.covariance is None:
+        return None
+    return {k: math.sqrt(max(o.covariance[n][n], 0.0)) for n, k in enumerate(o.covariance_labels)}
 
 
 class ApproachRequest(BaseModel):
@@ -119,6 +129,7 @@ def orbits(
             moid_au=o.moid_au,
             orbit_class=orbit_class_of(o),
             diameter_km=o.diameter_km,
+            sigmas=_sigmas(o),
         )
         for o in page
     ]

@@ -295,6 +295,22 @@ def run_summary(run_id: Id, top: int = Query(10, ge=1, le=100), *, session: Sess
 @route(
     router,
     "GET",
+    "/runs/{run_id}/events/{event_id}",
+    ("public",),
+    response_model=EventOut,
+    summary="One event of a run (a dashboard link to an event not on the listed page)",
+)
+def run_event(run_id: Id, event_id: Id, session: SessionDep, who: CallerDep) -> EventOut:
+    _visible_run(session, run_id, who)
+    ev = session.get(ConjunctionEvent, event_id)
+    if ev is None or ev.run_id != run_id:
+        raise HTTPException(404, f"no event {event_id} in run {run_id}")
+    return EventOut.model_validate(ev, from_attributes=True)
+
+
+@route(
+    router,
+    "GET",
     "/runs/{run_id}/events/{event_id}/cdm",
     ("public",),
     summary="The event's CCSDS CDM (KVN or XML)",
