@@ -12,7 +12,7 @@ import { signature, update } from "../nav.js";
 
 const FILTERS = ["max_miss_km", "min_pc", "norad_id", "name", "regime", "tca_from", "tca_to"];
 const LIST_KEYS = ["run", ...FILTERS, "sort", "order", "after", "limit"];
-const loaded = { runs: null, summaryRun: null, list: null, event: null, rows: [] };
+const loaded = { runs: null, summaryRun: null, list: null, event: null, rows: [], catalogAt: null };
 let pager;
 
 /** Functions (run id, event) -> a node or null, drawn below the event's facts: the place for what
@@ -20,7 +20,6 @@ let pager;
 export const eventExtras = [];
 
 export function init() {
-  globe.viewer().catch((err) => console.warn(err)); // start loading CesiumJS at once
   sortable($("#events"), { pc: "desc" });
   pager = new Pager($("#ev-pager"));
   $("#ev-filters").addEventListener("submit", (event) => {
@@ -51,30 +50,15 @@ export function reset() {
 }
 
 export async function show(params) {
-  if (!loaded.runs) {
-    loaded.runs = await api("/api/v1/screening/runs");
-    fill(
-      $("#runs tbody"),
-      loaded.runs.map((r) =>
-        row(
-          [r.id, r.status, num(r.n_objects), num(r.n_events), r.visibility, r.created_at.slice(0, 19).replace("T", " ")],
-          () => {
-            pager.reset();
-            update({ run: r.id, event: null, after: null });
-          },
-          r.id,
-        ),
-      ),
-    );
-  }
+  // the runs, the summary and the first page are asked for at once: a linked run does not wait for the list of runs
+  const runs = loaded.runs ? null : loadRuns();
   const run = params.get("run");
   if (!run) {
+    await runs;
     if (loaded.runs.length) update({ run: loaded.runs[0].id }, true); // the newest run, without a history entry
     return;
   }
-  const runRow = $(`#runs tbody tr[data-key="${run}"]`);
-  if (runRow) select(runRow);
-  const work = [];
+  const work = [runs];
   if (loaded.summaryRun !== run) {
     loaded.summaryRun = run;
     work.push(loadSummary(run));
@@ -82,10 +66,37 @@ export async function show(params) {
   const list = signature(params, LIST_KEYS);
   if (loaded.list !== list) {
     loaded.list = list;
-    work.push(loadEvents(params));
+    work.push(loadEvents(params).then(startGlobe));
   }
   await Promise.all(work);
+  const runRow = $(`#runs tbody tr[data-key="${run}"]`);
+  if (runRow) select(runRow);
   await showSelected(params.get("event"), run);
+}
+
+/** CesiumJS is large: it loads once the first rows are on the page, not before. */
+function startGlobe() {
+  globe
+    .viewer()
+    .then(() => loaded.catalogAt && showCatalog(loaded.catalogAt))
+    .catch((err) => console.warn(err));
+}
+
+async function loadRuns() {
+  loaded.runs = await api("/api/v1/screening/runs");
+  fill(
+    $("#runs tbody"),
+    loaded.runs.map((r) =>
+      row(
+        [r.id, r.status, num(r.n_objects), num(r.n_events), r.visibility, r.created_at.slice(0, 19).replace("T", " ")],
+        () => {
+          pager.reset();
+          update({ run: r.id, event: null, after: null });
+        },
+        r.id,
+      ),
+    ),
+  );
 }
 
 async function loadSummary(run) {
@@ -108,7 +119,8 @@ async function loadSummary(run) {
       ),
     ),
   );
-  if (s.tca_first) showCatalog(s.tca_first).catch((err) => console.warn(err));
+  loaded.catalogAt = s.tca_first;
+  if (s.tca_first && globe.started()) showCatalog(s.tca_first).catch((err) => console.warn(err));
 }
 
 /** A bar per band, with its count above it. */
@@ -166,6 +178,7 @@ async function loadEvents(params) {
   const limit = params.get("limit") || "50";
   query.set("limit", limit);
   for (const input of $$("#ev-filters [name]")) input.value = params.get(input.name) ?? "";
+  if (![...$("#ev-limit").options].some((o) => o.value === limit)) $("#ev-limit").append(el("option", { text: limit }));
   $("#ev-limit").value = limit;
   const sort = params.get("sort") || "miss_km";
   showSort($("#events"), sort, params.get("order") || (sort === "pc" ? "desc" : "asc"));
