@@ -289,7 +289,7 @@ def test_dashboard_and_health(service):
     assert page.status_code == 200 and "Orbital safety" in page.text and "<script" in page.text
     assert "https://" not in page.text  # works offline: no external scripts, styles or tiles
     h = client.get("/api/v1/health").json()
-    assert h["status"] == "ok" and h["schema_revision"] == "0010"
+    assert h["status"] == "ok" and h["schema_revision"] == "0011"
     assert h["database"] == app.state.engine.dialect.name
 
 

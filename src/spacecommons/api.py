@@ -56,7 +56,16 @@ from .neo.reader import read_orbits
 from .neo.risk import assess_impact_risk
 from .neo.scenario import synthetic_encounter
 from .neo.torino import torino
-from .propagation import Ephemeris, propagate
+from .propagation import (
+    ConstantSpaceWeather,
+    Ephemeris,
+    ForceModel,
+    NumericalEphemeris,
+    Spacecraft,
+    SpaceWeather,
+    propagate,
+    propagate_numerical,
+)
 from .risk import max_pc_isotropic, pc_circle
 from .risk.cdm_pc import Encounter, PcMethod, PcReport, UsageFlags, encounter_pc
 from .risk.pc3d import pc3d
@@ -123,16 +132,19 @@ __all__ = [
     "ClientError",
     "CloseApproach",
     "ConjunctionEvents",
+    "ConstantSpaceWeather",
     "DAYS_PER_JULIAN_YEAR",
     "ElementSet",
     "Encounter",
     "Ephemeris",
+    "ForceModel",
     "GM_DE440_KM3_S2",
     "ImpactEffects",
     "InputError",
     "JobQueue",
     "JobState",
     "LUNAR_DISTANCE_AU",
+    "NumericalEphemeris",
     "ObjectSize",
     "OrbitRegime",
     "ParseResult",
@@ -150,7 +162,9 @@ __all__ = [
     "SecretBox",
     "SmallBodyOrbit",
     "SpaceTrackClient",
+    "SpaceWeather",
     "SpacecommonsError",
+    "Spacecraft",
     "TargetRefused",
     "TimeError",
     "UsageFlags",
@@ -194,6 +208,7 @@ __all__ = [
     "pc_sdmc",
     "propagate",
     "propagate_nbody",
+    "propagate_numerical",
     "read_cara_sizes",
     "read_cdm",
     "read_elements",

@@ -20,3 +20,6 @@ class Settings(BaseSettings):
     secret_key: str = ""
     # Webhook receivers on loopback: local development and tests only (clients/netguard.py).
     webhook_allow_loopback: bool = False
+    # Per API key (and per address for anonymous callers): sustained requests per second and burst.
+    rate_limit_per_second: float = 20.0
+    rate_limit_burst: int = 200

@@ -23,6 +23,8 @@ LUNAR_DISTANCE_AU = LUNAR_DISTANCE_KM / AU_KM
 GM_EARTH_WGS72_KM3_S2 = 398_600.8
 EARTH_RADIUS_WGS72_KM = 6_378.135
 GM_EARTH_EGM96_KM3_S2 = 398_600.4418
+EARTH_RADIUS_EGM96_KM = 6_378.1363  # reference radius of the EGM-96 coefficients (Lemoine et al. 1998)
+EARTH_ROTATION_RAD_S = 7.292115146706979e-5  # IERS Conventions 2010: the Earth rotation angle's rate
 
 # Sun and planets
 GM_SUN_DE440_AU3_D2 = 2.9591220828559115e-04  # k^2 of DE421 and DE440 (Park et al. 2021), au^3/day^2

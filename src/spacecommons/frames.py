@@ -91,3 +91,30 @@ def rtn_basis(r_km: np.ndarray, v_km_s: np.ndarray) -> np.ndarray:
     N = h / np.linalg.norm(h, axis=-1, keepdims=True)
     T = np.cross(N, R)
     return np.stack([R, T, N], axis=-2)
+
+
+def gcrf_to_teme(r_km: np.ndarray, v_km_s: np.ndarray, jd: np.ndarray, fr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """GCRF states (m, 3) at UTC times (m,) -> TEME, the inverse of :func:`teme_to_gcrf`."""
+    from skyfield.sgp4lib import TEME
+
+    t = skyfield_time(np.atleast_1d(jd), np.atleast_1d(fr))
+    R = np.moveaxis(np.atleast_3d(TEME.rotation_at(t)), -1, 0)  # GCRS -> TEME, (m, 3, 3)
+    r = np.einsum("mij,...mj->...mi", R, r_km)
+    v = np.einsum("mij,...mj->...mi", R, v_km_s)
+    return r, v
+
+
+def eme2000_to_gcrf(x: np.ndarray) -> np.ndarray:
+    """Vectors (..., 3) in EME2000 (mean equator and equinox of J2000) -> GCRF (ICRS axes):
+    the constant frame-bias rotation, under 23 mas (IERS Conventions 2010, eq. 5.21; skyfield's
+    ``ICRS_to_J2000``)."""
+    from skyfield.framelib import ICRS_to_J2000
+
+    return np.einsum("ji,...j->...i", ICRS_to_J2000, x)
+
+
+def gcrf_to_eme2000(x: np.ndarray) -> np.ndarray:
+    """Vectors (..., 3) in GCRF -> EME2000, the inverse of :func:`eme2000_to_gcrf`."""
+    from skyfield.framelib import ICRS_to_J2000
+
+    return np.einsum("ij,...j->...i", ICRS_to_J2000, x)

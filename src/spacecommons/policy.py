@@ -47,12 +47,56 @@ def can_see_run(visibility: str, owner_partner_id: int | None, caller_partner_id
     return owner_partner_id is not None and owner_partner_id == caller_partner_id
 
 
+class ObservationVisibility(enum.StrEnum):
+    """Who sees an astrometric observation a partner submitted (and what derives from it)."""
+
+    PUBLIC = "public"  # everyone; observations loaded by the node itself (CLI) are public
+    PARTNERS = "partners"  # every station partner, not anonymous callers
+    PRIVATE = "private"  # the submitting partner only (e.g. follow-up not yet released)
+
+
+def can_see_observation(visibility: str, owner_partner_id: int | None, caller_partner_id: int | None) -> bool:
+    """Whether a caller may see an observation (the same three levels as a screening run; an
+    unknown visibility counts as private).
+
+    >>> can_see_observation("public", 1, None), can_see_observation("partners", 1, None)
+    (True, False)
+    >>> can_see_observation("private", 1, 1), can_see_observation("private", 1, 2)
+    (True, False)
+    """
+    return can_see_run(visibility, owner_partner_id, caller_partner_id)
+
+
+def can_see_ephemeris(visibility: str, owner_partner_id: int | None, caller_partner_id: int | None) -> bool:
+    """Whether a caller may see an uploaded ephemeris (OEM) and what derives from it: the same rule
+    as a run's (:func:`can_see_run`), with the uploading partner as owner.
+
+    >>> can_see_ephemeris("private", 3, 3), can_see_ephemeris("private", 3, 4), can_see_ephemeris("public", 3, None)
+    (True, False, True)
+    """
+    return can_see_run(visibility, owner_partner_id, caller_partner_id)
+
+
+def may_upload_ephemeris(object_owner_partner_id: int | None, caller_partner_id: int | None) -> bool:
+    """Whether a partner may upload an ephemeris for an object: only for its own objects (the object's
+    owner partner, assigned by an administrator, ``space_objects.owner_partner_id``).
+
+    >>> may_upload_ephemeris(3, 3), may_upload_ephemeris(3, 4), may_upload_ephemeris(None, 4)
+    (True, False, False)
+    """
+    return caller_partner_id is not None and object_owner_partner_id == caller_partner_id
+
+
 __all__ = [
     "Access",
+    "ObservationVisibility",
     "RunVisibility",
     "can_read_data",
+    "can_see_ephemeris",
     "can_see_metadata",
+    "can_see_observation",
     "can_see_run",
+    "may_upload_ephemeris",
     "release_dates",
     "released",
 ]

@@ -37,7 +37,9 @@ def event_cdm(
     hbr_note: str,
 ) -> Cdm:
     """``objects``: two dicts with norad_id, name, object_id, r_teme, v_teme (km, km/s),
-    epoch_age_days, satrec (for the regime). Pc is computed here with the default covariance."""
+    epoch_age_days, satrec (for the regime), and optionally covariance_rtn_m (6x6 RTN in m, m/s: an
+    owner/operator covariance, COVARIANCE_METHOD = CALCULATED) with covariance_note saying where it
+    came from. Pc is computed here, with the default covariance for objects without one."""
     from ..catalog.elements import regime
     from ..risk.cdm_pc import foster
     from ..risk.default_covariance import default_covariance_rtn
@@ -79,20 +81,26 @@ def event_cdm(
         rp, ra = a_km * (1 - sat.ecco) - EARTH_RADIUS_KM, a_km * (1 + sat.ecco) - EARTH_RADIUS_KM
         period = 2 * math.pi * math.sqrt(a_km**3 / MU_KM3_S2) / 60.0
         reg = regime(rp, ra, period, sat.ecco)
-        cov = default_covariance_rtn(o["epoch_age_days"], reg, sat.no_kozai / 60.0)
-        items = [
-            Item(
-                "COMMENT",
+        if o.get("covariance_rtn_m") is not None:  # an owner/operator ephemeris with covariance
+            cov = np.asarray(o["covariance_rtn_m"], dtype=float)
+            method = "CALCULATED"
+            comment = f"Covariance: {o.get('covariance_note') or 'owner/operator covariance'}"
+        else:
+            cov = default_covariance_rtn(o["epoch_age_days"], reg, sat.no_kozai / 60.0)
+            method = "DEFAULT"
+            comment = (
                 f"Covariance: spacecommons DEFAULT model for TLE states, regime {reg}, "
-                f"element set age {o['epoch_age_days']:.2f} d",
-            ),
+                f"element set age {o['epoch_age_days']:.2f} d"
+            )
+        items = [
+            Item("COMMENT", comment),
             _it("OBJECT", f"OBJECT{n}"),
             _it("OBJECT_DESIGNATOR", str(o["norad_id"])),
             _it("CATALOG_NAME", "SATCAT"),
             _it("OBJECT_NAME", o["name"] or "UNKNOWN"),
             _it("INTERNATIONAL_DESIGNATOR", o.get("object_id") or "UNKNOWN"),
             _it("EPHEMERIS_NAME", "NONE"),
-            _it("COVARIANCE_METHOD", "DEFAULT"),
+            _it("COVARIANCE_METHOD", method),
             _it("MANEUVERABLE", "N/A"),
             _it("REF_FRAME", "EME2000"),
             _it("GRAVITY_MODEL", "SGP4 (WGS-72)"),

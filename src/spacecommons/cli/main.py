@@ -11,7 +11,7 @@ import typer
 from typer._click.exceptions import UsageError
 from typer.core import TyperGroup
 
-from . import catalog, cdm, data, db, defense, neo
+from . import catalog, cdm, data, db, defense, ephemeris, neo, neo_obs
 from .demo import demo_command
 from .propagate import propagate_command
 from .screen import runs_app, screen_command
@@ -86,8 +86,10 @@ app.add_typer(runs_app, name="runs")
 app.add_typer(cdm.app, name="cdm")
 app.add_typer(defense.app, name="defense")
 app.add_typer(neo.app, name="neo")
+neo.app.add_typer(neo_obs.app, name="observations")
 app.add_typer(partner_app, name="partner")
 app.add_typer(data.app, name="data")
+app.add_typer(ephemeris.app, name="ephemeris")
 app.command("pc")(cdm.pc_command)
 app.command("screen")(screen_command)
 app.command("propagate")(propagate_command)

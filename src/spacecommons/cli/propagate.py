@@ -17,9 +17,10 @@ from .common import (
     read_element_files,
     require_positive,
     say,
+    utc_now,
 )
 
-FRAMES = ("teme", "gcrf", "itrf")
+FRAMES = ("teme", "gcrf", "eme2000", "itrf")
 
 
 def propagate_command(
@@ -29,8 +30,8 @@ def propagate_command(
     start: str = typer.Option(..., help="first time, ISO-8601 UTC"),
     hours: float = typer.Option(24.0, help="span in hours"),
     step_s: float = typer.Option(60.0, "--step-s", help="time step in seconds"),
-    frame: str = typer.Option("teme", help="teme, gcrf or itrf"),
-    out: Path = typer.Option(..., help="output .csv or .json"),
+    frame: str = typer.Option("teme", help="teme, gcrf, eme2000 or itrf"),
+    out: Path = typer.Option(..., help="output .csv, .json, .oem (CCSDS OEM, KVN) or .oem.xml (OEM, XML)"),
     database_url: str = DatabaseOption,
 ) -> None:
     """Write positions (km) and velocities (km/s) per object and time; SGP4 errors per row."""
@@ -47,7 +48,11 @@ def propagate_command(
         raise typer.BadParameter(f"{frame!r}: one of {', '.join(FRAMES)}", param_hint="--frame")
     require_positive(hours, "--hours", allow_zero=True)
     require_positive(step_s, "--step-s")
-    fmt = check_out(out, ("csv", "json"))
+    fmt = check_out(out, ("csv", "json", "oem", "xml"))
+    if fmt == "xml" and not out.name.lower().endswith(".oem.xml"):
+        raise typer.BadParameter(f"{out}: XML output is an OEM: name it FILE.oem.xml", param_hint="--out")
+    if fmt in ("oem", "xml") and frame == "itrf":
+        raise typer.BadParameter("an OEM is written in teme, gcrf or eme2000", param_hint="--frame")
     try:
         jd0, fr0 = iso_to_jd(start)
     except TimeError as exc:
@@ -73,8 +78,16 @@ def propagate_command(
     jd, fr = normalize_jd(np.full(t.shape, jd0), fr0 + t / SECONDS_PER_DAY)
     eph = propagate(records, jd, fr)
     r, v = eph.r_km, eph.v_km_s
+    if fmt in ("oem", "xml"):
+        _write_oem(out, fmt, records, eph, jd, fr, frame)
+        return
     if frame == "gcrf":
         r, v = teme_to_gcrf(r, v, jd, fr)
+    elif frame == "eme2000":
+        from ..frames import gcrf_to_eme2000
+
+        r, v = teme_to_gcrf(r, v, jd, fr)
+        r, v = gcrf_to_eme2000(r), gcrf_to_eme2000(v)
     elif frame == "itrf":
         r, v = teme_to_itrf(r, v, jd, fr)
     rows = []
@@ -109,3 +122,39 @@ def propagate_command(
     for nid, msg in eph.failures().items():
         say(f"{nid}: {msg}", err=True, style="yellow")
     say(f"wrote {len(rows)} states of {len(records)} objects ({frame.upper()}) to {out}")
+
+
+def _write_oem(out: Path, fmt: str, records, eph, jd, fr, frame: str) -> None:
+    """One OEM segment per object (UTC, Earth-centred, Lagrange degree 7), with the SGP4 states
+    rotated from TEME to ``frame``; an object with SGP4 errors in the span is left out and named."""
+    import numpy as np
+
+    from ..ephemeris import Oem, write_oem
+    from ..ephemeris.track import segment_from_teme
+    from ..timescales import format_utc
+
+    segments = []
+    for i, rec in enumerate(records):
+        if (eph.error[i] != 0).any():
+            say(f"{rec.norad_id}: SGP4 errors in the span; left out of the OEM", err=True, style="yellow")
+            continue
+        comment = f"SGP4 states of NORAD {rec.norad_id}, element set epoch {format_utc(rec.epoch, 6)}"
+        segments.append(
+            segment_from_teme(
+                object_name=rec.name or str(rec.norad_id),
+                object_id=rec.object_id or str(rec.norad_id),
+                jd=np.asarray(jd),
+                fr=np.asarray(fr),
+                r_teme_km=eph.r_km[i],
+                v_teme_km_s=eph.v_km_s[i],
+                ref_frame=frame.upper(),
+                comments=[comment],
+            )
+        )
+    if not segments:
+        err_console.print("no object could be propagated over the span")
+        raise typer.Exit(1)
+    creation = format_utc(utc_now(), 3).rstrip("Z")
+    oem = Oem.build(segments, creation_date=creation, originator="SPACECOMMONS")
+    out.write_text(write_oem(oem, "xml" if fmt == "xml" else "kvn"))
+    say(f"wrote an OEM of {len(segments)} objects ({frame.upper()}, {len(jd)} states each) to {out}")

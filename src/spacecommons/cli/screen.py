@@ -40,7 +40,7 @@ def events_table(events, limit: int = 15, title: str = "Closest approaches"):
             f"{e.miss_km:.3f}",
             f"{e.speed_km_s:.3f}",
             f"{e.r_km:.3f} / {e.t_km:.3f} / {e.n_km:.3f}",
-            e.kind if e.kind == "encounter" else f"proximity x{e.n_minima}",
+            e.kind if e.kind in ("encounter", "co-located") else f"proximity x{e.n_minima}",
         )
     return t
 
@@ -101,6 +101,16 @@ def screen_command(
     dask: str = typer.Option(None, "--dask", help="dask.distributed scheduler address, e.g. tcp://host:8786"),
     out: Path = typer.Option(None, help="write events to .csv, .json or .parquet"),
     resume: int = typer.Option(None, help="resume an interrupted run by its id"),
+    ephemeris: list[Path] = typer.Option(
+        None,
+        "--ephemeris",
+        exists=True,
+        dir_okay=False,
+        help="CCSDS OEM file(s) (KVN or XML): their objects fly the ephemeris and are screened as primaries",
+    ),
+    colocated_km: float = typer.Option(
+        None, "--colocated-km", help="pairs closer than this all window are one co-located group (default 1 km)"
+    ),
     database_url: str = DatabaseOption,
 ) -> None:
     """Find every pair closer than the threshold in the window (all-vs-all or primaries-vs-all)."""
@@ -110,9 +120,11 @@ def screen_command(
     from ..storage import screening_repo as repo
     from ..storage.catalog_repo import latest_elements
     from ..timescales import iso_to_jd
+    from .ephemeris import ephemeris_tracks
 
     require_positive(days, "--days")
     require_positive(threshold_km, "--threshold-km")
+    require_positive(colocated_km, "--colocated-km", allow_zero=True)
     if workers is not None and workers < 1:
         raise typer.BadParameter(f"{workers}: must be >= 1", param_hint="--workers")
     check_out(out, ("csv", "json", "parquet"))
@@ -141,11 +153,16 @@ def screen_command(
         if not records:
             err_console.print("no element sets to screen")
             raise typer.Exit(1)
-        params = ScreeningParams(jd, fr, days, threshold_km, tuple(parse_ids(primary)))
-        missing = set(params.primaries) - {r.norad_id for r in records}
+        tracks = ephemeris_tracks(ephemeris, records) if ephemeris else {}
+        primaries = tuple(sorted(set(parse_ids(primary)) | set(tracks)))
+        params = ScreeningParams(jd, fr, days, threshold_km, primaries, colocated_km=colocated_km)
+        missing = set(params.primaries) - {r.norad_id for r in records} - set(tracks)
         if missing:
             raise typer.BadParameter(f"primaries not in the catalog: {sorted(missing)}")
         payload = CatalogPayload.from_elements(records)
+        if tracks:
+            payload = payload.with_ephemerides(tracks)
+            _check_spans(payload, params)
     run_id, result = run_screening(
         session_maker, payload, params, workers=workers, dask_address=dask, run_id=resume, completed=completed
     )
@@ -159,9 +176,54 @@ def screen_command(
         f"{len(result.events)} events in {result.stats['wall_s']:.1f} s "
         f"(run {run_id}; `spacecommons runs show {run_id}`)"
     )
+    if payload.ephemeris_ids():
+        _print_pc(session_maker, run_id)
     if out:
         result.events.write(out)
         say(f"wrote {out}")
+
+
+def _check_spans(payload, params) -> None:
+    """Warn when an ephemeris does not cover the window (its object is screened where it does)."""
+    from ..constants import SECONDS_PER_DAY
+
+    sats = dict(zip(payload.norad_ids, payload.satrecs(), strict=True))
+    for nid in payload.ephemeris_ids():
+        track = sats[nid]
+        offset = ((params.start_jd - track.jdsatepoch) + (params.start_fr - track.jdsatepochF)) * SECONDS_PER_DAY
+        first, last = track.span
+        if first > offset or last < offset + params.duration_s:
+            say(
+                f"{nid}: its ephemeris covers {first - offset:+.0f} s to {last - offset:+.0f} s of the window "
+                f"(0 to {params.duration_s:.0f} s): screened only there",
+                err=True,
+                style="yellow",
+            )
+
+
+def _print_pc(session_maker, run_id: int, limit: int = 15) -> None:
+    """Pc (FOSTER-1992) of the closest encounters of a run with ephemeris primaries, and which
+    covariance each object had: the OEM's (nearest block, RTN) or the DEFAULT TLE model."""
+    from rich.table import Table
+
+    from ..workflows.cdm_export import run_event_cdms
+
+    t = Table(title="Pc with the ephemeris covariance")
+    for col in ("object 1", "object 2", "miss (km)", "Pc", "covariance 1", "covariance 2"):
+        t.add_column(col)
+    with session_maker() as session:
+        for ev, cdm in run_event_cdms(session, run_id, utc_now(), limit=limit):
+            if ev.kind == "co-located":
+                continue
+            t.add_row(
+                str(ev.id1),
+                str(ev.id2),
+                f"{ev.miss_km:.3f}",
+                cdm.get("COLLISION_PROBABILITY") or "",
+                cdm.get("COVARIANCE_METHOD", 1) or "",
+                cdm.get("COVARIANCE_METHOD", 2) or "",
+            )
+    console.print(t)
 
 
 @runs_app.command("list")

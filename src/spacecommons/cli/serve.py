@@ -18,18 +18,35 @@ partner_app = typer.Typer(
 def serve_command(
     host: str = typer.Option("127.0.0.1", help="address to listen on"),
     port: int = typer.Option(8000),
+    workers: int = typer.Option(
+        1, min=1, max=64, help="server processes (each with its own job queue); more than 1 runs the app factory"
+    ),
     database_url: str | None = DatabaseOption,
 ) -> None:
-    """The REST API (/api/v1, OpenAPI at /docs) and the dashboard (/), on SQLite or PostgreSQL."""
+    """The REST API (/api/v1, OpenAPI at /docs) and the dashboard (/), on SQLite or PostgreSQL.
+    Rate limits per key: SPACECOMMONS_RATE_LIMIT_PER_SECOND and SPACECOMMONS_RATE_LIMIT_BURST."""
+    import os
+
     import uvicorn
 
     from ..config import Settings
     from ..service import create_app
 
     url = database_url or Settings().database_url
-    app = create_app(url)
     say(f"spacecommons on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(create_app(url), host=host, port=port, log_level="info")
+        return
+    create_app(url)  # migrations once, here, before the workers start
+    os.environ["SPACECOMMONS_DATABASE_URL"] = url  # the workers read their settings from the environment
+    uvicorn.run(
+        "spacecommons.service.app:app_from_settings",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="info",
+    )
 
 
 @partner_app.command("create")

@@ -16,6 +16,8 @@ from .bounds import max_speed_km_s
 
 _CACHE: dict[str, CatalogPayload] = {}
 MIN_PERIGEE_ALT_KM = 80.0
+# An object text that starts so is an OEM (KVN) the object flies instead of an element set.
+EPHEMERIS_PREFIX = "CCSDS_OEM_VERS"
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,25 @@ class CatalogPayload:
             (e.line1, e.line2) if e.line1 and e.line2 else json.dumps(e.fields, sort_keys=True) for e in ordered
         )
         return cls(tuple(e.norad_id for e in ordered), tuple(e.name for e in ordered), texts)
+
+    def with_ephemerides(self, tracks: dict[int, tuple[str, str]]) -> CatalogPayload:
+        """This catalog with the objects of ``tracks`` ({catalog number: (name, OEM KVN text)})
+        flying their ephemeris: it replaces their element set, or adds them."""
+        rows = {nid: (name, text) for nid, name, text in zip(self.norad_ids, self.names, self.texts, strict=True)}
+        for nid, (name, text) in tracks.items():
+            if not text.startswith(EPHEMERIS_PREFIX):
+                raise ValueError("an ephemeris is given as OEM KVN text")
+            rows[int(nid)] = (name, text)
+        ids = sorted(rows)
+        return CatalogPayload(tuple(ids), tuple(rows[i][0] for i in ids), tuple(rows[i][1] for i in ids))
+
+    def ephemeris_ids(self) -> tuple[int, ...]:
+        """Catalog numbers whose states come from an ephemeris (OEM) instead of an element set."""
+        return tuple(
+            nid
+            for nid, t in zip(self.norad_ids, self.texts, strict=True)
+            if isinstance(t, str) and t.startswith(EPHEMERIS_PREFIX)
+        )
 
     @cached_property
     def digest(self) -> str:
@@ -60,15 +81,22 @@ class CatalogPayload:
         for nid, name, text in zip(self.norad_ids, self.names, self.texts, strict=True):
             if isinstance(text, tuple):
                 out.append(Satrec.twoline2rv(text[0], text[1]))
+            elif text.startswith(EPHEMERIS_PREFIX):
+                from ..ephemeris.track import EphemerisTrack
+
+                out.append(EphemerisTrack.from_text(text, nid))
             else:
                 out.append(ElementSet(norad_id=nid, name=name, fields=json.loads(text), format="omm").satrec())
         object.__setattr__(self, "_satrecs", out)
         _CACHE[self.digest] = self
         return out
 
-    def satrec_array(self) -> SatrecArray:
+    def satrec_array(self) -> SatrecArray | None:
+        """All records as one ``SatrecArray``; None when some objects fly an ephemeris."""
         if "_array" not in self.__dict__:
-            object.__setattr__(self, "_array", SatrecArray(self.satrecs()))
+            sats = self.satrecs()
+            plain = all(isinstance(s, Satrec) for s in sats)
+            object.__setattr__(self, "_array", SatrecArray(sats) if plain else None)
         return self.__dict__["_array"]
 
     def orbit_shape(self) -> tuple[np.ndarray, np.ndarray]:

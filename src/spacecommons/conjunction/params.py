@@ -18,6 +18,11 @@ from ..errors import InputError
 DEFAULT_STEP_S = 300.0
 DEFAULT_SUBSTEPS = 12
 DEFAULT_CHUNK_DAYS = 0.5
+# Docked vehicles sharing one element set are 0 km apart; a formation a few km apart keeps its
+# minima and is a proximity span. Docked vehicles on a stale element set drift tens of km from
+# their station in a day (ISS and NAUKA in the 2022-01-22 catalog: 16-66 km): ask for
+# colocated_km = 100 to group them.
+DEFAULT_COLOCATED_KM = 1.0
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,9 @@ class ScreeningParams:
     step_s: float = DEFAULT_STEP_S
     substeps: int = DEFAULT_SUBSTEPS
     chunk_days: float = DEFAULT_CHUNK_DAYS
+    # Pairs closer than this for the whole window are a co-located group (colocated.py); None:
+    # DEFAULT_COLOCATED_KM or the threshold if smaller; 0 turns the detection off.
+    colocated_km: float | None = None
 
     def __post_init__(self) -> None:
         if not self.days > 0:
@@ -40,6 +48,13 @@ class ScreeningParams:
             raise InputError(f"threshold_km must be positive, got {self.threshold_km}")
         if not self.step_s > 0 or self.substeps < 1:
             raise InputError("step_s must be positive and substeps >= 1")
+
+    @property
+    def colocation_km(self) -> float:
+        """The co-location distance in effect (``colocated_km``, or the default capped by the threshold)."""
+        if self.colocated_km is None:
+            return min(self.threshold_km, DEFAULT_COLOCATED_KM)
+        return self.colocated_km
 
     @property
     def duration_s(self) -> float:

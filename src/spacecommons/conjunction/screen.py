@@ -22,6 +22,7 @@ from ..timescales import normalize_jd
 from . import kernels
 from .bounds import DIFF_STEP_S, VELOCITY_SAMPLES, segment_error_bounds_km, velocity_mismatch_km_s
 from .catalog_payload import MIN_PERIGEE_ALT_KM, CatalogPayload
+from .colocated import apply_colocation
 from .events import ConjunctionEvents, build_events
 from .params import DEFAULT_CHUNK_DAYS, DEFAULT_STEP_S, DEFAULT_SUBSTEPS, ChunkResult, ScreeningParams, iter_minima
 from .refine import refine_tca
@@ -194,7 +195,7 @@ def screen(
         for key, value in ch.stats.items():
             stats[key] = stats.get(key, 0.0) + value
     clock = time.perf_counter()
-    events = build_events(payload, params, chunks)
+    events = ConjunctionEvents(apply_colocation(build_events(payload, params, chunks), payload, params))
     stats["merge_s"] = time.perf_counter() - clock
     stats["wall_s"] = time.perf_counter() - wall
     stats["objects"] = float(len(payload))

@@ -12,6 +12,7 @@ from ..catalog.elements import ElementSet
 from ..constants import EARTH_RADIUS_WGS72_KM, GM_EARTH_WGS72_KM3_S2
 
 NONPHYSICAL = 7
+OUTSIDE_EPHEMERIS = 8
 # The old names, still imported by cdm/generate.py; remove once it uses catalog.elements.orbit_regime.
 EARTH_RADIUS_KM = EARTH_RADIUS_WGS72_KM
 MU_KM3_S2 = GM_EARTH_WGS72_KM3_S2
@@ -26,6 +27,8 @@ SGP4_ERRORS = {
     # Ours, not sgp4's: SGP4 can return garbage without an error code for degenerate elements.
     NONPHYSICAL: "non-physical state (beyond apogee, above escape speed or inside the Earth): "
     "the element set is invalid at this time",
+    # Ours: an object whose states come from an owner/operator ephemeris (spacecommons.ephemeris.track)
+    OUTSIDE_EPHEMERIS: "outside the span of the object's ephemeris (OEM): no state there",
 }
 
 
@@ -59,7 +62,21 @@ def propagate_satrecs(
     """(error (n, m), r_km (n, m, 3), v_km_s (n, m, 3)); failed states are NaN, never raised.
 
     ``array``: a prebuilt ``SatrecArray`` of the same records, to skip building it again.
+    Records that are not ``Satrec`` (an ephemeris state source with ``sgp4_array``, see
+    ``spacecommons.ephemeris.track``) give their own states.
     """
+    plain = [k for k, s in enumerate(satrecs) if isinstance(s, Satrec)]
+    if len(plain) < len(satrecs):
+        shape = (len(satrecs), np.size(jd))
+        e = np.zeros(shape, dtype=np.int64)
+        r = np.full((*shape, 3), np.nan)
+        v = np.full((*shape, 3), np.nan)
+        if plain:
+            e[plain], r[plain], v[plain] = propagate_satrecs([satrecs[k] for k in plain], jd, fr)
+        for k, s in enumerate(satrecs):
+            if not isinstance(s, Satrec):
+                e[k], r[k], v[k] = s.sgp4_array(np.asarray(jd, dtype=float), np.asarray(fr, dtype=float))
+        return e, r, v
     arr = array if array is not None else SatrecArray(list(satrecs))
     # SGP4 never takes a bound object beyond its mean apogee; 50% and 1000 km of slack.
     r_max = np.array([1.5 * s.a * (1.0 + s.ecco) * EARTH_RADIUS_WGS72_KM + 1000.0 for s in satrecs])

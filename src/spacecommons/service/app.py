@@ -62,8 +62,8 @@ def _fixity_schedule(app: FastAPI, stop: threading.Event, every_s: float) -> Non
 def create_app(
     database_url: str,
     *,
-    rate_per_second: float = 20.0,
-    rate_burst: int = 200,
+    rate_per_second: float | None = None,
+    rate_burst: int | None = None,
     max_body_bytes: int = 16 * 1024 * 1024,
     clock: Callable[[], datetime] = _utc_now,
     blob_root: str | None = None,
@@ -76,15 +76,22 @@ def create_app(
     anonymous_audit_per_minute: int = 30,
     job_queue: JobQueue | None = None,
 ) -> FastAPI:
-    """The service on ``database_url`` (migrations applied now). Limits are per API key, or per
-    client address for anonymous callers and failed keys (``anonymous_per_second`` and
-    ``anonymous_burst``, by default the same as the per-key ones); bodies above ``max_body_bytes``
+    """The service on ``database_url`` (migrations applied now). Limits are per API key
+    (``rate_per_second`` and ``rate_burst``; default: the ``rate_limit_per_second`` and
+    ``rate_limit_burst`` settings, 20/s and 200), or per client address for anonymous callers and
+    failed keys (``anonymous_per_second`` and ``anonymous_burst``, by default the per-key ones);
+    bodies above ``max_body_bytes``
     (counted as streamed) get 413. Expensive work runs on ``job_queue`` (by default 2 workers, one
     job per partner at a time). ``clock`` returns the time as an aware UTC datetime (tests freeze it).
     Webhooks: ``secret_key`` seals their secrets (default: the ``secret_key`` setting, else a key
     file beside the data directory, ``service.outbox``); ``webhook_allow_loopback`` admits loopback
     receivers (default: the setting, off); ``webhook_resolver`` resolves their hosts (default
     ``socket.getaddrinfo``; tests pass a table)."""
+    from ..config import Settings
+
+    settings = Settings()
+    rate_per_second = settings.rate_limit_per_second if rate_per_second is None else rate_per_second
+    rate_burst = settings.rate_limit_burst if rate_burst is None else rate_burst
     engine = make_engine(database_url)
     upgrade(engine)
     _mark_orphaned_runs(engine)
@@ -123,10 +130,8 @@ def create_app(
     app.state.key_cache = KeyCache()
     app.state.rate_limiter = TokenBuckets(rate_per_second, rate_burst)  # per key, or per address without one
     app.state.clock = clock
-    from ..config import Settings
     from ..exchange.blobs import BlobStore
 
-    settings = Settings()
     data_dir = blob_root or settings.data_dir
     app.state.blobs = BlobStore(data_dir)
     app.state.secret_box = outbox.server_secret_box(settings.secret_key if secret_key is None else secret_key, data_dir)
@@ -196,6 +201,14 @@ def create_app(
     from .dashboard import mount_dashboard
     from .headers import SecurityHeaders
 
-    mount_dashboard(app, Path(Settings().cesium_dir))
+    mount_dashboard(app, Path(settings.cesium_dir))
     app.add_middleware(SecurityHeaders)  # CSP, nosniff, no framing, no referrer: every response
     return app
+
+
+def app_from_settings() -> FastAPI:
+    """The service on the ``database_url`` setting: the factory that ``spacecommons serve --workers N``
+    gives uvicorn, which imports it in each worker process (settings come from the environment)."""
+    from ..config import Settings
+
+    return create_app(Settings().database_url)

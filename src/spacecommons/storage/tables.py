@@ -128,6 +128,33 @@ class SmallBodyOrbitRow(Base):
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class ObservationRow(Base):
+    """One astrometric observation (optical, radar delay or Doppler) as loaded, with its provenance:
+    the file (name, line, SHA-256 of the whole file) and who submitted it. The same record from the
+    same submitter is stored once (``digest``); ``visibility`` is decided by ``policy.can_see_observation``."""
+
+    __tablename__ = "observations"
+    __table_args__ = (
+        UniqueConstraint("submitter", "digest", name="uq_observations_submitter_digest"),
+        Index("ix_observations_des_epoch", "designation", "epoch_utc_jd"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    designation: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # optical | delay | doppler
+    epoch_utc_jd: Mapped[float] = mapped_column(Float)
+    station: Mapped[str] = mapped_column(String(16))  # optical: the observatory; radar: the receiver
+    digest: Mapped[str] = mapped_column(String(64))
+    record_json: Mapped[str] = mapped_column(Text)
+    source_file: Mapped[str] = mapped_column(Text)
+    source_line: Mapped[int] = mapped_column(Integer)
+    file_digest: Mapped[str] = mapped_column(String(64))
+    submitter: Mapped[str] = mapped_column(String(256))  # "cli:<user>" or "partner:<name>/<member>"
+    partner_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    visibility: Mapped[str] = mapped_column(String(16), default="public")
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Partner(Base):
     """An agency, operator, observatory or institute sharing data on the platform."""
 
@@ -334,3 +361,36 @@ class AccessDecision(Base):
     partner_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     action: Mapped[str] = mapped_column(String(32))
     allowed: Mapped[int] = mapped_column(Integer)
+
+
+class EphemerisText(Base):
+    """The original text of an uploaded ephemeris (OEM), stored once per content (sha256)."""
+
+    __tablename__ = "ephemeris_texts"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    format: Mapped[str] = mapped_column(String(8))  # kvn | xml
+    text: Mapped[str] = mapped_column(Text)
+
+
+class EphemerisRow(Base):
+    """One object of an uploaded OEM: who owns it, who sees it, and the span it covers."""
+
+    __tablename__ = "ephemerides"
+    __table_args__ = (Index("ix_ephemerides_object_stop", "norad_id", "stop_time"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(ForeignKey("ephemeris_texts.digest"))
+    norad_id: Mapped[int] = mapped_column(Integer)
+    object_name: Mapped[str] = mapped_column(String(128), default="")
+    object_id: Mapped[str] = mapped_column(String(64), default="")
+    owner_partner_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: a node-local upload
+    visibility: Mapped[str] = mapped_column(String(16), default="private")  # private | partners | public
+    time_system: Mapped[str] = mapped_column(String(16))
+    ref_frame: Mapped[str] = mapped_column(String(32))
+    start_time: Mapped[datetime] = mapped_column(UTCDateTime)  # first epoch (calendar, in time_system)
+    stop_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    n_states: Mapped[int] = mapped_column(Integer)
+    n_covariances: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(256), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..clients import netguard
 from ..clients.netguard import DeliveryOutcome, Reason, Resolver, TargetRefused
+from ..conjunction.colocated import KIND as COLOCATED
 from ..errors import SpacecommonsError
 from ..policy import can_see_run
 from ..secrets_box import TOKEN_PREFIX, SecretBox, SecretBoxError
@@ -205,6 +206,8 @@ def evaluate_run(session: Session, run_id: int, now: datetime) -> int:
     created_at = as_utc(now)
     n = 0
     for ev in events:
+        if ev.kind == COLOCATED:  # docked or co-located all window: a group, not an encounter
+            continue
         for w in entries:
             if w.norad_id not in (ev.id1, ev.id2) or ev.miss_km > w.max_miss_km:
                 continue

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from ..cdm.generate import event_cdm
 from ..cdm.model import Cdm
+from ..conjunction.colocated import KIND as COLOCATED
 from ..conjunction.refine import refine_tca
 from ..constants import SECONDS_PER_DAY
 from ..storage import screening_repo as repo
@@ -41,6 +42,8 @@ def run_event_cdms(
     for ev in events:
         if max_miss_km is not None and ev.miss_km > max_miss_km:
             continue
+        if ev.kind == COLOCATED:  # a co-located group is not an encounter: no CDM
+            continue
         i, j = index[ev.id1], index[ev.id2]
         jd, fr = datetime_to_jd(ev.tca)
         # the stored TCA has milliseconds: refine again so states match the event to the metre
@@ -52,8 +55,12 @@ def run_event_cdms(
         objects = []
         for nid, sat, r, v in ((ev.id1, sats[i], r1, v1), (ev.id2, sats[j], r2, v2)):
             age = (jd + fr_t) - (sat.jdsatepoch + sat.jdsatepochF)
+            # an object flying an uploaded ephemeris brings its own covariance (nearest block, RTN)
+            own = sat.covariance_rtn_m(jd, fr_t) if hasattr(sat, "covariance_rtn_m") else None
             objects.append(
                 {
+                    "covariance_rtn_m": own[0] if own else None,
+                    "covariance_note": own[1] if own else None,
                     "norad_id": nid,
                     "name": ev.name1 if nid == ev.id1 else ev.name2,
                     "object_id": "",
