@@ -13,8 +13,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from spacecommons.storage.screening_repo import regime_of
-
 from .conftest import SAMPLE
 
 T0 = datetime(2026, 11, 25, tzinfo=UTC)
@@ -154,7 +152,12 @@ def test_keyset_with_filters_and_total_count(service):
     name = first["name2"].split()[0]
     named = client.get(f"/api/v1/screening/runs/{run_id}/events?limit=5000&name={name.lower()}").json()
     assert {e["id"] for e in named} == {e["id"] for e in everything if name in e["name1"] or name in e["name2"]}
-    # the Iridium 33 debris cloud lies in LEO (CelesTrak's sample: perigees 600-800 km)
+    # regime: events with either object in it, by the project's one definition (catalog.element_regime)
+    from spacecommons.catalog import read_elements
+    from spacecommons.catalog.elements import element_regime
+
+    regimes = {r.norad_id: element_regime(r).value for r in read_elements(IRIDIUM).records}
+    assert set(regimes.values()) == {"LEO"}  # the Iridium 33 debris cloud: ~800 km, near-circular
     leo = client.get(f"/api/v1/screening/runs/{run_id}/events?limit=5000&regime=LEO").json()
     assert len(leo) == len(everything)
     assert client.get(f"/api/v1/screening/runs/{run_id}/events?limit=5000&regime=GEO").json() == []
@@ -189,14 +192,6 @@ def test_run_summary_counted_in_sql_equals_the_counts_made_here(service):
     top = sorted(per_object.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
     assert [(o["norad_id"], o["events"]) for o in s["top_objects"]] == top
     assert s["tca_first"][:19] == min(e["tca"] for e in everything)[:19]
-
-
-def test_regimes_of_known_orbits():
-    """Perigee/apogee altitudes (km) of well-known orbits and the IADC regions they fall in."""
-    assert regime_of(413.0, 422.0) == "LEO"  # ISS, 2021 (CelesTrak)
-    assert regime_of(20_100.0, 20_250.0) == "MEO"  # a GPS satellite (semi-synchronous, 20 200 km)
-    assert regime_of(35_780.0, 35_793.0) == "GEO"  # a station-kept geostationary satellite
-    assert regime_of(250.0, 35_786.0) == "HEO"  # a geostationary transfer orbit
 
 
 def test_orbit_listing_classes_sorts_and_keyset(service):

@@ -5,16 +5,18 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, case, delete, func, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
+from ..catalog.elements import orbit_regime
 from ..conjunction.catalog_payload import CatalogPayload
 from ..conjunction.events import ConjunctionEvents
 from ..conjunction.params import ChunkResult, ScreeningParams
-from ..constants import EARTH_RADIUS_WGS72_KM, GM_EARTH_WGS72_KM3_S2
+from ..constants import MINUTES_PER_DAY
 from ..timescales import parse_utc
 from .tables import ConjunctionEvent, ScreeningChunk, ScreeningRun
 
@@ -330,34 +332,17 @@ def event_summary(session: Session, run_id: int, top: int = 10) -> dict:
     }
 
 
-# Orbit regimes by perigee and apogee altitude, after the IADC protected regions (IADC Space
-# Debris Mitigation Guidelines, IADC-02-01 rev. 3, 2021, s. 3.3.2): LEO up to 2000 km altitude,
-# GEO 35786 +- 200 km; HEO crosses LEO from above it; MEO is the rest.
-REGIMES = ("LEO", "MEO", "GEO", "HEO")
-LEO_TOP_KM = 2000.0
-GEO_BAND_KM = (35586.0, 35986.0)
-
-
-def regime_of(perigee_alt_km: float, apogee_alt_km: float) -> str:
-    """The regime of an orbit from its perigee and apogee altitudes (km)."""
-    if apogee_alt_km <= LEO_TOP_KM:
-        return "LEO"
-    if GEO_BAND_KM[0] <= perigee_alt_km and apogee_alt_km <= GEO_BAND_KM[1]:
-        return "GEO"
-    if perigee_alt_km <= LEO_TOP_KM:
-        return "HEO"
-    return "MEO"
+REGIMES = ("LEO", "MEO", "GEO", "HEO")  # catalog.elements.OrbitRegime
 
 
 def regime_ids(payload: CatalogPayload, regime: str) -> frozenset[int]:
-    """The catalog numbers of a run's input catalog whose orbit lies in ``regime`` (SGP4 mean
-    elements: a from the Kozai mean motion, altitudes above the WGS-72 equatorial radius)."""
+    """The catalog numbers of a run's input catalog whose orbit lies in ``regime``, by the
+    project's one definition (``catalog.elements.orbit_regime`` of the SGP4 mean elements)."""
     if regime not in REGIMES:
         raise ValueError(f"regime must be one of {', '.join(REGIMES)}")
-    out = []
-    for nid, sat in zip(payload.norad_ids, payload.satrecs(), strict=True):
-        a_km = (GM_EARTH_WGS72_KM3_S2 / (sat.no_kozai / 60.0) ** 2) ** (1.0 / 3.0)
-        hp, ha = a_km * (1 - sat.ecco) - EARTH_RADIUS_WGS72_KM, a_km * (1 + sat.ecco) - EARTH_RADIUS_WGS72_KM
-        if regime_of(hp, ha) == regime:
-            out.append(nid)
-    return frozenset(out)
+    per_day = MINUTES_PER_DAY / (2.0 * math.pi)  # rad/min -> rev/day
+    return frozenset(
+        nid
+        for nid, sat in zip(payload.norad_ids, payload.satrecs(), strict=True)
+        if orbit_regime(sat.no_kozai * per_day, sat.ecco) == regime
+    )
