@@ -25,7 +25,19 @@ from ..errors import SpacecommonsError
 from ..storage import make_engine, session_factory, upgrade
 from ..workflows.alerts import pinned_sender
 from ..workflows.jobs import JobQueue, JobRefused
-from . import admin_routes, alert_routes, catalog_routes, exchange_routes, neo_routes, outbox, screening_routes
+from . import (
+    admin_routes,
+    alert_routes,
+    avoidance_routes,
+    catalog_routes,
+    ephemeris_routes,
+    exchange_routes,
+    neo_routes,
+    observation_routes,
+    od_routes,
+    outbox,
+    screening_routes,
+)
 from .audit import WRITE_METHODS, AuditWrites
 from .limits import AddressLimiter, AnonymousRateLimit, BodyLimit, TokenBuckets
 from .security import KeyCache
@@ -149,7 +161,18 @@ def create_app(
     app.state.job_queue = job_queue if job_queue is not None else JobQueue(workers=2)
     app.state.counters = {"requests": 0, "audit_suppressed": 0}
     app.state.czml_cache = catalog_routes.CzmlCache()
-    for module in (admin_routes, catalog_routes, screening_routes, alert_routes, neo_routes, exchange_routes):
+    for module in (
+        admin_routes,
+        catalog_routes,
+        screening_routes,
+        avoidance_routes,
+        alert_routes,
+        neo_routes,
+        observation_routes,
+        od_routes,
+        exchange_routes,
+        ephemeris_routes,
+    ):
         app.include_router(module.router)
 
     def upload_limit(scope) -> int | None:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from ..constants import DAYS_PER_JULIAN_YEAR
-from ..defense import impact_effects
+from ..defense import bounds, impact_effects
 from ..errors import TimeError
 from ..neo.approaches import BODIES, close_approaches
 from ..neo.scales import palermo
@@ -172,10 +172,10 @@ def scales(
 
 @route(router, "GET", "/defense/impact-effects", ("public",), summary="Collins et al. (2005) impact effects")
 def effects(
-    diameter_m: float = Query(..., ge=0.1, le=1e5, examples=[50]),
-    density: float = Query(3000.0, ge=100, le=20000),
-    speed_km_s: float = Query(..., ge=1, le=80, examples=[20]),
-    angle_deg: float = Query(45.0, ge=1, le=90),
+    diameter_m: float = Query(..., ge=bounds.DIAMETER_M.lo, le=bounds.DIAMETER_M.hi, examples=[50]),
+    density: float = Query(3000.0, ge=bounds.DENSITY_KG_M3.lo, le=bounds.DENSITY_KG_M3.hi),
+    speed_km_s: float = Query(..., ge=bounds.IMPACT_SPEED_KM_S.lo, le=bounds.IMPACT_SPEED_KM_S.hi, examples=[20]),
+    angle_deg: float = Query(45.0, ge=bounds.ENTRY_ANGLE_DEG.lo, le=bounds.ENTRY_ANGLE_DEG.hi),
     target: str = Query("rock", pattern="^(rock|sediment|water)$"),
 ) -> dict:
     return impact_effects(diameter_m, density, speed_km_s, angle_deg, target).as_dict()

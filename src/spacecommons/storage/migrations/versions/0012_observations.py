@@ -1,7 +1,7 @@
 """neo: astrometric observations (optical, radar) with their provenance (file, digest, submitter)
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 """
 
 import sqlalchemy as sa
