@@ -269,3 +269,84 @@ def test_screen_update_of_unknown_run_and_without_elements(sqlite_url):
     assert_mistake(
         run("screen", "--update", "77", "--elements", TLE, "--database-url", sqlite_url), 2, "--update", "77"
     )
+
+
+# --- issue #13, second round: bounds shared with the API, names, listings ------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "option"),
+    [
+        (["--diameter-m", "50", "--speed-km-s", "100"], "--speed-km-s"),  # the API's cap is 80 km/s
+        (["--diameter-m", "50", "--speed-km-s", "20", "--density", "50"], "--density"),
+        (["--diameter-m", "50", "--speed-km-s", "20", "--angle-deg", "0.5"], "--angle-deg"),
+    ],
+)
+def test_impact_effects_bounds_are_the_apis(extra, option):
+    assert_mistake(run("defense", "impact-effects", *extra), 2, option)
+
+
+def test_cli_and_api_share_the_impact_bounds():
+    """The API's OpenAPI ranges for /defense/impact-effects are the CLI's (defense.bounds)."""
+    from spacecommons.defense import bounds
+    from spacecommons.service import create_app
+
+    app = create_app("sqlite://")
+    try:
+        op = app.openapi()["paths"]["/api/v1/defense/impact-effects"]["get"]
+    finally:
+        app.state.engine.dispose()
+    ranges = {p["name"]: (p["schema"].get("minimum"), p["schema"].get("maximum")) for p in op["parameters"]}
+    assert ranges["speed_km_s"] == (bounds.IMPACT_SPEED_KM_S.lo, bounds.IMPACT_SPEED_KM_S.hi) == (1.0, 80.0)
+    assert ranges["angle_deg"] == (bounds.ENTRY_ANGLE_DEG.lo, bounds.ENTRY_ANGLE_DEG.hi)
+    assert ranges["diameter_m"] == (bounds.DIAMETER_M.lo, bounds.DIAMETER_M.hi)
+    assert ranges["density"] == (bounds.DENSITY_KG_M3.lo, bounds.DENSITY_KG_M3.hi)
+
+
+def test_airburst_says_why_there_is_no_impact_speed_and_json_is_standard():
+    """Chelyabinsk-like entry (19 m, 3300 kg/m^3, 19.16 km/s, 18.3 deg; Popova et al. 2013): an airburst."""
+    args = ["defense", "impact-effects", "--diameter-m", "19", "--density", "3300", "--speed-km-s", "19.16"]
+    r = run(*args, "--angle-deg", "18.3")
+    assert r.exit_code == 0, r.output
+    assert "0.00 km/s" not in r.stdout and "does not reach the ground" in r.stdout
+    r = run(*args, "--angle-deg", "18.3", "--json")
+    doc = json.loads(r.stdout, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))
+    assert doc["airburst_altitude_m"] > 0
+
+
+def test_kinetic_impactor_bounds():
+    assert_mistake(run(*r_args("160"), "--beta", "0.5"), 2, "--beta")
+    assert_mistake(run(*r_args("160")[:5], "0", "--diameter-m", "160"), 2, "--impactor-speed-km-s")
+
+
+def test_neo_risk_unknown_designation_is_not_found():
+    r = run("neo", "risk", "Nosuch", "--orbits", NEO / "sbdb_99942.json")
+    assert_mistake(r, 2, "not found", "Nosuch")
+
+
+def test_deflection_scan_lead_before_the_orbit_epoch_names_the_epoch():
+    """SBDB's Apophis solution has epoch JD 2459215.5 TDB = 2021-01-01; 30 yr before 2029 is earlier."""
+    r = run(
+        "defense",
+        "deflection-scan",
+        "--orbits",
+        NEO / "sbdb_99942.json",
+        "--des",
+        "Apophis",
+        "--encounter",
+        "2029-04-13",
+        "--lead-years",
+        "1,30",
+    )
+    assert_mistake(r, 2, "--lead-years", "2021-01-01", "2459215.5")
+    r = run("defense", "deflection-scan", "--synthetic", "--encounter", "2028-08-17", "--lead-years", "-1")
+    assert_mistake(r, 2, "--lead-years")
+
+
+@pytest.mark.parametrize("command", [["runs", "list"], ["runs", "show", "1"], ["catalog", "history", "1"]])
+def test_listing_json_and_csv_together_is_a_usage_error(command, sqlite_url):
+    assert_mistake(run(*command, "--json", "--csv", "--database-url", sqlite_url), 2, "--json", "--csv")
+
+
+def test_runs_show_limit_must_be_positive(sqlite_url):
+    assert_mistake(run("runs", "show", "1", "--limit", "0", "--database-url", sqlite_url), 2, "--limit")

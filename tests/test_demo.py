@@ -25,6 +25,15 @@ def test_demo_runs_end_to_end_without_warnings(tmp_path):
     )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "close approaches among" in r.stdout
+    # issue 13: the demo stores the Pc of its closest events, so the dashboard's Pc column is filled
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "demo.db") as db:
+        n_pc, n_events = db.execute("select count(pc), count(*) from conjunction_events").fetchone()
+        methods = {m for (m,) in db.execute("select distinct pc_method from conjunction_events where pc is not null")}
+    assert n_pc == min(200, n_events) and n_pc > 0, (n_pc, n_events)
+    assert methods and all(m.startswith("foster DEFAULT-cov") for m in methods), methods
+    assert f"Pc stored for the {n_pc} closest events" in r.stdout
     assert "sbdb_neos_sample.csv: 300 orbit solutions added" in r.stdout
     assert "analyst API key" in r.stdout and "sc_" in r.stdout
     assert "moon_basemap" in r.stdout and ": ingested" in r.stdout

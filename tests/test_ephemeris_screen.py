@@ -173,3 +173,44 @@ def test_iss_joins_its_docked_vehicles_at_100_km() -> None:
         (25544, 50318, "co-located"),
     ]
     assert all(16.0 < e.miss_km < 17.0 for e in events)
+
+
+def test_cdm_of_an_oem_primary_uses_the_oem_covariance(fengyun, tmp_path) -> None:
+    """The CDM (and its Pc) of an event with an OEM primary carries the OEM's covariance
+    (COVARIANCE_METHOD CALCULATED, a comment naming the block); the catalog object keeps DEFAULT."""
+    from datetime import UTC, datetime
+
+    from spacecommons.ephemeris import read_oem
+    from spacecommons.storage import make_engine, session_factory, upgrade
+    from spacecommons.workflows.cdm_export import run_event_cdms
+    from spacecommons.workflows.screening import create_run, finish_run
+
+    recs, payload = fengyun
+    primary = 29760
+    jd, fr = iso_to_jd("2021-10-02T00:00:00Z")
+    params = ScreeningParams(jd, fr, 0.25, 10.0, primaries=(primary,))
+    record = next(r for r in recs if r.norad_id == primary)
+    t = np.arange(-600.0, 0.25 * 86400.0 + 601.0, 60.0)
+    oem = read_oem(_oem_text(record, jd, fr, t))
+    sigma_km = np.array([0.05, 0.2, 0.05, 5e-5, 5e-5, 5e-5])  # 50 m radial, 200 m along-track
+    oem.segments[0].covariances = [
+        Covariance(np.diag(sigma_km**2), epoch=f"2021-10-02T{h:02d}:00:00.000000", ref_frame="RTN") for h in range(7)
+    ]
+    oem_payload = payload.with_ephemerides({primary: (record.name, write_oem(oem))})
+    result = screen(oem_payload, params, workers=1)
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    upgrade(engine)
+    maker = session_factory(engine)
+    now = datetime(2026, 11, 27, tzinfo=UTC)
+    with maker.begin() as s:
+        run_id = create_run(s, oem_payload, params, now)
+        finish_run(s, run_id, result, now)
+    with maker() as s:
+        cdms = [cdm for _, cdm in run_event_cdms(s, run_id, now)]
+    engine.dispose()
+    assert len(cdms) == len(result.events) >= 3
+    for cdm in cdms:
+        assert cdm.get("COVARIANCE_METHOD", 1) == "CALCULATED" and cdm.get("COVARIANCE_METHOD", 2) == "DEFAULT"
+        assert "owner/operator OEM covariance" in cdm.comments(1)[0] and "given in RTN" in cdm.comments(1)[0]
+        # the OEM's RTN sigmas in the CDM's units (m**2)
+        assert cdm.number("CR_R", 1) == pytest.approx(50.0**2) and cdm.number("CT_T", 1) == pytest.approx(200.0**2)

@@ -47,6 +47,7 @@ MARK = {
     "data": b"A-PRIVATE-DATA-7f3c" * 50,
     "purpose": "A-purpose-7f3c crater statistics",
     "commitment": "A-commitment-7f3c no redistribution",
+    "ephemeris": "A-EPHEMERIS-7f3c",  # OBJECT_NAME of A's private OEM
     "obs_ra": "123.4567891",  # RA of A's private astrometric observation
 }
 A_OBJECT = "A7f3cTrk"  # the tracklet A observed privately (ADES trkSub)
@@ -139,6 +140,18 @@ def world(backend_url, tmp_path_factory):
         headers=_h(keys[("A", "analyst")]),
     )
     assert r.status_code in (200, 201), r.text
+    # A's private ephemeris (OEM) of an object an admin made A's
+    from spacecommons.storage.catalog_repo import set_owner
+
+    own = parsed.records[0]
+    with maker.begin() as s:
+        assert set_owner(s, own.norad_id, a_id)
+    eph = client.post(
+        "/api/v1/ephemerides?visibility=private&filename=a.oem",
+        content=_oem_of(own, MARK["ephemeris"]),
+        headers=_h(keys[("A", "operator")]),
+    )
+    assert eph.status_code == 201, eph.text
     # A's private astrometry (ADES PSV, visibility private)
     psv = (
         "# version=2017\ntrkSub|mode|stn|obsTime|ra|dec\n"
@@ -150,6 +163,7 @@ def world(backend_url, tmp_path_factory):
     assert r_obs.status_code == 201 and r_obs.json()["added"] == 1, r_obs.text
     assert MARK["obs_ra"] in client.get(f"/api/v1/neo/observations/{A_OBJECT}", headers=_h(keys[("A", "analyst")])).text
     ids = {
+        "ephemeris_id": eph.json()[0]["id"],
         "run_id": run_id,
         "event_id": events[0]["id"],
         "norad_id": body["norad_id"],
@@ -168,6 +182,23 @@ def world(backend_url, tmp_path_factory):
     app.state.engine.dispose()
 
 
+def _oem_of(record, name: str) -> bytes:
+    """A one-hour OEM (KVN) of ``record``'s SGP4 states, its OBJECT_NAME ``name``."""
+    import numpy as np
+
+    from spacecommons.ephemeris import Oem, write_oem
+    from spacecommons.ephemeris.track import segment_from_teme
+
+    jd, fr = iso_to_jd("2021-10-02T00:00:00Z")
+    t = np.arange(0.0, 3660.0, 60.0)
+    jds, frs = np.full(t.shape, jd), fr + t / 86400.0
+    _, r, v = record.satrec().sgp4_array(jds, frs)
+    seg = segment_from_teme(
+        object_name=name, object_id=str(record.norad_id), jd=jds, fr=frs, r_teme_km=r, v_teme_km_s=v
+    )
+    return write_oem(Oem.build([seg], creation_date="2026-01-01T00:00:00", originator="A")).encode()
+
+
 def _api_routes(app):
     for r in app.routes:
         nested = getattr(r, "original_router", None)
@@ -182,11 +213,15 @@ BODIES = {  # a body each write route accepts, so that the route's own checks ar
     "/api/v1/webhooks": {"url": "https://b.example.org/h", "secret": "0123456789abcdef"},
     "/api/v1/neo/approaches": {"designations": ["none"], "start": "2020-01-01", "end": "2020-01-02"},
     "/api/v1/neo/risk": {"designations": ["none"]},
+    "/api/v1/screening/runs/{run_id}/events/{event_id}/avoidance": {"max_lead_h": 2, "rescreen": False},
+    "/api/v1/neo/od/fit": {"designation": A_OBJECT},  # A's private astrometry: B must not fit it
+    "/api/v1/neo/od/impact-site": {"designation": A_OBJECT},
     "/api/v1/partners": {"name": "B-made"},
     "/api/v1/partners/{partner}/members": {"name": "intruder", "role": "admin"},
     "/api/v1/exchange/missions": {"name": "MISSION-B", "kind": "lander"},
     "/api/v1/exchange/missions/{mission}/payloads": {"name": "B-PAYLOAD", "instrument": "camera"},
     "/api/v1/exchange/products/{lid}/{vid}/release": {},
+    "/api/v1/exchange/products/{lid}/{vid}/doi": {"doi": "10.1234/b-overwrites"},
     "/api/v1/exchange/products/{lid}/{vid}/access-requests": {"purpose": "b" * 12, "commitment": "c" * 12},
 }
 QUERIES = {
@@ -222,7 +257,7 @@ def _private_ids(doc, ids: dict, alert_ids: set[int]) -> list[str]:
 def test_partner_b_and_anonymous_get_nothing_of_partner_a(world):
     app, client, keys, ids, alert_ids = world
     markers = [str(MARK["run"]), str(MARK["watch"]), MARK["hook_url"], MARK["hook_secret"], MARK["purpose"]]
-    markers += [MARK["commitment"], MARK["data"][:19].decode(), MARK["obs_ra"]]
+    markers += [MARK["commitment"], MARK["data"][:19].decode(), MARK["ephemeris"], MARK["obs_ra"]]
     callers = {f"B-{role}": keys[("B", role)] for role in PARTNER_ROLES} | {"anonymous": None}
     leaks, seen = [], 0
     for route in _api_routes(app):
@@ -262,6 +297,7 @@ def test_partner_a_data_is_unchanged_after_the_matrix(world):
     with app.state.session_maker() as s:
         p = s.query(Product).filter(Product.lid == ids["lid"]).one()
         assert p.tombstoned_at is None and p.public_release_at > T0 and p.partners_release_at > T0
+        assert p.doi is None and p.label_changes is None  # B registered no DOI, changed no label
         assert s.query(WatchEntry).filter(WatchEntry.norad_id == ids["norad_id"]).count() >= 1
         run = s.get(ScreeningRun, ids["run_id"])
         assert run.status == "done" and run.visibility == "private"

@@ -5,6 +5,7 @@ uninterrupted run."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import signal
 import socket
@@ -157,7 +158,9 @@ def test_full_disk_gives_a_clear_error_and_stores_nothing(tmp_path, monkeypatch)
     assert r.status_code == 507 and "disk is full" in r.json()["detail"]
     with app.state.session_maker() as s:
         assert s.scalars(select(ProductFile)).all() == []
-    assert not [f for f in (tmp_path / "blobs").rglob("*") if f.is_file()]
+    # the one blob is the product's label, kept verbatim (issue #17); the failed file left none
+    label_blob = hashlib.sha256(label).hexdigest()
+    assert [f.name for f in (tmp_path / "blobs").rglob("*") if f.is_file()] == [label_blob]
 
     from sqlalchemy.exc import OperationalError
 
@@ -227,5 +230,6 @@ def test_upload_killed_midway_leaves_no_product_file_and_no_orphan(tmp_path):
     restarted = create_app(url, blob_root=str(blobs))  # a new start sweeps partial uploads
     with restarted.state.session_maker() as s:
         assert s.scalars(select(ProductFile)).all() == []
-    assert [f for f in blobs.rglob("*") if f.is_file()] == []
+    # the one blob is the product's label, kept verbatim (issue #17); the killed upload left none
+    assert [f.name for f in blobs.rglob("*") if f.is_file()] == [hashlib.sha256(label).hexdigest()]
     restarted.state.engine.dispose()

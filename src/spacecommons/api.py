@@ -15,6 +15,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from .avoidance import AvoidancePlan, AvoidanceProblem, catalog_rescreen, plan_avoidance
 from .catalog import (
     ElementSet,
     ObjectSize,
@@ -42,9 +43,25 @@ from .constants import (
 )
 from .defense import ImpactEffects, impact_effects
 from .defense.deflection import deflection_scan, kinetic_impactor_dv, required_dv
+from .ephemeris import (
+    Covariance,
+    Maneuver,
+    OdmError,
+    Oem,
+    OemSegment,
+    Opm,
+    read_oem,
+    read_opm,
+    write_oem,
+    write_opm,
+)
+from .ephemeris.interpolate import interpolate_states
+from .ephemeris.schema import schema_errors
+from .ephemeris.track import EphemerisTrack, segment_from_teme
 from .errors import InputError, RecordError, RecordIssue, SpacecommonsError, TimeError
+from .exchange.archive import Citation, datacite
 from .exchange.levels import to_clpds, to_pds4
-from .exchange.pds4 import ProductMetadata, read_label, write_label
+from .exchange.pds4 import Modification, ProductMetadata, amend_label, read_inventory, read_label, write_label
 from .exchange.policy import Access, can_read_data, can_see_metadata, release_dates
 from .frames import rtn_basis, teme_to_gcrf, teme_to_itrf
 from .neo import SmallBodyOrbit, earth_moid, palermo, read_sbdb_csv
@@ -64,6 +81,9 @@ from .neo.astrometry import (
 from .neo.bplane import bplane
 from .neo.impact import SamplingMethod, diameter_from_h, impact_energy_mt
 from .neo.nbody import body_state, heliocentric_to_barycentric, propagate_nbody
+from .neo.od.fit import FitSettings, OrbitFit, fit_orbit, optical_arc
+from .neo.od.impact_site import ImpactSite, impact_site
+from .neo.od.iod import initial_orbit_fit
 from .neo.reader import read_orbits
 from .neo.risk import assess_impact_risk
 from .neo.scenario import synthetic_encounter
@@ -96,12 +116,15 @@ from .timescales import iso_to_jd, jd_to_iso
 
 if TYPE_CHECKING:
     from .clients.netguard import Reason, TargetRefused, check_url, fixed_resolver
+    from .exchange.validate import validate_label
     from .secrets_box import SecretBox, new_key
     from .service import create_app
     from .storage import make_engine, session_factory, upgrade
     from .storage.partners_repo import add_member, create_partner, issue_key
     from .storage.screening_repo import load_run
     from .textguard import kvn_safe, reject_control_chars
+    from .workflows.archive import export_bundle, import_bundle
+    from .workflows.avoidance import problem_from_cdm, run_avoidance
     from .workflows.jobs import JobQueue, JobState, QuotaExceeded
     from .workflows.screening import run_screening
 
@@ -117,16 +140,21 @@ _LAZY = {
     "check_url": "spacecommons.clients.netguard",
     "create_app": "spacecommons.service",
     "create_partner": "spacecommons.storage.partners_repo",
+    "export_bundle": "spacecommons.workflows.archive",
+    "import_bundle": "spacecommons.workflows.archive",
     "fixed_resolver": "spacecommons.clients.netguard",
     "issue_key": "spacecommons.storage.partners_repo",
     "kvn_safe": "spacecommons.textguard",
     "load_run": "spacecommons.storage.screening_repo",
     "make_engine": "spacecommons.storage",
     "new_key": "spacecommons.secrets_box",
+    "problem_from_cdm": "spacecommons.workflows.avoidance",
     "reject_control_chars": "spacecommons.textguard",
+    "run_avoidance": "spacecommons.workflows.avoidance",
     "run_screening": "spacecommons.workflows.screening",
     "session_factory": "spacecommons.storage",
     "upgrade": "spacecommons.storage",
+    "validate_label": "spacecommons.exchange.validate",  # lxml + elementpath: loaded when first used
 }
 
 
@@ -146,31 +174,45 @@ __all__ = [
     "AU_KM",
     "AU_PER_DAY_KM_S",
     "Access",
+    "AvoidancePlan",
+    "AvoidanceProblem",
     "BODY_RADIUS_IAU_KM",
     "CatalogPayload",
     "Cdm",
     "CdmError",
     "CelesTrakClient",
+    "Citation",
     "ClientError",
     "CloseApproach",
     "Compliance",
     "ConjunctionEvents",
     "ConstantSpaceWeather",
+    "Covariance",
     "DAYS_PER_JULIAN_YEAR",
     "ElementSet",
     "Encounter",
     "Ephemeris",
+    "EphemerisTrack",
+    "FitSettings",
     "ForceModel",
     "GM_DE440_KM3_S2",
     "ImpactEffects",
+    "ImpactSite",
     "InputError",
     "JobQueue",
     "JobState",
     "LUNAR_DISTANCE_AU",
     "LifetimePrediction",
+    "Maneuver",
+    "Modification",
     "NumericalEphemeris",
     "ObjectSize",
+    "OdmError",
+    "Oem",
+    "OemSegment",
+    "Opm",
     "OpticalObservation",
+    "OrbitFit",
     "OrbitRegime",
     "ParseResult",
     "PcMethod",
@@ -197,6 +239,7 @@ __all__ = [
     "TimeError",
     "UsageFlags",
     "add_member",
+    "amend_label",
     "assess_impact_risk",
     "body_state",
     "bplane",
@@ -204,6 +247,7 @@ __all__ = [
     "bundled_space_weather",
     "can_read_data",
     "can_see_metadata",
+    "catalog_rescreen",
     "cdm_pc",
     "check_url",
     "close_approaches",
@@ -213,12 +257,15 @@ __all__ = [
     "create_app",
     "create_partner",
     "cumulative_count",
+    "datacite",
     "deflection_scan",
     "diameter_from_h",
     "earth_moid",
     "element_regime",
     "encounter_from_cdm",
     "encounter_pc",
+    "export_bundle",
+    "fit_orbit",
     "fixed_resolver",
     "gabbard",
     "geo_disposal_compliance",
@@ -226,6 +273,10 @@ __all__ = [
     "heliocentric_to_barycentric",
     "impact_effects",
     "impact_energy_mt",
+    "impact_site",
+    "import_bundle",
+    "initial_orbit_fit",
+    "interpolate_states",
     "is_catastrophic",
     "iso_to_jd",
     "issue_key",
@@ -242,12 +293,15 @@ __all__ = [
     "new_key",
     "observation_observers",
     "observer_position",
+    "optical_arc",
     "orbit_regime",
     "palermo",
     "pc3d",
     "pc_circle",
     "pc_sdmc",
+    "plan_avoidance",
     "predict_lifetimes",
+    "problem_from_cdm",
     "propagate",
     "propagate_nbody",
     "propagate_numerical",
@@ -255,11 +309,14 @@ __all__ = [
     "read_cara_sizes",
     "read_cdm",
     "read_elements",
+    "read_inventory",
     "read_jpl_radar",
     "read_label",
     "read_mpc80",
     "read_observations_text",
+    "read_oem",
     "read_omm",
+    "read_opm",
     "read_orbits",
     "read_sbdb_csv",
     "read_tle",
@@ -268,9 +325,12 @@ __all__ = [
     "release_dates",
     "required_dv",
     "rtn_basis",
+    "run_avoidance",
     "run_screening",
     "sample_fragments",
+    "schema_errors",
     "screen",
+    "segment_from_teme",
     "session_factory",
     "synthetic_encounter",
     "teme_to_gcrf",
@@ -279,9 +339,12 @@ __all__ = [
     "to_pds4",
     "torino",
     "upgrade",
+    "validate_label",
     "vet_element_sets",
     "write_ades_psv",
     "write_kvn",
     "write_label",
+    "write_oem",
+    "write_opm",
     "write_xml",
 ]

@@ -108,11 +108,7 @@ def parse_tle(
         raise RecordError(src, l2no, "inclination", f"{incl} deg is outside 0..180")
     if mm <= 0.0:
         raise RecordError(src, l2no, "mean motion", f"{mm} rev/day must be positive")
-    intl = line1[9:17].strip()
-    object_id = ""
-    if len(intl) >= 5 and intl[:5].isdigit():
-        yy = int(intl[:2])
-        object_id = f"{1900 + yy if yy >= 57 else 2000 + yy}-{intl[2:5]}{intl[5:]}"
+    object_id = tle_object_id(line1)
     name = name.strip()
     if name.startswith("0 "):
         name = name[2:].strip()
@@ -194,3 +190,14 @@ def read_tle(text: str | bytes, source: str = "<tle>", verify_checksum: bool = T
     if name is not None:
         result.issues.append(RecordIssue(source, name[0], "name", f"name line {name[1]!r} has no element lines"))
     return result
+
+
+def tle_object_id(line1: str) -> str:
+    """The international designator (COSPAR id) of TLE line 1, columns 10-17 (``98067A`` ->
+    ``1998-067A``; two-digit launch years 57-99 are 19xx, as in the TLE format); empty when the
+    field is blank or not a designator."""
+    intl = line1[9:17].strip()
+    if len(intl) >= 5 and intl[:5].isdigit():
+        yy = int(intl[:2])
+        return f"{1900 + yy if yy >= 57 else 2000 + yy}-{intl[2:5]}{intl[5:]}"
+    return ""

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-from .common import DatabaseOption, console, open_db, report_issues, say, utc_now
+from .common import DatabaseOption, open_db, report_issues, say, utc_now
+from .listing import Column, CsvOption, JsonOption, check_formats, emit
 
 app = typer.Typer(help="Element sets: load files, object sizes, history, live fetch.", no_args_is_help=True)
 
@@ -81,25 +82,40 @@ def sizes(
     say(f"{len(table)} size rows read; {n} stored objects updated")
 
 
-@app.command("history")
-def history(norad_id: int, database_url: str = DatabaseOption) -> None:
-    """Every stored element set of one object, oldest first."""
-    from rich.table import Table
+HISTORY_COLUMNS = (
+    Column("epoch", "epoch (UTC)", keep=True),
+    Column("format", "format", keep=True, drop=1),
+    Column("source", "source", drop=2),
+    Column("line", "line", keep=True, drop=3),
+)
 
+
+@app.command("history")
+def history(
+    norad_id: int, as_json: bool = JsonOption, as_csv: bool = CsvOption, database_url: str = DatabaseOption
+) -> None:
+    """Every stored element set of one object, oldest first."""
+    from ..errors import SpacecommonsError
     from ..storage.catalog_repo import element_history
 
+    check_formats(as_json, as_csv)
     _, session_maker = open_db(database_url)
     with session_maker() as session:
         sets = element_history(session, norad_id)
     if not sets:
-        say(f"object {norad_id} is not in the catalog", err=True)
-        raise typer.Exit(1)
-    t = Table(title=f"{norad_id} {sets[0].name}")
-    for col in ("epoch (UTC)", "format", "source", "line"):
-        t.add_column(col)
-    for s in sets:
-        t.add_row(s.fields["EPOCH"], s.format, s.source, str(s.line))
-    console.print(t)
+        raise SpacecommonsError(f"object {norad_id} is not in the catalog")  # exit 1, as before
+    rows = [
+        {
+            "norad_id": norad_id,
+            "name": s.name,
+            "epoch": s.fields["EPOCH"],
+            "format": s.format,
+            "source": s.source,
+            "line": s.line,
+        }
+        for s in sets
+    ]
+    emit(rows, HISTORY_COLUMNS, title=f"{norad_id} {sets[0].name}", as_json=as_json, as_csv=as_csv)
 
 
 @app.command("fetch")

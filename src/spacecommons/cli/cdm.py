@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 
-from .common import DatabaseOption, console, open_db, report_issues, require_run, say, utc_now
+from .common import DatabaseOption, open_db, report_issues, require_run, say, utc_now
+from .listing import Column, emit
 
 CDM_FORMATS = ("kvn", "xml")
 
@@ -85,6 +87,17 @@ def export(
     say(f"wrote {n} CDMs to {directory}")
 
 
+PC_FILE_COLUMNS = (
+    Column("file", "file", keep=True),
+    Column("method", "method"),
+    Column("hbr", "HBR (m)", keep=True, drop=3),
+    Column("pc", "Pc", keep=True),
+    Column("ci", "95% CI", keep=True, drop=2),
+    Column("checks", "usage checks failed", drop=1),
+    Column("warnings", "warnings", drop=4),
+)
+
+
 def pc_command(
     files: list[Path] = typer.Argument(None, exists=True, dir_okay=False, help="CDM files (KVN or XML)"),
     method: str = typer.Option(
@@ -104,9 +117,6 @@ def pc_command(
     database_url: str = DatabaseOption,
 ) -> None:
     """Probability of collision of CDMs (or of a screening run's events)."""
-    from rich.table import Table
-    from rich.text import Text
-
     from ..cdm import CdmError, read_cdm
     from ..cdm.pc import cdm_pc
     from ..risk.cdm_pc import METHODS
@@ -118,29 +128,33 @@ def pc_command(
     if run is not None:
         _, session_maker = open_db(database_url)
         require_run(session_maker, run, "--run")
-        _pc_for_run(run, database_url, "auto" if method == "all" else method, samples, seed)
+        rows = _pc_for_run(run, database_url, "auto" if method == "all" else method, samples, seed)
+        from .screen import EVENT_COLUMNS, PC_COLUMNS
+
+        columns = EVENT_COLUMNS[:2] + EVENT_COLUMNS[3:4] + EVENT_COLUMNS[5:6] + PC_COLUMNS
+        emit(rows, columns, title=f"run {run}", as_json=as_json)
+        say(f"Pc stored for {len(rows)} events of run {run} (covariance: DEFAULT model for TLE states)", err=as_json)
         return
     out = []
     failed = False
-    for path in files or []:
-        try:
-            cdm = read_cdm(path.read_bytes(), str(path))
-            reports = cdm_pc(cdm, method, hbr_m, shape, samples, seed)
-        except (CdmError, ValueError) as exc:
-            say(f"{path}: {exc}", err=True, style="red")
-            failed = True
-            continue
-        for r in reports:
-            r.warnings = cdm.warnings + r.warnings
-            out.append({"file": str(path), **r.as_dict()})
+    with pc_progress(len(files), method) as step:
+        for path in files:
+            step(path.name)
+            try:
+                cdm = read_cdm(path.read_bytes(), str(path))
+                reports = cdm_pc(cdm, method, hbr_m, shape, samples, seed)
+            except (CdmError, ValueError) as exc:
+                say(f"{path}: {exc}", err=True, style="red")
+                failed = True
+                continue
+            for r in reports:
+                r.warnings = cdm.warnings + r.warnings
+                out.append({"file": str(path), **r.as_dict()})
     if as_json:
         print(json.dumps(out[0] if len(out) == 1 else out, indent=1))
     else:
-        t = Table()
-        for col in ("file", "method", "HBR (m)", "Pc", "95% CI", "usage checks failed", "warnings"):
-            t.add_column(col)
+        rows = []
         for r in out:
-            ci = f"[{r['ci_low']:.3e}, {r['ci_high']:.3e}]" if "ci_low" in r else ""
             flags = r.get("flags") or {}
             failed_checks = ", ".join(flags.get("violations_2d", []) + flags.get("violations_3d", []))
             if flags and "inaccurate_2d" not in flags:
@@ -148,44 +162,60 @@ def pc_command(
             method_text = f"{r['method']} ({r['hbr_shape']})"
             if "reason" in r:
                 method_text += f"; auto: {r['reason']['text']}"
-            cells = (
-                Path(r["file"]).name,
-                method_text,
-                f"{r['hbr_m']:g}",
-                f"{r['pc']:.4e}",
-                ci,
-                failed_checks,
-                "; ".join(r["warnings"]),
+            rows.append(
+                {
+                    "file": Path(r["file"]).name,
+                    "method": method_text,
+                    "hbr": f"{r['hbr_m']:g}",
+                    "pc": f"{r['pc']:.4e}",
+                    "ci": f"[{r['ci_low']:.3e}, {r['ci_high']:.3e}]" if "ci_low" in r else "",
+                    "checks": failed_checks,
+                    "warnings": "; ".join(r["warnings"]),
+                }
             )
-            t.add_row(*(Text(x) for x in cells))  # data text shown literally, never read as markup
-        console.print(t)
+        emit(rows, PC_FILE_COLUMNS)
     if failed:
         raise typer.Exit(1)
 
 
-def _pc_for_run(run_id: int, database_url: str | None, method: str, samples: int | None, seed: int) -> None:
-    """Pc of every event of a run by the same method choice as for CDMs (``auto`` by CARA's
-    rules), stored with the method and the usage checks that failed."""
-    from ..cdm.pc import cdm_pc
-    from ..workflows.cdm_export import run_event_cdms
+SLOW_METHODS = ("mc", "auto", "all")  # may run Monte Carlo: up to 10 million trials, a minute or more
+
+
+@contextmanager
+def pc_progress(total: int, method: str):
+    """A progress line on standard error while Pc is computed with a method that may run Monte
+    Carlo (``SLOW_METHODS``), shown only when standard error is a terminal (standard output, e.g.
+    ``--json``, stays clean). Yields ``step(name)``, called before each message or event."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from .common import err_console
+
+    if method not in SLOW_METHODS or not err_console.is_terminal:
+        yield lambda _name: None
+        return
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=err_console, transient=True) as bar:
+        task = bar.add_task("Pc", total=total)
+        started: list[str] = []
+
+        def step(name: str) -> None:
+            if started:
+                bar.advance(task)
+            started.append(name)
+            bar.update(task, description=f"Pc ({method}) {name}")
+
+        yield step
+        bar.update(task, completed=total)
+
+
+def _pc_for_run(run_id: int, database_url: str | None, method: str, samples: int | None, seed: int) -> list[dict]:
+    """Pc of every event of a run (``workflows.run_pc.store_run_pc``), with progress; the events as rows."""
+    from ..storage.screening_repo import run_events
+    from ..workflows.run_pc import store_run_pc
+    from .screen import event_rows
 
     _, session_maker = open_db(database_url)
-    n = 0
     with session_maker.begin() as session:
-        for ev, cdm in run_event_cdms(session, run_id, utc_now()):
-            report = cdm_pc(cdm, method, samples=samples, seed=seed)[0]
-            ev.pc = report.pc
-            ev.pc_method = run_pc_method_label(report)
-            n += 1
-    say(f"Pc stored for {n} events of run {run_id} (covariance: DEFAULT model for TLE states)")
-
-
-def run_pc_method_label(report) -> str:
-    """The method stored with a run event's Pc (64 characters at most): method, then the usage
-    checks that failed, e.g. ``3d DEFAULT-cov [extended_2d]``."""
-    flags = report.flags
-    failed = list(flags.violations_2d + flags.violations_3d) if flags else []
-    label = f"{report.method_id.value if report.method_id else report.method} DEFAULT-cov"
-    if failed:
-        label += f" [{','.join(failed)}]"
-    return label[:64]
+        with pc_progress(len(run_events(session, run_id)), method) as step:
+            events = store_run_pc(session, run_id, utc_now(), method, samples, seed, lambda ev: step(f"event {ev.id}"))
+        return [{"event_id": ev.id, **event_rows([ev])[0]} for ev in events]

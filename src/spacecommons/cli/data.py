@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from .common import console, err_console, say
+from .listing import Column, CsvOption, JsonOption, check_formats, emit
 
 if TYPE_CHECKING:
     import httpx
@@ -65,33 +66,38 @@ def upload(
             say(f"  {f.name}: {r['size']} bytes, sha256 {r['sha256']}")
 
 
+PRODUCT_COLUMNS = (
+    Column("lidvid", "lidvid", keep=True),
+    Column("title", "title", drop=2),
+    Column("target", "target", drop=4),
+    Column("processing_level", "level", keep=True, drop=5),
+    Column("start", "start (UTC)", keep=True, drop=3),
+    Column("public_release_at", "public from (UTC)", keep=True, drop=1),
+    Column("n_files", "files", keep=True, drop=6),
+)
+
+
 @app.command("list")
 def list_products(
-    target: str | None = typer.Option(None),
-    instrument: str | None = typer.Option(None),
-    level: str | None = typer.Option(None),
-    text: str | None = typer.Option(None, "--text"),
+    target: str | None = typer.Option(None, help="only products of this target, e.g. Moon"),
+    instrument: str | None = typer.Option(None, help="only products of this instrument"),
+    level: str | None = typer.Option(None, help="only products of this processing level"),
+    text: str | None = typer.Option(None, "--text", help="full-text search in titles and descriptions"),
+    as_json: bool = JsonOption,
+    as_csv: bool = CsvOption,
     server: str = ServerOption,
     key: str | None = KeyOption,
 ) -> None:
-    """Products you may see."""
-    from rich.table import Table
-
+    """Products you may see (``--json``: the server's records, files included)."""
+    check_formats(as_json, as_csv)
     params = {k: v for k, v in {"target": target, "instrument": instrument, "level": level, "q": text}.items() if v}
     with _client(server, key) as c:
         rows = _check(c.get(f"{API}/products", params=params)).json()
-    t = Table("lidvid", "title", "target", "level", "start", "public from", "files")
-    for p in rows:
-        t.add_row(
-            p["lidvid"],
-            p["title"],
-            p["target"] or "",
-            p["processing_level"] or "",
-            p["start"] or "",
-            p["public_release_at"] or "",
-            str(len(p["files"])),
-        )
-    console.print(t)
+    if as_json:
+        emit(rows, PRODUCT_COLUMNS, as_json=True)
+        return
+    flat = [{**{k: v for k, v in p.items() if k != "files"}, "n_files": len(p.get("files") or [])} for p in rows]
+    emit(flat, PRODUCT_COLUMNS, title="products", as_csv=as_csv)
 
 
 @app.command("show")
@@ -175,6 +181,99 @@ def request_access(
             c.post(f"{API}/products/{lid}/{vid}/access-requests", json={"purpose": purpose, "commitment": commitment})
         ).json()
     say(f"access request {r['id']}: {r['status']}")
+
+
+@app.command("mission")
+def create_mission(
+    name: str = typer.Argument(..., help="mission name, e.g. ILRS-L1"),
+    kind: str = typer.Option(..., help="module, lander, rover or orbiter"),
+    proprietary_days: float = typer.Option(180.0, "--proprietary-days", help="days until partners may read"),
+    public_after_days: float = typer.Option(180.0, "--public-after-days", help="days after that until public"),
+    server: str = ServerOption,
+    key: str | None = KeyOption,
+) -> None:
+    """Operator: register a mission, owned by your partner (``POST /missions``)."""
+    body = {"name": name, "kind": kind, "proprietary_days": proprietary_days, "public_after_days": public_after_days}
+    with _client(server, key) as c:
+        m = _check(c.post(f"{API}/missions", json=body)).json()
+    say(f"mission {m['id']}: {m['name']}")
+
+
+@app.command("payload")
+def create_payload(
+    mission: str = typer.Argument(..., help="the mission it flies on"),
+    name: str = typer.Argument(..., help="payload name, e.g. CAM"),
+    instrument: str = typer.Option(..., help="instrument, e.g. 'context camera'"),
+    mass_kg: float | None = typer.Option(None, "--mass-kg"),
+    power_w: float | None = typer.Option(None, "--power-w"),
+    data_rate_kbps: float | None = typer.Option(None, "--data-rate-kbps"),
+    status: str = typer.Option("operating", help="planned, operating, safe-mode or ended"),
+    proprietary_days: float | None = typer.Option(
+        None, "--proprietary-days", help="overrides the mission's proprietary period"
+    ),
+    server: str = ServerOption,
+    key: str | None = KeyOption,
+) -> None:
+    """Mission owner: register a payload on a mission (``POST /missions/{mission}/payloads``)."""
+    body = {
+        "name": name,
+        "instrument": instrument,
+        "mass_kg": mass_kg,
+        "power_w": power_w,
+        "data_rate_kbps": data_rate_kbps,
+        "status": status,
+        "proprietary_days": proprietary_days,
+    }
+    with _client(server, key) as c:
+        p = _check(c.post(f"{API}/missions/{mission}/payloads", json=body)).json()
+    say(f"payload {p['id']}: {p['name']} ({p['instrument']}) on {p['mission']}")
+
+
+PAYLOAD_COLUMNS = (
+    Column("mission", "mission", keep=True),
+    Column("name", "payload", keep=True),
+    Column("instrument", "instrument"),
+    Column("status", "status", keep=True, drop=1),
+    Column("owner_partner_id", "owner partner", keep=True, drop=2),
+    Column("proprietary_days", "proprietary days", keep=True, drop=3),
+)
+
+
+@app.command("payloads")
+def list_payloads(
+    as_json: bool = JsonOption, as_csv: bool = CsvOption, server: str = ServerOption, key: str | None = KeyOption
+) -> None:
+    """The payload registry: every mission's payloads."""
+    check_formats(as_json, as_csv)
+    with _client(server, key) as c:
+        rows = _check(c.get(f"{API}/payloads")).json()
+    emit(rows, PAYLOAD_COLUMNS, title="payloads", as_json=as_json, as_csv=as_csv)
+
+
+def _decide(request_id: int, approve: bool, server: str, key: str | None) -> None:
+    with _client(server, key) as c:
+        r = _check(c.post(f"{API}/access-requests/{request_id}/decision", params={"approve": approve})).json()
+    say(f"access request {r['id']}: {r['status']}")
+
+
+@app.command("approve")
+def approve(
+    request_id: int = typer.Argument(..., help="the number `data request-access` printed"),
+    server: str = ServerOption,
+    key: str | None = KeyOption,
+) -> None:
+    """Owner: grant an access request to your product's data before its release."""
+    _decide(request_id, True, server, key)
+
+
+@app.command("deny")
+def deny(
+    request_id: int = typer.Argument(..., help="the number `data request-access` printed"),
+    server: str = ServerOption,
+    key: str | None = KeyOption,
+) -> None:
+    """Owner: reject an access request."""
+    _decide(request_id, False, server, key)
 
 
 @app.command("audit")

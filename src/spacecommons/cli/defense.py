@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from .common import console, require_positive, say
+from .listing import plain
 
 TARGETS = ("rock", "sediment", "water")  # defense.impact_effects.TARGETS, kept light for --help
 
@@ -27,18 +28,17 @@ def impact_effects_command(
     """Energy, breakup/airburst, crater, seismic magnitude, fireball and blast radii (Collins et al. 2005)."""
     from rich.table import Table
 
-    from ..defense import impact_effects
+    from ..defense import bounds, impact_effects
 
-    require_positive(diameter_m, "--diameter-m")
-    require_positive(density, "--density")
-    require_positive(speed_km_s, "--speed-km-s")
-    if not 0.0 < angle_deg <= 90.0:
-        raise typer.BadParameter(f"{angle_deg:g}: must be in (0, 90] degrees", param_hint="--angle-deg")
+    within(diameter_m, bounds.DIAMETER_M, "--diameter-m")
+    within(density, bounds.DENSITY_KG_M3, "--density")
+    within(speed_km_s, bounds.IMPACT_SPEED_KM_S, "--speed-km-s")
+    within(angle_deg, bounds.ENTRY_ANGLE_DEG, "--angle-deg")
     if target not in TARGETS:
         raise typer.BadParameter(f"{target!r}: one of {', '.join(TARGETS)}", param_hint="--target")
     e = impact_effects(diameter_m, density, speed_km_s, angle_deg, target)
-    if as_json:
-        print(json.dumps(e.as_dict(), indent=1))
+    if as_json:  # standard JSON: a non-finite value is null
+        print(json.dumps(plain(e.as_dict()), indent=1, allow_nan=False))
         return
     t = Table(title=f"{diameter_m:g} m, {density:g} kg/m3, {speed_km_s:g} km/s, {angle_deg:g} deg, {target}")
     t.add_column("quantity")
@@ -48,7 +48,12 @@ def impact_effects_command(
     t.add_row(
         "airburst altitude", f"{e.airburst_altitude_m / 1000:.1f} km" if e.airburst_altitude_m else "reaches the ground"
     )
-    t.add_row("impact speed", f"{e.impact_speed_m_s / 1000:.2f} km/s")
+    if e.airburst_altitude_m:
+        t.add_row(
+            "impact speed", f"none: it bursts {e.airburst_altitude_m / 1000:.1f} km up and does not reach the ground"
+        )
+    else:
+        t.add_row("impact speed", f"{e.impact_speed_m_s / 1000:.2f} km/s")
     if e.final_crater_m:
         t.add_row(
             "crater (transient / final)", f"{e.transient_crater_m:.0f} m / {e.final_crater_m:.0f} m ({e.crater_type})"
@@ -69,13 +74,14 @@ def kinetic_impactor_command(
     density: float = typer.Option(2600.0, help="target bulk density (kg/m^3)"),
 ) -> None:
     """Velocity change of a head-on kinetic impact: dv = beta m U / M."""
+    from ..defense import bounds
     from ..defense.deflection import kinetic_impactor_dv, target_mass_kg
 
-    require_positive(impactor_mass_kg, "--impactor-mass-kg")
-    require_positive(impactor_speed_km_s, "--impactor-speed-km-s")
-    require_positive(diameter_m, "--diameter-m")
-    require_positive(density, "--density")
-    require_positive(beta, "--beta")
+    within(impactor_mass_kg, bounds.IMPACTOR_MASS_KG, "--impactor-mass-kg")
+    within(impactor_speed_km_s, bounds.IMPACTOR_SPEED_KM_S, "--impactor-speed-km-s")
+    within(diameter_m, bounds.DIAMETER_M, "--diameter-m")
+    within(density, bounds.DENSITY_KG_M3, "--density")
+    within(beta, bounds.BETA, "--beta")
     mass = target_mass_kg(diameter_m, density)
     dv = kinetic_impactor_dv(impactor_mass_kg, [impactor_speed_km_s, 0.0, 0.0], mass, beta)
     say(f"target mass {mass:.3e} kg; dv = {abs(dv[0]) * 1e6:.4g} mm/s (head-on, beta {beta:g})")
@@ -99,15 +105,21 @@ def deflection_scan_command(
 
     from ..constants import DAYS_PER_JULIAN_YEAR
     from ..defense.deflection import deflection_scan, plot_scan, required_dv
+    from ..errors import TimeError
     from ..neo.nbody import heliocentric_to_barycentric
     from ..neo.orbit import heliocentric_states
     from ..neo.reader import read_orbits
     from ..neo.scenario import synthetic_encounter
     from ..timescales import tdb_to_jd
+    from .neo import select_orbits
 
-    t_enc = tdb_to_jd(encounter)
-    leads = [float(x) * DAYS_PER_JULIAN_YEAR for x in lead_years.split(",") if x.strip()]
-    pushes = [float(x) for x in dv_mm_s.split(",") if x.strip()]
+    try:
+        t_enc = tdb_to_jd(encounter)
+    except TimeError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--encounter") from None
+    years = _numbers(lead_years, "--lead-years")
+    pushes = _numbers(dv_mm_s, "--dv-mm-s", allow_zero=True)
+    leads = [y * DAYS_PER_JULIAN_YEAR for y in years]
     if synthetic:
         epoch = t_enc - max(leads)
         state, nongrav = synthetic_encounter(t_enc, epoch), None
@@ -116,11 +128,16 @@ def deflection_scan_command(
         if orbits is None or designation is None:
             raise typer.BadParameter("give --orbits FILE --des DESIGNATION, or --synthetic")
         parsed, _ = read_orbits(orbits)
-        match = [o for o in parsed if o.designation == designation]
-        if not match:
-            raise typer.BadParameter(f"{designation!r} is not in {orbits}")
-        o = match[0]
+        o = select_orbits(parsed, [designation], str(orbits))[0]
         epoch = o.epoch_jd_tdb
+        too_early = [y for y, lead in zip(years, leads, strict=True) if t_enc - lead < epoch]
+        if too_early:
+            raise typer.BadParameter(
+                f"{', '.join(f'{y:g}' for y in too_early)} yr before {encounter} is before the orbit's epoch "
+                f"{_tdb_text(epoch)} (JD {epoch:.5f} TDB) of {o.designation}; the longest lead time from this orbit "
+                f"is {(t_enc - epoch) / DAYS_PER_JULIAN_YEAR:.3f} yr",
+                param_hint="--lead-years",
+            )
         state = heliocentric_to_barycentric(heliocentric_states([o]), epoch)[0]
         nongrav = np.array(o.nongrav) if any(o.nongrav) else None
         label = o.designation
@@ -157,3 +174,30 @@ def deflection_scan_command(
     if plot:
         plot_scan(outcomes, plot, goal_earth_radii)
         say(f"plot written to {plot}")
+
+
+def _numbers(text: str, option: str, *, allow_zero: bool = False) -> list[float]:
+    """A comma-separated list of non-negative (or positive) numbers, or a BadParameter naming ``option``."""
+    try:
+        values = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise typer.BadParameter(f"{text!r}: expected comma-separated numbers", param_hint=option) from None
+    if not values:
+        raise typer.BadParameter("no value given", param_hint=option)
+    for v in values:
+        require_positive(v, option, allow_zero=allow_zero)
+    return values
+
+
+def _tdb_text(jd_tdb: float) -> str:
+    """A TDB Julian date as a calendar date and time (TDB), to the minute."""
+    from ..timescales import jd_to_iso
+
+    return jd_to_iso(jd_tdb, 0.0, 0).removesuffix("Z") + " TDB"
+
+
+def within(value: float, bound, option: str) -> None:
+    """A BadParameter naming ``option`` when ``value`` is outside ``bound`` (``defense.bounds``,
+    the API's bounds too)."""
+    if not bound.contains(value):
+        raise typer.BadParameter(f"{value:g}: must be {bound.text()}", param_hint=option)

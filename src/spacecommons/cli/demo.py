@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from .common import console, open_db, say, utc_now
+from .common import console, open_db, require_positive, say, utc_now
 from .screen import events_table, run_screening
 
 SAMPLE_START = "2021-10-02T00:00:00Z"  # the sample's newest epochs are 2021-10-02
@@ -22,7 +22,10 @@ def demo_command(
     database_url: str = typer.Option("sqlite:///spacecommons-demo.db", "--database-url"),
     days: float = typer.Option(1.0, help="window length in days"),
     threshold_km: float = typer.Option(5.0, "--threshold-km"),
-    workers: int = typer.Option(None, help="local worker processes (default: all cores)"),
+    workers: int = typer.Option(None, help="local worker processes (default: by workload)"),
+    pc_events: int = typer.Option(
+        200, "--pc-events", help="store the Pc (Foster 2D) of this many closest events, shown on the dashboard"
+    ),
     serve: bool = typer.Option(True, help="end by serving the API and dashboard on --port"),
     port: int = typer.Option(8000),
 ) -> None:
@@ -33,6 +36,7 @@ def demo_command(
     from ..timescales import iso_to_jd
     from .catalog import load_files
 
+    require_positive(pc_events, "--pc-events", allow_zero=True)
     _, session_maker = open_db(database_url)
     console.rule("1. catalog: bundled CelesTrak debris groups (Fengyun-1C, Cosmos 2251, Iridium 33)")
     load_files(sample_files(), session_maker, utc_now())
@@ -44,10 +48,20 @@ def demo_command(
     run_id, result = run_screening(
         session_maker, CatalogPayload.from_elements(records), params, workers=workers, dask_address=None
     )
-    console.print(events_table(result.events))
     console.print(
         f"{len(result.events)} close approaches among {len(records)} objects in "
         f"{result.stats['wall_s']:.1f} s; stored as run {run_id} in {database_url}"
+    )
+    from ..workflows.run_pc import store_run_pc
+
+    with session_maker.begin() as session:
+        events = store_run_pc(session, run_id, utc_now(), "foster", limit=pc_events)
+    console.print(
+        events_table(events, title="Closest approaches and their Pc (Foster 2D, DEFAULT covariance)", with_pc=True)
+    )
+    say(
+        f"Pc stored for the {len(events)} closest events "
+        f"(`spacecommons pc --run {run_id} --method auto` applies CARA's choice of method to every event)"
     )
     console.rule("3. NEO watch: bundled JPL SBDB sample and a synthetic impactor")
     from ..neo.reader import read_orbits

@@ -11,7 +11,8 @@ import typer
 from typer._click.exceptions import UsageError
 from typer.core import TyperGroup
 
-from . import catalog, cdm, data, db, defense, ephemeris, neo, neo_obs, sustainability
+from . import archive, catalog, cdm, data, db, defense, ephemeris, neo, neo_obs, neo_od, sustainability
+from .avoid import avoid_command
 from .demo import demo_command
 from .propagate import propagate_command
 from .screen import runs_app, screen_command
@@ -87,8 +88,10 @@ app.add_typer(cdm.app, name="cdm")
 app.add_typer(defense.app, name="defense")
 app.add_typer(neo.app, name="neo")
 neo.app.add_typer(neo_obs.app, name="observations")
+neo_od.register(neo.app)
 app.add_typer(partner_app, name="partner")
 app.add_typer(data.app, name="data")
+app.add_typer(archive.app, name="archive")
 app.add_typer(sustainability.app, name="sustainability")
 app.add_typer(ephemeris.app, name="ephemeris")
 app.command("pc")(cdm.pc_command)
@@ -98,6 +101,7 @@ app.command("demo")(demo_command)
 app.command("serve")(serve_command)
 app.command("lifetime")(sustainability.lifetime_command)
 app.command("breakup")(sustainability.breakup_command)
+app.command("avoid")(avoid_command)
 
 if __name__ == "__main__":
     app()

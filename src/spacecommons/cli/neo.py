@@ -11,7 +11,6 @@ import typer
 from .common import (
     DatabaseOption,
     check_out,
-    console,
     err_console,
     open_db,
     report_issues,
@@ -19,6 +18,7 @@ from .common import (
     say,
     utc_now,
 )
+from .listing import Column, CsvOption, JsonOption, check_formats, emit
 
 app = typer.Typer(help="NEO watch: small-body orbits, close approaches, MOID, impact risk.", no_args_is_help=True)
 
@@ -29,7 +29,9 @@ BODIES = ("mercury", "venus", "earth", "moon", "mars", "jupiter", "saturn", "ura
 
 
 def _orbits(files: list[Path] | None, from_db: bool, database_url: str | None, designations: list[str] | None = None):
-    """Orbits from files (every rejected record reported) or the latest solutions in the database."""
+    """Orbits from files (every rejected record reported) or the latest solutions in the database;
+    with ``designations``, the orbits they name (:func:`select_orbits`; a name that matches nothing
+    is an error)."""
     from ..neo.reader import read_orbits
 
     if files:
@@ -38,16 +40,56 @@ def _orbits(files: list[Path] | None, from_db: bool, database_url: str | None, d
             parsed, issues = read_orbits(f)
             rejected += report_issues(issues)
             orbits.extend(parsed)
-        if designations:
-            orbits = [o for o in orbits if o.designation in designations]
-        return orbits, rejected
-    if not from_db:
+    elif not from_db:
         raise typer.BadParameter("give --orbits FILE or --from-db")
-    from ..storage.neo_repo import latest_orbits
+    else:
+        from ..storage.neo_repo import latest_orbits
 
-    _, session_maker = open_db(database_url)
-    with session_maker() as session:
-        return latest_orbits(session, designations), 0
+        _, session_maker = open_db(database_url)
+        with session_maker() as session:
+            orbits, rejected = latest_orbits(session), 0
+    if designations:
+        orbits = select_orbits(orbits, designations, "the orbit files" if files else "the database")
+    return orbits, rejected
+
+
+def _words(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def orbit_names(orbit) -> set[str]:
+    """Every way a user may name ``orbit``, lower case: its designation, its full name and, from an
+    SBDB full name such as ``99942 Apophis (2004 MN4)``, the number, the name and the provisional
+    designation."""
+    import re
+
+    names = {_words(orbit.designation)}
+    full = _words(orbit.name or "")
+    if full:
+        names.add(full)
+        m = re.fullmatch(r"(\d+)?\s*([^()]*?)\s*(?:\((.+)\))?", full)
+        if m:
+            names.update(x.strip() for x in m.groups() if x and x.strip())
+    return names
+
+
+def select_orbits(orbits: list, wanted: list[str], where: str) -> list:
+    """The orbits that ``wanted`` name (designation, number, name or provisional designation, any
+    case), in the order asked; an :class:`~spacecommons.errors.InputError` listing every name not
+    found in ``where``."""
+    from ..errors import InputError
+
+    chosen, missing = [], []
+    for text in wanted:
+        hits = [o for o in orbits if _words(text) in orbit_names(o)]
+        if not hits:
+            missing.append(text)
+        chosen.extend(o for o in hits if o not in chosen)
+    if missing:
+        raise InputError(
+            f"not found in {where}: {', '.join(missing)} (designation, number or name, e.g. 99942 or Apophis)"
+        )
+    return chosen
 
 
 @app.command("load")
@@ -80,6 +122,15 @@ def load(
         raise typer.Exit(REJECTED_EXIT)
 
 
+APPROACH_COLUMNS = (
+    Column("des", "des", keep=True),
+    Column("cd", "TCA (TDB)", keep=True),
+    Column("dist", "dist (au)", keep=True),
+    Column("dist_ld", "dist (LD)", keep=True, drop=1),
+    Column("v_rel", "v rel (km/s)", keep=True, drop=2),
+)
+
+
 @app.command("approaches")
 def approaches(
     orbits_files: list[Path] = typer.Option(None, "--orbits", exists=True, dir_okay=False, help="orbit file(s)"),
@@ -95,7 +146,6 @@ def approaches(
 ) -> None:
     """Every close approach in the window (n-body: DE440 + 16 asteroids, GR, non-grav)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-    from rich.table import Table
 
     from ..errors import TimeError
     from ..neo.approaches import close_approaches_parallel
@@ -132,10 +182,11 @@ def approaches(
         )
     rows = [a.row() for a in found]
     _write_rows(rows, out, fmt, cneos_json=True)
-    table = Table("des", "TCA (TDB)", "dist au", "dist LD", "v_rel km/s", title=f"closest of {len(found)} approaches")
-    for a in sorted(found, key=lambda a: a.dist)[:10]:
-        table.add_row(a.des, a.cd, f"{a.dist:.6f}", f"{a.dist_ld:.2f}", f"{a.v_rel:.2f}")
-    console.print(table)
+    closest = [
+        {"des": a.des, "cd": a.cd, "dist": f"{a.dist:.6f}", "dist_ld": f"{a.dist_ld:.2f}", "v_rel": f"{a.v_rel:.2f}"}
+        for a in sorted(found, key=lambda a: a.dist)[:10]
+    ]
+    emit(closest, APPROACH_COLUMNS, title=f"closest of {len(found)} approaches")
     say(f"{len(orbits)} objects, {len(found)} approaches to {body} within {max_dist_au} au -> {out}")
     if rejected:
         raise typer.Exit(REJECTED_EXIT)
@@ -152,11 +203,13 @@ def risk(
     method: str = typer.Option("mc", help="mc (Monte Carlo) or lov (line of variations)"),
     seed: int = typer.Option(1),
     out: Path | None = typer.Option(None, help="risk list .csv, .json or .parquet"),
+    as_json: bool = JsonOption,
+    as_csv: bool = CsvOption,
     database_url: str | None = DatabaseOption,
 ) -> None:
-    """Impact monitoring: a Sentry-like risk list (IP, Palermo, Torino per object)."""
+    """Impact monitoring: a Sentry-like risk list (IP, Palermo, Torino per object). Objects are
+    named by designation, number or name (``99942``, ``Apophis``, ``2004 MN4``)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-    from rich.table import Table
 
     from ..workflows.neo_risk import risk_rows
 
@@ -167,6 +220,7 @@ def risk(
     if method not in ("mc", "lov"):
         raise typer.BadParameter(f"{method!r}: mc or lov", param_hint="--method")
     fmt = check_out(out, ("csv", "json", "parquet"))
+    check_formats(as_json, as_csv)
     orbits, rejected = _orbits(orbits_files, from_db, database_url, None if all_objects else designations)
     usable = [o for o in orbits if o.covariance is not None]
     for o in orbits:
@@ -189,14 +243,28 @@ def risk(
 
         rows = risk_rows(usable, horizon_years, samples, method, seed, on_orbit=step)
         bar.advance(task)
-    table = Table(*rows[0].keys(), title="risk list")
-    for r in rows:
-        table.add_row(*(str(v) for v in r.values()))
-    console.print(table)
+    emit(rows, RISK_COLUMNS, title="risk list", as_json=as_json, as_csv=as_csv)
     if out:
         _write_rows(rows, out, fmt)
     if rejected:
         raise typer.Exit(REJECTED_EXIT)
+
+
+RISK_COLUMNS = (
+    Column("des", "des", keep=True),
+    Column("fullname", "name", drop=2),
+    Column("range", "range", keep=True, drop=4),
+    Column("n_imp", "n imp", keep=True, drop=5),
+    Column("ip", "IP", keep=True),
+    Column("ps_cum", "PS cum", keep=True),
+    Column("ps_max", "PS max", keep=True, drop=3),
+    Column("ts_max", "TS max", keep=True),
+    Column("diameter", "diameter (km)", keep=True, drop=6),
+    Column("v_inf", "v inf (km/s)", keep=True, drop=7),
+    Column("h", "H", keep=True, drop=8),
+    Column("method", "method", keep=True, drop=9),
+    Column("samples", "samples", keep=True, drop=10),
+)
 
 
 @app.command("moid")

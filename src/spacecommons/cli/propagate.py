@@ -118,10 +118,19 @@ def propagate_command(
             w = csv.DictWriter(f, fieldnames=list(rows[0]))
             w.writeheader()
             for row in rows:
-                w.writerow({k: (f"{x:.9f}" if isinstance(x, float) else x) for k, x in row.items()})
+                w.writerow({k: _csv_cell(x) for k, x in row.items()})
     for nid, msg in eph.failures().items():
         say(f"{nid}: {msg}", err=True, style="yellow")
     say(f"wrote {len(rows)} states of {len(records)} objects ({frame.upper()}) to {out}")
+
+
+def _csv_cell(x):
+    """A CSV cell: floats in fixed point, a failed state's missing value empty (as the docs say)."""
+    import math
+
+    if isinstance(x, float):
+        return f"{x:.9f}" if math.isfinite(x) else ""
+    return x
 
 
 def _write_oem(out: Path, fmt: str, records, eph, jd, fr, frame: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -19,30 +20,74 @@ from .common import (
     say,
     utc_now,
 )
+from .listing import Column, CsvOption, JsonOption, check_formats, emit, table
 
 runs_app = typer.Typer(help="Stored screening runs and their events.", no_args_is_help=True)
 
 
-def events_table(events, limit: int = 15, title: str = "Closest approaches"):
-    """A rich table of the closest events."""
-    from rich.table import Table
+EVENT_COLUMNS = (
+    Column("tca", "tca (UTC)", keep=True),
+    Column("id1", "object 1", keep=True),
+    Column("name1", "name 1", drop=5),
+    Column("id2", "object 2", keep=True),
+    Column("name2", "name 2", drop=5),
+    Column("miss_km", "miss (km)", keep=True, show=lambda v: f"{v:.3f}"),
+    Column("speed_km_s", "speed (km/s)", drop=4, show=lambda v: f"{v:.3f}"),
+    Column("_rtn", "R / T / N (km)", drop=6),
+    Column("kind", "kind", drop=3),
+)
+PC_COLUMNS = (
+    Column("pc", "Pc", keep=True, show=lambda v: "" if v is None else f"{v:.3e}"),
+    Column("pc_method", "Pc method", drop=2),
+)
 
+
+def event_rows(events, limit: int | None = None) -> list[dict]:
+    """The closest events (a run's result or stored rows) as plain rows, closest first."""
     from ..timescales import format_utc
 
-    t = Table(title=title)
-    for col in ("tca (UTC)", "object 1", "object 2", "miss (km)", "speed (km/s)", "R / T / N (km)", "kind"):
-        t.add_column(col)
+    rows = []
     for e in sorted(events, key=lambda e: e.miss_km)[:limit]:
-        t.add_row(
-            e.tca if isinstance(e.tca, str) else format_utc(e.tca, 3),  # a run's text or a stored instant
-            f"{e.id1} {e.name1}",
-            f"{e.id2} {e.name2}",
-            f"{e.miss_km:.3f}",
-            f"{e.speed_km_s:.3f}",
-            f"{e.r_km:.3f} / {e.t_km:.3f} / {e.n_km:.3f}",
-            e.kind if e.kind in ("encounter", "co-located") else f"proximity x{e.n_minima}",
+        rows.append(
+            {
+                "tca": e.tca if isinstance(e.tca, str) else format_utc(e.tca, 3),  # a run's text or a stored instant
+                "id1": e.id1,
+                "name1": e.name1,
+                "id2": e.id2,
+                "name2": e.name2,
+                "miss_km": e.miss_km,
+                "speed_km_s": e.speed_km_s,
+                "r_km": e.r_km,
+                "t_km": e.t_km,
+                "n_km": e.n_km,
+                "_rtn": f"{e.r_km:.3f} / {e.t_km:.3f} / {e.n_km:.3f}",
+                "kind": e.kind if e.kind in ("encounter", "co-located") else f"proximity x{e.n_minima}",
+                "pc": getattr(e, "pc", None),
+                "pc_method": getattr(e, "pc_method", None),
+            }
         )
-    return t
+    return rows
+
+
+def events_table(events, limit: int = 15, title: str = "Closest approaches", *, with_pc: bool = False):
+    """A rich table of the closest events that fits the terminal (``listing.table``)."""
+    columns = EVENT_COLUMNS + (PC_COLUMNS if with_pc else ())
+    return table(event_rows(events, limit), columns, console.width, title=title)
+
+
+OBJECT_DAYS_PER_WORKER = 5000.0
+"""Screening work (objects x days) that one more local worker process must have to pay for its
+start (a spawned interpreter importing numpy, sgp4 and the kernels, and the catalog sent to it).
+Measured on the 2-core development machine (2026-11-27, sample catalog, 1 day): 332 objects took
+3.2 s with 1 worker and 16.5 s with 2; 4,066 objects 16.0 s with 1 and 33.9 s with 2; issue #13:
+500 objects 4.4 s with 1, 8.3 s with 2."""
+
+
+def screen_workers(n_objects: int, days: float, n_chunks: int, cpus: int) -> int:
+    """Local worker processes for a screening: one per ``OBJECT_DAYS_PER_WORKER`` of work, at
+    least 1, at most one per chunk and per core (small workloads run in this process)."""
+    by_work = int(n_objects * days // OBJECT_DAYS_PER_WORKER)
+    return max(1, min(cpus, n_chunks, by_work))
 
 
 def run_screening(session_maker, payload, params, *, workers, dask_address, run_id=None, completed=None):
@@ -55,9 +100,12 @@ def run_screening(session_maker, payload, params, *, workers, dask_address, run_
     if run_id is None:
         with session_maker.begin() as session:
             run_id = create_run(session, payload, params, utc_now())
+    if workers is None and not dask_address:
+        workers = screen_workers(len(payload), params.days, len(params.chunks()), os.cpu_count() or 1)
+    where = f"on {dask_address}" if dask_address else f"{workers} worker{'s' if workers > 1 else ''}"
     console.print(
         f"screening run [bold]{run_id}[/]: {len(payload)} objects, {params.days:g} d from "
-        f"{_iso(params)}, threshold {params.threshold_km:g} km"
+        f"{_iso(params)}, threshold {params.threshold_km:g} km, {where}"
     )
     columns = (TextColumn("screening"), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"), TimeElapsedColumn())
     try:
@@ -97,7 +145,9 @@ def screen_command(
     days: float = typer.Option(1.0, help="window length in days (fractional allowed)"),
     threshold_km: float = typer.Option(5.0, "--threshold-km", help="report pairs closer than this"),
     primary: str = typer.Option(None, help="comma-separated catalog numbers screened against everything"),
-    workers: int = typer.Option(None, help="local worker processes (default: all cores)"),
+    workers: int = typer.Option(
+        None, help="local worker processes (default: by workload, 1 per 5,000 object-days, at most all cores)"
+    ),
     dask: str = typer.Option(None, "--dask", help="dask.distributed scheduler address, e.g. tcp://host:8786"),
     out: Path = typer.Option(None, help="write events to .csv, .json or .parquet"),
     resume: int = typer.Option(None, help="resume an interrupted run by its id"),
@@ -192,6 +242,39 @@ def screen_command(
         say(f"wrote {out}")
 
 
+RUN_COLUMNS = (
+    Column("id", "id", keep=True),
+    Column("created", "created (UTC)", keep=True, drop=2),
+    Column("status", "status", keep=True),
+    Column("objects", "objects", keep=True),
+    Column("events", "events", keep=True),
+    Column("start", "window start (UTC)", keep=True),
+    Column("days", "days", keep=True, drop=1),
+    Column("threshold_km", "threshold (km)", keep=True, drop=1),
+    Column("primaries", "primaries", drop=3),
+)
+
+
+def run_row(run) -> dict:
+    """A stored run as a plain row: its parameters spelled out (window, threshold, primaries)."""
+    from ..conjunction.params import ScreeningParams
+    from ..timescales import format_utc, jd_to_iso
+
+    p = ScreeningParams.from_json(run.params_json)
+    return {
+        "id": run.id,
+        "created": format_utc(run.created_at),
+        "status": run.status,
+        "objects": run.n_objects,
+        "events": run.n_events,
+        "start": jd_to_iso(p.start_jd, p.start_fr),
+        "days": p.days,
+        "threshold_km": p.threshold_km,
+        "primaries": " ".join(map(str, p.primaries)),
+        "message": run.message,
+    }
+
+
 def _check_spans(payload, params) -> None:
     """Warn when an ephemeris does not cover the window (its object is screened where it does)."""
     from ..constants import SECONDS_PER_DAY
@@ -236,34 +319,79 @@ def _print_pc(session_maker, run_id: int, limit: int = 15) -> None:
 
 
 @runs_app.command("list")
-def runs_list(database_url: str = DatabaseOption) -> None:
+def runs_list(as_json: bool = JsonOption, as_csv: bool = CsvOption, database_url: str = DatabaseOption) -> None:
     """Stored screening runs, newest first."""
-    from rich.table import Table
-
     from ..storage import screening_repo as repo
-    from ..timescales import format_utc
 
+    check_formats(as_json, as_csv)
     _, session_maker = open_db(database_url)
     with session_maker() as session:
-        runs = repo.list_runs(session)
-    t = Table()
-    for col in ("id", "created (UTC)", "status", "objects", "events", "parameters"):
-        t.add_column(col)
-    for r in runs:
-        t.add_row(str(r.id), format_utc(r.created_at), r.status, str(r.n_objects), str(r.n_events or ""), r.params_json)
-    console.print(t)
+        rows = [run_row(r) for r in repo.list_runs(session)]
+    emit(rows, RUN_COLUMNS, title="screening runs", as_json=as_json, as_csv=as_csv)
+
+
+def run_sgp4_failures(run) -> list[dict]:
+    """The objects a run left out where SGP4 failed (what ``screen`` points to): id, name, reason."""
+    import json
+
+    if not run.stats_json:
+        return []
+    failures = json.loads(run.stats_json).get("sgp4_failures", {})
+    names = dict(zip(*_catalog_names(run), strict=True))
+    return [{"norad_id": int(k), "name": names.get(int(k), ""), "reason": v} for k, v in sorted(failures.items())]
+
+
+def _catalog_names(run) -> tuple[list[int], list[str]]:
+    import json
+
+    cat = json.loads(run.catalog_json or "{}")
+    return cat.get("norad_ids", []), cat.get("names", [])
 
 
 @runs_app.command("show")
-def runs_show(run_id: int, limit: int = 20, database_url: str = DatabaseOption) -> None:
-    """The closest events of one run."""
+def runs_show(
+    run_id: int,
+    limit: int = typer.Option(20, help="the N closest events"),
+    as_json: bool = JsonOption,
+    as_csv: bool = CsvOption,
+    database_url: str = DatabaseOption,
+) -> None:
+    """One run: its parameters, its closest events with their stored Pc (`spacecommons pc --run`)
+    and the objects SGP4 could not propagate. ``--json`` prints ``{"run", "sgp4_failures", "rows"}``
+    (the events); ``--csv`` the events."""
     from ..storage import screening_repo as repo
+    from ..storage.tables import ScreeningRun
 
+    check_formats(as_json, as_csv)
+    require_positive(limit, "--limit")
     _, session_maker = open_db(database_url)
     require_run(session_maker, run_id)
     with session_maker() as session:
-        events = repo.run_events(session, run_id, limit)
-    console.print(events_table(events, limit, title=f"run {run_id}"))
+        run = session.get(ScreeningRun, run_id)
+        info, failures = run_row(run), run_sgp4_failures(run)
+        rows = event_rows(repo.run_events(session, run_id, limit))
+    columns = EVENT_COLUMNS + PC_COLUMNS
+    if as_json or as_csv:
+        emit(rows, columns, as_json=as_json, as_csv=as_csv, document={"run": info, "sgp4_failures": failures})
+        return
+    say(
+        f"run {run_id} ({info['status']}): {info['objects']} objects, {info['days']:g} d from {info['start']}, "
+        f"threshold {info['threshold_km']:g} km, {info['events'] or 0} events"
+        + (f"; {info['message']}" if info["message"] else "")
+    )
+    emit(rows, columns, title=f"run {run_id}: the {len(rows)} closest events")
+    if not any(r["pc"] is not None for r in rows) and rows:
+        say(f"no Pc stored yet: `spacecommons pc --run {run_id}` computes and stores it")
+    if failures:
+        title = f"{len(failures)} objects SGP4 could not propagate (not screened where they failed)"
+        emit(failures, FAILURE_COLUMNS, title=title)
+
+
+FAILURE_COLUMNS = (
+    Column("norad_id", "object", keep=True),
+    Column("name", "name", drop=1),
+    Column("reason", "reason"),
+)
 
 
 def _update(session_maker, run_id: int, elements: list[Path], workers: int | None, dask: str | None, out) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from .common import DatabaseOption, open_db, say, utc_now
+from .listing import Column, CsvOption, JsonOption, check_formats, emit
 
 # partners_repo.ROLES, written out so that `--help` does not import SQLAlchemy (tests/test_cli_startup.py
 # checks they agree)
@@ -61,6 +62,36 @@ def create(name: str, database_url: str | None = DatabaseOption) -> None:
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from None
         say(f"partner {p.id}: {p.name}")
+
+
+PARTNER_COLUMNS = (
+    Column("partner_id", "id", keep=True),
+    Column("partner", "partner"),
+    Column("member", "member"),
+    Column("role", "role", keep=True),
+    Column("active_keys", "active keys (prefix)", show=lambda keys: " ".join(keys or [])),
+    Column("created_at", "partner since (UTC)", keep=True, drop=1, show=lambda t: format_utc(t, 0)),
+)
+
+
+def format_utc(t, digits: int) -> str:
+    from ..timescales import format_utc as fmt
+
+    return fmt(t, digits)
+
+
+@partner_app.command("list")
+def list_partners(
+    as_json: bool = JsonOption, as_csv: bool = CsvOption, database_url: str | None = DatabaseOption
+) -> None:
+    """Partners, their members and roles, and the prefixes of their active API keys."""
+    from ..storage import partners_repo
+
+    check_formats(as_json, as_csv)
+    _, maker = open_db(database_url)
+    with maker() as session:
+        rows = partners_repo.partner_members(session)
+    emit(rows, PARTNER_COLUMNS, title="partners", as_json=as_json, as_csv=as_csv)
 
 
 @partner_app.command("add-key")

@@ -12,18 +12,27 @@ def _is_xml(text: str | bytes) -> bool:
     return head.startswith(b"<" if isinstance(head, bytes) else "<")
 
 
+def _text(text: str | bytes, source: str) -> str:
+    if isinstance(text, str):
+        return text
+    try:
+        return text.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise OdmError(source, 0, "TEXT", f"not UTF-8 (ASCII) text: byte {exc.start}") from None
+
+
 def read_oem(text: str | bytes, source: str = "<oem>") -> Oem:
     """An OEM from KVN or XML text (XML when it starts with ``<``)."""
     if _is_xml(text):
         return read_oem_xml(text, source)
-    return read_oem_kvn(text.decode() if isinstance(text, bytes) else text, source)
+    return read_oem_kvn(_text(text, source), source)
 
 
 def read_opm(text: str | bytes, source: str = "<opm>") -> Opm:
     """An OPM from KVN or XML text (XML when it starts with ``<``)."""
     if _is_xml(text):
         return read_opm_xml(text, source)
-    return read_opm_kvn(text.decode() if isinstance(text, bytes) else text, source)
+    return read_opm_kvn(_text(text, source), source)
 
 
 def write_oem(oem: Oem, fmt: str = "kvn") -> str:

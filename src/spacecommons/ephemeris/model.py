@@ -238,7 +238,7 @@ class OemSegment:
     def jd(self) -> tuple[np.ndarray, np.ndarray]:
         """Epochs as two-part Julian dates ``(n,)``, ``(n,)`` in the segment's ``TIME_SYSTEM``."""
         pairs = np.array([epoch_to_jd(e) for e in self.epochs]).reshape(-1, 2)
-        return pairs[:, 0], pairs[:, 1]
+        return np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1])
 
     @property
     def r_km(self) -> np.ndarray:

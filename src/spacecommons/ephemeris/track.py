@@ -75,7 +75,11 @@ class _Piece:
         if np.any(np.diff(self.t) <= 0):
             raise InputError(f"{source}: ephemeris epochs must increase strictly in each segment")
         self.r, self.v = to_teme(seg.r_km, seg.v_km_s, seg.ref_frame, jd, fr)
-        self.method = seg.interpolation if seg.interpolation in ("LAGRANGE", "HERMITE") else "LAGRANGE"
+        if seg.interpolation not in ("LAGRANGE", "HERMITE"):
+            raise InputError(
+                f"{source}: INTERPOLATION {seg.interpolation!r}: screening interpolates LAGRANGE or HERMITE"
+            )
+        self.method = seg.interpolation
         self.degree = seg.interpolation_degree
         window_size(self.method, self.degree)
         self.cov_t = []

@@ -53,6 +53,11 @@ class ProductMetadata:
     alternate_ids: tuple[str, ...] = ()
     file_names: tuple[str, ...] = ()
     bounds: tuple[float, float, float, float] | None = None  # cart:Bounding_Coordinates: W, E, N, S (deg)
+    # Identification_Area/Citation_Information (bundles and collections carry their DOI there)
+    authors: str | None = None
+    publication_year: str | None = None
+    dataset_doi: str | None = None  # the product's own DOI (External_Reference's ``doi`` cites a paper)
+    description: str | None = None
     extra: dict = field(default_factory=dict, compare=False)
 
     @property
@@ -92,6 +97,7 @@ def read_label(data: bytes | str, source: str = "<label.xml>") -> ProductMetadat
         for comp in obs.findall("p:Observing_System/p:Observing_System_Component", {"p": NS}):
             components.setdefault(_text(comp, "p:type"), _text(comp, "p:name"))
     refs = root.find("p:Reference_List/p:External_Reference", {"p": NS})
+    cite = ident.find("p:Citation_Information", {"p": NS})
     times = {}
     for name in ("start_date_time", "stop_date_time"):
         times[name] = None if obs is None else _text(obs, f"p:Time_Coordinates/p:{name}")
@@ -120,6 +126,10 @@ def read_label(data: bytes | str, source: str = "<label.xml>") -> ProductMetadat
         ),
         file_names=tuple(" ".join(f.text.split()) for f in root.iter(f"{{{NS}}}file_name") if f.text),
         bounds=_bounds(root, source),
+        authors=None if cite is None else _text(cite, "p:author_list"),
+        publication_year=None if cite is None else _text(cite, "p:publication_year"),
+        dataset_doi=None if cite is None else _text(cite, "p:doi"),
+        description=None if cite is None else _text(cite, "p:description"),
     )
 
 
@@ -158,6 +168,15 @@ def write_label(m: ProductMetadata) -> str:
     ]
     if aliases:
         out.append(f"{i3}<Alias_List>\n{aliases}{i3}</Alias_List>\n")
+    if m.authors or m.publication_year or m.description or m.dataset_doi:
+        out.append(
+            f"{i3}<Citation_Information>\n"
+            + _el("author_list", m.authors, i4)
+            + _el("publication_year", m.publication_year, i4)
+            + _el("doi", m.dataset_doi, i4)
+            + _el("description", m.description, i4)
+            + f"{i3}</Citation_Information>\n"
+        )
     out.append(f"{i2}</Identification_Area>\n{i2}<Observation_Area>\n")
     if m.start or m.stop:
         out.append(
@@ -215,3 +234,124 @@ def write_label(m: ProductMetadata) -> str:
         )
     out.append(f"</{m.product_class}>\n")
     return "".join(out)
+
+
+# --- the label as a document: amendments in Modification_History ------------------------------
+
+
+@dataclass(frozen=True)
+class Modification:
+    """One PDS4 ``Modification_Detail``: the date (YYYY-MM-DD, UTC), the product version it
+    describes and what changed."""
+
+    date: str
+    vid: str
+    description: str
+
+
+_HISTORY_END = re.compile(rb"([ \t]*)</(?:[A-Za-z_][\w.-]*:)?Modification_History\s*>")
+_LICENSE = re.compile(rb"([ \t]*)<(?:[A-Za-z_][\w.-]*:)?License_Information[\s>]")
+_IDENT_END = re.compile(rb"([ \t]*)</(?:[A-Za-z_][\w.-]*:)?Identification_Area\s*>")
+
+
+def amend_label(original: bytes, changes: list[Modification] | tuple[Modification, ...]) -> bytes:
+    """The submitted label with ``changes`` appended as ``Modification_Detail`` entries, every other
+    byte as submitted (no changes: the original itself). The entries go at the end of the label's
+    ``Modification_History``, or into a new one placed where the PDS4 schema wants it in
+    ``Identification_Area`` (before ``License_Information``, else at its end). Only labels in the
+    default PDS namespace (no ``pds:`` prefix on the Identification_Area) are amended in place."""
+    if not changes:
+        return original
+    details = "".join(
+        "{i}<Modification_Detail>\n{i}  <modification_date>{d}</modification_date>\n"
+        "{i}  <version_id>{v}</version_id>\n{i}  <description>{t}</description>\n{i}</Modification_Detail>\n".replace(
+            "{d}", escape(c.date)
+        )
+        .replace("{v}", escape(c.vid))
+        .replace("{t}", escape(c.description))
+        for c in changes
+    )
+    end = _HISTORY_END.search(original)
+    if end is not None:
+        indent = end.group(1).decode() + "  "
+        block = details.replace("{i}", indent).encode()
+        return original[: end.start()] + block + original[end.start() :]
+    anchor = _LICENSE.search(original) or _IDENT_END.search(original)
+    if anchor is None:
+        raise RecordError("<label.xml>", 1, "Identification_Area", "missing: the label cannot be amended")
+    indent = anchor.group(1).decode()
+    if anchor.re is _IDENT_END:
+        indent += "  "
+    block = (
+        f"{indent}<Modification_History>\n"
+        + details.replace("{i}", indent + "  ")
+        + f"{indent}</Modification_History>\n"
+    ).encode()
+    start = anchor.start()
+    return original[:start] + block + original[start:]
+
+
+# --- bundles and collections ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member of a bundle (Bundle_Member_Entry) or a collection (an inventory row): a LID, with a
+    VID when the reference is a LIDVID; ``status`` is "Primary" or "Secondary"."""
+
+    lid: str
+    vid: str | None
+    status: str
+    reference_type: str | None = None
+
+    @property
+    def reference(self) -> str:
+        return self.lid if self.vid is None else f"{self.lid}::{self.vid}"
+
+
+STATUS = {"P": "Primary", "S": "Secondary", "Primary": "Primary", "Secondary": "Secondary"}
+
+
+def split_reference(ref: str) -> tuple[str, str | None]:
+    """``urn:...::1.0`` -> (LID, "1.0"); a LID alone -> (LID, None)."""
+    lid, sep, vid = ref.partition("::")
+    return lid, (vid if sep else None)
+
+
+def bundle_members(data: bytes | str, source: str = "<bundle.xml>") -> list[Member]:
+    """The Bundle_Member_Entry references of a Product_Bundle label."""
+    try:
+        root = ET.fromstring(data)
+    except (ET.ParseError, DefusedXmlException) as exc:
+        raise RecordError(source, 1, "xml", str(exc)) from None
+    out = []
+    for entry in root.findall("p:Bundle_Member_Entry", {"p": NS}):
+        ref = _text(entry, "p:lidvid_reference") or _text(entry, "p:lid_reference")
+        status = _text(entry, "p:member_status")
+        if not ref or status not in ("Primary", "Secondary"):
+            raise RecordError(source, 1, "Bundle_Member_Entry", "needs a lid(vid)_reference and member_status")
+        lid, vid = split_reference(ref)
+        out.append(Member(lid, vid, status, _text(entry, "p:reference_type")))
+    return out
+
+
+def read_inventory(data: bytes, source: str = "<inventory.csv>") -> list[Member]:
+    """A collection inventory (PDS4 Standards Reference 2D.6: two comma-separated fields per record,
+    member status P or S, and a LIDVID (primary members) or a LID or LIDVID (secondary members))."""
+    out = []
+    for n, raw in enumerate(data.decode("ascii", errors="strict").splitlines(), start=1):
+        if not raw.strip():
+            continue
+        fields = [f.strip().strip('"') for f in raw.split(",")]
+        if len(fields) != 2 or fields[0] not in ("P", "S") or not fields[1].startswith("urn:"):
+            raise RecordError(source, n, "inventory", f"expected 'P|S,<LIDVID>', got {raw[:80]!r}")
+        lid, vid = split_reference(fields[1])
+        if fields[0] == "P" and vid is None:
+            raise RecordError(source, n, "inventory", "a primary member is a LIDVID (LID::VID)")
+        out.append(Member(lid, vid, STATUS[fields[0]]))
+    return out
+
+
+def write_inventory(members: list[Member]) -> bytes:
+    """An inventory table: ``P,<LIDVID>`` rows with CRLF record delimiters (PDS4 delimited tables)."""
+    return "".join(f"{m.status[0]},{m.reference}\r\n" for m in members).encode("ascii")

@@ -28,10 +28,13 @@ from ..workflows.jobs import JobQueue, JobRefused
 from . import (
     admin_routes,
     alert_routes,
+    avoidance_routes,
     catalog_routes,
+    ephemeris_routes,
     exchange_routes,
     neo_routes,
     observation_routes,
+    od_routes,
     outbox,
     screening_routes,
 )
@@ -162,10 +165,13 @@ def create_app(
         admin_routes,
         catalog_routes,
         screening_routes,
+        avoidance_routes,
         alert_routes,
         neo_routes,
         observation_routes,
+        od_routes,
         exchange_routes,
+        ephemeris_routes,
     ):
         app.include_router(module.router)
 

@@ -27,6 +27,8 @@ def object_number(session: Session, object_id: str, source: str) -> int:
 
     text = object_id.strip()
     if text.isdigit():
+        if len(text) > 9:  # catalog numbers have at most 9 digits (DESIGN.md)
+            raise InputError(f"{source}: OBJECT_ID {object_id!r}: a catalog number has at most 9 digits")
         return int(text)
     found = session.scalar(select(SpaceObject.norad_id).where(SpaceObject.object_id == text.upper()))
     if found is None:
@@ -66,6 +68,7 @@ def store(
             raise PermissionError(f"not an object of the caller's partner: {', '.join(map(str, foreign))}")
     if session.get(EphemerisText, digest) is None:
         session.add(EphemerisText(digest=digest, format="xml" if text.lstrip().startswith("<") else "kvn", text=text))
+        session.flush()  # the text row first: the object rows refer to it (no ORM relationship orders them)
     rows = []
     for nid, segs in by_object.items():
         first, last = segs[0].jd(), segs[-1].jd()

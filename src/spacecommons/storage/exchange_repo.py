@@ -14,7 +14,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..exchange.pds4 import VERSION_ID
-from .tables import AccessDecision, AccessRequest, Mission, Payload, Product, ProductFile
+from .tables import AccessDecision, AccessRequest, Mission, Partner, Payload, Product, ProductFile
 
 # --- missions and payloads ---
 
@@ -24,7 +24,13 @@ def mission(session: Session, name: str) -> Mission | None:
 
 
 def create_mission(
-    session: Session, owner_partner_id: int, name: str, kind: str, proprietary_days: float, public_after_days: float
+    session: Session,
+    owner_partner_id: int,
+    name: str,
+    kind: str,
+    proprietary_days: float,
+    public_after_days: float,
+    label_policy: str = "warn",
 ) -> Mission:
     m = Mission(
         owner_partner_id=owner_partner_id,
@@ -32,6 +38,7 @@ def create_mission(
         kind=kind,
         proprietary_days=proprietary_days,
         public_after_days=public_after_days,
+        label_policy=label_policy,
     )
     session.add(m)
     session.flush()
@@ -68,6 +75,17 @@ def payloads(session: Session) -> list[tuple[Payload, str]]:
 
 
 # --- products ---
+
+
+def partner_id(session: Session, name: str) -> int | None:
+    return session.scalar(select(Partner.id).where(Partner.name == name))
+
+
+def partner_names(session: Session, partner_ids: list[int]) -> dict[int, str]:
+    """Names of the partners ``partner_ids`` (one query): the publishers of products."""
+    if not partner_ids:
+        return {}
+    return dict(session.execute(select(Partner.id, Partner.name).where(Partner.id.in_(set(partner_ids)))).all())
 
 
 def product_exists(session: Session, lid: str, vid: str) -> bool:

@@ -50,6 +50,30 @@ def partner_exists(session: Session, name: str) -> bool:
     return session.scalar(select(Partner.id).where(Partner.name == name)) is not None
 
 
+def partner_members(session: Session) -> list[dict]:
+    """Every partner with its members, their roles and the prefixes of their active keys (one row
+    per member; a partner without members has one row with ``member`` None), by partner name."""
+    rows = []
+    for p in session.scalars(select(Partner).order_by(Partner.name)):
+        members = list(session.scalars(select(Member).where(Member.partner_id == p.id).order_by(Member.name)))
+        for m in members or [None]:
+            keys = []
+            if m is not None:
+                q = select(ApiKey.prefix).where(ApiKey.member_id == m.id, ApiKey.revoked_at.is_(None))
+                keys = sorted(session.scalars(q))
+            rows.append(
+                {
+                    "partner_id": p.id,
+                    "partner": p.name,
+                    "member": m.name if m else None,
+                    "role": m.role if m else None,
+                    "active_keys": keys,
+                    "created_at": p.created_at,
+                }
+            )
+    return rows
+
+
 def create_partner(session: Session, name: str, created_at: datetime) -> Partner:
     if session.scalar(select(Partner).where(Partner.name == name)):
         raise ValueError(f"partner {name!r} exists")

@@ -275,6 +275,8 @@ class Mission(Base):
     owner_partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
     proprietary_days: Mapped[float] = mapped_column(Float)
     public_after_days: Mapped[float] = mapped_column(Float)
+    # "strict": a label failing PDS4 validation is refused; "warn": accepted, its findings kept
+    label_policy: Mapped[str] = mapped_column(String(16), default="warn", server_default="warn")
 
 
 class Payload(Base):
@@ -321,6 +323,11 @@ class Product(Base):
     partners_release_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     public_release_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     tombstoned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    label_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the submitted label, verbatim
+    label_changes: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON: Modification_Detail entries
+    label_findings: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON: validator warnings accepted
+    doi: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    archive_path: Mapped[str | None] = mapped_column(String(512), nullable=True)  # label path in its bundle
 
 
 class ProductFile(Base):

@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from ..catalog.tle import tle_object_id
 from ..cdm.generate import event_cdm
 from ..cdm.model import Cdm
+from ..conjunction.catalog_payload import EPHEMERIS_PREFIX
 from ..conjunction.colocated import KIND as COLOCATED
 from ..conjunction.refine import refine_tca
 from ..constants import SECONDS_PER_DAY
@@ -19,6 +23,17 @@ from ..storage.tables import ConjunctionEvent
 from ..timescales import as_utc, datetime_to_jd, jd_to_iso
 
 DEFAULT_HBR_M = 5.0  # per object, when NASA CARA's table has no value for it
+
+
+def _object_id(text: tuple[str, str] | str) -> str:
+    """The international designator of a run's stored object: TLE line 1 columns 10-17, the OMM's
+    or the OEM's OBJECT_ID; empty when unknown (the CDM then says UNKNOWN)."""
+    if isinstance(text, tuple | list):
+        return tle_object_id(text[0])
+    if text.startswith(EPHEMERIS_PREFIX):  # OEM KVN: the first OBJECT_ID line
+        found = re.search(r"^\s*OBJECT_ID\s*=\s*(\S+)", text, re.M)
+        return found.group(1) if found else ""
+    return str(json.loads(text).get("OBJECT_ID") or "")
 
 
 def run_event_cdms(
@@ -53,7 +68,8 @@ def run_event_cdms(
         t, _miss, r1, v1, r2, v2 = out
         fr_t = fr + t / SECONDS_PER_DAY
         objects = []
-        for nid, sat, r, v in ((ev.id1, sats[i], r1, v1), (ev.id2, sats[j], r2, v2)):
+        for nid, k, r, v in ((ev.id1, i, r1, v1), (ev.id2, j, r2, v2)):
+            sat = sats[k]
             age = (jd + fr_t) - (sat.jdsatepoch + sat.jdsatepochF)
             # an object flying an uploaded ephemeris brings its own covariance (nearest block, RTN)
             own = sat.covariance_rtn_m(jd, fr_t) if hasattr(sat, "covariance_rtn_m") else None
@@ -63,7 +79,7 @@ def run_event_cdms(
                     "covariance_note": own[1] if own else None,
                     "norad_id": nid,
                     "name": ev.name1 if nid == ev.id1 else ev.name2,
-                    "object_id": "",
+                    "object_id": _object_id(payload.texts[k]),
                     "r_teme": r,
                     "v_teme": v,
                     "epoch_age_days": age,

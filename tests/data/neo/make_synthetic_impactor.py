@@ -1,5 +1,5 @@
 """Writes synthetic_impactor_sbdb_api.json: an SBDB-API-shaped orbit (cometary elements, 6x6
-covariance over e, q, tp, node, peri, i) of an object built to hit Earth on 2028-07-18 TDB
+covariance over e, q, tp, node, peri, i) of an object built to hit Earth on 2028-08-17 TDB (JD 2462000.5)
 (spacecommons.neo.scenario.synthetic_encounter, 6,000 km straight-line miss, v_inf 12 km/s),
 20 days before, with a 15,000 km x 1,500 km (along-track x cross-track) position covariance.
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ...exchange import policy
+from ...exchange.archive import citation_text
 from ...storage import exchange_repo as repo
 from ...storage.partners_repo import Identity
 from ...storage.tables import Product
@@ -34,8 +35,14 @@ class ProductOut(BaseModel):
     start: str | None = Field(description="observation start as written in the PDS4 label")
     stop: str | None = Field(description="observation stop as written in the PDS4 label")
     bounds: list[float] | None = Field(None, description="west, east, north, south (degrees)")
-    licence: str
-    citation: str | None
+    product_class: str = Field("Product_Observational", description="PDS4 product class (Product_Bundle, ...)")
+    licence: str = Field(description="SPDX licence identifier of the product's data")
+    citation: str | None = Field(description="the label's reference text (External_Reference), as submitted")
+    doi: str | None = Field(None, description="the DOI in the label, or registered by the owner partner")
+    cite_as: str = Field(description="how to cite the product: Creator (Year). Title. Publisher. DOI or LIDVID")
+    label_findings: list[dict] = Field(
+        default_factory=list, description="PDS4 validation findings at ingest (severity, rule, line, message)"
+    )
     partners_release_at: InstantS | None
     public_release_at: InstantS | None
     withdrawn: bool
@@ -86,11 +93,13 @@ def product_outs(session: Session, products: list[Product], who: Identity, now: 
     grants = repo.granted(session, [p.id for p in products], who.partner_id)
     readable = [p.id for p in products if policy.can_read_data(access(p), who.partner_id, now, p.id in grants)]
     files = repo.files_of(session, readable)
-    return [_out(p, files.get(p.id, [])) for p in products]
+    names = repo.partner_names(session, [p.owner_partner_id for p in products])
+    return [_out(p, files.get(p.id, []), names.get(p.owner_partner_id, "")) for p in products]
 
 
-def _out(p: Product, files: list) -> ProductOut:
+def _out(p: Product, files: list, publisher: str) -> ProductOut:
     label = json.loads(p.metadata_json)
+    year = label.get("publication_year") or (str(p.public_release_at.year) if p.public_release_at else None)
     return ProductOut(
         lid=p.lid,
         vid=p.vid,
@@ -102,8 +111,12 @@ def _out(p: Product, files: list) -> ProductOut:
         start=label.get("start"),
         stop=label.get("stop"),
         bounds=None if p.west is None else [p.west, p.east, p.north, p.south],
+        product_class=label.get("product_class", "Product_Observational"),
         licence=p.licence,
         citation=p.citation,
+        doi=p.doi,
+        cite_as=citation_text(label.get("authors"), year, p.title, publisher, f"{p.lid}::{p.vid}", p.doi),
+        label_findings=json.loads(p.label_findings or "[]"),
         partners_release_at=p.partners_release_at,
         public_release_at=p.public_release_at,
         withdrawn=p.tombstoned_at is not None,

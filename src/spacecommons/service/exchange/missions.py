@@ -17,6 +17,11 @@ class MissionIn(BaseModel):
     kind: str = Field(pattern="^(module|lander|rover|orbiter)$", examples=["lander"])
     proprietary_days: float = Field(180, ge=0, le=3650)
     public_after_days: float = Field(180, ge=0, le=3650, description="after the partners' release")
+    label_policy: str = Field(
+        "warn",
+        pattern="^(strict|warn)$",
+        description="strict: a label failing PDS4 validation is refused; warn: accepted with its findings",
+    )
 
 
 class PayloadIn(BaseModel):

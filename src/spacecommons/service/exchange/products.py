@@ -1,35 +1,45 @@
 """Products: ingest from a PDS4 label, search and facets, versions (LID and LID::VID), the label,
-and the owner's release and withdrawal."""
+members and DataCite record of bundles and collections, and the owner's release, DOI and withdrawal."""
 
 from __future__ import annotations
 
-import dataclasses
-import json
 from collections.abc import Callable
 from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from ...exchange import policy
+from ...exchange.archive import Citation
+from ...exchange.archive import datacite as citation_record
 from ...exchange.levels import to_pds4
-from ...exchange.pds4 import ProductMetadata, read_label, write_label
 from ...storage import exchange_repo as repo
 from ...storage.partners_repo import Identity
-from ...storage.tables import Product
-from ...timescales import parse_utc
+from ...timescales import format_utc
+from ...workflows import archive as archive_flow
 from ..deps import CallerDep, ClockDep, SessionDep, route
 from ..timefields import TimeIn
-from .common import ProductOut, ReleaseIn, conflict_as_409, product_outs, visible_product
+from .common import ProductOut, ReleaseIn, access, product_outs, visible_product
 
 router = APIRouter(prefix="/api/v1/exchange", tags=["lunar data exchange"])
 
 
-def _label_time(text: str | None):
-    """A label time as an instant (``read_label`` checked that it is UTC); the label's text is kept."""
-    return None if text is None else parse_utc(text)
+def _refusals(call):
+    """Run a workflow call, answering its refusals as HTTP: a label failing validation under a strict
+    policy is 422 with every finding (line, rule, message); a refused ingest its own status."""
+    try:
+        return call()
+    except archive_flow.LabelInvalid as exc:
+        findings = [
+            {"severity": f.severity.value, "rule": f.rule, "line": f.line, "message": f.message}
+            for f in exc.report.findings
+        ]
+        raise HTTPException(422, {"message": str(exc), "findings": findings}) from None
+    except archive_flow.Refused as exc:
+        raise HTTPException(exc.status, str(exc)) from None
 
 
 @route(
@@ -39,7 +49,7 @@ def _label_time(text: str | None):
     ("observer", "operator"),
     response_model=ProductOut,
     status_code=201,
-    summary="Ingest a product from its PDS4 label (release dates computed now from the embargo rules)",
+    summary="Ingest a product from its PDS4 label (validated, kept verbatim; release dates computed now)",
 )
 async def ingest(
     request: Request,
@@ -51,13 +61,16 @@ async def ingest(
     licence: str = Query("CC-BY-4.0", max_length=64),
     level: str | None = Query(None),
 ) -> ProductOut:
-    # the label is read on the event loop; parsing it and every database call run in a worker thread
+    # the label is read on the event loop; parsing, validating, storing and every database call run
+    # in a worker thread
     label = await request.body()
-    return await run_in_threadpool(_ingest, label, session, who, clock, mission, payload, licence, level)
+    blobs = request.app.state.blobs
+    return await run_in_threadpool(_ingest, label, blobs, session, who, clock, mission, payload, licence, level)
 
 
 def _ingest(
     label: bytes,
+    blobs,
     session: Session,
     who: Identity,
     clock: Callable[[], datetime],
@@ -66,52 +79,15 @@ def _ingest(
     licence: str,
     level: str | None,
 ) -> ProductOut:
-    pl = repo.payload(session, mission, payload)
-    if pl is None:
-        raise HTTPException(404, f"no payload {payload!r} on {mission!r}")
-    if pl.owner_partner_id != who.partner_id:
-        raise HTTPException(403, "only the payload's owner partner ingests its products")
+    now = clock()
     # a malformed label (RecordError), an unknown level (InputError), a label time (TimeError): all
     # SpacecommonsErrors, answered with 400 by the app's one handler
-    meta = read_label(label, "label.xml")
-    processing = to_pds4(level or meta.processing_level or "")
-    start, stop = _label_time(meta.start), _label_time(meta.stop)
-    owner = repo.lid_owner(session, meta.lid)
-    if owner is not None and owner.partner_id != pl.owner_partner_id:
-        raise HTTPException(403, f"{meta.lid} belongs to another partner: only its owner ingests versions of it")
-    if owner is not None and owner.mission_id != pl.mission_id:
-        raise HTTPException(403, f"{meta.lid} belongs to another mission: ingest its versions from that mission")
-    conflict = f"{meta.lidvid} exists: versions are immutable, ingest a new version_id"
-    if repo.product_exists(session, meta.lid, meta.vid):
-        raise HTTPException(409, conflict)
-    m = repo.mission_of(session, pl)
-    now = clock()
-    days = pl.proprietary_days if pl.proprietary_days is not None else m.proprietary_days
-    partners_at, public_at = policy.release_dates(now, days, m.public_after_days)
-    with conflict_as_409(session, conflict):  # a concurrent ingest of the same LID::VID won
-        p = repo.add_product(
-            session,
-            Product(
-                lid=meta.lid,
-                vid=meta.vid,
-                title=meta.title,
-                payload_id=pl.id,
-                owner_partner_id=pl.owner_partner_id,
-                target=meta.target,
-                instrument=meta.instrument,
-                processing_level=processing,
-                start=start,
-                stop=stop,
-                licence=licence,
-                citation=meta.citation,
-                **(dict(zip(("west", "east", "north", "south"), meta.bounds, strict=True)) if meta.bounds else {}),
-                metadata_json=json.dumps(dataclasses.asdict(dataclasses.replace(meta, processing_level=processing))),
-                ingested_at=now,
-                partners_release_at=partners_at,
-                public_release_at=public_at,
-            ),
+    p = _refusals(
+        lambda: archive_flow.ingest_label(
+            session, blobs, who.partner_id, mission, payload, label, now, licence, level, "label.xml"
         )
-        session.commit()
+    )
+    session.commit()
     return product_outs(session, [p], who, now)[0]
 
 
@@ -178,15 +154,100 @@ def version(lid: str, vid: str, session: SessionDep, who: CallerDep, clock: Cloc
     "GET",
     "/products/{lid}/{vid}/label",
     ("public",),
-    summary="The product's PDS4 label",
+    summary="The product's PDS4 label as submitted (service changes appended to its Modification_History)",
     responses={200: {"content": {"application/xml": {}}}},
 )
-def label(lid: str, vid: str, session: SessionDep, who: CallerDep, clock: ClockDep) -> Response:
+def label(lid: str, vid: str, request: Request, session: SessionDep, who: CallerDep, clock: ClockDep) -> Response:
     p = visible_product(session, clock(), lid, vid, who, "label")
-    meta = ProductMetadata(
-        **{k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(p.metadata_json).items() if k != "extra"}
+    return Response(archive_flow.label_bytes(p, request.app.state.blobs), media_type="application/xml")
+
+
+@route(
+    router,
+    "GET",
+    "/products/{lid}/{vid}/members",
+    ("public",),
+    summary="Members of a bundle or collection (Primary/Secondary); members the caller may not see are left out",
+)
+def product_members(
+    lid: str, vid: str, request: Request, session: SessionDep, who: CallerDep, clock: ClockDep
+) -> list[dict]:
+    now = clock()
+    p = visible_product(session, now, lid, vid, who, "members")
+    out = []
+    for m in archive_flow.members(session, request.app.state.blobs, p):
+        held = archive_flow.resolve(session, m)
+        if held is not None and not policy.can_see_metadata(access(held), who.partner_id, now):
+            continue  # an invisible product does not exist, not even as a member
+        out.append(
+            {
+                "reference": m.reference,
+                "member_status": m.status,
+                "reference_type": m.reference_type,
+                "held": None if held is None else f"{held.lid}::{held.vid}",
+            }
+        )
+    return out
+
+
+@route(
+    router,
+    "GET",
+    "/products/{lid}/{vid}/datacite",
+    ("public",),
+    summary="DataCite metadata (JSON) of a bundle or collection with a DOI",
+)
+def datacite(lid: str, vid: str, request: Request, session: SessionDep, who: CallerDep, clock: ClockDep) -> dict:
+    now = clock()
+    p = visible_product(session, now, lid, vid, who, "datacite")
+    meta = archive_flow.metadata(p)
+    if meta.product_class not in archive_flow.AGGREGATES:
+        raise HTTPException(400, "DataCite records are made for bundles and collections")
+    if not p.doi:
+        raise HTTPException(404, f"{p.lid}::{p.vid} has no DOI: its owner registers one (POST .../doi)")
+    publisher = repo.partner_names(session, [p.owner_partner_id]).get(p.owner_partner_id, "")
+    year = meta.publication_year or str((p.public_release_at or p.ingested_at).year)
+    visible_members = []
+    for m in archive_flow.members(session, request.app.state.blobs, p):
+        held = archive_flow.resolve(session, m)
+        if held is None or policy.can_see_metadata(access(held), who.partner_id, now):
+            visible_members.append(m.reference)
+    return citation_record(
+        Citation(
+            doi=p.doi,
+            lidvid=f"{p.lid}::{p.vid}",
+            title=p.title,
+            publisher=publisher,
+            publication_year=year,
+            licence=p.licence,
+            description=meta.description,
+            creators=(meta.authors,) if meta.authors else (),
+            members=tuple(visible_members),
+        )
     )
-    return Response(write_label(meta), media_type="application/xml")
+
+
+class DoiIn(BaseModel):
+    doi: str = Field(pattern=r"^10\.[0-9]{4,9}/[-._;()/:A-Za-z0-9]{1,200}$", examples=["10.17189/1520348"])
+
+
+@route(
+    router,
+    "POST",
+    "/products/{lid}/{vid}/doi",
+    ("observer", "operator"),
+    response_model=ProductOut,
+    summary="Owner: record the DOI the partner registered for a product (bundle or collection)",
+)
+def register_doi(lid: str, vid: str, body: DoiIn, session: SessionDep, who: CallerDep, clock: ClockDep) -> ProductOut:
+    now = clock()
+    p = visible_product(session, now, lid, vid, who, "doi")
+    if p.owner_partner_id != who.partner_id:
+        raise HTTPException(403, "only the owner partner registers its products' DOIs")
+    p.doi = body.doi
+    archive_flow.record_change(p, now, f"DOI {body.doi} registered by the owner partner")
+    session.commit()
+    return product_outs(session, [p], who, now)[0]
 
 
 @route(
@@ -202,10 +263,15 @@ def release(lid: str, vid: str, body: ReleaseIn, session: SessionDep, who: Calle
     p = visible_product(session, now, lid, vid, who, "release")
     if p.owner_partner_id != who.partner_id:
         raise HTTPException(403, "only the owner partner releases its products")
+    said = []
     if body.partners_release_at is not None:
         p.partners_release_at = body.partners_release_at.replace(microsecond=0)
+        said.append(f"partners from {format_utc(p.partners_release_at, 0)}")
     if body.public_release_at is not None:
         p.public_release_at = body.public_release_at.replace(microsecond=0)
+        said.append(f"public from {format_utc(p.public_release_at, 0)}")
+    if said:
+        archive_flow.record_change(p, now, "Release dates set by the owner partner: " + ", ".join(said))
     session.commit()
     return product_outs(session, [p], who, now)[0]
 

@@ -1,0 +1,1 @@
+"""Orbit determination from astrometry: initial orbits, differential corrections, impact sites."""

@@ -1,0 +1,345 @@
+"""Differential corrections: a weighted least-squares orbit fit to optical astrometry.
+
+Method (Milani & Gronchi 2010, *Theory of Orbit Determination*, ch. 5): the computed RA and Dec
+of each observation (light time, deflection by the Sun, stellar aberration: ``apparent.py``)
+from an n-body orbit (ASSIST, DE440 + 16 asteroids, GR, Earth harmonics: ``neo.nbody``); the
+partials from ASSIST's variational equations (``variational.py``); Gauss-Newton iterations on
+the normal equations with weights 1/sigma^2, the step halved while it raises the chi-square;
+the covariance is the inverse of the normal matrix. Residuals are O - C in RA cos(Dec) and Dec.
+
+Outliers (Carpino, Milani & Chesley 2003, Icarus 166, 248): after convergence, each
+observation's 2-D chi-square uses the residual covariance (sigma^2 - A C A^T for one in the
+fit, + for one outside); one above ``chi2_reject`` (8) leaves the fit, one outside below
+``chi2_recover`` (7) comes back; refit until nothing changes.
+
+Optional non-gravitational parameters A1, A2, A3 (Marsden et al. 1973, as ASSIST models them,
+au/day^2) are solved for alongside the state. State: barycentric ICRF equatorial, au, au/day,
+at ``epoch_jd_tdb``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from ...errors import InputError
+from ..nbody import DEFAULT_SETTINGS, NBodySettings
+from .apparent import apparent_direction, light_time_days, ra_dec, ra_dec_partials
+from .variational import propagate_with_partials
+
+ARCSEC_RAD = np.pi / (180.0 * 3600.0)
+NONGRAV_NAMES = ("A1", "A2", "A3")
+DEFAULT_SIGMA_ARCSEC = 1.0  # weight of an observation without a stated uncertainty (see docs)
+CHI2_REJECT = 8.0  # Carpino, Milani & Chesley (2003), 2-D chi-square thresholds
+CHI2_RECOVER = 7.0
+
+
+@dataclass(frozen=True)
+class OpticalArc:
+    """Optical astrometry ready for fitting: arrays (n,) or (n, 3), barycentric ICRF (au, au/day)
+    observer and Sun positions at each (reception) epoch. ``sigma_ra_arcsec`` is of RA cos(Dec)."""
+
+    designation: str
+    jd_utc: np.ndarray
+    jd_tdb: np.ndarray
+    ra_rad: np.ndarray
+    dec_rad: np.ndarray
+    sigma_ra_arcsec: np.ndarray
+    sigma_dec_arcsec: np.ndarray
+    observer_au: np.ndarray
+    observer_au_d: np.ndarray
+    sun_au: np.ndarray
+    station: tuple[str, ...]
+    weighting: str = f"stated uncertainties; {DEFAULT_SIGMA_ARCSEC} arcsec where none"
+
+    def __len__(self) -> int:
+        return len(self.jd_tdb)
+
+    def subset(self, index) -> OpticalArc:
+        """The observations at ``index`` (indices, slice or boolean mask), in that order."""
+        idx = np.arange(len(self))[index]
+        arrays = {
+            k: getattr(self, k)[idx]
+            for k in (
+                "jd_utc",
+                "jd_tdb",
+                "ra_rad",
+                "dec_rad",
+                "sigma_ra_arcsec",
+                "sigma_dec_arcsec",
+                "observer_au",
+                "observer_au_d",
+                "sun_au",
+            )
+        }
+        return replace(self, station=tuple(self.station[i] for i in idx), **arrays)
+
+
+ObserversFunction = Callable[[list[Any]], tuple[np.ndarray, np.ndarray]]
+
+
+def optical_arc(
+    observations: Iterable[Any],
+    observers: ObserversFunction | None = None,
+    default_sigma_arcsec: float = DEFAULT_SIGMA_ARCSEC,
+) -> OpticalArc:
+    """An :class:`OpticalArc` from ``neo.astrometry`` ``OpticalObservation`` records of one object
+    (any order; sorted by time here). ``observers(observations)`` gives the observers' GCRS
+    positions (n, 3) km and velocities (n, 3) km/s, by default
+    ``neo.astrometry.observatories.observation_observers``; an unknown velocity (NaN: a spacecraft
+    record without one) counts as zero relative to the Earth (its aberration error is v/c, about
+    1.3" for a low orbit; see docs)."""
+    from ...constants import AU_KM, AU_PER_DAY_KM_S
+    from ...frames import skyfield_time
+    from ..nbody import body_state
+
+    obs = sorted(observations, key=lambda o: o.epoch_utc_jd)
+    if not obs:
+        raise InputError("no optical observations to fit")
+    designations = {o.designation for o in obs}
+    if len(designations) > 1:
+        raise InputError(f"observations of several objects in one fit: {sorted(designations)}")
+    if observers is None:
+        from ..astrometry.observatories import observation_observers as observers
+    geo_r, geo_v = (np.asarray(a, float) for a in observers(obs))
+    geo_v = np.where(np.isfinite(geo_v), geo_v, 0.0)
+    jd_utc = np.array([o.epoch_utc_jd for o in obs])
+    jd_tdb = np.asarray(skyfield_time(jd_utc, np.zeros_like(jd_utc)).tdb, float)
+    earth = np.array([body_state("earth", t) for t in jd_tdb])
+    sun = np.array([body_state("sun", t)[:3] for t in jd_tdb])
+    sig_ra = np.array([o.sigma_ra_arcsec or default_sigma_arcsec for o in obs], float)
+    sig_dec = np.array([o.sigma_dec_arcsec or default_sigma_arcsec for o in obs], float)
+    return OpticalArc(
+        designation=obs[0].designation,
+        jd_utc=jd_utc,
+        jd_tdb=jd_tdb,
+        ra_rad=np.radians([o.ra_deg for o in obs]),
+        dec_rad=np.radians([o.dec_deg for o in obs]),
+        sigma_ra_arcsec=sig_ra,
+        sigma_dec_arcsec=sig_dec,
+        observer_au=earth[:, :3] + geo_r / AU_KM,
+        observer_au_d=earth[:, 3:] + geo_v / AU_PER_DAY_KM_S,
+        sun_au=sun,
+        station=tuple(o.station for o in obs),
+        weighting=f"stated uncertainties; {default_sigma_arcsec} arcsec where none",
+    )
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """Choices of a fit; each is reported with the result."""
+
+    nongrav_free: tuple[str, ...] = ()  # any of "A1", "A2", "A3"
+    reject_outliers: bool = True
+    chi2_reject: float = CHI2_REJECT
+    chi2_recover: float = CHI2_RECOVER
+    max_iterations: int = 25
+    max_rejection_rounds: int = 10
+    nbody: NBodySettings = DEFAULT_SETTINGS
+
+
+@dataclass(frozen=True)
+class OrbitFit:
+    """A fitted orbit: state (6,) at ``epoch_jd_tdb``, non-gravitational A1..A3, covariance of
+    the solved-for parameters (state then free A_k), per-observation residuals (arcsec)."""
+
+    designation: str
+    epoch_jd_tdb: float
+    state: np.ndarray
+    nongrav: np.ndarray
+    nongrav_free: tuple[str, ...]
+    covariance: np.ndarray
+    residual_ra_arcsec: np.ndarray  # O - C in RA cos(Dec)
+    residual_dec_arcsec: np.ndarray
+    chi2: np.ndarray  # Carpino et al. 2-D chi-square of each observation
+    used: np.ndarray  # bool: in the fit (False: rejected as an outlier)
+    iterations: int
+    converged: bool
+    choices: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def n_used(self) -> int:
+        return int(self.used.sum())
+
+    @property
+    def n_rejected(self) -> int:
+        return int((~self.used).sum())
+
+    @property
+    def rms_arcsec(self) -> float:
+        """RMS of the used residuals, RA cos(Dec) and Dec together (arcsec)."""
+        r = np.concatenate([self.residual_ra_arcsec[self.used], self.residual_dec_arcsec[self.used]])
+        return float(np.sqrt(np.mean(r**2))) if r.size else float("nan")
+
+    @property
+    def normalized_rms(self) -> float:
+        """sqrt(chi-square / (2 n_used)) of the used residuals with their weights."""
+        return float(np.sqrt(np.mean(self.chi2[self.used]) / 2.0)) if self.used.any() else float("nan")
+
+    @property
+    def state_covariance(self) -> np.ndarray:
+        return self.covariance[:6, :6]
+
+
+def _model(arc: OpticalArc, epoch, x, ng, free_idx, tau, nbody):
+    """Computed RA, Dec, partials (n, 2, p) of (RA cos Dec, Dec), updated light times."""
+    state = x[:6]
+    ng = ng.copy()
+    for m, j in enumerate(free_idx):
+        ng[j] = x[6 + m]
+    states, phi = propagate_with_partials(epoch, state, arc.jd_tdb - tau, ng, free_idx, nbody)
+    rho = states[:, :3] - arc.observer_au
+    tau_new = light_time_days(rho)
+    body = states[:, :3] - states[:, 3:] * (tau_new - tau)[:, None]  # first-order retime
+    p = apparent_direction(body, arc.observer_au, arc.observer_au_d, arc.sun_au)
+    ra, dec = ra_dec(p)
+    d_ra, d_dec = ra_dec_partials(body - arc.observer_au)
+    pos = phi[:, :3, :]
+    a = np.empty((len(arc), 2, pos.shape[2]))
+    a[:, 0] = np.cos(arc.dec_rad)[:, None] * np.einsum("ni,nip->np", d_ra, pos)
+    a[:, 1] = np.einsum("ni,nip->np", d_dec, pos)
+    return ra, dec, a, tau_new, ng
+
+
+def _residuals(arc: OpticalArc, ra, dec):
+    dra = np.angle(np.exp(1j * (arc.ra_rad - ra))) * np.cos(arc.dec_rad)
+    return np.stack([dra, arc.dec_rad - dec], axis=1) / ARCSEC_RAD  # arcsec (n, 2)
+
+
+def fit_orbit(
+    arc: OpticalArc,
+    epoch_jd_tdb: float,
+    state: np.ndarray,
+    nongrav: np.ndarray | None = None,
+    settings: FitSettings = FitSettings(),
+    used: np.ndarray | None = None,
+) -> OrbitFit:
+    """Fit a barycentric ICRF state at ``epoch_jd_tdb`` (and the free A_k) to the arc, starting
+    from ``state`` (a prior or initial orbit) and ``nongrav`` (3,)."""
+    free_idx = tuple(NONGRAV_NAMES.index(n) for n in settings.nongrav_free)
+    ng = np.zeros(3) if nongrav is None else np.asarray(nongrav, float).copy()
+    x = np.concatenate([np.asarray(state, float), ng[list(free_idx)]])
+    n = len(arc)
+    used = np.ones(n, bool) if used is None else np.asarray(used, bool).copy()
+    sigma = np.stack([arc.sigma_ra_arcsec, arc.sigma_dec_arcsec], axis=1)
+    tau = np.zeros(n)
+    # light times from the starting orbit before the first correction
+    m = _model(arc, epoch_jd_tdb, x, ng, free_idx, tau, settings.nbody)
+    m = _model(arc, epoch_jd_tdb, x, ng, free_idx, m[3], settings.nbody)
+    iterations = 0
+    converged = False
+    cov = np.full((len(x), len(x)), np.nan)
+    for _round in range(settings.max_rejection_rounds + 1):
+        ra, dec, a, tau, ng_cur = m
+        res = _residuals(arc, ra, dec)
+        chi2_total = _chi2(res, sigma, used)
+        converged = False
+        for _ in range(settings.max_iterations):
+            iterations += 1
+            dx, cov = _normal_step(res, a, sigma, used)
+            step = 1.0
+            for _halving in range(8):
+                x_try = x + step * dx
+                m = _model(arc, epoch_jd_tdb, x_try, ng, free_idx, tau, settings.nbody)
+                res_try = _residuals(arc, m[0], m[1])
+                chi2_try = _chi2(res_try, sigma, used)
+                if np.isfinite(chi2_try) and chi2_try <= chi2_total * (1 + 1e-9):
+                    break
+                step *= 0.5
+            x = x_try
+            ra, dec, a, tau, ng_cur = m
+            res = res_try
+            small = abs(chi2_total - chi2_try) <= 1e-5 * max(chi2_try, 1.0) or _step_size(dx * step, cov) < 1e-2
+            chi2_total = chi2_try
+            if small:
+                converged = True
+                break
+        _, cov = _normal_step(res, a, sigma, used)
+        chi2 = _carpino_chi2(res, a, sigma, cov, used)
+        if not settings.reject_outliers or not converged:
+            break
+        new_used = used.copy()
+        new_used[used & (chi2 > settings.chi2_reject)] = False
+        new_used[~used & (chi2 < settings.chi2_recover)] = True
+        if np.array_equal(new_used, used) or new_used.sum() < 3:
+            break
+        used = new_used
+    choices = {
+        "force_model": "ASSIST/REBOUND: Sun, planets, Moon (DE440), 16 asteroids (sb441-n16), GR (EIH), "
+        "Earth J2-J4" + (", Marsden A1/A2/A3" if np.any(ng_cur) or free_idx else ""),
+        "partials": "ASSIST first-order variational equations; A_k by a shifted shadow particle",
+        "light_time": "iterated; planetary aberration by retarded body position",
+        "aberration": "stellar, relativistic, observer barycentric velocity (annual + diurnal)",
+        "deflection": "Sun (PPN gamma = 1); planets not applied (< 1 mas away from their limbs)",
+        "weights": arc.weighting,
+        "debiasing": "none: no astrometric catalogue debiasing table ships",
+        "outliers": (
+            f"Carpino, Milani & Chesley 2003: reject chi2 > {settings.chi2_reject}, "
+            f"recover chi2 < {settings.chi2_recover}"
+            if settings.reject_outliers
+            else "none"
+        ),
+        "nongrav_free": ", ".join(settings.nongrav_free) or "none",
+    }
+    return OrbitFit(
+        designation=arc.designation,
+        epoch_jd_tdb=float(epoch_jd_tdb),
+        state=x[:6].copy(),
+        nongrav=ng_cur,
+        nongrav_free=tuple(settings.nongrav_free),
+        covariance=cov,
+        residual_ra_arcsec=res[:, 0],
+        residual_dec_arcsec=res[:, 1],
+        chi2=chi2,
+        used=used,
+        iterations=iterations,
+        converged=converged,
+        choices=choices,
+    )
+
+
+def _chi2(res, sigma, used) -> float:
+    return float(np.sum(((res / sigma)[used]) ** 2))
+
+
+def _normal_step(res, a, sigma, used):
+    """Gauss-Newton step and covariance from residuals (n, 2) arcsec, partials (n, 2, p)."""
+    w = 1.0 / (sigma[used] * ARCSEC_RAD) ** 2  # (m, 2)
+    au = a[used]
+    r = res[used] * ARCSEC_RAD
+    normal = np.einsum("nkp,nk,nkq->pq", au, w, au)
+    rhs = np.einsum("nkp,nk,nk->p", au, w, r)
+    scale = np.sqrt(np.diag(normal))
+    scale[scale == 0] = 1.0
+    ns = normal / np.outer(scale, scale)
+    cov_s = np.linalg.pinv(ns, rcond=1e-15, hermitian=True)
+    cov = cov_s / np.outer(scale, scale)
+    return cov @ rhs, cov
+
+
+def _step_size(dx, cov) -> float:
+    """Size of a correction in units of the solution's uncertainty (sqrt(dx^T C^-1 dx / p))."""
+    try:
+        return float(np.sqrt(abs(dx @ np.linalg.solve(cov, dx)) / len(dx)))
+    except np.linalg.LinAlgError:
+        return float("inf")
+
+
+def _carpino_chi2(res, a, sigma, cov, used) -> np.ndarray:
+    """2-D chi-square of each observation with the residual covariance of Carpino et al. (2003):
+    diag(sigma^2) - A C A^T for one in the fit, + for one outside it."""
+    s = sigma * ARCSEC_RAD
+    proj = np.einsum("nkp,pq,nlq->nkl", a, cov, a)
+    sign = np.where(used, -1.0, 1.0)[:, None, None]
+    gamma = np.zeros_like(proj)
+    gamma[:, 0, 0] = s[:, 0] ** 2
+    gamma[:, 1, 1] = s[:, 1] ** 2
+    gamma = gamma + sign * proj
+    # an observation that alone determines a direction has ~zero residual variance: floor it
+    floor = 1e-6 * np.stack([s[:, 0] ** 2, s[:, 1] ** 2], axis=1)
+    gamma[:, 0, 0] = np.maximum(gamma[:, 0, 0], floor[:, 0])
+    gamma[:, 1, 1] = np.maximum(gamma[:, 1, 1], floor[:, 1])
+    r = res * ARCSEC_RAD
+    return np.einsum("nk,nkl,nl->n", r, np.linalg.inv(gamma), r)

@@ -1,0 +1,117 @@
+"""Orbit determination jobs, written once for the CLI and the API: fit optical astrometry (with an
+initial orbit when there is no prior), predict an imminent impactor's entry, summarise as JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+from ..neo.od.fit import FitSettings, OrbitFit, fit_orbit, optical_arc
+from ..neo.od.impact_site import ImpactSite, impact_site
+from ..neo.od.iod import initial_orbit_fit
+from ..neo.orbit import SmallBodyOrbit
+from ..timescales import format_utc
+
+IMPACT_LIKELY = 1e-3  # below this, impact-site reports the probability alone
+MIN_OBSERVATIONS = 3
+
+
+def fit_observations(
+    optical: Sequence[Any],
+    prior: SmallBodyOrbit | None = None,
+    nongrav: bool = False,
+    check: Callable[[], None] = lambda: None,
+) -> OrbitFit:
+    """Fit the optical observations of one object. Without a prior: an initial orbit from the
+    first observations (Gauss, ranging fallback, ``neo.od.iod``) fitted on the first night,
+    then the whole arc. ``nongrav`` frees A2 (Yarkovsky). ``check`` is called between stages
+    (a job's cancellation)."""
+    if len(optical) < MIN_OBSERVATIONS:
+        raise InputError(f"an orbit needs at least {MIN_OBSERVATIONS} optical observations, got {len(optical)}")
+    arc = optical_arc(optical)
+    check()
+    settings = FitSettings(nongrav_free=("A2",) if nongrav else ())
+    if prior is not None:
+        from ..neo.nbody import heliocentric_to_barycentric
+        from ..neo.orbit import heliocentric_states
+
+        state = heliocentric_to_barycentric(heliocentric_states([prior]), prior.epoch_jd_tdb)[0]
+        fit = fit_orbit(arc, prior.epoch_jd_tdb, state, np.asarray(prior.nongrav, float), settings)
+        fit.choices["initial_orbit"] = f"prior {prior.orbit_id or prior.designation}"
+        return fit
+    first = arc.subset(np.flatnonzero(arc.jd_tdb - arc.jd_tdb[0] < 1.0)[:30])
+    if len(first) < MIN_OBSERVATIONS:
+        first = arc.subset(slice(0, MIN_OBSERVATIONS))
+    start = initial_orbit_fit(first)
+    check()
+    # widen the arc step by step (x4 in time) so that the linearisation holds
+    span = float(first.jd_tdb[-1] - first.jd_tdb[0]) or 1.0 / 24
+    state, epoch = start.state, start.epoch_jd_tdb
+    while True:
+        span *= 4
+        part = np.flatnonzero(arc.jd_tdb - arc.jd_tdb[0] <= span)
+        if len(part) == len(arc):
+            break
+        step = fit_orbit(arc.subset(part), epoch, state, settings=FitSettings(reject_outliers=False))
+        state = step.state
+        check()
+    fit = fit_orbit(arc, epoch, state, settings=settings)
+    fit.choices["initial_orbit"] = start.choices.get("initial_orbit", "gauss")
+    return fit
+
+
+def fit_summary(fit: OrbitFit) -> dict:
+    """The fit as plain JSON (the CLI's ``neo fit --json`` and the API's answer)."""
+    cov = fit.covariance
+    out: dict[str, Any] = {
+        "designation": fit.designation,
+        "epoch_jd_tdb": fit.epoch_jd_tdb,
+        "state_au_au_d": [float(v) for v in fit.state],
+        "frame": "barycentric ICRF equatorial",
+        "covariance": [[float(v) for v in row] for row in cov],
+        "covariance_labels": ["x", "y", "z", "vx", "vy", "vz", *fit.nongrav_free],
+        "rms_arcsec": fit.rms_arcsec,
+        "normalized_rms": fit.normalized_rms,
+        "n_used": fit.n_used,
+        "n_rejected": fit.n_rejected,
+        "converged": fit.converged,
+        "iterations": fit.iterations,
+        "choices": dict(fit.choices),
+    }
+    if fit.nongrav_free:
+        out["nongrav"] = {
+            name: {
+                "value_au_d2": float(fit.nongrav[["A1", "A2", "A3"].index(name)]),
+                "sigma_au_d2": float(np.sqrt(cov[6 + k, 6 + k])),
+            }
+            for k, name in enumerate(fit.nongrav_free)
+        }
+    return out
+
+
+def impact_site_summary(site: ImpactSite) -> dict:
+    """Impact probability and, when an impact is likely, the nominal entry at 100 km altitude."""
+    out: dict[str, Any] = {
+        "impact_probability": site.impact_probability,
+        "impact_probability_ci95": [site.ci_low, site.ci_high],
+        "samples": site.samples,
+    }
+    if site.nominal is not None and site.impact_probability >= IMPACT_LIKELY:
+        out |= {
+            "entry_utc": format_utc(site.nominal.utc, 3),
+            "entry_jd_tdb": site.nominal.jd_tdb,
+            "entry_lat_deg": site.nominal.lat_deg,
+            "entry_lon_deg": site.nominal.lon_deg,
+            "entry_sigma_km": site.entry_sigma_km,
+            "entry_sigma_s": site.entry_sigma_s,
+            "entry_height_km": 100.0,
+        }
+    return out
+
+
+def predict_impact(fit: OrbitFit, horizon_days: float = 30.0, samples: int = 500, seed: int = 1) -> ImpactSite:
+    """Impact probability and entry site within ``horizon_days`` of the fit's epoch."""
+    return impact_site(fit, horizon_days=horizon_days, samples=samples, seed=seed)

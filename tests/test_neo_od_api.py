@@ -1,0 +1,72 @@
+"""Orbit-determination API: an analyst fits the astrometry they may see; a partner's private
+astrometry stays out of another partner's fit; roles are enforced. Expected values: the 2023 DW
+fit of tests/test_neo_od.py (123 MPC observations, RMS a few tenths of an arcsecond)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from spacecommons.neo.astrometry.mpc80 import read_mpc80
+from spacecommons.service import create_app
+from spacecommons.storage import partners_repo
+from spacecommons.storage.observations_repo import store_observations
+
+T0 = datetime(2026, 11, 25, tzinfo=UTC)
+DW = Path(__file__).parent / "data" / "neo" / "observations" / "2023DW.txt"
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('od') / 'od.db'}"
+    app = create_app(url, rate_per_second=1000.0, rate_burst=100000)
+    keys = {}
+    obs, issues = read_mpc80(DW.read_text(), DW.name)
+    assert not issues
+    with app.state.session_maker.begin() as s:
+        for partner in ("A", "B"):
+            p = partners_repo.create_partner(s, partner, T0)
+            for role in ("analyst", "observer"):
+                m = partners_repo.add_member(s, partner, f"{partner}-{role}", role, T0)
+                keys[(partner, role)] = partners_repo.issue_key(s, m.id, T0)
+            if partner == "A":
+                store_observations(
+                    s, obs, file_sha256="0" * 64, submitter="A", loaded_at=T0, partner_id=p.id, visibility="private"
+                )
+    yield app, TestClient(app), keys
+    app.state.engine.dispose()
+
+
+def test_analyst_fits_their_own_astrometry(service):
+    _, client, keys = service
+    r = client.post(
+        "/api/v1/neo/od/fit", json={"designation": "2023 DW"}, headers={"X-API-Key": keys[("A", "analyst")]}
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["designation"] == "2023 DW"
+    assert body["n_used"] + body["n_rejected"] == 123
+    assert body["rms_arcsec"] < 0.5
+    assert len(body["state_au_au_d"]) == 6 and len(body["covariance"]) == 6
+    assert "Carpino" in body["choices"]["outliers"]
+
+
+def test_private_astrometry_is_not_fitted_for_another_partner(service):
+    _, client, keys = service
+    r = client.post(
+        "/api/v1/neo/od/fit", json={"designation": "2023 DW"}, headers={"X-API-Key": keys[("B", "analyst")]}
+    )
+    assert r.status_code == 404
+    assert "RA" not in r.text and "state_au_au_d" not in r.text
+
+
+def test_roles(service):
+    _, client, keys = service
+    body = {"designation": "2023 DW"}
+    assert (
+        client.post("/api/v1/neo/od/fit", json=body, headers={"X-API-Key": keys[("A", "observer")]}).status_code == 403
+    )
+    assert client.post("/api/v1/neo/od/impact-site", json=body).status_code in (401, 403)

@@ -1,0 +1,96 @@
+"""2008 TC3, the first asteroid found before it struck the Earth: orbit from its 883 MPC
+observations (tests/data/neo/observations/2008TC3.txt), predicted atmospheric entry, and the
+impact probability from the first night's observations alone.
+
+Reference: the observed event, 2008-10-07 02:45:40 UTC over the Nubian desert of northern
+Sudan (Jenniskens et al. 2009, Nature 458, 485; the fireball was detected by Meteosat 8 and
+US government satellites); the entry at 100 km altitude near 20.9 N 31.4 E. The tolerances
+(60 s, 150 km) are those of a comparison with a reconstructed point on a ~20-degree-shallow
+entry path (20 s of flight ~ 250 km along track between 100 km and the ~37 km explosion),
+not of the method's formal uncertainty, which is a fraction of a km and a second."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from spacecommons.neo.astrometry.mpc80 import read_mpc80
+from spacecommons.neo.od.fit import fit_orbit, optical_arc
+from spacecommons.neo.od.impact_site import WGS84_A_KM, impact_site
+from spacecommons.neo.od.iod import initial_orbit_fit
+
+pytestmark = pytest.mark.slow
+DATA = Path(__file__).parent / "data" / "neo" / "observations"
+
+EVENT_UTC = datetime(2008, 10, 7, 2, 45, 40, tzinfo=UTC)
+EVENT_LAT_DEG, EVENT_LON_DEG = 20.9, 31.4
+FIRST_NIGHT_END_UTC_JD = 2454745.5 + 0.40  # 2008-10-06 09:36 UTC: Mt. Lemmon (G96) and 854 only
+
+
+def _km_between(lat1, lon1, lat2, lon2) -> float:
+    p1, p2 = np.radians([lat1, lon1]), np.radians([lat2, lon2])
+    c = np.sin(p1[0]) * np.sin(p2[0]) + np.cos(p1[0]) * np.cos(p2[0]) * np.cos(p1[1] - p2[1])
+    return float(WGS84_A_KM * np.arccos(np.clip(c, -1, 1)))
+
+
+@pytest.fixture(scope="module")
+def tc3():
+    obs = _read("2008TC3.txt")
+    assert len(obs) == 883
+    return obs
+
+
+@pytest.fixture(scope="module")
+def full_fit(tc3):
+    arc = optical_arc(tc3)
+    start = initial_orbit_fit(arc.subset(slice(0, 6)))
+    return fit_orbit(arc, start.epoch_jd_tdb, start.state)
+
+
+def test_full_fit_residuals(full_fit):
+    assert full_fit.converged
+    # weights 1" for all (no uncertainties in 80-column records): the RMS of the kept residuals
+    # is below that, and the outlier rejection keeps most of the 883 observations
+    assert full_fit.rms_arcsec < 1.0
+    assert full_fit.n_used > 0.85 * 883
+    print(f"2008 TC3: rms {full_fit.rms_arcsec:.3f} arcsec, {full_fit.n_used} used, {full_fit.n_rejected} rejected")
+
+
+def test_predicted_entry_matches_the_observed_event(full_fit):
+    site = impact_site(full_fit, horizon_days=2.0, samples=100)
+    assert site.impact_probability == 1.0
+    entry = site.nominal
+    dt_s = (entry.utc - EVENT_UTC).total_seconds()
+    dist_km = _km_between(entry.lat_deg, entry.lon_deg, EVENT_LAT_DEG, EVENT_LON_DEG)
+    print(f"entry {entry.utc.isoformat()} {entry.lat_deg:.3f}N {entry.lon_deg:.3f}E: {dt_s:+.1f} s, {dist_km:.0f} km")
+    assert abs(dt_s) < 60.0
+    assert dist_km < 150.0
+    assert site.entry_sigma_km is not None and site.entry_sigma_km < 5.0
+    assert site.entry_sigma_s is not None and site.entry_sigma_s < 5.0
+
+
+def test_first_night_already_announces_the_impact(tc3):
+    """From the discovery night's 19 observations (Catalina G96 and 854, 2.4 hours) the impact
+    is certain: JPL and the MPC announced it the same day (Jenniskens et al. 2009)."""
+    night = [o for o in tc3 if o.epoch_utc_jd < FIRST_NIGHT_END_UTC_JD]
+    assert len(night) == 15
+    arc = optical_arc(night)
+    fit = initial_orbit_fit(arc)
+    site = impact_site(fit, horizon_days=2.0, samples=200)
+    print(
+        f"first night: IP {site.impact_probability:.3f} [{site.ci_low:.3f}, {site.ci_high:.3f}], entry {site.nominal}"
+    )
+    assert site.ci_low > 0.95
+    # a 2.4-hour arc with 1" weights fixes the date and hour, not yet the minute (measured: about
+    # an hour early and 16 deg east; the full arc brings it to seconds and tens of km, above)
+    dt_s = (site.nominal.utc - EVENT_UTC).total_seconds()
+    assert abs(dt_s) < 3 * 3600.0
+
+
+def _read(name: str):
+    obs, issues = read_mpc80((DATA / name).read_text(), name)
+    assert not issues
+    return obs
