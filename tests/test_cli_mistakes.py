@@ -263,6 +263,14 @@ def test_debug_shows_the_traceback_and_version():
     assert r.exit_code == 0 and r.stdout.startswith("spacecommons ")
 
 
+def test_screen_update_of_unknown_run_and_without_elements(sqlite_url):
+    """`screen --update` (issue #18) names the unknown run, and asks for the new element sets."""
+    assert_mistake(run("screen", "--update", "77", "--database-url", sqlite_url), 2, "--elements")
+    assert_mistake(
+        run("screen", "--update", "77", "--elements", TLE, "--database-url", sqlite_url), 2, "--update", "77"
+    )
+
+
 # --- issue #13, second round: bounds shared with the API, names, listings ------------------------
 
 

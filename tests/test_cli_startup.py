@@ -35,3 +35,32 @@ def test_help_texts_written_out_in_the_cli_match_their_sources():
 
     assert neo.BODIES == BODIES
     assert serve.ROLES == ROLES
+
+
+def test_every_command_help_imports_none_of_the_heavy_libraries():
+    """Issue #18 target 4: `--help` of every command and sub-command, not only the top level, stays
+    light (a command module that imports numpy or SQLAlchemy at its top breaks this). One interpreter
+    walks the whole click tree and names the first command whose --help pulled a heavy module in."""
+    code = (
+        "import json, sys\n"
+        "import typer.main\n"
+        "from spacecommons.cli.main import app\n"
+        f"HEAVY = {HEAVY!r}\n"
+        "root = typer.main.get_command(app)\n"
+        "def walk(cmd, path):\n"
+        "    yield path\n"
+        "    for name, sub in getattr(cmd, 'commands', {}).items():\n"
+        "        yield from walk(sub, [*path, name])\n"
+        "paths, bad = list(walk(root, [])), None\n"
+        "for path in paths:\n"
+        "    try:\n        root.main(args=[*path, '--help'], prog_name='spacecommons', standalone_mode=False)\n"
+        "    except SystemExit:\n        pass\n"
+        "    heavy = sorted(m for m in HEAVY if m in sys.modules)\n"
+        "    if heavy and bad is None:\n        bad = [' '.join(path), heavy]\n"
+        "print(json.dumps([len(paths), bad]))"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    n_paths, bad = json.loads(done.stdout.strip().splitlines()[-1])
+    assert n_paths > 30  # the walk reached the sub-commands (the CLI has more than 30)
+    assert bad is None, f"`spacecommons {bad[0]} --help` imported {bad[1]}"

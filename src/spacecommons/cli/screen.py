@@ -151,6 +151,12 @@ def screen_command(
     dask: str = typer.Option(None, "--dask", help="dask.distributed scheduler address, e.g. tcp://host:8786"),
     out: Path = typer.Option(None, help="write events to .csv, .json or .parquet"),
     resume: int = typer.Option(None, help="resume an interrupted run by its id"),
+    update: int = typer.Option(
+        None,
+        "--update",
+        help="re-screen only the objects whose element sets --elements changes in this stored run, "
+        "replacing their events (incremental)",
+    ),
     ephemeris: list[Path] = typer.Option(
         None,
         "--ephemeris",
@@ -179,6 +185,9 @@ def screen_command(
         raise typer.BadParameter(f"{workers}: must be >= 1", param_hint="--workers")
     check_out(out, ("csv", "json", "parquet"))
     _, session_maker = open_db(database_url)
+    if update is not None:
+        _update(session_maker, update, elements, workers, dask, out)
+        return
     completed = None
     if resume is not None:
         require_run(session_maker, resume, "--resume")
@@ -383,3 +392,31 @@ FAILURE_COLUMNS = (
     Column("name", "name", drop=1),
     Column("reason", "reason"),
 )
+
+
+def _update(session_maker, run_id: int, elements: list[Path], workers: int | None, dask: str | None, out) -> None:
+    """``screen --update RUN_ID --elements FILE...``: incremental re-screening of a stored run."""
+    from ..conjunction.catalog_payload import CatalogPayload
+    from ..workflows.screening import update_run
+
+    if not elements:
+        raise typer.BadParameter("--update needs --elements FILE... with the new element sets")
+    require_run(session_maker, run_id, "--update")
+    outcome = update_run(
+        session_maker,
+        run_id,
+        CatalogPayload.from_elements(read_element_files(elements)),
+        workers=workers,
+        dask_address=dask,
+    )
+    if outcome.result is None:
+        say(f"run {run_id}: no element set changed; nothing re-screened")
+        return
+    console.print(events_table(outcome.result.events))
+    console.print(
+        f"{len(outcome.updated)} objects re-screened: {len(outcome.result.events)} events for their pairs in "
+        f"{outcome.result.stats['wall_s']:.1f} s; run {run_id} now has {outcome.n_events} events"
+    )
+    if out:
+        outcome.result.events.write(out)
+        say(f"wrote {out}")

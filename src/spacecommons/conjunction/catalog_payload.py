@@ -28,6 +28,18 @@ class CatalogPayload:
     names: tuple[str, ...]
     texts: tuple[tuple[str, str] | str, ...]
 
+    def updated_with(self, new: CatalogPayload) -> tuple[CatalogPayload, tuple[int, ...]]:
+        """This catalog with ``new``'s element sets replacing or joining its own (sorted by catalog
+        number), and the catalog numbers whose element set changed or is new (incremental
+        re-screening, issue #18): an unchanged element set is not counted as updated."""
+        rows = {n: (name, text) for n, name, text in zip(self.norad_ids, self.names, self.texts, strict=True)}
+        old = dict(rows)
+        for n, name, text in zip(new.norad_ids, new.names, new.texts, strict=True):
+            rows[n] = (name, text)
+        ids = tuple(sorted(rows))
+        changed = tuple(n for n in ids if old.get(n) is None or old[n][1] != rows[n][1])
+        return CatalogPayload(ids, tuple(rows[n][0] for n in ids), tuple(rows[n][1] for n in ids)), changed
+
     @classmethod
     def from_elements(cls, elements: list[ElementSet]) -> CatalogPayload:
         ordered = sorted(elements, key=lambda e: e.norad_id)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from ..constants import DAYS_PER_JULIAN_YEAR
@@ -13,7 +14,8 @@ from ..errors import TimeError
 from ..neo.approaches import BODIES, close_approaches
 from ..neo.scales import palermo
 from ..neo.torino import torino
-from ..storage.neo_repo import latest_orbits
+from ..storage.neo_repo import OrbitFilter, latest_orbits, orbit_page
+from ..storage.neo_repo import orbit_class as orbit_class_of
 from ..timescales import tdb_to_jd
 from ..workflows.neo_risk import risk_rows
 from .budget import run_now
@@ -52,6 +54,22 @@ class OrbitOut(BaseModel):
     i_deg: float
     h_mag: float | None
     has_covariance: bool
+    om_deg: float | None = Field(None, description="longitude of the ascending node (ecliptic J2000)")
+    w_deg: float | None = Field(None, description="argument of perihelion")
+    ma_deg: float | None = Field(None, description="mean anomaly at the epoch")
+    q_au: float | None = None
+    moid_au: float | None = Field(None, description="JPL's Earth MOID, when the source gave it")
+    orbit_class: str | None = Field(None, description="CNEOS class code: IEO, ATE, APO, AMO, other, HYP")
+    diameter_km: float | None = None
+    sigmas: dict[str, float] | None = Field(
+        None, description="1-sigma of each covariance parameter (SBDB's names and units), when a covariance is stored"
+    )
+
+
+def _sigmas(o) -> dict[str, float] | None:
+    if o.covariance is None:
+        return None
+    return {k: math.sqrt(max(o.covariance[n][n], 0.0)) for n, k in enumerate(o.covariance_labels)}
 
 
 class ApproachRequest(BaseModel):
@@ -62,14 +80,37 @@ class ApproachRequest(BaseModel):
     max_dist_au: float = Field(0.05, gt=0, le=0.5)
 
 
-@route(router, "GET", "/neo/orbits", ("public",), response_model=list[OrbitOut], summary="Stored orbit solutions")
+@route(
+    router,
+    "GET",
+    "/neo/orbits",
+    ("public",),
+    response_model=list[OrbitOut],
+    summary="Stored orbit solutions, one page in the chosen order (keyset: `after`; or `offset`)",
+    description="`X-Total-Count`: how many pass the filters; `X-Next-After`: the cursor of the next page.",
+)
 def orbits(
-    q: str | None = Query(None, examples=["2020 A"]),
+    response: Response,
+    q: str | None = Query(None, max_length=64, examples=["2020 A"]),
+    orbit_class: str | None = Query(None, alias="class", pattern="^(IEO|ATE|APO|AMO|other|HYP)$"),
+    h_max: float | None = Query(None, ge=-5, le=40),
+    moid_max_au: float | None = Query(None, ge=0, le=10),
+    sort: str = Query("designation", pattern="^(designation|h_mag|moid_au|a_au|e|i_deg|epoch_jd_tdb)$"),
+    order: str = Query("asc", pattern="^(asc|desc)$"),
     limit: int = Query(200, ge=1, le=5000),
+    after: str | None = Query(None, max_length=64, description="X-Next-After of the page before"),
+    offset: int = Query(0, ge=0, le=1_000_000),
     *,
     session: SessionDep,
 ) -> list[OrbitOut]:
-    rows = [o for o in latest_orbits(session) if not q or q.lower() in (o.designation + " " + o.name).lower()]
+    f = OrbitFilter(q=q, orbit_class=orbit_class, h_max=h_max, moid_max_au=moid_max_au)
+    try:
+        page, total, cursor = orbit_page(session, f, sort, order == "desc", limit, after, offset)
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
+    response.headers["X-Total-Count"] = str(total)
+    if cursor is not None:
+        response.headers["X-Next-After"] = cursor
     return [
         OrbitOut(
             designation=o.designation,
@@ -81,8 +122,16 @@ def orbits(
             i_deg=o.i_deg,
             h_mag=o.h_mag,
             has_covariance=o.covariance is not None,
+            om_deg=o.om_deg,
+            w_deg=o.w_deg,
+            ma_deg=o.ma_deg,
+            q_au=o.q_au,
+            moid_au=o.moid_au,
+            orbit_class=orbit_class_of(o),
+            diameter_km=o.diameter_km,
+            sigmas=_sigmas(o),
         )
-        for o in rows[:limit]
+        for o in page
     ]
 
 

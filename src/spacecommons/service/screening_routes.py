@@ -6,8 +6,7 @@ import json
 import threading
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from pydantic import BaseModel, Field
-from sqlalchemy import or_, select
+from pydantic import BaseModel, Field, TypeAdapter
 from sqlalchemy.orm import Session
 
 from ..conjunction import ScreeningParams
@@ -65,6 +64,11 @@ class EventOut(BaseModel):
     n_minima: int
     pc: float | None = None
     pc_method: str | None = None
+
+
+EVENTS_JSON = TypeAdapter(list[EventOut])
+"""Validates ORM rows and writes the JSON in one pass (pydantic-core), instead of a model per row
+that FastAPI then validates again against ``response_model`` and encodes with ``json.dumps``."""
 
 
 def visible(run: ScreeningRun, who: Identity) -> bool:
@@ -206,37 +210,110 @@ def get_run(run_id: Id, session: SessionDep, who: CallerDep) -> RunOut:
     "/runs/{run_id}/events",
     ("public",),
     response_model=list[EventOut],
-    summary="Events of a run with filters, closest first",
+    summary="Events of a run with filters, one page in the chosen order (keyset: `after`; or `offset`)",
+    description="The response's `X-Total-Count` is the number of events that pass the filters; "
+    "`X-Next-After` (and a `Link: rel=next`) the cursor of the next page, absent on the last page. "
+    "A cursor belongs to its sort order: pass it back with the same `sort`, `order` and filters.",
 )
 def run_events(
     run_id: Id,
+    response: Response,
+    request: Request,
     max_miss_km: float | None = Query(None, ge=0),
     min_pc: float | None = Query(None, ge=0, le=1),
     norad_id: int | None = Query(None, ge=0, le=MAX_ID, description="events involving this object"),
+    name: str | None = Query(None, max_length=64, description="a part of either object's name"),
+    regime: str | None = Query(None, pattern="^(LEO|MEO|GEO|HEO)$", description="either object in this regime"),
     tca_from: TimeIn | None = Query(None, examples=["2021-10-02T00:00:00Z"]),
     tca_to: TimeIn | None = Query(None),
-    sort: str = Query("miss_km", pattern="^(miss_km|tca|pc)$"),
+    sort: str = Query("miss_km", pattern="^(miss_km|tca|pc|speed_km_s)$"),
+    order: str | None = Query(None, pattern="^(asc|desc)$", description="default: desc for pc, asc otherwise"),
     limit: int = Query(100, ge=1, le=5000),
+    after: str | None = Query(None, max_length=200, description="X-Next-After of the page before"),
     offset: int = Query(0, ge=0, le=MAX_ID),
     *,
     session: SessionDep,
     who: CallerDep,
-) -> list[EventOut]:
+) -> Response:
     _visible_run(session, run_id, who)
-    q = select(ConjunctionEvent).where(ConjunctionEvent.run_id == run_id)
-    if max_miss_km is not None:
-        q = q.where(ConjunctionEvent.miss_km <= max_miss_km)
-    if min_pc is not None:
-        q = q.where(ConjunctionEvent.pc >= min_pc)
-    if norad_id is not None:
-        q = q.where(or_(ConjunctionEvent.id1 == norad_id, ConjunctionEvent.id2 == norad_id))
-    if tca_from is not None:
-        q = q.where(ConjunctionEvent.tca >= tca_from)
-    if tca_to is not None:
-        q = q.where(ConjunctionEvent.tca <= tca_to)
-    order = {"miss_km": ConjunctionEvent.miss_km, "tca": ConjunctionEvent.tca, "pc": ConjunctionEvent.pc.desc()}[sort]
-    rows = session.scalars(q.order_by(order, ConjunctionEvent.id).limit(limit).offset(offset))
-    return [EventOut.model_validate(e, from_attributes=True) for e in rows]
+    object_ids = None
+    if regime is not None:
+        _, _, payload, _ = repo.load_run(session, run_id)
+        object_ids = repo.regime_ids(payload, regime)
+    f = repo.EventFilter(max_miss_km, min_pc, norad_id, name, tca_from, tca_to, object_ids)
+    descending = None if order is None else order == "desc"
+    try:
+        rows, cursor = repo.event_page(session, run_id, f, sort, descending, limit, after, offset)
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
+    response.headers["X-Total-Count"] = str(repo.count_events(session, run_id, f))
+    if cursor is not None:
+        response.headers["X-Next-After"] = cursor
+        nxt = request.url.remove_query_params(["after", "offset"]).include_query_params(after=cursor)
+        response.headers["Link"] = f'<{nxt.path}?{nxt.query}>; rel="next"'
+    # the same body FastAPI would write for list[EventOut], in one pass (benchmarks/api_load.py)
+    body = EVENTS_JSON.dump_json(EVENTS_JSON.validate_python(rows, from_attributes=True))
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+    return Response(body, media_type="application/json", headers=headers)
+
+
+class BandCount(BaseModel):
+    band: str
+    count: int
+    upper_km: float | None = None
+
+
+class HourCount(BaseModel):
+    hour: str = Field(examples=["2021-10-02T03:00:00Z"], description="the UTC hour of TCA")
+    count: int
+    under_1km: int
+
+
+class ObjectCount(BaseModel):
+    norad_id: int
+    name: str
+    events: int
+    min_miss_km: float
+
+
+class RunSummary(BaseModel):
+    run_id: int
+    n_events: int
+    tca_first: Instant | None
+    tca_last: Instant | None
+    miss_bands: list[BandCount]
+    pc_bands: list[BandCount]
+    per_hour: list[HourCount]
+    top_objects: list[ObjectCount]
+
+
+@route(
+    router,
+    "GET",
+    "/runs/{run_id}/summary",
+    ("public",),
+    response_model=RunSummary,
+    summary="A run at a glance: events by miss-distance and Pc band, per hour of TCA, the objects in most events",
+)
+def run_summary(run_id: Id, top: int = Query(10, ge=1, le=100), *, session: SessionDep, who: CallerDep) -> RunSummary:
+    _visible_run(session, run_id, who)
+    return RunSummary(**repo.event_summary(session, run_id, top))
+
+
+@route(
+    router,
+    "GET",
+    "/runs/{run_id}/events/{event_id}",
+    ("public",),
+    response_model=EventOut,
+    summary="One event of a run (a dashboard link to an event not on the listed page)",
+)
+def run_event(run_id: Id, event_id: Id, session: SessionDep, who: CallerDep) -> EventOut:
+    _visible_run(session, run_id, who)
+    ev = session.get(ConjunctionEvent, event_id)
+    if ev is None or ev.run_id != run_id:
+        raise HTTPException(404, f"no event {event_id} in run {run_id}")
+    return EventOut.model_validate(ev, from_attributes=True)
 
 
 @route(

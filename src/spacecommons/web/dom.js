@@ -39,14 +39,34 @@ function cell(spec) {
 /** A number cell (right-aligned), with an optional extra class. */
 export const num = (text, extra = "") => ({ text, class: `num ${extra}`.trim() });
 
-/** A table row of cells; onclick marks the row selected within its table and calls back. */
-export function row(cells, onclick = null) {
-  const tr = el("tr", {}, cells.map(cell));
+/** Mark one row of its table selected (aria-selected for assistive technology too). */
+export function select(tr) {
+  for (const other of $$("tr.sel", tr.closest("table"))) {
+    other.classList.remove("sel");
+    other.removeAttribute("aria-selected");
+  }
+  tr.classList.add("sel");
+  tr.setAttribute("aria-selected", "true");
+}
+
+/** A table row of cells; onclick marks the row selected within its table and calls back. Rows
+ * that do something take the keyboard focus (Tab) and answer Enter and Space as a click. */
+export function row(cells, onclick = null, key = null) {
+  const tr = el("tr", { "data-key": key }, cells.map(cell));
   if (onclick) {
+    tr.tabIndex = 0;
     tr.addEventListener("click", () => {
-      for (const other of $$("tr.sel", tr.closest("table"))) other.classList.remove("sel");
-      tr.classList.add("sel");
+      select(tr);
       onclick();
+    });
+    tr.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" || event.key === " ") {
+        event.preventDefault();
+        tr.click();
+      } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        (event.key === "ArrowDown" ? tr.nextElementSibling : tr.previousElementSibling)?.focus();
+      }
     });
   }
   return tr;

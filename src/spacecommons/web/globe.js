@@ -103,6 +103,11 @@ async function start() {
   return createViewer(container);
 }
 
+/** Whether the viewer was asked for (CesiumJS loading or loaded). */
+export function started() {
+  return starting !== null;
+}
+
 /** The viewer, or null when CesiumJS is not installed; the first call loads it. */
 export function viewer() {
   starting ??= start();

@@ -116,10 +116,67 @@ def run_screening(
     return RunOutcome(run_id, "done", result)
 
 
+@dataclass(frozen=True)
+class UpdateOutcome:
+    """An incremental re-screening: which objects changed, their new events, the run's event count."""
+
+    run_id: int
+    updated: tuple[int, ...]
+    result: ScreeningResult | None
+    n_events: int
+
+
+def update_run(
+    session_maker: sessionmaker,
+    run_id: int,
+    new: CatalogPayload,
+    *,
+    workers: int | None = None,
+    dask_address: str | None = None,
+) -> UpdateOutcome:
+    """Re-screen only the pairs involving objects whose element set ``new`` changes or adds, and
+    replace those pairs' events in the stored run ``run_id`` (issue #18, target 2).
+
+    The changed objects are screened as primaries against the updated catalog over the run's
+    window, which finds exactly the all-vs-all pairs that involve them; every other pair keeps
+    its stored events (its element sets did not change). Only done all-vs-all runs can be
+    updated; a run with primaries is refused (see docs/screening.md).
+    """
+    from dataclasses import replace
+
+    from ..errors import InputError
+
+    with session_maker() as session:
+        run, params, payload, _ = repo.load_run(session, run_id)
+        status = run.status
+    if status != "done":
+        raise InputError(f"run {run_id} is {status}: only a finished run can be updated")
+    if params.primaries:
+        raise InputError(f"run {run_id} screens primaries: --update needs an all-vs-all run")
+    merged, updated = payload.updated_with(new)
+    if not updated:
+        with session_maker() as session:
+            n = session.get(type(run), run_id).n_events or 0
+        return UpdateOutcome(run_id, (), None, n)
+    result = screen(merged, replace(params, primaries=updated), workers=workers, dask_address=dask_address)
+    with session_maker.begin() as session:
+        n = repo.replace_object_events(session, run_id, merged, updated, result.events, result.stats)
+    return UpdateOutcome(run_id, updated, result, n)
+
+
 def finish_run(session: Session, run_id: int, result: ScreeningResult, now: datetime) -> None:
     """Store a computed result as the run's events and raise its alerts (caller's transaction)."""
     repo.finish_run(session, run_id, result.events, result.stats, result.failures)
     evaluate_run(session, run_id, now)
 
 
-__all__ = ["CANCELLED", "Cancelled", "RunOutcome", "create_run", "finish_run", "run_screening"]
+__all__ = [
+    "CANCELLED",
+    "Cancelled",
+    "RunOutcome",
+    "UpdateOutcome",
+    "create_run",
+    "finish_run",
+    "run_screening",
+    "update_run",
+]

@@ -1,51 +1,186 @@
-// NEO watch: stored small-body orbits, close approaches of the listed ones (table and a
-// distance-against-date plot) and the impact-monitoring risk list.
-import { api, postJson, status } from "../api.js";
-import { $, fill, num, row, svg } from "../dom.js";
+// NEO watch: the stored orbits (paged, sorted and filtered on the server), the selected object
+// beside the list: its orbit solution and uncertainty, an orbit diagram (inner solar system from
+// ecliptic north, drawn from the stored elements, positions on a chosen date, the Earth at each
+// computed close approach), its close approaches (timeline and table), and the impact-monitoring
+// risk list coloured by Torino level.
+//
+// State in the address (nav.js): the filters, sort, order, after; object; date.
+import { api, apiPage, postJson, status } from "../api.js";
+import { $, $$, el, fill, num, row, select, svg } from "../dom.js";
+import { Pager, showSort, sortable } from "../listing.js";
+import { signature, update } from "../nav.js";
+import { bodyElements, dateFromJd, ellipse, jdFromDate, planetElements, position } from "../orbits.js";
 
-let orbits = [];
+const FILTERS = ["q", "class", "h_max", "moid_max_au"];
+const LIST_KEYS = [...FILTERS, "sort", "order", "after"];
+const PAGE = 50;
+const CLASS_NAMES = { IEO: "Atira", ATE: "Aten", APO: "Apollo", AMO: "Amor", other: "other", HYP: "open" };
+const loaded = { list: null, rows: [], object: null, approaches: [] };
+let pager;
 
 export function init() {
-  $("#neo-q").addEventListener("input", renderOrbits);
-  $("#ca-run").addEventListener("click", () => approaches().catch((err) => console.warn(err)));
-  $("#rk-run").addEventListener("click", () => risk().catch((err) => console.warn(err)));
+  sortable($("#orbits"));
+  pager = new Pager($("#neo-pager"));
+  $("#neo-filters").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const changes = { after: null };
+    for (const input of $$("#neo-filters [name]")) changes[input.name] = input.value.trim();
+    pager.reset();
+    update(changes);
+  });
+  $("#od-date").addEventListener("change", () => update({ date: $("#od-date").value }));
+  $("#ca-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (loaded.object) approaches([loaded.object.designation]).catch((err) => console.warn(err));
+  });
+  $("#ca-all").addEventListener("click", () =>
+    approaches(loaded.rows.slice(0, 50).map((o) => o.designation)).catch((err) => console.warn(err)),
+  );
+  $("#rk-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    risk().catch((err) => console.warn(err));
+  });
 }
 
-export async function show() {
-  orbits = await api("/api/v1/neo/orbits?limit=500");
-  renderOrbits();
+export function reset() {
+  loaded.list = null;
 }
 
-function listed() {
-  const q = $("#neo-q").value.toLowerCase();
-  return orbits.filter((o) => !q || `${o.designation} ${o.name}`.toLowerCase().includes(q));
+export async function show(params) {
+  const list = signature(params, LIST_KEYS);
+  if (loaded.list !== list) {
+    loaded.list = list;
+    await loadOrbits(params);
+  }
+  const des = params.get("object");
+  const tr = des ? $$("#orbits tbody tr").find((r) => r.dataset.key === des) : null;
+  if (tr) select(tr);
+  if (!des) return;
+  if (loaded.object?.designation !== des) {
+    const o = loaded.rows.find((r) => r.designation === des) ?? (await fetchOrbit(des));
+    if (!o) return;
+    loaded.object = o;
+    loaded.approaches = [];
+    showObject(o);
+  }
+  const date = params.get("date") || isoDate(dateFromJd(loaded.object.epoch_jd_tdb));
+  $("#od-date").value = date;
+  drawDiagram(loaded.object, jdFromDate(new Date(`${date}T00:00:00Z`)));
 }
 
-function renderOrbits() {
+async function fetchOrbit(des) {
+  const found = await api(`/api/v1/neo/orbits?q=${encodeURIComponent(des)}&limit=100`);
+  return found.find((o) => o.designation === des) ?? null;
+}
+
+const isoDate = (d) => d.toISOString().slice(0, 10);
+const fixed = (v, digits) => (v == null ? "" : v.toFixed(digits));
+
+async function loadOrbits(params) {
+  const query = new URLSearchParams({ limit: String(PAGE) });
+  for (const key of LIST_KEYS) if (params.get(key)) query.set(key, params.get(key));
+  for (const input of $$("#neo-filters [name]")) input.value = params.get(input.name) ?? "";
+  showSort($("#orbits"), params.get("sort") || "designation", params.get("order") || "asc");
+  const page = await apiPage(`/api/v1/neo/orbits?${query}`);
+  loaded.rows = page.rows;
+  $("#orbits-title").textContent = `Stored small-body orbits (${page.total} match)`;
+  pager.show(params.get("after"), page.rows.length, page.total, PAGE, page.next);
   fill(
     $("#orbits tbody"),
-    listed()
-      .slice(0, 200)
-      .map((o) =>
-        row([
+    page.rows.map((o) =>
+      row(
+        [
           o.designation,
           o.name,
-          o.orbit_id,
-          num(o.a_au?.toFixed(4)),
+          CLASS_NAMES[o.orbit_class] ?? "",
+          num(fixed(o.a_au, 4)),
           num(o.e.toFixed(4)),
           num(o.i_deg.toFixed(2)),
           num(o.h_mag),
+          num(fixed(o.moid_au, 5)),
           o.has_covariance ? "yes" : "",
-        ]),
+        ],
+        () => update({ object: o.designation }),
+        o.designation,
       ),
+    ),
   );
 }
 
-async function approaches() {
-  const designations = listed()
-    .slice(0, 50)
-    .map((o) => o.designation);
-  status(`computing close approaches of ${designations.length} objects…`);
+function showObject(o) {
+  $("#object-title").textContent = `${o.designation}${o.name ? ` (${o.name})` : ""}: ${CLASS_NAMES[o.orbit_class] ?? ""} orbit`;
+  const facts = [
+    ["orbit solution", o.orbit_id],
+    ["epoch", `JD ${o.epoch_jd_tdb} TDB (${isoDate(dateFromJd(o.epoch_jd_tdb))})`],
+    ["a / q", `${fixed(o.a_au, 6)} / ${fixed(o.q_au ?? (o.a_au ? o.a_au * (1 - o.e) : null), 6)} au`],
+    ["e / i", `${o.e.toFixed(6)} / ${o.i_deg.toFixed(4)}°`],
+    ["Ω / ω / M", `${fixed(o.om_deg, 4)}° / ${fixed(o.w_deg, 4)}° / ${fixed(o.ma_deg, 4)}°`],
+    ["Earth MOID", o.moid_au == null ? "—" : `${o.moid_au} au`],
+    ["H / diameter", `${o.h_mag ?? "—"} / ${o.diameter_km == null ? "—" : `${o.diameter_km} km`}`],
+    [
+      "uncertainty (1σ)",
+      o.sigmas
+        ? Object.entries(o.sigmas)
+            .map(([k, v]) => `${k} ${v.toExponential(2)}`)
+            .join(", ")
+        : "no covariance stored",
+    ],
+  ];
+  fill(
+    $("#object-info tbody"),
+    facts.map(([k, v]) => el("tr", {}, [el("th", { scope: "row", class: "key", text: k }), el("td", { text: v })])),
+  );
+  fill($("#approaches tbody"), []);
+  $("#timeline").replaceChildren();
+}
+
+/** Inner solar system from ecliptic north: the Sun, Mercury to Mars, the object; positions at ``jd``. */
+function drawDiagram(o, jd) {
+  const body = bodyElements(o, jd);
+  const reach = Math.min(Math.max(1.7, body ? body.a * (1 + body.e) * 1.05 : 1.7), 6);
+  const s = 170 / reach;
+  const X = (x) => 180 + x * s;
+  const Y = (y) => 180 - y * s;
+  const path = (pts) => pts.map(([x, y], k) => `${k ? "L" : "M"}${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join("") + "Z";
+  const parts = [
+    svg("line", { class: "grid", x1: 180, y1: 180, x2: 350, y2: 180 }),
+    svg("text", { x: 322, y: 176, text: "♈︎ x" }),
+    svg("circle", { class: "sun", cx: 180, cy: 180, r: 5 }, [svg("title", { text: "Sun" })]),
+  ];
+  for (const name of ["Mercury", "Venus", "Earth", "Mars"]) {
+    const p = planetElements(name, jd);
+    const [x, y] = position(p);
+    parts.push(
+      svg("path", { class: "planet-orbit", d: path(ellipse(p)) }),
+      svg("circle", { class: `planet ${name.toLowerCase()}`, cx: X(x), cy: Y(y), r: 4, "data-name": name }, [
+        svg("title", { text: name }),
+      ]),
+      svg("text", { x: X(x) + 6, y: Y(y) - 4, text: name }),
+    );
+  }
+  if (body) {
+    const [x, y] = position(body);
+    parts.push(
+      svg("path", { class: "object-orbit", d: path(ellipse(body)) }),
+      svg("circle", { class: "object", cx: X(x), cy: Y(y), r: 4 }, [svg("title", { text: o.designation })]),
+      svg("text", { x: X(x) + 6, y: Y(y) + 12, text: o.designation }),
+    );
+  }
+  for (const a of loaded.approaches.filter((r) => r.des === o.designation)) {
+    const [x, y] = position(planetElements("Earth", a.jd));
+    parts.push(
+      svg("circle", { class: "ca-earth", cx: X(x), cy: Y(y), r: 6 }, [
+        svg("title", { text: `Earth at the approach of ${a.cd} (${a.ld.toFixed(2)} LD)` }),
+      ]),
+    );
+  }
+  parts.push(svg("text", { x: 6, y: 352, text: `${reach.toFixed(1)} au to the edge` }));
+  $("#orbit-diagram").replaceChildren(...parts);
+}
+
+async function approaches(designations) {
+  if (!designations.length) return;
+  status(`computing close approaches of ${designations.length} object(s)…`);
   const res = await postJson("/api/v1/neo/approaches", {
     designations,
     start: $("#ca-start").value,
@@ -61,11 +196,14 @@ async function approaches() {
     ld: parseFloat(r[at.dist_ld]),
     v: parseFloat(r[at.v_rel]),
   }));
+  loaded.approaches = rows;
   fill(
     $("#approaches tbody"),
     rows.map((r) => row([r.des, r.cd, num(r.dist.toFixed(6)), num(r.ld.toFixed(2)), num(r.v.toFixed(2))])),
   );
   drawTimeline(rows);
+  if (loaded.object) drawDiagram(loaded.object, jdFromDate(new Date(`${$("#od-date").value}T00:00:00Z`)));
+  status("");
 }
 
 /** Distance in lunar distances against the date of closest approach, with the 1 LD line. */
@@ -85,8 +223,8 @@ function drawTimeline(rows) {
     svg("line", { class: "axis", x1: 50, y1: 20, x2: 50, y2: 180 }),
     svg("text", { x: 4, y: 24, text: `${dmax.toFixed(1)} LD` }),
     svg("text", { x: 4, y: 184, text: "0" }),
-    svg("text", { x: 50, y: 196, text: `JD ${t0.toFixed(1)}` }),
-    svg("text", { x: 420, y: 196, text: `JD ${t1.toFixed(1)}` }),
+    svg("text", { x: 50, y: 196, text: isoDate(dateFromJd(t0)) }),
+    svg("text", { x: 500, y: 196, "text-anchor": "end", text: isoDate(dateFromJd(t1)) }),
   ];
   if (dmax > 1) {
     parts.push(svg("line", { class: "limit", x1: 50, x2: 500, y1: y(1), y2: y(1) }));
@@ -103,8 +241,8 @@ function drawTimeline(rows) {
 }
 
 async function risk() {
-  if (!orbits.length) await show();
-  const designations = orbits
+  const listed = await api("/api/v1/neo/orbits?limit=5000");
+  const designations = listed
     .filter((o) => o.has_covariance)
     .slice(0, 10)
     .map((o) => o.designation);
@@ -121,19 +259,12 @@ async function risk() {
   });
   fill(
     $("#risk tbody"),
-    rows.map((r) =>
-      row([
-        r.fullname || r.des,
-        r.range,
-        num(r.n_imp),
-        num(r.ip),
-        num(r.ps_max),
-        num(r.ts_max, parseInt(r.ts_max, 10) >= 1 ? "bad" : ""), // Torino 1 and above: red
-        num(r.diameter),
-        num(r.v_inf),
-        num(r.h),
-      ]),
-    ),
+    rows.map((r) => {
+      const torino = parseInt(r.ts_max, 10);
+      const tr = row([r.fullname || r.des, r.range, num(r.n_imp), num(r.ip), num(r.ps_max), num(r.ts_max), num(r.diameter), num(r.v_inf), num(r.h)]);
+      tr.classList.add(`torino-${Number.isFinite(torino) ? Math.min(Math.max(torino, 0), 10) : 0}`);
+      return tr;
+    }),
   );
   status("");
 }

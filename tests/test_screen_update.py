@@ -1,0 +1,111 @@
+"""Incremental re-screening (issue #18, target 2): `update_run` re-screens only the pairs that
+involve objects whose element sets changed and replaces their events in the stored run. The
+independent computation is a full all-vs-all rerun of the core `screen` on the updated catalog:
+the merged run must hold exactly its events (pairs of unchanged objects keep the stored events,
+which a full rerun recomputes identically)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from spacecommons.timescales import format_utc
+
+from .conftest import SAMPLE
+
+IRIDIUM = SAMPLE / "iridium-33-debris_celestrak_2021-10-02.txt"
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def _checksum(line: str) -> str:
+    return str(sum(int(c) if c.isdigit() else c == "-" for c in line[:68]) % 10)
+
+
+def _shift_mean_anomaly(line2: str, degrees: float) -> str:
+    """A new element set for the same object: mean anomaly (columns 44-51) moved, checksum redone."""
+    m = (float(line2[43:51]) + degrees) % 360.0
+    line = f"{line2[:43]}{m:8.4f}{line2[51:68]}"
+    return line + _checksum(line)
+
+
+def _rows(events) -> list[tuple]:
+    return sorted(
+        (e.id1, e.id2, e.tca if isinstance(e.tca, str) else format_utc(e.tca, 3), round(e.miss_km, 9), e.kind)
+        for e in events
+    )
+
+
+@pytest.fixture
+def stored(sqlite_url):
+    from spacecommons.catalog import read_elements
+    from spacecommons.conjunction.catalog_payload import CatalogPayload
+    from spacecommons.conjunction.params import ScreeningParams
+    from spacecommons.storage import make_engine, session_factory, upgrade
+    from spacecommons.timescales import iso_to_jd
+    from spacecommons.workflows.screening import run_screening
+
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    maker = session_factory(engine)
+    jd, fr = iso_to_jd("2021-10-02T00:00:00Z")
+    params = ScreeningParams(jd, fr, 0.1, 10.0)
+    records = read_elements(IRIDIUM).records
+    payload = CatalogPayload.from_elements(records)
+    outcome = run_screening(maker, payload, params, lambda: NOW, workers=1)
+    yield maker, records, payload, params, outcome
+    engine.dispose()
+
+
+def test_update_equals_a_full_rerun_and_touches_only_the_changed_objects(stored):
+    from spacecommons.catalog import read_elements
+    from spacecommons.conjunction import screen
+    from spacecommons.conjunction.catalog_payload import CatalogPayload
+    from spacecommons.storage import screening_repo as repo
+    from spacecommons.workflows.screening import update_run
+
+    maker, records, payload, params, outcome = stored
+    before = outcome.result.events
+    assert len(before) > 5  # the debris cloud has close pairs to replace
+    # change three objects that have events (so old events must go) and re-send one unchanged
+    changed = sorted({e.id1 for e in before})[:3]
+    unchanged = next(r for r in records if r.norad_id not in changed)
+    text = "".join(
+        f"{r.name}\n{r.line1}\n{_shift_mean_anomaly(r.line2, 0.5) if r.norad_id in changed else r.line2}\n"
+        for r in records
+        if r.norad_id in changed or r is unchanged
+    )
+    new = CatalogPayload.from_elements(read_elements("new.tle", text=text).records)
+    up = update_run(maker, outcome.run_id, new, workers=1)
+    assert up.updated == tuple(changed)  # the re-sent unchanged element set is not re-screened
+    assert all(e.id1 in changed or e.id2 in changed for e in up.result.events)
+
+    merged, _ = payload.updated_with(new)
+    full = screen(merged, params, workers=1).events  # the independent computation
+    with maker() as s:
+        stored_events = repo.run_events(s, outcome.run_id)
+        run = repo.load_run(s, outcome.run_id)
+    assert _rows(stored_events) == _rows(full)
+    assert _rows(stored_events) != _rows(before)  # the update changed something
+    assert up.n_events == len(full) and run[2].digest == merged.digest
+
+
+def test_update_refuses_a_run_with_primaries(sqlite_url):
+    from spacecommons.catalog import read_elements
+    from spacecommons.conjunction.catalog_payload import CatalogPayload
+    from spacecommons.conjunction.params import ScreeningParams
+    from spacecommons.errors import InputError
+    from spacecommons.storage import make_engine, session_factory, upgrade
+    from spacecommons.timescales import iso_to_jd
+    from spacecommons.workflows.screening import run_screening, update_run
+
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    maker = session_factory(engine)
+    jd, fr = iso_to_jd("2021-10-02T00:00:00Z")
+    payload = CatalogPayload.from_elements(read_elements(IRIDIUM).records)
+    params = ScreeningParams(jd, fr, 0.02, 10.0, primaries=(payload.norad_ids[0],))
+    run = run_screening(maker, payload, params, lambda: NOW, workers=1)
+    with pytest.raises(InputError, match="primaries"):
+        update_run(maker, run.run_id, payload)
+    engine.dispose()
