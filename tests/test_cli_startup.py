@@ -64,3 +64,25 @@ def test_every_command_help_imports_none_of_the_heavy_libraries():
     n_paths, bad = json.loads(done.stdout.strip().splitlines()[-1])
     assert n_paths > 30  # the walk reached the sub-commands (the CLI has more than 30)
     assert bad is None, f"`spacecommons {bad[0]} --help` imported {bad[1]}"
+
+
+def test_help_shows_no_annotation_noise():
+    """Issue #13: option help without Typer's `<bool>` / `<list[Path]>` type labels, on every command."""
+    import typer
+    from typer.testing import CliRunner
+
+    from spacecommons.cli.main import app
+
+    root = typer.main.get_command(app)
+    paths: list[list[str]] = [[]]
+    stack = [([], root)]
+    while stack:
+        path, cmd = stack.pop()
+        for name, sub in getattr(cmd, "commands", {}).items():
+            paths.append([*path, name])
+            stack.append(([*path, name], sub))
+    runner = CliRunner()
+    for path in paths:
+        out = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "160"}).output
+        assert "Usage" in out, path
+        assert "<bool>" not in out and "<list[" not in out and "<float>" not in out, (path, out)

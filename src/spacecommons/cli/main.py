@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 from typer._click.exceptions import UsageError
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from . import archive, catalog, cdm, data, db, defense, ephemeris, neo, neo_obs, neo_od, sustainability
 from .avoid import avoid_command
@@ -18,6 +18,25 @@ from .federation import federation_app
 from .propagate import propagate_command
 from .screen import runs_app, screen_command
 from .serve import partner_app, serve_command
+
+_typer_type_labels = {cls: cls.display_type_rich for cls in (TyperOption, TyperArgument)}
+
+
+def _type_label(self: TyperOption | TyperArgument, ctx) -> str | None:
+    """The type column of `--help` without Typer's annotation noise: nothing for a flag (its name
+    says it), ``FLOAT``/``PATH...`` instead of ``<float>``/``<list[Path]>`` (issue #13)."""
+    if getattr(self, "is_flag", False):
+        return None
+    label = _typer_type_labels[TyperArgument if isinstance(self, TyperArgument) else TyperOption](self, ctx)
+    if label is None or not (label.startswith("<") and label.endswith(">")):
+        return label
+    inner = label[1:-1]
+    if inner.startswith("list[") and inner.endswith("]"):
+        return inner[5:-1].upper() + "..."
+    return inner.upper() if inner.isidentifier() else inner
+
+
+TyperOption.display_type_rich = TyperArgument.display_type_rich = _type_label
 
 USAGE_EXIT = 2
 REJECTED_EXIT = 3
