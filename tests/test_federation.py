@@ -267,3 +267,26 @@ def test_feed_answers_only_what_the_caller_may_read(nodes):
         "X-Node-Signature": fed.sign(b_key, fed.request_message("GET", path, stale)),
     }
     assert ca.get(path, headers=headers).status_code == 401
+
+
+def test_add_peer_takes_a_key_that_begins_with_a_dash(tmp_path):
+    """Regression (CI, stop 21): a URL-safe base64 key can begin with '-' (1 key in 64); `add-peer`
+    took it for an option ('No such option: -L') and exited 2. The key must be read as the key."""
+    from typer.testing import CliRunner
+
+    from spacecommons.cli.main import app as cli
+
+    seed = 0
+    while True:
+        private = hashlib.sha256(str(seed).encode()).digest()
+        public = fed.public_key_text(private)
+        if public.startswith("-"):
+            break
+        seed += 1
+    db = f"sqlite:///{tmp_path / 'b.db'}"
+    args = ["federation", "add-peer", "http://node-a.invalid", public, "--as", "Agency-A", "--database-url", db]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    app = create_app(db, blob_root=str(tmp_path / "data"))
+    with app.state.session_maker() as s:
+        assert [p.public_key for p in s.query(Peer)] == [public]

@@ -28,7 +28,8 @@ def key(data_dir: str | None = DataDirOption) -> None:
     typer.echo(public_key_text(node_key(_data_dir(data_dir))))
 
 
-@federation_app.command("add-peer")
+# A URL-safe base64 key may begin with "-": such an argument is taken as the key, not an option.
+@federation_app.command("add-peer", context_settings={"ignore_unknown_options": True})
 def add_peer(
     url: str,
     key: str,
