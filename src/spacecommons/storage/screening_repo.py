@@ -8,17 +8,19 @@ import json
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, case, delete, func, insert, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
-from ..catalog.elements import orbit_regime
-from ..conjunction.catalog_payload import CatalogPayload
-from ..conjunction.events import ConjunctionEvents
-from ..conjunction.params import ChunkResult, ScreeningParams
 from ..constants import MINUTES_PER_DAY
 from ..timescales import parse_utc
 from .tables import ConjunctionEvent, ScreeningChunk, ScreeningRun
+
+if TYPE_CHECKING:  # importing the conjunction package loads numba and the engine: ~1 s of a light CLI command
+    from ..conjunction.catalog_payload import CatalogPayload
+    from ..conjunction.events import ConjunctionEvents
+    from ..conjunction.params import ChunkResult, ScreeningParams
 
 
 def create_run(session: Session, params: ScreeningParams, payload: CatalogPayload, created_at: datetime) -> int:
@@ -40,6 +42,9 @@ def load_run(
     session: Session, run_id: int
 ) -> tuple[ScreeningRun, ScreeningParams, CatalogPayload, dict[int, ChunkResult]]:
     """A stored run with its parameters, input catalog and the chunks already done."""
+    from ..conjunction.catalog_payload import CatalogPayload
+    from ..conjunction.params import ChunkResult, ScreeningParams
+
     run = session.get(ScreeningRun, run_id)
     if run is None:
         raise KeyError(f"no screening run {run_id}")
@@ -369,6 +374,8 @@ REGIMES = ("LEO", "MEO", "GEO", "HEO")  # catalog.elements.OrbitRegime
 def regime_ids(payload: CatalogPayload, regime: str) -> frozenset[int]:
     """The catalog numbers of a run's input catalog whose orbit lies in ``regime``, by the
     project's one definition (``catalog.elements.orbit_regime`` of the SGP4 mean elements)."""
+    from ..catalog.elements import orbit_regime
+
     if regime not in REGIMES:
         raise ValueError(f"regime must be one of {', '.join(REGIMES)}")
     per_day = MINUTES_PER_DAY / (2.0 * math.pi)  # rad/min -> rev/day
