@@ -55,6 +55,12 @@ class SubmissionOut(BaseModel):
     added: int
     unchanged: int
     rejected: list[str] = Field(description="file:line: field: reason for each record that did not land")
+    update_jobs: list[str] = Field(
+        default_factory=list,
+        description="re-screening jobs queued for the partner's runs that contain objects whose latest state "
+        "this submission changed (GET /api/v1/screening/jobs/{job_id})",
+    )
+    updates_refused: int = Field(0, description="runs not queued for re-screening: queue full or quota used")
 
 
 class OwnerIn(BaseModel):
@@ -118,6 +124,23 @@ def object_elements(norad_id: Id, session: SessionDep) -> list[ElementSetOut]:
     ]
 
 
+def _owned_objects(session, norad_ids: set[int], partner_id: int) -> set[int]:
+    """Of ``norad_ids``, the objects ``partner_id`` owns: the only ones whose latest state a
+    partner's submission can change (``catalog.trust``)."""
+    from sqlalchemy import select
+
+    from ..storage.tables import SpaceObject
+
+    ids = sorted(norad_ids)
+    owned: set[int] = set()
+    for start in range(0, len(ids), 500):  # bounded IN lists
+        q = select(SpaceObject.norad_id).where(
+            SpaceObject.owner_partner_id == partner_id, SpaceObject.norad_id.in_(ids[start : start + 500])
+        )
+        owned.update(session.scalars(q))
+    return owned
+
+
 async def raw_body(request: Request) -> bytes:
     """The request body, read on the event loop (BodyLimit counts it as it streams); the route
     itself is a plain ``def``, so parsing and storing run in a worker thread, not on the loop."""
@@ -136,6 +159,7 @@ async def raw_body(request: Request) -> bytes:
     "ahead and text with control characters are rejected per record",
 )
 def submit_elements(
+    request: Request,
     session: SessionDep,
     who: CallerDep,
     clock: ClockDep,
@@ -154,7 +178,19 @@ def submit_elements(
     counts = store_elements(session, records, now, partner_id=who.partner_id)
     session.commit()
     rejected = [str(i).replace(str(path), source) for i in parsed.issues] + [str(i) for i in refused]
-    return SubmissionOut(added=counts.added, unchanged=counts.unchanged, rejected=rejected)
+    jobs, jobs_refused = [], 0
+    if counts.added and who.partner_id is not None:
+        from .screening_routes import enqueue_updates
+
+        owned = _owned_objects(session, {r.norad_id for r in records}, who.partner_id)
+        jobs, jobs_refused = enqueue_updates(request, session, who, owned)
+    return SubmissionOut(
+        added=counts.added,
+        unchanged=counts.unchanged,
+        rejected=rejected,
+        update_jobs=jobs,
+        updates_refused=jobs_refused,
+    )
 
 
 @route(

@@ -1,4 +1,6 @@
-"""Screening runs: start (background job with progress and cancellation), list, events, CDMs."""
+"""Screening runs: start (background job with progress and cancellation), list, events, CDMs, and
+incremental re-screening of a stored run (``POST .../update``; also queued automatically when a
+partner submits element sets of objects in its runs, :func:`enqueue_updates`)."""
 
 from __future__ import annotations
 
@@ -17,9 +19,9 @@ from ..storage.catalog_repo import latest_elements
 from ..storage.partners_repo import Identity
 from ..storage.tables import ConjunctionEvent, ScreeningChunk, ScreeningRun
 from ..timescales import as_utc, iso_to_jd
-from ..workflows.jobs import CancelToken
-from ..workflows.screening import create_run, run_screening
-from .budget import submit
+from ..workflows.jobs import CancelToken, JobRefused
+from ..workflows.screening import create_run, run_screening, update_run
+from .budget import job_owner, submit
 from .deps import MAX_ID, CallerDep, ClockDep, Id, SessionDep, route
 from .timefields import Instant, InstantMs, TimeIn
 
@@ -192,6 +194,126 @@ def cancel_run(run_id: Id, request: Request, session: SessionDep, who: CallerDep
         raise HTTPException(409, f"run {run_id} is {run.status}, not running in this server")
     flag.set()
     return _out(session, run)
+
+
+AUTO_UPDATE_MAX_RUNS = 4  # runs re-screened per element-set submission (the partner's newest that qualify)
+AUTO_UPDATE_SCAN = 50  # the partner's newest done runs looked at for the submitted objects
+UPDATE_KIND = "screening-update"
+
+
+class UpdateJobOut(BaseModel):
+    job_id: str
+    run_id: int
+    state: str = Field(examples=["queued"])
+
+
+class JobOut(BaseModel):
+    id: str
+    kind: str
+    state: str
+    result: dict | None = Field(None, description="screening-update: run_id, updated (catalog numbers), n_events")
+    error: str | None = None
+
+
+def _update_job(app, run_id: int):
+    """Re-screen ``run_id`` against the catalog's latest element sets of its objects
+    (``workflows.screening.update_run``: only objects whose element set changed are re-screened;
+    none changed is a cheap no-op). The latest sets are read when the job runs, so jobs queued by
+    several submissions each see everything stored before they start."""
+
+    def work(token: CancelToken) -> dict:
+        token.raise_if_cancelled()
+        maker = app.state.session_maker
+        with maker() as session:
+            _, _, payload, _ = repo.load_run(session, run_id)
+            ids = set(payload.norad_ids)
+            latest = [e for e in latest_elements(session) if e.norad_id in ids]
+        token.raise_if_cancelled()
+        out = update_run(maker, run_id, CatalogPayload.from_elements(latest), workers=1)
+        return {"run_id": run_id, "updated": list(out.updated), "n_events": out.n_events}
+
+    return work
+
+
+def _submit_update(request: Request, who: Identity, run_id: int) -> str:
+    """Queued under the caller's partner quota; at most one update of a run runs at a time (its group)."""
+    queue = request.app.state.job_queue
+    return queue.submit(
+        job_owner(request, who), _update_job(request.app, run_id), kind=UPDATE_KIND, group=f"screening-run:{run_id}"
+    )
+
+
+def _updatable(run: ScreeningRun) -> bool:
+    return run.status == "done" and not json.loads(run.params_json).get("primaries")
+
+
+@route(
+    router,
+    "POST",
+    "/runs/{run_id}/update",
+    ("operator", "analyst"),
+    response_model=UpdateJobOut,
+    status_code=202,
+    summary="Re-screen a finished all-vs-all run for the objects whose latest element set changed since "
+    "(background job; the run's owner partner only; poll GET /api/v1/screening/jobs/{job_id})",
+)
+def update_run_route(run_id: Id, request: Request, session: SessionDep, who: CallerDep) -> UpdateJobOut:
+    run = _visible_run(session, run_id, who)
+    owner = run.owner_partner_id is not None and run.owner_partner_id == who.partner_id
+    if not owner and who.role != "admin":
+        raise HTTPException(403, "only the owner partner updates a run")
+    if not _updatable(run):
+        raise HTTPException(409, f"run {run_id} is {run.status}; only a finished all-vs-all run can be updated")
+    session.close()  # no connection held while the job is queued
+    job_id = _submit_update(request, who, run_id)
+    return UpdateJobOut(job_id=job_id, run_id=run_id, state="queued")
+
+
+@route(
+    router,
+    "GET",
+    "/jobs/{job_id}",
+    ("operator", "analyst", "observer"),
+    response_model=JobOut,
+    summary="A screening job of the caller's partner (an update, queued by the route or by an element-set "
+    "submission): its state and result",
+)
+def get_job(job_id: str, request: Request, who: CallerDep) -> JobOut:
+    view = request.app.state.job_queue.get(job_id[:64], job_owner(request, who))
+    if view is None or view.kind != UPDATE_KIND:
+        raise HTTPException(404, f"no job {job_id[:64]}")
+    return JobOut(id=view.id, kind=view.kind, state=view.state.value, result=view.result, error=view.error)
+
+
+def enqueue_updates(request: Request, session: Session, who: Identity, norad_ids: set[int]) -> tuple[list[str], int]:
+    """After a partner's element-set submission: queue an update of each of the partner's newest
+    finished all-vs-all runs (at most AUTO_UPDATE_MAX_RUNS) that contain one of ``norad_ids``, the
+    objects whose latest state the submission may have changed. Another partner's runs are never
+    touched. Returns the job ids and how many were refused (queue full or quota used: the
+    submission itself stands; the partner can POST .../update later)."""
+    if who.partner_id is None or not norad_ids:
+        return [], 0
+    from sqlalchemy import select
+
+    runs = session.scalars(
+        select(ScreeningRun)
+        .where(ScreeningRun.owner_partner_id == who.partner_id, ScreeningRun.status == "done")
+        .order_by(ScreeningRun.id.desc())
+        .limit(AUTO_UPDATE_SCAN)
+    ).all()
+    targets = []
+    for run in runs:
+        if _updatable(run) and not norad_ids.isdisjoint(json.loads(run.catalog_json or "{}").get("norad_ids", ())):
+            targets.append(run.id)
+            if len(targets) == AUTO_UPDATE_MAX_RUNS:
+                break
+    jobs, refused = [], 0
+    for run_id in targets:
+        try:
+            jobs.append(_submit_update(request, who, run_id))
+        except JobRefused:
+            refused += 1
+    return jobs, refused
 
 
 @route(router, "GET", "/runs", ("public",), response_model=list[RunOut], summary="Runs visible to the caller")
