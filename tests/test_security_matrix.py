@@ -330,3 +330,30 @@ def test_b_watching_an_object_gets_no_alert_from_a_private_run(world):
     leaked = [a for a in client.get("/api/v1/alerts", headers=op).json() if a["run_id"] == run_id]
     client.delete(f"/api/v1/watchlist/{ids['norad_id']}", headers=op)
     assert leaked == [], json.dumps(leaked[:2])
+
+
+def test_b_neither_updates_nor_triggers_updates_of_a_runs(world):
+    """Incremental re-screening (issue #18): B's keys cannot update A's run, and B's element-set
+    submission, even for an object B owns that is in A's run, queues no update of A's runs (the
+    hook looks only at the submitting partner's own runs)."""
+    from spacecommons.storage.catalog_repo import set_owner
+
+    from .test_screen_update import _shift_mean_anomaly
+
+    app, client, keys, ids, _ = world
+    url = f"/api/v1/screening/runs/{ids['run_id']}/update"
+    for role in PARTNER_ROLES:
+        assert client.post(url, headers=_h(keys[("B", role)])).status_code == 404  # private: as if none
+    assert client.post(url).status_code == 401
+    record = read_elements(IRIDIUM).records[1]
+    with app.state.session_maker.begin() as s:
+        assert set_owner(s, record.norad_id, 2)  # B's object, flying in A's run
+    try:
+        text = f"{record.name}\n{record.line1}\n{_shift_mean_anomaly(record.line2, 0.3)}\n".encode()
+        r = client.post("/api/v1/catalog/elements?filename=b.tle", content=text, headers=_h(keys[("B", "observer")]))
+        assert r.status_code == 201 and r.json()["added"] == 1
+        assert r.json()["update_jobs"] == []
+    finally:
+        with app.state.session_maker.begin() as s:
+            set_owner(s, record.norad_id, None)
+    assert app.state.job_queue.counts().get("queued", 0) == 0
