@@ -342,8 +342,9 @@ def test_b_neither_updates_nor_triggers_updates_of_a_runs(world):
 
     app, client, keys, ids, _ = world
     url = f"/api/v1/screening/runs/{ids['run_id']}/update"
-    for role in PARTNER_ROLES:
+    for role in ("operator", "analyst"):
         assert client.post(url, headers=_h(keys[("B", role)])).status_code == 404  # private: as if none
+    assert client.post(url, headers=_h(keys[("B", "observer")])).status_code == 403  # role not admitted
     assert client.post(url).status_code == 401
     record = read_elements(IRIDIUM).records[1]
     with app.state.session_maker.begin() as s:
