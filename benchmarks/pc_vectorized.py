@@ -70,7 +70,7 @@ def main() -> int:
     assert rel.max() <= 1e-10, f"compiled and numpy reference differ by {rel.max():.1e}"
     assert np.allclose(ref_scalar, ref[:ks], rtol=1e-9, atol=1e-300)
     print(
-        f"load average (1 min) at the start: {os.getloadavg()[0]:.1f}; first call (compile/cache load): {warm_s:.1f} s"
+        f"load average (1 min) at the end: {os.getloadavg()[0]:.1f}; first call (compile or cache load): {warm_s:.1f} s"
     )
     print("| workload | compiled (s) | its scalar loop (s) | numpy vectorised (s) | numpy scalar loop (s) |")
     print("|---|---:|---:|---:|---:|")
