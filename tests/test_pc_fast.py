@@ -71,3 +71,18 @@ def test_non_positive_definite_is_flagged_like_the_reference():
     miss = np.array([[0.5, 0.1], [0.2, 0.0], [1.0, 1.0]])
     assert (pc_circle(miss, cov, 0.3)[2] == pc_circle_reference(miss, cov, 0.3)[2]).all()
     assert list(pc_circle(miss, cov, 0.3)[2]) == [True, True, False]
+
+
+def test_parallel_batch_equals_the_serial_kernel():
+    """Batches from PARALLEL_FROM events run on numba threads; each event is computed alone, so the
+    values are the serial kernel's bit for bit."""
+    from spacecommons.risk import foster
+
+    miss, cov, hbr = _workload(foster.PARALLEL_FROM + 500, seed=11)
+    parallel = pc_circle(miss, cov, hbr)
+    m, c = np.ascontiguousarray(miss), np.ascontiguousarray(cov)
+    out = np.zeros((hbr.size, 8))
+    foster._kernel_serial(m, c, hbr.copy(), *foster._trapezoid_tables(), 1e-9, 1e-300, out)
+    smooth = out[:, 5] == 1.0
+    assert smooth.sum() > 1000
+    assert (parallel[0][smooth] == out[smooth, 6]).all() and (parallel[1][smooth] == out[smooth, 7]).all()

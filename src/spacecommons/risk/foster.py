@@ -25,6 +25,7 @@ for Pc above 1e-290 (tests/test_pc_fast.py).
 from __future__ import annotations
 
 import math
+import threading
 from functools import cache
 
 import numba as nb
@@ -205,8 +206,9 @@ def _trapezoid_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
-def _axes_and_smooth(m, c, R, cos_p, sin_p, w_p, offsets, rtol, atol, out):  # pragma: no cover - compiled
-    """Per event: principal axes of the 2x2 covariance (closed form), then, where both sigmas are
+@nb.njit(cache=True)
+def _one_event(i, m, c, R, cos_p, sin_p, w_p, offsets, rtol, atol, out):  # pragma: no cover - compiled
+    """Event ``i``: principal axes of the 2x2 covariance (closed form), then, where both sigmas are
     at least R/4, the trapezoidal rule over the circle with the step halved until two successive
     sums agree to rtol (or atol).
 
@@ -216,64 +218,78 @@ def _axes_and_smooth(m, c, R, cos_p, sin_p, w_p, offsets, rtol, atol, out):  # p
 
     out columns: xm, ym, sx, sy, npd, smooth, pc, err."""
     n_levels = offsets.size - 1
-    for i in nb.prange(R.size):
-        a = c[i, 0, 0]
-        b = 0.5 * (c[i, 0, 1] + c[i, 1, 0])
-        d = c[i, 1, 1]
-        half_diff = 0.5 * (a - d)
-        r = math.hypot(half_diff, b)
-        lam1 = 0.5 * (a + d) + r
-        lam2 = (a * d - b * b) / lam1 if lam1 > 0.0 else 0.5 * (a + d) - r
-        npd = lam2 <= 0.0
-        floor = max(abs(lam1), 1e-300) * 1e-12
-        lam1 = max(lam1, floor)
-        lam2 = max(lam2, floor)
-        phi = 0.5 * math.atan2(b, half_diff)  # angle of the major axis
-        cp, sp = math.cos(phi), math.sin(phi)
-        xm = cp * m[i, 0] + sp * m[i, 1]
-        ym = -sp * m[i, 0] + cp * m[i, 1]
-        sx, sy = math.sqrt(lam1), math.sqrt(lam2)
-        out[i, 0], out[i, 1], out[i, 2], out[i, 3] = xm, ym, sx, sy
-        out[i, 4] = 1.0 if npd else 0.0
-        Ri = R[i]
-        smooth = Ri > 0.0 and not math.isinf(Ri) and min(sx, sy) >= 0.25 * Ri
-        out[i, 5] = 1.0 if smooth else 0.0
-        if not smooth:
+    a = c[i, 0, 0]
+    b = 0.5 * (c[i, 0, 1] + c[i, 1, 0])
+    d = c[i, 1, 1]
+    half_diff = 0.5 * (a - d)
+    r = math.hypot(half_diff, b)
+    lam1 = 0.5 * (a + d) + r
+    lam2 = (a * d - b * b) / lam1 if lam1 > 0.0 else 0.5 * (a + d) - r
+    npd = lam2 <= 0.0
+    floor = max(abs(lam1), 1e-300) * 1e-12
+    lam1 = max(lam1, floor)
+    lam2 = max(lam2, floor)
+    phi = 0.5 * math.atan2(b, half_diff)  # angle of the major axis
+    cp, sp = math.cos(phi), math.sin(phi)
+    xm = cp * m[i, 0] + sp * m[i, 1]
+    ym = -sp * m[i, 0] + cp * m[i, 1]
+    sx, sy = math.sqrt(lam1), math.sqrt(lam2)
+    out[i, 0], out[i, 1], out[i, 2], out[i, 3] = xm, ym, sx, sy
+    out[i, 4] = 1.0 if npd else 0.0
+    Ri = R[i]
+    smooth = Ri > 0.0 and not math.isinf(Ri) and min(sx, sy) >= 0.25 * Ri
+    out[i, 5] = 1.0 if smooth else 0.0
+    if not smooth:
+        return
+    k = 1.0 / (math.sqrt(2.0) * sy)
+    ay = abs(ym)
+    inv = 1.0 / sx
+    scale = _INV_SQRT_2PI * inv
+    panels = 4.0
+    cur = 0.0
+    diff = 0.0
+    for lev in range(n_levels):
+        acc = 0.0
+        for j in range(offsets[lev], offsets[lev + 1]):
+            x = Ri * cos_p[j]
+            s = Ri * sin_p[j]
+            band = 0.5 * (math.erfc((ay - s) * k) - math.erfc((ay + s) * k))
+            up = (x - xm) * inv
+            dn = (x + xm) * inv
+            acc += w_p[j] * band * s * (math.exp(-0.5 * up * up) + math.exp(-0.5 * dn * dn))
+        if lev == 0:
+            cur = math.pi / panels * acc * scale
             continue
-        k = 1.0 / (math.sqrt(2.0) * sy)
-        ay = abs(ym)
-        inv = 1.0 / sx
-        scale = _INV_SQRT_2PI * inv
-        panels = 4.0
-        cur = 0.0
-        diff = 0.0
-        for lev in range(n_levels):
-            acc = 0.0
-            for j in range(offsets[lev], offsets[lev + 1]):
-                x = Ri * cos_p[j]
-                s = Ri * sin_p[j]
-                band = 0.5 * (math.erfc((ay - s) * k) - math.erfc((ay + s) * k))
-                up = (x - xm) * inv
-                dn = (x + xm) * inv
-                acc += w_p[j] * band * s * (math.exp(-0.5 * up * up) + math.exp(-0.5 * dn * dn))
-            if lev == 0:
-                cur = math.pi / panels * acc * scale
-                continue
-            panels *= 2.0
-            nxt = 0.5 * cur + math.pi / panels * acc * scale
-            diff = abs(nxt - cur)
-            cur = nxt
-            if diff <= max(rtol * abs(cur), atol):
-                break
-        out[i, 6] = min(max(cur, 0.0), 1.0)
-        out[i, 7] = diff
+        panels *= 2.0
+        nxt = 0.5 * cur + math.pi / panels * acc * scale
+        diff = abs(nxt - cur)
+        cur = nxt
+        if diff <= max(rtol * abs(cur), atol):
+            break
+    out[i, 6] = min(max(cur, 0.0), 1.0)
+    out[i, 7] = diff
 
 
-# Two compilations of the same kernel: threads pay off only on large batches; one event (the
-# scalar calls of maxpc, cdm_pc, avoidance) would pay the thread pool's start-up every call.
-_kernel_parallel = nb.njit(cache=True, parallel=True)(_axes_and_smooth)
-_kernel_serial = nb.njit(cache=True)(_axes_and_smooth)
+# Two kernels over the events: threads pay off only on large batches; one event (the scalar
+# calls of maxpc, cdm_pc, avoidance) would pay the thread pool's start-up every call. Two
+# functions, not two compilations of one: numba's on-disk cache keys a function by its name and
+# signature, not its flags, and handed the serial code to the parallel dispatcher.
+@nb.njit(cache=True, parallel=True)
+def _kernel_parallel(m, c, R, cos_p, sin_p, w_p, offsets, rtol, atol, out):  # pragma: no cover - compiled
+    for i in nb.prange(R.size):
+        _one_event(i, m, c, R, cos_p, sin_p, w_p, offsets, rtol, atol, out)
+
+
+@nb.njit(cache=True)
+def _kernel_serial(m, c, R, cos_p, sin_p, w_p, offsets, rtol, atol, out):  # pragma: no cover - compiled
+    for i in range(R.size):
+        _one_event(i, m, c, R, cos_p, sin_p, w_p, offsets, rtol, atol, out)
+
+
 PARALLEL_FROM = 2_000  # events
+# numba's default threading layer here (workqueue) must not be entered by two threads at once (the
+# service's job workers): a batch that finds it busy runs serially instead.
+_PARALLEL = threading.Lock()
 
 
 def _graded(xm, ym, sx, sy, R, pc, err, sharp):
@@ -304,8 +320,14 @@ def pc_circle(miss, cov, hbr, rtol: float = 1e-9, atol: float = 1e-300):
     m = np.require(np.broadcast_to(miss, shape + (2,)).reshape(-1, 2), float, ["C", "W"])
     c = np.require(np.broadcast_to(cov, shape + (2, 2)).reshape(-1, 2, 2), float, ["C", "W"])
     out = np.zeros((R.size, 8))
-    kernel = _kernel_parallel if R.size >= PARALLEL_FROM else _kernel_serial
-    kernel(m, c, R, *_trapezoid_tables(), float(rtol), float(atol), out)
+    args = (m, c, R, *_trapezoid_tables(), float(rtol), float(atol), out)
+    if R.size >= PARALLEL_FROM and _PARALLEL.acquire(blocking=False):
+        try:
+            _kernel_parallel(*args)
+        finally:
+            _PARALLEL.release()
+    else:
+        _kernel_serial(*args)
     pc, err = out[:, 6].copy(), out[:, 7].copy()
     pc[np.isinf(R)] = 1.0
     sharp = np.flatnonzero((R > 0) & ~np.isinf(R) & (out[:, 5] == 0.0))
