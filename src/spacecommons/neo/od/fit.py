@@ -26,7 +26,7 @@ import numpy as np
 
 from ...errors import InputError
 from ..nbody import DEFAULT_SETTINGS, NBodySettings
-from .apparent import apparent_direction, light_time_days, ra_dec, ra_dec_partials
+from .apparent import astrometric_direction, light_time_days, ra_dec, ra_dec_partials
 from .variational import propagate_with_partials
 
 ARCSEC_RAD = np.pi / (180.0 * 3600.0)
@@ -193,8 +193,7 @@ def _model(arc: OpticalArc, epoch, x, ng, free_idx, tau, nbody):
     rho = states[:, :3] - arc.observer_au
     tau_new = light_time_days(rho)
     body = states[:, :3] - states[:, 3:] * (tau_new - tau)[:, None]  # first-order retime
-    p = apparent_direction(body, arc.observer_au, arc.observer_au_d, arc.sun_au)
-    ra, dec = ra_dec(p)
+    ra, dec = ra_dec(astrometric_direction(body, arc.observer_au))
     d_ra, d_dec = ra_dec_partials(body - arc.observer_au)
     pos = phi[:, :3, :]
     a = np.empty((len(arc), 2, pos.shape[2]))
