@@ -145,16 +145,16 @@ class RadarModel:
     down and up light times (days) to start the next evaluation from."""
 
     computed: np.ndarray
-    partials: np.ndarray
+    partials: np.ndarray | None  # None when computed without the state-transition matrix
     tau_down: np.ndarray
     tau_up: np.ndarray
 
 
 def radar_model(
-    arc: RadarArc, body: np.ndarray, phi: np.ndarray, tau_down: np.ndarray, tau_up: np.ndarray
+    arc: RadarArc, body: np.ndarray, phi: np.ndarray | None, tau_down: np.ndarray, tau_up: np.ndarray
 ) -> RadarModel:
     """Delay and Doppler from the body's barycentric states ``body`` (n, 6) at t_r - ``tau_down``
-    and their state-transition partials ``phi`` (n, 6, p); ``tau_up`` is the previous up-leg time."""
+    and their state-transition partials ``phi`` (n, 6, p) (None: no partials); ``tau_up`` is the previous up-leg time."""
     r_b, v_b = body[:, :3], body[:, 3:]
     # down leg, first-order retime of the body to the new bounce epoch
     tau_d = tau_down.copy()
@@ -187,6 +187,8 @@ def radar_model(
     dtt_dtb = (1 - dot(u_u, v_b) / c) / (1 - dot(u_u, tv0) / c)
     doppler = arc.frequency_hz * (dtb_dtr * dtt_dtb - 1.0)
     computed = np.where(arc.is_delay, delay_s, doppler)
+    if phi is None:
+        return RadarModel(computed, None, tau_d, tau_u)
     # partials
     d_delay_dr = (u_d + u_u) / c * SECONDS_PER_DAY  # s per au
     w_d = v_b - arc.receiver_au_d
