@@ -129,9 +129,9 @@ def optical_arc(
         n_nocat = sum(r == "Veres2017: no catalog" for r in w.rule)
         text = (
             f"ADES rmsRA/rmsDec where stated ({n_record}); else Veres et al. 2017 by station, catalog "
-            f"and epoch ({len(obs) - n_record}; {n_nocat} without a catalog at 1.5\"), relaxed by "
+            f'and epoch ({len(obs) - n_record}; {n_nocat} without a catalog at 1.5"), relaxed by '
             f"sqrt(N/4) for N > 4 per station and night ({n_relaxed} relaxed); "
-            f"median sigma {float(np.median(sig_ra)):.2f}\""
+            f'median sigma {float(np.median(sig_ra)):.2f}"'
         )
     else:
         sig_ra = np.array([o.sigma_ra_arcsec or default_sigma_arcsec for o in obs], float)
@@ -371,10 +371,13 @@ def fit_orbit(
                 step *= 0.5
             if not accepted and not fresh:
                 m = jac = evaluate(x, light_times(m), partials=True)
-                fresh = True
+                fresh, moved = True, 0.0
                 res, rres = problem.residuals(m)
                 chi2_total = problem.chi2(res, rres)
                 continue
+            if not accepted:  # no step along the fresh Gauss-Newton direction lowers chi-square
+                converged = True
+                break
             x, m, res, rres = x_try, m_try, res_try, rres_try
             size = _step_size(dx * step, cov)
             small = abs(chi2_total - chi2_try) <= 1e-5 * max(chi2_try, 1.0) or size < 1e-2

@@ -151,23 +151,28 @@ class RadarModel:
 
 
 def radar_model(
-    arc: RadarArc, body: np.ndarray, phi: np.ndarray | None, tau_down: np.ndarray, tau_up: np.ndarray
+    arc: RadarArc,
+    body: np.ndarray,
+    phi: np.ndarray | None,
+    tau_down: np.ndarray,
+    tau_up: np.ndarray,
+    transmitter: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> RadarModel:
     """Delay and Doppler from the body's barycentric states ``body`` (n, 6) at t_r - ``tau_down``
-    and their state-transition partials ``phi`` (n, 6, p) (None: no partials); ``tau_up`` is the previous up-leg time."""
+    and their state-transition partials ``phi`` (n, 6, p) (None: no partials); ``tau_up`` is the
+    previous up-leg time; ``transmitter(jd_tdb)``: barycentric transmitter positions and velocities,
+    by default ``arc.transmitter_states``."""
     r_b, v_b = body[:, :3], body[:, 3:]
     # down leg, first-order retime of the body to the new bounce epoch
     tau_d = tau_down.copy()
     for _ in range(3):
         pos = r_b - v_b * (tau_d - tau_down)[:, None]
-        tau_d = np.linalg.norm(pos - arc.receiver_au, axis=-1) / C_AU_D + shapiro_days(
-            arc.receiver_au, pos, arc.sun_au
-        )
+        tau_d = np.linalg.norm(pos - arc.receiver_au, axis=-1) / C_AU_D + shapiro_days(arc.receiver_au, pos, arc.sun_au)
     pos = r_b - v_b * (tau_d - tau_down)[:, None]
     t_b = arc.jd_tdb - tau_d
     # up leg: transmitter at the previous transmit epoch, moved by its velocity
     t0 = t_b - tau_up
-    tr0, tv0 = arc.transmitter_states(t0)
+    tr0, tv0 = (transmitter or arc.transmitter_states)(t0)
     tau_u = tau_up.copy()
     for _ in range(3):
         tr = tr0 - tv0 * (tau_u - tau_up)[:, None]
