@@ -210,7 +210,7 @@ def main() -> int:
         ng0 = ref.nongrav.copy()
         ng0[1] = 0.0
         f = whole_fit(
-            "Bennu optical + radar, A2 free", barc, ref.epoch_jd_tdb, ref.state, ng0,
+            "Bennu optical + radar, A1 + A2 free", barc, ref.epoch_jd_tdb, ref.state, ng0,
             FitSettings(nongrav_free=("A1", "A2")), brad, args.skip_baseline,
         )  # fmt: skip
         against_reference("Bennu", f, ref, None, "JPL 118")
