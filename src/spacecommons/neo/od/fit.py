@@ -416,7 +416,7 @@ def fit_orbit(
         "force_model": "ASSIST/REBOUND: Sun, planets, Moon (DE440), 16 asteroids (sb441-n16), GR (EIH), "
         "Earth J2-J4" + (", Marsden A1/A2/A3 with g(r) = (1 au/r)^2" if np.any(ng_cur) or free_idx else ""),
         "partials": "ASSIST first-order variational equations; A_k by a shifted shadow particle; "
-        "reused for steps under 1 sigma, fresh at convergence",
+        "recomputed once the orbit moves by more than its 1-sigma (modified Newton)",
         "light_time": "iterated; planetary aberration by retarded body position",
         "computed_place": "astrometric (light-time corrected geometric direction): stellar aberration and "
         "solar deflection are common to the body and the reference stars and removed by the plate reduction",
