@@ -34,7 +34,7 @@ import numpy as np
 from spacecommons.neo.astrometry.mpc80 import read_mpc80
 from spacecommons.neo.astrometry.radar import read_jpl_radar
 from spacecommons.neo.od import fit as fit_module
-from spacecommons.neo.od.compare import compare, encounter_distance, fit_solution, reference_solution
+from spacecommons.neo.od.compare import compare_with_reference, encounter_distance, fit_solution, reference_solution
 from spacecommons.neo.od.fit import FitSettings, fit_orbit, optical_arc
 from spacecommons.neo.od.iod import initial_orbit_fit
 from spacecommons.neo.od.radar import radar_arc
@@ -135,7 +135,7 @@ def whole_fit(label, arc, epoch, x0, ng, settings, radar, skip_baseline):
 
 
 def against_reference(label, f, ref, encounter_jd, name):
-    c = compare(f, ref)
+    c = compare_with_reference(f, ref)
     per_axis = c.position_km / c.position_sigma_km
     print(
         f"    vs {name} at JD {ref.epoch_jd_tdb}: position diff {np.round(c.position_km, 3)} km = "

@@ -24,7 +24,7 @@ from spacecommons.neo.astrometry.mpc80 import read_mpc80
 from spacecommons.neo.astrometry.radar import read_jpl_radar
 from spacecommons.neo.nbody import DEFAULT_SETTINGS
 from spacecommons.neo.od.apparent import C_AU_D, apparent_direction, ra_dec
-from spacecommons.neo.od.compare import compare, reference_solution
+from spacecommons.neo.od.compare import compare_with_reference, reference_solution
 from spacecommons.neo.od.fit import FitSettings, _model, _residuals, fit_orbit, optical_arc
 from spacecommons.neo.od.radar import RadarArc, radar_arc, radar_model, radar_residual_units
 from spacecommons.neo.sbdb_api import read_sbdb_api
@@ -91,7 +91,7 @@ def test_apophis_fit_with_radar_and_a2_agrees_with_jpl_220(jpl, arcs):
     start_ng[1] = 0.0
     fit = fit_orbit(arc, jpl.epoch_jd_tdb, jpl.state, start_ng, FitSettings(nongrav_free=("A2",)), radar=radar)
     assert fit.converged
-    c = compare(fit, jpl)
+    c = compare_with_reference(fit, jpl)
     print(
         f'Apophis subset: rms {fit.rms_arcsec:.3f}", radar nrms {fit.radar_normalized_rms():.2f}, '
         f"dpos {c.position_km} km (JPL sigma {c.position_sigma_km}), A2 {c.nongrav['A2']}"

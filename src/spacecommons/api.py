@@ -82,8 +82,7 @@ from .neo.astrometry import (
 from .neo.bplane import bplane
 from .neo.impact import SamplingMethod, diameter_from_h, impact_energy_mt
 from .neo.nbody import body_state, heliocentric_to_barycentric, propagate_nbody
-from .neo.od.compare import compare as compare_with_reference
-from .neo.od.compare import encounter_distance, fit_solution, reference_solution
+from .neo.od.compare import compare_with_reference, encounter_distance, fit_solution, reference_solution
 from .neo.od.fit import FitSettings, OrbitFit, fit_orbit, optical_arc
 from .neo.od.impact_site import ImpactSite, impact_site
 from .neo.od.iod import initial_orbit_fit

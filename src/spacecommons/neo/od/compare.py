@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...constants import AU_KM
+from ...errors import InputError
 from ..nbody import DEFAULT_SETTINGS, NBodySettings, heliocentric_to_barycentric
 from ..orbit import SmallBodyOrbit, heliocentric_states
 from .fit import NONGRAV_NAMES, OrbitFit
@@ -50,7 +51,7 @@ def reference_solution(orbit: SmallBodyOrbit) -> ReferenceSolution:
 
     labels = list(orbit.covariance_labels)
     if orbit.covariance is None or not all(k in labels for k in ("e", "q", "tp", "node", "peri", "i")):
-        raise ValueError(f"{orbit.designation}: no cometary covariance")
+        raise InputError(f"{orbit.designation}: the orbit has no cometary covariance (SBDB API with cov=mat)")
     x0 = np.array([orbit.e, orbit.q_au, orbit.tp_jd_tdb, orbit.om_deg, orbit.w_deg, orbit.i_deg], float)
     idx = [labels.index(k) for k in ("e", "q", "tp", "node", "peri", "i")]
     ng_names = tuple(n for n in NONGRAV_NAMES if n in labels)
@@ -100,8 +101,9 @@ class Comparison:
         return (f - r) / rs
 
 
-def compare(fit: OrbitFit, ref: ReferenceSolution, settings: NBodySettings = DEFAULT_SETTINGS) -> Comparison:
-    """The fit against the reference at the reference's epoch."""
+def compare_with_reference(fit: OrbitFit, ref: ReferenceSolution) -> Comparison:
+    """The fit against the reference at the reference's epoch (the fit carried there with its own
+    force model when the epochs differ)."""
     state = fit.state
     if fit.epoch_jd_tdb != ref.epoch_jd_tdb:
         from .variational import propagate_with_partials
