@@ -286,15 +286,70 @@ def radial_shells(P, V, ok, h, m, margin):
 
 
 @nb.njit(cache=True)
+def _hash_boxes(members, cells):
+    """Spatial hash of the boxes of ``members`` (their cell ranges in ``cells``): entries sorted by
+    bucket (counting sort on a Fibonacci hash of the packed cell key, load <= 1/2). Bucket b holds
+    entries ends[b] .. ends[b + 1]; returns (objects, keys, ends, shift)."""
+    n_ent = 0
+    for u in range(members.shape[0]):
+        i = members[u]
+        n_ent += (cells[i, 3] - cells[i, 0] + 1) * (cells[i, 4] - cells[i, 1] + 1) * (cells[i, 5] - cells[i, 2] + 1)
+    bits = 1
+    while (1 << bits) < 2 * n_ent:
+        bits += 1
+    T = 1 << bits
+    shift = np.uint64(64 - bits)
+    fib = np.uint64(11400714819323198485)
+    ends = np.zeros(T + 1, dtype=np.int64)
+    ent_obj = np.empty(n_ent, dtype=np.int64)
+    ent_key = np.empty(n_ent, dtype=np.int64)
+    ent_b = np.empty(n_ent, dtype=np.int64)
+    e = 0
+    for u in range(members.shape[0]):
+        i = members[u]
+        for ix in range(cells[i, 0], cells[i, 3] + 1):
+            for iy in range(cells[i, 1], cells[i, 4] + 1):
+                for iz in range(cells[i, 2], cells[i, 5] + 1):
+                    key = _cell_key(ix, iy, iz)
+                    b = np.int64((np.uint64(key) * fib) >> shift)
+                    ent_obj[e] = i
+                    ent_key[e] = key
+                    ent_b[e] = b
+                    ends[b + 1] += 1
+                    e += 1
+    for b in range(T):
+        ends[b + 1] += ends[b]
+    fill = ends[:T].copy()
+    srt_obj = np.empty(n_ent, dtype=np.int64)
+    srt_key = np.empty(n_ent, dtype=np.int64)
+    for e2 in range(n_ent):
+        b = ent_b[e2]
+        srt_obj[fill[b]] = ent_obj[e2]
+        srt_key[fill[b]] = ent_key[e2]
+        fill[b] += 1
+    return srt_obj, srt_key, ends, shift
+
+
+@nb.njit(cache=True, inline="always")
+def _bucket(key, shift):
+    return np.int64((np.uint64(key) * np.uint64(11400714819323198485)) >> shift)
+
+
+@nb.njit(cache=True)
 def broad_phase_primaries(P, V, ok, h, m, pad, cell, prim, shell_lo, shell_hi):
-    """The triples of :func:`broad_phase` that involve a primary (indices ``prim``), in k x n work
-    instead of n x n: per sub-segment only the primaries' boxes go into the spatial hash, and
-    every object's box looks up the cells it covers. The tests on a pair (box overlap, reported in
-    the cell of the overlap's low corner, separating axis) are the same, so the triples are
-    exactly those of the all-vs-all kernel for primary pairs (incremental re-screening, issue #18)."""
+    """The triples of :func:`broad_phase_shells` that involve a primary (indices ``prim``), in
+    k x n work instead of n x n (incremental re-screening, issue #18).
+
+    Per segment, each object's whole-segment box (its Bezier control points, which hold every
+    sub-segment's box: de Casteljau subdivision takes convex combinations) is looked up in a
+    coarse hash of the primaries' segment boxes; only objects that meet one go on. Per
+    sub-segment only the primaries' boxes go into the spatial hash and those objects look up the
+    cells their box covers. The tests on a pair (shells, box overlap reported in the cell of the
+    overlap's low corner, separating axis) are those of the all-vs-all kernel, so the triples are
+    exactly its triples for pairs with a primary.
+    """
     n = P.shape[0]
     K = P.shape[1] - 1
-    n_p = prim.shape[0]
     a = np.empty((4, 3))
     X = np.empty((n, m + 1, 3))
     D = np.empty((n, m + 1, 3))
@@ -302,24 +357,74 @@ def broad_phase_primaries(P, V, ok, h, m, pad, cell, prim, shell_lo, shell_hi):
     lo = np.empty((n, 3))
     hi = np.empty((n, 3))
     cells = np.empty((n, 6), dtype=np.int64)
-    cap = 1 << 12
-    ent_obj = np.empty(cap, dtype=np.int32)
-    ent_key = np.empty(cap, dtype=np.int64)
-    ent_bucket = np.empty(cap, dtype=np.int32)
-    srt_obj = np.empty(cap, dtype=np.int32)
-    srt_key = np.empty(cap, dtype=np.int64)
-    counts = np.zeros(2, dtype=np.int32)
+    is_prim = np.zeros(n, dtype=np.bool_)
+    for u in range(prim.shape[0]):
+        is_prim[prim[u]] = True
+    near = np.empty(n, dtype=np.int64)
     out_i = np.empty(1 << 12, dtype=np.int64)
     out_j = np.empty(1 << 12, dtype=np.int64)
     out_k = np.empty(1 << 12, dtype=np.int64)
     n_out = 0
     inv = 1.0 / cell
-    fib = np.uint64(11400714819323198485)
+    inv_seg = 3.0 / (cell * m)  # a segment box spans about m/3 sub-segment cells
+    h3 = h / 3.0
+    slack = 1e-3  # km: rounding of the sub-segment control points, far below any pad
     for k in range(K):
+        n_vp = 0
         for i in range(n):
             valid[i] = ok[i, k] and ok[i, k + 1]
             if not valid[i]:
                 continue
+            for c in range(3):
+                c0 = P[i, k, c]
+                c1 = c0 + h3 * V[i, k, c]
+                c3 = P[i, k + 1, c]
+                c2 = c3 - h3 * V[i, k + 1, c]
+                lo[i, c] = min(min(c0, c1), min(c2, c3)) - pad[i] - slack
+                hi[i, c] = max(max(c0, c1), max(c2, c3)) + pad[i] + slack
+                cells[i, c] = int(np.floor(lo[i, c] * inv_seg))
+                cells[i, 3 + c] = int(np.floor(hi[i, c] * inv_seg))
+            if is_prim[i]:
+                n_vp += 1
+        if n_vp == 0:
+            continue
+        vp = np.empty(n_vp, dtype=np.int64)
+        u = 0
+        for i in range(n):
+            if valid[i] and is_prim[i]:
+                vp[u] = i
+                u += 1
+        s_obj, s_key, ends, shift = _hash_boxes(vp, cells)
+        n_near = 0
+        for oj in range(n):
+            if not valid[oj]:
+                continue
+            hit = False
+            for ix in range(cells[oj, 0], cells[oj, 3] + 1):
+                for iy in range(cells[oj, 1], cells[oj, 4] + 1):
+                    for iz in range(cells[oj, 2], cells[oj, 5] + 1):
+                        key = _cell_key(ix, iy, iz)
+                        b = _bucket(key, shift)
+                        for w in range(ends[b], ends[b + 1]):
+                            oi = s_obj[w]
+                            if oi == oj or s_key[w] != key or hit:
+                                continue
+                            if shell_lo[oi] > shell_hi[oj] or shell_lo[oj] > shell_hi[oi]:
+                                continue
+                            inside = True
+                            for c in range(3):
+                                if max(lo[oi, c], lo[oj, c]) > min(hi[oi, c], hi[oj, c]):
+                                    inside = False
+                                    break
+                            hit = inside
+            if hit:
+                near[n_near] = oj
+                n_near += 1
+        if n_near == 0:
+            continue
+        # sub-segment points of the near objects and the primaries
+        for u in range(n_near + n_vp):
+            i = near[u] if u < n_near else vp[u - n_near]
             _coeffs(P[i, k], V[i, k], P[i, k + 1], V[i, k + 1], h, a)
             for q in range(m + 1):
                 s = q / m
@@ -328,9 +433,8 @@ def broad_phase_primaries(P, V, ok, h, m, pad, cell, prim, shell_lo, shell_hi):
                     D[i, q, c] = a[1, c] + s * (2.0 * a[2, c] + 3.0 * s * a[3, c])
         ds3 = 1.0 / (3.0 * m)
         for q in range(m):
-            for i in range(n):
-                if not valid[i]:
-                    continue
+            for u in range(n_near + n_vp):
+                i = near[u] if u < n_near else vp[u - n_near]
                 for c in range(3):
                     c0 = X[i, q, c]
                     c1 = c0 + ds3 * D[i, q, c]
@@ -340,71 +444,17 @@ def broad_phase_primaries(P, V, ok, h, m, pad, cell, prim, shell_lo, shell_hi):
                     hi[i, c] = max(max(c0, c1), max(c2, c3)) + pad[i]
                     cells[i, c] = int(np.floor(lo[i, c] * inv))
                     cells[i, 3 + c] = int(np.floor(hi[i, c] * inv))
-            n_ent = 0
-            for u in range(n_p):
-                i = prim[u]
-                if valid[i]:
-                    n_ent += (
-                        (cells[i, 3] - cells[i, 0] + 1)
-                        * (cells[i, 4] - cells[i, 1] + 1)
-                        * (cells[i, 5] - cells[i, 2] + 1)
-                    )
-            if n_ent == 0:
-                continue
-            if n_ent > ent_obj.shape[0]:
-                size = max(n_ent, 2 * ent_obj.shape[0])
-                ent_obj = np.empty(size, dtype=np.int32)
-                ent_key = np.empty(size, dtype=np.int64)
-                ent_bucket = np.empty(size, dtype=np.int32)
-                srt_obj = np.empty(size, dtype=np.int32)
-                srt_key = np.empty(size, dtype=np.int64)
-            bits = 1
-            while (1 << bits) < 2 * n_ent:
-                bits += 1
-            T = 1 << bits
-            if counts.shape[0] < T + 1:
-                counts = np.zeros(T + 1, dtype=np.int32)
-            else:
-                counts[: T + 1] = 0
-            shift = np.uint64(64 - bits)
-            e = 0
-            for u in range(n_p):
-                i = prim[u]
-                if not valid[i]:
-                    continue
-                for ix in range(cells[i, 0], cells[i, 3] + 1):
-                    for iy in range(cells[i, 1], cells[i, 4] + 1):
-                        for iz in range(cells[i, 2], cells[i, 5] + 1):
-                            key = _cell_key(ix, iy, iz)
-                            b = np.int64((np.uint64(key) * fib) >> shift)
-                            ent_obj[e] = i
-                            ent_key[e] = key
-                            ent_bucket[e] = b
-                            counts[b + 1] += 1
-                            e += 1
-            for b in range(T):
-                counts[b + 1] += counts[b]
-            # counts[b] is now where bucket b starts; fill, then shift back
-            for e2 in range(n_ent):
-                b = ent_bucket[e2]
-                dst = counts[b]
-                srt_obj[dst] = ent_obj[e2]
-                srt_key[dst] = ent_key[e2]
-                counts[b] = dst + 1
-            # after the fill counts[b] is where bucket b ends (= where b + 1 starts)
-            for oj in range(n):
-                if not valid[oj]:
-                    continue
+            s_obj, s_key, ends, shift = _hash_boxes(vp, cells)
+            for u in range(n_near):
+                oj = near[u]
                 for ix in range(cells[oj, 0], cells[oj, 3] + 1):
                     for iy in range(cells[oj, 1], cells[oj, 4] + 1):
                         for iz in range(cells[oj, 2], cells[oj, 5] + 1):
                             key = _cell_key(ix, iy, iz)
-                            b = np.int64((np.uint64(key) * fib) >> shift)
-                            g0 = counts[b - 1] if b > 0 else 0
-                            g1 = counts[b]
-                            for w in range(g0, g1):
-                                oi = srt_obj[w]
-                                if oi == oj or srt_key[w] != key:
+                            b = _bucket(key, shift)
+                            for w in range(ends[b], ends[b + 1]):
+                                oi = s_obj[w]
+                                if oi == oj or s_key[w] != key:
                                     continue
                                 if shell_lo[oi] > shell_hi[oj] or shell_lo[oj] > shell_hi[oi]:
                                     continue
@@ -414,6 +464,7 @@ def broad_phase_primaries(P, V, ok, h, m, pad, cell, prim, shell_lo, shell_hi):
                                     if lo_c > min(hi[oi, c], hi[oj, c]):
                                         ok3 = False
                                         break
+                                    # once per pair: in the cell holding the overlap's low corner
                                     if int(np.floor(lo_c * inv)) + _OFF != (key >> (42 - 21 * c)) & 0x1FFFFF:
                                         ok3 = False
                                         break
@@ -432,7 +483,6 @@ def broad_phase_primaries(P, V, ok, h, m, pad, cell, prim, shell_lo, shell_hi):
                                 out_k[n_out] = k
                                 n_out += 1
     return out_i[:n_out], out_j[:n_out], out_k[:n_out]
-
 
 def _bernstein_matrix(nd: int) -> np.ndarray:
     """Power -> Bernstein basis on [0, 1]: b_i = sum_{j<=i} C(i,j)/C(nd,j) c_j."""
