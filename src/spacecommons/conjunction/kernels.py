@@ -484,6 +484,23 @@ def broad_phase_primaries(P, V, ok, h, m, pad, cell, prim, shell_lo, shell_hi):
                                 n_out += 1
     return out_i[:n_out], out_j[:n_out], out_k[:n_out]
 
+
+@nb.njit(cache=True)
+def screen_broad_phase(P, V, ok, h, m, pad, cell, prim, use_primary, use_shells):
+    """The screening engine's broad phase in one compiled entry point (a worker process loads one
+    cached function, not three): radial shells when ``use_shells``, then the k x n kernel for the
+    primaries ``prim`` when ``use_primary``, else the all-vs-all kernel."""
+    n = P.shape[0]
+    if use_shells:
+        shell_lo, shell_hi = radial_shells(P, V, ok, h, m, pad)
+    else:
+        shell_lo = np.full(n, -np.inf)
+        shell_hi = np.full(n, np.inf)
+    if use_primary:
+        return broad_phase_primaries(P, V, ok, h, m, pad, cell, prim, shell_lo, shell_hi)
+    primary = np.zeros(n, dtype=np.bool_)
+    return broad_phase_shells(P, V, ok, h, m, pad, cell, primary, False, shell_lo, shell_hi)
+
 def _bernstein_matrix(nd: int) -> np.ndarray:
     """Power -> Bernstein basis on [0, 1]: b_i = sum_{j<=i} C(i,j)/C(nd,j) c_j."""
     from math import comb

@@ -119,21 +119,21 @@ def screen_chunk(payload: CatalogPayload, params: ScreeningParams, index: int) -
     vmax = np.minimum(payload.max_speeds_km_s(), 11.0)
     # A cell about the size of a typical LEO sub-segment box keeps each box in a few cells.
     cell = float(2.8 * np.median(vmax) * params.step_s / params.substeps + 2.0 * np.median(pad))
-    if params.radial_filter:
-        shell_lo, shell_hi = kernels.radial_shells(r, v, ok, params.step_s, params.substeps, pad)
-    else:
-        shell_lo, shell_hi = np.full(n, -np.inf), np.full(n, np.inf)
     res.stats["bounds_s"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    if params.primaries:
-        # k x n: only the primaries are hashed, every object looks them up (incremental re-screening)
-        ci, cj, ck = kernels.broad_phase_primaries(
-            r, v, ok, params.step_s, params.substeps, pad, cell, np.flatnonzero(primary), shell_lo, shell_hi
-        )
-    else:
-        ci, cj, ck = kernels.broad_phase_shells(
-            r, v, ok, params.step_s, params.substeps, pad, cell, primary, False, shell_lo, shell_hi
-        )
+    # with primaries, k x n: only the primaries are hashed and every object looks them up
+    ci, cj, ck = kernels.screen_broad_phase(
+        r,
+        v,
+        ok,
+        params.step_s,
+        params.substeps,
+        pad,
+        cell,
+        np.flatnonzero(primary),
+        bool(params.primaries),
+        params.radial_filter,
+    )
     key = np.sort((ck * n + ci) * n + cj)
     key = key[np.r_[True, key[1:] != key[:-1]]] if key.size else key
     ck, rest = np.divmod(key, n * n)
