@@ -81,9 +81,7 @@ def _separated(X, D, q, ds3, oi, oj, reach):
 def broad_phase(P, V, ok, h, m, pad, cell, primary, use_primary):
     """:func:`broad_phase_shells` without the radial-shell filter."""
     n = P.shape[0]
-    return broad_phase_shells(
-        P, V, ok, h, m, pad, cell, primary, use_primary, np.full(n, -np.inf), np.full(n, np.inf)
-    )
+    return broad_phase_shells(P, V, ok, h, m, pad, cell, primary, use_primary, np.full(n, -np.inf), np.full(n, np.inf))
 
 
 @nb.njit(cache=True)
@@ -500,6 +498,7 @@ def screen_broad_phase(P, V, ok, h, m, pad, cell, prim, use_primary, use_shells)
         return broad_phase_primaries(P, V, ok, h, m, pad, cell, prim, shell_lo, shell_hi)
     primary = np.zeros(n, dtype=np.bool_)
     return broad_phase_shells(P, V, ok, h, m, pad, cell, primary, False, shell_lo, shell_hi)
+
 
 def _bernstein_matrix(nd: int) -> np.ndarray:
     """Power -> Bernstein basis on [0, 1]: b_i = sum_{j<=i} C(i,j)/C(nd,j) c_j."""
