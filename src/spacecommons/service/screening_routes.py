@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
+from collections import OrderedDict
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field, TypeAdapter
@@ -295,9 +297,63 @@ class RunSummary(BaseModel):
     response_model=RunSummary,
     summary="A run at a glance: events by miss-distance and Pc band, per hour of TCA, the objects in most events",
 )
-def run_summary(run_id: Id, top: int = Query(10, ge=1, le=100), *, session: SessionDep, who: CallerDep) -> RunSummary:
-    _visible_run(session, run_id, who)
-    return RunSummary(**repo.event_summary(session, run_id, top))
+def run_summary(
+    run_id: Id, request: Request, top: int = Query(10, ge=1, le=100), *, session: SessionDep, who: CallerDep
+) -> RunSummary:
+    run = _visible_run(session, run_id, who)  # the policy first: a cached summary is never a way round it
+    cache = _summary_cache(request.app)
+    version = _summary_version(run)
+    if version is not None:
+        hit = cache.get((run_id, top, version))
+        if hit is not None:
+            return hit
+    summary = RunSummary(**repo.event_summary(session, run_id, top))
+    if version is not None:
+        cache.put((run_id, top, version), summary)
+    return summary
+
+
+class SummaryCache:
+    """The last ``size`` run summaries computed by this process (least recently used goes first).
+
+    A finished run's events change only through ``update`` (incremental re-screening), which
+    rewrites the run's ``catalog_digest``, ``n_events`` and ``stats_json``: those, read from the
+    database on every request, are part of the key, so an update made by any process (the CLI, a
+    second server) is a miss here, never a stale summary. A run that is not ``done`` is not cached."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple, RunSummary] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> RunSummary | None:
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None:
+                self._entries.move_to_end(key)
+            return hit
+
+    def put(self, key: tuple, summary: RunSummary) -> None:
+        with self._lock:
+            self._entries[key] = summary
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
+def _summary_cache(app) -> SummaryCache:
+    cache = getattr(app.state, "summary_cache", None)
+    if cache is None:
+        cache = app.state.summary_cache = SummaryCache()
+    return cache
+
+
+def _summary_version(run: ScreeningRun) -> tuple | None:
+    """What changes when a finished run's events change; ``None`` while the run is not finished."""
+    if run.status != "done":
+        return None
+    stats = hashlib.sha256((run.stats_json or "").encode()).hexdigest()
+    return (run.n_events, run.catalog_digest, stats)
 
 
 @route(

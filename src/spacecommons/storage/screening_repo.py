@@ -18,7 +18,7 @@ from ..conjunction.events import ConjunctionEvents
 from ..conjunction.params import ChunkResult, ScreeningParams
 from ..constants import MINUTES_PER_DAY
 from ..timescales import parse_utc
-from .tables import ConjunctionEvent, ScreeningChunk, ScreeningRun
+from .tables import PC_SORT_KEY, ConjunctionEvent, ScreeningChunk, ScreeningRun
 
 
 def create_run(session: Session, params: ScreeningParams, payload: CatalogPayload, created_at: datetime) -> int:
@@ -182,7 +182,7 @@ def _sort_column(sort: str):
     if sort not in EVENT_SORTS:
         raise ValueError(f"sort must be one of {', '.join(EVENT_SORTS)}")
     if sort == "pc":
-        return func.coalesce(ConjunctionEvent.pc, -1.0)  # no Pc sorts below every Pc, on every backend
+        return PC_SORT_KEY  # no Pc sorts below every Pc, on every backend; indexed (tables.py)
     return getattr(ConjunctionEvent, sort)
 
 

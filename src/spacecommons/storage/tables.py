@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func, literal_column
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .types import UTCDateTime
@@ -106,6 +106,13 @@ class ConjunctionEvent(Base):
     n_minima: Mapped[int] = mapped_column(Integer, default=1)
     pc: Mapped[float | None] = mapped_column(Float, nullable=True)
     pc_method: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+# Sort by Pc (highest first, no Pc last, ties by id) reads this index in order: the expression is
+# the one ``screening_repo.pc_sort_key`` orders by, with the constant written into the SQL (a bound
+# parameter would not match the indexed expression on SQLite). Migration 0017.
+PC_SORT_KEY = func.coalesce(ConjunctionEvent.pc, literal_column("-1.0"))
+Index("ix_conjunction_events_run_pc", ConjunctionEvent.run_id, PC_SORT_KEY.desc(), ConjunctionEvent.id)
 
 
 class SmallBodyOrbitRow(Base):

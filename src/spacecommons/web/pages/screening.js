@@ -50,7 +50,7 @@ export function reset() {
 }
 
 export async function show(params) {
-  // the runs, the summary and the first page are asked for at once: a linked run does not wait for the list of runs
+  // the runs and the first page are asked for at once: a linked run does not wait for the list of runs
   const runs = loaded.runs ? null : loadRuns();
   const run = params.get("run");
   if (!run) {
@@ -59,14 +59,21 @@ export async function show(params) {
     return;
   }
   const work = [runs];
-  if (loaded.summaryRun !== run) {
-    loaded.summaryRun = run;
-    work.push(loadSummary(run));
-  }
+  let rows = Promise.resolve();
   const list = signature(params, LIST_KEYS);
   if (loaded.list !== list) {
     loaded.list = list;
-    work.push(loadEvents(params).then(startGlobe));
+    rows = loadEvents(params);
+    work.push(rows.then(startGlobe));
+  }
+  if (loaded.summaryRun !== run) {
+    // the summary reads every event of the run (seconds for 10^5 events, the first time): it is
+    // asked for once the first rows are on the page, and nothing waits for it
+    loaded.summaryRun = run;
+    rows
+      .catch(() => null)
+      .then(() => loadSummary(run))
+      .catch((err) => console.warn(err));
   }
   await Promise.all(work);
   const runRow = $(`#runs tbody tr[data-key="${run}"]`);
