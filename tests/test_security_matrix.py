@@ -213,6 +213,7 @@ BODIES = {  # a body each write route accepts, so that the route's own checks ar
     "/api/v1/webhooks": {"url": "https://b.example.org/h", "secret": "0123456789abcdef"},
     "/api/v1/neo/approaches": {"designations": ["none"], "start": "2020-01-01", "end": "2020-01-02"},
     "/api/v1/neo/risk": {"designations": ["none"]},
+    "/api/v1/neo/bplane": {"designation": "none", "jd_tdb": 2462240.407},
     "/api/v1/screening/runs/{run_id}/events/{event_id}/avoidance": {"max_lead_h": 2, "rescreen": False},
     "/api/v1/neo/od/fit": {"designation": A_OBJECT},  # A's private astrometry: B must not fit it
     "/api/v1/neo/od/impact-site": {"designation": A_OBJECT},
