@@ -379,6 +379,66 @@ def test_neo_object_page_orbit_diagram_and_approaches(server, tmp_path):
     assert not errors, errors
 
 
+def test_neo_bplane_plot_of_a_selected_approach(server, tmp_path):
+    """The b-plane of the synthetic impactor's 2028 approach, drawn in Earth radii: the capture disk's
+    radius against the Earth's is sqrt(1 + v_esc^2 / v_inf^2) (gravitational focusing, Öpik 1976), and the
+    nominal point lies at b = r_p sqrt(1 + 2 GM / (r_p v_inf^2)) from the centre, both computed here from
+    the approach's distance and v_inf as /neo/approaches gives them (CNEOS fields), GM of DE440 and
+    the IAU equatorial radius."""
+    import math
+
+    import httpx
+
+    base, key, _ = server
+    gm, r_earth = 398_600.435507, 6_378.137
+    with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=300) as client:
+        r = client.post(
+            "/api/v1/neo/approaches", json={"designations": ["SYN2028"], "start": "2028-08-10", "end": "2028-08-20"}
+        )
+        assert r.status_code == 200, r.text
+        (approach,) = [dict(zip(r.json()["fields"], row, strict=True)) for row in r.json()["data"]]
+    r_p, v_inf = float(approach["dist_km"]), float(approach["v_inf"])
+    with playwright.sync_playwright() as p:
+        browser, page, errors = _browser(p, key)
+        page.goto(base + "/#neo?object=SYN2028")
+        page.wait_for_function("() => document.querySelector('#object-title').textContent.startsWith('SYN2028')")
+        page.fill("#ca-start", "2028-08-10")
+        page.fill("#ca-end", "2028-08-20")
+        page.click("#ca-run")
+        page.wait_for_selector("#approaches tbody tr")
+        page.locator("#approaches tbody tr").first.click()
+        page.wait_for_function("() => location.hash.includes('approach=')")
+        page.wait_for_function("() => document.querySelectorAll('#bplane ellipse').length === 2", timeout=300_000)
+        assert page.locator("#bplane circle.earth-disk").count() == 1
+        assert page.locator("#bplane circle.capture").count() == 1
+        assert page.locator("#bplane circle.nominal").count() == 1
+        assert page.locator("#bplane ellipse.sigma1").count() == page.locator("#bplane ellipse.sigma3").count() == 1
+
+        def attr(sel, name):
+            return float(page.locator(f"#bplane {sel}").get_attribute(name))
+
+        px_per_re = attr("circle.earth-disk", "r")
+        focusing = math.sqrt(1 + 2 * gm / r_earth / v_inf**2)
+        assert attr("circle.capture", "r") / px_per_re == pytest.approx(focusing, rel=1e-3)
+        b_km = r_p * math.sqrt(1 + 2 * gm / (r_p * v_inf**2))
+        drawn = math.hypot(attr("circle.nominal", "cx") - 180, attr("circle.nominal", "cy") - 180) / px_per_re
+        assert drawn == pytest.approx(b_km / r_earth, rel=2e-3)
+        # the 3-sigma ellipse is three times the 1-sigma one
+        assert attr("ellipse.sigma3", "rx") == pytest.approx(3 * attr("ellipse.sigma1", "rx"), rel=1e-6)
+        assert "capture" in page.locator("#bplane-info").inner_text()
+        page.locator("#bplane").scroll_into_view_if_needed()
+        path = os.path.join(os.environ.get("SPACECOMMONS_SHOTS", str(tmp_path)), "bplane.png")
+        page.locator("#bplane").screenshot(path=path)
+        _assert_not_blank(path)
+        _shot(page, "workspace-neo-bplane.png", tmp_path)
+        page.reload()  # the approach is in the address: the plot comes back
+        page.wait_for_function("() => document.querySelectorAll('#bplane ellipse').length === 2", timeout=300_000)
+        violations = page.evaluate("window.scCspViolations")
+        browser.close()
+    assert not violations, violations
+    assert not errors, errors
+
+
 def test_lunar_map_footprints_box_filter_and_budgets(server, tmp_path):
     base, key, _ = server
     with playwright.sync_playwright() as p:
