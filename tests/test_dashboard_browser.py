@@ -379,6 +379,51 @@ def test_neo_object_page_orbit_diagram_and_approaches(server, tmp_path):
     assert not errors, errors
 
 
+def test_avoidance_heat_map_with_the_recommended_burn(server, tmp_path):
+    """The avoidance trade space of the closest event as a heat map: one cell per grid point of the
+    direction shown (lead times x 31 values of |Δv|, the API's grid), each cell's Pc band the one of
+    the Pc the API gives for it, and the recommended burn marked on a cell whose linearised Pc
+    already meets the target (the server then verifies it numerically). Thresholds are set low so
+    that this event (Pc about 1e-7 with the default TLE covariance) needs a burn."""
+    base, key, _ = server
+    with playwright.sync_playwright() as p:
+        browser, page, errors = _browser(p, key)
+        page.goto(base + "/#safety")
+        page.wait_for_selector("#events tbody tr")
+        page.locator("#events tbody tr").first.click()
+        page.wait_for_function("() => document.querySelector('#cdm').textContent.includes('CCSDS_CDM_VERS')")
+        page.fill("#av-lead", "6")
+        page.fill("#av-threshold", "1e-9")
+        page.fill("#av-target", "1e-10")
+        page.click("#av-run")
+        page.wait_for_function("() => location.hash.includes('avoid=6')")
+        page.wait_for_function("() => document.querySelectorAll('#avoid-map rect.cell').length > 0", timeout=600_000)
+        cells = page.locator("#avoid-map rect.cell")
+        n = cells.count()
+        assert n % 31 == 0 and n >= 2 * 31  # lead times (one revolution to 6 h, by half revolutions) x |Δv|
+        bounds = [1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-10]
+        for pc, klass in page.evaluate(
+            "() => [...document.querySelectorAll('#avoid-map rect.cell')].map(c => [+c.dataset.pc, c.getAttribute('class')])"
+        ):
+            band = next((k for k, lo in enumerate(bounds) if pc >= lo), len(bounds))
+            assert klass == f"cell pc{band}", (pc, klass)
+        marker = page.locator("#avoid-map path.recommended")
+        assert marker.count() == 1
+        lead, dv = int(marker.get_attribute("data-lead")), int(marker.get_attribute("data-dv"))
+        under = float(cells.nth(lead * 31 + dv).get_attribute("data-pc"))
+        assert under <= 1e-10
+        assert "recommended burn" in page.locator("#avoid-info").inner_text()
+        page.locator("#avoid-map").scroll_into_view_if_needed()
+        path = os.path.join(os.environ.get("SPACECOMMONS_SHOTS", str(tmp_path)), "avoidance.png")
+        page.locator("#avoid-map").screenshot(path=path)
+        _assert_not_blank(path)
+        _shot(page, "workspace-safety-avoidance.png", tmp_path)
+        violations = page.evaluate("window.scCspViolations")
+        browser.close()
+    assert not violations, violations
+    assert not errors, errors
+
+
 def test_neo_bplane_plot_of_a_selected_approach(server, tmp_path):
     """The b-plane of the synthetic impactor's 2028 approach, drawn in Earth radii: the capture disk's
     radius against the Earth's is sqrt(1 + v_esc^2 / v_inf^2) (gravitational focusing, Öpik 1976), and the
