@@ -402,9 +402,11 @@ def test_avoidance_heat_map_with_the_recommended_burn(server, tmp_path):
         n = cells.count()
         assert n % 31 == 0 and n >= 2 * 31  # lead times (one revolution to 6 h, by half revolutions) x |Δv|
         bounds = [1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-10]
-        for pc, klass in page.evaluate(
-            "() => [...document.querySelectorAll('#avoid-map rect.cell')].map(c => [+c.dataset.pc, c.getAttribute('class')])"
-        ):
+        drawn = page.evaluate(
+            "() => [...document.querySelectorAll('#avoid-map rect.cell')]"
+            ".map(c => [+c.dataset.pc, c.getAttribute('class')])"
+        )
+        for pc, klass in drawn:
             band = next((k for k, lo in enumerate(bounds) if pc >= lo), len(bounds))
             assert klass == f"cell pc{band}", (pc, klass)
         marker = page.locator("#avoid-map path.recommended")
