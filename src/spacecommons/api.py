@@ -80,6 +80,7 @@ from .neo.astrometry import (
     write_ades_psv,
 )
 from .neo.bplane import bplane
+from .neo.bplane_map import ApproachBPlane, approach_bplane
 from .neo.impact import SamplingMethod, diameter_from_h, impact_energy_mt
 from .neo.nbody import body_state, heliocentric_to_barycentric, propagate_nbody
 from .neo.od.fit import FitSettings, OrbitFit, fit_orbit, optical_arc
@@ -175,6 +176,7 @@ __all__ = [
     "AU_KM",
     "AU_PER_DAY_KM_S",
     "Access",
+    "ApproachBPlane",
     "AvoidancePlan",
     "AvoidanceProblem",
     "BODY_RADIUS_IAU_KM",
@@ -241,6 +243,7 @@ __all__ = [
     "UsageFlags",
     "add_member",
     "amend_label",
+    "approach_bplane",
     "assess_impact_risk",
     "body_state",
     "bplane",
