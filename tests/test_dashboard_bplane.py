@@ -2,7 +2,7 @@
 
 Apophis's 2029 approach (JPL SBDB solution 220 with its covariance, tests/data/neo/sbdb_99942.json)
 against numbers computed here from published ones, independently of the code under test:
-- JPL CNEOS close-approach data (orbit 206; ../shared/reference/neo_and_defense.md): TCA
+- JPL CNEOS close-approach data (orbit 206; the project reference list neo_and_defense.md): TCA
   JD 2462240.407091595 TDB, nominal distance 38,012.68 km, v_inf 5.84135545611464 km/s;
 - the impact parameter of the two-body hyperbola with that periapsis and v_inf,
   b = r_p sqrt(1 + 2 GM / (r_p v_inf^2)) (Öpik 1976; Valsecchi et al. 2003, eq. 1), GM of DE440;
