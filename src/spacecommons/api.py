@@ -112,6 +112,7 @@ from .sustainability.compliance import (
     leo_lifetime_compliance,
 )
 from .sustainability.lifetime import LifetimePrediction, TabulatedDensity, msis_density, predict_lifetimes
+from .sustainability.synthetic import SHELLS, SyntheticCatalog, synthesize, walker_shell, write_3le
 from .sustainability.whatif import conjunction_rate_increase
 from .timescales import iso_to_jd, jd_to_iso
 
@@ -224,6 +225,7 @@ __all__ = [
     "Reason",
     "RecordError",
     "RecordIssue",
+    "SHELLS",
     "SamplingMethod",
     "ScreeningParams",
     "ScreeningResult",
@@ -235,6 +237,7 @@ __all__ = [
     "SpaceWeatherTable",
     "SpacecommonsError",
     "Spacecraft",
+    "SyntheticCatalog",
     "TabulatedDensity",
     "TargetRefused",
     "TimeError",
@@ -337,6 +340,7 @@ __all__ = [
     "segment_from_teme",
     "session_factory",
     "sign_page",
+    "synthesize",
     "synthetic_encounter",
     "teme_to_gcrf",
     "teme_to_itrf",
@@ -347,6 +351,8 @@ __all__ = [
     "validate_label",
     "verify_page",
     "vet_element_sets",
+    "walker_shell",
+    "write_3le",
     "write_ades_psv",
     "write_kvn",
     "write_label",
