@@ -114,6 +114,7 @@ from .sustainability.compliance import (
     leo_lifetime_compliance,
 )
 from .sustainability.lifetime import LifetimePrediction, TabulatedDensity, msis_density, predict_lifetimes
+from .sustainability.synthetic import SHELLS, SyntheticCatalog, synthesize, walker_shell, write_3le
 from .sustainability.whatif import conjunction_rate_increase
 from .timescales import iso_to_jd, jd_to_iso
 
@@ -227,6 +228,7 @@ __all__ = [
     "Reason",
     "RecordError",
     "RecordIssue",
+    "SHELLS",
     "SamplingMethod",
     "ScreeningParams",
     "ScreeningResult",
@@ -238,6 +240,7 @@ __all__ = [
     "SpaceWeatherTable",
     "SpacecommonsError",
     "Spacecraft",
+    "SyntheticCatalog",
     "TabulatedDensity",
     "TargetRefused",
     "TimeError",
@@ -345,6 +348,7 @@ __all__ = [
     "segment_from_teme",
     "session_factory",
     "sign_page",
+    "synthesize",
     "synthetic_encounter",
     "teme_to_gcrf",
     "teme_to_itrf",
@@ -355,6 +359,8 @@ __all__ = [
     "validate_label",
     "verify_page",
     "vet_element_sets",
+    "walker_shell",
+    "write_3le",
     "write_ades_psv",
     "write_kvn",
     "write_label",
