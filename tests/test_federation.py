@@ -88,7 +88,8 @@ def _node(tmp_path: Path, name: str, now: dict, partners: tuple[str, ...]):
 
 
 class Wire:
-    """B's transport to A: A's app in process; ``flip`` corrupts one byte of the next file body."""
+    """B's transport to A: A's app in process; ``flip`` corrupts one byte of the next file body
+    (the last byte of the next batch of blobs, or of the next single file)."""
 
     def __init__(self, client: TestClient) -> None:
         self.client, self.flip, self.calls = client, False, 0
@@ -98,9 +99,9 @@ class Wire:
         self.calls += 1
         r = self.client.get(url[len(A_URL) :], headers=headers)
         body = r.content
-        if self.flip and "/files/" in url and body:
+        if self.flip and ("/files/" in url or "/federation/data?" in url) and body:
             self.flip = False
-            body = bytes([body[0] ^ 0x01]) + body[1:]
+            body = body[:-1] + bytes([body[-1] ^ 0x01])
         return r.status_code, body
 
 

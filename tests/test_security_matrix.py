@@ -230,6 +230,7 @@ QUERIES = {
     "/api/v1/defense/impact-effects": "diameter_m=50&speed_km_s=20",
     "/api/v1/exchange/products": "mission=MISSION-A&payload=CAM",
     "/api/v1/exchange/access-requests/{request_id}/decision": "approve=true",
+    "/api/v1/federation/data": "seqs=0-1000",  # every product of the node: A's embargoed one must stay out
 }
 
 
