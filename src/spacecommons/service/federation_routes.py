@@ -15,9 +15,9 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, StreamingResponse
 from sqlalchemy.orm import Session
 
+from ..errors import InputError
 from ..exchange import federation as fed
 from ..exchange import policy
-from ..errors import InputError
 from ..storage import exchange_repo, federation_repo
 from ..timescales import parse_utc
 from ..workflows import federation as flow
