@@ -8,6 +8,7 @@ A job and its archive are seen only by the partner (or anonymous address) that s
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -68,7 +69,10 @@ def _forget_old(request: Request) -> None:
     for path in _dir(request).iterdir():
         job_id = path.name.split(".", 1)[0]
         if queue.get(job_id, None) is None:
-            path.unlink(missing_ok=True)
+            if path.is_dir():  # a working directory left by a killed server
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
 
 
 @route(
