@@ -117,23 +117,26 @@ def file(lid: str, vid: str, name: str, request: Request, session: SessionDep, w
         "then its bytes; a product the caller may not read, or that changed since, is left out (the "
         "mirror checks every blob against the signed feed page, and fetches what is missing alone)."
     ),
+    responses={200: {"content": {flow.DATA_MEDIA_TYPE: {}}}},
 )
 def data(
     request: Request,
     session: SessionDep,
     who: CallerDep,
     clock: ClockDep,
-    seqs: str = Query(..., min_length=1, max_length=1400, description="feed sequence numbers and ranges: 1-200,205"),
-):
+    seqs: str = Query(
+        ...,
+        max_length=1400,
+        pattern=r"^\d{1,10}(-\d{1,10})?(,\d{1,10}(-\d{1,10})?){0,63}$",
+        description="feed sequence numbers and ranges: 1-200,205",
+    ),
+) -> StreamingResponse:
     now = clock()
     _, partner_id = _caller(request, session, who, now)
-    try:
-        ranges = flow.parse_seqs(seqs, MAX_ID)
-    except InputError as exc:
-        raise HTTPException(422, str(exc)) from None
+    ranges = flow.parse_seqs(seqs, MAX_ID)  # InputError (400) for a range backwards or out of bounds
     products = federation_repo.fed_products(session, ranges, flow.DATA_MAX_PRODUCTS + 1)
     if len(products) > flow.DATA_MAX_PRODUCTS:
-        raise HTTPException(422, f"seqs: more than {flow.DATA_MAX_PRODUCTS} products in one request")
+        raise InputError(f"seqs: more than {flow.DATA_MAX_PRODUCTS} products in one request")
     readable = [p for p in products if policy.can_read_data(exchange_repo.product_access(p), partner_id, now)]
     items = flow.data_items(session, request.app.state.blobs, readable)
     return StreamingResponse(flow.stream_blobs(items), media_type=flow.DATA_MEDIA_TYPE)

@@ -119,8 +119,15 @@ def export_job(job_id: str, request: Request, who: CallerDep) -> ExportJobOut:
     return _out(view)
 
 
-@route(router, "GET", "/exports/{job_id}/archive", ("public",), summary="Download a finished export (tar)")
-def export_archive(job_id: str, request: Request, session: SessionDep, who: CallerDep, clock: ClockDep):
+@route(
+    router,
+    "GET",
+    "/exports/{job_id}/archive",
+    ("public",),
+    summary="Download a finished export (tar)",
+    responses={200: {"content": {"application/x-tar": {}}}},
+)
+def export_archive(job_id: str, request: Request, session: SessionDep, who: CallerDep, clock: ClockDep) -> FileResponse:
     view = request.app.state.job_queue.get(job_id, job_owner(request, who))
     if view is None or view.kind != KIND:
         raise HTTPException(404, "no such export job")
