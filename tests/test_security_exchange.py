@@ -176,6 +176,28 @@ def test_only_the_mission_owner_registers_payloads(node):
     assert r.json()["owner_partner_id"] == a_id
 
 
+@pytest.mark.parametrize(
+    ("method", "tail", "body", "doing"),
+    [
+        ("POST", "doi", {"json": {"doi": "10.1234/b-claims-it"}}, "registers its products' DOIs"),
+        ("POST", "release", {"json": {"public_release_at": "2026-01-02T00:00:00Z"}}, "releases its products"),
+        ("POST", "tombstone", {}, "withdraws its products"),
+        ("PUT", "files/planted.txt", {"content": b"planted"}, "adds files"),
+    ],
+)
+def test_owner_only_changes_refuse_another_partner_and_change_nothing(node, method, tail, body, doing):
+    """Every owner-only change goes through one ownership check (``owned_product``): partner B may see
+    A's product (station partners see metadata) but changing it is 403 naming who may; A's product
+    is left as it was."""
+    app, client, keys = node
+    url = f"{X}/products/{META.lid}/{META.vid}/{tail}"
+    before = client.get(f"{X}/products/{META.lid}/{META.vid}", headers=keys[("A", "operator")]).json()
+    r = client.request(method, url, headers=keys[("B", "operator")], **body)
+    assert r.status_code == 403 and r.json()["detail"] == f"only the owner partner {doing}"
+    assert client.get(f"{X}/products/{META.lid}/{META.vid}", headers=keys[("A", "operator")]).json() == before
+    assert client.request(method, url, **body).status_code in (401, 403)  # anonymous: not even a role
+
+
 def test_concurrent_duplicate_creates_are_409_not_500(node, monkeypatch):
     """Two requests create the same thing at once: both pass the existence check, the database's
     unique constraint lets one in. The race is reproduced by answering the check as the loser saw it

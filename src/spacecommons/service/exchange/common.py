@@ -88,6 +88,18 @@ def visible_product(session: Session, now: datetime, lid: str, vid: str | None, 
     return p
 
 
+def owned_product(
+    session: Session, now: datetime, lid: str, vid: str | None, who: Identity, action: str, doing: str
+) -> Product:
+    """The product version, for a change only its owner partner makes: 404 as ``visible_product``
+    when the caller may not see it, 403 ("only the owner partner {doing}") when it may see but does
+    not own it."""
+    p = visible_product(session, now, lid, vid, who, action)
+    if p.owner_partner_id != who.partner_id:
+        raise HTTPException(403, f"only the owner partner {doing}")
+    return p
+
+
 def product_outs(session: Session, products: list[Product], who: Identity, now: datetime) -> list[ProductOut]:
     """Products as the caller sees them: files listed only where the policy opens the data (two
     queries for the whole list: the caller's grants and the readable products' files)."""

@@ -22,7 +22,7 @@ from ...timescales import format_utc
 from ...workflows import archive as archive_flow
 from ..deps import CallerDep, ClockDep, SessionDep, route
 from ..timefields import TimeIn
-from .common import ProductOut, ReleaseIn, access, product_outs, visible_product
+from .common import ProductOut, ReleaseIn, access, owned_product, product_outs, visible_product
 
 router = APIRouter(prefix="/api/v1/exchange", tags=["lunar data exchange"])
 
@@ -241,9 +241,7 @@ class DoiIn(BaseModel):
 )
 def register_doi(lid: str, vid: str, body: DoiIn, session: SessionDep, who: CallerDep, clock: ClockDep) -> ProductOut:
     now = clock()
-    p = visible_product(session, now, lid, vid, who, "doi")
-    if p.owner_partner_id != who.partner_id:
-        raise HTTPException(403, "only the owner partner registers its products' DOIs")
+    p = owned_product(session, now, lid, vid, who, "doi", "registers its products' DOIs")
     p.doi = body.doi
     archive_flow.record_change(p, now, f"DOI {body.doi} registered by the owner partner")
     session.commit()
@@ -260,9 +258,7 @@ def register_doi(lid: str, vid: str, body: DoiIn, session: SessionDep, who: Call
 )
 def release(lid: str, vid: str, body: ReleaseIn, session: SessionDep, who: CallerDep, clock: ClockDep) -> ProductOut:
     now = clock()
-    p = visible_product(session, now, lid, vid, who, "release")
-    if p.owner_partner_id != who.partner_id:
-        raise HTTPException(403, "only the owner partner releases its products")
+    p = owned_product(session, now, lid, vid, who, "release", "releases its products")
     said = []
     if body.partners_release_at is not None:
         p.partners_release_at = body.partners_release_at.replace(microsecond=0)
@@ -286,9 +282,7 @@ def release(lid: str, vid: str, body: ReleaseIn, session: SessionDep, who: Calle
 )
 def tombstone(lid: str, vid: str, session: SessionDep, who: CallerDep, clock: ClockDep) -> ProductOut:
     now = clock()
-    p = visible_product(session, now, lid, vid, who, "tombstone")
-    if p.owner_partner_id != who.partner_id:
-        raise HTTPException(403, "only the owner partner withdraws its products")
+    p = owned_product(session, now, lid, vid, who, "tombstone", "withdraws its products")
     p.tombstoned_at = now
     session.commit()
     return product_outs(session, [p], who, now)[0]
