@@ -198,6 +198,47 @@ def test_owner_only_changes_refuse_another_partner_and_change_nothing(node, meth
     assert client.request(method, url, **body).status_code in (401, 403)  # anonymous: not even a role
 
 
+def test_a_hostile_anonymous_caller_cannot_grow_the_access_decision_log(node):
+    """Each anonymous request for a product it may not see writes a refusal row (access-decision
+    log). A hostile anonymous client repeating it, from one loopback address and then from others
+    (address rotation), adds at most its per-address budget, and all anonymous clients together at
+    most the overall one; the answers stay what they were (404, as for a product that does not
+    exist: the budget is no existence oracle), and a partner's decisions are all logged. The budget's
+    clock is frozen, so no token comes back during the test however slow the machine."""
+    from sqlalchemy import func, select
+
+    from spacecommons.service.budget import AnonymousDecisions
+    from spacecommons.storage.tables import AccessDecision
+
+    app, client, keys = node
+
+    def rows(anonymous: bool) -> int:
+        with app.state.session_maker() as s:
+            who = AccessDecision.partner_id.is_(None) if anonymous else AccessDecision.partner_id.is_not(None)
+            return s.scalar(select(func.count()).select_from(AccessDecision).where(who))
+
+    saved = app.state.decision_budget
+    budget = app.state.decision_budget = AnonymousDecisions(per_minute=3, overall_per_minute=5, clock=lambda: 0.0)
+    try:
+        url = f"{X}/products/{META.lid}/{META.vid}"  # A's product, not yet public: invisible to the anonymous
+        start = rows(anonymous=True)
+        for host, admitted in (("127.0.0.1", 3), ("127.0.0.2", 2), ("127.0.0.3", 0)):
+            with TestClient(app, client=(host, 50000)) as hostile:
+                before = rows(anonymous=True)
+                for _ in range(10):
+                    assert hostile.get(url).status_code == 404
+                    assert hostile.get(f"{url}/files/data.img").status_code == 404
+                    assert hostile.get(f"{X}/products/{META.lid}/9.9").status_code == 404  # no such version
+                assert rows(anonymous=True) - before == admitted
+        assert rows(anonymous=True) - start == 5 and budget.suppressed == 55
+        partner_before = rows(anonymous=False)
+        for _ in range(10):  # B sees the metadata but the data are under embargo: each refusal logged
+            assert client.get(f"{url}/files/data.img", headers=keys[("B", "operator")]).status_code == 403
+        assert rows(anonymous=False) - partner_before == 10
+    finally:
+        app.state.decision_budget = saved
+
+
 def test_concurrent_duplicate_creates_are_409_not_500(node, monkeypatch):
     """Two requests create the same thing at once: both pass the existence check, the database's
     unique constraint lets one in. The race is reproduced by answering the check as the loser saw it

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from ...storage import exchange_repo as repo
@@ -28,10 +28,10 @@ class AccessRequestIn(BaseModel):
     summary="Ask the owner for early access to a product's data",
 )
 def request_access(
-    lid: str, vid: str, body: AccessRequestIn, session: SessionDep, who: CallerDep, clock: ClockDep
+    lid: str, vid: str, body: AccessRequestIn, request: Request, session: SessionDep, who: CallerDep, clock: ClockDep
 ) -> dict:
     now = clock()
-    p = visible_product(session, now, lid, vid, who, "request")
+    p = visible_product(request, session, now, lid, vid, who, "request")
     r = repo.add_access_request(session, p.id, who.partner_id, body.purpose, body.commitment, now)
     session.commit()
     return {"id": r.id, "status": r.status}
