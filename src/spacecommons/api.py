@@ -121,6 +121,7 @@ if TYPE_CHECKING:
     from .secrets_box import SecretBox, new_key
     from .service import create_app
     from .storage import make_engine, session_factory, upgrade
+    from .storage.catalog_repo import store_elements
     from .storage.partners_repo import add_member, create_partner, issue_key
     from .storage.screening_repo import load_run
     from .textguard import kvn_safe, reject_control_chars
@@ -154,6 +155,7 @@ _LAZY = {
     "run_avoidance": "spacecommons.workflows.avoidance",
     "run_screening": "spacecommons.workflows.screening",
     "session_factory": "spacecommons.storage",
+    "store_elements": "spacecommons.storage.catalog_repo",
     "upgrade": "spacecommons.storage",
     "validate_label": "spacecommons.exchange.validate",  # lxml + elementpath: loaded when first used
 }
@@ -337,6 +339,7 @@ __all__ = [
     "segment_from_teme",
     "session_factory",
     "sign_page",
+    "store_elements",
     "synthetic_encounter",
     "teme_to_gcrf",
     "teme_to_itrf",
