@@ -348,3 +348,42 @@ def test_declared_types_are_stored_bare_and_listed_as_stored(node):
     assert normalise("image/png; x=1") == "image/png"
     listed = client.get(f"{X}/products/{META.lid}/{META.vid}", headers=keys[("A", "operator")]).json()["files"]
     assert listed and all("/" in f["media_type"] and ";" not in f["media_type"] for f in listed)
+
+
+def test_owners_list_the_access_requests_on_their_products_and_no_one_else_does(node):
+    """Issue #13: the owner's list of pending access requests (GET /exchange/access-requests). B asks
+    for early access to A's product; A's observer and operator see it with B's purpose, B (owner of
+    nothing requested) and anonymous callers see nothing of it; once A decides, it leaves
+    the pending list and shows under its new state. (Rejected, not approved: the module's other
+    tests expect B's data access to stay refused.)"""
+    app, client, keys = node
+    url = f"{X}/products/{META.lid}/{META.vid}/access-requests"
+    body = {"purpose": "B-purpose-5e1d impact crater census", "commitment": "cite; no redistribution"}
+    r = client.post(url, json=body, headers=keys[("B", "observer")])
+    assert r.status_code == 201, r.text
+    rid = r.json()["id"]
+
+    def listed(who, state: str = "pending") -> list[dict]:
+        r = client.get(f"{X}/access-requests?state={state}", headers=who)
+        assert r.status_code == 200, r.text
+        return [x for x in r.json() if x["id"] == rid]
+
+    for role in ("observer", "operator"):
+        (mine,) = listed(keys[("A", role)])
+        assert (mine["lidvid"], mine["requester"], mine["purpose"], mine["status"], mine["decided_at"]) == (
+            f"{META.lid}::{META.vid}",
+            "B",
+            body["purpose"],
+            "pending",
+            None,
+        )
+    for role in ("observer", "operator"):  # the requester owns nothing requested: nothing listed
+        assert client.get(f"{X}/access-requests?state=all", headers=keys[("B", role)]).json() == []
+    assert client.get(f"{X}/access-requests").status_code == 401
+    assert client.get(f"{X}/access-requests?state=bogus", headers=keys[("A", "operator")]).status_code == 422
+    r = client.post(f"{X}/access-requests/{rid}/decision?approve=false", headers=keys[("A", "operator")])
+    assert r.status_code == 200 and r.json()["status"] == "rejected"
+    assert listed(keys[("A", "operator")]) == []
+    (decided,) = listed(keys[("A", "operator")], "rejected")
+    assert decided["decided_at"] == "2026-01-01T00:00:00.000000Z"  # the app's frozen clock, T0
+    assert listed(keys[("A", "operator")], "all") == [decided]

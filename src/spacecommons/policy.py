@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 
-from .exchange.policy import Access, can_read_data, can_see_metadata, release_dates, released
+from .exchange.policy import Access, can_read_data, can_see_metadata, may_decide_access, release_dates, released
 
 
 class RunVisibility(enum.StrEnum):
@@ -119,6 +119,7 @@ __all__ = [
     "can_see_metadata",
     "can_see_observation",
     "can_see_run",
+    "may_decide_access",
     "may_screen_ephemeris",
     "may_upload_ephemeris",
     "release_dates",

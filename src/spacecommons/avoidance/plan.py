@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..constants import SECONDS_PER_DAY
 from ..conjunction.refine import golden_section_min
+from ..constants import SECONDS_PER_DAY
 from ..errors import InputError
 from ..frames import rtn_basis
 from ..propagation.forces import ForceModel, Spacecraft
