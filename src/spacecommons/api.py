@@ -82,9 +82,11 @@ from .neo.astrometry import (
 from .neo.bplane import bplane
 from .neo.impact import SamplingMethod, diameter_from_h, impact_energy_mt
 from .neo.nbody import body_state, heliocentric_to_barycentric, propagate_nbody
+from .neo.od.compare import compare_with_reference, encounter_distance, fit_solution, reference_solution
 from .neo.od.fit import FitSettings, OrbitFit, fit_orbit, optical_arc
 from .neo.od.impact_site import ImpactSite, impact_site
 from .neo.od.iod import initial_orbit_fit
+from .neo.od.radar import RadarArc, radar_arc
 from .neo.reader import read_orbits
 from .neo.risk import assess_impact_risk
 from .neo.scenario import synthetic_encounter
@@ -222,6 +224,7 @@ __all__ = [
     "PcReport",
     "ProductMetadata",
     "QuotaExceeded",
+    "RadarArc",
     "RadarObservation",
     "Reason",
     "RecordError",
@@ -256,6 +259,7 @@ __all__ = [
     "check_url",
     "close_approaches",
     "close_approaches_parallel",
+    "compare_with_reference",
     "conjunction_rate_increase",
     "counts_for_latest",
     "create_app",
@@ -266,10 +270,12 @@ __all__ = [
     "diameter_from_h",
     "earth_moid",
     "element_regime",
+    "encounter_distance",
     "encounter_from_cdm",
     "encounter_pc",
     "export_bundle",
     "fit_orbit",
+    "fit_solution",
     "fixed_resolver",
     "gabbard",
     "geo_disposal_compliance",
@@ -311,6 +317,7 @@ __all__ = [
     "propagate_nbody",
     "propagate_numerical",
     "public_key_text",
+    "radar_arc",
     "read_ades",
     "read_cara_sizes",
     "read_cdm",
@@ -326,6 +333,7 @@ __all__ = [
     "read_orbits",
     "read_sbdb_csv",
     "read_tle",
+    "reference_solution",
     "refine_minimum",
     "reject_control_chars",
     "release_dates",
