@@ -114,6 +114,7 @@ from .sustainability.compliance import (
     leo_lifetime_compliance,
 )
 from .sustainability.lifetime import LifetimePrediction, TabulatedDensity, msis_density, predict_lifetimes
+from .sustainability.synthetic import SHELLS, SyntheticCatalog, synthesize, walker_shell, write_3le
 from .sustainability.whatif import conjunction_rate_increase
 from .timescales import iso_to_jd, jd_to_iso
 
@@ -229,6 +230,7 @@ __all__ = [
     "Reason",
     "RecordError",
     "RecordIssue",
+    "SHELLS",
     "SamplingMethod",
     "ScreeningParams",
     "ScreeningResult",
@@ -240,6 +242,7 @@ __all__ = [
     "SpaceWeatherTable",
     "SpacecommonsError",
     "Spacecraft",
+    "SyntheticCatalog",
     "TabulatedDensity",
     "TargetRefused",
     "TimeError",
@@ -348,6 +351,7 @@ __all__ = [
     "session_factory",
     "sign_page",
     "store_elements",
+    "synthesize",
     "synthetic_encounter",
     "teme_to_gcrf",
     "teme_to_itrf",
@@ -358,6 +362,8 @@ __all__ = [
     "validate_label",
     "verify_page",
     "vet_element_sets",
+    "walker_shell",
+    "write_3le",
     "write_ades_psv",
     "write_kvn",
     "write_label",
