@@ -124,6 +124,7 @@ if TYPE_CHECKING:
     from .secrets_box import SecretBox, new_key
     from .service import create_app
     from .storage import make_engine, session_factory, upgrade
+    from .storage.catalog_repo import store_elements
     from .storage.partners_repo import add_member, create_partner, issue_key
     from .storage.screening_repo import load_run
     from .textguard import kvn_safe, reject_control_chars
@@ -157,6 +158,7 @@ _LAZY = {
     "run_avoidance": "spacecommons.workflows.avoidance",
     "run_screening": "spacecommons.workflows.screening",
     "session_factory": "spacecommons.storage",
+    "store_elements": "spacecommons.storage.catalog_repo",
     "upgrade": "spacecommons.storage",
     "validate_label": "spacecommons.exchange.validate",  # lxml + elementpath: loaded when first used
 }
@@ -348,6 +350,7 @@ __all__ = [
     "segment_from_teme",
     "session_factory",
     "sign_page",
+    "store_elements",
     "synthesize",
     "synthetic_encounter",
     "teme_to_gcrf",
