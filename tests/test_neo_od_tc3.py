@@ -52,10 +52,15 @@ def full_fit(tc3):
 
 def test_full_fit_residuals(full_fit):
     assert full_fit.converged
-    # weights 1" for all (no uncertainties in 80-column records): the RMS of the kept residuals
-    # is below that, and the outlier rejection keeps most of the 883 observations
-    assert full_fit.rms_arcsec < 1.0
-    assert full_fit.n_used > 0.85 * 883
+    # Vereš et al. (2017) weights (no uncertainties in 80-column records): 0.5-1" per station,
+    # relaxed by sqrt(N/4) for the dozens of observations per station in this one night, so the
+    # weighted residuals are below 1 sigma (normalized RMS < 1) while the plain RMS of the kept
+    # residuals is about an arcsecond; the chi-square test (Carpino et al. 2003) rejects no more
+    # than the few percent JPL typically rejects.
+    assert "Veres" in full_fit.choices["weights"]
+    assert full_fit.normalized_rms < 1.0
+    assert full_fit.rms_arcsec < 1.5
+    assert full_fit.n_used > 0.95 * 883
     print(f"2008 TC3: rms {full_fit.rms_arcsec:.3f} arcsec, {full_fit.n_used} used, {full_fit.n_rejected} rejected")
 
 

@@ -49,6 +49,39 @@ DNS = {
 }
 
 
+class CountingSender:
+    """Wraps a sender and counts the sends in flight, in all and per host, on the client side (what
+    the outbox's limits govern; a receiver's accept thread can lag far behind on a busy machine).
+    The first send waits until a second one is in flight (up to 60 s), so that whether two sends
+    overlap does not depend on the scheduler; after that first overlap nobody waits."""
+
+    def __init__(self, send) -> None:
+        self.send = send
+        self.cond = threading.Condition()
+        self.now: dict[str, int] = {}
+        self.max_host: dict[str, int] = {}
+        self.total = self.max_total = 0
+
+    def __call__(self, url: str, body: bytes, headers):
+        from urllib.parse import urlsplit
+
+        host = urlsplit(url).hostname or ""
+        with self.cond:
+            self.now[host] = self.now.get(host, 0) + 1
+            self.total += 1
+            self.max_host[host] = max(self.max_host.get(host, 0), self.now[host])
+            self.max_total = max(self.max_total, self.total)
+            self.cond.notify_all()
+            self.cond.wait_for(lambda: self.max_total >= 2, timeout=60)
+        try:
+            return self.send(url, body, headers)
+        finally:
+            with self.cond:
+                self.now[host] -= 1
+                self.total -= 1
+                self.cond.notify_all()
+
+
 class HangingReceiver:
     """A loopback TCP server that accepts every connection and never answers; counts how many
     connections are open at once (from accept until the client gives up and closes)."""
@@ -78,6 +111,11 @@ class HangingReceiver:
                 self.max_open = max(self.max_open, self.open_now)
                 self.cond.notify_all()
             threading.Thread(target=self._hold, args=(conn,), daemon=True).start()
+
+    def wait_accepted(self, n: int, timeout_s: float = 60.0) -> bool:
+        """Wait for the state "n connections accepted" (True), or give up after ``timeout_s``."""
+        with self.cond:
+            return self.cond.wait_for(lambda: self.accepted >= n, timeout=timeout_s)
 
     def _hold(self, conn: socket.socket) -> None:
         with conn:
@@ -405,13 +443,15 @@ def test_a_receiver_that_never_answers_gets_bounded_sends_per_host_and_per_partn
             h, _ = outbox.register_webhook(s, box, _partner_id(app, name), shared.url, None, T0, allow_loopback=True)
             hooks.append(h.id)
     alerts = _pending_alerts(app, "A", run_id, 3, 40_000) + _pending_alerts(app, "B", run_id, 3, 40_000)
-    send = pinned_sender(resolver=fixed_resolver({}), allow_loopback=True, timeout_s=0.5)
+    send = CountingSender(pinned_sender(resolver=fixed_resolver({}), allow_loopback=True, timeout_s=0.5))
     ob = Outbox(maker, box, send, workers=6)
     assert ob.deliver_due(T0, wait=True) == 0
     ob.close()
-    # States, not wall time (a 3.0 s bound failed at 3.3 s on a busy CI machine): two sends were open
-    # at once and never more, and each send below ended at its own deadline ('timeout').
-    assert shared.accepted == 6 and shared.max_open == 2, (shared.accepted, shared.max_open)
+    # States, not wall time (a 3.0 s bound failed at 3.3 s, receiver-side counts at load 22): two sends
+    # were in flight at once and never more, every connection reached the receiver, and each send
+    # below ended at its own deadline ('timeout').
+    assert send.max_total == 2 and send.max_host == {"127.0.0.1": 2}, (send.max_total, send.max_host)
+    assert shared.wait_accepted(6), shared.accepted
     for a in alerts:
         log = client.get(f"/api/v1/alerts/{a}/deliveries", headers=_h(keys["A" if a in alerts[:3] else "B"])).json()
         assert [(d["reason"], d["status_code"]) for d in log] == [("timeout", None)]
@@ -427,12 +467,14 @@ def test_a_receiver_that_never_answers_gets_bounded_sends_per_host_and_per_partn
             for r in (first, second)
         ]
     _pending_alerts(app, "C", run_id, 3, 50_000)
+    send = CountingSender(send.send)
     ob = Outbox(maker, box, send, workers=6)
     ob.deliver_due(T0, wait=True)
     ob.close()
-    assert first.accepted + second.accepted == 6
+    assert sum(send.max_host.values()) >= 2 and send.max_host.keys() == {"127.0.0.1", "127.0.0.2"}
     # both hosts were free to take 2 each; the partner's own limit kept it to 2 at once in all
-    assert first.max_open + second.max_open <= 3 and max(first.max_open, second.max_open) <= 2
+    assert send.max_total == 2, send.max_total
+    assert first.wait_accepted(3) and second.wait_accepted(3), (first.accepted, second.accepted)
     with maker.begin() as s:
         for i in ids:
             s.delete(s.get(Webhook, i))

@@ -83,9 +83,11 @@ from .neo.bplane import bplane
 from .neo.bplane_map import ApproachBPlane, approach_bplane
 from .neo.impact import SamplingMethod, diameter_from_h, impact_energy_mt
 from .neo.nbody import body_state, heliocentric_to_barycentric, propagate_nbody
+from .neo.od.compare import compare_with_reference, encounter_distance, fit_solution, reference_solution
 from .neo.od.fit import FitSettings, OrbitFit, fit_orbit, optical_arc
 from .neo.od.impact_site import ImpactSite, impact_site
 from .neo.od.iod import initial_orbit_fit
+from .neo.od.radar import RadarArc, radar_arc
 from .neo.reader import read_orbits
 from .neo.risk import assess_impact_risk
 from .neo.scenario import synthetic_encounter
@@ -113,6 +115,7 @@ from .sustainability.compliance import (
     leo_lifetime_compliance,
 )
 from .sustainability.lifetime import LifetimePrediction, TabulatedDensity, msis_density, predict_lifetimes
+from .sustainability.synthetic import SHELLS, SyntheticCatalog, synthesize, walker_shell, write_3le
 from .sustainability.whatif import conjunction_rate_increase
 from .timescales import iso_to_jd, jd_to_iso
 
@@ -122,6 +125,7 @@ if TYPE_CHECKING:
     from .secrets_box import SecretBox, new_key
     from .service import create_app
     from .storage import make_engine, session_factory, upgrade
+    from .storage.catalog_repo import store_elements
     from .storage.partners_repo import add_member, create_partner, issue_key
     from .storage.screening_repo import load_run
     from .textguard import kvn_safe, reject_control_chars
@@ -155,6 +159,7 @@ _LAZY = {
     "run_avoidance": "spacecommons.workflows.avoidance",
     "run_screening": "spacecommons.workflows.screening",
     "session_factory": "spacecommons.storage",
+    "store_elements": "spacecommons.storage.catalog_repo",
     "upgrade": "spacecommons.storage",
     "validate_label": "spacecommons.exchange.validate",  # lxml + elementpath: loaded when first used
 }
@@ -222,10 +227,12 @@ __all__ = [
     "PcReport",
     "ProductMetadata",
     "QuotaExceeded",
+    "RadarArc",
     "RadarObservation",
     "Reason",
     "RecordError",
     "RecordIssue",
+    "SHELLS",
     "SamplingMethod",
     "ScreeningParams",
     "ScreeningResult",
@@ -237,6 +244,7 @@ __all__ = [
     "SpaceWeatherTable",
     "SpacecommonsError",
     "Spacecraft",
+    "SyntheticCatalog",
     "TabulatedDensity",
     "TargetRefused",
     "TimeError",
@@ -257,6 +265,7 @@ __all__ = [
     "check_url",
     "close_approaches",
     "close_approaches_parallel",
+    "compare_with_reference",
     "conjunction_rate_increase",
     "counts_for_latest",
     "create_app",
@@ -267,10 +276,12 @@ __all__ = [
     "diameter_from_h",
     "earth_moid",
     "element_regime",
+    "encounter_distance",
     "encounter_from_cdm",
     "encounter_pc",
     "export_bundle",
     "fit_orbit",
+    "fit_solution",
     "fixed_resolver",
     "gabbard",
     "geo_disposal_compliance",
@@ -312,6 +323,7 @@ __all__ = [
     "propagate_nbody",
     "propagate_numerical",
     "public_key_text",
+    "radar_arc",
     "read_ades",
     "read_cara_sizes",
     "read_cdm",
@@ -327,6 +339,7 @@ __all__ = [
     "read_orbits",
     "read_sbdb_csv",
     "read_tle",
+    "reference_solution",
     "refine_minimum",
     "reject_control_chars",
     "release_dates",
@@ -340,6 +353,8 @@ __all__ = [
     "segment_from_teme",
     "session_factory",
     "sign_page",
+    "store_elements",
+    "synthesize",
     "synthetic_encounter",
     "teme_to_gcrf",
     "teme_to_itrf",
@@ -350,6 +365,8 @@ __all__ = [
     "validate_label",
     "verify_page",
     "vet_element_sets",
+    "walker_shell",
+    "write_3le",
     "write_ades_psv",
     "write_kvn",
     "write_label",

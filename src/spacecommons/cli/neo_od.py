@@ -21,23 +21,31 @@ def register(app: typer.Typer) -> None:
     app.command("impact-site")(impact_site_command)
 
 
-def _optical(files: list[Path]) -> tuple[list, int]:
-    """Optical observations of one object from the files; every bad record reported."""
+def _observations(files: list[Path]) -> tuple[list, list, int]:
+    """Optical and radar observations of one object from the files; every bad record reported."""
     from ..errors import InputError
     from ..neo.astrometry.reader import read_observations_text
 
-    optical, rejected = [], 0
+    optical, radar, rejected = [], [], 0
     for f in files:
         batch = read_observations_text(f.read_text(errors="replace"), f.name)
         rejected += report_issues(batch.issues)
         optical.extend(batch.optical)
-        if batch.radar:
-            say(f"{f}: {len(batch.radar)} radar observations not used (radar fitting is not implemented)", err=True)
+        radar.extend(batch.radar)
     designations = sorted({o.designation for o in optical})
+    if radar and designations and {o.designation for o in radar} != set(designations):
+        raise InputError(f"radar of {sorted({o.designation for o in radar})} with optical of {designations}")
     if len(designations) > 1:
         raise InputError(
             f"observations of {len(designations)} objects ({', '.join(designations[:5])}): give one object"
         )
+    return optical, radar, rejected
+
+
+def _optical(files: list[Path]) -> tuple[list, int]:
+    optical, radar, rejected = _observations(files)
+    if radar:
+        say(f"{len(radar)} radar observations not used by impact-site (neo fit uses them)", err=True)
     return optical, rejected
 
 
@@ -62,12 +70,35 @@ def fit_command(
     nongrav: bool = typer.Option(False, "--nongrav", help="fit the Yarkovsky parameter A2 too"),
     as_json: bool = typer.Option(False, "--json", help="print the solution as JSON"),
 ) -> None:
-    """Fit an orbit (barycentric ICRF state, covariance) to optical astrometry by weighted least
-    squares; without --prior the initial orbit comes from Gauss's method (ranging fallback)."""
+    """Fit an orbit (barycentric ICRF state, covariance) to optical astrometry, and JPL radar delays
+    and Dopplers when given, by weighted least squares; without --prior the initial orbit comes from
+    Gauss's method (ranging fallback)."""
     from ..workflows.orbit_fit import fit_observations, fit_summary
 
-    optical, rejected = _optical(files)
-    summary = fit_summary(fit_observations(optical, _prior(prior), nongrav))
+    optical, radar, rejected = _observations(files)
+    fit = fit_observations(optical, _prior(prior), nongrav)
+    if radar:  # the optical solution, refined with the radar (weights and outliers as fitted)
+        from ..neo.od.fit import FitSettings, fit_orbit, optical_arc
+        from ..neo.od.radar import radar_arc
+
+        choices = fit.choices
+        settings = FitSettings(nongrav_free=fit.nongrav_free)
+        arc = optical_arc(optical)
+        fit = fit_orbit(arc, fit.epoch_jd_tdb, fit.state, fit.nongrav, settings, fit.used, radar_arc(radar))
+        fit.choices["initial_orbit"] = choices.get("initial_orbit", "")
+    summary = fit_summary(fit)
+    if radar:
+
+        def finite(v: float) -> float | None:
+            return v if v == v else None  # NaN (no measurement of that kind) -> null
+
+        summary["radar"] = {
+            "n_delay": sum(k == "delay" for k in fit.radar_kind),
+            "n_doppler": sum(k == "doppler" for k in fit.radar_kind),
+            "delay_rms_us": finite(fit.radar_rms("delay")),
+            "doppler_rms_hz": finite(fit.radar_rms("doppler")),
+            "normalized_rms": finite(fit.radar_normalized_rms()),
+        }
     if as_json:
         typer.echo(json.dumps(summary, indent=1))
     else:
@@ -76,6 +107,10 @@ def fit_command(
         say(f"  r = {s[0]:+.12f} {s[1]:+.12f} {s[2]:+.12f} au (barycentric ICRF)")
         say(f"  v = {s[3]:+.12e} {s[4]:+.12e} {s[5]:+.12e} au/d")
         say(f"  rms {summary['rms_arcsec']:.3f} arcsec, {summary['n_used']} used, {summary['n_rejected']} rejected")
+        if "radar" in summary:
+            r = summary["radar"]
+            say(f"  radar: {r['n_delay']} delays, rms {r['delay_rms_us']} us")
+            say(f"  radar: {r['n_doppler']} Dopplers, rms {r['doppler_rms_hz']} Hz")
         for name, v in summary.get("nongrav", {}).items():
             say(f"  {name} = {v['value_au_d2']:.4e} ± {v['sigma_au_d2']:.2e} au/d^2")
         for k, v in summary["choices"].items():

@@ -79,12 +79,20 @@ def _separated(X, D, q, ds3, oi, oj, reach):
 
 @nb.njit(cache=True)
 def broad_phase(P, V, ok, h, m, pad, cell, primary, use_primary):
+    """:func:`broad_phase_shells` without the radial-shell filter."""
+    n = P.shape[0]
+    return broad_phase_shells(P, V, ok, h, m, pad, cell, primary, use_primary, np.full(n, -np.inf), np.full(n, np.inf))
+
+
+@nb.njit(cache=True)
+def broad_phase_shells(P, V, ok, h, m, pad, cell, primary, use_primary, shell_lo, shell_hi):
     """Candidate (i, j, segment) triples, i < j, whose padded sub-segment hulls may meet.
 
     P, V: (n, K+1, 3) SGP4 states at the nodes; ok: (n, K+1) state valid; h: node step (s);
     m: sub-segments per segment; pad: (n,) km; cell: hash cell size (km). Boxes go into a
     spatial hash (counting sort on a Fibonacci hash of the packed cell key); a pair whose
-    boxes overlap is kept unless a separating axis of its relative-motion hull rules it out.
+    boxes overlap is kept unless its radial shells (:func:`radial_shells`) do not overlap or a
+    separating axis of its relative-motion hull rules it out.
     """
     n = P.shape[0]
     K = P.shape[1] - 1
@@ -193,6 +201,8 @@ def broad_phase(P, V, ok, h, m, pad, cell, primary, use_primary):
                             continue
                         if use_primary and not (primary[oi] or primary[oj]):
                             continue
+                        if shell_lo[oi] > shell_hi[oj] or shell_lo[oj] > shell_hi[oi]:
+                            continue
                         ok3 = True
                         for c in range(3):
                             lo_c = max(lo[oi, c], lo[oj, c])
@@ -217,6 +227,277 @@ def broad_phase(P, V, ok, h, m, pad, cell, primary, use_primary):
                         n_out += 1
                 g0 = g1
     return out_i[:n_out], out_j[:n_out], out_k[:n_out]
+
+
+@nb.njit(cache=True)
+def radial_shells(P, V, ok, h, m, margin):
+    """Per object, the radial shell [lo, hi] (km) holding its interpolated trajectory over the
+    chunk, widened by ``margin`` (the object's interpolation-error bound + threshold/2).
+
+    The radius f = |x| of each cubic segment is sampled at its m + 1 sub-nodes; between two
+    sub-nodes Delta s = 1/m apart it cannot dip more than U Delta s**2 / 8 below the lower sample
+    (f'' <= U) nor rise more than D Delta s**2 / 8 above the higher one (f'' >= -D), with
+    f'' = (|x'|**2 + x.x'')/|x| - (x.x')**2/|x|**3, so U = |x'|**2/|x| + |x''| and D = |x''|,
+    bounded on the segment from its coefficients: |x'| <= |a1| + 2|a2| + 3|a3|,
+    |x''| <= 2|a2| + 6|a3|, |x| >= |a0| - max|x'|. Two objects whose shells do not overlap stay
+    farther apart than threshold + both bounds on the interpolant, so the narrow phase could not
+    find a minimum for them: skipping the pair loses nothing (Hoots et al. 1984, apogee/perigee
+    filter, here on the sampled trajectory instead of the mean elements).
+    """
+    n = P.shape[0]
+    K = P.shape[1] - 1
+    lo = np.full(n, np.inf)
+    hi = np.full(n, -np.inf)
+    a = np.empty((4, 3))
+    inv8m2 = 1.0 / (8.0 * m * m)
+    for i in range(n):
+        for k in range(K):
+            if not (ok[i, k] and ok[i, k + 1]):
+                continue
+            _coeffs(P[i, k], V[i, k], P[i, k + 1], V[i, k + 1], h, a)
+            n0 = np.sqrt(a[0, 0] ** 2 + a[0, 1] ** 2 + a[0, 2] ** 2)
+            n1 = np.sqrt(a[1, 0] ** 2 + a[1, 1] ** 2 + a[1, 2] ** 2)
+            n2 = np.sqrt(a[2, 0] ** 2 + a[2, 1] ** 2 + a[2, 2] ** 2)
+            n3 = np.sqrt(a[3, 0] ** 2 + a[3, 1] ** 2 + a[3, 2] ** 2)
+            speed = n1 + 2.0 * n2 + 3.0 * n3
+            acc = 2.0 * n2 + 6.0 * n3
+            floor = n0 - speed
+            if floor <= 1.0:  # a segment reaching near the centre: no radial information
+                lo[i] = -np.inf
+                hi[i] = np.inf
+                continue
+            dip = (speed * speed / floor + acc) * inv8m2
+            rise = acc * inv8m2
+            prev = n0
+            for q in range(1, m + 1):
+                s = q / m
+                x0 = a[0, 0] + s * (a[1, 0] + s * (a[2, 0] + s * a[3, 0]))
+                x1 = a[0, 1] + s * (a[1, 1] + s * (a[2, 1] + s * a[3, 1]))
+                x2 = a[0, 2] + s * (a[1, 2] + s * (a[2, 2] + s * a[3, 2]))
+                cur = np.sqrt(x0 * x0 + x1 * x1 + x2 * x2)
+                lo[i] = min(lo[i], min(prev, cur) - dip)
+                hi[i] = max(hi[i], max(prev, cur) + rise)
+                prev = cur
+        lo[i] -= margin[i]
+        hi[i] += margin[i]
+    return lo, hi
+
+
+@nb.njit(cache=True)
+def _hash_boxes(members, cells):
+    """Spatial hash of the boxes of ``members`` (their cell ranges in ``cells``): entries sorted by
+    bucket (counting sort on a Fibonacci hash of the packed cell key, load <= 1/2). Bucket b holds
+    entries ends[b] .. ends[b + 1]; returns (objects, keys, ends, shift)."""
+    n_ent = 0
+    for u in range(members.shape[0]):
+        i = members[u]
+        n_ent += (cells[i, 3] - cells[i, 0] + 1) * (cells[i, 4] - cells[i, 1] + 1) * (cells[i, 5] - cells[i, 2] + 1)
+    bits = 1
+    while (1 << bits) < 2 * n_ent:
+        bits += 1
+    T = 1 << bits
+    shift = np.uint64(64 - bits)
+    fib = np.uint64(11400714819323198485)
+    ends = np.zeros(T + 1, dtype=np.int64)
+    ent_obj = np.empty(n_ent, dtype=np.int64)
+    ent_key = np.empty(n_ent, dtype=np.int64)
+    ent_b = np.empty(n_ent, dtype=np.int64)
+    e = 0
+    for u in range(members.shape[0]):
+        i = members[u]
+        for ix in range(cells[i, 0], cells[i, 3] + 1):
+            for iy in range(cells[i, 1], cells[i, 4] + 1):
+                for iz in range(cells[i, 2], cells[i, 5] + 1):
+                    key = _cell_key(ix, iy, iz)
+                    b = np.int64((np.uint64(key) * fib) >> shift)
+                    ent_obj[e] = i
+                    ent_key[e] = key
+                    ent_b[e] = b
+                    ends[b + 1] += 1
+                    e += 1
+    for b in range(T):
+        ends[b + 1] += ends[b]
+    fill = ends[:T].copy()
+    srt_obj = np.empty(n_ent, dtype=np.int64)
+    srt_key = np.empty(n_ent, dtype=np.int64)
+    for e2 in range(n_ent):
+        b = ent_b[e2]
+        srt_obj[fill[b]] = ent_obj[e2]
+        srt_key[fill[b]] = ent_key[e2]
+        fill[b] += 1
+    return srt_obj, srt_key, ends, shift
+
+
+@nb.njit(cache=True, inline="always")
+def _bucket(key, shift):
+    return np.int64((np.uint64(key) * np.uint64(11400714819323198485)) >> shift)
+
+
+@nb.njit(cache=True)
+def broad_phase_primaries(P, V, ok, h, m, pad, cell, prim, shell_lo, shell_hi):
+    """The triples of :func:`broad_phase_shells` that involve a primary (indices ``prim``), in
+    k x n work instead of n x n (incremental re-screening, issue #18).
+
+    Per segment, each object's whole-segment box (its Bezier control points, which hold every
+    sub-segment's box: de Casteljau subdivision takes convex combinations) is looked up in a
+    coarse hash of the primaries' segment boxes; only objects that meet one go on. Per
+    sub-segment only the primaries' boxes go into the spatial hash and those objects look up the
+    cells their box covers. The tests on a pair (shells, box overlap reported in the cell of the
+    overlap's low corner, separating axis) are those of the all-vs-all kernel, so the triples are
+    exactly its triples for pairs with a primary.
+    """
+    n = P.shape[0]
+    K = P.shape[1] - 1
+    a = np.empty((4, 3))
+    X = np.empty((n, m + 1, 3))
+    D = np.empty((n, m + 1, 3))
+    valid = np.empty(n, dtype=np.bool_)
+    lo = np.empty((n, 3))
+    hi = np.empty((n, 3))
+    cells = np.empty((n, 6), dtype=np.int64)
+    is_prim = np.zeros(n, dtype=np.bool_)
+    for u in range(prim.shape[0]):
+        is_prim[prim[u]] = True
+    near = np.empty(n, dtype=np.int64)
+    out_i = np.empty(1 << 12, dtype=np.int64)
+    out_j = np.empty(1 << 12, dtype=np.int64)
+    out_k = np.empty(1 << 12, dtype=np.int64)
+    n_out = 0
+    inv = 1.0 / cell
+    inv_seg = 3.0 / (cell * m)  # a segment box spans about m/3 sub-segment cells
+    h3 = h / 3.0
+    slack = 1e-3  # km: rounding of the sub-segment control points, far below any pad
+    for k in range(K):
+        n_vp = 0
+        for i in range(n):
+            valid[i] = ok[i, k] and ok[i, k + 1]
+            if not valid[i]:
+                continue
+            for c in range(3):
+                c0 = P[i, k, c]
+                c1 = c0 + h3 * V[i, k, c]
+                c3 = P[i, k + 1, c]
+                c2 = c3 - h3 * V[i, k + 1, c]
+                lo[i, c] = min(min(c0, c1), min(c2, c3)) - pad[i] - slack
+                hi[i, c] = max(max(c0, c1), max(c2, c3)) + pad[i] + slack
+                cells[i, c] = int(np.floor(lo[i, c] * inv_seg))
+                cells[i, 3 + c] = int(np.floor(hi[i, c] * inv_seg))
+            if is_prim[i]:
+                n_vp += 1
+        if n_vp == 0:
+            continue
+        vp = np.empty(n_vp, dtype=np.int64)
+        u = 0
+        for i in range(n):
+            if valid[i] and is_prim[i]:
+                vp[u] = i
+                u += 1
+        s_obj, s_key, ends, shift = _hash_boxes(vp, cells)
+        n_near = 0
+        for oj in range(n):
+            if not valid[oj]:
+                continue
+            hit = False
+            for ix in range(cells[oj, 0], cells[oj, 3] + 1):
+                for iy in range(cells[oj, 1], cells[oj, 4] + 1):
+                    for iz in range(cells[oj, 2], cells[oj, 5] + 1):
+                        key = _cell_key(ix, iy, iz)
+                        b = _bucket(key, shift)
+                        for w in range(ends[b], ends[b + 1]):
+                            oi = s_obj[w]
+                            if oi == oj or s_key[w] != key or hit:
+                                continue
+                            if shell_lo[oi] > shell_hi[oj] or shell_lo[oj] > shell_hi[oi]:
+                                continue
+                            inside = True
+                            for c in range(3):
+                                if max(lo[oi, c], lo[oj, c]) > min(hi[oi, c], hi[oj, c]):
+                                    inside = False
+                                    break
+                            hit = inside
+            if hit:
+                near[n_near] = oj
+                n_near += 1
+        if n_near == 0:
+            continue
+        # sub-segment points of the near objects and the primaries
+        for u in range(n_near + n_vp):
+            i = near[u] if u < n_near else vp[u - n_near]
+            _coeffs(P[i, k], V[i, k], P[i, k + 1], V[i, k + 1], h, a)
+            for q in range(m + 1):
+                s = q / m
+                for c in range(3):
+                    X[i, q, c] = a[0, c] + s * (a[1, c] + s * (a[2, c] + s * a[3, c]))
+                    D[i, q, c] = a[1, c] + s * (2.0 * a[2, c] + 3.0 * s * a[3, c])
+        ds3 = 1.0 / (3.0 * m)
+        for q in range(m):
+            for u in range(n_near + n_vp):
+                i = near[u] if u < n_near else vp[u - n_near]
+                for c in range(3):
+                    c0 = X[i, q, c]
+                    c1 = c0 + ds3 * D[i, q, c]
+                    c3 = X[i, q + 1, c]
+                    c2 = c3 - ds3 * D[i, q + 1, c]
+                    lo[i, c] = min(min(c0, c1), min(c2, c3)) - pad[i]
+                    hi[i, c] = max(max(c0, c1), max(c2, c3)) + pad[i]
+                    cells[i, c] = int(np.floor(lo[i, c] * inv))
+                    cells[i, 3 + c] = int(np.floor(hi[i, c] * inv))
+            s_obj, s_key, ends, shift = _hash_boxes(vp, cells)
+            for u in range(n_near):
+                oj = near[u]
+                for ix in range(cells[oj, 0], cells[oj, 3] + 1):
+                    for iy in range(cells[oj, 1], cells[oj, 4] + 1):
+                        for iz in range(cells[oj, 2], cells[oj, 5] + 1):
+                            key = _cell_key(ix, iy, iz)
+                            b = _bucket(key, shift)
+                            for w in range(ends[b], ends[b + 1]):
+                                oi = s_obj[w]
+                                if oi == oj or s_key[w] != key:
+                                    continue
+                                if shell_lo[oi] > shell_hi[oj] or shell_lo[oj] > shell_hi[oi]:
+                                    continue
+                                ok3 = True
+                                for c in range(3):
+                                    lo_c = max(lo[oi, c], lo[oj, c])
+                                    if lo_c > min(hi[oi, c], hi[oj, c]):
+                                        ok3 = False
+                                        break
+                                    # once per pair: in the cell holding the overlap's low corner
+                                    if int(np.floor(lo_c * inv)) + _OFF != (key >> (42 - 21 * c)) & 0x1FFFFF:
+                                        ok3 = False
+                                        break
+                                if not ok3:
+                                    continue
+                                p1 = min(oi, oj)
+                                p2 = max(oi, oj)
+                                if _separated(X, D, q, ds3, p1, p2, pad[p1] + pad[p2]):
+                                    continue
+                                if n_out >= out_i.shape[0]:
+                                    out_i = _grow(out_i, n_out + 1)
+                                    out_j = _grow(out_j, n_out + 1)
+                                    out_k = _grow(out_k, n_out + 1)
+                                out_i[n_out] = p1
+                                out_j[n_out] = p2
+                                out_k[n_out] = k
+                                n_out += 1
+    return out_i[:n_out], out_j[:n_out], out_k[:n_out]
+
+
+@nb.njit(cache=True)
+def screen_broad_phase(P, V, ok, h, m, pad, cell, prim, use_primary, use_shells):
+    """The screening engine's broad phase in one compiled entry point (a worker process loads one
+    cached function, not three): radial shells when ``use_shells``, then the k x n kernel for the
+    primaries ``prim`` when ``use_primary``, else the all-vs-all kernel."""
+    n = P.shape[0]
+    if use_shells:
+        shell_lo, shell_hi = radial_shells(P, V, ok, h, m, pad)
+    else:
+        shell_lo = np.full(n, -np.inf)
+        shell_hi = np.full(n, np.inf)
+    if use_primary:
+        return broad_phase_primaries(P, V, ok, h, m, pad, cell, prim, shell_lo, shell_hi)
+    primary = np.zeros(n, dtype=np.bool_)
+    return broad_phase_shells(P, V, ok, h, m, pad, cell, primary, False, shell_lo, shell_hi)
 
 
 def _bernstein_matrix(nd: int) -> np.ndarray:

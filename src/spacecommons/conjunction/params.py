@@ -40,6 +40,9 @@ class ScreeningParams:
     # Pairs closer than this for the whole window are a co-located group (colocated.py); None:
     # DEFAULT_COLOCATED_KM or the threshold if smaller; 0 turns the detection off.
     colocated_km: float | None = None
+    # Radial-shell prefilter of pairs (kernels.radial_shells): lossless, so on by default; off only
+    # to measure what it saves (benchmarks/screen_prefilter.py).
+    radial_filter: bool = True
 
     def __post_init__(self) -> None:
         if not self.days > 0:

@@ -121,8 +121,18 @@ def screen_chunk(payload: CatalogPayload, params: ScreeningParams, index: int) -
     cell = float(2.8 * np.median(vmax) * params.step_s / params.substeps + 2.0 * np.median(pad))
     res.stats["bounds_s"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    ci, cj, ck = kernels.broad_phase(
-        r, v, ok, params.step_s, params.substeps, pad, cell, primary, bool(params.primaries)
+    # with primaries, k x n: only the primaries are hashed and every object looks them up
+    ci, cj, ck = kernels.screen_broad_phase(
+        r,
+        v,
+        ok,
+        params.step_s,
+        params.substeps,
+        pad,
+        cell,
+        np.flatnonzero(primary),
+        bool(params.primaries),
+        params.radial_filter,
     )
     key = np.sort((ck * n + ci) * n + cj)
     key = key[np.r_[True, key[1:] != key[:-1]]] if key.size else key

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from ..conjunction import ScreeningParams
 from ..conjunction.catalog_payload import CatalogPayload
-from ..policy import RunVisibility, can_see_run
+from ..policy import RunVisibility, can_see_run, may_screen_ephemeris
+from ..storage import ephemeris_repo
 from ..storage import screening_repo as repo
 from ..storage.catalog_repo import latest_elements
 from ..storage.partners_repo import Identity
@@ -34,6 +35,13 @@ class RunRequest(BaseModel):
     threshold_km: float = Field(5.0, gt=0, le=100, examples=[5.0])
     primaries: list[int] = Field(default_factory=list, description="screen these against all; empty: all vs all")
     visibility: RunVisibility = Field(RunVisibility.PARTNERS, examples=["partners"])
+    ephemerides: list[Id] = Field(
+        default_factory=list,
+        max_length=10,
+        description="ids of uploaded ephemerides (OEM, GET /api/v1/ephemerides) the caller may see: their objects "
+        "fly them and are screened as primaries; the run may be no wider than each ephemeris (a private one: "
+        "a private run)",
+    )
 
 
 class RunOut(BaseModel):
@@ -137,6 +145,27 @@ def _job(
     return work
 
 
+def _ephemeris_tracks(
+    session: Session, ids: list[int], visibility: RunVisibility, who: Identity
+) -> dict[int, tuple[str, str]]:
+    """{catalog number: (name, OEM KVN)} of the stored ephemerides ``ids``, each one the caller may see
+    (else 404, as for one that does not exist) and may screen in a run of ``visibility`` (else 422)."""
+    tracks: dict[int, tuple[str, str]] = {}
+    for eid in dict.fromkeys(ids):
+        found = ephemeris_repo.get_ephemeris(session, eid, who.partner_id)
+        if found is None:
+            raise HTTPException(404, f"no ephemeris {eid}")
+        row, text = found
+        if not may_screen_ephemeris(row.visibility, row.owner_partner_id, who.partner_id, visibility.value):
+            raise HTTPException(
+                422, f"ephemeris {eid} is {row.visibility}: a run on it may be no wider ({visibility.value} asked)"
+            )
+        if row.norad_id in tracks:
+            raise HTTPException(422, f"two ephemerides for object {row.norad_id}: give one")
+        tracks[row.norad_id] = ephemeris_repo.screening_track(session, row, text)
+    return tracks
+
+
 @route(
     router,
     "POST",
@@ -157,6 +186,10 @@ def start_run(body: RunRequest, request: Request, session: SessionDep, who: Call
     if not records:
         raise HTTPException(409, "the catalog is empty: load element sets first")
     payload = CatalogPayload.from_elements(records)
+    if body.ephemerides:
+        tracks = _ephemeris_tracks(session, body.ephemerides, body.visibility, who)
+        payload = payload.with_ephemerides(tracks)
+        params = ScreeningParams(jd, fr, body.days, body.threshold_km, tuple(sorted(set(body.primaries) | set(tracks))))
     run_id = create_run(
         session, payload, params, as_utc(clock()), owner_partner_id=who.partner_id, visibility=body.visibility.value
     )

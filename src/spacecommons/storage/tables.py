@@ -416,6 +416,17 @@ class EphemerisRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class FeedCounter(Base):
+    """The last sequence number of this node's feed (one row, ``id`` 1). Writers take their numbers
+    by updating this row, so a second writer waits for the first one's commit: numbers are unique
+    and become visible in order (see ``federation_repo.next_feed_seqs``)."""
+
+    __tablename__ = "feed_counter"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_seq: Mapped[int] = mapped_column(Integer)
+
+
 class Peer(Base):
     """Another node of the federation, known by its Ed25519 public key (exchanged out of band).
 

@@ -67,6 +67,15 @@ def ra_dec_partials(rho: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return d_ra, d_dec
 
 
+def astrometric_direction(body_au: np.ndarray, observer_au: np.ndarray) -> np.ndarray:
+    """Unit astrometric direction (n, 3): body at the retarded time minus observer at reception.
+    This is what astrometry reduced against catalogue stars measures: the stars' images carry
+    the same stellar aberration (and nearly the same solar deflection) as the body's, so the plate
+    solution removes both (Explanatory Supplement 3rd ed. 7.2.2; JPL's and OrbFit's practice)."""
+    rho = body_au - observer_au
+    return rho / np.linalg.norm(rho, axis=-1, keepdims=True)
+
+
 def apparent_direction(
     body_au: np.ndarray, observer_au: np.ndarray, observer_au_d: np.ndarray, sun_au: np.ndarray
 ) -> np.ndarray:

@@ -13,6 +13,7 @@ Units: au, au/day, TDB Julian dates; A1..A3 in au/day^2."""
 
 from __future__ import annotations
 
+import ctypes
 import warnings
 
 import numpy as np
@@ -31,25 +32,28 @@ def propagate_with_partials(
     nongrav_free: tuple[int, ...] = (),
     settings: NBodySettings = DEFAULT_SETTINGS,
     node_days: float | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
+    partials: bool = True,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """States (n, 6) at ``jd_tdb`` (n,) and partials (n, 6, 6 + k) with respect to the state at
-    ``jd0_tdb`` and the k free non-gravitational parameters (indices 0, 1, 2 = A1, A2, A3)."""
+    ``jd0_tdb`` and the k free non-gravitational parameters (indices 0, 1, 2 = A1, A2, A3);
+    ``partials=False``: the states alone (one integration, a quarter of the cost) and None."""
     jd_tdb = np.asarray(jd_tdb, float)
     if node_days is None:  # about 50 exact stops over a short arc, one a day over a long one
         node_days = min(1.0, max(float(np.ptp(jd_tdb)) / 50.0, 1e-3)) if jd_tdb.size else 1.0
     ng = np.zeros(3) if nongrav is None else np.asarray(nongrav, float)
     k = len(nongrav_free)
     states = np.empty((len(jd_tdb), 6))
-    partials = np.empty((len(jd_tdb), 6, 6 + k))
+    out_p = np.empty((len(jd_tdb), 6, 6 + k)) if partials else None
     for direction in (1.0, -1.0):
         idx = np.flatnonzero((jd_tdb >= jd0_tdb) if direction > 0 else (jd_tdb < jd0_tdb))
         if idx.size == 0:
             continue
         order = idx[np.argsort(direction * jd_tdb[idx])]
-        s, p = _run(jd0_tdb, np.asarray(state, float), jd_tdb[order], ng, nongrav_free, settings, node_days)
+        s, p = _run(jd0_tdb, np.asarray(state, float), jd_tdb[order], ng, nongrav_free, settings, node_days, partials)
         states[order] = s
-        partials[order] = p
-    return states, partials
+        if out_p is not None:
+            out_p[order] = p
+    return states, out_p
 
 
 def _node_times(times: np.ndarray, node_days: float) -> np.ndarray:
@@ -98,7 +102,20 @@ def _simulation(jd0, state, ng, free, settings, with_variations: bool):
     return sim, extras, [v.particles[0] for v in variations]
 
 
-def _run(jd0, state, times, ng, free, settings, node_days):
+def _fast_calls(sim, extras):
+    """The C entry points behind ``Extras.integrate_or_interpolate`` and
+    ``Simulation.serialize_particle_data`` (rebound 4 / assist 1.2), and their first arguments."""
+    from assist.extras import clibassist
+    from rebound import clibrebound
+
+    return (
+        clibassist.assist_integrate_or_interpolate,
+        clibrebound.reb_simulation_get_serialized_particle_data,
+        (ctypes.byref(sim), ctypes.byref(extras)),
+    )
+
+
+def _run(jd0, state, times, ng, free, settings, node_days, partials=True):
     eph = ephemeris()
     k = len(free)
     n_real = 1 + k
@@ -106,13 +123,21 @@ def _run(jd0, state, times, ng, free, settings, node_days):
     # States: ASSIST's dense output (one simulation without variational particles).
     sim, extras, _ = _simulation(jd0, state, ng, (), settings, with_variations=False)
     out_s = np.empty((len(times), 6))
-    bx, bv = np.empty((1, 3)), np.empty((1, 3))
+    # One C call each for the step and the read-out, arguments built once: the Python wrappers
+    # (``integrate_or_interpolate``, ``serialize_particle_data``) rebuild ctypes pointers on every
+    # call, which cost as much as the integration itself over thousands of epochs (measured).
+    # (A ``sim.particles[0]`` view would go stale: ASSIST's interpolation swaps the particle array.)
+    step, read, args = _fast_calls(sim, extras)
+    buf = np.empty(6)
+    ptr = buf.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # IAS15 convergence notes at min_dt
-        for i, t in enumerate(times):
-            extras.integrate_or_interpolate(t - eph.jd_ref)
-            sim.serialize_particle_data(xyz=bx, vxvyvz=bv)
-            out_s[i, :3], out_s[i, 3:] = bx[0], bv[0]
+        for i, t in enumerate(times - eph.jd_ref):
+            step(args[1], ctypes.c_double(t))
+            read(args[0], None, None, None, None, None, ptr)
+            out_s[i] = buf
+    if not partials:
+        return out_s, None
 
     # Partials: ASSIST 1.2's dense output interpolates the real particles but not the
     # variational ones, and an interpolated stop leaves them corrupted for the steps after it
