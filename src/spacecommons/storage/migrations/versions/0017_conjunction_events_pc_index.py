@@ -1,14 +1,14 @@
 """conjunction events: an index for the sort by Pc (run, Pc highest first with no Pc last, id)
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0015 (written against 0014; re-chained after 0015 reached main)
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
