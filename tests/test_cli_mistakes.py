@@ -100,6 +100,7 @@ def test_propagate_out_formats(tmp_path, ext):
         (["--days", "0"], "--days"),
         (["--start", "yesterday"], "--start"),
         (["--out", "ev.xlsx"], "--out"),
+        (["--chunk-days", "0"], "--chunk-days"),
     ],
 )
 def test_screen_refused_before_any_run_is_stored(tmp_path, sqlite_url, extra, option):
@@ -125,6 +126,21 @@ def test_screen_out_formats(tmp_path, sqlite_url):
     n_events = int(re.search(r"(\d+) events in", r.stdout).group(1))
     assert table.num_rows == n_events and "miss_km" in table.column_names
     assert all(m < 50 for m in table.column("miss_km").to_pylist())
+
+
+def test_screen_chunk_days_changes_the_work_split_not_the_events(tmp_path, sqlite_url):
+    """``--chunk-days`` (memory per Dask worker) splits the window differently; the events (pairs,
+    TCA, miss) must be those of the default split -- an independent run of the same screening."""
+    args = ["screen", "--elements", TLE, "--start", START, "--days", "0.25", "--threshold-km", "50", "--workers", "1"]
+    rows = []
+    for extra, name in (([], "default.csv"), (["--chunk-days", "0.05"], "short.csv")):
+        r = run(*args, *extra, "--out", tmp_path / name, "--database-url", sqlite_url)
+        assert r.exit_code == 0, r.output
+        with open(tmp_path / name) as f:
+            rows.append(
+                sorted((e["id1"], e["id2"], e["tca"], round(float(e["miss_km"]), 6)) for e in csv.DictReader(f))
+            )
+    assert rows[0] and rows[0] == rows[1]
 
 
 # --- cdm and pc --------------------------------------------------------------------------------

@@ -217,3 +217,78 @@ def test_orbit_listing_classes_sorts_and_keyset(service):
     assert {o["designation"] for o in apollos.json()} == want
     assert int(apollos.headers["x-total-count"]) == len(want)
     assert client.get("/api/v1/neo/orbits?after=nonesuch").status_code == 400
+
+
+def test_run_summary_is_cached_until_the_run_is_updated(tmp_path):
+    """A finished run's summary is computed once per version of the run: a row removed behind the
+    API's back (which no supported path does) leaves the cached summary as it was, and ``update``
+    (``screening_repo.replace_object_events``, what ``workflows.screening.update_run`` stores)
+    makes the next summary count the run afresh. Expected counts: the events listed by the API."""
+    from sqlalchemy import delete, select
+
+    from spacecommons.catalog import read_elements
+    from spacecommons.conjunction import ScreeningParams, screen
+    from spacecommons.conjunction.catalog_payload import CatalogPayload
+    from spacecommons.conjunction.events import ConjunctionEvents
+    from spacecommons.service import create_app
+    from spacecommons.storage import screening_repo
+    from spacecommons.storage.tables import ConjunctionEvent
+    from spacecommons.timescales import iso_to_jd
+    from spacecommons.workflows.screening import create_run, finish_run
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from fastapi.testclient import TestClient
+    app = create_app(f"sqlite:///{tmp_path / 'cache.db'}", rate_per_second=1000.0, rate_burst=100000)
+    parsed = read_elements(IRIDIUM)
+    jd, fr = iso_to_jd("2021-10-02T00:00:00Z")
+    params = ScreeningParams(jd, fr, 0.1, 10.0)
+    payload = CatalogPayload.from_elements(parsed.records)
+    result = screen(payload, params, workers=1)
+    assert len(result.events) >= 2
+    with app.state.session_maker.begin() as s:
+        run_id = create_run(s, payload, params, T0)
+        finish_run(s, run_id, result, T0)
+    client = TestClient(app)
+    url = f"/api/v1/screening/runs/{run_id}/summary"
+    first = client.get(url).json()
+    assert first["n_events"] == len(client.get(f"/api/v1/screening/runs/{run_id}/events?limit=5000").json())
+    with app.state.session_maker.begin() as s:  # behind the API's back: the run's version is unchanged
+        one = s.scalars(select(ConjunctionEvent.id).where(ConjunctionEvent.run_id == run_id)).first()
+        s.execute(delete(ConjunctionEvent).where(ConjunctionEvent.id == one))
+    assert client.get(url).json() == first  # served from the cache
+    assert client.get(url + "?top=3").json()["n_events"] == first["n_events"] - 1  # another key: counted
+    gone = result.events[0].id1  # an update that re-screened one object and found no event for it
+    with app.state.session_maker.begin() as s:
+        screening_repo.replace_object_events(
+            s, run_id, payload, (int(gone),), ConjunctionEvents(), {"objects": 1, "pairs": 0}
+        )
+    listed = client.get(f"/api/v1/screening/runs/{run_id}/events?limit=5000").json()
+    after = client.get(url).json()
+    assert after["n_events"] == len(listed) < first["n_events"] - 1
+    assert sum(b["count"] for b in after["miss_bands"]) == len(listed)
+    assert gone not in {o["norad_id"] for o in after["top_objects"]}
+    app.state.engine.dispose()
+
+
+def test_sort_by_pc_reads_its_index_on_sqlite(tmp_path):
+    """Migration 0017: the first page by Pc (and a keyset page after it) is a search of the index
+    (run_id, coalesce(pc, -1.0) DESC, id), not a sort of the run's events (SQLite's query plan)."""
+    from sqlalchemy import text
+
+    from spacecommons.storage import make_engine, screening_repo, session_factory, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'plan.db'}")
+    upgrade(engine)
+    E = screening_repo.ConjunctionEvent
+    column = screening_repo._sort_column("pc")
+    with session_factory(engine)() as s:
+        for q in (
+            screening_repo._filtered(1, screening_repo.EventFilter()),
+            screening_repo._filtered(1, screening_repo.EventFilter()).where(column < 1e-5),
+        ):
+            page = q.order_by(column.desc(), E.id.asc()).limit(51)
+            sql = str(page.compile(engine, compile_kwargs={"literal_binds": True}))
+            plan = " ".join(str(r[-1]) for r in s.execute(text("EXPLAIN QUERY PLAN " + sql)))
+            assert "USING INDEX ix_conjunction_events_run_pc" in plan and "TEMP B-TREE" not in plan, plan
+    engine.dispose()

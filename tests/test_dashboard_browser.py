@@ -379,6 +379,113 @@ def test_neo_object_page_orbit_diagram_and_approaches(server, tmp_path):
     assert not errors, errors
 
 
+def test_avoidance_heat_map_with_the_recommended_burn(server, tmp_path):
+    """The avoidance trade space of the closest event as a heat map: one cell per grid point of the
+    direction shown (lead times x 31 values of |Δv|, the API's grid), each cell's Pc band the one of
+    the Pc the API gives for it, and the recommended burn marked on a cell whose linearised Pc
+    already meets the target (the server then verifies it numerically). Thresholds are set low so
+    that this event (Pc about 1e-7 with the default TLE covariance) needs a burn."""
+    base, key, _ = server
+    with playwright.sync_playwright() as p:
+        browser, page, errors = _browser(p, key)
+        page.goto(base + "/#safety")
+        page.wait_for_selector("#events tbody tr")
+        page.locator("#events tbody tr").first.click()
+        page.wait_for_function("() => document.querySelector('#cdm').textContent.includes('CCSDS_CDM_VERS')")
+        page.fill("#av-lead", "6")
+        page.fill("#av-threshold", "1e-9")
+        page.fill("#av-target", "1e-10")
+        page.click("#av-run")
+        page.wait_for_function("() => location.hash.includes('avoid=6')")
+        page.wait_for_function("() => document.querySelectorAll('#avoid-map rect.cell').length > 0", timeout=600_000)
+        cells = page.locator("#avoid-map rect.cell")
+        n = cells.count()
+        assert n % 31 == 0 and n >= 2 * 31  # lead times (one revolution to 6 h, by half revolutions) x |Δv|
+        bounds = [1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-10]
+        drawn = page.evaluate(
+            "() => [...document.querySelectorAll('#avoid-map rect.cell')]"
+            ".map(c => [+c.dataset.pc, c.getAttribute('class')])"
+        )
+        for pc, klass in drawn:
+            band = next((k for k, lo in enumerate(bounds) if pc >= lo), len(bounds))
+            assert klass == f"cell pc{band}", (pc, klass)
+        marker = page.locator("#avoid-map path.recommended")
+        assert marker.count() == 1
+        lead, dv = int(marker.get_attribute("data-lead")), int(marker.get_attribute("data-dv"))
+        under = float(cells.nth(lead * 31 + dv).get_attribute("data-pc"))
+        assert under <= 1e-10
+        assert "recommended burn" in page.locator("#avoid-info").inner_text()
+        page.locator("#avoid-map").scroll_into_view_if_needed()
+        path = os.path.join(os.environ.get("SPACECOMMONS_SHOTS", str(tmp_path)), "avoidance.png")
+        page.locator("#avoid-map").screenshot(path=path)
+        _assert_not_blank(path)
+        _shot(page, "workspace-safety-avoidance.png", tmp_path)
+        violations = page.evaluate("window.scCspViolations")
+        browser.close()
+    assert not violations, violations
+    assert not errors, errors
+
+
+def test_neo_bplane_plot_of_a_selected_approach(server, tmp_path):
+    """The b-plane of the synthetic impactor's 2028 approach, drawn in Earth radii: the capture disk's
+    radius against the Earth's is sqrt(1 + v_esc^2 / v_inf^2) (gravitational focusing, Öpik 1976), and the
+    nominal point lies at b = r_p sqrt(1 + 2 GM / (r_p v_inf^2)) from the centre, both computed here from
+    the approach's distance and v_inf as /neo/approaches gives them (CNEOS fields), GM of DE440 and
+    the IAU equatorial radius."""
+    import math
+
+    import httpx
+
+    base, key, _ = server
+    gm, r_earth = 398_600.435507, 6_378.137
+    with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=300) as client:
+        r = client.post(
+            "/api/v1/neo/approaches", json={"designations": ["SYN2028"], "start": "2028-08-10", "end": "2028-08-20"}
+        )
+        assert r.status_code == 200, r.text
+        (approach,) = [dict(zip(r.json()["fields"], row, strict=True)) for row in r.json()["data"]]
+    r_p, v_inf = float(approach["dist_km"]), float(approach["v_inf"])
+    with playwright.sync_playwright() as p:
+        browser, page, errors = _browser(p, key)
+        page.goto(base + "/#neo?object=SYN2028")
+        page.wait_for_function("() => document.querySelector('#object-title').textContent.startsWith('SYN2028')")
+        page.fill("#ca-start", "2028-08-10")
+        page.fill("#ca-end", "2028-08-20")
+        page.click("#ca-run")
+        page.wait_for_selector("#approaches tbody tr")
+        page.locator("#approaches tbody tr").first.click()
+        page.wait_for_function("() => location.hash.includes('approach=')")
+        page.wait_for_function("() => document.querySelectorAll('#bplane ellipse').length === 2", timeout=300_000)
+        assert page.locator("#bplane circle.earth-disk").count() == 1
+        assert page.locator("#bplane circle.capture").count() == 1
+        assert page.locator("#bplane circle.nominal").count() == 1
+        assert page.locator("#bplane ellipse.sigma1").count() == page.locator("#bplane ellipse.sigma3").count() == 1
+
+        def attr(sel, name):
+            return float(page.locator(f"#bplane {sel}").get_attribute(name))
+
+        px_per_re = attr("circle.earth-disk", "r")
+        focusing = math.sqrt(1 + 2 * gm / r_earth / v_inf**2)
+        assert attr("circle.capture", "r") / px_per_re == pytest.approx(focusing, rel=1e-3)
+        b_km = r_p * math.sqrt(1 + 2 * gm / (r_p * v_inf**2))
+        drawn = math.hypot(attr("circle.nominal", "cx") - 180, attr("circle.nominal", "cy") - 180) / px_per_re
+        assert drawn == pytest.approx(b_km / r_earth, rel=2e-3)
+        # the 3-sigma ellipse is three times the 1-sigma one
+        assert attr("ellipse.sigma3", "rx") == pytest.approx(3 * attr("ellipse.sigma1", "rx"), rel=1e-6)
+        assert "capture" in page.locator("#bplane-info").inner_text()
+        page.locator("#bplane").scroll_into_view_if_needed()
+        path = os.path.join(os.environ.get("SPACECOMMONS_SHOTS", str(tmp_path)), "bplane.png")
+        page.locator("#bplane").screenshot(path=path)
+        _assert_not_blank(path)
+        _shot(page, "workspace-neo-bplane.png", tmp_path)
+        page.reload()  # the approach is in the address: the plot comes back
+        page.wait_for_function("() => document.querySelectorAll('#bplane ellipse').length === 2", timeout=300_000)
+        violations = page.evaluate("window.scCspViolations")
+        browser.close()
+    assert not violations, violations
+    assert not errors, errors
+
+
 def test_lunar_map_footprints_box_filter_and_budgets(server, tmp_path):
     base, key, _ = server
     with playwright.sync_playwright() as p:

@@ -137,3 +137,69 @@ def test_api_bad_oem_names_line_and_keyword(service) -> None:
     assert r.status_code == 400
     line = next(n for n, t in enumerate(body.splitlines(), 1) if t == "REF_FRAME GCRF")
     assert f"upload.oem:{line}: REF_FRAME GCRF: expected KEY = value" in r.text
+
+
+def _run_to_end(client, run_id: int, headers: dict) -> dict:
+    """Wait on the run's state (not on a time): polled until it is no longer running."""
+    import time
+
+    for _ in range(3000):
+        status = client.get(f"/api/v1/screening/runs/{run_id}", headers=headers).json()
+        if status["status"] != "running":
+            return status
+        time.sleep(0.1)
+    raise AssertionError(f"run {run_id} still running: {status}")
+
+
+def test_api_screening_with_an_uploaded_ephemeris_as_primary(service, tmp_path: Path) -> None:
+    """Issue #14, API side of ``screen --ephemeris``: partner A uploads an OEM of NAUKA (49044, made
+    A's object) generated from its TLE, and screens it through the API. Expected events as with the
+    CLI above (test_screen_with_an_ephemeris_reports_the_docked_group, same catalog and window):
+    NAUKA, docked to the ISS in the 2022-01-22 snapshot, forms the co-located group with SOYUZ MS-19
+    (49269) and DRAGON CRS-24 (50318). Partner B may not screen A's private ephemeris (404, as for
+    one that does not exist); a run may be no wider than its ephemeris (422)."""
+    client, keys = service
+    oem = tmp_path / "nauka.oem"
+    r = runner.invoke(
+        cli,
+        ["propagate", "--elements", str(ISS), "--ids", "49044", "--start", "2022-01-22T00:00:00Z"]
+        + ["--hours", "6", "--frame", "eme2000", "--out", str(oem)],
+    )
+    assert r.exit_code == 0, r.output
+    with client.app.state.session_maker.begin() as s:
+        assert set_owner(s, 49044, 1)  # an admin made NAUKA partner A's object
+    up = "/api/v1/ephemerides?filename=nauka.oem&visibility="
+    private = client.post(up + "private", content=oem.read_bytes(), headers=keys[("A", "operator")]).json()[0]["id"]
+    shared = client.post(up + "partners", content=oem.read_bytes(), headers=keys[("A", "operator")]).json()[0]["id"]
+    run = {"start": "2022-01-22T00:00:00Z", "days": 0.25, "threshold_km": 5.0}
+    # B: A's private ephemeris does not exist for it; A's partners-visible one not in a public run
+    for eid, vis, status in ((private, "private", 404), (shared, "public", 422), (10**6, "private", 404)):
+        r = client.post(
+            "/api/v1/screening/runs",
+            json={**run, "visibility": vis, "ephemerides": [eid]},
+            headers=keys[("B", "analyst")],
+        )
+        assert r.status_code == status, r.text
+    assert client.post("/api/v1/screening/runs", json={**run, "ephemerides": [private]}).status_code == 401
+    # A: its private ephemeris only in a private run
+    r = client.post(
+        "/api/v1/screening/runs",
+        json={**run, "visibility": "partners", "ephemerides": [private]},
+        headers=keys[("A", "analyst")],
+    )
+    assert r.status_code == 422 and "private" in r.json()["detail"]
+    r = client.post(
+        "/api/v1/screening/runs",
+        json={**run, "visibility": "private", "ephemerides": [private]},
+        headers=keys[("A", "analyst")],
+    )
+    assert r.status_code == 202, r.text
+    run_id = r.json()["id"]
+    assert r.json()["params"]["primaries"] == [49044]
+    assert _run_to_end(client, run_id, keys[("A", "analyst")])["status"] == "done"
+    events = client.get(f"/api/v1/screening/runs/{run_id}/events", headers=keys[("A", "analyst")]).json()
+    assert [(e["id1"], e["id2"], e["kind"]) for e in events] == [
+        (49044, 49269, "co-located"),
+        (49044, 50318, "co-located"),
+    ]
+    assert client.get(f"/api/v1/screening/runs/{run_id}/events", headers=keys[("B", "analyst")]).status_code == 404

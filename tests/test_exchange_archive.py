@@ -256,6 +256,40 @@ def test_export_refused_while_the_caller_may_not_read_the_data(node, tmp_path):
     assert not (tmp_path / "other").exists()
 
 
+def test_export_api_job_gives_the_archive_to_its_submitter_only(node):
+    """POST .../bundles/{lid}/export queues a job; its tar holds the bundle directory exactly as the
+    original (paths and bytes) plus the MD5 manifest; the other partner (embargo: 403) and the public
+    (404) are refused at once, and neither sees the owner's job or archive."""
+    import io
+    import tarfile
+
+    app, client, keys, now = node
+    _import(app)
+    url = f"{X}/bundles/{BUNDLE_LID}/export"
+    assert client.post(url, headers=keys["Other"]).status_code == 403
+    assert client.post(url).status_code == 404
+    r = client.post(url, headers=keys["Owner"])
+    assert r.status_code == 202, r.text
+    job_id = r.json()["job_id"]
+    app.state.job_queue.wait(job_id, timeout=120)  # the job's state, not a time
+    for who in (keys["Other"], {}):
+        assert client.get(f"{X}/exports/{job_id}", headers=who).status_code == 404
+        assert client.get(f"{X}/exports/{job_id}/archive", headers=who).status_code == 404
+    job = client.get(f"{X}/exports/{job_id}", headers=keys["Owner"]).json()
+    assert job["state"] == "done", job
+    got = client.get(job["archive_url"], headers=keys["Owner"])
+    assert got.status_code == 200 and hashlib.sha256(got.content).hexdigest() == job["sha256"]
+    with tarfile.open(fileobj=io.BytesIO(got.content)) as tar:
+        members = {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
+    top = "lro-l-lroc-2-edr_v1.0/"
+    assert all(name.startswith(top) for name in members)
+    members = {name[len(top) :]: data for name, data in members.items()}
+    manifest = members.pop(archive.MANIFEST)
+    assert members == tree(BUNDLE) and job["files"] == len(members)
+    md5 = {p: hashlib.md5(b, usedforsecurity=False).hexdigest() for p, b in members.items()}
+    assert archive.read_manifest(manifest) == md5
+
+
 def test_import_refuses_a_bundle_whose_manifest_disagrees(node, tmp_path):
     app, client, keys, now = node
     root = tmp_path / "bad"

@@ -13,6 +13,7 @@ there); canonical JSON as RFC 8785 orders keys (by UTF-16 code units; all keys h
 from __future__ import annotations
 
 import hashlib
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -88,7 +89,8 @@ def _node(tmp_path: Path, name: str, now: dict, partners: tuple[str, ...]):
 
 
 class Wire:
-    """B's transport to A: A's app in process; ``flip`` corrupts one byte of the next file body."""
+    """B's transport to A: A's app in process; ``flip`` corrupts one byte of the next file body
+    (the last byte of the next batch of blobs, or of the next single file)."""
 
     def __init__(self, client: TestClient) -> None:
         self.client, self.flip, self.calls = client, False, 0
@@ -98,9 +100,9 @@ class Wire:
         self.calls += 1
         r = self.client.get(url[len(A_URL) :], headers=headers)
         body = r.content
-        if self.flip and "/files/" in url and body:
+        if self.flip and ("/files/" in url or "/federation/data?" in url) and body:
             self.flip = False
-            body = bytes([body[0] ^ 0x01]) + body[1:]
+            body = body[:-1] + bytes([body[-1] ^ 0x01])
         return r.status_code, body
 
 
@@ -290,3 +292,29 @@ def test_add_peer_takes_a_key_that_begins_with_a_dash(tmp_path):
     app = create_app(db, blob_root=str(tmp_path / "data"))
     with app.state.session_maker() as s:
         assert [p.public_key for p in s.query(Peer)] == [public]
+
+
+def test_data_stream_framing_survives_any_chunking_and_detects_truncation(tmp_path):
+    """The /federation/data body (``<sha256> <size>\\n`` + bytes per blob) read back in chunks of
+    1, 7 and 65,536 bytes gives every blob whole (the expected bytes are the files written); a stream
+    cut inside a blob or a header is an error, not a short blob."""
+    blobs = {}
+    items = []
+    for i in range(12):
+        data = os.urandom(i * 1013)  # includes an empty blob
+        sha = hashlib.sha256(data).hexdigest()
+        (tmp_path / sha).write_bytes(data)
+        blobs[sha] = data
+        items.append((sha, tmp_path / sha))
+    whole = b"".join(flow.stream_blobs(items))
+    for size in (1, 7, 65536):
+        s = flow._Stream([whole[i : i + size] for i in range(0, len(whole), size)], "test")
+        got = {}
+        while (head := s.header()) is not None:
+            got[head[0]] = b"".join(s.body(head[1]))
+        assert got == blobs
+    for cut in (len(whole) - 1, 70):  # inside the last blob; inside the second header
+        s = flow._Stream([whole[:cut]], "test")
+        with pytest.raises(fed.FederationError, match="breaks off"):
+            while (head := s.header()) is not None:
+                b"".join(s.body(head[1]))

@@ -260,3 +260,30 @@ def test_interrupting_a_pool_run_stops_its_workers_at_once(fengyun):
         time.sleep(0.05)
     assert multiprocessing.active_children() == []
     assert len(seen) == 1
+
+
+def test_golden_section_min_meets_its_tolerance_at_the_golden_rate():
+    """The one golden-section search of TCA refinement and maneuver planning. Expected values are
+    analytic: |x - pi| and cos have their minimum on [2, 4] at pi; a parabola at its vertex. Golden section
+    (Kiefer 1953; Numerical Recipes 3rd ed. section 10.2) shrinks the bracket by 1/phi per
+    evaluation, so reaching a width tol from W takes ceil(log(W/tol)/log(phi)) steps after the
+    first two evaluations."""
+    import math
+
+    from spacecommons.conjunction.refine import golden_section_min
+
+    calls = []
+
+    def f(x: float) -> float:  # |x - pi|: the distance of a pair that collides, a V-shaped minimum
+        calls.append(x)
+        return abs(x - math.pi)
+
+    x = golden_section_min(f, 2.0, 4.0, 1e-9)
+    assert abs(x - math.pi) <= 0.5e-9
+    phi = (1 + math.sqrt(5)) / 2
+    assert len(calls) == 2 + math.ceil(math.log(2.0 / 1e-9) / math.log(phi))
+    # a smooth minimum is resolved to the tolerance (above sqrt(machine epsilon), where cos is still
+    # distinguishable from its minimum)
+    assert abs(golden_section_min(math.cos, 2.0, 4.0, 1e-6) - math.pi) <= 1e-6
+    # an undefined region answered with inf (an SGP4 failure) is never preferred to finite values
+    assert abs(golden_section_min(lambda t: math.inf if t > 3.5 else (t - 1.25) ** 2, 0.0, 4.0, 1e-8) - 1.25) < 1e-8

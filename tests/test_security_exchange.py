@@ -176,6 +176,69 @@ def test_only_the_mission_owner_registers_payloads(node):
     assert r.json()["owner_partner_id"] == a_id
 
 
+@pytest.mark.parametrize(
+    ("method", "tail", "body", "doing"),
+    [
+        ("POST", "doi", {"json": {"doi": "10.1234/b-claims-it"}}, "registers its products' DOIs"),
+        ("POST", "release", {"json": {"public_release_at": "2026-01-02T00:00:00Z"}}, "releases its products"),
+        ("POST", "tombstone", {}, "withdraws its products"),
+        ("PUT", "files/planted.txt", {"content": b"planted"}, "adds files"),
+    ],
+)
+def test_owner_only_changes_refuse_another_partner_and_change_nothing(node, method, tail, body, doing):
+    """Every owner-only change goes through one ownership check (``owned_product``): partner B may see
+    A's product (station partners see metadata) but changing it is 403 naming who may; A's product
+    is left as it was."""
+    app, client, keys = node
+    url = f"{X}/products/{META.lid}/{META.vid}/{tail}"
+    before = client.get(f"{X}/products/{META.lid}/{META.vid}", headers=keys[("A", "operator")]).json()
+    r = client.request(method, url, headers=keys[("B", "operator")], **body)
+    assert r.status_code == 403 and r.json()["detail"] == f"only the owner partner {doing}"
+    assert client.get(f"{X}/products/{META.lid}/{META.vid}", headers=keys[("A", "operator")]).json() == before
+    assert client.request(method, url, **body).status_code in (401, 403)  # anonymous: not even a role
+
+
+def test_a_hostile_anonymous_caller_cannot_grow_the_access_decision_log(node):
+    """Each anonymous request for a product it may not see writes a refusal row (access-decision
+    log). A hostile anonymous client repeating it, from one loopback address and then from others
+    (address rotation), adds at most its per-address budget, and all anonymous clients together at
+    most the overall one; the answers stay what they were (404, as for a product that does not
+    exist: the budget is no existence oracle), and a partner's decisions are all logged. The budget's
+    clock is frozen, so no token comes back during the test however slow the machine."""
+    from sqlalchemy import func, select
+
+    from spacecommons.service.budget import AnonymousDecisions
+    from spacecommons.storage.tables import AccessDecision
+
+    app, client, keys = node
+
+    def rows(anonymous: bool) -> int:
+        with app.state.session_maker() as s:
+            who = AccessDecision.partner_id.is_(None) if anonymous else AccessDecision.partner_id.is_not(None)
+            return s.scalar(select(func.count()).select_from(AccessDecision).where(who))
+
+    saved = app.state.decision_budget
+    budget = app.state.decision_budget = AnonymousDecisions(per_minute=3, overall_per_minute=5, clock=lambda: 0.0)
+    try:
+        url = f"{X}/products/{META.lid}/{META.vid}"  # A's product, not yet public: invisible to the anonymous
+        start = rows(anonymous=True)
+        for host, admitted in (("127.0.0.1", 3), ("127.0.0.2", 2), ("127.0.0.3", 0)):
+            with TestClient(app, client=(host, 50000)) as hostile:
+                before = rows(anonymous=True)
+                for _ in range(10):
+                    assert hostile.get(url).status_code == 404
+                    assert hostile.get(f"{url}/files/data.img").status_code == 404
+                    assert hostile.get(f"{X}/products/{META.lid}/9.9").status_code == 404  # no such version
+                assert rows(anonymous=True) - before == admitted
+        assert rows(anonymous=True) - start == 5 and budget.suppressed == 55
+        partner_before = rows(anonymous=False)
+        for _ in range(10):  # B sees the metadata but the data are under embargo: each refusal logged
+            assert client.get(f"{url}/files/data.img", headers=keys[("B", "operator")]).status_code == 403
+        assert rows(anonymous=False) - partner_before == 10
+    finally:
+        app.state.decision_budget = saved
+
+
 def test_concurrent_duplicate_creates_are_409_not_500(node, monkeypatch):
     """Two requests create the same thing at once: both pass the existence check, the database's
     unique constraint lets one in. The race is reproduced by answering the check as the loser saw it
@@ -285,3 +348,42 @@ def test_declared_types_are_stored_bare_and_listed_as_stored(node):
     assert normalise("image/png; x=1") == "image/png"
     listed = client.get(f"{X}/products/{META.lid}/{META.vid}", headers=keys[("A", "operator")]).json()["files"]
     assert listed and all("/" in f["media_type"] and ";" not in f["media_type"] for f in listed)
+
+
+def test_owners_list_the_access_requests_on_their_products_and_no_one_else_does(node):
+    """Issue #13: the owner's list of pending access requests (GET /exchange/access-requests). B asks
+    for early access to A's product; A's observer and operator see it with B's purpose, B (owner of
+    nothing requested) and anonymous callers see nothing of it; once A decides, it leaves
+    the pending list and shows under its new state. (Rejected, not approved: the module's other
+    tests expect B's data access to stay refused.)"""
+    app, client, keys = node
+    url = f"{X}/products/{META.lid}/{META.vid}/access-requests"
+    body = {"purpose": "B-purpose-5e1d impact crater census", "commitment": "cite; no redistribution"}
+    r = client.post(url, json=body, headers=keys[("B", "observer")])
+    assert r.status_code == 201, r.text
+    rid = r.json()["id"]
+
+    def listed(who, state: str = "pending") -> list[dict]:
+        r = client.get(f"{X}/access-requests?state={state}", headers=who)
+        assert r.status_code == 200, r.text
+        return [x for x in r.json() if x["id"] == rid]
+
+    for role in ("observer", "operator"):
+        (mine,) = listed(keys[("A", role)])
+        assert (mine["lidvid"], mine["requester"], mine["purpose"], mine["status"], mine["decided_at"]) == (
+            f"{META.lid}::{META.vid}",
+            "B",
+            body["purpose"],
+            "pending",
+            None,
+        )
+    for role in ("observer", "operator"):  # the requester owns nothing requested: nothing listed
+        assert client.get(f"{X}/access-requests?state=all", headers=keys[("B", role)]).json() == []
+    assert client.get(f"{X}/access-requests").status_code == 401
+    assert client.get(f"{X}/access-requests?state=bogus", headers=keys[("A", "operator")]).status_code == 422
+    r = client.post(f"{X}/access-requests/{rid}/decision?approve=false", headers=keys[("A", "operator")])
+    assert r.status_code == 200 and r.json()["status"] == "rejected"
+    assert listed(keys[("A", "operator")]) == []
+    (decided,) = listed(keys[("A", "operator")], "rejected")
+    assert decided["decided_at"] == "2026-01-01T00:00:00.000000Z"  # the app's frozen clock, T0
+    assert listed(keys[("A", "operator")], "all") == [decided]

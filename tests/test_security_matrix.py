@@ -162,6 +162,31 @@ def world(backend_url, tmp_path_factory):
     )
     assert r_obs.status_code == 201 and r_obs.json()["added"] == 1, r_obs.text
     assert MARK["obs_ra"] in client.get(f"/api/v1/neo/observations/{A_OBJECT}", headers=_h(keys[("A", "analyst")])).text
+    # A's finished archive export job (its tar holds A's data): B and anonymous must not see either
+    import io
+    import tarfile
+
+    def _a_export(token) -> dict:
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            info = tarfile.TarInfo("a/data.img")
+            info.size = len(MARK["data"])
+            tar.addfile(info, io.BytesIO(MARK["data"]))
+        exports = Path(app.state.blobs.root) / "exports"
+        exports.mkdir(exist_ok=True)
+        (exports / f"{holder['id']}.tar").write_bytes(buf.getvalue())
+        return {
+            "files": 1,
+            "bytes": 1,
+            "archive_bytes": 1,
+            "sha256": "0" * 64,
+            "lid": product["lid"],
+            "vid": product["vid"],
+        }
+
+    holder: dict = {}
+    holder["id"] = app.state.job_queue.submit(f"partner:{a_id}", _a_export, kind="archive-export")
+    app.state.job_queue.wait(holder["id"], timeout=60)
     ids = {
         "ephemeris_id": eph.json()[0]["id"],
         "run_id": run_id,
@@ -176,6 +201,7 @@ def world(backend_url, tmp_path_factory):
         "partner": "A",
         "designation": A_OBJECT,
         "prefix": keys[("A", "operator")].split("_")[1],
+        "job_id": holder["id"],
     }
     yield app, client, keys, ids, {a["id"] for a in alerts}
     app.state.job_queue.shutdown(wait=True, timeout=60)
@@ -213,6 +239,7 @@ BODIES = {  # a body each write route accepts, so that the route's own checks ar
     "/api/v1/webhooks": {"url": "https://b.example.org/h", "secret": "0123456789abcdef"},
     "/api/v1/neo/approaches": {"designations": ["none"], "start": "2020-01-01", "end": "2020-01-02"},
     "/api/v1/neo/risk": {"designations": ["none"]},
+    "/api/v1/neo/bplane": {"designation": "none", "jd_tdb": 2462240.407},
     "/api/v1/screening/runs/{run_id}/events/{event_id}/avoidance": {"max_lead_h": 2, "rescreen": False},
     "/api/v1/neo/od/fit": {"designation": A_OBJECT},  # A's private astrometry: B must not fit it
     "/api/v1/neo/od/impact-site": {"designation": A_OBJECT},
@@ -230,6 +257,7 @@ QUERIES = {
     "/api/v1/defense/impact-effects": "diameter_m=50&speed_km_s=20",
     "/api/v1/exchange/products": "mission=MISSION-A&payload=CAM",
     "/api/v1/exchange/access-requests/{request_id}/decision": "approve=true",
+    "/api/v1/federation/data": "seqs=0-1000",  # every product of the node: A's embargoed one must stay out
 }
 
 

@@ -80,6 +80,7 @@ from .neo.astrometry import (
     write_ades_psv,
 )
 from .neo.bplane import bplane
+from .neo.bplane_map import ApproachBPlane, approach_bplane
 from .neo.impact import SamplingMethod, diameter_from_h, impact_energy_mt
 from .neo.nbody import body_state, heliocentric_to_barycentric, propagate_nbody
 from .neo.od.compare import compare_with_reference, encounter_distance, fit_solution, reference_solution
@@ -114,6 +115,7 @@ from .sustainability.compliance import (
     leo_lifetime_compliance,
 )
 from .sustainability.lifetime import LifetimePrediction, TabulatedDensity, msis_density, predict_lifetimes
+from .sustainability.synthetic import SHELLS, SyntheticCatalog, synthesize, walker_shell, write_3le
 from .sustainability.whatif import conjunction_rate_increase
 from .timescales import iso_to_jd, jd_to_iso
 
@@ -123,6 +125,7 @@ if TYPE_CHECKING:
     from .secrets_box import SecretBox, new_key
     from .service import create_app
     from .storage import make_engine, session_factory, upgrade
+    from .storage.catalog_repo import store_elements
     from .storage.partners_repo import add_member, create_partner, issue_key
     from .storage.screening_repo import load_run
     from .textguard import kvn_safe, reject_control_chars
@@ -156,6 +159,7 @@ _LAZY = {
     "run_avoidance": "spacecommons.workflows.avoidance",
     "run_screening": "spacecommons.workflows.screening",
     "session_factory": "spacecommons.storage",
+    "store_elements": "spacecommons.storage.catalog_repo",
     "upgrade": "spacecommons.storage",
     "validate_label": "spacecommons.exchange.validate",  # lxml + elementpath: loaded when first used
 }
@@ -177,6 +181,7 @@ __all__ = [
     "AU_KM",
     "AU_PER_DAY_KM_S",
     "Access",
+    "ApproachBPlane",
     "AvoidancePlan",
     "AvoidanceProblem",
     "BODY_RADIUS_IAU_KM",
@@ -227,6 +232,7 @@ __all__ = [
     "Reason",
     "RecordError",
     "RecordIssue",
+    "SHELLS",
     "SamplingMethod",
     "ScreeningParams",
     "ScreeningResult",
@@ -238,12 +244,14 @@ __all__ = [
     "SpaceWeatherTable",
     "SpacecommonsError",
     "Spacecraft",
+    "SyntheticCatalog",
     "TabulatedDensity",
     "TargetRefused",
     "TimeError",
     "UsageFlags",
     "add_member",
     "amend_label",
+    "approach_bplane",
     "assess_impact_risk",
     "body_state",
     "bplane",
@@ -345,6 +353,8 @@ __all__ = [
     "segment_from_teme",
     "session_factory",
     "sign_page",
+    "store_elements",
+    "synthesize",
     "synthetic_encounter",
     "teme_to_gcrf",
     "teme_to_itrf",
@@ -355,6 +365,8 @@ __all__ = [
     "validate_label",
     "verify_page",
     "vet_element_sets",
+    "walker_shell",
+    "write_3le",
     "write_ades_psv",
     "write_kvn",
     "write_label",

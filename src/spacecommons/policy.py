@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 
-from .exchange.policy import Access, can_read_data, can_see_metadata, release_dates, released
+from .exchange.policy import Access, can_read_data, can_see_metadata, may_decide_access, release_dates, released
 
 
 class RunVisibility(enum.StrEnum):
@@ -77,6 +77,29 @@ def can_see_ephemeris(visibility: str, owner_partner_id: int | None, caller_part
     return can_see_run(visibility, owner_partner_id, caller_partner_id)
 
 
+_WIDTH = {RunVisibility.PRIVATE: 0, RunVisibility.PARTNERS: 1, RunVisibility.PUBLIC: 2}
+
+
+def may_screen_ephemeris(
+    ephemeris_visibility: str, ephemeris_owner: int | None, caller_partner_id: int | None, run_visibility: str
+) -> bool:
+    """Whether a caller may screen an uploaded ephemeris in a run of ``run_visibility``: it may see the
+    ephemeris, and the run (whose events, CDMs and CZML derive from it) is no wider than the
+    ephemeris, so no one sees the run who may not see the ephemeris (an unknown visibility counts
+    as private, as everywhere here).
+
+    >>> may_screen_ephemeris("private", 3, 3, "private"), may_screen_ephemeris("private", 3, 3, "partners")
+    (True, False)
+    >>> may_screen_ephemeris("partners", 3, 4, "partners"), may_screen_ephemeris("partners", 3, 4, "public")
+    (True, False)
+    >>> may_screen_ephemeris("private", 3, 4, "private")
+    False
+    """
+    if not can_see_ephemeris(ephemeris_visibility, ephemeris_owner, caller_partner_id):
+        return False
+    return _WIDTH.get(run_visibility, 0) <= _WIDTH.get(ephemeris_visibility, 0)
+
+
 def may_upload_ephemeris(object_owner_partner_id: int | None, caller_partner_id: int | None) -> bool:
     """Whether a partner may upload an ephemeris for an object: only for its own objects (the object's
     owner partner, assigned by an administrator, ``space_objects.owner_partner_id``).
@@ -96,6 +119,8 @@ __all__ = [
     "can_see_metadata",
     "can_see_observation",
     "can_see_run",
+    "may_decide_access",
+    "may_screen_ephemeris",
     "may_upload_ephemeris",
     "release_dates",
     "released",

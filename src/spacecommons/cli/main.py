@@ -18,6 +18,7 @@ from .federation import federation_app
 from .propagate import propagate_command
 from .screen import runs_app, screen_command
 from .serve import partner_app, serve_command
+from .synthesize import synthesize_command
 
 _typer_type_labels = {cls: cls.display_type_rich for cls in (TyperOption, TyperArgument)}
 
@@ -102,6 +103,7 @@ def root(
 
 
 app.add_typer(catalog.app, name="catalog")
+catalog.app.command("synthesize")(synthesize_command)
 app.add_typer(db.app, name="db")
 app.add_typer(runs_app, name="runs")
 app.add_typer(cdm.app, name="cdm")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -148,7 +149,14 @@ def screen_command(
     workers: int = typer.Option(
         None, help="local worker processes (default: by workload, 1 per 5,000 object-days, at most all cores)"
     ),
-    dask: str = typer.Option(None, "--dask", help="dask.distributed scheduler address, e.g. tcp://host:8786"),
+    dask: str = typer.Option(
+        None,
+        "--dask",
+        help="dask.distributed scheduler address (e.g. tcp://host:8786), or local[:N] for a local cluster of N workers",
+    ),
+    chunk_days: float = typer.Option(
+        None, "--chunk-days", help="days per work chunk (default 0.5); shorter chunks use less memory per worker"
+    ),
     out: Path = typer.Option(None, help="write events to .csv, .json or .parquet"),
     resume: int = typer.Option(None, help="resume an interrupted run by its id"),
     update: int = typer.Option(
@@ -181,6 +189,8 @@ def screen_command(
     require_positive(days, "--days")
     require_positive(threshold_km, "--threshold-km")
     require_positive(colocated_km, "--colocated-km", allow_zero=True)
+    if chunk_days is not None:
+        require_positive(chunk_days, "--chunk-days")
     if workers is not None and workers < 1:
         raise typer.BadParameter(f"{workers}: must be >= 1", param_hint="--workers")
     check_out(out, ("csv", "json", "parquet"))
@@ -215,6 +225,8 @@ def screen_command(
         tracks = ephemeris_tracks(ephemeris, records) if ephemeris else {}
         primaries = tuple(sorted(set(parse_ids(primary)) | set(tracks)))
         params = ScreeningParams(jd, fr, days, threshold_km, primaries, colocated_km=colocated_km)
+        if chunk_days is not None:
+            params = dataclasses.replace(params, chunk_days=chunk_days)
         missing = set(params.primaries) - {r.norad_id for r in records} - set(tracks)
         if missing:
             raise typer.BadParameter(f"primaries not in the catalog: {sorted(missing)}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 from sgp4.api import Satrec
@@ -89,20 +90,33 @@ def _golden(s1: Satrec, s2: Satrec, jd: float, fr: float, lo: float, hi: float):
         e2, r2, _ = _state(s2, jd, fr, t)
         return math.inf if (e1 or e2) else math.dist(r1, r2)
 
-    g = (math.sqrt(5.0) - 1.0) / 2.0
+    return _polish(s1, s2, jd, fr, golden_section_min(dist, lo, hi, TCA_TOLERANCE_S))
+
+
+GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0  # 1/phi: each step keeps this fraction of the bracket
+
+
+def golden_section_min(f: Callable[[float], float], lo: float, hi: float, tol: float, max_iter: int = 200) -> float:
+    """Abscissa of the minimum of a unimodal ``f`` on [lo, hi] by golden-section search (Kiefer 1953;
+    Press et al., Numerical Recipes 3rd ed., section 10.2): the bracket shrinks by 1/phi per
+    evaluation until it is at most ``tol`` wide (or ``max_iter`` steps, a guard for a ``tol`` below
+    the floating-point spacing at ``lo``); returns the bracket's midpoint. ``f`` may return ``inf``
+    where it is undefined (an SGP4 failure): such points are never chosen over finite ones."""
     a, b = lo, hi
-    c, d = b - g * (b - a), a + g * (b - a)
-    fc, fd = dist(c), dist(d)
-    while b - a > TCA_TOLERANCE_S:
+    c, d = b - GOLDEN * (b - a), a + GOLDEN * (b - a)
+    fc, fd = f(c), f(d)
+    for _ in range(max_iter):
+        if b - a <= tol:
+            break
         if fc < fd:
             b, d, fd = d, c, fc
-            c = b - g * (b - a)
-            fc = dist(c)
+            c = b - GOLDEN * (b - a)
+            fc = f(c)
         else:
             a, c, fc = c, d, fd
-            d = a + g * (b - a)
-            fd = dist(d)
-    return _polish(s1, s2, jd, fr, 0.5 * (a + b))
+            d = a + GOLDEN * (b - a)
+            fd = f(d)
+    return 0.5 * (a + b)
 
 
 def distances(s1: Satrec, s2: Satrec, jd: float, fr: float, t: np.ndarray) -> np.ndarray:

@@ -7,48 +7,42 @@ import re
 import numpy as np
 
 from ..textguard import kvn_safe
-from .model import (
+from .keywords import (
     COVARIANCE_KEYS,
+    HEADER_KEYS,
     KEPLERIAN_KEYS,
     MANEUVER_KEYS,
+    METADATA_KEYS,
+    OEM_METADATA_KEYS,
+    OEM_REQUIRED_METADATA,
+    REQUIRED_METADATA,
     SPACECRAFT_KEYS,
     STATE_KEYS,
     UNITS,
+    VERSIONS,
+)
+from .model import (
     Covariance,
     Item,
-    Maneuver,
     OdmError,
     Oem,
     OemSegment,
     Opm,
+    check_header,
+    check_metadata,
+    covariance_fields,
+    covariance_from_terms,
     epoch_to_jd,
     format_number,
     lower_to_matrix,
+    maneuver_fields,
+    maneuver_from,
+    maneuver_value,
+    number,
+    state_fields,
 )
 
 _LINE = re.compile(r"^([A-Z0-9_]+)\s*=\s*(.*?)\s*(?:\[([^\]]*)\])?\s*$")
-VERSIONS = ("1.0", "2.0", "3.0")
-# ODM 3.0 (502.0-B-3) adds CLASSIFICATION and MESSAGE_ID to the header.
-HEADER_KEYS = ("CLASSIFICATION", "CREATION_DATE", "ORIGINATOR", "MESSAGE_ID")
-METADATA_KEYS = ("OBJECT_NAME", "OBJECT_ID", "CENTER_NAME", "REF_FRAME", "REF_FRAME_EPOCH", "TIME_SYSTEM")
-OEM_METADATA_KEYS = (
-    *METADATA_KEYS,
-    "START_TIME",
-    "USEABLE_START_TIME",
-    "USEABLE_STOP_TIME",
-    "STOP_TIME",
-    "INTERPOLATION",
-    "INTERPOLATION_DEGREE",
-)
-REQUIRED_METADATA = ("OBJECT_NAME", "OBJECT_ID", "CENTER_NAME", "REF_FRAME", "TIME_SYSTEM")
-_EPOCH_KEYS = ("CREATION_DATE", "REF_FRAME_EPOCH", "START_TIME", "USEABLE_START_TIME", "USEABLE_STOP_TIME", "STOP_TIME")
-
-
-def _number(text: str, source: str, line: int, key: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise OdmError(source, line, key, f"{text!r} is not a number") from None
 
 
 def _check_unit(key: str, unit: str | None, source: str, line: int) -> None:
@@ -103,22 +97,8 @@ def _header(lines: list[tuple[int, str]], pos: int, kind: str, source: str) -> t
                 epoch_to_jd(value, source, no, key)
             header.append(Item(key, value, no))
         pos += 1
-    for need in ("CREATION_DATE", "ORIGINATOR"):
-        if not any(i.key == need for i in header):
-            raise OdmError(source, header[-1].line, need, "missing from the header")
+    check_header(header, source, header[-1].line)
     return header, pos
-
-
-def _check_metadata(meta: list[Item], required: tuple[str, ...], source: str, line: int) -> None:
-    have = {i.key for i in meta}
-    for need in required:
-        if need not in have:
-            raise OdmError(source, line, need, "missing from the metadata")
-    for item in meta:
-        if item.key in _EPOCH_KEYS:
-            epoch_to_jd(item.value, source, item.line, item.key)
-        if item.key == "INTERPOLATION_DEGREE" and (not item.value.isdigit() or int(item.value) < 1):
-            raise OdmError(source, item.line, item.key, f"{item.value!r} is not a positive integer")
 
 
 # -- OEM ---------------------------------------------------------------------------------------
@@ -158,7 +138,7 @@ def _oem_segment(lines: list[tuple[int, str]], pos: int, start_no: int, source: 
         if key not in OEM_METADATA_KEYS:
             raise OdmError(source, no, key, "not an OEM metadata keyword")
         meta.append(Item(key, value, no))
-    _check_metadata(meta, (*REQUIRED_METADATA, "START_TIME", "STOP_TIME"), source, start_no)
+    check_metadata(meta, OEM_REQUIRED_METADATA, source, start_no)
     comments: list[str] = []
     epochs: list[str] = []
     rows: list[list[float]] = []
@@ -184,10 +164,7 @@ def _oem_segment(lines: list[tuple[int, str]], pos: int, start_no: int, source: 
             )
         epochs.append(parts[0])
         rows.append(
-            [
-                _number(p, source, no, STATE_KEYS[min(k, 5)] if k < 6 else "ACCELERATION")
-                for k, p in enumerate(parts[1:])
-            ]
+            [number(p, source, no, STATE_KEYS[min(k, 5)] if k < 6 else "ACCELERATION") for k, p in enumerate(parts[1:])]
         )
     if not rows:
         raise OdmError(source, start_no, "DATA", "segment without ephemeris lines")
@@ -250,23 +227,30 @@ def _oem_covariances(
                 source, no, "COVARIANCE", f"row {row} of the lower triangle has {row} values, found {len(parts)}"
             )
         current["values"] += [
-            _number(p, source, no, COVARIANCE_KEYS[len(current["values"]) + k]) for k, p in enumerate(parts)
+            number(p, source, no, COVARIANCE_KEYS[len(current["values"]) + k]) for k, p in enumerate(parts)
         ]
 
 
-def _header_lines(items: list[Item]) -> list[str]:
-    return [
-        f"COMMENT {kvn_safe(i.value)}".rstrip() if i.key == "COMMENT" else f"{i.key:<20} = {kvn_safe(i.value)}"
-        for i in items
-    ]
+def _comment(text: str) -> str:
+    return f"COMMENT {kvn_safe(text)}".rstrip()
+
+
+def _kv_line(key: str, value: str) -> str:
+    unit = UNITS.get(key)
+    return f"{key:<20} = {kvn_safe(value)}" + (f" [{unit}]" if unit else "")
+
+
+def _items_lines(items: list[Item]) -> list[str]:
+    """Comments and ``KEY = value [unit]`` lines (header, metadata and user-defined keywords have no unit)."""
+    return [_comment(i.value) if i.key == "COMMENT" else _kv_line(i.key, i.value) for i in items]
 
 
 def write_oem_kvn(oem: Oem) -> str:
     """KVN text: header, then per segment META_START..META_STOP, ephemeris lines and covariances."""
-    out = _header_lines(oem.header)
+    out = _items_lines(oem.header)
     for seg in oem.segments:
-        out += ["", "META_START", *_header_lines(seg.metadata), "META_STOP", ""]
-        out += [f"COMMENT {kvn_safe(c)}".rstrip() for c in seg.comments]
+        out += ["", "META_START", *_items_lines(seg.metadata), "META_STOP", ""]
+        out += [_comment(c) for c in seg.comments]
         for k, epoch in enumerate(seg.epochs):
             values = list(seg.states[k])
             if seg.accelerations is not None:
@@ -275,7 +259,7 @@ def write_oem_kvn(oem: Oem) -> str:
         if seg.covariances:
             out += ["", "COVARIANCE_START"]
             for cov in seg.covariances:
-                out += [f"COMMENT {kvn_safe(c)}".rstrip() for c in cov.comments]
+                out += [_comment(c) for c in cov.comments]
                 out.append(f"EPOCH = {kvn_safe(cov.epoch or '')}")
                 if cov.ref_frame:
                     out.append(f"COV_REF_FRAME = {kvn_safe(cov.ref_frame)}")
@@ -300,7 +284,7 @@ def read_opm_kvn(text: str, source: str = "<opm>") -> Opm:
     cov_values: dict[str, float] = {}
     cov_frame: str | None = None
     cov_comments: list[str] = []
-    mans: list[dict] = []
+    mans: list[tuple[int, list[str], dict[str, str | float]]] = []  # (line, comments, values)
     user: list[Item] = []
     pending: list[str] = []
     for no, line in lines[pos:]:
@@ -316,30 +300,27 @@ def read_opm_kvn(text: str, source: str = "<opm>") -> Opm:
             epoch_to_jd(value, source, no, key)
             epoch, state_line, state_comments = value, no, pending
         elif key in STATE_KEYS and epoch is not None and key not in state:
-            state[key] = _number(value, source, no, key)
-        elif key in KEPLERIAN_KEYS:
-            _number(value, source, no, key)
-            kep += [Item("COMMENT", c) for c in pending]
-            kep.append(Item(key, value, no))
-        elif key in SPACECRAFT_KEYS:
-            _number(value, source, no, key)
-            sc += [Item("COMMENT", c) for c in pending]
-            sc.append(Item(key, value, no))
+            state[key] = number(value, source, no, key)
+        elif key in KEPLERIAN_KEYS or key in SPACECRAFT_KEYS:
+            number(value, source, no, key)
+            block = kep if key in KEPLERIAN_KEYS else sc
+            block += [Item("COMMENT", c) for c in pending]
+            block.append(Item(key, value, no))
         elif key == "COV_REF_FRAME" or key in COVARIANCE_KEYS:
             cov_comments += pending
             if key == "COV_REF_FRAME":
                 cov_frame = value
             else:
-                cov_values[key] = _number(value, source, no, key)
+                cov_values[key] = number(value, source, no, key)
         elif key in MANEUVER_KEYS:
             if key == "MAN_EPOCH_IGNITION":
                 epoch_to_jd(value, source, no, key)
-                mans.append({"line": no, "comments": pending})
+                mans.append((no, pending, {}))
             elif not mans:
                 raise OdmError(source, no, key, "maneuver keyword before MAN_EPOCH_IGNITION")
-            if key in mans[-1]:
+            if key in mans[-1][2]:
                 raise OdmError(source, no, key, "repeated inside one maneuver block")
-            mans[-1][key] = value if key in ("MAN_EPOCH_IGNITION", "MAN_REF_FRAME") else _number(value, source, no, key)
+            mans[-1][2][key] = maneuver_value(key, value, source, no)
         elif key.startswith("USER_DEFINED_"):
             user += [Item("COMMENT", c) for c in pending]
             user.append(Item(key, value, no))
@@ -347,7 +328,7 @@ def read_opm_kvn(text: str, source: str = "<opm>") -> Opm:
             raise OdmError(source, no, key, "not an OPM keyword here")
         pending = []
     state_comments += pending  # trailing comments have no block after them
-    _check_metadata(meta, REQUIRED_METADATA, source, lines[pos][0] if pos < len(lines) else 0)
+    check_metadata(meta, REQUIRED_METADATA, source, lines[pos][0] if pos < len(lines) else 0)
     if epoch is None:
         raise OdmError(source, lines[-1][0], "EPOCH", "an OPM needs a state vector")
     for k in STATE_KEYS:
@@ -355,23 +336,8 @@ def read_opm_kvn(text: str, source: str = "<opm>") -> Opm:
             raise OdmError(source, state_line, k, "missing from the state vector")
     covariance = None
     if cov_values:
-        missing = [k for k in COVARIANCE_KEYS if k not in cov_values]
-        if missing:
-            raise OdmError(source, lines[-1][0], missing[0], "missing from the covariance (21 terms)")
-        covariance = Covariance(
-            lower_to_matrix(np.array([cov_values[k] for k in COVARIANCE_KEYS])), None, cov_frame, cov_comments
-        )
-    maneuvers = []
-    for m in mans:
-        for k in MANEUVER_KEYS:
-            if k not in m:
-                raise OdmError(source, m["line"], k, "missing from the maneuver block")
-        dv = np.array([m["MAN_DV_1"], m["MAN_DV_2"], m["MAN_DV_3"]])
-        maneuvers.append(
-            Maneuver(
-                m["MAN_EPOCH_IGNITION"], m["MAN_DURATION"], m["MAN_DELTA_MASS"], m["MAN_REF_FRAME"], dv, m["comments"]
-            )
-        )
+        covariance = covariance_from_terms(cov_values, source, lines[-1][0], None, cov_frame, cov_comments)
+    maneuvers = [maneuver_from(values, comments, source, no) for no, comments, values in mans]
     return Opm(
         header,
         meta,
@@ -387,39 +353,24 @@ def read_opm_kvn(text: str, source: str = "<opm>") -> Opm:
     )
 
 
-def _kv_line(key: str, value: str) -> str:
-    unit = UNITS.get(key)
-    return f"{key:<20} = {kvn_safe(value)}" + (f" [{unit}]" if unit else "")
-
-
-def _items_lines(items: list[Item]) -> list[str]:
-    return [f"COMMENT {kvn_safe(i.value)}".rstrip() if i.key == "COMMENT" else _kv_line(i.key, i.value) for i in items]
-
-
 def write_opm_kvn(opm: Opm) -> str:
     """KVN text of an OPM with units in brackets, blocks in the standard's order."""
-    out = _header_lines(opm.header) + [""] + _header_lines(opm.metadata) + [""]
-    out += [f"COMMENT {kvn_safe(c)}".rstrip() for c in opm.state_comments]
-    out.append(f"{'EPOCH':<20} = {kvn_safe(opm.epoch)}")
-    out += [_kv_line(k, format_number(x)) for k, x in zip(STATE_KEYS, opm.state, strict=True)]
+    out = _items_lines(opm.header) + [""] + _items_lines(opm.metadata) + [""]
+    out += [_comment(c) for c in opm.state_comments]
+    out += [_kv_line(k, v) for k, v in state_fields(opm.epoch, opm.state)]
     for block in (opm.keplerian, opm.spacecraft):
         if block:
             out += ["", *_items_lines(block)]
     if opm.covariance is not None:
         out.append("")
-        out += [f"COMMENT {kvn_safe(c)}".rstrip() for c in opm.covariance.comments]
+        out += [_comment(c) for c in opm.covariance.comments]
         if opm.covariance.ref_frame:
-            out.append(f"{'COV_REF_FRAME':<20} = {kvn_safe(opm.covariance.ref_frame)}")
-        values = opm.covariance.matrix[np.tril_indices(6)]
-        out += [_kv_line(k, format_number(x)) for k, x in zip(COVARIANCE_KEYS, values, strict=True)]
+            out.append(_kv_line("COV_REF_FRAME", opm.covariance.ref_frame))
+        out += [_kv_line(k, v) for k, v in covariance_fields(opm.covariance)]
     for m in opm.maneuvers:
         out.append("")
-        out += [f"COMMENT {kvn_safe(c)}".rstrip() for c in m.comments]
-        out.append(f"{'MAN_EPOCH_IGNITION':<20} = {kvn_safe(m.epoch_ignition)}")
-        out.append(_kv_line("MAN_DURATION", format_number(m.duration_s)))
-        out.append(_kv_line("MAN_DELTA_MASS", format_number(m.delta_mass_kg)))
-        out.append(f"{'MAN_REF_FRAME':<20} = {kvn_safe(m.ref_frame)}")
-        out += [_kv_line(f"MAN_DV_{i + 1}", format_number(m.dv_km_s[i])) for i in range(3)]
+        out += [_comment(c) for c in m.comments]
+        out += [_kv_line(k, v) for k, v in maneuver_fields(m)]
     if opm.user_defined:
-        out += ["", *(_header_lines(opm.user_defined))]
+        out += ["", *_items_lines(opm.user_defined)]
     return "\n".join(out) + "\n"

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..errors import RecordError
 from ..timescales import normalize_jd
+from .keywords import COVARIANCE_KEYS, EPOCH_KEYS, MANEUVER_KEYS, MANEUVER_TEXT_KEYS, REQUIRED_HEADER, STATE_KEYS
 
 
 class OdmError(RecordError):
@@ -107,14 +108,6 @@ def jd_to_epoch(jd: float, fr: float, digits: int = 6) -> str:
 
 
 # -- covariance ------------------------------------------------------------------------------
-COVARIANCE_KEYS = (
-    "CX_X",
-    "CY_X", "CY_Y",
-    "CZ_X", "CZ_Y", "CZ_Z",
-    "CX_DOT_X", "CX_DOT_Y", "CX_DOT_Z", "CX_DOT_X_DOT",
-    "CY_DOT_X", "CY_DOT_Y", "CY_DOT_Z", "CY_DOT_X_DOT", "CY_DOT_Y_DOT",
-    "CZ_DOT_X", "CZ_DOT_Y", "CZ_DOT_Z", "CZ_DOT_X_DOT", "CZ_DOT_Y_DOT", "CZ_DOT_Z_DOT",
-)  # fmt: skip
 LOWER = np.tril_indices(6)  # row-major lower triangle: the order of COVARIANCE_KEYS
 
 
@@ -165,6 +158,28 @@ def _items_get(items: list[Item], key: str) -> str | None:
     return next((i.value for i in items if i.key == key), None)
 
 
+def _same_array(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    """Both absent, or both present and equal element by element."""
+    return (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b))
+
+
+def _header(kind: str, version: str, comments: list[str] | None, creation_date: str, originator: str) -> list[Item]:
+    """The header items of a message built from values (``kind`` OEM or OPM)."""
+    header = [Item(f"CCSDS_{kind}_VERS", version), *(Item("COMMENT", c) for c in comments or [])]
+    return header + [Item("CREATION_DATE", creation_date), Item("ORIGINATOR", originator)]
+
+
+def _metadata(object_name: str, object_id: str, center_name: str, ref_frame: str, time_system: str) -> list[Item]:
+    """The metadata every OEM segment and OPM carries (REQUIRED_METADATA), in the standard's order."""
+    return [
+        Item("OBJECT_NAME", object_name),
+        Item("OBJECT_ID", object_id),
+        Item("CENTER_NAME", center_name),
+        Item("REF_FRAME", ref_frame),
+        Item("TIME_SYSTEM", time_system),
+    ]
+
+
 # -- OEM ---------------------------------------------------------------------------------------
 @dataclass
 class OemSegment:
@@ -190,16 +205,11 @@ class OemSegment:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, OemSegment):
             return False
-        acc_equal = (self.accelerations is None and other.accelerations is None) or (
-            self.accelerations is not None
-            and other.accelerations is not None
-            and np.array_equal(self.accelerations, other.accelerations)
-        )
         return (
             same_items(self.metadata, other.metadata)
             and self.epochs == other.epochs
             and np.array_equal(self.states, other.states)
-            and acc_equal
+            and _same_array(self.accelerations, other.accelerations)
             and self.covariances == other.covariances
             and self.comments == other.comments
         )
@@ -273,15 +283,8 @@ class OemSegment:
         jd = np.atleast_1d(np.asarray(jd, dtype=float))
         fr = np.broadcast_to(np.asarray(fr, dtype=float), jd.shape)
         epochs = [jd_to_epoch(a, b, digits) for a, b in zip(jd, fr, strict=True)]
-        meta = [
-            Item("OBJECT_NAME", object_name),
-            Item("OBJECT_ID", object_id),
-            Item("CENTER_NAME", center_name),
-            Item("REF_FRAME", ref_frame),
-            Item("TIME_SYSTEM", time_system),
-            Item("START_TIME", epochs[0]),
-            Item("STOP_TIME", epochs[-1]),
-        ]
+        meta = _metadata(object_name, object_id, center_name, ref_frame, time_system)
+        meta += [Item("START_TIME", epochs[0]), Item("STOP_TIME", epochs[-1])]
         if interpolation:
             meta.append(Item("INTERPOLATION", interpolation))
             if interpolation_degree:
@@ -317,50 +320,10 @@ class Oem:
     ) -> Oem:
         """A message around ``segments``; ``creation_date`` is a CCSDS epoch text (UTC) the caller
         supplies (the core does not read the clock)."""
-        header = [Item("CCSDS_OEM_VERS", version), *(Item("COMMENT", c) for c in comments or [])]
-        header += [Item("CREATION_DATE", creation_date), Item("ORIGINATOR", originator)]
-        return cls(header, segments)
+        return cls(_header("OEM", version, comments, creation_date, originator), segments)
 
 
 # -- OPM ---------------------------------------------------------------------------------------
-STATE_KEYS = ("X", "Y", "Z", "X_DOT", "Y_DOT", "Z_DOT")
-KEPLERIAN_KEYS = (
-    "SEMI_MAJOR_AXIS",
-    "ECCENTRICITY",
-    "INCLINATION",
-    "RA_OF_ASC_NODE",
-    "ARG_OF_PERICENTER",
-    "TRUE_ANOMALY",
-    "MEAN_ANOMALY",
-    "GM",
-)
-SPACECRAFT_KEYS = ("MASS", "SOLAR_RAD_AREA", "SOLAR_RAD_COEFF", "DRAG_AREA", "DRAG_COEFF")
-MANEUVER_KEYS = (
-    "MAN_EPOCH_IGNITION",
-    "MAN_DURATION",
-    "MAN_DELTA_MASS",
-    "MAN_REF_FRAME",
-    "MAN_DV_1",
-    "MAN_DV_2",
-    "MAN_DV_3",
-)
-UNITS = {
-    **dict.fromkeys(("X", "Y", "Z", "SEMI_MAJOR_AXIS"), "km"),
-    **dict.fromkeys(("X_DOT", "Y_DOT", "Z_DOT", "MAN_DV_1", "MAN_DV_2", "MAN_DV_3"), "km/s"),
-    **dict.fromkeys(("X_DDOT", "Y_DDOT", "Z_DDOT"), "km/s**2"),
-    **dict.fromkeys(("INCLINATION", "RA_OF_ASC_NODE", "ARG_OF_PERICENTER", "TRUE_ANOMALY", "MEAN_ANOMALY"), "deg"),
-    "GM": "km**3/s**2",
-    "MASS": "kg",
-    "MAN_DELTA_MASS": "kg",
-    "SOLAR_RAD_AREA": "m**2",
-    "DRAG_AREA": "m**2",
-    "MAN_DURATION": "s",
-    **dict.fromkeys(("CX_X", "CY_X", "CY_Y", "CZ_X", "CZ_Y", "CZ_Z"), "km**2"),
-    **{k: "km**2/s" for k in COVARIANCE_KEYS if k.count("DOT") == 1},
-    **{k: "km**2/s**2" for k in COVARIANCE_KEYS if k.count("DOT") == 2},
-}
-
-
 @dataclass
 class Maneuver:
     """One OPM maneuver block: ignition epoch (text in TIME_SYSTEM), duration [s] (0: impulsive),
@@ -458,18 +421,107 @@ class Opm:
     ) -> Opm:
         """An OPM from values (``spacecraft``: MASS, SOLAR_RAD_AREA, ... in kg and m**2; the
         NDM/XML schema needs all five when the block is present)."""
-        header = [Item("CCSDS_OPM_VERS", version), *(Item("COMMENT", c) for c in comments or [])]
-        header += [Item("CREATION_DATE", creation_date), Item("ORIGINATOR", originator)]
-        meta = [
-            Item("OBJECT_NAME", object_name),
-            Item("OBJECT_ID", object_id),
-            Item("CENTER_NAME", center_name),
-            Item("REF_FRAME", ref_frame),
-            Item("TIME_SYSTEM", time_system),
-        ]
+        header = _header("OPM", version, comments, creation_date, originator)
+        meta = _metadata(object_name, object_id, center_name, ref_frame, time_system)
         sc = [Item(k, format_number(float(v))) for k, v in (spacecraft or {}).items()]
         state = np.hstack([np.asarray(r_km, float).reshape(3), np.asarray(v_km_s, float).reshape(3)])
         return cls(header, meta, epoch, state, spacecraft=sc, covariance=covariance, maneuvers=list(maneuvers or []))
+
+
+# -- shared by the KVN and XML readers and writers ----------------------------------------------
+def number(text: str, source: str, line: int, key: str) -> float:
+    """A keyword's value as a float, or an error naming line and keyword."""
+    try:
+        return float(text)
+    except ValueError:
+        raise OdmError(source, line, key, f"{text!r} is not a number") from None
+
+
+def check_header(header: list[Item], source: str, line: int) -> None:
+    """The header keywords the standard requires are there (``line``: where to point if not)."""
+    for need in REQUIRED_HEADER:
+        if not any(i.key == need for i in header):
+            raise OdmError(source, line, need, "missing from the header")
+
+
+def check_metadata(meta: list[Item], required: tuple[str, ...], source: str, line: int) -> None:
+    """Required keywords present; epochs readable; INTERPOLATION_DEGREE a positive integer."""
+    have = {i.key for i in meta}
+    for need in required:
+        if need not in have:
+            raise OdmError(source, line, need, "missing from the metadata")
+    for item in meta:
+        if item.key in EPOCH_KEYS:
+            epoch_to_jd(item.value, source, item.line, item.key)
+        if item.key == "INTERPOLATION_DEGREE" and (not item.value.isdigit() or int(item.value) < 1):
+            raise OdmError(source, item.line, item.key, f"{item.value!r} is not a positive integer")
+
+
+def check_numbers(items: list[Item], source: str) -> None:
+    """Every keyword of a numeric block (Keplerian elements, spacecraft parameters) is a number."""
+    for i in items:
+        if i.key != "COMMENT":
+            number(i.value, source, i.line, i.key)
+
+
+def covariance_from_terms(
+    terms: dict[str, float],
+    source: str,
+    line: int,
+    epoch: str | None = None,
+    ref_frame: str | None = None,
+    comments: list[str] | None = None,
+) -> Covariance:
+    """A covariance from its 21 keyword terms (CX_X ... CZ_DOT_Z_DOT); a missing one is an error."""
+    missing = [k for k in COVARIANCE_KEYS if k not in terms]
+    if missing:
+        raise OdmError(source, line, missing[0], "missing from the covariance (21 terms)")
+    matrix = lower_to_matrix(np.array([terms[k] for k in COVARIANCE_KEYS]))
+    return Covariance(matrix, epoch, ref_frame, list(comments or []))
+
+
+def maneuver_value(key: str, text: str, source: str, line: int) -> str | float:
+    """A maneuver keyword's value: the ignition epoch (checked) and frame as text, the rest numbers."""
+    if key == "MAN_EPOCH_IGNITION":
+        epoch_to_jd(text, source, line, key)
+    return text if key in MANEUVER_TEXT_KEYS else number(text, source, line, key)
+
+
+def maneuver_from(values: dict[str, str | float], comments: list[str], source: str, line: int) -> Maneuver:
+    """A maneuver block from its keyword values (``maneuver_value``); a missing keyword is an error."""
+    for k in MANEUVER_KEYS:
+        if k not in values:
+            raise OdmError(source, line, k, "missing from the maneuver block")
+    dv = np.array([values["MAN_DV_1"], values["MAN_DV_2"], values["MAN_DV_3"]])
+    return Maneuver(
+        values["MAN_EPOCH_IGNITION"],
+        values["MAN_DURATION"],
+        values["MAN_DELTA_MASS"],
+        values["MAN_REF_FRAME"],
+        dv,
+        comments,
+    )
+
+
+def state_fields(epoch: str, state: np.ndarray) -> list[tuple[str, str]]:
+    """(keyword, text) of a state vector in the standard's order, as both writers write it."""
+    return [("EPOCH", epoch), *zip(STATE_KEYS, map(format_number, state), strict=True)]
+
+
+def covariance_fields(cov: Covariance) -> list[tuple[str, str]]:
+    """(keyword, text) of the 21 lower-triangle terms, row by row."""
+    return list(zip(COVARIANCE_KEYS, map(format_number, cov.matrix[LOWER]), strict=True))
+
+
+def maneuver_fields(m: Maneuver) -> list[tuple[str, str]]:
+    """(keyword, text) of a maneuver block in the standard's order."""
+    return [
+        ("MAN_EPOCH_IGNITION", m.epoch_ignition),
+        ("MAN_DURATION", format_number(m.duration_s)),
+        ("MAN_DELTA_MASS", format_number(m.delta_mass_kg)),
+        ("MAN_REF_FRAME", m.ref_frame),
+        *((f"MAN_DV_{i + 1}", format_number(m.dv_km_s[i])) for i in range(3)),
+    ]
 
 
 def format_number(x: float) -> str:

@@ -9,13 +9,21 @@ from xml.sax.saxutils import escape, quoteattr
 import defusedxml.ElementTree as DET
 import numpy as np
 
-from .kvn import HEADER_KEYS, METADATA_KEYS, OEM_METADATA_KEYS, REQUIRED_METADATA, VERSIONS, _check_metadata
-from .model import (
+from .keywords import (
+    ACCELERATION_KEYS,
     COVARIANCE_KEYS,
+    HEADER_KEYS,
     KEPLERIAN_KEYS,
     MANEUVER_KEYS,
+    METADATA_KEYS,
+    OEM_METADATA_KEYS,
+    OEM_REQUIRED_METADATA,
+    REQUIRED_METADATA,
     SPACECRAFT_KEYS,
     STATE_KEYS,
+    VERSIONS,
+)
+from .model import (
     Covariance,
     Item,
     Maneuver,
@@ -23,9 +31,18 @@ from .model import (
     Oem,
     OemSegment,
     Opm,
+    check_header,
+    check_metadata,
+    check_numbers,
+    covariance_fields,
+    covariance_from_terms,
     epoch_to_jd,
     format_number,
-    lower_to_matrix,
+    maneuver_fields,
+    maneuver_from,
+    maneuver_value,
+    number,
+    state_fields,
 )
 
 _SCHEMA_LOCATION = "http://sanaregistry.org/r/ndmxml/ndmxml-1.0-master.xsd"
@@ -75,10 +92,6 @@ def _text(el) -> str:  # noqa: ANN001
     return (el.text or "").strip()
 
 
-def _children(el) -> list:  # noqa: ANN001
-    return list(el)
-
-
 def _find(el, name: str):  # noqa: ANN001, ANN202
     return next((c for c in el if _local(c.tag) == name), None)
 
@@ -94,10 +107,7 @@ def _items(el, lines: dict[int, int], allowed: tuple[str, ...], source: str) -> 
 
 
 def _number(el, lines: dict[int, int], source: str) -> float:  # noqa: ANN001
-    try:
-        return float(_text(el))
-    except ValueError:
-        raise OdmError(source, lines.get(id(el), 0), _local(el.tag), f"{_text(el)!r} is not a number") from None
+    return number(_text(el), source, lines.get(id(el), 0), _local(el.tag))
 
 
 def _header(root, lines: dict[int, int], kind: str, version: str, source: str) -> list[Item]:  # noqa: ANN001
@@ -105,9 +115,7 @@ def _header(root, lines: dict[int, int], kind: str, version: str, source: str) -
     if head is None:
         raise OdmError(source, lines.get(id(root), 0), "header", "missing")
     items = [Item(f"CCSDS_{kind}_VERS", version, lines.get(id(root), 0)), *_items(head, lines, HEADER_KEYS, source)]
-    for need in ("CREATION_DATE", "ORIGINATOR"):
-        if not any(i.key == need for i in items):
-            raise OdmError(source, lines.get(id(head), 0), need, "missing from the header")
+    check_header(items, source, lines.get(id(head), 0))
     return items
 
 
@@ -137,12 +145,26 @@ def _covariance(el, lines: dict[int, int], source: str, with_epoch: bool) -> Cov
             values[key] = _number(c, lines, source)
         else:
             raise OdmError(source, lines.get(id(c), 0), key, "not allowed in <covarianceMatrix>")
-    missing = [k for k in COVARIANCE_KEYS if k not in values]
-    if missing:
-        raise OdmError(source, lines.get(id(el), 0), missing[0], "missing from the covariance (21 terms)")
+    cov = covariance_from_terms(values, source, lines.get(id(el), 0), epoch, frame, comments)
     if with_epoch and epoch is None:
         raise OdmError(source, lines.get(id(el), 0), "EPOCH", "missing from the covariance block")
-    return Covariance(lower_to_matrix(np.array([values[k] for k in COVARIANCE_KEYS])), epoch, frame, comments)
+    return cov
+
+
+def _state_vector(el, lines: dict[int, int], source: str):  # noqa: ANN001, ANN202
+    """(epoch text, six state values, the elements by name, comments) of a <stateVector>."""
+    fields, comments = {}, []
+    for f in el:
+        if _local(f.tag) == "COMMENT":
+            comments.append(_text(f))
+        else:
+            fields[_local(f.tag)] = f
+    for k in ("EPOCH", *STATE_KEYS):
+        if k not in fields:
+            raise OdmError(source, lines.get(id(el), 0), k, "missing from <stateVector>")
+    epoch = _text(fields["EPOCH"])
+    epoch_to_jd(epoch, source, lines.get(id(fields["EPOCH"]), 0))
+    return epoch, [_number(fields[k], lines, source) for k in STATE_KEYS], fields, comments
 
 
 def read_oem_xml(text: str | bytes, source: str = "<oem.xml>") -> Oem:
@@ -155,24 +177,18 @@ def read_oem_xml(text: str | bytes, source: str = "<oem.xml>") -> Oem:
         if meta_el is None or data_el is None:
             raise OdmError(source, lines.get(id(seg), 0), "metadata" if meta_el is None else "data", "missing")
         meta = _items(meta_el, lines, OEM_METADATA_KEYS, source)
-        _check_metadata(meta, (*REQUIRED_METADATA, "START_TIME", "STOP_TIME"), source, lines.get(id(meta_el), 0))
+        check_metadata(meta, OEM_REQUIRED_METADATA, source, lines.get(id(meta_el), 0))
         comments, epochs, rows, accs, covs = [], [], [], [], []
         for c in data_el:
             key = _local(c.tag)
             if key == "COMMENT":
                 comments.append(_text(c))
             elif key == "stateVector":
-                fields = {_local(f.tag): f for f in c}
-                for k in ("EPOCH", *STATE_KEYS):
-                    if k not in fields:
-                        raise OdmError(source, lines.get(id(c), 0), k, "missing from <stateVector>")
-                epoch = _text(fields["EPOCH"])
-                epoch_to_jd(epoch, source, lines.get(id(fields["EPOCH"]), 0))
+                epoch, state, fields, _ = _state_vector(c, lines, source)
                 epochs.append(epoch)
-                rows.append([_number(fields[k], lines, source) for k in STATE_KEYS])
-                acc_keys = ("X_DDOT", "Y_DDOT", "Z_DDOT")
-                if any(k in fields for k in acc_keys):
-                    accs.append([_number(fields[k], lines, source) for k in acc_keys])
+                rows.append(state)
+                if any(k in fields for k in ACCELERATION_KEYS):
+                    accs.append([_number(fields[k], lines, source) for k in ACCELERATION_KEYS])
             elif key == "covarianceMatrix":
                 covs.append(_covariance(c, lines, source, with_epoch=True))
             else:
@@ -196,7 +212,7 @@ def read_opm_xml(text: str | bytes, source: str = "<opm.xml>") -> Opm:
     if meta_el is None or data_el is None:
         raise OdmError(source, lines.get(id(seg), 0), "metadata" if meta_el is None else "data", "missing")
     meta = _items(meta_el, lines, METADATA_KEYS, source)
-    _check_metadata(meta, REQUIRED_METADATA, source, lines.get(id(meta_el), 0))
+    check_metadata(meta, REQUIRED_METADATA, source, lines.get(id(meta_el), 0))
     state_comments: list[str] = []
     epoch, state = None, None
     kep: list[Item] = []
@@ -210,28 +226,16 @@ def read_opm_xml(text: str | bytes, source: str = "<opm.xml>") -> Opm:
         if key == "COMMENT":
             state_comments.append(_text(c))
         elif key == "stateVector":
-            fields = {}
-            for f in c:
-                if _local(f.tag) == "COMMENT":
-                    state_comments.append(_text(f))
-                else:
-                    fields[_local(f.tag)] = f
-            for k in ("EPOCH", *STATE_KEYS):
-                if k not in fields:
-                    raise OdmError(source, line, k, "missing from <stateVector>")
-            epoch = _text(fields["EPOCH"])
-            epoch_to_jd(epoch, source, lines.get(id(fields["EPOCH"]), 0))
-            state = np.array([_number(fields[k], lines, source) for k in STATE_KEYS])
-        elif key == "keplerianElements":
-            kep = _items(c, lines, KEPLERIAN_KEYS, source)
-            for f in c:
-                if _local(f.tag) != "COMMENT":
-                    _number(f, lines, source)
-        elif key == "spacecraftParameters":
-            sc = _items(c, lines, SPACECRAFT_KEYS, source)
-            for f in c:
-                if _local(f.tag) != "COMMENT":
-                    _number(f, lines, source)
+            epoch, values, _, comments = _state_vector(c, lines, source)
+            state = np.array(values)
+            state_comments += comments
+        elif key in ("keplerianElements", "spacecraftParameters"):
+            block = _items(c, lines, KEPLERIAN_KEYS if key == "keplerianElements" else SPACECRAFT_KEYS, source)
+            check_numbers(block, source)
+            if key == "keplerianElements":
+                kep = block
+            else:
+                sc = block
         elif key == "covarianceMatrix":
             cov = _covariance(c, lines, source, with_epoch=False)
         elif key == "maneuverParameters":
@@ -241,25 +245,10 @@ def read_opm_xml(text: str | bytes, source: str = "<opm.xml>") -> Opm:
                 if name == "COMMENT":
                     comments.append(_text(f))
                 elif name in MANEUVER_KEYS:
-                    fields[name] = f
+                    fields[name] = maneuver_value(name, _text(f), source, lines.get(id(f), 0))
                 else:
                     raise OdmError(source, lines.get(id(f), 0), name, "not allowed in <maneuverParameters>")
-            for k in MANEUVER_KEYS:
-                if k not in fields:
-                    raise OdmError(source, line, k, "missing from the maneuver block")
-            ignition = _text(fields["MAN_EPOCH_IGNITION"])
-            epoch_to_jd(ignition, source, lines.get(id(fields["MAN_EPOCH_IGNITION"]), 0), "MAN_EPOCH_IGNITION")
-            dv = [_number(fields[f"MAN_DV_{i}"], lines, source) for i in (1, 2, 3)]
-            mans.append(
-                Maneuver(
-                    ignition,
-                    _number(fields["MAN_DURATION"], lines, source),
-                    _number(fields["MAN_DELTA_MASS"], lines, source),
-                    _text(fields["MAN_REF_FRAME"]),
-                    np.array(dv),
-                    comments,
-                )
-            )
+            mans.append(maneuver_from(fields, comments, source, line))
         elif key == "userDefinedParameters":
             for f in c:
                 name = _local(f.tag)
@@ -303,7 +292,7 @@ def _ordered(items: list[Item], order: tuple[str, ...]) -> list[Item]:
 
 def _header_xml(header: list[Item]) -> list[str]:
     items = [i for i in header if not i.key.startswith("CCSDS_")]
-    return ["  <header>", *_comments_first(_ordered(items, ("CLASSIFICATION", *HEADER_KEYS)), "    "), "  </header>"]
+    return ["  <header>", *_comments_first(_ordered(items, HEADER_KEYS), "    "), "  </header>"]
 
 
 def _cov_xml(cov: Covariance, indent: str, with_epoch: bool) -> list[str]:
@@ -313,8 +302,7 @@ def _cov_xml(cov: Covariance, indent: str, with_epoch: bool) -> list[str]:
         out.append(_el("EPOCH", cov.epoch or "", indent + "  "))
     if cov.ref_frame:
         out.append(_el("COV_REF_FRAME", cov.ref_frame, indent + "  "))
-    values = cov.matrix[np.tril_indices(6)]
-    out += [_el(k, format_number(x), indent + "  ") for k, x in zip(COVARIANCE_KEYS, values, strict=True)]
+    out += [_el(k, v, indent + "  ") for k, v in covariance_fields(cov)]
     return out + [f"{indent}</covarianceMatrix>"]
 
 
@@ -328,12 +316,11 @@ def write_oem_xml(oem: Oem) -> str:
         out += [_el("COMMENT", c, "        ") for c in seg.comments]
         for k, epoch in enumerate(seg.epochs):
             out.append("        <stateVector>")
-            out.append(_el("EPOCH", epoch, "          "))
-            out += [_el(key, format_number(x), "          ") for key, x in zip(STATE_KEYS, seg.states[k], strict=True)]
+            out += [_el(key, v, "          ") for key, v in state_fields(epoch, seg.states[k])]
             if seg.accelerations is not None:
-                keys = ("X_DDOT", "Y_DDOT", "Z_DDOT")
                 out += [
-                    _el(key, format_number(x), "          ") for key, x in zip(keys, seg.accelerations[k], strict=True)
+                    _el(key, format_number(x), "          ")
+                    for key, x in zip(ACCELERATION_KEYS, seg.accelerations[k], strict=True)
                 ]
             out.append("        </stateVector>")
         for cov in seg.covariances:
@@ -350,8 +337,7 @@ def write_opm_xml(opm: Opm) -> str:
     out += _comments_first(_ordered(opm.metadata, METADATA_KEYS), "        ")
     out += ["      </metadata>", "      <data>", "        <stateVector>"]
     out += [_el("COMMENT", c, "          ") for c in opm.state_comments]
-    out.append(_el("EPOCH", opm.epoch, "          "))
-    out += [_el(k, format_number(x), "          ") for k, x in zip(STATE_KEYS, opm.state, strict=True)]
+    out += [_el(k, v, "          ") for k, v in state_fields(opm.epoch, opm.state)]
     out.append("        </stateVector>")
     if opm.keplerian:
         out += ["        <keplerianElements>", *_comments_first(_ordered(opm.keplerian, KEPLERIAN_KEYS), "          ")]
@@ -367,11 +353,7 @@ def write_opm_xml(opm: Opm) -> str:
     for m in opm.maneuvers:
         out.append("        <maneuverParameters>")
         out += [_el("COMMENT", c, "          ") for c in m.comments]
-        out.append(_el("MAN_EPOCH_IGNITION", m.epoch_ignition, "          "))
-        out.append(_el("MAN_DURATION", format_number(m.duration_s), "          "))
-        out.append(_el("MAN_DELTA_MASS", format_number(m.delta_mass_kg), "          "))
-        out.append(_el("MAN_REF_FRAME", m.ref_frame, "          "))
-        out += [_el(f"MAN_DV_{i + 1}", format_number(m.dv_km_s[i]), "          ") for i in range(3)]
+        out += [_el(k, v, "          ") for k, v in maneuver_fields(m)]
         out.append("        </maneuverParameters>")
     if opm.user_defined:
         out.append("        <userDefinedParameters>")

@@ -77,6 +77,12 @@ def can_read_data(access: Access, partner_id: int | None, now: datetime, granted
     return granted or released(access.partners_release_at, now)
 
 
+def may_decide_access(access: Access, partner_id: int | None) -> bool:
+    """Whether a partner sees and decides the access requests on a product: its owner partner only;
+    no one on a mirror (the owner who would decide is on the origin)."""
+    return partner_id is not None and not access.mirrored and partner_id == access.owner_partner_id
+
+
 def release_dates(ingest: datetime, proprietary_days: float, public_after_days: float) -> tuple[datetime, datetime]:
     """Release dates computed at ingest: partners after the proprietary period, the public later.
     Release dates have a resolution of one second: fractions of the ingest time are dropped."""

@@ -41,6 +41,7 @@ from . import (
     screening_routes,
 )
 from .audit import WRITE_METHODS, AuditWrites
+from .budget import AnonymousDecisions
 from .limits import AddressLimiter, AnonymousRateLimit, BodyLimit, TokenBuckets
 from .security import KeyCache
 
@@ -88,6 +89,7 @@ def create_app(
     anonymous_per_second: float | None = None,
     anonymous_burst: int | None = None,
     anonymous_audit_per_minute: int = 30,
+    anonymous_decisions_per_minute: int = 30,
     job_queue: JobQueue | None = None,
 ) -> FastAPI:
     """The service on ``database_url`` (migrations applied now). Limits are per API key
@@ -100,7 +102,8 @@ def create_app(
     Webhooks: ``secret_key`` seals their secrets (default: the ``secret_key`` setting, else a key
     file beside the data directory, ``service.outbox``); ``webhook_allow_loopback`` admits loopback
     receivers (default: the setting, off); ``webhook_resolver`` resolves their hosts (default
-    ``socket.getaddrinfo``; tests pass a table)."""
+    ``socket.getaddrinfo``; tests pass a table). Anonymous requests write at most
+    ``anonymous_decisions_per_minute`` access-decision rows per client address (``budget.AnonymousDecisions``)."""
     from ..config import Settings
 
     settings = Settings()
@@ -163,6 +166,8 @@ def create_app(
     app.state.jobs = {}  # screening run id -> its cancel flag, for runs of this server process
     app.state.job_queue = job_queue if job_queue is not None else JobQueue(workers=2)
     app.state.counters = {"requests": 0, "audit_suppressed": 0}
+    # access-decision rows of anonymous requests: per address and overall (budget.AnonymousDecisions)
+    app.state.decision_budget = AnonymousDecisions(anonymous_decisions_per_minute)
     app.state.czml_cache = catalog_routes.CzmlCache()
     for module in (
         admin_routes,

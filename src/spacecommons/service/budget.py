@@ -1,15 +1,21 @@
-"""Expensive work from routes goes through the app's one :class:`~spacecommons.workflows.jobs.JobQueue`.
+"""Budgets of what a caller's requests cost the server beyond the request itself.
 
+Expensive work from routes goes through the app's one :class:`~spacecommons.workflows.jobs.JobQueue`.
 A partner's jobs count against its partner id; anonymous callers' against their client address
 (one IPv4 address or IPv6 /64, as the anonymous rate limit counts them). A refused job raises
 :class:`~spacecommons.workflows.jobs.JobRefused`, which ``app.py`` maps once to 429/503 with
-``Retry-After``."""
+``Retry-After``.
+
+Rows an anonymous request writes to the exchange's access-decision log are budgeted by
+:class:`AnonymousDecisions`, per client address and overall, as the audit log budgets anonymous
+writes (``audit.AuditWrites``)."""
 
 from __future__ import annotations
 
 import contextlib
 import gc
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -17,16 +23,21 @@ from fastapi import HTTPException, Request
 
 from ..storage.partners_repo import Identity
 from ..workflows.jobs import CancelToken, JobState
-from .limits import client_bucket
+from .limits import AddressLimiter, TokenBuckets, client_bucket
 
 SYNC_WAIT_S = 300.0  # a synchronous route waits this long for its job, then gives up (503)
+
+
+def client_address(request: Request) -> str:
+    """The socket peer's address (``unknown`` when the server does not give one)."""
+    return request.client.host if request.client else "unknown"
 
 
 def job_owner(request: Request, who: Identity) -> str:
     """The quota a caller's jobs count against."""
     if who.partner_id is not None:
         return f"partner:{who.partner_id}"
-    return f"anon:{client_bucket(request.client.host if request.client else 'unknown')}"
+    return f"anon:{client_bucket(client_address(request))}"
 
 
 def submit(request: Request, who: Identity, kind: str, fn: Callable[[CancelToken], Any]) -> str:
@@ -87,3 +98,31 @@ def gc_paused_dependency() -> Iterator[None]:
     """FastAPI dependency form of :func:`gc_paused` (spans the route's body)."""
     with gc_paused():
         yield
+
+
+class AnonymousDecisions:
+    """How many access-decision rows anonymous requests may write: ``per_minute`` per client address
+    (IPv4 address, IPv6 /64; burst the same) and ``overall_per_minute`` for all anonymous callers
+    together, so that rotating addresses (a /48 holds 65,536 /64s) does not lift the bound. Beyond
+    it the row is not written and counted in ``suppressed``; the request is answered as before (a
+    budget that refused service would let one client deny it to every anonymous caller).
+
+    With the defaults the table grows by at most 120 anonymous rows a minute (about 173,000 a day),
+    whatever the clients do; partners' rows are not budgeted here (their keys are rate limited and
+    identify them)."""
+
+    def __init__(
+        self, per_minute: int = 30, overall_per_minute: int = 120, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.per_address = AddressLimiter(per_minute / 60.0, max(1, per_minute), clock)
+        self.overall = TokenBuckets(overall_per_minute / 60.0, max(1, overall_per_minute), clock, max_keys=1)
+        self.suppressed = 0
+        self._lock = threading.Lock()
+
+    def admit(self, address: str) -> bool:
+        """Take a row from ``address``'s budget and the overall one; False (and counted) when either is spent."""
+        if self.per_address.charge_anonymous(address) == 0.0 and self.overall.take("anonymous") == 0.0:
+            return True
+        with self._lock:
+            self.suppressed += 1
+        return False

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Request
 
 from ..workflows.fixity import audit_files
 from .deps import SessionDep, route
-from .exchange import access, files, missions, products
+from .exchange import access, exports, files, missions, products
 from .exchange.common import MAX_FILE_BYTES
 
 router = APIRouter()
-for _module in (missions, products, files, access):
+for _module in (missions, products, files, access, exports):
     router.include_router(_module.router)
 router_fixity = APIRouter(prefix="/api/v1/exchange", tags=["lunar data exchange"])
 

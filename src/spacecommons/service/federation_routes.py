@@ -12,9 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, StreamingResponse
 from sqlalchemy.orm import Session
 
+from ..errors import InputError
 from ..exchange import federation as fed
 from ..exchange import policy
 from ..storage import exchange_repo, federation_repo
@@ -102,3 +103,40 @@ def file(lid: str, vid: str, name: str, request: Request, session: SessionDep, w
         media_type="application/octet-stream",
         headers={"Digest": f"sha-256={f.sha256}"},
     )
+
+
+@route(
+    router,
+    "GET",
+    "/data",
+    ("public",),
+    summary="Verbatim labels and files of several fed products the caller may read, in one stream",
+    description=(
+        "Products by feed sequence number (`seqs=1-200,205`: up to 64 numbers or ranges, at most "
+        f"{flow.DATA_MAX_PRODUCTS} products). The body is, per distinct blob, a line `<sha256> <size>` and "
+        "then its bytes; a product the caller may not read, or that changed since, is left out (the "
+        "mirror checks every blob against the signed feed page, and fetches what is missing alone)."
+    ),
+    responses={200: {"content": {flow.DATA_MEDIA_TYPE: {}}}},
+)
+def data(
+    request: Request,
+    session: SessionDep,
+    who: CallerDep,
+    clock: ClockDep,
+    seqs: str = Query(
+        ...,
+        max_length=1400,
+        pattern=r"^\d{1,10}(-\d{1,10})?(,\d{1,10}(-\d{1,10})?){0,63}$",
+        description="feed sequence numbers and ranges: 1-200,205",
+    ),
+) -> StreamingResponse:
+    now = clock()
+    _, partner_id = _caller(request, session, who, now)
+    ranges = flow.parse_seqs(seqs, MAX_ID)  # InputError (400) for a range backwards or out of bounds
+    products = federation_repo.fed_products(session, ranges, flow.DATA_MAX_PRODUCTS + 1)
+    if len(products) > flow.DATA_MAX_PRODUCTS:
+        raise InputError(f"seqs: more than {flow.DATA_MAX_PRODUCTS} products in one request")
+    readable = [p for p in products if policy.can_read_data(exchange_repo.product_access(p), partner_id, now)]
+    items = flow.data_items(session, request.app.state.blobs, readable)
+    return StreamingResponse(flow.stream_blobs(items), media_type=flow.DATA_MEDIA_TYPE)

@@ -181,6 +181,83 @@ def effects(
     return impact_effects(diameter_m, density, speed_km_s, angle_deg, target).as_dict()
 
 
+class BPlaneRequest(BaseModel):
+    designation: str = Field(examples=["99942"], min_length=1, max_length=64)
+    jd_tdb: float = Field(
+        examples=[2462240.407], description="the approach's TCA (TDB Julian date, as /neo/approaches gives it); +-1 day"
+    )
+    body: str = Field("earth", examples=["earth"])
+
+
+class EllipseOut(BaseModel):
+    n_sigma: float
+    semi_major_km: float
+    semi_minor_km: float
+    angle_deg: float = Field(description="the major axis's angle from xi towards zeta, -90 to 90")
+
+
+class BPlaneOut(BaseModel):
+    designation: str
+    orbit_id: str
+    body: str
+    tca_jd_tdb: float
+    distance_km: float = Field(description="nominal closest distance from the body's centre")
+    xi_km: float
+    zeta_km: float
+    b_km: float
+    v_inf_km_s: float
+    capture_radius_km: float = Field(description="b_E = R sqrt(1 + v_esc^2 / v_inf^2), gravitational focusing")
+    body_radius_km: float
+    covariance_km2: list[list[float]] | None = Field(None, description="2x2 over (xi, zeta); null without a covariance")
+    ellipses: list[EllipseOut] = Field(default_factory=list, description="the 1- and 3-sigma ellipses")
+
+
+@route(
+    router,
+    "POST",
+    "/neo/bplane",
+    ("analyst",),
+    response_model=BPlaneOut,
+    summary="A close approach of a stored orbit on the b-plane (xi, zeta), its uncertainty ellipse and the "
+    "body's capture radius (job queue)",
+)
+def approach_bplane_route(body: BPlaneRequest, request: Request, session: SessionDep, who: CallerDep) -> BPlaneOut:
+    from ..constants import BODY_RADIUS_IAU_KM
+    from ..neo.bplane_map import approach_bplane
+
+    if body.body not in BODIES or body.body not in BODY_RADIUS_IAU_KM:
+        raise HTTPException(400, f"body must be one of {', '.join(b for b in BODIES if b in BODY_RADIUS_IAU_KM)}")
+    found = latest_orbits(session, [body.designation])
+    if not found:
+        raise HTTPException(404, f"no stored orbit for {body.designation}")
+    orbit = found[0]
+    _check_in_ephemeris("the approach", body.jd_tdb)
+    _check_in_ephemeris(f"the epoch of {orbit.designation}", orbit.epoch_jd_tdb)
+    session.close()  # no connection held while the job waits or runs
+    # a library error (no approach within a day) comes back as a 400 naming it (budget.run_now)
+    bp = run_now(request, who, "neo-bplane", lambda _token: approach_bplane(orbit, body.jd_tdb, body.body))
+    ellipses = [(n, bp.ellipse(n)) for n in (1.0, 3.0)]
+    return BPlaneOut(
+        designation=orbit.designation,
+        orbit_id=orbit.orbit_id,
+        body=bp.body,
+        tca_jd_tdb=bp.tca_jd_tdb,
+        distance_km=bp.distance_km,
+        xi_km=bp.nominal.xi_km,
+        zeta_km=bp.nominal.zeta_km,
+        b_km=bp.nominal.b_km,
+        v_inf_km_s=bp.nominal.v_inf_km_s,
+        capture_radius_km=bp.nominal.capture_radius_km,
+        body_radius_km=BODY_RADIUS_IAU_KM[bp.body],
+        covariance_km2=None if bp.covariance_km2 is None else bp.covariance_km2.tolist(),
+        ellipses=[
+            EllipseOut(n_sigma=n, semi_major_km=e.semi_major_km, semi_minor_km=e.semi_minor_km, angle_deg=e.angle_deg)
+            for n, e in ellipses
+            if e is not None
+        ],
+    )
+
+
 class RiskRequest(BaseModel):
     designations: list[str] = Field(examples=[["SYN2028"]], min_length=1, max_length=10)
     horizon_years: float = Field(0.1, gt=0, le=100, description="from each orbit's epoch")

@@ -4,8 +4,10 @@ partner submits element sets of objects in its runs, :func:`enqueue_updates`).""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
+from collections import OrderedDict
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field, TypeAdapter
@@ -13,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from ..conjunction import ScreeningParams
 from ..conjunction.catalog_payload import CatalogPayload
-from ..policy import RunVisibility, can_see_run
+from ..policy import RunVisibility, can_see_run, may_screen_ephemeris
+from ..storage import ephemeris_repo
 from ..storage import screening_repo as repo
 from ..storage.catalog_repo import latest_elements
 from ..storage.partners_repo import Identity
@@ -34,6 +37,13 @@ class RunRequest(BaseModel):
     threshold_km: float = Field(5.0, gt=0, le=100, examples=[5.0])
     primaries: list[int] = Field(default_factory=list, description="screen these against all; empty: all vs all")
     visibility: RunVisibility = Field(RunVisibility.PARTNERS, examples=["partners"])
+    ephemerides: list[Id] = Field(
+        default_factory=list,
+        max_length=10,
+        description="ids of uploaded ephemerides (OEM, GET /api/v1/ephemerides) the caller may see: their objects "
+        "fly them and are screened as primaries; the run may be no wider than each ephemeris (a private one: "
+        "a private run)",
+    )
 
 
 class RunOut(BaseModel):
@@ -137,6 +147,27 @@ def _job(
     return work
 
 
+def _ephemeris_tracks(
+    session: Session, ids: list[int], visibility: RunVisibility, who: Identity
+) -> dict[int, tuple[str, str]]:
+    """{catalog number: (name, OEM KVN)} of the stored ephemerides ``ids``, each one the caller may see
+    (else 404, as for one that does not exist) and may screen in a run of ``visibility`` (else 422)."""
+    tracks: dict[int, tuple[str, str]] = {}
+    for eid in dict.fromkeys(ids):
+        found = ephemeris_repo.get_ephemeris(session, eid, who.partner_id)
+        if found is None:
+            raise HTTPException(404, f"no ephemeris {eid}")
+        row, text = found
+        if not may_screen_ephemeris(row.visibility, row.owner_partner_id, who.partner_id, visibility.value):
+            raise HTTPException(
+                422, f"ephemeris {eid} is {row.visibility}: a run on it may be no wider ({visibility.value} asked)"
+            )
+        if row.norad_id in tracks:
+            raise HTTPException(422, f"two ephemerides for object {row.norad_id}: give one")
+        tracks[row.norad_id] = ephemeris_repo.screening_track(session, row, text)
+    return tracks
+
+
 @route(
     router,
     "POST",
@@ -157,6 +188,10 @@ def start_run(body: RunRequest, request: Request, session: SessionDep, who: Call
     if not records:
         raise HTTPException(409, "the catalog is empty: load element sets first")
     payload = CatalogPayload.from_elements(records)
+    if body.ephemerides:
+        tracks = _ephemeris_tracks(session, body.ephemerides, body.visibility, who)
+        payload = payload.with_ephemerides(tracks)
+        params = ScreeningParams(jd, fr, body.days, body.threshold_km, tuple(sorted(set(body.primaries) | set(tracks))))
     run_id = create_run(
         session, payload, params, as_utc(clock()), owner_partner_id=who.partner_id, visibility=body.visibility.value
     )
@@ -417,9 +452,63 @@ class RunSummary(BaseModel):
     response_model=RunSummary,
     summary="A run at a glance: events by miss-distance and Pc band, per hour of TCA, the objects in most events",
 )
-def run_summary(run_id: Id, top: int = Query(10, ge=1, le=100), *, session: SessionDep, who: CallerDep) -> RunSummary:
-    _visible_run(session, run_id, who)
-    return RunSummary(**repo.event_summary(session, run_id, top))
+def run_summary(
+    run_id: Id, request: Request, top: int = Query(10, ge=1, le=100), *, session: SessionDep, who: CallerDep
+) -> RunSummary:
+    run = _visible_run(session, run_id, who)  # the policy first: a cached summary is never a way round it
+    cache = _summary_cache(request.app)
+    version = _summary_version(run)
+    if version is not None:
+        hit = cache.get((run_id, top, version))
+        if hit is not None:
+            return hit
+    summary = RunSummary(**repo.event_summary(session, run_id, top))
+    if version is not None:
+        cache.put((run_id, top, version), summary)
+    return summary
+
+
+class SummaryCache:
+    """The last ``size`` run summaries computed by this process (least recently used goes first).
+
+    A finished run's events change only through ``update`` (incremental re-screening), which
+    rewrites the run's ``catalog_digest``, ``n_events`` and ``stats_json``: those, read from the
+    database on every request, are part of the key, so an update made by any process (the CLI, a
+    second server) is a miss here, never a stale summary. A run that is not ``done`` is not cached."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple, RunSummary] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> RunSummary | None:
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None:
+                self._entries.move_to_end(key)
+            return hit
+
+    def put(self, key: tuple, summary: RunSummary) -> None:
+        with self._lock:
+            self._entries[key] = summary
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
+def _summary_cache(app) -> SummaryCache:
+    cache = getattr(app.state, "summary_cache", None)
+    if cache is None:
+        cache = app.state.summary_cache = SummaryCache()
+    return cache
+
+
+def _summary_version(run: ScreeningRun) -> tuple | None:
+    """What changes when a finished run's events change; ``None`` while the run is not finished."""
+    if run.status != "done":
+        return None
+    stats = hashlib.sha256((run.stats_json or "").encode()).hexdigest()
+    return (run.n_events, run.catalog_digest, stats)
 
 
 @route(

@@ -114,4 +114,14 @@ def get_ephemeris(session: Session, ephemeris_id: int, caller_partner_id: int | 
     return row, session.get(EphemerisText, row.digest).text
 
 
-__all__ = ["get_ephemeris", "list_ephemerides", "object_number", "partner_id", "store"]
+def screening_track(session: Session, row: EphemerisRow, text: str) -> tuple[str, str]:
+    """(object name, OEM KVN text of the row's object only) of a stored ephemeris, as the screening
+    catalog takes it (``CatalogPayload.with_ephemerides``); the stored text may hold other objects."""
+    from ..ephemeris import read_oem, write_oem_kvn
+
+    oem = read_oem(text, row.source or f"ephemeris {row.id}")
+    segs = [s for s in oem.segments if object_number(session, s.object_id, oem.source) == row.norad_id]
+    return row.object_name, write_oem_kvn(Oem(oem.header, segs, oem.source))
+
+
+__all__ = ["get_ephemeris", "list_ephemerides", "object_number", "partner_id", "screening_track", "store"]

@@ -304,6 +304,22 @@ def add_access_request(
     return r
 
 
+def owner_access_requests(
+    session: Session, owner_partner_id: int, status: str | None, limit: int
+) -> list[tuple[AccessRequest, Product, str]]:
+    """(request, product, requesting partner's name) of the requests on ``owner_partner_id``'s
+    products, oldest first; ``status`` None: every status."""
+    q = (
+        select(AccessRequest, Product, Partner.name)
+        .join(Product, Product.id == AccessRequest.product_id)
+        .join(Partner, Partner.id == AccessRequest.partner_id)
+        .where(Product.owner_partner_id == owner_partner_id)
+    )
+    if status is not None:
+        q = q.where(AccessRequest.status == status)
+    return [tuple(row) for row in session.execute(q.order_by(AccessRequest.id).limit(limit)).all()]
+
+
 def decide_access_request(
     session: Session, request_id: int, owner_partner_id: int | None, approve: bool, at: datetime
 ) -> AccessRequest | None:

@@ -3,16 +3,23 @@ and the mirror's upsert of a verified product.
 
 Every change to a product ingested here (a new version, a file, a release date, a DOI, a
 withdrawal) gives it the next feed sequence number, in the same flush (a ``before_flush`` hook, so
-no writer has to remember it). Mirrored products are never fed on: a LIDVID belongs to its origin."""
+no writer has to remember it). Mirrored products are never fed on: a LIDVID belongs to its origin.
+
+The numbers come from one counter row (``feed_counter``) that the writer updates: the update holds
+the row's lock (PostgreSQL) or the database's write lock (SQLite) until the writer's transaction
+ends, so a concurrent writer waits for it. Numbers are therefore unique, and they become visible in
+the order they were given: a reader paging with ``after=N`` never passes a number that a slower
+writer commits later (which ``max(feed_seq) + 1`` allowed: two writers got the same number, and a
+reader could move its cursor past one still uncommitted)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, event, func, or_, select
+from sqlalchemy import and_, event, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from .tables import Mission, Partner, Payload, Peer, Product, ProductFile
+from .tables import FeedCounter, Mission, Partner, Payload, Peer, Product, ProductFile
 
 
 @event.listens_for(Session, "before_flush")
@@ -28,11 +35,23 @@ def _sequence_changes(session: Session, flush_context, instances) -> None:
                 touched[id(p)] = p
     if not touched:
         return
-    with session.no_autoflush:
-        top = session.scalar(select(func.max(Product.feed_seq))) or 0
-    for p in touched.values():
-        top += 1
-        p.feed_seq = top
+    first = next_feed_seqs(session, len(touched))
+    for i, p in enumerate(touched.values()):
+        p.feed_seq = first + i
+
+
+def next_feed_seqs(session: Session, n: int) -> int:
+    """The first of ``n`` new consecutive feed sequence numbers, taken under the counter row's
+    lock, which the session's transaction holds until it ends (see the module's docstring)."""
+    conn = session.connection()
+    t = FeedCounter.__table__
+    if conn.execute(update(t).where(t.c.id == 1).values(last_seq=t.c.last_seq + n)).rowcount:
+        return conn.execute(select(t.c.last_seq).where(t.c.id == 1)).scalar_one() - n + 1
+    # no counter row: a schema made without the migrations (which seed it). A concurrent first
+    # writer fails on the primary key here rather than sharing a number.
+    top = conn.execute(select(func.coalesce(func.max(Product.feed_seq), 0))).scalar_one()
+    conn.execute(insert(t).values(id=1, last_seq=top + n))
+    return top + 1
 
 
 # --- peers ---
@@ -161,3 +180,39 @@ def partner_ids_named(session: Session, names: list[str]) -> set[int]:
 
 def mirrored(session: Session, lid: str, vid: str) -> Product | None:
     return session.scalar(select(Product).where(Product.lid == lid, Product.vid == vid))
+
+
+def mirrored_many(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Product]:
+    """The products here with these (LID, VID) pairs (one query per 500 LIDs)."""
+    wanted, out = set(keys), {}
+    lids = sorted({lid for lid, _ in keys})
+    for i in range(0, len(lids), 500):
+        for p in session.scalars(select(Product).where(Product.lid.in_(lids[i : i + 500]))):
+            if (p.lid, p.vid) in wanted:
+                out[(p.lid, p.vid)] = p
+    return out
+
+
+def lid_owners(session: Session, lids: list[str]) -> dict[str, int]:
+    """The owning partner of each LID that exists here (the partner of its first version)."""
+    out: dict[str, int] = {}
+    lids = sorted(set(lids))
+    for i in range(0, len(lids), 500):
+        first = (
+            select(func.min(Product.id))
+            .where(Product.lid.in_(lids[i : i + 500]))
+            .group_by(Product.lid)
+            .scalar_subquery()
+        )
+        out.update(session.execute(select(Product.lid, Product.owner_partner_id).where(Product.id.in_(first))).all())
+    return out
+
+
+def fed_products(session: Session, ranges: list[tuple[int, int]], limit: int) -> list[Product]:
+    """This node's own products whose feed sequence number lies in one of ``ranges`` (inclusive),
+    by sequence, at most ``limit``."""
+    if not ranges:
+        return []
+    within = or_(*(Product.feed_seq.between(lo, hi) for lo, hi in ranges))
+    q = select(Product).where(Product.origin.is_(None), within).order_by(Product.feed_seq, Product.id).limit(limit)
+    return list(session.scalars(q))

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..constants import MINUTES_PER_DAY
 from ..timescales import parse_utc
-from .tables import ConjunctionEvent, ScreeningChunk, ScreeningRun
+from .tables import PC_SORT_KEY, ConjunctionEvent, ScreeningChunk, ScreeningRun
 
 if TYPE_CHECKING:  # importing the conjunction package loads numba and the engine: ~1 s of a light CLI command
     from ..conjunction.catalog_payload import CatalogPayload
@@ -187,7 +187,7 @@ def _sort_column(sort: str):
     if sort not in EVENT_SORTS:
         raise ValueError(f"sort must be one of {', '.join(EVENT_SORTS)}")
     if sort == "pc":
-        return func.coalesce(ConjunctionEvent.pc, -1.0)  # no Pc sorts below every Pc, on every backend
+        return PC_SORT_KEY  # no Pc sorts below every Pc, on every backend; indexed (tables.py)
     return getattr(ConjunctionEvent, sort)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func, literal_column
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .types import UTCDateTime
@@ -106,6 +106,13 @@ class ConjunctionEvent(Base):
     n_minima: Mapped[int] = mapped_column(Integer, default=1)
     pc: Mapped[float | None] = mapped_column(Float, nullable=True)
     pc_method: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+# Sort by Pc (highest first, no Pc last, ties by id) reads this index in order: the expression is
+# the one ``screening_repo.pc_sort_key`` orders by, with the constant written into the SQL (a bound
+# parameter would not match the indexed expression on SQLite). Migration 0017.
+PC_SORT_KEY = func.coalesce(ConjunctionEvent.pc, literal_column("-1.0"))
+Index("ix_conjunction_events_run_pc", ConjunctionEvent.run_id, PC_SORT_KEY.desc(), ConjunctionEvent.id)
 
 
 class SmallBodyOrbitRow(Base):
@@ -407,6 +414,17 @@ class EphemerisRow(Base):
     n_covariances: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(256), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FeedCounter(Base):
+    """The last sequence number of this node's feed (one row, ``id`` 1). Writers take their numbers
+    by updating this row, so a second writer waits for the first one's commit: numbers are unique
+    and become visible in order (see ``federation_repo.next_feed_seqs``)."""
+
+    __tablename__ = "feed_counter"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_seq: Mapped[int] = mapped_column(Integer)
 
 
 class Peer(Base):

@@ -345,10 +345,69 @@ def export_bundle(
     return {"files": len(md5s), "bytes": total, "manifest": str(out / archive.MANIFEST)}
 
 
+def export_archive(
+    maker,
+    blobs: BlobStore,
+    lid: str,
+    vid: str | None,
+    partner_id: int | None,
+    now: datetime,
+    out: Path,
+    check=None,
+) -> dict:
+    """The API's export job: ``export_bundle`` as ``partner_id`` sees it at ``now`` into a working
+    directory beside ``out``, then one tar file ``out`` (members under the bundle's directory name,
+    the checksum manifest at its root), written whole or not at all (renamed into place). The
+    working directory is removed. ``check()``, if given, is called between the two steps (a job's
+    cancel token raises there).
+    Returns ``{"files", "bytes", "archive_bytes", "sha256", "lid", "vid"}``."""
+    import shutil
+    import tarfile
+
+    out = Path(out)
+    work = out.with_name(out.name + ".d")
+    part = out.with_name(out.name + ".part")
+    shutil.rmtree(work, ignore_errors=True)
+    try:
+        with maker() as session:
+            bundle = repo.find_product(session, lid, vid)
+            done = export_bundle(session, blobs, lid, vid, work, partner_id, now)
+            top = bundle.lid.rsplit(":", 1)[-1] + "_v" + bundle.vid
+            exact_vid = bundle.vid
+        if check is not None:
+            check()
+        with tarfile.open(part, "w", format=tarfile.PAX_FORMAT) as tar:
+            for path in sorted(work.rglob("*")):
+                if path.is_file():
+                    info = tar.gettarinfo(path, arcname=f"{top}/{path.relative_to(work).as_posix()}")
+                    info.uid = info.gid = 0
+                    info.uname = info.gname = ""
+                    info.mtime = int(now.timestamp())
+                    with path.open("rb") as f:
+                        tar.addfile(info, f)
+        sha = hashlib.sha256()
+        with part.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                sha.update(chunk)
+        part.replace(out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        part.unlink(missing_ok=True)
+    return {
+        "files": done["files"],
+        "bytes": done["bytes"],
+        "archive_bytes": out.stat().st_size,
+        "sha256": sha.hexdigest(),
+        "lid": lid,
+        "vid": exact_vid,
+    }
+
+
 __all__ = [
     "LabelInvalid",
     "Refused",
     "changes",
+    "export_archive",
     "export_bundle",
     "import_bundle",
     "ingest_label",

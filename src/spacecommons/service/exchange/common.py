@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from fastapi import HTTPException
+from fastapi import HTTPException, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -18,6 +18,7 @@ from ...exchange.archive import citation_text
 from ...storage import exchange_repo as repo
 from ...storage.partners_repo import Identity
 from ...storage.tables import Product
+from ..budget import client_address
 from ..timefields import InstantS, TimeIn
 
 PARTNERS = ("observer", "operator", "analyst")
@@ -72,19 +73,39 @@ def access(p: Product) -> policy.Access:
     return repo.product_access(p)
 
 
-def log(session: Session, now: datetime, p: Product, who: Identity, action: str, allowed: bool) -> None:
+def log(
+    request: Request, session: Session, now: datetime, p: Product, who: Identity, action: str, allowed: bool
+) -> None:
+    """One row of the access-decision log; an anonymous caller's rows within the app's budget only
+    (``budget.AnonymousDecisions``: per client address and overall), the rest counted there."""
+    if who.is_anonymous and not request.app.state.decision_budget.admit(client_address(request)):
+        return
     repo.log_decision(session, now, p.id, who.partner_id, action, allowed)
     session.commit()
 
 
-def visible_product(session: Session, now: datetime, lid: str, vid: str | None, who: Identity, action: str) -> Product:
+def visible_product(
+    request: Request, session: Session, now: datetime, lid: str, vid: str | None, who: Identity, action: str
+) -> Product:
     """The product version (``vid`` None: the latest not withdrawn), if the caller may see its metadata;
     404 otherwise, as for a product that does not exist (the refusal is logged)."""
     p = repo.find_product(session, lid, vid)
     if p is None or not policy.can_see_metadata(access(p), who.partner_id, now):
         if p is not None:
-            log(session, now, p, who, action, False)
+            log(request, session, now, p, who, action, False)
         raise HTTPException(404, f"no product {lid}{'::' + vid if vid else ''}")
+    return p
+
+
+def owned_product(
+    request: Request, session: Session, now: datetime, lid: str, vid: str | None, who: Identity, action: str, doing: str
+) -> Product:
+    """The product version, for a change only its owner partner makes: 404 as ``visible_product``
+    when the caller may not see it, 403 ("only the owner partner {doing}") when it may see but does
+    not own it."""
+    p = visible_product(request, session, now, lid, vid, who, action)
+    if p.owner_partner_id != who.partner_id:
+        raise HTTPException(403, f"only the owner partner {doing}")
     return p
 
 

@@ -23,7 +23,7 @@ from ...exchange import media as media_types
 from ...exchange import policy
 from ...storage import exchange_repo as repo
 from ..deps import CallerDep, ClockDep, SessionDep, route
-from .common import MAX_FILE_BYTES, access, conflict_as_409, log, visible_product
+from .common import MAX_FILE_BYTES, access, conflict_as_409, log, owned_product, visible_product
 
 router = APIRouter(prefix="/api/v1/exchange", tags=["lunar data exchange"])
 
@@ -42,9 +42,7 @@ async def upload(
     # the body is read on the event loop; every database call, write and fsync runs in a worker
     # thread, so that a large upload never stalls other requests
     def check() -> int:
-        p = visible_product(session, clock(), lid, vid, who, "upload")
-        if p.owner_partner_id != who.partner_id:
-            raise HTTPException(403, "only the owner partner adds files")
+        p = owned_product(request, session, clock(), lid, vid, who, "upload", "adds files")
         if not re.fullmatch(r"[A-Za-z0-9._-]{1,255}", name):
             raise HTTPException(400, "file names are letters, digits, '.', '_' and '-'")
         if repo.file(session, p.id, name) is not None:  # before reading the body
@@ -153,10 +151,10 @@ async def _resumable(request: Request, session, clock, product_id: int, name: st
 )
 def download(lid: str, vid: str, name: str, request: Request, session: SessionDep, who: CallerDep, clock: ClockDep):
     now = clock()
-    p = visible_product(session, now, lid, vid, who, "data")
+    p = visible_product(request, session, now, lid, vid, who, "data")
     granted = p.id in repo.granted(session, [p.id], who.partner_id)
     allowed = policy.can_read_data(access(p), who.partner_id, now, granted)
-    log(session, now, p, who, "data", allowed)
+    log(request, session, now, p, who, "data", allowed)
     if not allowed:
         raise HTTPException(403 if who.partner_id is not None else 401, "the data are under embargo")
     f = repo.file(session, p.id, name)

@@ -22,7 +22,7 @@ from ...timescales import format_utc
 from ...workflows import archive as archive_flow
 from ..deps import CallerDep, ClockDep, SessionDep, route
 from ..timefields import TimeIn
-from .common import ProductOut, ReleaseIn, access, product_outs, visible_product
+from .common import ProductOut, ReleaseIn, access, owned_product, product_outs, visible_product
 
 router = APIRouter(prefix="/api/v1/exchange", tags=["lunar data exchange"])
 
@@ -138,15 +138,15 @@ def facets(session: SessionDep, who: CallerDep, clock: ClockDep) -> dict:
     response_model=ProductOut,
     summary="Concept id: the latest version not withdrawn",
 )
-def latest(lid: str, session: SessionDep, who: CallerDep, clock: ClockDep) -> ProductOut:
+def latest(lid: str, request: Request, session: SessionDep, who: CallerDep, clock: ClockDep) -> ProductOut:
     now = clock()
-    return product_outs(session, [visible_product(session, now, lid, None, who, "metadata")], who, now)[0]
+    return product_outs(session, [visible_product(request, session, now, lid, None, who, "metadata")], who, now)[0]
 
 
 @route(router, "GET", "/products/{lid}/{vid}", ("public",), response_model=ProductOut, summary="One product version")
-def version(lid: str, vid: str, session: SessionDep, who: CallerDep, clock: ClockDep) -> ProductOut:
+def version(lid: str, vid: str, request: Request, session: SessionDep, who: CallerDep, clock: ClockDep) -> ProductOut:
     now = clock()
-    return product_outs(session, [visible_product(session, now, lid, vid, who, "metadata")], who, now)[0]
+    return product_outs(session, [visible_product(request, session, now, lid, vid, who, "metadata")], who, now)[0]
 
 
 @route(
@@ -158,7 +158,7 @@ def version(lid: str, vid: str, session: SessionDep, who: CallerDep, clock: Cloc
     responses={200: {"content": {"application/xml": {}}}},
 )
 def label(lid: str, vid: str, request: Request, session: SessionDep, who: CallerDep, clock: ClockDep) -> Response:
-    p = visible_product(session, clock(), lid, vid, who, "label")
+    p = visible_product(request, session, clock(), lid, vid, who, "label")
     return Response(archive_flow.label_bytes(p, request.app.state.blobs), media_type="application/xml")
 
 
@@ -173,7 +173,7 @@ def product_members(
     lid: str, vid: str, request: Request, session: SessionDep, who: CallerDep, clock: ClockDep
 ) -> list[dict]:
     now = clock()
-    p = visible_product(session, now, lid, vid, who, "members")
+    p = visible_product(request, session, now, lid, vid, who, "members")
     out = []
     for m in archive_flow.members(session, request.app.state.blobs, p):
         held = archive_flow.resolve(session, m)
@@ -199,7 +199,7 @@ def product_members(
 )
 def datacite(lid: str, vid: str, request: Request, session: SessionDep, who: CallerDep, clock: ClockDep) -> dict:
     now = clock()
-    p = visible_product(session, now, lid, vid, who, "datacite")
+    p = visible_product(request, session, now, lid, vid, who, "datacite")
     meta = archive_flow.metadata(p)
     if meta.product_class not in archive_flow.AGGREGATES:
         raise HTTPException(400, "DataCite records are made for bundles and collections")
@@ -239,11 +239,11 @@ class DoiIn(BaseModel):
     response_model=ProductOut,
     summary="Owner: record the DOI the partner registered for a product (bundle or collection)",
 )
-def register_doi(lid: str, vid: str, body: DoiIn, session: SessionDep, who: CallerDep, clock: ClockDep) -> ProductOut:
+def register_doi(
+    lid: str, vid: str, body: DoiIn, request: Request, session: SessionDep, who: CallerDep, clock: ClockDep
+) -> ProductOut:
     now = clock()
-    p = visible_product(session, now, lid, vid, who, "doi")
-    if p.owner_partner_id != who.partner_id:
-        raise HTTPException(403, "only the owner partner registers its products' DOIs")
+    p = owned_product(request, session, now, lid, vid, who, "doi", "registers its products' DOIs")
     p.doi = body.doi
     archive_flow.record_change(p, now, f"DOI {body.doi} registered by the owner partner")
     session.commit()
@@ -258,11 +258,11 @@ def register_doi(lid: str, vid: str, body: DoiIn, session: SessionDep, who: Call
     response_model=ProductOut,
     summary="Owner: set or bring forward the release dates of one product",
 )
-def release(lid: str, vid: str, body: ReleaseIn, session: SessionDep, who: CallerDep, clock: ClockDep) -> ProductOut:
+def release(
+    lid: str, vid: str, body: ReleaseIn, request: Request, session: SessionDep, who: CallerDep, clock: ClockDep
+) -> ProductOut:
     now = clock()
-    p = visible_product(session, now, lid, vid, who, "release")
-    if p.owner_partner_id != who.partner_id:
-        raise HTTPException(403, "only the owner partner releases its products")
+    p = owned_product(request, session, now, lid, vid, who, "release", "releases its products")
     said = []
     if body.partners_release_at is not None:
         p.partners_release_at = body.partners_release_at.replace(microsecond=0)
@@ -284,11 +284,9 @@ def release(lid: str, vid: str, body: ReleaseIn, session: SessionDep, who: Calle
     response_model=ProductOut,
     summary="Owner: withdraw a version (metadata stays, data are no longer served)",
 )
-def tombstone(lid: str, vid: str, session: SessionDep, who: CallerDep, clock: ClockDep) -> ProductOut:
+def tombstone(lid: str, vid: str, request: Request, session: SessionDep, who: CallerDep, clock: ClockDep) -> ProductOut:
     now = clock()
-    p = visible_product(session, now, lid, vid, who, "tombstone")
-    if p.owner_partner_id != who.partner_id:
-        raise HTTPException(403, "only the owner partner withdraws its products")
+    p = owned_product(request, session, now, lid, vid, who, "tombstone", "withdraws its products")
     p.tombstoned_at = now
     session.commit()
     return product_outs(session, [p], who, now)[0]

@@ -2,9 +2,10 @@
 // beside the list: its orbit solution and uncertainty, an orbit diagram (inner solar system from
 // ecliptic north, drawn from the stored elements, positions on a chosen date, the Earth at each
 // computed close approach), its close approaches (timeline and table), and the impact-monitoring
-// risk list coloured by Torino level.
+// risk list coloured by Torino level; the b-plane of a selected approach (the nominal point, its
+// 1- and 3-sigma ellipses mapped from the orbit's covariance, the Earth and its capture disk).
 //
-// State in the address (nav.js): the filters, sort, order, after; object; date.
+// State in the address (nav.js): the filters, sort, order, after; object; date; approach (TCA, TDB JD).
 import { api, apiPage, postJson, status } from "../api.js";
 import { $, $$, el, fill, num, row, select, svg } from "../dom.js";
 import { Pager, showSort, sortable } from "../listing.js";
@@ -15,7 +16,7 @@ const FILTERS = ["q", "class", "h_max", "moid_max_au"];
 const LIST_KEYS = [...FILTERS, "sort", "order", "after"];
 const PAGE = 50;
 const CLASS_NAMES = { IEO: "Atira", ATE: "Aten", APO: "Apollo", AMO: "Amor", other: "other", HYP: "open" };
-const loaded = { list: null, rows: [], object: null, approaches: [] };
+const loaded = { list: null, rows: [], object: null, approaches: [], bplane: null };
 let pager;
 
 export function init() {
@@ -66,6 +67,16 @@ export async function show(params) {
   const date = params.get("date") || isoDate(dateFromJd(loaded.object.epoch_jd_tdb));
   $("#od-date").value = date;
   drawDiagram(loaded.object, jdFromDate(new Date(`${date}T00:00:00Z`)));
+  const approach = params.get("approach");
+  const approachRow = approach ? $$("#approaches tbody tr").find((r) => r.dataset.key === approach) : null;
+  if (approachRow) select(approachRow);
+  if (approach && loaded.bplane !== `${des}@${approach}`) {
+    loaded.bplane = `${des}@${approach}`;
+    await showBPlane(des, approach);
+  } else if (!approach && loaded.bplane) {
+    loaded.bplane = null;
+    clearBPlane();
+  }
 }
 
 async function fetchOrbit(des) {
@@ -100,7 +111,7 @@ async function loadOrbits(params) {
           num(fixed(o.moid_au, 5)),
           o.has_covariance ? "yes" : "",
         ],
-        () => update({ object: o.designation }),
+        () => update({ object: o.designation, approach: null }),
         o.designation,
       ),
     ),
@@ -132,6 +143,112 @@ function showObject(o) {
   );
   fill($("#approaches tbody"), []);
   $("#timeline").replaceChildren();
+  loaded.bplane = null;
+  clearBPlane();
+}
+
+function clearBPlane() {
+  $("#bplane-title").textContent = "b-plane: select a close approach (analyst key)";
+  $("#bplane").replaceChildren();
+  fill($("#bplane-info tbody"), []);
+}
+
+async function showBPlane(des, jd) {
+  $("#bplane-title").textContent = `b-plane of ${des} at JD ${jd} TDB: computing…`;
+  status(`mapping the orbit's uncertainty of ${des} to the b-plane…`);
+  const bp = await postJson("/api/v1/neo/bplane", { designation: des, jd_tdb: parseFloat(jd), body: "earth" });
+  if (loaded.bplane !== `${des}@${jd}`) return; // another approach was selected meanwhile
+  status("");
+  const when = dateFromJd(bp.tca_jd_tdb).toISOString().slice(0, 16).replace("T", " ");
+  $("#bplane-title").textContent = `b-plane of ${des}, approach of ${when} TDB`;
+  drawBPlane(bp);
+  const sigma = (n) => bp.ellipses.find((e) => e.n_sigma === n);
+  const km = (v) => `${Math.round(v).toLocaleString("en")} km`;
+  const rE = (v) => (v / bp.body_radius_km).toFixed(3);
+  const facts = [
+    ["ξ / ζ", `${km(bp.xi_km)} / ${km(bp.zeta_km)} (${rE(bp.xi_km)} / ${rE(bp.zeta_km)} R⊕)`],
+    ["b (impact parameter)", `${km(bp.b_km)} (${rE(bp.b_km)} R⊕)`],
+    ["closest distance", `${km(bp.distance_km)} from the centre`],
+    ["v∞", `${bp.v_inf_km_s.toFixed(3)} km/s`],
+    ["capture radius b⊕", `${km(bp.capture_radius_km)} (${rE(bp.capture_radius_km)} R⊕)`],
+    [
+      "1σ / 3σ ellipse",
+      sigma(1)
+        ? `${sigma(1).semi_major_km.toPrecision(3)} × ${sigma(1).semi_minor_km.toPrecision(3)} km / ` +
+          `${sigma(3).semi_major_km.toPrecision(3)} × ${sigma(3).semi_minor_km.toPrecision(3)} km, ` +
+          `major axis ${sigma(1).angle_deg.toFixed(1)}° from ξ`
+        : "no covariance stored",
+    ],
+    ["verdict", bp.b_km < bp.capture_radius_km ? "nominal point inside the capture disk: impact" : "nominal point outside the capture disk: a miss"],
+  ];
+  fill(
+    $("#bplane-info tbody"),
+    facts.map(([k, v]) => el("tr", {}, [el("th", { scope: "row", class: "key", text: k }), el("td", { text: v })])),
+  );
+}
+
+/** A round step for about ``count`` ticks over ``span``. */
+function niceStep(span, count = 4) {
+  const raw = span / count;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  return [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw);
+}
+
+/** The b-plane: ξ across, ζ up, in Earth radii; the Earth, the capture disk, the nominal point and
+ * its ellipses (drawn to scale: an ellipse smaller than a pixel is named in a note). */
+function drawBPlane(bp) {
+  const R = bp.body_radius_km;
+  const e3 = bp.ellipses.find((e) => e.n_sigma === 3);
+  const b = Math.hypot(bp.xi_km, bp.zeta_km);
+  const reach = (Math.max(b + (e3 ? e3.semi_major_km : 0), bp.capture_radius_km) * 1.15) / R; // R⊕ to the edge
+  const s = 160 / reach; // px per Earth radius
+  const X = (xi) => 180 + (xi / R) * s;
+  const Y = (zeta) => 180 - (zeta / R) * s;
+  const step = niceStep(reach);
+  const parts = [
+    svg("line", { class: "axis", x1: 10, y1: 180, x2: 350, y2: 180 }),
+    svg("line", { class: "axis", x1: 180, y1: 10, x2: 180, y2: 350 }),
+    svg("text", { x: 340, y: 174, "text-anchor": "end", text: "ξ" }),
+    svg("text", { x: 186, y: 20, text: "ζ" }),
+  ];
+  for (let k = step; k < reach; k += step) {
+    for (const sign of [1, -1]) {
+      const px = sign * k * s;
+      parts.push(svg("line", { class: "grid tick", x1: 180 + px, y1: 176, x2: 180 + px, y2: 184 }));
+      parts.push(svg("line", { class: "grid tick", x1: 176, y1: 180 - px, x2: 184, y2: 180 - px }));
+    }
+    parts.push(svg("text", { x: 180 + k * s, y: 196, "text-anchor": "middle", text: `${k}` }));
+  }
+  parts.push(svg("text", { x: 350, y: 352, "text-anchor": "end", text: "Earth radii" }));
+  parts.push(
+    svg("circle", { class: "capture", cx: 180, cy: 180, r: (bp.capture_radius_km / R) * s }, [
+      svg("title", { text: `capture disk, b⊕ = ${Math.round(bp.capture_radius_km)} km` }),
+    ]),
+    svg("circle", { class: "earth-disk", cx: 180, cy: 180, r: s }, [svg("title", { text: "the Earth" })]),
+  );
+  const cx = X(bp.xi_km);
+  const cy = Y(bp.zeta_km);
+  for (const e of [...bp.ellipses].sort((p, q) => q.n_sigma - p.n_sigma)) {
+    parts.push(
+      svg(
+        "ellipse",
+        {
+          class: e.n_sigma === 1 ? "sigma1" : "sigma3",
+          cx,
+          cy,
+          rx: (e.semi_major_km / R) * s,
+          ry: (e.semi_minor_km / R) * s,
+          transform: `rotate(${(-e.angle_deg).toFixed(3)} ${cx.toFixed(2)} ${cy.toFixed(2)})`, // SVG y points down
+        },
+        [svg("title", { text: `${e.n_sigma}σ: ${e.semi_major_km.toPrecision(3)} × ${e.semi_minor_km.toPrecision(3)} km` })],
+      ),
+    );
+  }
+  parts.push(svg("circle", { class: "nominal", cx, cy, r: 3 }, [svg("title", { text: "nominal" })]));
+  if (e3 && (e3.semi_major_km / R) * s < 2) {
+    parts.push(svg("text", { x: 10, y: 352, text: `3σ ellipse ${e3.semi_major_km.toPrecision(2)} km: under 2 px here` }));
+  }
+  $("#bplane").replaceChildren(...parts);
 }
 
 /** Inner solar system from ecliptic north: the Sun, Mercury to Mars, the object; positions at ``jd``. */
@@ -199,7 +316,13 @@ async function approaches(designations) {
   loaded.approaches = rows;
   fill(
     $("#approaches tbody"),
-    rows.map((r) => row([r.des, r.cd, num(r.dist.toFixed(6)), num(r.ld.toFixed(2)), num(r.v.toFixed(2))])),
+    rows.map((r) =>
+      row(
+        [r.des, r.cd, num(r.dist.toFixed(6)), num(r.ld.toFixed(2)), num(r.v.toFixed(2))],
+        () => update({ object: r.des, approach: r.jd.toFixed(6) }),
+        r.jd.toFixed(6),
+      ),
+    ),
   );
   drawTimeline(rows);
   if (loaded.object) drawDiagram(loaded.object, jdFromDate(new Date(`${$("#od-date").value}T00:00:00Z`)));

@@ -1,10 +1,13 @@
 // Orbital safety: screening runs; a run's summary (events by miss-distance and Pc band, per hour
 // of TCA, the objects in most events); its conjunction events, paged, sorted and filtered on the
 // server; the selected event beside the list: facts with Pc, method and flags, RTN geometry, both
-// trajectories on the globe, the CCSDS CDM (shown, and downloadable as KVN or XML).
+// trajectories on the globe, the CCSDS CDM (shown, and downloadable as KVN or XML), and on request
+// the avoidance heat map with the recommended burn (avoidance.js).
 //
-// State in the address (nav.js): run, event, sort, order, after, limit and the filters.
+// State in the address (nav.js): run, event, sort, order, after, limit and the filters; avoid,
+// av_threshold, av_target (the avoidance plan asked for).
 import { api, apiPage, download } from "../api.js";
+import * as avoidance from "../avoidance.js";
 import { $, $$, el, fill, num, row, select, svg } from "../dom.js";
 import * as globe from "../globe.js";
 import { Pager, showSort, sortable } from "../listing.js";
@@ -20,6 +23,7 @@ let pager;
 export const eventExtras = [];
 
 export function init() {
+  avoidance.init();
   sortable($("#events"), { pc: "desc" });
   pager = new Pager($("#ev-pager"));
   $("#ev-filters").addEventListener("submit", (event) => {
@@ -47,10 +51,11 @@ export function reset() {
   loaded.summaryRun = null;
   loaded.list = null;
   loaded.event = null;
+  avoidance.reset();
 }
 
 export async function show(params) {
-  // the runs, the summary and the first page are asked for at once: a linked run does not wait for the list of runs
+  // the runs and the first page are asked for at once: a linked run does not wait for the list of runs
   const runs = loaded.runs ? null : loadRuns();
   const run = params.get("run");
   if (!run) {
@@ -59,19 +64,27 @@ export async function show(params) {
     return;
   }
   const work = [runs];
-  if (loaded.summaryRun !== run) {
-    loaded.summaryRun = run;
-    work.push(loadSummary(run));
-  }
+  let rows = Promise.resolve();
   const list = signature(params, LIST_KEYS);
   if (loaded.list !== list) {
     loaded.list = list;
-    work.push(loadEvents(params).then(startGlobe));
+    rows = loadEvents(params);
+    work.push(rows.then(startGlobe));
+  }
+  if (loaded.summaryRun !== run) {
+    // the summary reads every event of the run (seconds for 10^5 events, the first time): it is
+    // asked for once the first rows are on the page, and nothing waits for it
+    loaded.summaryRun = run;
+    rows
+      .catch(() => null)
+      .then(() => loadSummary(run))
+      .catch((err) => console.warn(err));
   }
   await Promise.all(work);
   const runRow = $(`#runs tbody tr[data-key="${run}"]`);
   if (runRow) select(runRow);
   await showSelected(params.get("event"), run);
+  avoidance.show(run, params.get("event") ? loaded.event : null, params).catch((err) => console.warn(err));
 }
 
 /** CesiumJS is large: it loads once the first rows are on the page, not before. */
@@ -198,7 +211,7 @@ async function loadEvents(params) {
           num(e.speed_km_s.toFixed(3)),
           num(e.pc == null ? "" : e.pc.toExponential(2), e.pc > 1e-4 ? "bad" : ""),
         ],
-        () => update({ event: e.id }),
+        () => update({ event: e.id, avoid: null }), // another event: its avoidance is planned when asked
         e.id,
       ),
     ),
