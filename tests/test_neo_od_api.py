@@ -4,7 +4,8 @@ fit of tests/test_neo_od.py (123 MPC observations, RMS a few tenths of an arcsec
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import math
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,21 @@ def test_analyst_fits_their_own_astrometry(service):
     assert body["rms_arcsec"] < 0.5
     assert len(body["state_au_au_d"]) == 6 and len(body["covariance"]) == 6
     assert "Carpino" in body["choices"]["outliers"]
+    # residuals (issue #19): one per observation, in time order, stations from the MPC 80-column
+    # file (columns 78-80); the RMS of the used ones recomputed here equals the summary's rms_arcsec
+    res = body["residuals"]["optical"]
+    assert len(res) == 123 and body["residuals"]["radar"] == []
+    assert [r["utc"] for r in res] == sorted(r["utc"] for r in res)
+    lines = [ln for ln in DW.read_text().splitlines() if ln.strip()]
+    assert sorted(r["station"] for r in res) == sorted(ln[77:80] for ln in lines)
+    # the earliest date in columns 16-32 ("2023 02 26.12762": 0.12762 d = 03:03:46.368 UTC)
+    first = min(ln[15:32] for ln in lines)
+    t0 = datetime.strptime(first[:10], "%Y %m %d") + timedelta(days=float(first[10:]))
+    assert res[0]["utc"] == t0.strftime("%Y-%m-%dT%H:%M:%S.%f")[:23] + "Z"
+    used = [r for r in res if r["used"]]
+    assert len(used) == body["n_used"]
+    rms = math.sqrt(sum(r["dra_arcsec"] ** 2 + r["ddec_arcsec"] ** 2 for r in used) / (2 * len(used)))
+    assert rms == pytest.approx(body["rms_arcsec"], rel=1e-12)
 
 
 def test_private_astrometry_is_not_fitted_for_another_partner(service):

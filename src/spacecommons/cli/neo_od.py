@@ -86,7 +86,7 @@ def fit_command(
         arc = optical_arc(optical)
         fit = fit_orbit(arc, fit.epoch_jd_tdb, fit.state, fit.nongrav, settings, fit.used, radar_arc(radar))
         fit.choices["initial_orbit"] = choices.get("initial_orbit", "")
-    summary = fit_summary(fit)
+    summary = fit_summary(fit, optical)
     if radar:
 
         def finite(v: float) -> float | None:

@@ -48,7 +48,9 @@ def fit(body: FitRequest, request: Request, session: SessionDep, who: CallerDep)
         request,
         who,
         "neo-od-fit",
-        lambda token: fit_summary(fit_observations(optical, nongrav=body.nongrav, check=token.raise_if_cancelled)),
+        lambda token: fit_summary(
+            fit_observations(optical, nongrav=body.nongrav, check=token.raise_if_cancelled), optical
+        ),
     )
 
 

@@ -13,7 +13,7 @@ from ..neo.od.fit import FitSettings, OrbitFit, fit_orbit, optical_arc
 from ..neo.od.impact_site import ImpactSite, impact_site
 from ..neo.od.iod import initial_orbit_fit
 from ..neo.orbit import SmallBodyOrbit
-from ..timescales import format_utc
+from ..timescales import format_utc, jd_to_iso
 
 IMPACT_LIKELY = 1e-3  # below this, impact-site reports the probability alone
 MIN_OBSERVATIONS = 3
@@ -63,8 +63,47 @@ def fit_observations(
     return fit
 
 
-def fit_summary(fit: OrbitFit) -> dict:
-    """The fit as plain JSON (the CLI's ``neo fit --json`` and the API's answer)."""
+def _utc(jd_utc: float) -> str:
+    day = float(np.floor(jd_utc - 0.5) + 0.5)
+    return jd_to_iso(day, jd_utc - day, 3)
+
+
+def residuals_summary(fit: OrbitFit, optical: Sequence[Any] | None = None) -> dict:
+    """Per-observation O - C of the fit: ``optical`` (one entry per optical observation, in time
+    order: utc, station, dra_arcsec = RA cos(Dec), ddec_arcsec, used) and ``radar`` (utc, kind,
+    residual, sigma in microseconds or Hz). ``optical`` (the fitted records) supplies times and
+    stations; without it they are null. The fit's arc is the records sorted by time
+    (``neo.od.fit.optical_arc``), so the same stable sort pairs them with the residuals."""
+    n = len(fit.residual_ra_arcsec)
+    obs = sorted(optical, key=lambda o: o.epoch_utc_jd) if optical is not None else None
+    if obs is not None and len(obs) != n:
+        raise InputError(f"{len(obs)} observations for a fit of {n}")
+    rows = [
+        {
+            "utc": _utc(obs[i].epoch_utc_jd) if obs else None,
+            "station": obs[i].station if obs else None,
+            "dra_arcsec": float(fit.residual_ra_arcsec[i]),
+            "ddec_arcsec": float(fit.residual_dec_arcsec[i]),
+            "used": bool(fit.used[i]),
+        }
+        for i in range(n)
+    ]
+    radar = [
+        {
+            "utc": _utc(float(fit.radar_jd_utc[i])),
+            "kind": fit.radar_kind[i],
+            "residual": float(fit.radar_residual[i]),
+            "sigma": float(fit.radar_sigma[i]),
+            "unit": "us" if fit.radar_kind[i] == "delay" else "Hz",
+        }
+        for i in range(len(fit.radar_kind))
+    ]
+    return {"optical": rows, "radar": radar}
+
+
+def fit_summary(fit: OrbitFit, optical: Sequence[Any] | None = None) -> dict:
+    """The fit as plain JSON (the CLI's ``neo fit --json`` and the API's answer); ``residuals``
+    per observation (:func:`residuals_summary`, times and stations from ``optical``)."""
     cov = fit.covariance
     out: dict[str, Any] = {
         "designation": fit.designation,
@@ -80,6 +119,7 @@ def fit_summary(fit: OrbitFit) -> dict:
         "converged": fit.converged,
         "iterations": fit.iterations,
         "choices": dict(fit.choices),
+        "residuals": residuals_summary(fit, optical),
     }
     if fit.nongrav_free:
         out["nongrav"] = {
