@@ -556,3 +556,75 @@ def test_every_page_has_no_serious_or_critical_accessibility_violation(server, t
         browser.close()
     assert found == {"safety": [], "neo": [], "lunar": []}, found
     assert not errors, errors
+
+
+# --- observation residuals on the NEO object page (issue #19) -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def od_server(tmp_path_factory):
+    """A server whose only astrometry is 2023 DW's first 123 MPC observations (tests/data/neo/
+    observations/2023DW.txt), private to partner "od", one of them moved 20 arcsec in RA (an outlier
+    the fit rejects); no stored orbit of the object."""
+    import dataclasses
+
+    from spacecommons.neo.astrometry.mpc80 import read_mpc80
+    from spacecommons.service import create_app
+    from spacecommons.storage import partners_repo
+    from spacecommons.storage.observations_repo import store_observations
+
+    dw = Path(__file__).parent / "data" / "neo" / "observations" / "2023DW.txt"
+    obs, issues = read_mpc80(dw.read_text(), dw.name)
+    assert not issues
+    obs[60] = dataclasses.replace(obs[60], ra_deg=obs[60].ra_deg + 20 / 3600)
+    folder = tmp_path_factory.mktemp("od-web")
+    app = create_app(f"sqlite:///{folder / 'od.db'}", blob_root=str(folder / "blobs"))
+    with app.state.session_maker.begin() as s:
+        p = partners_repo.create_partner(s, "od", T0)
+        key = partners_repo.issue_key(s, partners_repo.add_member(s, "od", "a", "analyst", T0).id, T0)
+        store_observations(
+            s, obs, file_sha256="0" * 64, submitter="od", loaded_at=T0, partner_id=p.id, visibility="private"
+        )
+    with ServedApp(app) as url:
+        yield url, key
+    app.state.engine.dispose()
+
+
+def test_neo_page_fits_an_orbit_and_plots_the_residuals(od_server, tmp_path):
+    """The button fits 2023 DW's stored astrometry and draws one point per observation in each
+    panel (RA cos Dec, Dec): the counts equal the API's residuals for the same fit, and the used /
+    rejected split equals its n_used / n_rejected; the plot's state is waited on, never a time."""
+    import httpx
+
+    base, key = od_server
+    with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=300) as client:
+        r = client.post("/api/v1/neo/od/fit", json={"designation": "2023 DW"})
+        assert r.status_code == 200, r.text
+        fit = r.json()
+    n = len(fit["residuals"]["optical"])
+    assert n == 123 == fit["n_used"] + fit["n_rejected"]  # the 123 lines of the file
+    assert fit["n_rejected"] >= 1 and not fit["residuals"]["optical"][60]["used"]  # the moved one
+    with playwright.sync_playwright() as p:
+        browser, page, errors = _browser(p, key)
+        page.goto(base + "/#neo?object=2023+DW")
+        page.wait_for_function("() => document.querySelector('#fit-card').dataset.state === 'ready'")
+        assert "123 optical observations" in page.locator("#fit-progress").inner_text()
+        page.click("#fit-run")
+        page.wait_for_function("() => ['done', 'error'].includes(document.querySelector('#fit-card').dataset.state)")
+        state = page.locator("#fit-card").get_attribute("data-state")
+        assert state == "done", page.locator("#fit-progress").inner_text()
+        for panel in ("#resid-ra", "#resid-dec"):
+            assert page.locator(f"{panel} circle.res").count() == n
+            assert page.locator(f"{panel} circle.res.used").count() == fit["n_used"]
+            assert page.locator(f"{panel} circle.res.rejected").count() == fit["n_rejected"]
+            assert page.locator(f"{panel} line.zero").count() == 1
+        assert "RA·cos Dec (″)" in page.locator("#residuals").inner_html()
+        assert f"RMS {fit['rms_arcsec']:.3f}" in page.locator("#fit-progress").inner_text()
+        page.locator("#fit-card").scroll_into_view_if_needed()
+        path = os.path.join(os.environ.get("SPACECOMMONS_SHOTS", str(tmp_path)), "residuals.png")
+        page.locator("#fit-card").screenshot(path=path)
+        _assert_not_blank(path)
+        violations = page.evaluate("window.scCspViolations")
+        browser.close()
+    assert not violations, violations
+    assert not errors, errors

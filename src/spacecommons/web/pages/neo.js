@@ -5,6 +5,9 @@
 // risk list coloured by Torino level; the b-plane of a selected approach (the nominal point, its
 // 1- and 3-sigma ellipses mapped from the orbit's covariance, the Earth and its capture disk).
 //
+// When the caller may see stored astrometry of the object: a button fits an orbit to it (the
+// server's job queue; POST /neo/od/fit answers when the job is done) and plots the residuals.
+//
 // State in the address (nav.js): the filters, sort, order, after; object; date; approach (TCA, TDB JD).
 import { api, apiPage, postJson, status } from "../api.js";
 import { $, $$, el, fill, num, row, select, svg } from "../dom.js";
@@ -16,7 +19,7 @@ const FILTERS = ["q", "class", "h_max", "moid_max_au"];
 const LIST_KEYS = [...FILTERS, "sort", "order", "after"];
 const PAGE = 50;
 const CLASS_NAMES = { IEO: "Atira", ATE: "Aten", APO: "Apollo", AMO: "Amor", other: "other", HYP: "open" };
-const loaded = { list: null, rows: [], object: null, approaches: [], bplane: null };
+const loaded = { list: null, rows: [], object: null, approaches: [], bplane: null, fit: null };
 let pager;
 
 export function init() {
@@ -41,6 +44,9 @@ export function init() {
     event.preventDefault();
     risk().catch((err) => console.warn(err));
   });
+  $("#fit-run").addEventListener("click", () => {
+    if (loaded.fit) runFit(loaded.fit).catch((err) => console.warn(err));
+  });
 }
 
 export function reset() {
@@ -57,9 +63,16 @@ export async function show(params) {
   const tr = des ? $$("#orbits tbody tr").find((r) => r.dataset.key === des) : null;
   if (tr) select(tr);
   if (!des) return;
+  if (loaded.fit !== des) {
+    loaded.fit = des;
+    offerFit(des).catch((err) => console.warn(err));
+  }
   if (loaded.object?.designation !== des) {
     const o = loaded.rows.find((r) => r.designation === des) ?? (await fetchOrbit(des));
-    if (!o) return;
+    if (!o) {
+      $("#object-title").textContent = `${des}: no stored orbit`;
+      return;
+    }
     loaded.object = o;
     loaded.approaches = [];
     showObject(o);
@@ -390,4 +403,103 @@ async function risk() {
     }),
   );
   status("");
+}
+
+/** Offer the fit when the caller may see optical astrometry of ``des`` (the policy decides per row). */
+async function offerFit(des) {
+  const card = $("#fit-card");
+  card.dataset.state = "none";
+  $("#fit-run").hidden = true;
+  $("#fit-progress").textContent = "";
+  $("#residuals").replaceChildren();
+  $("#fit-title").textContent = `Observation residuals of ${des}`;
+  const rows = await api(`/api/v1/neo/observations/${encodeURIComponent(des)}?limit=20000`);
+  if (loaded.fit !== des) return;
+  const optical = rows.filter((r) => r.kind === "optical").length;
+  if (!optical) {
+    $("#fit-progress").textContent = "no stored optical astrometry of this object visible to you";
+    return;
+  }
+  $("#fit-progress").textContent = `${optical} optical observations stored`;
+  $("#fit-run").hidden = false;
+  card.dataset.state = "ready";
+}
+
+async function runFit(des) {
+  const card = $("#fit-card");
+  card.dataset.state = "running";
+  $("#fit-run").disabled = true;
+  $("#residuals").replaceChildren();
+  $("#fit-progress").textContent = "fitting: initial orbit, then least squares over the whole arc (server job)…";
+  try {
+    const fit = await postJson("/api/v1/neo/od/fit", { designation: des });
+    if (loaded.fit !== des) return; // another object was selected meanwhile
+    const res = fit.residuals.optical;
+    $("#fit-progress").textContent =
+      `${fit.n_used} used, ${fit.n_rejected} rejected; RMS ${fit.rms_arcsec.toFixed(3)}″, ` +
+      `normalized RMS ${fit.normalized_rms.toFixed(2)}; converged ${fit.converged ? "yes" : "no"}`;
+    drawResiduals(res);
+    card.dataset.residuals = String(res.length);
+    card.dataset.state = "done";
+  } catch (err) {
+    if (loaded.fit === des) {
+      $("#fit-progress").textContent = `the fit failed: ${err.message}`;
+      card.dataset.state = "error";
+    }
+    throw err;
+  } finally {
+    $("#fit-run").disabled = false;
+  }
+}
+
+/** Two panels against time: RA·cos Dec and Dec residuals (arcsec), a zero line each; used points
+ * filled, rejected hollow. The scale follows the used points; a rejected point beyond it sits on the
+ * panel's edge (its value in its tooltip). */
+function drawResiduals(res) {
+  const t = res.map((r) => Date.parse(r.utc));
+  const t0 = Math.min(...t);
+  const t1 = Math.max(...t);
+  const L = 60;
+  const W = 450; // plot width, px
+  const X = (v) => L + (t1 > t0 ? ((v - t0) / (t1 - t0)) * W : W / 2);
+  const parts = [];
+  const panels = [
+    ["dra_arcsec", "RA·cos Dec", 12, "resid-ra"],
+    ["ddec_arcsec", "Dec", 142, "resid-dec"],
+  ];
+  for (const [key, name, top, id] of panels) {
+    const h = 110;
+    const used = res.filter((r) => r.used).map((r) => Math.abs(r[key]));
+    const reach = Math.max(...(used.length ? used : res.map((r) => Math.abs(r[key]))), 0.01) * 1.15;
+    const Y = (v) => top + h / 2 - (Math.max(-reach, Math.min(reach, v)) / reach) * (h / 2);
+    const step = niceStep(reach, 2);
+    const g = svg("g", { id });
+    g.append(
+      svg("rect", { class: "axis", x: L, y: top, width: W, height: h }),
+      svg("line", { class: "zero", x1: L, y1: Y(0), x2: L + W, y2: Y(0) }),
+      svg("text", { x: 12, y: top + h / 2, transform: `rotate(-90 12 ${top + h / 2})`, "text-anchor": "middle", text: `${name} (″)` }),
+    );
+    for (let k = -Math.floor(reach / step) * step; k <= reach; k += step) {
+      const label = Math.abs(k) < step / 2 ? "0" : `${+k.toPrecision(3)}`;
+      g.append(
+        svg("line", { class: "grid tick", x1: L - 4, y1: Y(k), x2: L, y2: Y(k) }),
+        svg("text", { x: L - 6, y: Y(k) + 4, "text-anchor": "end", text: label }),
+      );
+    }
+    res.forEach((r, i) => {
+      g.append(
+        svg("circle", { class: `res ${r.used ? "used" : "rejected"}`, cx: X(t[i]).toFixed(2), cy: Y(r[key]).toFixed(2), r: 2.5 }, [
+          svg("title", { text: `${r.utc} ${r.station ?? ""}: ${r[key].toFixed(3)}″${r.used ? "" : " (rejected)"}` }),
+        ]),
+      );
+    });
+    parts.push(g);
+  }
+  const day = (v) => new Date(v).toISOString().slice(0, 16).replace("T", " ");
+  parts.push(
+    svg("text", { x: L, y: 270, text: day(t0) }),
+    svg("text", { x: L + W, y: 270, "text-anchor": "end", text: day(t1) }),
+    svg("text", { x: L + W / 2, y: 290, "text-anchor": "middle", text: `time (UTC), ${((t1 - t0) / 86400000).toFixed(1)} days` }),
+  );
+  $("#residuals").replaceChildren(...parts);
 }
