@@ -86,3 +86,42 @@ def test_roles(service):
         client.post("/api/v1/neo/od/fit", json=body, headers={"X-API-Key": keys[("A", "observer")]}).status_code == 403
     )
     assert client.post("/api/v1/neo/od/impact-site", json=body).status_code in (401, 403)
+
+
+def test_radar_residuals_and_a_record_count_that_does_not_match():
+    """Radar O - C rows carry their kind and unit (us for delay, Hz for Doppler, as ``OrbitFit``
+    documents them); records that are not the fitted ones are refused, not paired wrongly."""
+    import numpy as np
+
+    from spacecommons.errors import InputError
+    from spacecommons.neo.od.fit import OrbitFit
+    from spacecommons.workflows.orbit_fit import fit_summary
+
+    fit = OrbitFit(
+        designation="X",
+        epoch_jd_tdb=2460000.5,
+        state=np.zeros(6),
+        nongrav=np.zeros(3),
+        nongrav_free=(),
+        covariance=np.eye(6),
+        residual_ra_arcsec=np.array([0.3, -0.4]),
+        residual_dec_arcsec=np.array([0.1, 2.0]),
+        chi2=np.array([1.0, 9.0]),
+        used=np.array([True, False]),
+        iterations=1,
+        converged=True,
+        radar_kind=("delay", "doppler"),
+        radar_residual=np.array([0.5, -0.02]),
+        radar_sigma=np.array([1.0, 0.1]),
+        radar_jd_utc=np.array([2460000.5, 2460001.25]),
+    )
+    out = fit_summary(fit)["residuals"]
+    assert [r["used"] for r in out["optical"]] == [True, False] and out["optical"][0]["utc"] is None
+    assert [(r["kind"], r["unit"], r["utc"]) for r in out["radar"]] == [
+        # JD 2451545.0 = 2000-01-01 12h; + 8455.5 d = 2023-02-25 0h (8401 d to 2023-01-02, + 54 d)
+        ("delay", "us", "2023-02-25T00:00:00.000Z"),
+        ("doppler", "Hz", "2023-02-25T18:00:00.000Z"),
+    ]
+    obs, _ = read_mpc80(DW.read_text(), DW.name)
+    with pytest.raises(InputError, match="123 observations for a fit of 2"):
+        fit_summary(fit, obs)
