@@ -77,6 +77,22 @@ def _separated(X, D, q, ds3, oi, oj, reach):
     return True
 
 
+@nb.njit(cache=True, inline="always")
+def _boxes_meet_in_cell(lo, hi, shell_lo, shell_hi, oi, oj, key, inv):
+    """The pair test both broad-phase kernels share (so the k x n kernel finds exactly the
+    all-vs-all candidates of its pairs): the radial shells of ``oi`` and ``oj`` overlap, their
+    boxes overlap, and the overlap's low corner lies in cell ``key`` (each pair reported once)."""
+    if shell_lo[oi] > shell_hi[oj] or shell_lo[oj] > shell_hi[oi]:
+        return False
+    for c in range(3):
+        lo_c = max(lo[oi, c], lo[oj, c])
+        if lo_c > min(hi[oi, c], hi[oj, c]):
+            return False
+        if int(np.floor(lo_c * inv)) + _OFF != (key >> (42 - 21 * c)) & 0x1FFFFF:
+            return False
+    return True
+
+
 @nb.njit(cache=True)
 def broad_phase(P, V, ok, h, m, pad, cell, primary, use_primary):
     """:func:`broad_phase_shells` without the radial-shell filter."""
@@ -201,19 +217,7 @@ def broad_phase_shells(P, V, ok, h, m, pad, cell, primary, use_primary, shell_lo
                             continue
                         if use_primary and not (primary[oi] or primary[oj]):
                             continue
-                        if shell_lo[oi] > shell_hi[oj] or shell_lo[oj] > shell_hi[oi]:
-                            continue
-                        ok3 = True
-                        for c in range(3):
-                            lo_c = max(lo[oi, c], lo[oj, c])
-                            if lo_c > min(hi[oi, c], hi[oj, c]):
-                                ok3 = False
-                                break
-                            # report the pair once: in the cell holding the overlap's low corner
-                            if int(np.floor(lo_c * inv)) + _OFF != (key >> (42 - 21 * c)) & 0x1FFFFF:
-                                ok3 = False
-                                break
-                        if not ok3:
+                        if not _boxes_meet_in_cell(lo, hi, shell_lo, shell_hi, oi, oj, key, inv):
                             continue
                         if _separated(X, D, q, ds3, oi, oj, pad[oi] + pad[oj]):
                             continue
@@ -454,19 +458,7 @@ def broad_phase_primaries(P, V, ok, h, m, pad, cell, prim, shell_lo, shell_hi):
                                 oi = s_obj[w]
                                 if oi == oj or s_key[w] != key:
                                     continue
-                                if shell_lo[oi] > shell_hi[oj] or shell_lo[oj] > shell_hi[oi]:
-                                    continue
-                                ok3 = True
-                                for c in range(3):
-                                    lo_c = max(lo[oi, c], lo[oj, c])
-                                    if lo_c > min(hi[oi, c], hi[oj, c]):
-                                        ok3 = False
-                                        break
-                                    # once per pair: in the cell holding the overlap's low corner
-                                    if int(np.floor(lo_c * inv)) + _OFF != (key >> (42 - 21 * c)) & 0x1FFFFF:
-                                        ok3 = False
-                                        break
-                                if not ok3:
+                                if not _boxes_meet_in_cell(lo, hi, shell_lo, shell_hi, oi, oj, key, inv):
                                     continue
                                 p1 = min(oi, oj)
                                 p2 = max(oi, oj)
