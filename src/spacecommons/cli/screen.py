@@ -91,6 +91,12 @@ def screen_workers(n_objects: int, days: float, n_chunks: int, cpus: int) -> int
     return max(1, min(cpus, n_chunks, by_work))
 
 
+def screen_threads(workers: int, cpus: int) -> int:
+    """Threads per worker process for the compiled broad and narrow phases: the cores the worker
+    processes leave idle, shared among them (2 for one worker on 2 cores, 1 for 2 workers)."""
+    return max(1, cpus // max(1, workers))
+
+
 def run_screening(session_maker, payload, params, *, workers, dask_address, run_id=None, completed=None):
     """Run (or resume) a stored screening run with a progress bar; returns (run id, result)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -101,8 +107,11 @@ def run_screening(session_maker, payload, params, *, workers, dask_address, run_
     if run_id is None:
         with session_maker.begin() as session:
             run_id = create_run(session, payload, params, utc_now())
+    cpus = os.cpu_count() or 1
     if workers is None and not dask_address:
-        workers = screen_workers(len(payload), params.days, len(params.chunks()), os.cpu_count() or 1)
+        workers = screen_workers(len(payload), params.days, len(params.chunks()), cpus)
+    # a Dask worker runs its chunk on one thread (its cores are the cluster's business)
+    threads = 1 if dask_address else screen_threads(min(workers, len(params.chunks())), cpus)
     where = f"on {dask_address}" if dask_address else f"{workers} worker{'s' if workers > 1 else ''}"
     console.print(
         f"screening run [bold]{run_id}[/]: {len(payload)} objects, {params.days:g} d from "
@@ -122,6 +131,7 @@ def run_screening(session_maker, payload, params, *, workers, dask_address, run_
                 workers=workers,
                 dask_address=dask_address,
                 progress=lambda done, total: bar.update(task, completed=done),
+                threads=threads,
             )
     except KeyboardInterrupt:
         err_console.print(
@@ -175,9 +185,26 @@ def screen_command(
     colocated_km: float = typer.Option(
         None, "--colocated-km", help="pairs closer than this all window are one co-located group (default 1 km)"
     ),
+    timings: Path = typer.Option(
+        None,
+        "--timings",
+        dir_okay=False,
+        help="write the seconds each stage took (read, engine stages, store, write) to this JSON file",
+    ),
     database_url: str = DatabaseOption,
 ) -> None:
     """Find every pair closer than the threshold in the window (all-vs-all or primaries-vs-all)."""
+    import time
+
+    stages: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        stages[name] = stages.get(name, 0.0) + now - clock
+        clock = now
+
     from ..conjunction.catalog_payload import CatalogPayload
     from ..conjunction.params import ScreeningParams
     from ..errors import TimeError
@@ -194,7 +221,9 @@ def screen_command(
     if workers is not None and workers < 1:
         raise typer.BadParameter(f"{workers}: must be >= 1", param_hint="--workers")
     check_out(out, ("csv", "json", "parquet"))
+    lap("imports_s")
     _, session_maker = open_db(database_url)
+    lap("open_db_s")
     if update is not None:
         _update(session_maker, update, elements, workers, dask, out)
         return
@@ -216,6 +245,7 @@ def screen_command(
             raise typer.BadParameter(str(exc), param_hint="--start") from None
         if elements:
             records = read_element_files(elements)
+            lap("read_elements_s")
         else:
             with session_maker() as session:
                 records = latest_elements(session)
@@ -234,9 +264,11 @@ def screen_command(
         if tracks:
             payload = payload.with_ephemerides(tracks)
             _check_spans(payload, params)
+    lap("payload_s")
     run_id, result = run_screening(
         session_maker, payload, params, workers=workers, dask_address=dask, run_id=resume, completed=completed
     )
+    lap("run_s")
     if result.failures:
         err_console.print(
             f"{len(result.failures)} objects had SGP4 errors in the window (excluded where they "
@@ -249,9 +281,21 @@ def screen_command(
     )
     if payload.ephemeris_ids():
         _print_pc(session_maker, run_id)
+    lap("print_s")
     if out:
         result.events.write(out)
+        lap("write_s")
         say(f"wrote {out}")
+    if timings:
+        _write_timings(timings, stages, result.stats)
+
+
+def _write_timings(path: Path, stages: dict[str, float], stats: dict[str, float]) -> None:
+    """``--timings``: the command's own stages (wall seconds, in order) and the run's statistics
+    (engine stages summed over chunks, store) as one JSON object."""
+    import json
+
+    path.write_text(json.dumps({"stages": stages, "engine": stats}, indent=1) + "\n")
 
 
 RUN_COLUMNS = (

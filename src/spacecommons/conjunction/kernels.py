@@ -110,8 +110,14 @@ def broad_phase_shells(P, V, ok, h, m, pad, cell, primary, use_primary, shell_lo
     boxes overlap is kept unless its radial shells (:func:`radial_shells`) do not overlap or a
     separating axis of its relative-motion hull rules it out.
     """
+    return _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell_lo, shell_hi, 0, P.shape[1] - 1)
+
+
+@nb.njit(cache=True)
+def _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell_lo, shell_hi, k_first, k_end):
+    """:func:`broad_phase_shells` on the segments ``k_first <= k < k_end`` only (segments are
+    independent: each is hashed on its own, so splitting the range splits the triples)."""
     n = P.shape[0]
-    K = P.shape[1] - 1
     a = np.empty((4, 3))
     X = np.empty((n, m + 1, 3))
     D = np.empty((n, m + 1, 3))
@@ -133,7 +139,7 @@ def broad_phase_shells(P, V, ok, h, m, pad, cell, primary, use_primary, shell_lo
     n_out = 0
     inv = 1.0 / cell
     fib = np.uint64(11400714819323198485)
-    for k in range(K):
+    for k in range(k_first, k_end):
         for i in range(n):
             valid[i] = ok[i, k] and ok[i, k + 1]
             if not valid[i]:
@@ -475,11 +481,14 @@ def broad_phase_primaries(P, V, ok, h, m, pad, cell, prim, shell_lo, shell_hi):
     return out_i[:n_out], out_j[:n_out], out_k[:n_out]
 
 
-@nb.njit(cache=True)
-def screen_broad_phase(P, V, ok, h, m, pad, cell, prim, use_primary, use_shells):
+@nb.njit(cache=True, nogil=True)
+def screen_broad_phase(P, V, ok, h, m, pad, cell, prim, use_primary, use_shells, k_first, k_end):
     """The screening engine's broad phase in one compiled entry point (a worker process loads one
     cached function, not three): radial shells when ``use_shells``, then the k x n kernel for the
-    primaries ``prim`` when ``use_primary``, else the all-vs-all kernel."""
+    primaries ``prim`` when ``use_primary`` (all segments; ``k_first``, ``k_end`` unused), else the
+    all-vs-all kernel on the segments ``k_first <= k < k_end``. It releases the GIL, so threads can
+    run it on disjoint segment ranges of one chunk (``screen.screen_chunk``); the shells are those of
+    the whole chunk whatever the range, so the triples do not depend on how the range is split."""
     n = P.shape[0]
     if use_shells:
         shell_lo, shell_hi = radial_shells(P, V, ok, h, m, pad)
@@ -489,7 +498,7 @@ def screen_broad_phase(P, V, ok, h, m, pad, cell, prim, use_primary, use_shells)
     if use_primary:
         return broad_phase_primaries(P, V, ok, h, m, pad, cell, prim, shell_lo, shell_hi)
     primary = np.zeros(n, dtype=np.bool_)
-    return broad_phase_shells(P, V, ok, h, m, pad, cell, primary, False, shell_lo, shell_hi)
+    return _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, False, shell_lo, shell_hi, k_first, k_end)
 
 
 def _bernstein_matrix(nd: int) -> np.ndarray:
@@ -538,7 +547,7 @@ def _horner(c, nd, s):
     return acc
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def local_minima(P, V, h, ci, cj, ck, limit_km):
     """Local minima of the interpolated distance below ``limit_km`` per candidate triple.
 

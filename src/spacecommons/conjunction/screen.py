@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -71,8 +73,53 @@ def _repair_velocities(sats, jd, fr, ok, r, v, step_s: float) -> tuple[np.ndarra
     return v, np.where(seg_ok, miss, 0.0).max(axis=1)
 
 
-def screen_chunk(payload: CatalogPayload, params: ScreeningParams, index: int) -> ChunkResult:
-    """Screen one chunk of the window. Pure function of its arguments."""
+def _in_threads(fn: Callable, parts: list[tuple], threads: int) -> list:
+    """``fn(*part)`` for each part, on up to ``threads`` threads (the compiled kernels release the GIL)."""
+    if threads <= 1 or len(parts) <= 1:
+        return [fn(*part) for part in parts]
+    with ThreadPoolExecutor(min(threads, len(parts))) as pool:
+        return list(pool.map(lambda part: fn(*part), parts))
+
+
+def _split(total: int, threads: int) -> list[tuple[int, int]]:
+    """``[0, total)`` cut into ``threads`` contiguous ranges of about equal length (none empty)."""
+    edges = np.unique(np.linspace(0, total, max(1, threads) + 1).round().astype(np.int64))
+    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+
+
+def _broad_phase(r, v, ok, params: ScreeningParams, pad, cell: float, prim, threads: int):
+    """Candidate triples of the chunk. All-vs-all: the segments split among ``threads`` threads
+    (segments are independent and the shells are the whole chunk's in every thread, so the triples
+    are those of one call); with primaries one call (the k x n kernel is cheap)."""
+    n_seg = r.shape[1] - 1
+    use_primary = bool(params.primaries)
+    ranges = [(0, n_seg)] if use_primary else _split(n_seg, threads)
+
+    def run(k_first: int, k_end: int):
+        return kernels.screen_broad_phase(
+            r, v, ok, params.step_s, params.substeps, pad, cell, prim, use_primary, params.radial_filter, k_first, k_end
+        )
+
+    parts = _in_threads(run, ranges, threads)
+    return tuple(np.concatenate([p[c] for p in parts]) for c in range(3))
+
+
+def _local_minima(r, v, step_s: float, ci, cj, ck, limit, threads: int) -> tuple[np.ndarray, np.ndarray]:
+    """(candidate index, s) of every interpolated minimum below ``limit``; the candidates split
+    among ``threads`` threads, the minima in candidate order as from one call."""
+    ranges = _split(ci.size, threads) if ci.size else [(0, 0)]
+
+    def run(a: int, b: int):
+        mc, ms, _ = kernels.local_minima(r, v, step_s, ci[a:b], cj[a:b], ck[a:b], limit[a:b])
+        return mc + a, ms
+
+    parts = _in_threads(run, ranges, threads)
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def screen_chunk(payload: CatalogPayload, params: ScreeningParams, index: int, threads: int = 1) -> ChunkResult:
+    """Screen one chunk of the window. Pure function of its arguments; ``threads`` (the compiled
+    broad and narrow phases on that many threads) changes the time it takes, not the result."""
     from ..propagation.sgp4_batch import SGP4_ERRORS, propagate_satrecs
 
     k0, k1 = params.chunks()[index]
@@ -122,18 +169,7 @@ def screen_chunk(payload: CatalogPayload, params: ScreeningParams, index: int) -
     res.stats["bounds_s"] = time.perf_counter() - clock
     clock = time.perf_counter()
     # with primaries, k x n: only the primaries are hashed and every object looks them up
-    ci, cj, ck = kernels.screen_broad_phase(
-        r,
-        v,
-        ok,
-        params.step_s,
-        params.substeps,
-        pad,
-        cell,
-        np.flatnonzero(primary),
-        bool(params.primaries),
-        params.radial_filter,
-    )
+    ci, cj, ck = _broad_phase(r, v, ok, params, pad, cell, np.flatnonzero(primary), threads)
     key = np.sort((ck * n + ci) * n + cj)
     key = key[np.r_[True, key[1:] != key[:-1]]] if key.size else key
     ck, rest = np.divmod(key, n * n)
@@ -143,7 +179,7 @@ def screen_chunk(payload: CatalogPayload, params: ScreeningParams, index: int) -
 
     clock = time.perf_counter()
     limit = params.threshold_km + bound[ci] + bound[cj]
-    mc, ms, _md = kernels.local_minima(r, v, params.step_s, ci, cj, ck, limit)
+    mc, ms = _local_minima(r, v, params.step_s, ci, cj, ck, limit, threads)
     res.stats["narrow_phase_s"] = time.perf_counter() - clock
     res.stats["interpolated_minima"] = float(mc.size)
 
@@ -176,8 +212,12 @@ def screen(
     completed: dict[int, ChunkResult] | None = None,
     on_chunk: Callable[[ChunkResult], None] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    threads: int = 1,
 ) -> ScreeningResult:
-    """Screen the catalog; chunks already in ``completed`` are not recomputed (resume)."""
+    """Screen the catalog; chunks already in ``completed`` are not recomputed (resume).
+
+    ``threads``: threads per chunk for the compiled broad and narrow phases (give the cores that
+    the worker processes leave idle, e.g. 2 for one chunk on 2 cores); the events do not depend on it."""
     from ..parallel import map_chunks
 
     payload = elements if isinstance(elements, CatalogPayload) else CatalogPayload.from_elements(elements)
@@ -195,7 +235,8 @@ def screen(
         if progress:
             progress(len(done), total)
 
-    map_chunks(screen_chunk, payload, params, todo, collect, workers=workers, dask_address=dask_address)
+    fn = screen_chunk if threads <= 1 else partial(screen_chunk, threads=threads)
+    map_chunks(fn, payload, params, todo, collect, workers=workers, dask_address=dask_address)
     chunks = [done[i] for i in sorted(done)]
     failures: dict[int, str] = {}
     stats: dict[str, float] = {}

@@ -66,21 +66,32 @@ def run_screening(
     progress: Callable[[int, int], None] | None = None,
     cancel: Callable[[], bool] | None = None,
     cancel_message: str = CANCELLED,
+    threads: int = 1,
 ) -> RunOutcome:
     """Run (or resume: ``run_id`` and its ``completed`` chunks) a stored screening run.
 
     Each finished chunk is committed at once, so an interrupted run resumes where it stopped.
     ``cancel()`` is asked after every chunk; when it answers True the run ends ``cancelled``.
     ``KeyboardInterrupt`` marks the run ``interrupted`` and any other exception ``failed``
-    (with the exception's text); both are re-raised after the status is stored.
+    (with the exception's text); both are re-raised after the status is stored. ``threads``: per
+    chunk, for the compiled kernels (:func:`~spacecommons.conjunction.screen.screen`).
+
+    The result's ``stats`` gain ``save_chunks_s`` (committing each finished chunk) and ``store_s``
+    (storing the events and raising alerts), measured here; they are not in the stored stats.
     """
+    import time
+
     if run_id is None:
         with session_maker.begin() as session:
             run_id = create_run(session, payload, params, clock())
 
+    saving = [0.0]
+
     def save(chunk: ChunkResult) -> None:
+        clock = time.perf_counter()
         with session_maker.begin() as session:
             repo.save_chunk(session, run_id, chunk)
+        saving[0] += time.perf_counter() - clock
 
     def report(done: int, total: int) -> None:
         if progress is not None:
@@ -97,6 +108,7 @@ def run_screening(
             completed=completed,
             on_chunk=save,
             progress=report,
+            threads=threads,
         )
     except Cancelled:
         with session_maker.begin() as session:
@@ -110,9 +122,12 @@ def run_screening(
         with session_maker.begin() as session:
             repo.set_status(session, run_id, "failed", f"{type(exc).__name__}: {exc}")
         raise
+    stored = time.perf_counter()
     with session_maker.begin() as session:
         repo.finish_run(session, run_id, result.events, result.stats, result.failures)
         evaluate_run(session, run_id, clock())
+    result.stats["store_s"] = time.perf_counter() - stored
+    result.stats["save_chunks_s"] = saving[0]
     return RunOutcome(run_id, "done", result)
 
 
