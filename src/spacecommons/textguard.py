@@ -73,4 +73,6 @@ def csv_safe(text: str) -> str:
     ('\\'=HYPERLINK("http://x")', "'@SUM(A1)", 'ISS')
     """
     prefix = "'" if text.startswith(CSV_FORMULA_START) else ""
+    if text.isascii() and text.isprintable():  # U+0020-U+007E only: nothing forbidden (fast path)
+        return prefix + text
     return prefix + "".join("?" if is_forbidden(ch) else ch for ch in text)

@@ -46,35 +46,48 @@ def _cell_key(ix, iy, iz):
 
 
 @nb.njit(cache=True, inline="always")
+def _hull_difference(X, D, q, ds3, oi, oj, c):
+    """Coordinate ``c`` of the four Bezier control points of ``oj``'s sub-segment ``q`` minus ``oi``'s."""
+    a0 = X[oi, q, c]
+    a3 = X[oi, q + 1, c]
+    b0 = X[oj, q, c]
+    b3 = X[oj, q + 1, c]
+    return (
+        b0 - a0,
+        (b0 + ds3 * D[oj, q, c]) - (a0 + ds3 * D[oi, q, c]),
+        (b3 - ds3 * D[oj, q + 1, c]) - (a3 - ds3 * D[oi, q + 1, c]),
+        b3 - a3,
+    )
+
+
+@nb.njit(cache=True, inline="always")
 def _separated(X, D, q, ds3, oi, oj, reach):
     """True when the Bezier hull of the pair's relative motion stays beyond ``reach`` of zero.
 
     The difference of two cubic Beziers is the cubic Bezier of the differences of their
     control points; project those onto the direction of their mean (a separating axis).
+    The control points live in registers: this runs for every overlapping pair of boxes, and a
+    heap array per call cost more than the test itself.
     """
-    Q = np.empty((4, 3))
-    for c in range(3):
-        a0 = X[oi, q, c]
-        a3 = X[oi, q + 1, c]
-        b0 = X[oj, q, c]
-        b3 = X[oj, q + 1, c]
-        Q[0, c] = b0 - a0
-        Q[1, c] = (b0 + ds3 * D[oj, q, c]) - (a0 + ds3 * D[oi, q, c])
-        Q[2, c] = (b3 - ds3 * D[oj, q + 1, c]) - (a3 - ds3 * D[oi, q + 1, c])
-        Q[3, c] = b3 - a3
-    ux = Q[0, 0] + Q[1, 0] + Q[2, 0] + Q[3, 0]
-    uy = Q[0, 1] + Q[1, 1] + Q[2, 1] + Q[3, 1]
-    uz = Q[0, 2] + Q[1, 2] + Q[2, 2] + Q[3, 2]
+    x0, x1, x2, x3 = _hull_difference(X, D, q, ds3, oi, oj, 0)
+    y0, y1, y2, y3 = _hull_difference(X, D, q, ds3, oi, oj, 1)
+    z0, z1, z2, z3 = _hull_difference(X, D, q, ds3, oi, oj, 2)
+    ux = x0 + x1 + x2 + x3
+    uy = y0 + y1 + y2 + y3
+    uz = z0 + z1 + z2 + z3
     norm = np.sqrt(ux * ux + uy * uy + uz * uz)
     if norm == 0.0:
         return False
     ux /= norm
     uy /= norm
     uz /= norm
-    for r in range(4):  # noqa: SIM110 - numba compiles loops, not generators
-        if Q[r, 0] * ux + Q[r, 1] * uy + Q[r, 2] * uz <= reach:
-            return False
-    return True
+    if x0 * ux + y0 * uy + z0 * uz <= reach:
+        return False
+    if x1 * ux + y1 * uy + z1 * uz <= reach:
+        return False
+    if x2 * ux + y2 * uy + z2 * uz <= reach:
+        return False
+    return x3 * ux + y3 * uy + z3 * uz > reach
 
 
 @nb.njit(cache=True, inline="always")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from ..constants import SECONDS_PER_DAY
 from ..errors import InputError
@@ -96,7 +96,8 @@ class ChunkResult:
     stats: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self))
+        # the fields as they are (asdict would deep-copy every state list first: ~1 s per 10^4 minima)
+        return json.dumps({f.name: getattr(self, f.name) for f in fields(self)})
 
     @classmethod
     def from_json(cls, text: str) -> ChunkResult:
