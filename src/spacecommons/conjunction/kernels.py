@@ -92,14 +92,32 @@ def _separated(X, D, q, ds3, oi, oj, reach):
 
 @nb.njit(cache=True, inline="always")
 def _boxes_meet_in_cell(lo, hi, shell_lo, shell_hi, oi, oj, key, inv):
-    """The pair test both broad-phase kernels share (so the k x n kernel finds exactly the
-    all-vs-all candidates of its pairs): the radial shells of ``oi`` and ``oj`` overlap, their
+    """The pair test of both broad-phase kernels (so the k x n kernel finds exactly the all-vs-all
+    candidates of its pairs; the all-vs-all kernel makes it on copies, :func:`_entries_meet_in_cell`):
+    the radial shells of ``oi`` and ``oj`` overlap, their
     boxes overlap, and the overlap's low corner lies in cell ``key`` (each pair reported once)."""
     if shell_lo[oi] > shell_hi[oj] or shell_lo[oj] > shell_hi[oi]:
         return False
     for c in range(3):
         lo_c = max(lo[oi, c], lo[oj, c])
         if lo_c > min(hi[oi, c], hi[oj, c]):
+            return False
+        if int(np.floor(lo_c * inv)) + _OFF != (key >> (42 - 21 * c)) & 0x1FFFFF:
+            return False
+    return True
+
+
+@nb.njit(cache=True, inline="always")
+def _entries_meet_in_cell(box, u, w, key, inv):
+    """:func:`_boxes_meet_in_cell` on the copies of two objects' boxes and shells held with their
+    hash entries ``u`` and ``w`` (rows of ``box``: lo x, y, z, hi x, y, z, shell lo, shell hi): the
+    same comparisons on the same numbers, read from one cache line per entry instead of from four
+    arrays indexed by object (the all-vs-all kernel spent most of its time on those reads)."""
+    if box[u, 6] > box[w, 7] or box[w, 6] > box[u, 7]:
+        return False
+    for c in range(3):
+        lo_c = max(box[u, c], box[w, c])
+        if lo_c > min(box[u, 3 + c], box[w, 3 + c]):
             return False
         if int(np.floor(lo_c * inv)) + _OFF != (key >> (42 - 21 * c)) & 0x1FFFFF:
             return False
@@ -145,6 +163,7 @@ def _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell
     srt_obj = np.empty(cap, dtype=np.int32)
     srt_key = np.empty(cap, dtype=np.int64)
     srt_bucket = np.empty(cap, dtype=np.int32)
+    srt_box = np.empty((cap, 8))  # per sorted entry: its box (lo, hi) and radial shell, one cache line
     counts = np.zeros(2, dtype=np.int32)
     out_i = np.empty(1 << 16, dtype=np.int64)
     out_j = np.empty(1 << 16, dtype=np.int64)
@@ -189,6 +208,7 @@ def _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell
                 srt_obj = np.empty(size, dtype=np.int32)
                 srt_key = np.empty(size, dtype=np.int64)
                 srt_bucket = np.empty(size, dtype=np.int32)
+                srt_box = np.empty((size, 8))
             bits = 1
             while (1 << bits) < 2 * n_ent:  # load <= 1/2: few cells share a bucket
                 bits += 1
@@ -217,9 +237,15 @@ def _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell
             for e2 in range(n_ent):
                 b = ent_bucket[e2]
                 dst = counts[b]
-                srt_obj[dst] = ent_obj[e2]
+                i = ent_obj[e2]
+                srt_obj[dst] = i
                 srt_key[dst] = ent_key[e2]
                 srt_bucket[dst] = b
+                for c in range(3):
+                    srt_box[dst, c] = lo[i, c]
+                    srt_box[dst, 3 + c] = hi[i, c]
+                srt_box[dst, 6] = shell_lo[i]
+                srt_box[dst, 7] = shell_hi[i]
                 counts[b] = dst + 1
             g0 = 0
             while g0 < n_ent:
@@ -236,7 +262,7 @@ def _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell
                             continue
                         if use_primary and not (primary[oi] or primary[oj]):
                             continue
-                        if not _boxes_meet_in_cell(lo, hi, shell_lo, shell_hi, oi, oj, key, inv):
+                        if not _entries_meet_in_cell(srt_box, u, w, key, inv):
                             continue
                         if _separated(X, D, q, ds3, oi, oj, pad[oi] + pad[oj]):
                             continue
