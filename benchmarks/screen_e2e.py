@@ -40,7 +40,9 @@ from types import SimpleNamespace
 
 HERE = Path(__file__).resolve().parent
 SRC = HERE.parent / "src"
-DEFAULT = HERE.parents[1] / "shared/data/tle/catalog_snapshots/catalog_full_3le_2022-01-22.txt"
+SNAPSHOT = "shared/data/tle/catalog_snapshots/catalog_full_3le_2022-01-22.txt"
+# ../shared beside the repository (a checkout in /work/main), or two levels up (a worktree in /work/wt/NAME)
+DEFAULT = next((p / SNAPSHOT for p in HERE.parents[1:3] if (p / SNAPSHOT).exists()), HERE.parents[1] / SNAPSHOT)
 START = "2022-01-22T00:00:00Z"
 TARGET_SLICE_SPEEDUP = 30.0
 TARGET_WEEK_FRACTION = 0.35

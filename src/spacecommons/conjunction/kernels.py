@@ -566,9 +566,10 @@ def _to_bernstein(c, nd, out):
 
 
 @nb.njit(cache=True, inline="always")
-def _split(b, nd, left, right):
-    # de Casteljau at 1/2
-    tmp = b[: nd + 1].copy()
+def _split(b, nd, left, right, tmp):
+    # de Casteljau at 1/2 (tmp: scratch of at least nd + 1)
+    for i in range(nd + 1):
+        tmp[i] = b[i]
     left[0] = tmp[0]
     right[nd] = tmp[nd]
     for r in range(1, nd + 1):
@@ -607,6 +608,12 @@ def local_minima(P, V, h, ci, cj, ck, limit_km):
     rg = np.empty(7)
     ld = np.empty(6)
     rd = np.empty(6)
+    # per-candidate and per-node scratch, allocated once (a heap array per node cost more than its work)
+    pc = np.empty(7)
+    dc = np.empty(6)
+    gb = np.empty(7)
+    db = np.empty(6)
+    tmp = np.empty(7)
     out_c = np.empty(max(16, nc), dtype=np.int64)
     out_s = np.empty(max(16, nc))
     out_d = np.empty(max(16, nc))
@@ -618,11 +625,10 @@ def local_minima(P, V, h, ci, cj, ck, limit_km):
         for r in range(4):
             for c in range(3):
                 A[r, c] = aj[r, c] - ai[r, c]
-        pc = np.zeros(7)
+        pc[:] = 0.0
         for r in range(4):
             for t in range(4):
                 pc[r + t] += A[r, 0] * A[t, 0] + A[r, 1] * A[t, 1] + A[r, 2] * A[t, 2]
-        dc = np.empty(6)
         for r in range(6):
             dc[r] = (r + 1) * pc[r + 1]
         lim2 = limit_km[q] * limit_km[q]
@@ -637,8 +643,8 @@ def local_minima(P, V, h, ci, cj, ck, limit_km):
         top = 1
         while top > 0:
             top -= 1
-            gb = stack_g[top].copy()
-            db = stack_d[top].copy()
+            gb[:] = stack_g[top]
+            db[:] = stack_d[top]
             s0 = stack_s[top, 0]
             s1 = stack_s[top, 1]
             depth = stack_depth[top]
@@ -676,8 +682,8 @@ def local_minima(P, V, h, ci, cj, ck, limit_km):
                     out_d[n_out] = np.sqrt(max(d2, 0.0))
                     n_out += 1
                 continue
-            _split(gb, 6, lg, rg)
-            _split(db, 5, ld, rd)
+            _split(gb, 6, lg, rg, tmp)
+            _split(db, 5, ld, rd, tmp)
             sm = 0.5 * (s0 + s1)
             stack_g[top, :] = rg
             stack_d[top, :] = rd
