@@ -214,14 +214,10 @@ def impact_site(
     track = None
     if nominal is not None:
         track = ground_track(fit, nominal, track_before_s, track_step_s, settings)
-    return ImpactSite(
-        ip, lo, hi, m, len(hit_samples), nominal, sigma_km, sigma_s, sample_entries, track, region
-    )
+    return ImpactSite(ip, lo, hi, m, len(hit_samples), nominal, sigma_km, sigma_s, sample_entries, track, region)
 
 
-def entry_region(
-    center_lat_deg: float, center_lon_deg: float, cov_en_km2: np.ndarray, points: int = 73
-) -> EntryRegion:
+def entry_region(center_lat_deg: float, center_lon_deg: float, cov_en_km2: np.ndarray, points: int = 73) -> EntryRegion:
     """The 1/2/3-sigma ellipses of a 2x2 covariance (km^2) of east/north offsets about a point,
     as semi-axes, azimuth and an outline of ``points`` vertices (closed: the last is the first).
     Offsets become degrees on a sphere of the WGS 84 equatorial radius (a km-sized region: the
