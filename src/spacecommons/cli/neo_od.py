@@ -153,7 +153,7 @@ def impact_site_command(
             g = summary["ground_track"]
             say(
                 f"  ground track: {len(g)} points, {g[0]['utc']} ({g[0]['alt_km']:.0f} km) to {g[-1]['utc']} "
-                f"at {g[-1]['lat_deg']:.3f} N {g[-1]['lon_deg']:.3f} E ({g[-1]['alt_km']:.1f} km; "
+                f"at {g[-1]['lat_deg']:.3f} N {g[-1]['lon_deg']:.3f} E ({g[-1]['alt_km']:.2f} km; "
                 f"{summary['ground_track_end']}; ballistic below 100 km: no drag)"
             )
         for e in summary.get("entry_region", {}).get("ellipses", []):
