@@ -704,11 +704,12 @@ def test_neo_page_draws_the_impactors_ground_track_and_entry_on_the_globe(tc3_se
             g = page.locator("#impact-globe")
             assert g.get_attribute("data-track-points") == str(len(stored["ground_track"]))
             assert g.get_attribute("data-entities") == str(n_entities)
-            assert g.get_attribute("data-entry-label") == f"entry 100 km {stored['entry_utc']}\n{where}"
-            page.locator("#impact-card").scroll_into_view_if_needed()
-            path = os.path.join(os.environ.get("SPACECOMMONS_SHOTS", str(tmp_path)), "impact-track.png")
-            page.locator("#impact-card").screenshot(path=path)
-            _assert_not_blank(path)
+            assert g.get_attribute("data-entry-label") == f"entry 100 km\n{stored['entry_utc']}\n{where}"
+            for name in ("impact-card", "impact-globe"):
+                page.locator(f"#{name}").scroll_into_view_if_needed()
+                path = os.path.join(os.environ.get("SPACECOMMONS_SHOTS", str(tmp_path)), f"{name}.png")
+                page.locator(f"#{name}").screenshot(path=path)
+                _assert_not_blank(path)
         violations = page.evaluate("window.scCspViolations")
         browser.close()
     assert not violations, violations

@@ -632,7 +632,7 @@ export function impactCzml(des, r) {
       name: "atmospheric entry (100 km)",
       position: { cartographicDegrees: [r.entry_lon_deg, r.entry_lat_deg, h] },
       point: { pixelSize: 9, color: { rgba: YELLOW }, outlineColor: { rgba: [0, 0, 0, 255] }, outlineWidth: 1 },
-      label: label(`entry 100 km ${r.entry_utc}\n${latLon(r.entry_lat_deg, r.entry_lon_deg)}`, YELLOW),
+      label: label(`entry 100 km\n${r.entry_utc}\n${latLon(r.entry_lat_deg, r.entry_lon_deg)}`, YELLOW),
     },
     {
       id: "end",
