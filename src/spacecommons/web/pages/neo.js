@@ -539,6 +539,8 @@ async function runImpact(des) {
     if (loaded.fit !== des) return; // another object was selected meanwhile
     showImpactFacts(r);
     $("#impact-progress").textContent = r.entry_utc ? "" : "no impact likely within the horizon: nothing to draw";
+    for (const key of ["entities", "trackPoints", "entryLabel"]) delete $("#impact-globe").dataset[key];
+    if (!r.ground_track && globe.started("impact-globe")) await globe.clearImpact(); // an earlier run's track
     if (r.ground_track) {
       const source = await globe.showImpact(impactCzml(des, r));
       if (source && loaded.fit === des) {
