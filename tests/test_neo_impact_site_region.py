@@ -95,3 +95,35 @@ def test_no_likely_impact_no_track():
         "impact_probability_ci95": [0.0, 0.007],
         "samples": 500,
     }
+
+
+def test_the_api_answers_the_track_and_the_region(tmp_path, monkeypatch):
+    """POST /neo/od/impact-site spreads the same summary: the fit and the prediction (a minute of
+    CPU on real data, tests/test_neo_od_tc3.py) are replaced by the synthetic site above, so this
+    checks the route's plumbing only, against ``impact_site_summary`` itself."""
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from fastapi.testclient import TestClient
+
+    from spacecommons.neo.astrometry.mpc80 import read_mpc80
+    from spacecommons.service import create_app, od_routes
+    from spacecommons.storage import partners_repo
+    from spacecommons.storage.observations_repo import store_observations
+
+    t0 = datetime(2026, 11, 25, tzinfo=UTC)
+    path = Path(__file__).parent / "data" / "neo" / "observations" / "2008TC3.txt"
+    obs, _ = read_mpc80(path.read_text(), path.name)
+    app = create_app(f"sqlite:///{tmp_path / 'site.db'}")
+    with app.state.session_maker.begin() as s:
+        p = partners_repo.create_partner(s, "A", t0)
+        key = partners_repo.issue_key(s, partners_repo.add_member(s, "A", "a", "analyst", t0).id, t0)
+        store_observations(s, obs[:20], file_sha256="0" * 64, submitter="A", loaded_at=t0, partner_id=p.id)
+    site = _site(5)
+    monkeypatch.setattr(od_routes, "fit_observations", lambda optical, **kw: SimpleNamespace(designation="2008 TC3"))
+    monkeypatch.setattr(od_routes, "predict_impact", lambda *args: site)
+    with TestClient(app) as client:
+        r = client.post("/api/v1/neo/od/impact-site", json={"designation": "2008 TC3"}, headers={"X-API-Key": key})
+    app.state.engine.dispose()
+    assert r.status_code == 200, r.text
+    assert r.json() == {"designation": "2008 TC3", **json.loads(json.dumps(impact_site_summary(site)))}

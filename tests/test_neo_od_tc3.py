@@ -206,3 +206,27 @@ def test_stored_impact_site_result_is_what_the_code_computes(site100):
         assert abs((parse_utc(p["utc"]) - track.utc[k]).total_seconds()) < 0.01
         assert (p["lat_deg"], p["lon_deg"]) == pytest.approx((track.lat_deg[k], track.lon_deg[k]), abs=1e-5)
         assert p["alt_km"] == pytest.approx(track.alt_km[k], abs=2e-3)
+
+
+def test_cli_json_has_the_track_and_the_region():
+    """``neo impact-site --json`` (the CLI's own fit, 20 virtual asteroids): the issue's fields,
+    the track from 10 minutes before the entry to the ground, the region's ellipses and points."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from spacecommons.cli.main import app
+    from spacecommons.timescales import parse_utc
+
+    args = ["neo", "impact-site", str(DATA / "2008TC3.txt"), "--json", "--samples", "20", "--horizon-days", "2"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["impact_probability"] == 1.0
+    track = out["ground_track"]
+    assert set(track[0]) == {"utc", "lat_deg", "lon_deg", "alt_km"}
+    assert (parse_utc(out["entry_utc"]) - parse_utc(track[0]["utc"])).total_seconds() == pytest.approx(600, abs=0.01)
+    assert out["ground_track_end"] == "surface" and abs(track[-1]["alt_km"]) < 0.1
+    region = out["entry_region"]
+    assert [e["n_sigma"] for e in region["ellipses"]] == [1, 2, 3] and len(region["points"]) == 20
+    assert region["ellipses"][0]["semi_major_km"] == pytest.approx(out["entry_sigma_km"])
