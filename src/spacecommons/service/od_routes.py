@@ -43,7 +43,13 @@ def _observations(session, designation: str, who) -> tuple[list, list]:
     return optical, radar
 
 
-@route(router, "POST", "/neo/od/fit", ("analyst",), summary="Fit an orbit to the visible optical and radar astrometry of an object")
+@route(
+    router,
+    "POST",
+    "/neo/od/fit",
+    ("analyst",),
+    summary="Fit an orbit to the visible optical and radar astrometry of an object",
+)
 def fit(body: FitRequest, request: Request, session: SessionDep, who: CallerDep) -> dict:
     optical, radar = _observations(session, body.designation, who)
     return run_now(

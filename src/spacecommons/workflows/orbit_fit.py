@@ -1,5 +1,6 @@
 """Orbit determination jobs, written once for the CLI and the API: fit optical astrometry (with an
-initial orbit when there is no prior) and radar delays/Dopplers when there are some, predict an imminent impactor's entry, summarise as JSON."""
+initial orbit when there is no prior) and radar delays/Dopplers when there are some, predict an
+imminent impactor's entry, summarise as JSON."""
 
 from __future__ import annotations
 
@@ -54,7 +55,9 @@ def fit_observations(
     return refined
 
 
-def _optical_fit(arc: OpticalArc, prior: SmallBodyOrbit | None, settings: FitSettings, check: Callable[[], None]) -> OrbitFit:
+def _optical_fit(
+    arc: OpticalArc, prior: SmallBodyOrbit | None, settings: FitSettings, check: Callable[[], None]
+) -> OrbitFit:
     """The optical-only fit: from the prior, or from an initial orbit widened step by step."""
     if prior is not None:
         from ..neo.nbody import heliocentric_to_barycentric
