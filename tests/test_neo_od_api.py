@@ -158,21 +158,43 @@ def synthetic_delays(fit, jd_utc, offset_s: float = 0.0, designation: str = "202
     return records(m.computed + offset_s)
 
 
+def jpl_radar_text(records) -> str:
+    """Delays in JPL's radar astrometry format (tab-separated, microseconds; as *_RADAR_*.dat)."""
+    from spacecommons.timescales import jd_to_iso
+
+    lines = []
+    for o in records:
+        day = int(o.epoch_utc_jd - 0.5) + 0.5
+        utc = jd_to_iso(day, o.epoch_utc_jd - day, 0).replace("T", " ").rstrip("Z")
+        lines.append(
+            f"{o.designation}\t{utc}\t{o.value * 1e6:.4f}\t{o.sigma * 1e6:.3f}\tus\t{o.frequency_mhz:g}\t"
+            f"{o.receiver}\t{o.transmitter}\t{o.bounce_point}"
+        )
+    return "\n".join(lines) + "\n"
+
+
 @pytest.fixture(scope="module")
 def radar_service(tmp_path_factory):
     """Public optical astrometry of 2023 DW; partner A's private delays (consistent with the optical
     orbit) and partner B's private delays (20 us off it: they move a fit that uses them)."""
     from spacecommons.workflows.orbit_fit import fit_observations
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('odr') / 'odr.db'}"
+    folder = tmp_path_factory.mktemp("odr")
+    url = f"sqlite:///{folder / 'odr.db'}"
     app = create_app(url, rate_per_second=1000.0, rate_burst=100000)
     optical, issues = read_mpc80(DW.read_text(), DW.name)
     assert not issues
     optical_fit = fit_observations(optical)
-    radar = {
-        "A": synthetic_delays(optical_fit, [2460005.25, 2460012.5, 2460020.75]),
-        "B": synthetic_delays(optical_fit, [2460008.125, 2460016.375], offset_s=20e-6),
-    }
+    from spacecommons.neo.astrometry.radar import read_jpl_radar
+
+    radar = {}
+    for partner, epochs, offset in (
+        ("A", [2460005.25, 2460012.5, 2460020.75], 0.0),
+        ("B", [2460008.125, 2460016.375], 20e-6),
+    ):
+        (folder / f"{partner}_RADAR.dat").write_text(jpl_radar_text(synthetic_delays(optical_fit, epochs, offset)))
+        radar[partner], issues = read_jpl_radar((folder / f"{partner}_RADAR.dat").read_text(), f"{partner}_RADAR.dat")
+        assert not issues and len(radar[partner]) == len(epochs)
     keys, ids = {}, {}
     with app.state.session_maker.begin() as s:
         store_observations(s, optical, file_sha256="1" * 64, submitter="node", loaded_at=T0)  # public
@@ -185,7 +207,7 @@ def radar_service(tmp_path_factory):
                 s, radar[partner], file_sha256=partner * 64, submitter=partner, loaded_at=T0,
                 partner_id=p.id, visibility="private",
             )  # fmt: skip
-    yield TestClient(app), keys, optical, radar
+    yield TestClient(app), keys, optical, radar, folder
     app.state.engine.dispose()
 
 
@@ -196,7 +218,7 @@ def test_api_fit_with_radar_equals_the_library_fit(radar_service):
 
     from spacecommons.workflows.orbit_fit import fit_observations, fit_summary
 
-    client, keys, optical, radar = radar_service
+    client, keys, optical, radar, _ = radar_service
     r = client.post("/api/v1/neo/od/fit", json={"designation": "2023 DW"}, headers={"X-API-Key": keys["A"]})
     assert r.status_code == 200, r.text
     body = r.json()
@@ -219,7 +241,7 @@ def test_private_radar_of_another_partner_stays_out_of_the_fit(radar_service):
 
     from spacecommons.constants import AU_KM
 
-    client, keys, _, _ = radar_service
+    client, keys, _, _, _ = radar_service
     a = client.post("/api/v1/neo/od/fit", json={"designation": "2023 DW"}, headers={"X-API-Key": keys["A"]}).json()
     b = client.post("/api/v1/neo/od/fit", json={"designation": "2023 DW"}, headers={"X-API-Key": keys["B"]}).json()
     assert a["radar"]["n_delay"] == 3 and b["radar"]["n_delay"] == 2
@@ -229,3 +251,23 @@ def test_private_radar_of_another_partner_stays_out_of_the_fit(radar_service):
     assert all(abs(x["residual"]) < 0.5 * x["sigma"] for x in a["residuals"]["radar"])
     moved_km = np.linalg.norm(np.subtract(a["state_au_au_d"][:3], b["state_au_au_d"][:3])) * AU_KM
     assert moved_km > 1.0
+
+
+def test_cli_fit_with_radar_files_equals_the_api_fit(radar_service):
+    """``spacecommons neo fit OPTICAL RADAR --json`` on the files the stored rows came from gives the
+    API's orbit for partner A (same state, covariance, radar block)."""
+    import json
+
+    import numpy as np
+    from typer.testing import CliRunner
+
+    from spacecommons.cli.main import app as cli
+
+    client, keys, _, _, folder = radar_service
+    api = client.post("/api/v1/neo/od/fit", json={"designation": "2023 DW"}, headers={"X-API-Key": keys["A"]}).json()
+    r = CliRunner().invoke(cli, ["neo", "fit", str(DW), str(folder / "A_RADAR.dat"), "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output[r.output.index("{") :])
+    np.testing.assert_allclose(out["state_au_au_d"], api["state_au_au_d"], rtol=1e-13, atol=0)
+    np.testing.assert_allclose(out["covariance"], api["covariance"], rtol=1e-9, atol=0)
+    assert out["radar"] == api["radar"] and out["radar"]["n_delay"] == 3
