@@ -98,8 +98,8 @@ def test_no_likely_impact_no_track():
 
 
 def test_the_api_answers_the_track_and_the_region(tmp_path, monkeypatch):
-    """POST /neo/od/impact-site spreads the same summary: the fit and the prediction (a minute of
-    CPU on real data, tests/test_neo_od_tc3.py) are replaced by the synthetic site above, so this
+    """POST /neo/od/impact-site spreads the same summary: the fit and the prediction (tens of
+    seconds on real data, tests/test_neo_od_tc3.py) are replaced by the synthetic site above, so this
     checks the route's plumbing only, against ``impact_site_summary`` itself."""
     from pathlib import Path
     from types import SimpleNamespace
