@@ -10,7 +10,10 @@ Then incremental re-screening (issue #18, target 2): --update-fraction of the ob
 (mean anomaly moved by 0.5 deg, synthetic) and `workflows.screening.update_run` re-screens and merges them;
 its time is compared with the full run's engine + store time.
 
-    python benchmarks/screen_stages.py [--days 0.25] [--workers 2] [--update-fraction 0.01]
+With --verify the changed objects are also screened without the sieve (the update before it) and the
+whole updated catalog is rerun, and the events of the changed objects' pairs are compared.
+
+    python benchmarks/screen_stages.py [--days 0.25] [--workers 2] [--update-fraction 0.01] [--verify]
 """
 
 from __future__ import annotations
@@ -79,6 +82,12 @@ def main() -> int:
     ap.add_argument("--days", type=float, default=0.25)
     ap.add_argument("--workers", type=int, default=os.cpu_count())
     ap.add_argument("--update-fraction", type=float, default=0.01, help="incremental re-screening; 0: skip")
+    ap.add_argument(
+        "--verify",
+        action="store_true",
+        help="also screen the changed objects without the sieve (the update before it) and rerun the whole "
+        "updated catalog, and compare their events for the changed objects' pairs",
+    )
     args = ap.parse_args()
     path = Path(os.environ.get("SPACECOMMONS_CATALOG", DEFAULT))
     if not path.exists():
@@ -132,6 +141,47 @@ def main() -> int:
             "incremental engine stages (s): "
             + ", ".join(f"{k[:-2]} {v:.1f}" for k, v in up.result.stats.items() if k.endswith("_s"))
         )
+        st = up.result.stats
+        print(
+            f"sieve: {st['sieve_objects']:.0f} of {len(payload)} objects kept, {st['sieve_pairs']:.0f} of "
+            f"{st['sieve_pairs_total']:.0f} (changed, other) pairs, {st['sieve_state_share']:.1%} of the "
+            f"catalog's (object, segment) states screened; {st['events']:.0f} events"
+        )
+        if args.verify:
+            verify(payload, new, params, up, args.workers, dt)
+    return 0
+
+
+def verify(payload, new, params, up, workers, dt) -> None:
+    """Events of the update (with the sieve) == the changed objects screened against the whole
+    catalog without it (the update before the sieve) == a full rerun, for the changed objects' pairs."""
+    from dataclasses import replace
+
+    merged, updated = payload.updated_with(new)
+    changed = set(updated)
+
+    def rows(events):
+        return sorted(
+            (e.id1, e.id2, e.tca, round(e.miss_km, 9), e.kind, e.n_minima)
+            for e in events
+            if e.id1 in changed or e.id2 in changed
+        )
+
+    clock = time.perf_counter()
+    before = screen(merged, replace(params, primaries=updated), workers=workers)
+    t_before = time.perf_counter() - clock
+    clock = time.perf_counter()
+    full = screen(merged, params, workers=workers)
+    t_full = time.perf_counter() - clock
+    a, b, c = rows(up.result.events), rows(before.events), rows(full.events)
+    print(
+        f"identity: update with sieve {len(a)} events, without sieve {len(b)} ({t_before:.1f} s: the update "
+        f"is {t_before / dt:.1f}x faster), full rerun {len(c)} for those pairs ({t_full:.1f} s); "
+        f"with == without: {a == b}; with == full rerun: {a == c}; load average {os.getloadavg()[0]:.1f}"
+    )
+    if not a == b == c:
+        raise SystemExit("the incremental events differ")
+
     return 0
 
 

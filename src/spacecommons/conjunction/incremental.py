@@ -17,10 +17,11 @@ chunk, since their bound is measured over all its segments.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
-from ..constants import SECONDS_PER_DAY
+from ..constants import EARTH_RADIUS_WGS72_KM, GM_EARTH_WGS72_KM3_S2, SECONDS_PER_DAY
 from . import kernels
 from .bounds import VELOCITY_SAMPLES, segment_error_bounds_km, velocity_mismatch_km_s
 from .catalog_payload import MIN_PERIGEE_ALT_KM, CatalogPayload
@@ -33,18 +34,44 @@ from .screen import MAX_BOUND_KM, REPAIR_MISMATCH_KM_S, ScreeningResult, _node_t
 
 def _propagate_needed(sats, jd: np.ndarray, fr: np.ndarray, need: np.ndarray):
     """SGP4 states at the nodes each object needs (``need``: (n, m) bool); -1 and NaN elsewhere.
-    Batched per node, so the cost is the number of states asked for."""
-    from ..propagation.sgp4_batch import propagate_satrecs
+
+    One ``sgp4_array`` call per object on its own nodes (the same C++ code and arguments as
+    ``SatrecArray``, so the same bits), then ``propagate_satrecs``'s check for non-physical states."""
+    from sgp4.api import Satrec
+
+    from ..propagation.sgp4_batch import NONPHYSICAL, propagate_satrecs
 
     n, m = need.shape
     err = np.full((n, m), -1, dtype=np.int64)
     r = np.full((n, m, 3), np.nan)
     v = np.full((n, m, 3), np.nan)
-    for j in range(m):
-        rows = np.flatnonzero(need[:, j])
-        if rows.size:
-            e1, r1, v1 = propagate_satrecs([sats[i] for i in rows], jd[j : j + 1], fr[j : j + 1])
-            err[rows, j], r[rows, j], v[rows, j] = e1[:, 0], r1[:, 0], v1[:, 0]
+    plain = np.zeros(n, dtype=bool)
+    r_max = np.full(n, np.inf)
+    for i in np.flatnonzero(need.any(axis=1)):
+        cols = np.flatnonzero(need[i])
+        s = sats[i]
+        if isinstance(s, Satrec):
+            e1, r1, v1 = s.sgp4_array(np.ascontiguousarray(jd[cols]), np.ascontiguousarray(fr[cols]))
+            plain[i] = True
+            r_max[i] = 1.5 * s.a * (1.0 + s.ecco) * EARTH_RADIUS_WGS72_KM + 1000.0
+        else:
+            e1, r1, v1 = propagate_satrecs([s], jd[cols], fr[cols])
+            e1, r1, v1 = e1[0], r1[0], v1[0]
+        err[i, cols], r[i, cols], v[i, cols] = e1, r1, v1
+    # as propagate_satrecs: beyond escape speed (+10%), inside the Earth or far beyond the mean apogee
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        r2 = np.einsum("...i,...i->...", r, r)
+        v2 = np.einsum("...i,...i->...", v, v)
+        nonphysical = (
+            (v2 * v2 * r2 > (1.21 * 2.0 * GM_EARTH_WGS72_KM3_S2) ** 2)
+            | (r2 < (EARTH_RADIUS_WGS72_KM - 200.0) ** 2)
+            | (r2 > (r_max**2)[:, None])
+            | ~np.isfinite(r2)
+        )
+    err = np.where((err == 0) & nonphysical & plain[:, None], NONPHYSICAL, err)
+    bad = (err != 0) & (err != -1)
+    r[bad] = np.nan
+    v[bad] = np.nan
     return err, r, v
 
 
@@ -146,7 +173,8 @@ def screen_segments(
     dask_address: str | None = None,
 ) -> ScreeningResult:
     """Screen the primaries of ``params`` against ``payload``, object i only in the segments
-    ``segments[i]``, and merge the minima into events as ``screen.screen`` does."""
+    ``segments[i]``, and merge the minima into events as ``screen.screen`` does, each pair oriented
+    as an all-vs-all run orients it (``id1`` the lower catalog number)."""
     from ..parallel import map_chunks
 
     wall = time.perf_counter()
@@ -168,7 +196,10 @@ def screen_segments(
         for key, value in ch.stats.items():
             stats[key] = stats.get(key, 0.0) + value
     clock = time.perf_counter()
-    events = ConjunctionEvents(apply_colocation(build_events(payload, params, chunks), payload, params))
+    # oriented as in an all-vs-all run (id1 the lower catalog number), not primary first: these
+    # events replace the stored run's
+    events = build_events(payload, replace(params, primaries=()), chunks)
+    events = ConjunctionEvents(apply_colocation(events, payload, params))
     stats["merge_s"] = time.perf_counter() - clock
     stats["wall_s"] = time.perf_counter() - wall
     stats["objects"] = float(len(payload))

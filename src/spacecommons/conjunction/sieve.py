@@ -56,7 +56,7 @@ _J2, _J3, _J4 = 0.001082616, -0.00000253881, -0.00000165597
 _J3OJ2 = _J3 / _J2
 _JD_ORDINAL = 1721424.5  # JD of proleptic Gregorian ordinal 0 (date(1, 1, 1).toordinal() is 1) at 0h
 
-SUB_WINDOW_S = 3600.0  # model geometry re-evaluated every hour: the node drift pad stays ~10 km
+SUB_WINDOW_S = 7200.0  # model geometry re-evaluated every 2 h: the node drift pad stays ~20 km in LEO
 SAMPLE_S = 60.0
 MEASURED_SAFETY = 1.1
 MEASURED_FLOOR_KM = 1.0
@@ -439,7 +439,10 @@ def _true_anomaly(m: np.ndarray, e: np.ndarray) -> np.ndarray:
     big = ecc > 0.8
     ea = np.where(big, np.pi * np.sign(np.sin(m) + 1e-300), m + ecc * np.sin(m))
     for _ in range(30):
-        ea = ea - (ea - ecc * np.sin(ea) - m) / (1.0 - ecc * np.cos(ea))
+        step = (ea - ecc * np.sin(ea) - m) / (1.0 - ecc * np.cos(ea))
+        ea = ea - step
+        if not np.abs(step).max(initial=0.0) > 1e-13:
+            break
     return 2.0 * np.arctan2(np.sqrt(1.0 + ecc) * np.sin(ea / 2), np.sqrt(1.0 - ecc) * np.cos(ea / 2))
 
 
