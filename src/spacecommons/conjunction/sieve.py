@@ -504,17 +504,17 @@ def _mean_anomaly(f, e):
 @nb.njit(cache=True)
 def _passes(f0, arc, e, m_w, n_w, half, out):
     """Intervals [t0, t1] (s from the sub-window middle, inside +-half) when the model point is within
-    ``arc`` of true anomaly ``f0``; returns their count (written to ``out``)."""
+    ``arc`` of true anomaly ``f0``; returns their count (written to ``out``). The arc is mapped to
+    mean anomaly around M(f0) with the largest dM/df, (1 + e)**1.5 / (1 - e)**0.5 (at apoapsis)."""
     if arc >= np.pi or not n_w > 0.0:
         out[0, 0] = -half
         out[0, 1] = half
         return 1
     two_pi = 2.0 * np.pi
-    m1 = _mean_anomaly(f0 - arc, e)
-    m2 = _mean_anomaly(f0 + arc, e)
-    width = (m2 - m1) % two_pi / n_w
+    spread = min(arc * (1.0 + e) ** 1.5 / np.sqrt(1.0 - e), np.pi)
+    width = 2.0 * spread / n_w
     period = two_pi / n_w
-    tau = (m1 - m_w) % two_pi / n_w - period
+    tau = (_mean_anomaly(f0, e) - spread - m_w) % two_pi / n_w - period
     count = 0
     while tau <= half and count < out.shape[0]:
         if tau + width >= -half:
@@ -527,11 +527,16 @@ def _passes(f0, arc, e, m_w, n_w, half, out):
 
 @nb.njit(cache=True)
 def _mark(mask, row, t0, t1, step, n_seg):
-    """Segments of the global grid within one step of [t0, t1] (s after the window start)."""
+    """Set the segments of the global grid within one step of [t0, t1] (s after the window start);
+    returns how many were not set before."""
     k0 = max(int(np.floor((t0 - step) / step)), 0)
     k1 = min(int(np.floor((t1 + step) / step)), n_seg - 1)
+    added = 0
     for k in range(k0, k1 + 1):
-        mask[row, k] = True
+        if not mask[row, k]:
+            mask[row, k] = True
+            added += 1
+    return added
 
 
 @nb.njit(cache=True, inline="always")
@@ -577,7 +582,8 @@ def sieve_kernel(
     skip_o, d, mids, half, step, n_seg,
 ):  # fmt: skip
     """Segments of the window in which each other object may come within ``d`` km of a changed one:
-    (n, n_seg) bool, and the number of (changed, other) pairs kept. ``skip_o``: others that are
+    (n, n_seg) bool, and the number of (changed, other) pairs kept (pairs of an object already kept
+    for the whole window are not looked at, so it is a lower bound). ``skip_o``: others that are
     changed objects themselves (screened over the whole window by the caller). ``aps``: how fast
     the model path's radius can change by the turn of the perigee (km/s)."""
     k = p_c.shape[0]
@@ -592,12 +598,15 @@ def sieve_kernel(
             continue
         pc_int = np.empty((8, 2))
         po_int = np.empty((8, 2))
+        marked = 0
         for c in range(k):
+            if marked == n_seg:
+                break  # every segment of this object is kept already
             base = d + m_c[c] + m_o[o]
             if max(rp_c[c], rp_o[o]) - min(ra_c[c], ra_o[o]) > base:
                 continue
             if only_c[c] or only_o[o]:
-                _mark(mask, o, 0.0, mids[W - 1] + half, step, n_seg)
+                marked += _mark(mask, o, 0.0, mids[W - 1] + half, step, n_seg)
                 kept += 1
                 continue
             drift = ra_o[o] * abs(rate_c[c] - rate_o[o]) + aps_c[c] + aps_o[o]
@@ -614,7 +623,7 @@ def sieve_kernel(
                 if code == 0:
                     continue
                 if code == 1:
-                    _mark(mask, o, mids[w] - half, mids[w] + half, step, n_seg)
+                    marked += _mark(mask, o, mids[w] - half, mids[w] + half, step, n_seg)
                     hit = True
                     continue
                 for node in range(2):
@@ -630,7 +639,7 @@ def sieve_kernel(
                             lo = max(pc_int[u, 0], po_int[v, 0])
                             hi = min(pc_int[u, 1], po_int[v, 1])
                             if lo <= hi:
-                                _mark(mask, o, mids[w] + lo, mids[w] + hi, step, n_seg)
+                                marked += _mark(mask, o, mids[w] + lo, mids[w] + hi, step, n_seg)
                                 hit = True
             if hit:
                 kept += 1
@@ -642,7 +651,7 @@ class SieveResult:
     """``keep`` (n,): the objects to screen (the changed ones, and every object that may come within
     the distance of one); ``segments`` (n, n_segments): the segments of the window in which each of
     them must be screened (the changed ones: all); ``pairs``: (changed, other) pairs kept, of
-    ``pairs_total``; ``stats``: seconds spent."""
+    ``pairs_total`` (a lower bound: an object kept for the whole window is not looked at further)."""
 
     keep: np.ndarray
     segments: np.ndarray
