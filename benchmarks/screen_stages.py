@@ -83,6 +83,12 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=os.cpu_count())
     ap.add_argument("--update-fraction", type=float, default=0.01, help="incremental re-screening; 0: skip")
     ap.add_argument(
+        "--sieve-max-changed",
+        type=float,
+        default=None,
+        help="override workflows.screening.SIEVE_MAX_CHANGED (1: always sieve, 0: never)",
+    )
+    ap.add_argument(
         "--verify",
         action="store_true",
         help="also screen the changed objects without the sieve (the update before it) and rerun the whole "
@@ -125,7 +131,11 @@ def main() -> int:
     ratio = t["store, ORM objects (before)"] / t["store, executemany (now)"]
     print(f"\nstore stage: executemany {ratio:.1f}x faster than ORM objects on the same events")
     if args.update_fraction:
+        from spacecommons.workflows import screening
         from spacecommons.workflows.screening import update_run
+
+        if args.sieve_max_changed is not None:
+            screening.SIEVE_MAX_CHANGED = args.sieve_max_changed
 
         new = shifted(payload, args.update_fraction)
         warm_up(payload, params)
@@ -144,7 +154,8 @@ def main() -> int:
         )
         st = up.result.stats
         print(
-            f"sieve: {st['sieve_objects']:.0f} of {len(payload)} objects kept, {st['sieve_pairs']:.0f} of "
+            f"sieve (runs at <= {screening.SIEVE_MAX_CHANGED:.2%} changed): {st['sieve_objects']:.0f} of "
+            f"{len(payload)} objects kept, {st['sieve_pairs']:.0f} of "
             f"{st['sieve_pairs_total']:.0f} (changed, other) pairs, {st['sieve_state_share']:.1%} of the "
             f"catalog's (object, segment) states screened; {st['events']:.0f} events"
         )

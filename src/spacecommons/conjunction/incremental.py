@@ -35,8 +35,9 @@ from .screen import MAX_BOUND_KM, REPAIR_MISMATCH_KM_S, ScreeningResult, _node_t
 def _propagate_needed(sats, jd: np.ndarray, fr: np.ndarray, need: np.ndarray):
     """SGP4 states at the nodes each object needs (``need``: (n, m) bool); -1 and NaN elsewhere.
 
-    One ``sgp4_array`` call per object on its own nodes (the same C++ code and arguments as
-    ``SatrecArray``, so the same bits), then ``propagate_satrecs``'s check for non-physical states."""
+    Objects needed at every node go through ``propagate_satrecs`` at once; the others get one
+    ``sgp4_array`` call each on their own nodes (the same C++ code and arguments as ``SatrecArray``, so
+    the same bits) and ``propagate_satrecs``'s check for non-physical states."""
     from sgp4.api import Satrec
 
     from ..propagation.sgp4_batch import NONPHYSICAL, propagate_satrecs
@@ -47,7 +48,11 @@ def _propagate_needed(sats, jd: np.ndarray, fr: np.ndarray, need: np.ndarray):
     v = np.full((n, m, 3), np.nan)
     plain = np.zeros(n, dtype=bool)
     r_max = np.full(n, np.inf)
-    for i in np.flatnonzero(need.any(axis=1)):
+    whole = need.all(axis=1)
+    if whole.any():  # objects needed at every node: one SatrecArray call, checks included
+        rows = np.flatnonzero(whole)
+        err[rows], r[rows], v[rows] = propagate_satrecs([sats[i] for i in rows], jd, fr)
+    for i in np.flatnonzero(need.any(axis=1) & ~whole):
         cols = np.flatnonzero(need[i])
         s = sats[i]
         if isinstance(s, Satrec):

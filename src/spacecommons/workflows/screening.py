@@ -26,6 +26,10 @@ CANCELLED = "cancelled through the API"
 # An update whose sieve keeps more than this share of the catalog's (object, segment) states runs on
 # the caller's worker processes; below it, in this process (a spawned worker takes seconds to start).
 PARALLEL_FRACTION = 0.25
+# The orbit-geometry sieve runs when at most this share of the catalog changed: its cost grows with
+# (changed x catalog) pairs and what it keeps grows with the changed objects; on the 2022 catalog, 6 h,
+# 0.1% changed it made the update 3.3x faster, 1% changed 1.15x slower (benchmarks/README.md).
+SIEVE_MAX_CHANGED = 0.005
 
 
 class Cancelled(Exception):
@@ -146,8 +150,10 @@ def update_run(
     the segments of the window in which they may; the changed objects are then screened as primaries
     against those objects in those segments (``conjunction.incremental``), which finds exactly the
     all-vs-all events of their pairs; every other pair keeps its stored events (its element sets did
-    not change). Only done all-vs-all runs can be updated; a run with primaries is refused (see
-    docs/orbital-safety.md). The screening runs in this process unless the sieve keeps more than
+    not change). When more than ``SIEVE_MAX_CHANGED`` of the catalog changed, the sieve is skipped
+    and every object is screened over the whole window (the same events; the sieve would cost more
+    than it saves). Only done all-vs-all runs can be updated; a run with primaries is refused (see
+    docs/screening.md). The screening runs in this process unless it covers more than
     ``PARALLEL_FRACTION`` of the catalog's states (or ``dask_address`` is given): starting worker
     processes costs more than the work it would share.
     """
@@ -174,30 +180,36 @@ def update_run(
     clock = time.perf_counter()
     ids = np.asarray(merged.norad_ids)
     changed = np.flatnonzero(np.isin(ids, np.asarray(updated, dtype=np.int64)))
-    distance = max(params.threshold_km, params.colocation_km)
-    found = sieve(
-        merged.texts,
-        _subset(merged, changed).satrecs(),
-        changed,
-        params.start_jd,
-        params.start_fr,
-        params.days,
-        distance,
-        params.step_s,
-    )
-    keep = np.flatnonzero(found.keep)
-    segments = found.segments[keep]
-    share = float(segments.sum()) / max(1, found.segments.size)
+    n_seg = params.n_segments
+    if changed.size <= SIEVE_MAX_CHANGED * len(merged):
+        found = sieve(
+            merged.texts,
+            _subset(merged, changed).satrecs(),
+            changed,
+            params.start_jd,
+            params.start_fr,
+            params.days,
+            max(params.threshold_km, params.colocation_km),
+            params.step_s,
+        )
+        keep = np.flatnonzero(found.keep)
+        segments = found.segments[keep]
+        pairs, pairs_total = found.pairs, found.pairs_total
+    else:  # many changed objects: the sieve would cost more than it saves
+        keep = np.arange(len(merged))
+        segments = np.ones((keep.size, n_seg), dtype=bool)
+        pairs, pairs_total = -1, changed.size * (len(merged) - changed.size)
+    share = float(segments.sum()) / max(1, len(merged) * n_seg)
     sieve_s = time.perf_counter() - clock
     local = workers if share > PARALLEL_FRACTION else 1
-    result = screen_segments(
-        _subset(merged, keep), replace(params, primaries=updated), segments, workers=local, dask_address=dask_address
-    )
+    sub = merged if keep.size == len(merged) else _subset(merged, keep)
+    primaries = replace(params, primaries=updated)
+    result = screen_segments(sub, primaries, segments, workers=local, dask_address=dask_address)
     result.stats.update(
         sieve_s=sieve_s,
         sieve_objects=float(keep.size),
-        sieve_pairs=float(found.pairs),
-        sieve_pairs_total=float(found.pairs_total),
+        sieve_pairs=float(pairs),
+        sieve_pairs_total=float(pairs_total),
         sieve_state_share=share,
     )
     with session_maker.begin() as session:
