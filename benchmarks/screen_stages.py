@@ -144,7 +144,7 @@ def main() -> int:
         dt = time.perf_counter() - clock
         full = t["engine (wall)"] + t["store, executemany (now)"]
         print(
-            f"incremental: {len(up.updated)} objects updated ({args.update_fraction:.0%}), re-screened and merged "
+            f"incremental: {len(up.updated)} objects updated ({args.update_fraction:.1%}), re-screened and merged "
             f"in {dt:.1f} s = {dt / full:.1%} of the full run's engine + store ({full:.1f} s); "
             f"load average {os.getloadavg()[0]:.1f}"
         )
