@@ -22,6 +22,8 @@ import typer
 from typer._click.exceptions import UsageError
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
+from . import coercion
+
 _typer_type_labels = {cls: cls.display_type_rich for cls in (TyperOption, TyperArgument)}
 
 
@@ -40,6 +42,7 @@ def _type_label(self: TyperOption | TyperArgument, ctx) -> str | None:
 
 
 TyperOption.display_type_rich = TyperArgument.display_type_rich = _type_label
+coercion.install()  # plain str and int values converted without pydantic
 
 USAGE_EXIT = 2
 REJECTED_EXIT = 3
