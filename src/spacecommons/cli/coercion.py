@@ -12,6 +12,7 @@ Where Typer's internals differ from what this expects (another version), nothing
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -55,9 +56,10 @@ def install() -> bool:
 
     def get_runtime_param(self):
         if self._runtime_param is None and _plain(self.type_descriptor):
-            self._runtime_param = PlainRuntimeParam(
-                parameter_info=self.type_descriptor.parameter_info, annotation=self.type_descriptor.annotation
-            )
+            with contextlib.suppress(TypeError):  # another Typer's RuntimeParam: Typer's own conversion
+                self._runtime_param = PlainRuntimeParam(
+                    parameter_info=self.type_descriptor.parameter_info, annotation=self.type_descriptor.annotation
+                )
         return original(self)
 
     get_runtime_param._spacecommons = True
