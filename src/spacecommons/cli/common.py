@@ -24,13 +24,17 @@ def __getattr__(name: str):
     neither (issue #18)."""
     if name not in ("console", "err_console"):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    if name in globals():
-        return globals()[name]
     from rich.console import Console
 
     made = Console(stderr=name == "err_console", soft_wrap=True)
     globals()[name] = made
     return made
+
+
+def _console(err: bool) -> Console:
+    """``err_console`` or ``console``, made now if this is its first use."""
+    name = "err_console" if err else "console"
+    return globals().get(name) or __getattr__(name)
 
 
 DatabaseOption = typer.Option(
@@ -48,7 +52,7 @@ def say(text: str, *, err: bool = False, style: str | None = None, label: str = 
         out.append(label, style=label_style)
         out.append(" ")
     out.append(str(text), style=style)
-    __getattr__("err_console" if err else "console").print(out, highlight=False)
+    _console(err).print(out, highlight=False)
 
 
 def utc_now() -> datetime:
