@@ -98,7 +98,9 @@ def impact_site_command(
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
 ) -> None:
     """Impact probability of a newly observed object and, when it is likely to hit, its
-    atmospheric entry (100 km altitude): UTC time, latitude, east longitude and 1-sigma spread."""
+    atmospheric entry (100 km altitude): UTC time, latitude, east longitude and 1-sigma spread,
+    the entry region (1/2/3-sigma ellipses, sampled entries) and the nominal ground track from
+    10 minutes before the entry to the ground (ballistic below 100 km: no drag)."""
     from .common import require_positive
 
     require_positive(horizon_days, "--horizon-days")
@@ -118,6 +120,18 @@ def impact_site_command(
                 f"  entry (100 km) {summary['entry_utc']} at {summary['entry_lat_deg']:.3f} N "
                 f"{summary['entry_lon_deg']:.3f} E, 1-sigma {summary['entry_sigma_km']:.2f} km, "
                 f"{summary['entry_sigma_s']:.2f} s"
+            )
+        if "ground_track" in summary:
+            g = summary["ground_track"]
+            say(
+                f"  ground track: {len(g)} points, {g[0]['utc']} ({g[0]['alt_km']:.0f} km) to {g[-1]['utc']} "
+                f"at {g[-1]['lat_deg']:.3f} N {g[-1]['lon_deg']:.3f} E ({g[-1]['alt_km']:.2f} km; "
+                f"{summary['ground_track_end']}; ballistic below 100 km: no drag)"
+            )
+        for e in summary.get("entry_region", {}).get("ellipses", []):
+            say(
+                f"  entry region {e['n_sigma']}-sigma ({e['probability']:.0%}): {e['semi_major_km']:.2f} x "
+                f"{e['semi_minor_km']:.2f} km, major axis {e['azimuth_deg']:.1f} deg east of north"
             )
     if rejected:
         raise typer.Exit(REJECTED_EXIT)

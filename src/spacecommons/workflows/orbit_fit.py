@@ -170,7 +170,11 @@ def fit_summary(fit: OrbitFit, optical: Sequence[Any] | None = None) -> dict:
 
 
 def impact_site_summary(site: ImpactSite) -> dict:
-    """Impact probability and, when an impact is likely, the nominal entry at 100 km altitude."""
+    """Impact probability and, when an impact is likely, the nominal entry at 100 km altitude, the
+    nominal ground track (``ground_track``: utc, lat_deg, lon_deg, alt_km; ``ground_track_end``:
+    "surface" or "window", see ``neo.od.impact_site.GroundTrack``) and the entry region
+    (``entry_region``: the sampled entry points and, from three of them on, their 1/2/3-sigma
+    ellipses)."""
     out: dict[str, Any] = {
         "impact_probability": site.impact_probability,
         "impact_probability_ci95": [site.ci_low, site.ci_high],
@@ -186,7 +190,41 @@ def impact_site_summary(site: ImpactSite) -> dict:
             "entry_sigma_s": site.entry_sigma_s,
             "entry_height_km": 100.0,
         }
+        if site.ground_track is not None:
+            g = site.ground_track
+            out["ground_track"] = [
+                {"utc": format_utc(g.utc[k], 3), "lat_deg": float(g.lat_deg[k]), "lon_deg": float(g.lon_deg[k]),
+                 "alt_km": float(g.alt_km[k])}
+                for k in range(len(g.jd_tdb))
+            ]  # fmt: skip
+            out["ground_track_end"] = g.end
+        out["entry_region"] = _entry_region_summary(site)
     return out
+
+
+def _entry_region_summary(site: ImpactSite) -> dict:
+    region = site.entry_region
+    points = [{"utc": format_utc(e.utc, 3), "lat_deg": e.lat_deg, "lon_deg": e.lon_deg} for e in site.sample_entries]
+    if region is None:
+        return {"center_lat_deg": None, "center_lon_deg": None, "ellipses": [], "points": points}
+    ellipses = [
+        {
+            "n_sigma": e.n_sigma,
+            "probability": e.probability,
+            "semi_major_km": e.semi_major_km,
+            "semi_minor_km": e.semi_minor_km,
+            "azimuth_deg": e.azimuth_deg,
+            "outline_lat_deg": [float(v) for v in e.outline_lat_deg],
+            "outline_lon_deg": [float(v) for v in e.outline_lon_deg],
+        }
+        for e in region.ellipses
+    ]
+    return {
+        "center_lat_deg": region.center_lat_deg,
+        "center_lon_deg": region.center_lon_deg,
+        "ellipses": ellipses,
+        "points": points,
+    }
 
 
 def predict_impact(fit: OrbitFit, horizon_days: float = 30.0, samples: int = 500, seed: int = 1) -> ImpactSite:
