@@ -23,7 +23,6 @@ from enum import StrEnum
 from functools import lru_cache
 
 import numpy as np
-from scipy.optimize import brentq
 
 from ..constants import AU_KM, AU_PER_DAY_KM_S, GM_DE440_KM3_S2, LUNAR_DISTANCE_AU
 from ..errors import InputError, parse_choice
@@ -201,6 +200,8 @@ def refine_minimum(
                 tca = t1
                 break
     if tca is None:
+        from scipy.optimize import brentq  # only here: importing scipy costs a pool worker ~0.8 s
+
         tca = brentq(range_rate, jd_a, jd_b, xtol=1e-9, rtol=4 * np.finfo(float).eps)
     integ.integrate(tca)
     return tca, _relative(integ.states()[0], body, tca)
