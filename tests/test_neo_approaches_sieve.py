@@ -135,6 +135,7 @@ def test_first_flagged_run():
     assert first_flagged_run(lower, 0.07) == (2, 4)
     assert first_flagged_run(lower, 0.001) == (-1, -1)
     assert first_flagged_run(np.array([0.01, 0.02]), 0.07) == (0, 2)
+    assert first_flagged_run(np.array([0.3, np.nan, 0.3]), 0.07) == (1, 2)  # no answer: searched
 
 
 def test_heliocentric_table_interpolation_is_far_below_the_margin():

@@ -138,8 +138,9 @@ def interval_lower_bounds(rel: np.ndarray, grid: np.ndarray) -> np.ndarray:
 
 def first_flagged_run(lower: np.ndarray, limit: float) -> tuple[int, int]:
     """(i, j): intervals i..j-1 are the first run of consecutive intervals whose lower estimate is
-    below ``limit``; (-1, -1) when none is."""
-    below = np.flatnonzero(lower < limit)
+    below ``limit`` (or not a number: a failed two-body solution must not hide an interval);
+    (-1, -1) when none is."""
+    below = np.flatnonzero(~(lower >= limit))
     if below.size == 0:
         return -1, -1
     i = int(below[0])
