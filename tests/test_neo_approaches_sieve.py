@@ -93,6 +93,23 @@ def test_margin_covers_the_two_body_error_near_the_threshold():
     assert 10 * (0.0160 - exact.dist) < TWO_BODY_MARGIN_AU
 
 
+def test_a_deep_venus_pass_hands_over_to_n_body(monkeypatch):
+    # 2020 HX2 (SBDB extract, epoch 2020-05-31) passes Venus at 0.0027 au on 2020-06-26 (ASSIST, the
+    # search settings) and never comes within 0.12 au of Earth in 2020: only the planet rule can make
+    # the sieve integrate it. Without the rule the two-body model is trusted past the Venus pass
+    # (its error reaches 1.3e-2 au by the end of 2020: benchmarks/neo_search_margin.py).
+    import spacecommons.neo.approaches as approaches
+
+    (hx2,) = _orbits("neo/sbdb_2020_hx2.csv")
+    with_rule: dict[str, float] = {}
+    assert close_approaches_sieved([hx2], START, END, stats=with_rule) == close_approaches([hx2], START, END) == []
+    assert with_rule["swept_intervals"] > 0
+    monkeypatch.setattr(approaches, "PERTURBER_RADII_AU", {})
+    without: dict[str, float] = {}
+    assert close_approaches_sieved([hx2], START, END, stats=without) == []
+    assert without["swept_intervals"] == 0
+
+
 def test_kepler_states_agree_with_the_mean_anomaly_solution():
     # Toro (SBDB extract row 1): elements advanced through the mean anomaly, M = M0 + n dt, solved by
     # keplerian_to_state (Newton on Kepler's equation), against the universal-variable kernel

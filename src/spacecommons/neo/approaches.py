@@ -307,9 +307,10 @@ def close_approaches(
 
 TWO_BODY_MARGIN_AU = 0.02
 """Margin of the two-body search (:func:`close_approaches_sieved`): 3.6 times the largest error of
-the two-body model measured at the moment an object first comes within 0.05 au of Earth, counted
-from an exact state (5.6e-3 au, 1,057 of the 4,226 NEOs of the 2020 SBDB extract over 2020;
-median 2.4e-4 au; ``benchmarks/neo_search_margin.py``)."""
+the two-body model up to the day an object first comes within 0.05 au of Earth (or passes within
+``PERTURBER_RADII_AU`` of Venus or Mars), counted from an exact state: 5.5e-3 au (2018 PN22) over
+all 4,226 NEOs of the 2020 SBDB extract through 2020, 99 % below 2.8e-3 au, median 2.3e-4 au
+(``benchmarks/neo_search_margin.py``)."""
 
 
 PERTURBER_RADII_AU = {"venus": 0.05, "earth": 0.05, "mars": 0.05}
