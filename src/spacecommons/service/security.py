@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 
 from fastapi import HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from ..storage.partners_repo import Identity, find_key, revocation_mark
 from .limits import charge_anonymous, verify_key
@@ -65,6 +66,40 @@ def _presented_key(request: Request) -> str | None:
     return key or None
 
 
+def _cached_identity(state, digest: str) -> Identity | None:
+    """The identity cached for a key's digest, after the revocation watermark was checked (one small
+    indexed aggregate on a pooled connection: no ORM session, no argon2)."""
+    with state.engine.connect() as conn:
+        state.key_cache.check_mark(revocation_mark(conn))
+    return state.key_cache.get(digest)
+
+
+def _verified_identity(state, key: str, digest: str) -> Identity | None:
+    """One argon2 verification of ``key`` (against a dummy hash when its prefix is unknown or revoked);
+    the identity is cached on success."""
+    with state.session_maker() as session:
+        stored, found = find_key(session, key)
+        session.rollback()  # no transaction held during argon2
+    if verify_key(key, stored):
+        state.key_cache.put(digest, found)
+        return found
+    return None
+
+
+def _admit(request: Request, who: Identity | None) -> Identity:
+    """401 for a failed key (charging the address), else the caller's rate limit; the identity is kept
+    on the request."""
+    if who is None:
+        charge_anonymous(request)
+        raise HTTPException(401, "invalid or revoked API key", headers={"WWW-Authenticate": "ApiKey"})
+    request.state.identity = who
+    caller = f"key:{who.key_id}" if who.key_id else f"ip:{request.client.host if request.client else '?'}"
+    wait = request.app.state.rate_limiter.take(caller)
+    if wait > 0:
+        raise HTTPException(429, "rate limit exceeded", headers={"Retry-After": str(math.ceil(wait))})
+    return who
+
+
 def identify(request: Request) -> Identity:
     """The caller of this request (cached on the request); a wrong or revoked key is a 401.
 
@@ -75,36 +110,39 @@ def identify(request: Request) -> Identity:
     if hasattr(request.state, "identity"):
         return request.state.identity
     key = _presented_key(request)
-    who = Identity.anonymous()
-    if key:
-        state = request.app.state
-        digest = hashlib.sha256(key.encode()).hexdigest()
-        with state.session_maker() as session:
-            state.key_cache.check_mark(revocation_mark(session))
-            cached = state.key_cache.get(digest)
-            if cached is None:
-                stored, found = find_key(session, key)
-                session.rollback()  # no transaction held during argon2
-                if verify_key(key, stored):
-                    cached = found
-                    state.key_cache.put(digest, cached)
-        if cached is None:
-            charge_anonymous(request)
-            raise HTTPException(401, "invalid or revoked API key", headers={"WWW-Authenticate": "ApiKey"})
-        who = cached
-    request.state.identity = who
-    caller = f"key:{who.key_id}" if who.key_id else f"ip:{request.client.host if request.client else '?'}"
-    wait = request.app.state.rate_limiter.take(caller)
-    if wait > 0:
-        raise HTTPException(429, "rate limit exceeded", headers={"Retry-After": str(math.ceil(wait))})
-    return who
+    if not key:
+        return _admit(request, Identity.anonymous())
+    state = request.app.state
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    who = _cached_identity(state, digest)
+    if who is None:
+        who = _verified_identity(state, key, digest)
+    return _admit(request, who)
+
+
+async def identify_async(request: Request) -> Identity:
+    """:func:`identify` for the event loop: the same checks in the same order, with only the argon2
+    verification (deliberately slow, tens of ms) moved to a worker thread. An anonymous caller and a
+    cached key cost the watermark query alone, run here: a thread hop per dependency cost more than
+    the query (benchmarks/README.md, issue #18)."""
+    if hasattr(request.state, "identity"):
+        return request.state.identity
+    key = _presented_key(request)
+    if not key:
+        return _admit(request, Identity.anonymous())
+    state = request.app.state
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    who = _cached_identity(state, digest)
+    if who is None:
+        who = await run_in_threadpool(_verified_identity, state, key, digest)
+    return _admit(request, who)
 
 
 def allow(*roles: str) -> Callable[[Request], Identity]:
     """Dependency admitting the given roles (and admin); ``"public"`` admits everyone."""
 
-    def dependency(request: Request) -> Identity:
-        who = identify(request)
+    async def dependency(request: Request) -> Identity:
+        who = await identify_async(request)
         if PUBLIC in roles or who.role == "admin" or who.role in roles:
             return who
         if who.is_anonymous:
