@@ -4,8 +4,8 @@ every sort, order, filter, keyset and offset page, the body is byte for byte the
 ``response_model``) makes of ``screening_repo.event_page``'s ORM rows, and ``X-Total-Count`` /
 ``X-Next-After`` are ``count_events`` and ``event_page``'s cursor. The expected values are computed
 here by that independent (slower) path on the same stored rows. The per-process caches (run access,
-count) follow every change a run can go through. Runs on both backends (SQLite; PostgreSQL under
-`make test`)."""
+count, pages) follow every change a run can go through; a page served from the cache is the page.
+Runs on both backends (SQLite; PostgreSQL under `make test`)."""
 
 from __future__ import annotations
 
@@ -155,6 +155,11 @@ def test_pages_are_the_orm_paths_bytes_and_headers(service, query):
     assert r.headers.get("x-next-after") == cursor
     assert r.headers["content-type"] == "application/json"
     assert ("link" in r.headers) == (cursor is not None)
+    again = client.get(f"/api/v1/screening/runs/{run_id}/events", params=query)  # from the page cache
+    assert again.content == r.content
+    assert {k: v for k, v in again.headers.items() if k != "date"} == {
+        k: v for k, v in r.headers.items() if k != "date"
+    }
 
 
 @pytest.mark.parametrize(("sort", "order"), [("miss_km", None), ("tca", "desc"), ("pc", None), ("pc", "asc")])

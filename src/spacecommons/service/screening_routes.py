@@ -427,6 +427,14 @@ def _events_page(
         run = _run_access(app, conn, run_id)
         if run is None or not visible(run, who):  # a private run of another partner is indistinguishable from none
             raise HTTPException(404, f"no screening run {run_id}")
+        pages = _page_cache(app)
+        key = None
+        if run.status == "done":  # the run's version: see RunAccessCache; the policy was asked above
+            key = (run_id, run.created_at, run.catalog_digest, run.n_events, f, regime, sort, descending)
+            key += (limit, after, offset)
+            hit = pages.get(key)
+            if hit is not None:
+                return hit[0], dict(hit[1])
         if regime is not None:
             with app.state.session_maker() as session:
                 _, _, payload, _ = repo.load_run(session, run_id)
@@ -438,7 +446,53 @@ def _events_page(
         headers = {"X-Total-Count": str(_event_count(app, conn, run, f))}
     if cursor is not None:
         headers["X-Next-After"] = cursor
-    return events_json(rows), headers
+    body = events_json(rows)
+    if key is not None:
+        pages.put(key, (body, dict(headers)), len(body))
+    return body, headers
+
+
+class PageCache:
+    """Pages of finished runs' events (body and headers) that this process wrote, least recently used
+    dropped first once they hold more than ``max_bytes``. A key holds the run's version (created_at,
+    catalog digest, event count; read on every request, ``RunAccessCache``) and every parameter of
+    the page, so a re-screened run is a miss, never a stale page; the run's visibility is asked
+    before any lookup. A dashboard's first pages of a run are asked again and again by every viewer:
+    those cost one cache lookup instead of a query and a JSON encoding (issue #18)."""
+
+    def __init__(self, max_bytes: int = 32 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[tuple, tuple[object, int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple):
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is None:
+                return None
+            self._entries.move_to_end(key)
+            return hit[0]
+
+    def put(self, key: tuple, value: object, size: int) -> None:
+        if size > self.max_bytes // 4:  # a few huge pages must not flush everything else
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= old[1]
+            self._entries[key] = (value, size)
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self._bytes -= dropped
+
+
+def _page_cache(app) -> PageCache:
+    cache = getattr(app.state, "event_page_cache", None)
+    if cache is None:
+        cache = app.state.event_page_cache = PageCache()
+    return cache
 
 
 class RunAccessCache:
