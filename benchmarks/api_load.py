@@ -48,7 +48,10 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-SNAPSHOT = ROOT.parent / "shared/data/tle/catalog_snapshots/catalog_full_3le_2022-01-22.txt"
+SNAPSHOT = (
+    next((p for p in (ROOT.parent / "shared", ROOT.parents[1] / "shared") if p.exists()), ROOT.parent / "shared")
+    / "data/tle/catalog_snapshots/catalog_full_3le_2022-01-22.txt"
+)  # beside the checkout, or a worktree's parent
 NOW = datetime(2026, 1, 1, tzinfo=UTC)  # the time the rows say they were written
 EVENTS = "/api/v1/screening/runs/1/events"
 SERVER_CODE = """

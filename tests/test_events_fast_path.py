@@ -241,3 +241,28 @@ def test_count_and_access_follow_the_run(service):
     with app.state.session_maker.begin() as s:
         s.execute(update(ScreeningRun).where(ScreeningRun.id == run_id).values(catalog_digest=old_digest))
     assert client.get(f"/api/v1/screening/runs/{run_id + 1000}/events").status_code == 404
+
+
+def test_an_update_that_stores_the_same_catalog_is_a_new_page(service):
+    """``replace_object_events`` with the run's own catalog, twice (a partner re-submitting the same
+    element sets): each rewrite is a new ``run_version`` (the stats' update counter; the second stores
+    exactly what the first did), and the page, count and cursor are the rows stored after it."""
+    from spacecommons.conjunction.events import ConjunctionEvents
+    from spacecommons.service.screening_routes import run_version
+    from spacecommons.storage import screening_repo as repo
+
+    app, client, run_id = service
+    url = f"/api/v1/screening/runs/{run_id}/events"
+    before = client.get(url, params={"limit": 20})
+    gone = before.json()[0]["id1"]
+    versions = set()
+    for _ in range(2):  # the second update stores exactly what the first did
+        with app.state.session_maker.begin() as s:
+            _, _, payload, _ = repo.load_run(s, run_id)
+            repo.replace_object_events(s, run_id, payload, (gone,), ConjunctionEvents(), {"objects": 1})
+            versions.add(run_version(repo.run_access(s, run_id)))
+        page = client.get(url, params={"limit": 20})
+        body, total, cursor = _reference(app, run_id, {"limit": 20})
+        assert (page.content, page.headers["x-total-count"], page.headers.get("x-next-after")) == (body, total, cursor)
+        assert gone not in {e["id1"] for e in page.json()} | {e["id2"] for e in page.json()}
+    assert len(versions) == 2 and None not in versions

@@ -424,14 +424,14 @@ def _events_page(
 ) -> tuple[bytes, dict[str, str]]:
     """The body (the JSON of ``list[EventOut]``, byte for byte) and headers of one page of events."""
     with app.state.engine.connect() as conn:
-        run = _run_access(app, conn, run_id)
+        run = repo.run_access(conn, run_id)
         if run is None or not visible(run, who):  # a private run of another partner is indistinguishable from none
             raise HTTPException(404, f"no screening run {run_id}")
         pages = _page_cache(app)
         key = None
-        if run.status == "done":  # the run's version: see RunAccessCache; the policy was asked above
-            key = (run_id, run.created_at, run.catalog_digest, run.n_events, f, regime, sort, descending)
-            key += (limit, after, offset)
+        version = run_version(run)
+        if version is not None:  # a finished run; the policy was asked above
+            key = (run_id, version, f, regime, sort, descending, limit, after, offset)
             hit = pages.get(key)
             if hit is not None:
                 return hit[0], dict(hit[1])
@@ -454,8 +454,8 @@ def _events_page(
 
 class PageCache:
     """Pages of finished runs' events (body and headers) that this process wrote, least recently used
-    dropped first once they hold more than ``max_bytes``. A key holds the run's version (created_at,
-    catalog digest, event count; read on every request, ``RunAccessCache``) and every parameter of
+    dropped first once they hold more than ``max_bytes``. A key holds the run's version
+    (``run_version``, read on every request) and every parameter of
     the page, so a re-screened run is a miss, never a stale page; the run's visibility is asked
     before any lookup. A dashboard's first pages of a run are asked again and again by every viewer:
     those cost one cache lookup instead of a query and a JSON encoding (issue #18)."""
@@ -495,50 +495,27 @@ def _page_cache(app) -> PageCache:
     return cache
 
 
-class RunAccessCache:
-    """``repo.run_access`` rows of finished runs, checked on every request against ``repo.run_stamp``.
-
-    A run's ``visibility`` and ``owner_partner_id`` are written when it is created and never change
-    (no code path updates them; runs are never deleted, so an id is never reused), and its
-    ``n_events`` changes only with its ``status`` (``finish_run``) or its ``catalog_digest``
-    (``update_run``). So a stored row whose ``(created_at, status, catalog_digest)`` equal the stamp
-    read now is the row the database holds now: reading the stamp costs microseconds where the
-    full row costs ~4 ms on SQLite (``repo.run_stamp``). Runs not ``done`` are read in full."""
-
-    def __init__(self, size: int = 256) -> None:
-        self._cache = SummaryCache(size)
-
-    def get(self, conn, run_id: int):
-        stamp = repo.run_stamp(conn, run_id)
-        if stamp is None:
-            return None
-        hit = self._cache.get((run_id, tuple(stamp)))
-        if hit is not None:
-            return hit
-        run = repo.run_access(conn, run_id)
-        if run is not None and run.status == "done" and tuple(run[:4]) == tuple(stamp):
-            self._cache.put((run_id, tuple(stamp)), run)
-        return run
-
-
-def _run_access(app, conn, run_id: int):
-    cache = getattr(app.state, "run_access_cache", None)
-    if cache is None:
-        cache = app.state.run_access_cache = RunAccessCache()
-    return cache.get(conn, run_id)
+def run_version(run) -> tuple | None:
+    """What changes whenever a finished run's events change (``None`` while it is not ``done``): its
+    creation time, catalog digest and event count, and its stats, whose ``updates`` counter every
+    rewrite of its events (``screening_repo.replace_object_events``) raises, so that even an update
+    that stores the same catalog (same events, new ids) is a new version. Read on every request, so
+    a change made by any process (the CLI, a second server) is seen at the next request."""
+    summary = _summary_version(run)
+    return None if summary is None else (run.created_at, *summary)
 
 
 def _event_count(app, conn, run, f: repo.EventFilter) -> int:
     """How many events of ``run`` pass ``f``: counted once per version of a finished run in this process
     (a count reads every matching index entry: ~1 ms for 5,000 events, ~30x that for a 160,000-event
-    run), the version being ``(created_at, status, catalog_digest, n_events)`` read on every request
-    (``RunAccessCache``); a run that is not done is counted every time."""
-    if run.status != "done":
+    run; ``run_version``); a run that is not done is counted every time."""
+    version = run_version(run)
+    if version is None:
         return repo.count_events(conn, run.id, f)
     cache = getattr(app.state, "event_count_cache", None)
     if cache is None:
         cache = app.state.event_count_cache = SummaryCache(size=1024)
-    key = (run.id, f, run.created_at, run.catalog_digest, run.n_events)
+    key = (run.id, f, version)
     hit = cache.get(key)
     if hit is None:
         hit = repo.count_events(conn, run.id, f)

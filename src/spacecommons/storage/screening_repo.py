@@ -118,7 +118,10 @@ def replace_object_events(
     run.n_objects = len(payload)
     run.n_events = session.query(ev).filter(ev.run_id == run_id).count()
     old = json.loads(run.stats_json) if run.stats_json else {}
-    run.stats_json = json.dumps({**old, "last_update": {"objects": len(ids), **stats}})
+    # "updates" counts the rewrites of the run's events: part of the version the service caches pages
+    # under (screening_routes.run_version), which must change even when an update stores the same catalog
+    updates = int(old.get("updates", 0)) + 1
+    run.stats_json = json.dumps({**old, "updates": updates, "last_update": {"objects": len(ids), **stats}})
     session.flush()
     return run.n_events
 
@@ -353,27 +356,17 @@ def _unfiltered_page_statement(sort: str, desc: bool, keyset: bool):
 
 
 _c = ScreeningRun.__table__.c
-_RUN_STAMP = select(_c.id, _c.created_at, _c.status, _c.catalog_digest).where(_c.id == bindparam("run_id"))
 _RUN_ACCESS = select(
-    _c.id, _c.created_at, _c.status, _c.catalog_digest, _c.visibility, _c.owner_partner_id, _c.n_events
+    _c.id, _c.created_at, _c.status, _c.catalog_digest, _c.visibility, _c.owner_partner_id, _c.n_events, _c.stats_json
 ).where(_c.id == bindparam("run_id"))
 del _c
 
 
-def run_stamp(conn: Connection | Session, run_id: int) -> Row | None:
-    """``(id, created_at, status, catalog_digest)`` of a run: the columns stored before its catalog.
-
-    SQLite keeps a row's columns in order, and a column after the stored catalog (megabytes for a
-    whole-catalog run, in overflow pages) is reached only by walking the whole overflow chain: ~4 ms
-    for the 2022 catalog, where these columns take microseconds. ``None`` when there is no such run."""
-    return conn.execute(_RUN_STAMP, {"run_id": run_id}).first()
-
-
 def run_access(conn: Connection | Session, run_id: int) -> Row | None:
     """The columns of a run that say who may see it and whether its events changed (``id``,
-    ``created_at``, ``status``, ``catalog_digest``, ``visibility``, ``owner_partner_id``, ``n_events``),
-    without its stored catalog; ``None`` when there is no such run. On SQLite this walks the catalog's
-    overflow pages (:func:`run_stamp`)."""
+    ``created_at``, ``status``, ``catalog_digest``, ``visibility``, ``owner_partner_id``, ``n_events``,
+    ``stats_json``), without its stored catalog (megabytes for a whole-catalog run); ``None`` when
+    there is no such run."""
     return conn.execute(_RUN_ACCESS, {"run_id": run_id}).first()
 
 
