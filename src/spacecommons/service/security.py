@@ -7,11 +7,12 @@ matrix enumerates routes x roles."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import HTTPException, Request
 from starlette.concurrency import run_in_threadpool
@@ -34,6 +35,7 @@ class KeyCache:
         self._items: dict[str, tuple[Identity, float]] = {}
         self._lock = threading.Lock()
         self._mark: object = None
+        self._inflight: dict[str, asyncio.Future] = {}  # digest -> its verification (event loop only)
 
     def check_mark(self, mark: object) -> None:
         """Empty the cache when ``mark`` differs from the one it was filled under."""
@@ -56,6 +58,19 @@ class KeyCache:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+
+    async def verify_once(self, digest: str, verify: Callable[[], Awaitable[Identity | None]]) -> Identity | None:
+        """``await verify()`` for ``digest``, once at a time: requests presenting the same key while its
+        verification runs wait for that one instead of each starting an argon2 check (50 concurrent
+        clients of one key, at every expiry of its cache entry, were 50 concurrent argon2 runs: a stall
+        of seconds on a small machine, issue #18). The verification runs as its own task, so a waiter
+        that is cancelled (a client gone) cancels nothing."""
+        task = self._inflight.get(digest)
+        if task is None or task.get_loop() is not asyncio.get_running_loop():  # (a test client's former loop)
+            task = asyncio.ensure_future(verify())
+            self._inflight[digest] = task
+            task.add_done_callback(lambda _t: self._inflight.pop(digest, None))
+        return await asyncio.shield(task)
 
 
 def _presented_key(request: Request) -> str | None:
@@ -134,7 +149,9 @@ async def identify_async(request: Request) -> Identity:
     digest = hashlib.sha256(key.encode()).hexdigest()
     who = _cached_identity(state, digest)
     if who is None:
-        who = await run_in_threadpool(_verified_identity, state, key, digest)
+        who = await state.key_cache.verify_once(
+            digest, lambda: run_in_threadpool(_verified_identity, state, key, digest)
+        )
     return _admit(request, who)
 
 
