@@ -136,10 +136,10 @@ def identify(request: Request) -> Identity:
 
 
 async def identify_async(request: Request) -> Identity:
-    """:func:`identify` for the event loop: the same checks in the same order, with only the argon2
-    verification (deliberately slow, tens of ms) moved to a worker thread. An anonymous caller and a
-    cached key cost the watermark query alone, run here: a thread hop per dependency cost more than
-    the query (benchmarks/README.md, issue #18)."""
+    """:func:`identify` for the event loop: the same checks in the same order, with the argon2
+    verification (deliberately slow, tens of ms) in a worker thread. An anonymous caller and a
+    cached key cost the watermark query alone, run here on SQLite (a thread hop costs more than the
+    local query; benchmarks/README.md, issue #18) and in a worker thread on a networked database."""
     if hasattr(request.state, "identity"):
         return request.state.identity
     key = _presented_key(request)
@@ -147,7 +147,10 @@ async def identify_async(request: Request) -> Identity:
         return _admit(request, Identity.anonymous())
     state = request.app.state
     digest = hashlib.sha256(key.encode()).hexdigest()
-    who = _cached_identity(state, digest)
+    if state.engine.dialect.name == "sqlite":
+        who = _cached_identity(state, digest)
+    else:  # over the network: the round trips wait in a worker thread
+        who = await run_in_threadpool(_cached_identity, state, digest)
     if who is None:
         who = await state.key_cache.verify_once(
             digest, lambda: run_in_threadpool(_verified_identity, state, key, digest)
