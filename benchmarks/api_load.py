@@ -225,6 +225,13 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--duration", type=float, default=15.0, help="seconds per measurement (wrk)")
     ap.add_argument("--pages", choices=("first", "offset"), default="first")
+    ap.add_argument(
+        "--warmup",
+        type=float,
+        default=0.0,
+        help="seconds of unmeasured wrk load first, on --clients connections: "
+        "reaches every worker (each verifies the key once, argon2) before the measurement",
+    )
     ap.add_argument("--generator", choices=("wrk", "python"), default="wrk" if shutil.which("wrk") else "python")
     ap.add_argument("--sqlite-db", type=Path, help="keep the SQLite database here between runs")
     ap.add_argument("--pg-url", help="a PostgreSQL database prepared by an earlier run")
@@ -269,8 +276,10 @@ def main() -> int:
                         continue
                     proc, base = serve(url, workers, pythonpath, args.serve_args.split() if name == "this" else [])
                     try:
-                        for _ in range(3):  # the key's argon2 check and first queries, in every worker
+                        for _ in range(3):  # the key's argon2 check and first queries
                             httpx.get(f"{base}{EVENTS}?limit=100", headers={"X-API-Key": key}, timeout=60)
+                        if args.warmup > 0 and args.generator == "wrk":  # every worker, on many connections
+                            run_wrk(base, key, n_events, args.clients, args.warmup, args.pages, lua)
                         for clients in (1, args.clients):
                             load = os.getloadavg()[0]
                             cpu0 = cpu_seconds(proc.pid)
