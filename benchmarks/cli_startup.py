@@ -7,9 +7,15 @@ that dominate one ``--help`` (``python -X importtime``).
     python benchmarks/cli_startup.py            # 20 runs each
     python benchmarks/cli_startup.py -n 50
     python benchmarks/cli_startup.py --src /path/to/other/checkout/src   # the same, other sources
+    python benchmarks/cli_startup.py --against /path/to/main/src   # both trees in one loop, run for run
 
 Also timed, on a throw-away SQLite database migrated once before timing (so every run finds the
-schema at its head): the light commands ``catalog history 25544`` and ``runs list``.
+schema at its head): the light commands ``catalog history 25544`` and ``runs list``, and the help of
+a command group and of a command (``neo --help``, ``catalog history --help``). The database holds
+the four element sets of ``tests/data/tle/iss_docked_2022-01-22.3le`` (loaded with the timed
+sources' own ``catalog load``) and one screening run (inserted with SQL), so that both commands
+print rows as they do in use; ``--empty`` times them on the empty database instead (``catalog
+history`` then stops at "not in the catalog", ``runs list`` prints an empty table).
 
 Targets (issue #18): ``--help`` <= 0.3 s (it was 2.7 s when every command module imported scipy,
 SQLAlchemy, matplotlib and the service at start), light commands <= 0.5 s.
@@ -35,6 +41,10 @@ HELP = [
     "import sys; sys.argv = ['spacecommons', '--help']; from spacecommons.cli.main import app; app()",
 ]
 BARE = [sys.executable, "-c", "pass"]
+# What any light command must import with this stack (Typer, SQLAlchemy and its SQLite dialect, a
+# Rich table): the floor its start-up can reach without leaving SQLAlchemy.
+FLOOR = [sys.executable, "-c", "import typer.main, sqlalchemy, sqlalchemy.dialects.sqlite, rich.console, rich.table"]
+SQLALCHEMY = [sys.executable, "-c", "import sqlalchemy"]
 
 
 def _cli(*argv: str) -> list[str]:
@@ -43,9 +53,29 @@ def _cli(*argv: str) -> list[str]:
 
 
 LIGHT = {
+    "`spacecommons neo --help`": _cli("neo", "--help"),
+    "`spacecommons catalog history --help`": _cli("catalog", "history", "--help"),
     "`spacecommons catalog history 25544`": _cli("catalog", "history", "25544"),
     "`spacecommons runs list`": _cli("runs", "list"),
 }
+ISS = Path(__file__).resolve().parents[1] / "tests" / "data" / "tle" / "iss_docked_2022-01-22.3le"
+# One stored run: the fields ScreeningParams.from_json needs (the rest take their defaults).
+RUN_PARAMS = {"start_jd": 2459601.5, "start_fr": 0.0, "days": 1.0, "threshold_km": 5.0, "primaries": [25544]}
+
+
+def _fill(db: Path, env: dict[str, str]) -> None:
+    """Element sets through the timed sources' CLI, one screening run row through SQL."""
+    import json
+    import sqlite3
+
+    subprocess.run(_cli("catalog", "load", str(ISS)), env=env, check=True, capture_output=True)
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "INSERT INTO screening_runs (created_at, status, params_json, catalog_digest, catalog_json, "
+            "n_objects, n_chunks, n_events, message, visibility) "
+            "VALUES (?, 'done', ?, ?, '{}', 4, 1, 0, NULL, 'public')",
+            ("2026-11-27 08:00:00.000000", json.dumps(RUN_PARAMS, sort_keys=True), "0" * 64),
+        )
 
 
 def _env(src: Path) -> dict[str, str]:
@@ -61,14 +91,14 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _time(cmd: list[str], env: dict[str, str]) -> float:
+def _time(cmd: list[str], env: dict[str, str], key: str | None = None) -> float:
     """Wall seconds of one run; its CPU seconds (user + system: what a busy machine inflates less)
-    are appended to CPU under the command's last argument."""
+    are appended to CPU under ``key`` (default: the command's last argument)."""
     c0 = _cpu()
     t0 = time.perf_counter()
     done = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
     elapsed = time.perf_counter() - t0
-    CPU.setdefault(cmd[-1], []).append(_cpu() - c0)
+    CPU.setdefault(key or cmd[-1], []).append(_cpu() - c0)
     if done.returncode != 0 and b"is not in the catalog" not in done.stderr:  # an empty database answers so
         raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr.decode()}")
     return elapsed
@@ -95,42 +125,62 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("-n", type=int, default=20, help="runs of each command")
     ap.add_argument("--src", type=Path, default=SRC, help="the sources to time (e.g. an older checkout's src/)")
+    ap.add_argument(
+        "--against", type=Path, help="a second source tree (e.g. main's src/), timed in the same loop, run for run"
+    )
+    ap.add_argument("--empty", action="store_true", help="time the light commands on an empty database")
     args = ap.parse_args()
-    env = _env(args.src)
+    trees = {"": args.src} if args.against is None else {"this": args.src, "against": args.against}
     with tempfile.TemporaryDirectory() as tmp:
-        env["SPACECOMMONS_DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'cli.db'}"
-        subprocess.run(_cli("db", "upgrade"), env=env, check=True, capture_output=True)
+        envs = {
+            label: {**_env(src), "SPACECOMMONS_DATABASE_URL": f"sqlite:///{Path(tmp) / 'cli.db'}"}
+            for label, src in trees.items()
+        }
+        first = next(iter(envs.values()))
+        subprocess.run(_cli("db", "upgrade"), env=first, check=True, capture_output=True)
+        if not args.empty:
+            _fill(Path(tmp) / "cli.db", first)
         commands = {"`spacecommons --help`": HELP, **LIGHT}
-        for cmd in commands.values():
-            _time(cmd, env)  # warm the file cache and the bytecode
+        for env in envs.values():
+            for cmd in commands.values():
+                _time(cmd, env)  # warm the file cache and the bytecode
         CPU.clear()
-        times: dict[str, list[float]] = {name: [] for name in commands}
+        times: dict[tuple[str, str], list[float]] = {(n, label): [] for n in commands for label in envs}
         bare_s = []
         for _ in range(args.n):
             for name, cmd in commands.items():
-                times[name].append(_time(cmd, env))
-            bare_s.append(_time(BARE, env))
+                for label, env in envs.items():  # the trees alternate, so that the load moves both alike
+                    times[name, label].append(_time(cmd, env, f"{name} {label}"))
+            bare_s.append(_time(BARE, first))
+            _time(FLOOR, first)
+            _time(SQLALCHEMY, first)
     med_b = statistics.median(bare_s)
-    print(f"sources: {args.src}")
+    for label, src in trees.items():
+        print(f"sources{' (' + label + ')' if label else ''}: {src}")
+    print(f"database: {'empty' if args.empty else 'four element sets, one run'}")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"load average at the end: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print()
     cpu_b = statistics.median(CPU[BARE[-1]])
     print(
-        "| workload | runs | median (s) | fastest (s) | baseline `python -c pass` median (s) | ratio (median) "
-        "| CPU median (s) | baseline CPU (s) |"
+        "| workload | sources | runs | median (s) | fastest (s) | baseline `python -c pass` median (s) "
+        "| ratio (median) | CPU median (s) | baseline CPU (s) |"
     )
-    print("|---|---|---|---|---|---|---|---|")
-    for (name, values), cmd in zip(times.items(), commands.values(), strict=True):
-        med, cpu = statistics.median(values), statistics.median(CPU[cmd[-1]])
+    print("|---|---|---|---|---|---|---|---|---|")
+    for (name, label), values in times.items():
+        med, cpu = statistics.median(values), statistics.median(CPU[f"{name} {label}"])
         print(
-            f"| {name} | {args.n} | {med:.3f} | {min(values):.3f} | {med_b:.3f} | {med / med_b:.1f}x "
-            f"| {cpu:.3f} | {cpu_b:.3f} |"
+            f"| {name} | {label or args.src} | {args.n} | {med:.3f} | {min(values):.3f} | {med_b:.3f} "
+            f"| {med / med_b:.1f}x | {cpu:.3f} | {cpu_b:.3f} |"
         )
     print()
-    print("largest direct imports of one `--help` (cumulative s):")
-    for seconds, name in _heaviest_imports(env):
-        print(f"  {seconds:6.3f}  {name}")
+    for what, cmd in (("floor (`" + FLOOR[-1] + "`)", FLOOR), ("`import sqlalchemy` alone", SQLALCHEMY)):
+        print(f"CPU median of the {what}: {statistics.median(CPU[cmd[-1]]):.3f} s")
+    for label, env in envs.items():
+        print()
+        print(f"largest direct imports of one `--help`{' (' + label + ')' if label else ''} (cumulative s):")
+        for seconds, name in _heaviest_imports(env):
+            print(f"  {seconds:6.3f}  {name}")
 
 
 if __name__ == "__main__":

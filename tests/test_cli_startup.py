@@ -1,17 +1,55 @@
 """`spacecommons --help` starts without the heavy libraries (issue 10: it took 2.7 s when every
-command module imported scipy, SQLAlchemy, matplotlib and the service at start). Timing lives in
-benchmarks/cli_startup.py; here the cause is checked: which modules one start-up imports."""
+command module imported scipy, SQLAlchemy, matplotlib and the service at start), and the light
+commands `catalog history` and `runs list` without the ORM, numpy or pydantic (issue #18, target
+4). Timing lives in benchmarks/cli_startup.py; here the cause is checked: which modules one
+start-up imports, and that each fast path gives what the slow one gives."""
 
 from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
+from .conftest import SAMPLE
+
 HEAVY = ("numpy", "scipy", "numba", "sqlalchemy", "alembic", "matplotlib", "fastapi", "httpx", "sgp4", "skyfield")
+# What Typer's Rich help formatter and its pydantic conversion of values import (issue #18): no
+# `--help` needs them.
+HELP_EXTRA = ("typer.rich_utils", "rich.markdown", "pydantic")
+# What the light commands do without: the ORM and the table classes (SQLAlchemy Core reads), the
+# catalog and conjunction packages (numpy, sgp4, numba, scipy), pydantic (Typer's conversions and
+# the settings), the Rich help formatter.
+LIGHT_FORBIDDEN = (
+    "numpy",
+    "scipy",
+    "numba",
+    "sgp4",
+    "alembic",
+    "pydantic",
+    "pydantic_settings",
+    "sqlalchemy.orm",
+    "spacecommons.storage.tables",
+    "spacecommons.catalog",
+    "spacecommons.conjunction",
+    "typer.rich_utils",
+)
 SRC = str(Path(__file__).parents[1] / "src")
+T0 = datetime(2026, 11, 25, 6, 7, 8, 123456, tzinfo=UTC)  # a frozen "now" for the rows the tests write
+
+
+def _env(**extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")])),
+        "COLUMNS": "200",
+        **extra,
+    }
 
 
 def test_help_imports_none_of_the_heavy_libraries():
@@ -21,10 +59,41 @@ def test_help_imports_none_of_the_heavy_libraries():
         "try:\n    app()\nexcept SystemExit:\n    pass\n"
         f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
     )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")]))}
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(), check=True)
     assert "Usage" in done.stdout and "screen" in done.stdout
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+def test_top_level_help_imports_no_command_module():
+    """`spacecommons --help` lists every command from `main.COMMANDS` without importing a command
+    module, Rich or pydantic; the listing gives each command's whole first paragraph (no "...")."""
+    from spacecommons.cli.main import COMMANDS
+
+    code = (
+        "import json, sys; sys.argv = ['spacecommons', '--help']\n"
+        "from spacecommons.cli.main import app\n"
+        "try:\n    app()\nexcept SystemExit:\n    pass\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith(('spacecommons.cli.', 'rich', 'pydantic')))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(), check=True)
+    *lines, modules = done.stdout.strip().splitlines()
+    assert json.loads(modules) == ["spacecommons.cli.coercion", "spacecommons.cli.main"]
+    listing = " ".join(" ".join(lines).split()).split("Commands:")[1]
+    for name, (_, summary) in COMMANDS.items():
+        assert f"{name} {summary}" in listing.replace("- ", "-"), name  # Click may wrap after a hyphen
+    assert "..." not in listing.replace("1 rev .. 2", "")
+
+
+def test_command_summaries_are_the_commands_first_paragraphs():
+    """`main.COMMANDS` spells out each command's summary so that `--help` imports no command module;
+    here each is checked against the command it names (its docstring or its group's help)."""
+    import typer
+
+    from spacecommons.cli.main import COMMANDS, _summary, app
+
+    root = typer.main.get_command(app)
+    for name, (_, summary) in COMMANDS.items():
+        assert _summary(root.commands[name].help) == summary, name
 
 
 def test_help_texts_written_out_in_the_cli_match_their_sources():
@@ -45,7 +114,7 @@ def test_every_command_help_imports_none_of_the_heavy_libraries():
         "import json, sys\n"
         "import typer.main\n"
         "from spacecommons.cli.main import app\n"
-        f"HEAVY = {HEAVY!r}\n"
+        f"HEAVY = {HEAVY + HELP_EXTRA!r}\n"
         "root = typer.main.get_command(app)\n"
         "def walk(cmd, path):\n"
         "    yield path\n"
@@ -59,8 +128,7 @@ def test_every_command_help_imports_none_of_the_heavy_libraries():
         "    if heavy and bad is None:\n        bad = [' '.join(path), heavy]\n"
         "print(json.dumps([len(paths), bad]))"
     )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")]))}
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(), check=True)
     n_paths, bad = json.loads(done.stdout.strip().splitlines()[-1])
     assert n_paths > 30  # the walk reached the sub-commands (the CLI has more than 30)
     assert bad is None, f"`spacecommons {bad[0]} --help` imported {bad[1]}"
@@ -86,3 +154,193 @@ def test_help_shows_no_annotation_noise():
         out = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "160"}).output
         assert "Usage" in out, path
         assert "<bool>" not in out and "<list[" not in out and "<float>" not in out, (path, out)
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory):
+    """A SQLite database with the element sets of a real sample (two epochs of one object) and two
+    screening runs, one of them with primaries; its URL."""
+    from typer.testing import CliRunner
+
+    from spacecommons.cli.main import app
+    from spacecommons.conjunction import ScreeningParams
+    from spacecommons.storage import make_engine, session_factory, upgrade
+    from spacecommons.storage.tables import ScreeningRun
+    from spacecommons.timescales import iso_to_jd
+
+    tmp = tmp_path_factory.mktemp("light")
+    url = f"sqlite:///{tmp / 'light.db'}"
+    iridium = SAMPLE / "iridium-33-debris_celestrak_2021-10-02.txt"
+    lines = iridium.read_text().splitlines()
+    newer = tmp / "newer.3le"  # the first object again, one day later: its history has two epochs
+    line1 = lines[1][:20] + f"{int(lines[1][20:23]) + 1:03d}" + lines[1][23:]
+    line2 = lines[2].replace(lines[2][43:51], f"{float(lines[2][43:51]) + 1:8.4f}", 1)  # mean anomaly + 1 deg
+    newer.write_text("\n".join([lines[0], line1, line2]) + "\n")
+    runner = CliRunner()
+    for path in (iridium, newer):
+        loaded = runner.invoke(app, ["catalog", "load", str(path), "--no-verify-checksum", "--database-url", url])
+        assert loaded.exit_code == 0, loaded.output
+    engine = make_engine(url)
+    upgrade(engine)
+    jd, fr = iso_to_jd("2021-10-02T00:00:00Z")
+    runs = [
+        ScreeningParams(jd, fr, 0.5, 20.0),
+        ScreeningParams(jd, fr + 0.25, 1, 5.0, primaries=(24946, 33442), colocated_km=0.5),
+    ]
+    with session_factory(engine).begin() as s:
+        for n, p in enumerate(runs):
+            s.add(
+                ScreeningRun(
+                    created_at=T0,
+                    status="done",
+                    params_json=p.to_json(),
+                    catalog_digest="0" * 64,
+                    catalog_json="{}",
+                    n_objects=10 + n,
+                    n_chunks=1,
+                    n_events=n or None,
+                    message="a note" if n else None,
+                )
+            )
+    return url, int(lines[1][2:7])
+
+
+def test_light_commands_import_neither_the_orm_nor_numpy_nor_pydantic(stored):
+    """Issue #18 target 4: `catalog history` and `runs list` on a database with rows (the empty one
+    of the benchmark takes a shorter path) import none of LIGHT_FORBIDDEN."""
+    url, norad_id = stored
+    for argv in (["catalog", "history", str(norad_id)], ["runs", "list"], ["runs", "list", "--json"]):
+        code = (
+            f"import json, sys; sys.argv = ['spacecommons', *{argv!r}]\n"
+            "from spacecommons.cli.main import app\n"
+            "try:\n    app()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+            f"print(json.dumps(sorted(m for m in {LIGHT_FORBIDDEN!r} if m in sys.modules)))"
+        )
+        env = _env(SPACECOMMONS_DATABASE_URL=url)
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+        *out, modules = done.stdout.strip().splitlines()
+        assert json.loads(modules) == [], argv
+        assert (str(norad_id) if argv[0] == "catalog" else "2021-10-02T06:00:00.000Z") in "\n".join(out), out
+
+
+def test_core_reads_give_what_the_orm_reads(stored):
+    """storage/core_reads.py against the ORM functions it stands in for (same rows, same order), and
+    `runs list`'s rows against ScreeningParams.from_json's reading of each run's parameters."""
+    from spacecommons.cli.screen import run_row
+    from spacecommons.conjunction import ScreeningParams
+    from spacecommons.storage import core_reads, make_engine, screening_repo, session_factory
+    from spacecommons.storage.catalog_repo import element_history
+    from spacecommons.timescales import jd_to_iso
+
+    url, norad_id = stored
+    engine = make_engine(url)
+    with session_factory(engine)() as session, engine.connect() as conn:
+        orm = element_history(session, norad_id)
+        name, core = core_reads.element_history(conn, norad_id)
+        assert len(orm) == 2 and name == orm[0].name != ""
+        assert core == [
+            {"epoch": e.fields["EPOCH"], "format": e.format, "source": e.source, "line": e.line} for e in orm
+        ]
+        assert core_reads.element_history(conn, 1) == ("", [])
+        orm_runs, core_runs = screening_repo.list_runs(session), core_reads.list_runs(conn)
+        assert [r.id for r in core_runs] == [r.id for r in orm_runs] == [2, 1]
+        assert [run_row(r) for r in core_runs] == [run_row(r) for r in orm_runs]
+        for r in orm_runs:
+            p, row = ScreeningParams.from_json(r.params_json), run_row(r)
+            assert row["created"] == "2026-11-25T06:07:08.123456Z"
+            assert (row["start"], row["days"], row["threshold_km"]) == (
+                jd_to_iso(p.start_jd, p.start_fr),
+                p.days,
+                p.threshold_km,
+            )
+            assert row["primaries"] == " ".join(map(str, p.primaries))
+
+
+def test_core_read_columns_are_the_tables_columns():
+    """Each table and column core_reads.py names exists in tables.py, with the same type class for
+    the typed ones (a renamed column breaks this test, not the command)."""
+    from spacecommons.storage import core_reads
+    from spacecommons.storage.tables import Base
+
+    for clause in (core_reads.SPACE_OBJECTS, core_reads.ELEMENT_SETS, core_reads.SCREENING_RUNS):
+        table = Base.metadata.tables[clause.name]
+        for c in clause.c:
+            assert c.name in table.c, (clause.name, c.name)
+            if c.type._type_affinity is not None and type(c.type).__name__ != "NullType":
+                assert type(c.type) is type(table.c[c.name].type), (clause.name, c.name)
+
+
+def test_plain_value_conversion_is_typers():
+    """cli/coercion.py converts plain str/int/bool values without pydantic; on every value, plain
+    or not, it returns what Typer's own (pydantic) conversion returns, or the same error."""
+    import typer
+    from typer._click import Context
+    from typer._coercion import build_runtime_param
+
+    import spacecommons.cli.main  # noqa: F401  (installs the conversion)
+
+    demo = typer.Typer()
+
+    @demo.command()
+    def f(n: int = typer.Option(0), s: str = typer.Option(""), b: bool = typer.Option(False, "--b/--no-b")) -> None:
+        pass
+
+    cmd = typer.main.get_command(demo)
+    ctx = Context(cmd)
+    values = ["0", "25544", "-3", "-0", "007", "+5", " 5", "5 ", "1_000", "12.0", "abc", "", "١٢", "9" * 19, "9" * 18]
+    values += [5, True, False, "true", "no", None]
+    for param in cmd.params:
+        if param.name not in ("n", "s", "b"):
+            continue
+        assert type(param.get_runtime_param()).__name__ == "PlainRuntimeParam", param.name
+        typer_way = build_runtime_param(param.type_descriptor)
+        for v in values:
+            got = want = None
+            try:
+                got = ("ok", param.get_runtime_param().coerce(v, param=param, ctx=ctx))
+            except Exception as exc:  # the error Typer shows: its type and message
+                got = ("error", type(exc).__name__, str(exc))
+            try:
+                want = ("ok", typer_way.coerce(v, param=param, ctx=ctx))
+            except Exception as exc:
+                want = ("error", type(exc).__name__, str(exc))
+            assert got == want and type(got[-1]) is type(want[-1]), (param.name, v, got, want)
+
+
+def test_default_database_url_is_the_settings_default(monkeypatch):
+    """cli/common.py knows the settings' default URL without importing pydantic-settings, and asks
+    the settings whenever a SPACECOMMONS_DATABASE_URL variable is there, in any case."""
+    from spacecommons.cli.common import DEFAULT_DATABASE_URL, database_url
+    from spacecommons.config import Settings
+
+    for k in [k for k in os.environ if k.upper() == "SPACECOMMONS_DATABASE_URL"]:
+        monkeypatch.delenv(k)
+    assert DEFAULT_DATABASE_URL == Settings().database_url == database_url(None) == database_url("")
+    assert database_url("sqlite:///x.db") == "sqlite:///x.db"
+    monkeypatch.setenv("spacecommons_database_url", "sqlite:///lower.db")
+    assert database_url(None) == Settings().database_url == "sqlite:///lower.db"
+
+
+def test_jd_to_iso_without_numpy_is_the_numpy_reading():
+    """timescales.jd_to_iso normalises (jd, fr) without numpy for two floats; the text is the one
+    the numpy normalisation (normalize_jd) gives, on random epochs with fr outside [0, 1) too."""
+    from datetime import timedelta
+
+    from spacecommons.constants import SECONDS_PER_DAY
+    from spacecommons.timescales import JD_UNIX_EPOCH, jd_to_iso, normalize_jd
+
+    def numpy_reading(jd, fr, digits):  # jd_to_iso as it was, on normalize_jd
+        j, f = normalize_jd(jd, fr)
+        day = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(days=float(j) - JD_UNIX_EPOCH)
+        scale = 10**digits
+        ticks = int(round(float(f) * SECONDS_PER_DAY * scale))
+        t = day + timedelta(seconds=ticks // scale, microseconds=(ticks % scale) * 10 ** (6 - digits))
+        return t.strftime("%Y-%m-%dT%H:%M:%S") + (f".{ticks % scale:0{digits}d}" if digits else "") + "Z"
+
+    rng = random.Random(18)
+    cases = [(2459489.5, 0.0), (2459489.5, -0.0), (2459489.5, 1.0), (2459489.5, -1e-12), (2459489.5, 0.999999999999)]
+    cases += [(rng.uniform(2.4e6, 2.5e6) // 1 + 0.5, rng.uniform(-3, 3)) for _ in range(2000)]
+    cases += [(rng.uniform(2.4e6, 2.5e6), rng.random()) for _ in range(500)]
+    for jd, fr in cases:
+        for digits in (0, 3, 6):
+            assert jd_to_iso(jd, fr, digits) == numpy_reading(jd, fr, digits), (jd, fr, digits)

@@ -628,3 +628,89 @@ def test_neo_page_fits_an_orbit_and_plots_the_residuals(od_server, tmp_path):
         browser.close()
     assert not violations, violations
     assert not errors, errors
+
+
+# --- an imminent impactor's ground track on the NEO object page (issue #16) ----------------------
+
+IMPACT_TC3 = Path(__file__).parent / "data" / "neo" / "impact_site_2008TC3.json"
+
+
+@pytest.fixture(scope="module")
+def tc3_server(tmp_path_factory):
+    """A server holding 2008 TC3's 883 MPC observations (tests/data/neo/observations/2008TC3.txt),
+    private to partner "tc3"; no stored orbit of the object."""
+    from spacecommons.neo.astrometry.mpc80 import read_mpc80
+    from spacecommons.service import create_app
+    from spacecommons.storage import partners_repo
+    from spacecommons.storage.observations_repo import store_observations
+
+    tc3 = Path(__file__).parent / "data" / "neo" / "observations" / "2008TC3.txt"
+    obs, issues = read_mpc80(tc3.read_text(), tc3.name)
+    assert not issues
+    folder = tmp_path_factory.mktemp("tc3-web")
+    app = create_app(f"sqlite:///{folder / 'tc3.db'}", blob_root=str(folder / "blobs"))
+    with app.state.session_maker.begin() as s:
+        p = partners_repo.create_partner(s, "tc3", T0)
+        key = partners_repo.issue_key(s, partners_repo.add_member(s, "tc3", "a", "analyst", T0).id, T0)
+        store_observations(
+            s, obs, file_sha256="0" * 64, submitter="tc3", loaded_at=T0, partner_id=p.id, visibility="private"
+        )
+    with ServedApp(app) as url:
+        yield url, key
+    app.state.engine.dispose()
+
+
+def test_neo_page_draws_the_impactors_ground_track_and_entry_on_the_globe(tc3_server, tmp_path):
+    """The button asks POST /neo/od/impact-site for 2008 TC3; the answer is the stored result of
+    the CLI on the same 883 observations (tests/data/neo/impact_site_2008TC3.json, which
+    test_neo_od_tc3.py recomputes; the real job takes longer than a browser test should), served
+    by Playwright in place of the server's. The page lists the entry and draws on its globe one
+    track polyline with every point of the result, the entry point labelled with its UTC time and
+    latitude/longitude as CesiumJS holds them, the ballistic end, the 1/2/3-sigma ellipses and one
+    point per sampled entry; the states are waited on, never a time."""
+    import json
+
+    base, key = tc3_server
+    stored = json.loads(IMPACT_TC3.read_text())
+    lat, lon = stored["entry_lat_deg"], stored["entry_lon_deg"]
+    where = f"{lat:.3f}° N, {lon:.3f}° E"  # 2008 TC3 entered over northern Sudan: N and E
+    sent: list = []
+
+    def answer(route):
+        sent.append(route.request.post_data_json)
+        route.fulfill(json=stored)
+
+    with playwright.sync_playwright() as p:
+        browser, page, errors = _browser(p, key)
+        page.route("**/api/v1/neo/od/impact-site", answer)
+        page.goto(base + "/#neo?object=2008+TC3")
+        page.wait_for_function("() => document.querySelector('#impact-card').dataset.state === 'ready'")
+        page.click("#impact-run")
+        page.wait_for_function("() => ['done', 'error'].includes(document.querySelector('#impact-card').dataset.state)")
+        assert page.locator("#impact-card").get_attribute("data-state") == "done", page.locator(
+            "#impact-progress"
+        ).inner_text()
+        assert sent == [{"designation": "2008 TC3"}]
+        info = page.locator("#impact-info").inner_text()
+        assert f"{stored['entry_utc']} at {where}" in info
+        assert f"{len(stored['ground_track'])} points" in info and "meets the ground" in info
+        if CESIUM:
+            n_entities = 3 + len(stored["entry_region"]["ellipses"]) + len(stored["entry_region"]["points"])
+            page.wait_for_function(
+                "() => (g => g.dataset.state === 'drawn' && g.dataset.entities !== undefined)"
+                "(document.querySelector('#impact-globe'))",
+                timeout=240_000,
+            )
+            g = page.locator("#impact-globe")
+            assert g.get_attribute("data-track-points") == str(len(stored["ground_track"]))
+            assert g.get_attribute("data-entities") == str(n_entities)
+            assert g.get_attribute("data-entry-label") == f"entry 100 km\n{stored['entry_utc']}\n{where}"
+            for name in ("impact-card", "impact-globe"):
+                page.locator(f"#{name}").scroll_into_view_if_needed()
+                path = os.path.join(os.environ.get("SPACECOMMONS_SHOTS", str(tmp_path)), f"{name}.png")
+                page.locator(f"#{name}").screenshot(path=path)
+                _assert_not_blank(path)
+        violations = page.evaluate("window.scCspViolations")
+        browser.close()
+    assert not violations, violations
+    assert not errors, errors

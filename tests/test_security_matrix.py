@@ -396,3 +396,43 @@ def test_b_neither_updates_nor_triggers_updates_of_a_runs(world):
     finally:
         with app.state.session_maker.begin() as s:
             set_owner(s, record.norad_id, None)
+
+
+def test_b_private_radar_is_not_used_in_a_fit(world):
+    """Issue #16: ``POST /api/v1/neo/od/fit`` fits the radar the caller may see. B's private delays
+    of an object with public optical astrometry (2023 DW, tests/data) are in B's fit and not in A's:
+    A's answer has no radar row and no trace of B's delays (their sigma is a marker)."""
+    from sqlalchemy import select
+
+    from spacecommons.neo.astrometry.mpc80 import read_mpc80
+    from spacecommons.storage.observations_repo import store_observations
+    from spacecommons.storage.tables import Partner
+    from spacecommons.workflows.orbit_fit import fit_observations
+
+    from .test_neo_od_api import DW, synthetic_delays
+
+    app, client, keys, _, _ = world
+    optical, issues = read_mpc80(DW.read_text(), DW.name)
+    assert not issues
+    b_radar = synthetic_delays(fit_observations(optical), [2460006.5, 2460014.25], offset_s=3e-6)
+    marker_sigma_us = 7.3571  # B's stated sigma: shows up in any answer that used B's delays
+    b_radar = [replace_sigma(o, marker_sigma_us * 1e-6) for o in b_radar]
+    with app.state.session_maker.begin() as s:
+        b_id = s.scalar(select(Partner.id).where(Partner.name == "B"))
+        store_observations(s, optical, file_sha256="d" * 64, submitter="node", loaded_at=T0)  # public
+        store_observations(
+            s, b_radar, file_sha256="b" * 64, submitter="B", loaded_at=T0, partner_id=b_id, visibility="private"
+        )
+    body = {"designation": "2023 DW"}
+    a = client.post("/api/v1/neo/od/fit", json=body, headers=_h(keys[("A", "analyst")]))
+    assert a.status_code == 200, a.text
+    assert a.json()["residuals"]["radar"] == [] and "radar" not in a.json() and "7.357" not in a.text
+    b = client.post("/api/v1/neo/od/fit", json=body, headers=_h(keys[("B", "analyst")]))
+    assert b.status_code == 200, b.text
+    assert [x["sigma"] for x in b.json()["residuals"]["radar"]] == pytest.approx([marker_sigma_us] * 2)  # B's own: used
+
+
+def replace_sigma(obs, sigma: float):
+    from dataclasses import replace
+
+    return replace(obs, sigma=sigma)

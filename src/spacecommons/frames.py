@@ -118,3 +118,65 @@ def gcrf_to_eme2000(x: np.ndarray) -> np.ndarray:
     from skyfield.framelib import ICRS_to_J2000
 
     return np.einsum("ij,...j->...i", ICRS_to_J2000, x)
+
+
+# --- WGS 84 geodetic coordinates (the one implementation; atmosphere, impact site and ADES use it) ---
+
+WGS84_A_KM = 6378.137  # semi-major axis, WGS 84 (NIMA TR8350.2, 3rd ed., 2000, table 3.1)
+WGS84_F = 1.0 / 298.257223563  # flattening, same source
+WGS84_E2 = WGS84_F * (2.0 - WGS84_F)  # first eccentricity squared
+# rounds of the latitude's fixed-point iteration: each shrinks the error by at most
+# e^2 cos^2(lat) N / (N + h) < 2 e^2 ~ 0.013 for heights above -N/2, and the start (the
+# latitude of the surface point on the same line p:z = (1 - e^2)) is within 0.2 deg (3.4e-3 rad),
+# so six rounds reach 3.4e-3 x 0.013^6 < 1e-14 rad at any height from the surface to the Moon
+_GEODETIC_ROUNDS = 6
+
+
+def geodetic_from_itrf(
+    r_km: np.ndarray, a_km: float = WGS84_A_KM, f: float = WGS84_F
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Earth-fixed (ITRF) positions (..., 3) in km -> geodetic latitude (deg), east longitude
+    (deg, -180..180] and height above the ellipsoid (km), each shaped (...); the WGS 84
+    ellipsoid unless ``a_km`` and ``f`` name another.
+
+    Method: fixed-point iteration on the geodetic latitude, lat = atan2(z + e^2 N sin(lat), p)
+    (Vallado 2013, *Fundamentals of Astrodynamics and Applications*, 4th ed., algorithm 12, in
+    the form of Borkowski 1989), six rounds (see ``_GEODETIC_ROUNDS``), then the height from
+    h = p cos(lat) + z sin(lat) - a sqrt(1 - e^2 sin^2(lat)), which holds at the poles too.
+    Valid for heights above about -3,000 km (not near the Earth's centre).
+
+    >>> lat, lon, h = geodetic_from_itrf(np.array([6524.834, 6862.875, 6448.296]))
+    >>> print(f"{lat:.6f} {lon:.6f} {h:.3f}")
+    34.352495 46.446417 5085.219
+    """
+    r_km = np.asarray(r_km, dtype=float)
+    e2 = f * (2.0 - f)
+    x, y, z = r_km[..., 0], r_km[..., 1], r_km[..., 2]
+    p = np.hypot(x, y)
+    lat = np.arctan2(z, p * (1.0 - e2))
+    for _ in range(_GEODETIC_ROUNDS):
+        s = np.sin(lat)
+        n = a_km / np.sqrt(1.0 - e2 * s * s)
+        lat = np.arctan2(z + e2 * n * s, p)
+    s, c = np.sin(lat), np.cos(lat)
+    h = p * c + z * s - a_km * np.sqrt(1.0 - e2 * s * s)
+    return np.degrees(lat), np.degrees(np.arctan2(y, x)), h
+
+
+def itrf_from_geodetic(
+    lat_deg: np.ndarray, lon_deg: np.ndarray, h_km: np.ndarray, a_km: float = WGS84_A_KM, f: float = WGS84_F
+) -> np.ndarray:
+    """Geodetic latitude, east longitude (deg) and height (km), broadcast together -> Earth-fixed
+    (ITRF) positions (..., 3) in km; closed form (Vallado 2013, eqs. 3-7 and 3-14), WGS 84 unless
+    ``a_km`` and ``f`` name another ellipsoid.
+
+    >>> print(np.round(itrf_from_geodetic(20.9, 31.4, 65.4), 3))
+    [5140.186 3137.583 2284.386]
+    """
+    e2 = f * (2.0 - f)
+    lat, lon = np.radians(lat_deg), np.radians(lon_deg)
+    lat, lon, h = np.broadcast_arrays(lat, lon, np.asarray(h_km, dtype=float))
+    s = np.sin(lat)
+    n = a_km / np.sqrt(1.0 - e2 * s * s)
+    rho = (n + h) * np.cos(lat)
+    return np.stack([rho * np.cos(lon), rho * np.sin(lon), (n * (1.0 - e2) + h) * s], axis=-1)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from .constants import SECONDS_PER_DAY
 from .errors import TimeError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# numpy is imported by the one function that takes arrays: the CLI's light commands format times
+# through this module and start without numpy (issue #18).
 
 JD_UNIX_EPOCH = 2440587.5
 
@@ -72,15 +78,26 @@ def iso_to_jd(text: str) -> tuple[float, float]:
 
 def normalize_jd(jd: np.ndarray | float, fr: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
     """Move whole days from ``fr`` into ``jd`` so that 0 <= fr < 1 with jd ending in .5."""
+    import numpy as np
+
     jd = np.asarray(jd, dtype=float)
     fr = np.asarray(fr, dtype=float)
     whole = np.floor(fr)
     return jd + whole, fr - whole
 
 
+def _normalize_scalar(jd: float, fr: float) -> tuple[float, float]:
+    """:func:`normalize_jd` of two numbers, without numpy: the same IEEE operations (floor, one
+    addition, one subtraction) on the same doubles; non-finite or non-float input takes the numpy path."""
+    if type(jd) is float and type(fr) is float and math.isfinite(fr):
+        whole = float(math.floor(fr))
+        return jd + whole, fr - whole
+    return normalize_jd(jd, fr)
+
+
 def jd_to_iso(jd: float, fr: float, digits: int = 3) -> str:
     """Two-part Julian date -> ISO-8601 UTC with ``digits`` decimals and ``Z``."""
-    j, f = normalize_jd(jd, fr)
+    j, f = _normalize_scalar(jd, fr)
     day = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(days=float(j) - JD_UNIX_EPOCH)
     scale = 10**digits
     ticks = int(round(float(f) * SECONDS_PER_DAY * scale))

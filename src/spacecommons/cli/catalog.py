@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from .common import DatabaseOption, open_db, report_issues, say, utc_now
+from .common import DatabaseOption, open_db, open_engine, report_issues, say, utc_now
 from .listing import Column, CsvOption, JsonOption, check_formats, emit
 
 app = typer.Typer(help="Element sets: load files, object sizes, history, live fetch.", no_args_is_help=True)
@@ -96,26 +96,15 @@ def history(
 ) -> None:
     """Every stored element set of one object, oldest first."""
     from ..errors import SpacecommonsError
-    from ..storage.catalog_repo import element_history
+    from ..storage.core_reads import element_history
 
     check_formats(as_json, as_csv)
-    _, session_maker = open_db(database_url)
-    with session_maker() as session:
-        sets = element_history(session, norad_id)
+    with open_engine(database_url).connect() as conn:  # SQLAlchemy Core: a light command (issue #18)
+        name, sets = element_history(conn, norad_id)
     if not sets:
         raise SpacecommonsError(f"object {norad_id} is not in the catalog")  # exit 1, as before
-    rows = [
-        {
-            "norad_id": norad_id,
-            "name": s.name,
-            "epoch": s.fields["EPOCH"],
-            "format": s.format,
-            "source": s.source,
-            "line": s.line,
-        }
-        for s in sets
-    ]
-    emit(rows, HISTORY_COLUMNS, title=f"{norad_id} {sets[0].name}", as_json=as_json, as_csv=as_csv)
+    rows = [{"norad_id": norad_id, "name": name, **s} for s in sets]
+    emit(rows, HISTORY_COLUMNS, title=f"{norad_id} {name}", as_json=as_json, as_csv=as_csv)
 
 
 @app.command("fetch")

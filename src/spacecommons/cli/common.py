@@ -2,18 +2,40 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.text import Text
 
-from ..errors import RecordIssue
+if TYPE_CHECKING:
+    from rich.console import Console
 
-console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)
+    from ..errors import RecordIssue
+
+    console: Console
+    err_console: Console
+
+
+def __getattr__(name: str):
+    """``console`` and ``err_console`` (Rich) are made on first use: a command's ``--help`` needs
+    neither (issue #18)."""
+    if name not in ("console", "err_console"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from rich.console import Console
+
+    made = Console(stderr=name == "err_console", soft_wrap=True)
+    globals()[name] = made
+    return made
+
+
+def _console(err: bool) -> Console:
+    """``err_console`` or ``console``, made now if this is its first use."""
+    name = "err_console" if err else "console"
+    return globals().get(name) or __getattr__(name)
+
 
 DatabaseOption = typer.Option(
     None, "--database-url", envvar="SPACECOMMONS_DATABASE_URL", help="SQLAlchemy URL; default sqlite:///spacecommons.db"
@@ -23,12 +45,14 @@ DatabaseOption = typer.Option(
 def say(text: str, *, err: bool = False, style: str | None = None, label: str = "", label_style: str = "") -> None:
     """Print user or data text literally: no rich markup (``[m/s]`` in a CDM warning stays) and
     no highlighting. ``label`` (e.g. ``warning``) is printed first in ``label_style``."""
+    from rich.text import Text
+
     out = Text()
     if label:
         out.append(label, style=label_style)
         out.append(" ")
     out.append(str(text), style=style)
-    (err_console if err else console).print(out, highlight=False)
+    _console(err).print(out, highlight=False)
 
 
 def utc_now() -> datetime:
@@ -36,13 +60,37 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+DEFAULT_DATABASE_URL = "sqlite:///spacecommons.db"  # config.Settings' default (tests/test_cli_startup.py checks)
+
+
+def database_url(url: str | None) -> str:
+    """``url``, else the settings' ``database_url``. Without any ``SPACECOMMONS_DATABASE_URL``
+    variable (pydantic-settings matches its name in any case) that is the default, known here
+    without importing pydantic (issue #18: a light command starts without it)."""
+    if url:
+        return url
+    if any(k.upper() == "SPACECOMMONS_DATABASE_URL" for k in os.environ):
+        from ..config import Settings
+
+        return Settings().database_url
+    return DEFAULT_DATABASE_URL
+
+
+def open_engine(url: str | None):
+    """An engine on an up-to-date schema (migrations run on open), for reads in SQLAlchemy Core:
+    no ORM imported (:func:`open_db` adds the session factory)."""
+    from ..storage import make_engine, upgrade
+
+    engine = make_engine(database_url(url))
+    upgrade(engine)
+    return engine
+
+
 def open_db(url: str | None):
     """Engine + session factory on an up-to-date schema (migrations run on open)."""
-    from ..config import Settings
-    from ..storage import make_engine, session_factory, upgrade
+    from ..storage import session_factory
 
-    engine = make_engine(url or Settings().database_url)
-    upgrade(engine)
+    engine = open_engine(url)
     return engine, session_factory(engine)
 
 

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from .common import console, err_console, say
+from . import common
+from .common import say
 from .listing import Column, CsvOption, JsonOption, check_formats, emit
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ def show(
     """One product (the latest version when VID is left out), with its files and checksums."""
     with _client(server, key) as c:
         p = _check(c.get(f"{API}/products/{lid}" + (f"/{vid}" if vid else ""))).json()
-    console.print_json(json.dumps(p))
+    common.console.print_json(json.dumps(p))
 
 
 @app.command("download")
@@ -137,7 +138,7 @@ def download(
                 expected = r.headers.get("etag", "").strip('"')
                 resume = r.status_code == 206
                 total = int(r.headers.get("content-length", 0)) + (have if resume else 0)
-                with Progress(BarColumn(), DownloadColumn(), TransferSpeedColumn(), console=err_console) as bar:
+                with Progress(BarColumn(), DownloadColumn(), TransferSpeedColumn(), console=common.err_console) as bar:
                     task = bar.add_task("download", total=total, completed=have if resume else 0)
                     with out.open("ab" if resume else "wb") as f:
                         for chunk in r.iter_bytes(1 << 20):

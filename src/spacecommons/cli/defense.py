@@ -8,7 +8,8 @@ from pathlib import Path
 
 import typer
 
-from .common import console, require_positive, say
+from . import common
+from .common import require_positive, say
 from .listing import plain
 
 TARGETS = ("rock", "sediment", "water")  # defense.impact_effects.TARGETS, kept light for --help
@@ -62,7 +63,7 @@ def impact_effects_command(
     t.add_row("fireball radius", f"{e.fireball_radius_m:.0f} m")
     for name, r in e.overpressure_radii_m.items():
         t.add_row(f"overpressure {name}", f"{r / 1000:.1f} km")
-    console.print(t)
+    common.console.print(t)
 
 
 @app.command("kinetic-impactor")
@@ -160,7 +161,7 @@ def deflection_scan_command(
             "" if o.miss_earth_radii is None else f"{o.miss_earth_radii:.3f}",
             "no encounter" if o.b_km is None else "IMPACT" if o.impact else "miss",
         )
-    console.print(t)
+    common.console.print(t)
     for lead, need in sorted(required_dv(outcomes, goal_earth_radii).items()):
         text = "beyond the scanned pushes" if need is None else f"{need:.3g} mm/s"
         years = lead / DAYS_PER_JULIAN_YEAR

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-from .common import console, open_db, require_positive, say, utc_now
+from . import common
+from .common import open_db, require_positive, say, utc_now
 from .screen import events_table, run_screening
 
 SAMPLE_START = "2021-10-02T00:00:00Z"  # the sample's newest epochs are 2021-10-02
@@ -38,17 +39,17 @@ def demo_command(
 
     require_positive(pc_events, "--pc-events", allow_zero=True)
     _, session_maker = open_db(database_url)
-    console.rule("1. catalog: bundled CelesTrak debris groups (Fengyun-1C, Cosmos 2251, Iridium 33)")
+    common.console.rule("1. catalog: bundled CelesTrak debris groups (Fengyun-1C, Cosmos 2251, Iridium 33)")
     load_files(sample_files(), session_maker, utc_now())
     with session_maker() as session:
         records = latest_elements(session)
-    console.rule(f"2. screening: all-vs-all, {days:g} d from {SAMPLE_START}, {threshold_km:g} km")
+    common.console.rule(f"2. screening: all-vs-all, {days:g} d from {SAMPLE_START}, {threshold_km:g} km")
     jd, fr = iso_to_jd(SAMPLE_START)
     params = ScreeningParams(jd, fr, days, threshold_km)
     run_id, result = run_screening(
         session_maker, CatalogPayload.from_elements(records), params, workers=workers, dask_address=None
     )
-    console.print(
+    common.console.print(
         f"{len(result.events)} close approaches among {len(records)} objects in "
         f"{result.stats['wall_s']:.1f} s; stored as run {run_id} in {database_url}"
     )
@@ -56,14 +57,14 @@ def demo_command(
 
     with session_maker.begin() as session:
         events = store_run_pc(session, run_id, utc_now(), "foster", limit=pc_events)
-    console.print(
+    common.console.print(
         events_table(events, title="Closest approaches and their Pc (Foster 2D, DEFAULT covariance)", with_pc=True)
     )
     say(
         f"Pc stored for the {len(events)} closest events "
         f"(`spacecommons pc --run {run_id} --method auto` applies CARA's choice of method to every event)"
     )
-    console.rule("3. NEO watch: bundled JPL SBDB sample and a synthetic impactor")
+    common.console.rule("3. NEO watch: bundled JPL SBDB sample and a synthetic impactor")
     from ..neo.reader import read_orbits
     from ..storage.neo_repo import store_orbits
 
@@ -73,7 +74,7 @@ def demo_command(
         with session_maker.begin() as session:
             counts = store_orbits(session, orbits, utc_now())
         say(f"{name}: {counts.added} orbit solutions added, {counts.unchanged} already stored")
-    console.rule("4. a demo partner with an analyst key (for the dashboard's NEO computations)")
+    common.console.rule("4. a demo partner with an analyst key (for the dashboard's NEO computations)")
     from ..storage import partners_repo
 
     with session_maker.begin() as session:
@@ -82,10 +83,10 @@ def demo_command(
         member = partners_repo.add_member(session, "demo", "demo-analyst", "analyst", utc_now())
         key = partners_repo.issue_key(session, member.id, utc_now())
     say(f"analyst API key (paste it into the dashboard): {key}")
-    console.rule("5. lunar data exchange: PDS4 sample products of a station lander (released at once here)")
+    common.console.rule("5. lunar data exchange: PDS4 sample products of a station lander (released at once here)")
     _demo_lunar(database_url, session_maker)
     if serve:
-        console.rule(f"6. serving http://127.0.0.1:{port}/ (Ctrl-C to stop)")
+        common.console.rule(f"6. serving http://127.0.0.1:{port}/ (Ctrl-C to stop)")
         from .serve import serve_command
 
         serve_command(host="127.0.0.1", port=port, database_url=database_url)

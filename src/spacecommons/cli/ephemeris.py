@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from .common import DatabaseOption, console, open_db, say, utc_now
+from . import common
+from .common import DatabaseOption, open_db, say, utc_now
 
 app = typer.Typer(help="Owner/operator ephemerides (CCSDS OEM, KVN or XML).", no_args_is_help=True)
 
@@ -104,4 +105,4 @@ def list_command(database_url: str = DatabaseOption) -> None:
             r.visibility,
             r.digest[:12],
         )
-    console.print(t)
+    common.console.print(t)

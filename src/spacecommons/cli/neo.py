@@ -8,10 +8,10 @@ from pathlib import Path
 
 import typer
 
+from . import common
 from .common import (
     DatabaseOption,
     check_out,
-    err_console,
     open_db,
     report_issues,
     require_positive,
@@ -168,7 +168,7 @@ def approaches(
         raise typer.BadParameter(f"{end} is not after --start {start}", param_hint="--end")
     orbits, rejected = _orbits(orbits_files, from_db, database_url)
     columns = (TextColumn("approaches"), BarColumn(), MofNCompleteColumn(), TextColumn("objects"), TimeElapsedColumn())
-    with Progress(*columns, console=err_console) as bar:
+    with Progress(*columns, console=common.err_console) as bar:
         task = bar.add_task("ca", total=len(orbits))
         found = close_approaches_parallel(
             orbits,
@@ -227,10 +227,14 @@ def risk(
         if o.covariance is None:
             say(f"{o.designation}: no covariance in {o.source}", err=True, label="skipped", label_style="yellow")
     if not usable:
-        err_console.print("no orbit with a covariance: nothing to assess")
+        common.err_console.print("no orbit with a covariance: nothing to assess")
         raise typer.Exit(1)
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=common.err_console,
     ) as bar:
         task = bar.add_task("impact monitoring", total=len(usable))
         started: list = []

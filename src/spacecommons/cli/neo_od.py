@@ -11,7 +11,7 @@ from .common import report_issues, say
 
 REJECTED_EXIT = 3
 FILES = typer.Argument(
-    ..., exists=True, dir_okay=False, help="MPC 80-column or ADES (PSV/XML) astrometry of one object"
+    ..., exists=True, dir_okay=False, help="MPC 80-column, ADES (PSV/XML) or JPL radar astrometry of one object"
 )
 
 
@@ -42,13 +42,6 @@ def _observations(files: list[Path]) -> tuple[list, list, int]:
     return optical, radar, rejected
 
 
-def _optical(files: list[Path]) -> tuple[list, int]:
-    optical, radar, rejected = _observations(files)
-    if radar:
-        say(f"{len(radar)} radar observations not used by impact-site (neo fit uses them)", err=True)
-    return optical, rejected
-
-
 def _prior(path: Path | None):
     if path is None:
         return None
@@ -76,29 +69,8 @@ def fit_command(
     from ..workflows.orbit_fit import fit_observations, fit_summary
 
     optical, radar, rejected = _observations(files)
-    fit = fit_observations(optical, _prior(prior), nongrav)
-    if radar:  # the optical solution, refined with the radar (weights and outliers as fitted)
-        from ..neo.od.fit import FitSettings, fit_orbit, optical_arc
-        from ..neo.od.radar import radar_arc
-
-        choices = fit.choices
-        settings = FitSettings(nongrav_free=fit.nongrav_free)
-        arc = optical_arc(optical)
-        fit = fit_orbit(arc, fit.epoch_jd_tdb, fit.state, fit.nongrav, settings, fit.used, radar_arc(radar))
-        fit.choices["initial_orbit"] = choices.get("initial_orbit", "")
+    fit = fit_observations(optical, _prior(prior), nongrav, radar=radar)
     summary = fit_summary(fit, optical)
-    if radar:
-
-        def finite(v: float) -> float | None:
-            return v if v == v else None  # NaN (no measurement of that kind) -> null
-
-        summary["radar"] = {
-            "n_delay": sum(k == "delay" for k in fit.radar_kind),
-            "n_doppler": sum(k == "doppler" for k in fit.radar_kind),
-            "delay_rms_us": finite(fit.radar_rms("delay")),
-            "doppler_rms_hz": finite(fit.radar_rms("doppler")),
-            "normalized_rms": finite(fit.radar_normalized_rms()),
-        }
     if as_json:
         typer.echo(json.dumps(summary, indent=1))
     else:
@@ -126,15 +98,17 @@ def impact_site_command(
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
 ) -> None:
     """Impact probability of a newly observed object and, when it is likely to hit, its
-    atmospheric entry (100 km altitude): UTC time, latitude, east longitude and 1-sigma spread."""
+    atmospheric entry (100 km altitude): UTC time, latitude, east longitude and 1-sigma spread,
+    the entry region (1/2/3-sigma ellipses, sampled entries) and the nominal ground track from
+    10 minutes before the entry to the ground (ballistic below 100 km: no drag)."""
     from .common import require_positive
 
     require_positive(horizon_days, "--horizon-days")
     require_positive(samples, "--samples")
     from ..workflows.orbit_fit import fit_observations, impact_site_summary, predict_impact
 
-    optical, rejected = _optical(files)
-    fit = fit_observations(optical)
+    optical, radar, rejected = _observations(files)
+    fit = fit_observations(optical, radar=radar)
     summary = impact_site_summary(predict_impact(fit, horizon_days, samples))
     if as_json:
         typer.echo(json.dumps(summary, indent=1))
@@ -146,6 +120,18 @@ def impact_site_command(
                 f"  entry (100 km) {summary['entry_utc']} at {summary['entry_lat_deg']:.3f} N "
                 f"{summary['entry_lon_deg']:.3f} E, 1-sigma {summary['entry_sigma_km']:.2f} km, "
                 f"{summary['entry_sigma_s']:.2f} s"
+            )
+        if "ground_track" in summary:
+            g = summary["ground_track"]
+            say(
+                f"  ground track: {len(g)} points, {g[0]['utc']} ({g[0]['alt_km']:.0f} km) to {g[-1]['utc']} "
+                f"at {g[-1]['lat_deg']:.3f} N {g[-1]['lon_deg']:.3f} E ({g[-1]['alt_km']:.2f} km; "
+                f"{summary['ground_track_end']}; ballistic below 100 km: no drag)"
+            )
+        for e in summary.get("entry_region", {}).get("ellipses", []):
+            say(
+                f"  entry region {e['n_sigma']}-sigma ({e['probability']:.0%}): {e['semi_major_km']:.2f} x "
+                f"{e['semi_minor_km']:.2f} km, major axis {e['azimuth_deg']:.1f} deg east of north"
             )
     if rejected:
         raise typer.Exit(REJECTED_EXIT)

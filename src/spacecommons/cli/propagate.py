@@ -8,10 +8,10 @@ from pathlib import Path
 
 import typer
 
+from . import common
 from .common import (
     DatabaseOption,
     check_out,
-    err_console,
     open_db,
     parse_ids,
     read_element_files,
@@ -72,7 +72,7 @@ def propagate_command(
     if missing:
         raise typer.BadParameter(f"no element set for {', '.join(map(str, missing))}", param_hint="--ids")
     if not records:
-        err_console.print("no matching element sets")
+        common.err_console.print("no matching element sets")
         raise typer.Exit(1)
     t = np.arange(0.0, hours * 3600.0 + step_s / 2, step_s)
     jd, fr = normalize_jd(np.full(t.shape, jd0), fr0 + t / SECONDS_PER_DAY)
@@ -161,7 +161,7 @@ def _write_oem(out: Path, fmt: str, records, eph, jd, fr, frame: str) -> None:
             )
         )
     if not segments:
-        err_console.print("no object could be propagated over the span")
+        common.err_console.print("no object could be propagated over the span")
         raise typer.Exit(1)
     creation = format_utc(utc_now(), 3).rstrip("Z")
     oem = Oem.build(segments, creation_date=creation, originator="SPACECOMMONS")

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import typer
 
+from . import common
 from .common import (
     DatabaseOption,
     check_out,
-    console,
-    err_console,
     open_db,
+    open_engine,
     parse_ids,
     read_element_files,
     require_positive,
@@ -73,7 +73,7 @@ def event_rows(events, limit: int | None = None) -> list[dict]:
 def events_table(events, limit: int = 15, title: str = "Closest approaches", *, with_pc: bool = False):
     """A rich table of the closest events that fits the terminal (``listing.table``)."""
     columns = EVENT_COLUMNS + (PC_COLUMNS if with_pc else ())
-    return table(event_rows(events, limit), columns, console.width, title=title)
+    return table(event_rows(events, limit), columns, common.console.width, title=title)
 
 
 OBJECT_DAYS_PER_WORKER = 5000.0
@@ -104,13 +104,13 @@ def run_screening(session_maker, payload, params, *, workers, dask_address, run_
     if workers is None and not dask_address:
         workers = screen_workers(len(payload), params.days, len(params.chunks()), os.cpu_count() or 1)
     where = f"on {dask_address}" if dask_address else f"{workers} worker{'s' if workers > 1 else ''}"
-    console.print(
+    common.console.print(
         f"screening run [bold]{run_id}[/]: {len(payload)} objects, {params.days:g} d from "
         f"{_iso(params)}, threshold {params.threshold_km:g} km, {where}"
     )
     columns = (TextColumn("screening"), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"), TimeElapsedColumn())
     try:
-        with Progress(*columns, console=err_console, transient=False) as bar:
+        with Progress(*columns, console=common.err_console, transient=False) as bar:
             task = bar.add_task("screen", total=len(params.chunks()))
             outcome = run_workflow(
                 session_maker,
@@ -124,7 +124,7 @@ def run_screening(session_maker, payload, params, *, workers, dask_address, run_
                 progress=lambda done, total: bar.update(task, completed=done),
             )
     except KeyboardInterrupt:
-        err_console.print(
+        common.err_console.print(
             f"interrupted: finished chunks are stored; resume with `spacecommons screen --resume {run_id}`"
         )
         raise typer.Exit(130) from None
@@ -220,7 +220,7 @@ def screen_command(
             with session_maker() as session:
                 records = latest_elements(session)
         if not records:
-            err_console.print("no element sets to screen")
+            common.err_console.print("no element sets to screen")
             raise typer.Exit(1)
         tracks = ephemeris_tracks(ephemeris, records) if ephemeris else {}
         primaries = tuple(sorted(set(parse_ids(primary)) | set(tracks)))
@@ -238,12 +238,12 @@ def screen_command(
         session_maker, payload, params, workers=workers, dask_address=dask, run_id=resume, completed=completed
     )
     if result.failures:
-        err_console.print(
+        common.err_console.print(
             f"{len(result.failures)} objects had SGP4 errors in the window (excluded where they "
             f"failed); details in run {run_id}'s stats"
         )
-    console.print(events_table(result.events))
-    console.print(
+    common.console.print(events_table(result.events))
+    common.console.print(
         f"{len(result.events)} events in {result.stats['wall_s']:.1f} s "
         f"(run {run_id}; `spacecommons runs show {run_id}`)"
     )
@@ -268,21 +268,25 @@ RUN_COLUMNS = (
 
 
 def run_row(run) -> dict:
-    """A stored run as a plain row: its parameters spelled out (window, threshold, primaries)."""
-    from ..conjunction.params import ScreeningParams
+    """A stored run (an ORM object or a Core row) as a plain row: its parameters spelled out
+    (window, threshold, primaries)."""
+    import json
+
     from ..timescales import format_utc, jd_to_iso
 
-    p = ScreeningParams.from_json(run.params_json)
+    # The fields of ScreeningParams.to_json, read as ScreeningParams.from_json reads them, without
+    # importing the conjunction package (numba, scipy: seconds at the start of `runs list`, issue #18).
+    p = json.loads(run.params_json)
     return {
         "id": run.id,
         "created": format_utc(run.created_at),
         "status": run.status,
         "objects": run.n_objects,
         "events": run.n_events,
-        "start": jd_to_iso(p.start_jd, p.start_fr),
-        "days": p.days,
-        "threshold_km": p.threshold_km,
-        "primaries": " ".join(map(str, p.primaries)),
+        "start": jd_to_iso(p["start_jd"], p["start_fr"]),
+        "days": p["days"],
+        "threshold_km": p["threshold_km"],
+        "primaries": " ".join(map(str, p.get("primaries", ()))),
         "message": run.message,
     }
 
@@ -327,18 +331,17 @@ def _print_pc(session_maker, run_id: int, limit: int = 15) -> None:
                 cdm.get("COVARIANCE_METHOD", 1) or "",
                 cdm.get("COVARIANCE_METHOD", 2) or "",
             )
-    console.print(t)
+    common.console.print(t)
 
 
 @runs_app.command("list")
 def runs_list(as_json: bool = JsonOption, as_csv: bool = CsvOption, database_url: str = DatabaseOption) -> None:
     """Stored screening runs, newest first."""
-    from ..storage import screening_repo as repo
+    from ..storage.core_reads import list_runs
 
     check_formats(as_json, as_csv)
-    _, session_maker = open_db(database_url)
-    with session_maker() as session:
-        rows = [run_row(r) for r in repo.list_runs(session)]
+    with open_engine(database_url).connect() as conn:  # SQLAlchemy Core: a light command (issue #18)
+        rows = [run_row(r) for r in list_runs(conn)]
     emit(rows, RUN_COLUMNS, title="screening runs", as_json=as_json, as_csv=as_csv)
 
 
@@ -424,8 +427,8 @@ def _update(session_maker, run_id: int, elements: list[Path], workers: int | Non
     if outcome.result is None:
         say(f"run {run_id}: no element set changed; nothing re-screened")
         return
-    console.print(events_table(outcome.result.events))
-    console.print(
+    common.console.print(events_table(outcome.result.events))
+    common.console.print(
         f"{len(outcome.updated)} objects re-screened: {len(outcome.result.events)} events for their pairs in "
         f"{outcome.result.stats['wall_s']:.1f} s; run {run_id} now has {outcome.n_events} events"
     )

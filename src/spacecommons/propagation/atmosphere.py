@@ -16,11 +16,9 @@ from typing import Protocol
 
 import numpy as np
 
+from ..frames import geodetic_from_itrf
 from ..timescales import JD_UNIX_EPOCH
 
-# WGS-84 ellipsoid (NIMA TR8350.2, 3rd ed., 2000): semi-major axis and flattening
-WGS84_A_KM = 6378.137
-WGS84_F = 1.0 / 298.257223563
 #: above this altitude the density (< 1e-15 kg/m^3) is left out: drag is below every other force
 DRAG_CEILING_KM = 1500.0
 
@@ -46,24 +44,9 @@ class ConstantSpaceWeather:
         return np.full(shape, self.f107), np.full(shape, self.f107a), np.full(shape, self.ap)
 
 
-def geodetic_from_ecef(r_km: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Earth-fixed positions (..., 3) km -> geodetic latitude (deg), longitude (deg), height (km), WGS-84.
-
-    Bowring's iteration (converges to < 1 mm in three rounds for LEO and below).
-    """
-    r_km = np.asarray(r_km, dtype=float)
-    x, y, z = r_km[..., 0], r_km[..., 1], r_km[..., 2]
-    e2 = WGS84_F * (2.0 - WGS84_F)
-    p = np.hypot(x, y)
-    lat = np.arctan2(z, p * (1.0 - e2))
-    for _ in range(4):
-        s = np.sin(lat)
-        n = WGS84_A_KM / np.sqrt(1.0 - e2 * s * s)
-        lat = np.arctan2(z + e2 * n * s, p)
-    s, c = np.sin(lat), np.cos(lat)
-    # valid at every latitude, poles included (no division by cos(lat))
-    h = p * c + z * s - WGS84_A_KM * np.sqrt(1.0 - e2 * s * s)
-    return np.degrees(lat), np.degrees(np.arctan2(y, x)), h
+#: Earth-fixed km -> WGS-84 latitude, longitude (deg), height (km): the project's one conversion
+#: (``frames.geodetic_from_itrf``), under the name this module has always exported
+geodetic_from_ecef = geodetic_from_itrf
 
 
 def density_kg_m3(jd_utc: np.ndarray, r_ecef_km: np.ndarray, weather: SpaceWeather) -> np.ndarray:
@@ -71,7 +54,7 @@ def density_kg_m3(jd_utc: np.ndarray, r_ecef_km: np.ndarray, weather: SpaceWeath
     from pymsis import msis
 
     jd_utc = np.atleast_1d(np.asarray(jd_utc, dtype=float))
-    lat, lon, h = geodetic_from_ecef(np.atleast_2d(r_ecef_km))
+    lat, lon, h = geodetic_from_itrf(np.atleast_2d(r_ecef_km))
     rho = np.zeros(lat.shape)
     low = h < DRAG_CEILING_KM
     if not low.any():

@@ -1,5 +1,5 @@
-"""Orbit determination routes: fit the stored astrometry a caller may see, predict an imminent
-impactor's entry. Thin: the work is ``workflows.orbit_fit``, run through the job queue."""
+"""Orbit determination routes: fit the stored astrometry a caller may see (optical and radar),
+predict an imminent impactor's entry. Thin: the work is ``workflows.orbit_fit``, run through the job queue."""
 
 from __future__ import annotations
 
@@ -29,27 +29,35 @@ class ImpactSiteRequest(BaseModel):
     seed: int = Field(1, ge=0, le=2**31 - 1)
 
 
-def _optical(session, designation: str, who) -> list:
-    """The optical observations of ``designation`` the caller may see (the policy decides per row)."""
+def _observations(session, designation: str, who) -> tuple[list, list]:
+    """The optical and radar (delay, Doppler) observations of ``designation`` the caller may see
+    (the policy decides per row: another partner's private radar stays out like their optical)."""
     rows = visible_observations(session, designation, who.partner_id, limit=MAX_FIT_OBSERVATIONS + 1)
     optical = [observation_from_row(r) for r in rows if r.kind == "optical"]
+    radar = [observation_from_row(r) for r in rows if r.kind in ("delay", "doppler")]
     if not optical:
         raise HTTPException(404, f"no optical observations of {designation!r} visible to you")
     if len(rows) > MAX_FIT_OBSERVATIONS:
         raise HTTPException(422, f"more than {MAX_FIT_OBSERVATIONS} observations: over this server's budget")
     session.close()
-    return optical
+    return optical, radar
 
 
-@route(router, "POST", "/neo/od/fit", ("analyst",), summary="Fit an orbit to the visible astrometry of an object")
+@route(
+    router,
+    "POST",
+    "/neo/od/fit",
+    ("analyst",),
+    summary="Fit an orbit to the visible optical and radar astrometry of an object",
+)
 def fit(body: FitRequest, request: Request, session: SessionDep, who: CallerDep) -> dict:
-    optical = _optical(session, body.designation, who)
+    optical, radar = _observations(session, body.designation, who)
     return run_now(
         request,
         who,
         "neo-od-fit",
         lambda token: fit_summary(
-            fit_observations(optical, nongrav=body.nongrav, check=token.raise_if_cancelled), optical
+            fit_observations(optical, nongrav=body.nongrav, check=token.raise_if_cancelled, radar=radar), optical
         ),
     )
 
@@ -62,10 +70,10 @@ def fit(body: FitRequest, request: Request, session: SessionDep, who: CallerDep)
     summary="Impact probability and atmospheric entry of an object from its visible astrometry",
 )
 def impact_site(body: ImpactSiteRequest, request: Request, session: SessionDep, who: CallerDep) -> dict:
-    optical = _optical(session, body.designation, who)
+    optical, radar = _observations(session, body.designation, who)
 
     def work(token) -> dict:
-        fitted = fit_observations(optical, check=token.raise_if_cancelled)
+        fitted = fit_observations(optical, check=token.raise_if_cancelled, radar=radar)
         token.raise_if_cancelled()
         return {
             "designation": fitted.designation,

@@ -4,13 +4,19 @@
 // (requestRenderMode with maximumRenderTimeChange = Infinity; the clock is paused by default).
 // In software WebGL (SwiftShader, llvmpipe) it draws at half resolution.
 //
-// #globe carries its state for tests and for the curious: data-state = loading | unavailable |
-// drawing | drawn, data-catalog-points, data-event-entities.
+// Two globes, each its own viewer, made when first asked for: #globe (orbital safety: the catalog
+// and a conjunction) and #impact-globe (NEO watch: an imminent impactor's ground track).
+// A globe's element carries its state for tests and for the curious: data-state = loading |
+// unavailable | drawing | drawn; #globe also data-catalog-points, data-event-entities.
 import { $ } from "./dom.js";
 
-let starting = null;
-const sources = { catalog: null, event: null };
-const latest = { catalog: 0, event: 0 }; // a slower, older request must not replace a newer one
+const globes = {}; // container id -> { starting, sources, latest }
+
+function globeOf(id) {
+  // latest: a slower, older request must not replace a newer one
+  globes[id] ??= { starting: null, sources: {}, latest: {} };
+  return globes[id];
+}
 
 function loadScript(src) {
   return new Promise((resolve, reject) => {
@@ -43,7 +49,7 @@ export function softwareWebGL() {
   return /swiftshader|llvmpipe|softpipe|software/i.test(renderer);
 }
 
-function createViewer(container) {
+function createViewer(container, clockWidgets) {
   const Cesium = window.Cesium;
   Cesium.Ion.defaultAccessToken = "";
   const viewer = new Cesium.Viewer(container, {
@@ -59,8 +65,8 @@ function createViewer(container) {
     fullscreenButton: false,
     infoBox: false,
     selectionIndicator: false,
-    animation: true,
-    timeline: true,
+    animation: clockWidgets,
+    timeline: clockWidgets,
     shouldAnimate: false,
     requestRenderMode: true,
     maximumRenderTimeChange: Infinity,
@@ -85,43 +91,55 @@ function createViewer(container) {
   return viewer;
 }
 
-async function start() {
-  const container = $("#globe");
+let cesium = null; // CesiumJS's script and style, loaded once for both globes
+
+async function loadCesium() {
   const config = await fetch("/web/config.json").then((r) => r.json());
-  if (!config.cesium_base_url) {
-    $("#globe-note").textContent = "the globe needs CesiumJS (scripts/fetch-web-assets installs it)";
-    container.dataset.state = "unavailable";
-    return null;
-  }
+  if (!config.cesium_base_url) return false;
   window.CESIUM_BASE_URL = config.cesium_base_url;
   await Promise.all([
     loadStyle(`${config.cesium_base_url}Widgets/widgets.css`),
     loadScript(`${config.cesium_base_url}Cesium.js`),
   ]);
-  $("#globe-note").remove();
+  return true;
+}
+
+async function start(id) {
+  const container = $(`#${id}`);
+  container.dataset.state = "loading";
+  cesium ??= loadCesium();
+  if (!(await cesium)) {
+    $(`#${id}-note`).textContent = "the globe needs CesiumJS (scripts/fetch-web-assets installs it)";
+    container.dataset.state = "unavailable";
+    return null;
+  }
+  $(`#${id}-note`)?.remove();
   container.dataset.state = "drawing";
-  return createViewer(container);
+  return createViewer(container, id === "globe"); // the impact globe shows no moving things: no clock
 }
 
-/** Whether the viewer was asked for (CesiumJS loading or loaded). */
-export function started() {
-  return starting !== null;
+/** Whether the viewer of ``id`` was asked for (CesiumJS loading or loaded). */
+export function started(id = "globe") {
+  return globeOf(id).starting !== null;
 }
 
-/** The viewer, or null when CesiumJS is not installed; the first call loads it. */
-export function viewer() {
-  starting ??= start();
-  return starting;
+/** The viewer of the globe in element ``id``, or null when CesiumJS is not installed; the first
+ * call makes it (and loads CesiumJS if no globe did). */
+export function viewer(id = "globe") {
+  const g = globeOf(id);
+  g.starting ??= start(id);
+  return g.starting;
 }
 
-async function replace(slot, czml) {
-  const ticket = ++latest[slot];
-  const v = await viewer();
+async function replace(slot, czml, id = "globe") {
+  const g = globeOf(id);
+  const ticket = (g.latest[slot] = (g.latest[slot] ?? 0) + 1);
+  const v = await viewer(id);
   if (!v) return null;
   const source = await window.Cesium.CzmlDataSource.load(czml);
-  if (ticket !== latest[slot]) return null;
-  if (sources[slot]) v.dataSources.remove(sources[slot], true);
-  sources[slot] = source;
+  if (ticket !== g.latest[slot]) return null;
+  if (g.sources[slot]) v.dataSources.remove(g.sources[slot], true);
+  g.sources[slot] = source;
   await v.dataSources.add(source);
   v.scene.requestRender();
   return source;
@@ -143,4 +161,27 @@ export async function showEvent(czml) {
   await v.zoomTo(source);
   v.scene.requestRender();
   $("#globe").dataset.eventEntities = String(source.entities.values.length);
+}
+
+/** An imminent impactor on #impact-globe (a CZML document: ground track, entry point, entry region);
+ * the camera frames it. Resolves to the data source (null without CesiumJS). */
+export async function showImpact(czml) {
+  const source = await replace("impact", czml, "impact-globe");
+  if (!source) return null;
+  const v = await viewer("impact-globe");
+  await v.zoomTo(source);
+  v.scene.requestRender();
+  return source;
+}
+
+/** Take the impactor off #impact-globe (another object was selected). */
+export async function clearImpact() {
+  const g = globeOf("impact-globe");
+  g.latest.impact = (g.latest.impact ?? 0) + 1; // a request still on its way lands nowhere
+  const v = await viewer("impact-globe");
+  if (v && g.sources.impact) {
+    v.dataSources.remove(g.sources.impact, true);
+    g.sources.impact = null;
+    v.scene.requestRender();
+  }
 }

@@ -1,5 +1,6 @@
 """Orbit determination jobs, written once for the CLI and the API: fit optical astrometry (with an
-initial orbit when there is no prior), predict an imminent impactor's entry, summarise as JSON."""
+initial orbit when there is no prior) and radar delays/Dopplers when there are some, predict an
+imminent impactor's entry, summarise as JSON."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..neo.od.fit import FitSettings, OrbitFit, fit_orbit, optical_arc
+from ..neo.od.fit import FitSettings, OpticalArc, OrbitFit, fit_orbit, optical_arc
 from ..neo.od.impact_site import ImpactSite, impact_site
 from ..neo.od.iod import initial_orbit_fit
 from ..neo.orbit import SmallBodyOrbit
@@ -24,16 +25,40 @@ def fit_observations(
     prior: SmallBodyOrbit | None = None,
     nongrav: bool = False,
     check: Callable[[], None] = lambda: None,
+    radar: Sequence[Any] = (),
 ) -> OrbitFit:
-    """Fit the optical observations of one object. Without a prior: an initial orbit from the
-    first observations (Gauss, ranging fallback, ``neo.od.iod``) fitted on the first night,
-    then the whole arc. ``nongrav`` frees A2 (Yarkovsky). ``check`` is called between stages
-    (a job's cancellation)."""
+    """Fit the optical observations of one object, and its radar delays and Dopplers when given
+    (``neo.astrometry`` ``RadarObservation``). Without a prior: an initial orbit from the first
+    observations (Gauss, ranging fallback, ``neo.od.iod``) fitted on the first night, then the
+    whole arc. ``nongrav`` frees A2 (Yarkovsky). With radar, the optical solution is refined with
+    the radar (same weights, the optical outliers as rejected, then the rejection rounds again):
+    the one path of the CLI's ``neo fit`` and ``neo impact-site`` and of the API's routes, so that
+    the same observations give the same orbit. ``check`` is called between stages (a job's
+    cancellation)."""
     if len(optical) < MIN_OBSERVATIONS:
         raise InputError(f"an orbit needs at least {MIN_OBSERVATIONS} optical observations, got {len(optical)}")
     arc = optical_arc(optical)
     check()
     settings = FitSettings(nongrav_free=("A2",) if nongrav else ())
+    fit = _optical_fit(arc, prior, settings, check)
+    if not radar:
+        return fit
+    from ..neo.od.radar import radar_arc
+
+    designations = {o.designation for o in radar}
+    if designations != {arc.designation}:
+        raise InputError(f"radar observations of {sorted(designations)} with optical of {arc.designation!r}")
+    check()
+    choices = fit.choices
+    refined = fit_orbit(arc, fit.epoch_jd_tdb, fit.state, fit.nongrav, settings, fit.used, radar_arc(radar))
+    refined.choices["initial_orbit"] = choices.get("initial_orbit", "")
+    return refined
+
+
+def _optical_fit(
+    arc: OpticalArc, prior: SmallBodyOrbit | None, settings: FitSettings, check: Callable[[], None]
+) -> OrbitFit:
+    """The optical-only fit: from the prior, or from an initial orbit widened step by step."""
     if prior is not None:
         from ..neo.nbody import heliocentric_to_barycentric
         from ..neo.orbit import heliocentric_states
@@ -121,6 +146,18 @@ def fit_summary(fit: OrbitFit, optical: Sequence[Any] | None = None) -> dict:
         "choices": dict(fit.choices),
         "residuals": residuals_summary(fit, optical),
     }
+    if fit.radar_kind:
+
+        def finite(v: float) -> float | None:
+            return v if v == v else None  # NaN (no measurement of that kind) -> null
+
+        out["radar"] = {
+            "n_delay": sum(k == "delay" for k in fit.radar_kind),
+            "n_doppler": sum(k == "doppler" for k in fit.radar_kind),
+            "delay_rms_us": finite(fit.radar_rms("delay")),
+            "doppler_rms_hz": finite(fit.radar_rms("doppler")),
+            "normalized_rms": finite(fit.radar_normalized_rms()),
+        }
     if fit.nongrav_free:
         out["nongrav"] = {
             name: {
@@ -133,7 +170,11 @@ def fit_summary(fit: OrbitFit, optical: Sequence[Any] | None = None) -> dict:
 
 
 def impact_site_summary(site: ImpactSite) -> dict:
-    """Impact probability and, when an impact is likely, the nominal entry at 100 km altitude."""
+    """Impact probability and, when an impact is likely, the nominal entry at 100 km altitude, the
+    nominal ground track (``ground_track``: utc, lat_deg, lon_deg, alt_km; ``ground_track_end``:
+    "surface" or "window", see ``neo.od.impact_site.GroundTrack``) and the entry region
+    (``entry_region``: the sampled entry points and, from three of them on, their 1/2/3-sigma
+    ellipses)."""
     out: dict[str, Any] = {
         "impact_probability": site.impact_probability,
         "impact_probability_ci95": [site.ci_low, site.ci_high],
@@ -149,7 +190,41 @@ def impact_site_summary(site: ImpactSite) -> dict:
             "entry_sigma_s": site.entry_sigma_s,
             "entry_height_km": 100.0,
         }
+        if site.ground_track is not None:
+            g = site.ground_track
+            out["ground_track"] = [
+                {"utc": format_utc(g.utc[k], 3), "lat_deg": float(g.lat_deg[k]), "lon_deg": float(g.lon_deg[k]),
+                 "alt_km": float(g.alt_km[k])}
+                for k in range(len(g.jd_tdb))
+            ]  # fmt: skip
+            out["ground_track_end"] = g.end
+        out["entry_region"] = _entry_region_summary(site)
     return out
+
+
+def _entry_region_summary(site: ImpactSite) -> dict:
+    region = site.entry_region
+    points = [{"utc": format_utc(e.utc, 3), "lat_deg": e.lat_deg, "lon_deg": e.lon_deg} for e in site.sample_entries]
+    if region is None:
+        return {"center_lat_deg": None, "center_lon_deg": None, "ellipses": [], "points": points}
+    ellipses = [
+        {
+            "n_sigma": e.n_sigma,
+            "probability": e.probability,
+            "semi_major_km": e.semi_major_km,
+            "semi_minor_km": e.semi_minor_km,
+            "azimuth_deg": e.azimuth_deg,
+            "outline_lat_deg": [float(v) for v in e.outline_lat_deg],
+            "outline_lon_deg": [float(v) for v in e.outline_lon_deg],
+        }
+        for e in region.ellipses
+    ]
+    return {
+        "center_lat_deg": region.center_lat_deg,
+        "center_lon_deg": region.center_lon_deg,
+        "ellipses": ellipses,
+        "points": points,
+    }
 
 
 def predict_impact(fit: OrbitFit, horizon_days: float = 30.0, samples: int = 500, seed: int = 1) -> ImpactSite:

@@ -87,9 +87,9 @@ def _observer(values: dict[str, str]) -> tuple[tuple | None, tuple | None, tuple
         lon, lat, alt_m = pos
         if not (-360.0 <= lon <= 360.0 and -90.0 <= lat <= 90.0 and -1000.0 < alt_m < 10_000.0):
             raise _Bad("pos1", f"WGS84 position ({lon}, {lat}, {alt_m} m) out of range")
-        from skyfield.toposlib import wgs84
+        from ...frames import itrf_from_geodetic
 
-        xyz = wgs84.latlon(lat, lon, elevation_m=alt_m).itrs_xyz.km
+        xyz = itrf_from_geodetic(lat, lon, alt_m / 1000.0)
         return None, None, (float(xyz[0]), float(xyz[1]), float(xyz[2])), "V"
     raise _Bad("sys", f"{system!r} is not ICRF_KM, ICRF_AU or WGS84")
 
@@ -243,20 +243,12 @@ def read_ades(text: str, source: str = "<ades>") -> tuple[list[OpticalObservatio
 
 
 def _itrf_to_wgs84(xyz: Sequence[float]) -> tuple[float, float, float]:
-    """ITRF km -> WGS-84 east longitude (deg), geodetic latitude (deg), height (m) by fixed-point
-    iteration on the latitude (converges to < 1e-12 rad in a few steps near the surface)."""
-    a, f = 6378.137, 1 / 298.257223563  # WGS-84 (NIMA TR8350.2)
-    e2 = f * (2 - f)
-    x, y, z = xyz
-    p = math.hypot(x, y)
-    lat = math.atan2(z, p * (1 - e2))
-    for _ in range(6):
-        n = a / math.sqrt(1 - e2 * math.sin(lat) ** 2)
-        h = p / math.cos(lat) - n
-        lat = math.atan2(z, p * (1 - e2 * n / (n + h)))
-    n = a / math.sqrt(1 - e2 * math.sin(lat) ** 2)
-    h = p / math.cos(lat) - n
-    return math.degrees(math.atan2(y, x)) % 360.0, math.degrees(lat), h * 1000.0
+    """ITRF km -> WGS-84 east longitude (deg, 0..360), geodetic latitude (deg), height (m), the
+    order and units of ADES ``pos1..3`` (``frames.geodetic_from_itrf``)."""
+    from ...frames import geodetic_from_itrf
+
+    lat, lon, h = geodetic_from_itrf(xyz)
+    return float(lon) % 360.0, float(lat), float(h) * 1000.0
 
 
 def _designation_fields(designation: str) -> tuple[str, str, str]:

@@ -101,9 +101,9 @@ def _roving_itrf_km(line: str) -> tuple[float, float, float]:
     lon, lat, alt_m = _signed_numbers(line[33:77], 3, "roving observer longitude, latitude, altitude")
     if not (-360.0 <= lon <= 360.0 and -90.0 <= lat <= 90.0 and -1000.0 < alt_m < 10_000.0):
         raise InputError(f"roving observer ({lon}, {lat}, {alt_m} m) out of range")
-    from skyfield.toposlib import wgs84
+    from ...frames import itrf_from_geodetic
 
-    xyz = wgs84.latlon(lat, lon, elevation_m=alt_m).itrs_xyz.km
+    xyz = itrf_from_geodetic(lat, lon, alt_m / 1000.0)
     return (float(xyz[0]), float(xyz[1]), float(xyz[2]))
 
 

@@ -7,7 +7,7 @@ Earth-fixed (ITRF) vector R·(ρ cos φ' cos λ, ρ cos φ' sin λ, ρ sin φ') 
 ITRF -> GCRS uses the project's Earth orientation (``frames.itrf_to_gcrf``: skyfield's IAU
 2000A/2006 precession-nutation, UT1 and polar motion from the bundled finals2000A.all); the
 velocity includes the Earth-rotation term. A roving observer ('V'/'v' records) is a WGS-84
-geodetic position turned into ITRF by skyfield's ``wgs84``. A spacecraft observer ('S'/'s'
+geodetic position turned into ITRF by ``frames.itrf_from_geodetic``. A spacecraft observer ('S'/'s'
 records, ADES ``pos``) carries its own geocentric position; its velocity is known only when the
 record gives it (ADES ``vel``), otherwise it is NaN — never a silent zero.
 

@@ -164,3 +164,68 @@ def encounter_distance(
     d = np.array(dist[1:])
     sigma = float(np.sqrt(np.sum(((d[0::2] - d[1::2]) / 2) ** 2)))
     return dist[0], sigma, tca[0]
+
+
+@dataclass(frozen=True)
+class NongravAtFixedState:
+    """A reference state held fixed and only the A_k solved for against the observations: the
+    test of whether another solution's orbit is consistent with the data under this force model
+    (differences of force model that act like a radial or transverse 1/r^2 acceleration are
+    absorbed by A1, A2; anything else shows in the residuals)."""
+
+    nongrav: np.ndarray  # (3,) A1, A2, A3 (au/day^2), the free ones solved for
+    sigma: dict[str, float]  # 1-sigma of each free A_k (au/day^2)
+    residual_ra_arcsec: np.ndarray  # optical O - C, RA cos(Dec)
+    residual_dec_arcsec: np.ndarray
+    radar_normalized: np.ndarray  # radar (O - C) / sigma
+    iterations: int
+
+
+def nongrav_at_fixed_state(
+    arc,
+    epoch_jd_tdb: float,
+    state: np.ndarray,
+    nongrav: np.ndarray,
+    free: tuple[str, ...] = ("A1", "A2"),
+    radar=None,
+    settings: NBodySettings = DEFAULT_SETTINGS,
+    iterations: int = 4,
+) -> NongravAtFixedState:
+    """Gauss-Newton on the free A_k alone (state at ``epoch_jd_tdb`` held), with the fit's own
+    measurement model, weights and partials (``neo.od.fit``); no outlier rejection."""
+    from .fit import ARCSEC_RAD, _model, _Problem
+
+    free_idx = tuple(NONGRAV_NAMES.index(n) for n in free)
+    ng = np.asarray(nongrav, float).copy()
+    x = np.concatenate([np.asarray(state, float), ng[list(free_idx)]])
+    sigma = np.stack([arc.sigma_ra_arcsec, arc.sigma_dec_arcsec], axis=1)
+    problem = _Problem(arc, radar, sigma, np.ones(len(arc), bool))
+    tau = np.zeros(len(arc))
+    rtau = None if radar is None else (np.zeros(len(radar)), np.zeros(len(radar)))
+    cov = np.full((len(free), len(free)), np.nan)
+    for _ in range(iterations + 1):
+        m = _model(arc, epoch_jd_tdb, x, ng, free_idx, tau, settings, radar, rtau, True)
+        tau = m.tau
+        rtau = None if radar is None else (m.radar.tau_down, m.radar.tau_up)
+        res, rres = problem.residuals(m)
+        w = 1.0 / (sigma * ARCSEC_RAD) ** 2
+        a = m.a[:, :, 6:]
+        normal = np.einsum("nkp,nk,nkq->pq", a, w, a)
+        rhs = np.einsum("nkp,nk,nk->p", a, w, res * ARCSEC_RAD)
+        if radar is not None:
+            b = m.radar.partials[:, 6:] / radar.sigma[:, None]
+            normal = normal + b.T @ b
+            rhs = rhs + b.T @ (rres / radar.sigma)
+        cov = np.linalg.inv(normal)
+        x[6:] += cov @ rhs
+        for k, j in enumerate(free_idx):
+            ng[j] = x[6 + k]
+    # the A_k and residuals of the last evaluation (the step after it is a small fraction of a sigma)
+    return NongravAtFixedState(
+        nongrav=m.ng.copy(),
+        sigma={n: float(np.sqrt(cov[k, k])) for k, n in enumerate(free)},
+        residual_ra_arcsec=res[:, 0],
+        residual_dec_arcsec=res[:, 1],
+        radar_normalized=np.zeros(0) if radar is None else rres / radar.sigma,
+        iterations=iterations,
+    )

@@ -6,10 +6,15 @@
 // 1- and 3-sigma ellipses mapped from the orbit's covariance, the Earth and its capture disk).
 //
 // When the caller may see stored astrometry of the object: a button fits an orbit to it (the
-// server's job queue; POST /neo/od/fit answers when the job is done) and plots the residuals.
+// server's job queue; POST /neo/od/fit answers when the job is done) and plots the residuals;
+// another predicts an imminent impact (POST /neo/od/impact-site) and, when the nominal orbit enters
+// the atmosphere, draws its ground track, the labelled entry point and the entry region on a globe.
+// #impact-card carries data-state (none | ready | running | done | error); #impact-globe, once drawn,
+// data-entities, data-track-points and data-entry-label (read back from CesiumJS's entities).
 //
 // State in the address (nav.js): the filters, sort, order, after; object; date; approach (TCA, TDB JD).
 import { api, apiPage, postJson, status } from "../api.js";
+import * as globe from "../globe.js";
 import { $, $$, el, fill, num, row, select, svg } from "../dom.js";
 import { Pager, showSort, sortable } from "../listing.js";
 import { signature, update } from "../nav.js";
@@ -46,6 +51,9 @@ export function init() {
   });
   $("#fit-run").addEventListener("click", () => {
     if (loaded.fit) runFit(loaded.fit).catch((err) => console.warn(err));
+  });
+  $("#impact-run").addEventListener("click", () => {
+    if (loaded.fit) runImpact(loaded.fit).catch((err) => console.warn(err));
   });
 }
 
@@ -413,6 +421,16 @@ async function offerFit(des) {
   $("#fit-progress").textContent = "";
   $("#residuals").replaceChildren();
   $("#fit-title").textContent = `Observation residuals of ${des}`;
+  const impact = $("#impact-card");
+  impact.dataset.state = "none";
+  $("#impact-run").hidden = true;
+  $("#impact-progress").textContent = "";
+  $("#impact-title").textContent = `Imminent impact of ${des}`;
+  fill($("#impact-info tbody"), []);
+  if (globe.started("impact-globe")) {
+    for (const key of ["entities", "trackPoints", "entryLabel"]) delete $("#impact-globe").dataset[key];
+    globe.clearImpact().catch((err) => console.warn(err));
+  }
   const rows = await api(`/api/v1/neo/observations/${encodeURIComponent(des)}?limit=20000`);
   if (loaded.fit !== des) return;
   const optical = rows.filter((r) => r.kind === "optical").length;
@@ -423,6 +441,8 @@ async function offerFit(des) {
   $("#fit-progress").textContent = `${optical} optical observations stored`;
   $("#fit-run").hidden = false;
   card.dataset.state = "ready";
+  $("#impact-run").hidden = false;
+  impact.dataset.state = "ready";
 }
 
 async function runFit(des) {
@@ -502,4 +522,147 @@ function drawResiduals(res) {
     svg("text", { x: L + W / 2, y: 290, "text-anchor": "middle", text: `time (UTC), ${((t1 - t0) / 86400000).toFixed(1)} days` }),
   );
   $("#residuals").replaceChildren(...parts);
+}
+
+/** "21.089° N, 30.532° E" */
+const latLon = (lat, lon) =>
+  `${Math.abs(lat).toFixed(3)}° ${lat < 0 ? "S" : "N"}, ${Math.abs(lon).toFixed(3)}° ${lon < 0 ? "W" : "E"}`;
+
+async function runImpact(des) {
+  const card = $("#impact-card");
+  card.dataset.state = "running";
+  $("#impact-run").disabled = true;
+  fill($("#impact-info tbody"), []);
+  $("#impact-progress").textContent = "fitting the orbit, then following virtual asteroids to the atmosphere (server job)…";
+  try {
+    const r = await postJson("/api/v1/neo/od/impact-site", { designation: des });
+    if (loaded.fit !== des) return; // another object was selected meanwhile
+    showImpactFacts(r);
+    $("#impact-progress").textContent = r.entry_utc ? "" : "no impact likely within the horizon: nothing to draw";
+    for (const key of ["entities", "trackPoints", "entryLabel"]) delete $("#impact-globe").dataset[key];
+    if (!r.ground_track && globe.started("impact-globe")) await globe.clearImpact(); // an earlier run's track
+    if (r.ground_track) {
+      const source = await globe.showImpact(impactCzml(des, r));
+      if (source && loaded.fit === des) {
+        const now = window.Cesium.JulianDate.now();
+        const g = $("#impact-globe");
+        g.dataset.trackPoints = String(source.entities.getById("track").polyline.positions.getValue(now).length);
+        g.dataset.entryLabel = source.entities.getById("entry").label.text.getValue(now);
+        g.dataset.entities = String(source.entities.values.length);
+      }
+    }
+    card.dataset.state = "done";
+  } catch (err) {
+    if (loaded.fit === des) {
+      $("#impact-progress").textContent = `the prediction failed: ${err.message}`;
+      card.dataset.state = "error";
+    }
+    throw err;
+  } finally {
+    $("#impact-run").disabled = false;
+  }
+}
+
+function showImpactFacts(r) {
+  const [lo, hi] = r.impact_probability_ci95;
+  const facts = [
+    ["impact probability", `${r.impact_probability.toPrecision(3)} (95 % ${lo.toPrecision(3)}–${hi.toPrecision(3)}, ${r.samples} virtual asteroids)`],
+  ];
+  if (r.entry_utc) {
+    facts.push(
+      ["entry (100 km)", `${r.entry_utc} at ${latLon(r.entry_lat_deg, r.entry_lon_deg)}`],
+      ["entry 1σ", r.entry_sigma_km == null ? "too few entering samples" : `${r.entry_sigma_km.toFixed(2)} km, ${r.entry_sigma_s.toFixed(2)} s`],
+    );
+  }
+  const ellipses = r.entry_region?.ellipses ?? [];
+  if (ellipses.length) {
+    const axes = ellipses.map((e) => `${e.n_sigma}σ ${e.semi_major_km.toPrecision(3)} × ${e.semi_minor_km.toPrecision(3)} km`);
+    facts.push(["entry region", `${axes.join(", ")}; major axis ${ellipses[0].azimuth_deg.toFixed(1)}° east of north`]);
+  }
+  const track = r.ground_track;
+  if (track?.length) {
+    const [a, b] = [track[0], track[track.length - 1]];
+    const end = r.ground_track_end === "surface" ? "meets the ground" : "still above the ground at the window's end";
+    facts.push([
+      "ground track",
+      `${track.length} points, ${a.utc} (${a.alt_km.toFixed(0)} km) to ${b.utc} at ${latLon(b.lat_deg, b.lon_deg)}: ` +
+        `the ballistic path ${end} (below 100 km no drag: the real body stops short)`,
+    ]);
+  }
+  fill(
+    $("#impact-info tbody"),
+    facts.map(([k, v]) => el("tr", {}, [el("th", { scope: "row", class: "key", text: k }), el("td", { text: v })])),
+  );
+}
+
+const ORANGE = [255, 140, 60, 255];
+const YELLOW = [255, 230, 80, 255];
+const SIGMA_COLOURS = { 1: [255, 80, 80, 255], 2: [255, 150, 80, 230], 3: [255, 210, 120, 200] };
+
+/** A CZML document of the prediction: the ground track (heights in metres), the entry point with
+ * its label, the ballistic end, the entry region's ellipses and sampled entries at 100 km. */
+export function impactCzml(des, r) {
+  const M = 1000;
+  const h = (r.entry_height_km ?? 100) * M;
+  const track = r.ground_track;
+  const end = track[track.length - 1];
+  const label = (text, color) => ({
+    text,
+    font: "13px sans-serif",
+    fillColor: { rgba: color },
+    outlineColor: { rgba: [0, 0, 0, 255] },
+    outlineWidth: 2,
+    style: "FILL_AND_OUTLINE",
+    pixelOffset: { cartesian2: [12, -6] },
+    horizontalOrigin: "LEFT",
+    verticalOrigin: "BOTTOM",
+  });
+  const doc = [
+    { id: "document", name: `${des}: predicted ground track`, version: "1.0" },
+    {
+      id: "track",
+      name: `${des} nominal trajectory over the ground`,
+      polyline: {
+        positions: { cartographicDegrees: track.flatMap((p) => [p.lon_deg, p.lat_deg, p.alt_km * M]) },
+        width: 3,
+        arcType: "NONE",
+        material: { solidColor: { color: { rgba: ORANGE } } },
+      },
+    },
+    {
+      id: "entry",
+      name: "atmospheric entry (100 km)",
+      position: { cartographicDegrees: [r.entry_lon_deg, r.entry_lat_deg, h] },
+      point: { pixelSize: 9, color: { rgba: YELLOW }, outlineColor: { rgba: [0, 0, 0, 255] }, outlineWidth: 1 },
+      label: label(`entry 100 km\n${r.entry_utc}\n${latLon(r.entry_lat_deg, r.entry_lon_deg)}`, YELLOW),
+    },
+    {
+      id: "end",
+      name: r.ground_track_end === "surface" ? "the ballistic path meets the ground (no drag)" : "end of the window",
+      position: { cartographicDegrees: [end.lon_deg, end.lat_deg, Math.max(end.alt_km, 0) * M] },
+      point: { pixelSize: 6, color: { rgba: ORANGE } },
+      label: { ...label("ballistic end (no drag)", ORANGE), pixelOffset: { cartesian2: [12, 6] }, verticalOrigin: "TOP" },
+    },
+  ];
+  for (const e of r.entry_region?.ellipses ?? []) {
+    doc.push({
+      id: `sigma-${e.n_sigma}`,
+      name: `entry region ${e.n_sigma}σ: ${e.semi_major_km.toPrecision(3)} × ${e.semi_minor_km.toPrecision(3)} km`,
+      polyline: {
+        positions: { cartographicDegrees: e.outline_lat_deg.flatMap((lat, k) => [e.outline_lon_deg[k], lat, h]) },
+        width: 2,
+        arcType: "NONE",
+        material: { solidColor: { color: { rgba: SIGMA_COLOURS[e.n_sigma] ?? ORANGE } } },
+      },
+    });
+  }
+  (r.entry_region?.points ?? []).forEach((p, k) =>
+    doc.push({
+      id: `sample-${k}`,
+      name: `sampled entry ${p.utc}`,
+      position: { cartographicDegrees: [p.lon_deg, p.lat_deg, h] },
+      point: { pixelSize: 3, color: { rgba: [255, 255, 255, 200] } },
+    }),
+  );
+  return doc;
 }
