@@ -16,7 +16,7 @@ the default when it is installed, or `--generator python` (httpx/asyncio: it com
 server for the CPU, so on a small machine it measures itself as much as the server).
 
 Usage: python benchmarks/api_load.py [--backends sqlite,postgresql] [--workers 1,2] [--clients 50]
-       [--duration 15] [--pages first|offset] [--sqlite-db PATH] [--pg-url URL]
+       [--duration 15] [--warmup 2] [--pages first|offset] [--sqlite-db PATH] [--pg-url URL]
        [--baseline-commit COMMIT [--baseline-without-c-loop]] [--serve-args "--no-access-log"]
 `--sqlite-db PATH` keeps the SQLite database between runs (the screening is stored once). `--pg-url`
 uses a PostgreSQL database prepared by an earlier run; otherwise scripts/test-postgres starts a
