@@ -29,6 +29,7 @@ def serve_command(
 ) -> None:
     """The REST API (/api/v1, OpenAPI at /docs) and the dashboard (/), on SQLite or PostgreSQL.
     Rate limits per key: SPACECOMMONS_RATE_LIMIT_PER_SECOND and SPACECOMMONS_RATE_LIMIT_BURST.
+
     Uses uvloop and httptools (uvicorn's C event loop and HTTP parser) where they are installed."""
     import os
 
