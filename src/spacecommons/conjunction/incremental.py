@@ -1,0 +1,215 @@
+"""Incremental re-screening (issue #18, target 2): the changed objects screened as primaries against
+only the objects, and only in the segments, that the orbit-geometry sieve (``sieve.py``) keeps.
+
+Every per-object quantity of the screening engine (SGP4 states at the nodes, the velocity mismatch
+and interpolation bound, the pad, the radial shell over the object's valid segments) depends on the
+object alone, and SGP4 gives the same bits for one object and time whichever batch it runs in. So
+the k x n broad phase over the kept objects and segments finds exactly the all-vs-all triples of
+their pairs in those segments (the radial shell over fewer segments only drops triples without a
+minimum below the narrow-phase limit, ``tests/test_screen_prefilter.py``). The sieve keeps every
+segment within one node step of a time at which a pair may be within the threshold, and refinement
+moves a TCA at most one step from its guess, so every refined minimum below the threshold of the
+full run is found again, from the same guess: the events are identical. Objects whose node
+velocities are repaired (``screen.REPAIR_MISMATCH_KM_S``) are propagated at every node of the
+chunk, since their bound is measured over all its segments.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import numpy as np
+
+from ..constants import EARTH_RADIUS_WGS72_KM, GM_EARTH_WGS72_KM3_S2, SECONDS_PER_DAY
+from . import kernels
+from .bounds import VELOCITY_SAMPLES, segment_error_bounds_km, velocity_mismatch_km_s
+from .catalog_payload import MIN_PERIGEE_ALT_KM, CatalogPayload
+from .colocated import apply_colocation
+from .events import ConjunctionEvents, build_events
+from .params import ChunkResult, ScreeningParams
+from .refine import refine_tca
+from .screen import MAX_BOUND_KM, REPAIR_MISMATCH_KM_S, ScreeningResult, _node_times, _repair_velocities
+
+
+def _propagate_needed(sats, jd: np.ndarray, fr: np.ndarray, need: np.ndarray):
+    """SGP4 states at the nodes each object needs (``need``: (n, m) bool); -1 and NaN elsewhere.
+
+    Objects needed at every node go through ``propagate_satrecs`` at once; the others get one
+    ``sgp4_array`` call each on their own nodes (the same C++ code and arguments as ``SatrecArray``, so
+    the same bits) and ``propagate_satrecs``'s check for non-physical states."""
+    from sgp4.api import Satrec
+
+    from ..propagation.sgp4_batch import NONPHYSICAL, propagate_satrecs
+
+    n, m = need.shape
+    err = np.full((n, m), -1, dtype=np.int64)
+    r = np.full((n, m, 3), np.nan)
+    v = np.full((n, m, 3), np.nan)
+    plain = np.zeros(n, dtype=bool)
+    r_max = np.full(n, np.inf)
+    whole = need.all(axis=1)
+    if whole.any():  # objects needed at every node: one SatrecArray call, checks included
+        rows = np.flatnonzero(whole)
+        err[rows], r[rows], v[rows] = propagate_satrecs([sats[i] for i in rows], jd, fr)
+    for i in np.flatnonzero(need.any(axis=1) & ~whole):
+        cols = np.flatnonzero(need[i])
+        s = sats[i]
+        if isinstance(s, Satrec):
+            e1, r1, v1 = s.sgp4_array(np.ascontiguousarray(jd[cols]), np.ascontiguousarray(fr[cols]))
+            plain[i] = True
+            r_max[i] = 1.5 * s.a * (1.0 + s.ecco) * EARTH_RADIUS_WGS72_KM + 1000.0
+        else:
+            e1, r1, v1 = propagate_satrecs([s], jd[cols], fr[cols])
+            e1, r1, v1 = e1[0], r1[0], v1[0]
+        err[i, cols], r[i, cols], v[i, cols] = e1, r1, v1
+    # as propagate_satrecs: beyond escape speed (+10%), inside the Earth or far beyond the mean apogee
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        r2 = np.einsum("...i,...i->...", r, r)
+        v2 = np.einsum("...i,...i->...", v, v)
+        nonphysical = (
+            (v2 * v2 * r2 > (1.21 * 2.0 * GM_EARTH_WGS72_KM3_S2) ** 2)
+            | (r2 < (EARTH_RADIUS_WGS72_KM - 200.0) ** 2)
+            | (r2 > (r_max**2)[:, None])
+            | ~np.isfinite(r2)
+        )
+    err = np.where((err == 0) & nonphysical & plain[:, None], NONPHYSICAL, err)
+    bad = (err != 0) & (err != -1)
+    r[bad] = np.nan
+    v[bad] = np.nan
+    return err, r, v
+
+
+def screen_chunk_segments(job: tuple[CatalogPayload, np.ndarray], params: ScreeningParams, index: int) -> ChunkResult:
+    """``screen.screen_chunk`` for the primaries of ``params``, each object screened only in its
+    segments ``job[1]`` ((n, n_segments) bool over the run's global node grid). Pure function."""
+    from ..propagation.sgp4_batch import SGP4_ERRORS
+
+    payload, segments = job
+    k0, k1 = params.chunks()[index]
+    res = ChunkResult(index=index)
+    sats = payload.satrecs()
+    n = len(sats)
+    clock = time.perf_counter()
+    t_nodes, jd, fr = _node_times(params, k0, k1)
+    samples = params.start_fr + np.linspace(t_nodes[0], t_nodes[-1], VELOCITY_SAMPLES) / SECONDS_PER_DAY
+    mismatch = velocity_mismatch_km_s(sats, payload.satrec_array(), params.start_jd, samples)
+    seg = segments[:, k0:k1]
+    need = np.zeros((n, k1 - k0 + 1), dtype=bool)
+    need[:, :-1] |= seg
+    need[:, 1:] |= seg
+    repaired = mismatch > REPAIR_MISMATCH_KM_S
+    need[repaired & seg.any(axis=1)] = True
+    err, r, v = _propagate_needed(sats, jd, fr, need)
+    ok = err == 0
+    for i in np.flatnonzero(payload.reentered()):
+        ok[i] = False
+        res.failures[int(payload.norad_ids[i])] = (
+            f"mean perigee below {MIN_PERIGEE_ALT_KM:g} km altitude: reentered or invalid elements; not screened"
+        )
+    for i in np.flatnonzero(((err != 0) & (err != -1)).any(axis=1)):
+        code = int(err[i][(err[i] != 0) & (err[i] != -1)][0])
+        res.failures.setdefault(int(payload.norad_ids[i]), f"SGP4 error {code}: {SGP4_ERRORS.get(code, '?')}")
+    res.stats["propagation_s"] = time.perf_counter() - clock
+    res.stats["states"] = float(need.sum())
+
+    clock = time.perf_counter()
+    a_km, ecc = payload.orbit_shape()
+    fix = np.flatnonzero(repaired & ok.any(axis=1))
+    v[fix], measured = _repair_velocities([sats[i] for i in fix], jd, fr, ok[fix], r[fix], v[fix], params.step_s)
+    mismatch[fix] = 0.0
+    bound = segment_error_bounds_km(a_km, ecc, payload.deep_space(), mismatch, params.step_s)
+    bound[fix] = np.maximum(bound[fix], 2.0 * measured)
+    res.stats["velocities_repaired"] = float(fix.size)
+    for i in np.flatnonzero(bound > MAX_BOUND_KM):
+        ok[i] = False
+        res.failures.setdefault(
+            int(payload.norad_ids[i]),
+            f"SGP4 output is erratic here (interpolation-error bound {bound[i]:.0f} km); element set invalid; "
+            "not screened",
+        )
+    pad = bound + 0.5 * params.threshold_km
+    primary = np.isin(np.asarray(payload.norad_ids), np.asarray(params.primaries, dtype=np.int64))
+    vmax = np.minimum(payload.max_speeds_km_s(), 11.0)
+    cell = float(2.8 * np.median(vmax) * params.step_s / params.substeps + 2.0 * np.median(pad))
+    res.stats["bounds_s"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    ci, cj, ck = kernels.screen_broad_phase(
+        r, v, ok, params.step_s, params.substeps, pad, cell, np.flatnonzero(primary), True, params.radial_filter
+    )
+    key = np.sort((ck * n + ci) * n + cj)
+    key = key[np.r_[True, key[1:] != key[:-1]]] if key.size else key
+    ck, rest = np.divmod(key, n * n)
+    ci, cj = np.divmod(rest, n)
+    res.stats["broad_phase_s"] = time.perf_counter() - clock
+    res.stats["candidate_segments"] = float(key.size)
+
+    clock = time.perf_counter()
+    limit = params.threshold_km + bound[ci] + bound[cj]
+    mc, ms, _md = kernels.local_minima(r, v, params.step_s, ci, cj, ck, limit)
+    res.stats["narrow_phase_s"] = time.perf_counter() - clock
+    res.stats["interpolated_minima"] = float(mc.size)
+
+    clock = time.perf_counter()
+    for c, s in zip(mc.tolist(), ms.tolist(), strict=True):
+        i, j, k = int(ci[c]), int(cj[c]), int(ck[c])
+        t_guess = t_nodes[k] + s * params.step_s
+        out = refine_tca(sats[i], sats[j], params.start_jd, params.start_fr, t_guess, params.step_s)
+        if out is None:
+            continue
+        t, miss, r1, v1, r2, v2 = out
+        if miss >= params.threshold_km or not 0.0 <= t < params.duration_s:
+            continue
+        res.i.append(i)
+        res.j.append(j)
+        res.t.append(t)
+        res.miss_km.append(miss)
+        res.states.append([*r1, *v1, *r2, *v2])
+    res.stats["refinement_s"] = time.perf_counter() - clock
+    return res
+
+
+def screen_segments(
+    payload: CatalogPayload,
+    params: ScreeningParams,
+    segments: np.ndarray,
+    *,
+    workers: int | None = None,
+    dask_address: str | None = None,
+) -> ScreeningResult:
+    """Screen the primaries of ``params`` against ``payload``, object i only in the segments
+    ``segments[i]``, and merge the minima into events as ``screen.screen`` does, each pair oriented
+    as an all-vs-all run orients it (``id1`` the lower catalog number)."""
+    from ..parallel import map_chunks
+
+    wall = time.perf_counter()
+    done: dict[int, ChunkResult] = {}
+
+    def collect(result: ChunkResult) -> None:
+        done[result.index] = result
+
+    indices = list(range(len(params.chunks())))
+    map_chunks(
+        screen_chunk_segments, (payload, segments), params, indices, collect, workers=workers, dask_address=dask_address
+    )
+    chunks = [done[i] for i in sorted(done)]
+    failures: dict[int, str] = {}
+    stats: dict[str, float] = {}
+    for ch in chunks:
+        for nid, msg in ch.failures.items():
+            failures.setdefault(nid, msg)
+        for key, value in ch.stats.items():
+            stats[key] = stats.get(key, 0.0) + value
+    clock = time.perf_counter()
+    # oriented as in an all-vs-all run (id1 the lower catalog number), not primary first: these
+    # events replace the stored run's
+    events = build_events(payload, replace(params, primaries=()), chunks)
+    events = ConjunctionEvents(apply_colocation(events, payload, params))
+    stats["merge_s"] = time.perf_counter() - clock
+    stats["wall_s"] = time.perf_counter() - wall
+    stats["objects"] = float(len(payload))
+    stats["events"] = float(len(events))
+    return ScreeningResult(events, failures, stats)
+
+
+__all__ = ["screen_chunk_segments", "screen_segments"]
