@@ -22,10 +22,15 @@ def serve_command(
     workers: int = typer.Option(
         1, min=1, max=64, help="server processes (each with its own job queue); more than 1 runs the app factory"
     ),
+    access_log: bool = typer.Option(
+        True, help="one log line per request on stdout (turn off behind a proxy that logs requests)"
+    ),
     database_url: str | None = DatabaseOption,
 ) -> None:
     """The REST API (/api/v1, OpenAPI at /docs) and the dashboard (/), on SQLite or PostgreSQL.
-    Rate limits per key: SPACECOMMONS_RATE_LIMIT_PER_SECOND and SPACECOMMONS_RATE_LIMIT_BURST."""
+    Rate limits per key: SPACECOMMONS_RATE_LIMIT_PER_SECOND and SPACECOMMONS_RATE_LIMIT_BURST.
+
+    Uses uvloop and httptools (uvicorn's C event loop and HTTP parser) where they are installed."""
     import os
 
     import uvicorn
@@ -36,7 +41,7 @@ def serve_command(
     url = database_url or Settings().database_url
     say(f"spacecommons on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     if workers == 1:
-        uvicorn.run(create_app(url), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(url), host=host, port=port, log_level="info", access_log=access_log)
         return
     create_app(url)  # migrations once, here, before the workers start
     os.environ["SPACECOMMONS_DATABASE_URL"] = url  # the workers read their settings from the environment
@@ -47,6 +52,7 @@ def serve_command(
         host=host,
         port=port,
         log_level="info",
+        access_log=access_log,
     )
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from ..storage.partners_repo import Identity
-from .security import allow, identify
+from .security import allow, identify_async
 
 MAX_ID = 2_147_483_647  # 32-bit integer columns (PostgreSQL INTEGER, and what SQLite accepts)
 Id = Annotated[int, Path(ge=0, le=MAX_ID)]
@@ -44,5 +44,5 @@ def clock(request: Request) -> Callable[[], datetime]:
 
 
 SessionDep = Annotated[Session, Depends(db)]
-CallerDep = Annotated[Identity, Depends(identify)]
+CallerDep = Annotated[Identity, Depends(identify_async)]
 ClockDep = Annotated[Callable[[], datetime], Depends(clock)]

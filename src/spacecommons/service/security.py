@@ -7,13 +7,15 @@ matrix enumerates routes x roles."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from ..storage.partners_repo import Identity, find_key, revocation_mark
 from .limits import charge_anonymous, verify_key
@@ -33,6 +35,7 @@ class KeyCache:
         self._items: dict[str, tuple[Identity, float]] = {}
         self._lock = threading.Lock()
         self._mark: object = None
+        self._inflight: dict[str, asyncio.Future] = {}  # digest -> its verification (event loop only)
 
     def check_mark(self, mark: object) -> None:
         """Empty the cache when ``mark`` differs from the one it was filled under."""
@@ -56,6 +59,19 @@ class KeyCache:
         with self._lock:
             self._items.clear()
 
+    async def verify_once(self, digest: str, verify: Callable[[], Awaitable[Identity | None]]) -> Identity | None:
+        """``await verify()`` for ``digest``, once at a time: requests presenting the same key while its
+        verification runs wait for that one instead of each starting an argon2 check (50 concurrent
+        clients of one key, at every expiry of its cache entry, were 50 concurrent argon2 runs: a stall
+        of seconds on a small machine, issue #18). The verification runs as its own task, so a waiter
+        that is cancelled (a client gone) cancels nothing."""
+        task = self._inflight.get(digest)
+        if task is None or task.get_loop() is not asyncio.get_running_loop():  # (a test client's former loop)
+            task = asyncio.ensure_future(verify())
+            self._inflight[digest] = task
+            task.add_done_callback(lambda _t: self._inflight.pop(digest, None))
+        return await asyncio.shield(task)
+
 
 def _presented_key(request: Request) -> str | None:
     key = request.headers.get("x-api-key")
@@ -63,6 +79,40 @@ def _presented_key(request: Request) -> str | None:
     if not key and auth.lower().startswith("bearer "):
         key = auth[7:].strip()
     return key or None
+
+
+def _cached_identity(state, digest: str) -> Identity | None:
+    """The identity cached for a key's digest, after the revocation watermark was checked (one small
+    indexed aggregate on a pooled connection: no ORM session, no argon2)."""
+    with state.engine.connect() as conn:
+        state.key_cache.check_mark(revocation_mark(conn))
+    return state.key_cache.get(digest)
+
+
+def _verified_identity(state, key: str, digest: str) -> Identity | None:
+    """One argon2 verification of ``key`` (against a dummy hash when its prefix is unknown or revoked);
+    the identity is cached on success."""
+    with state.session_maker() as session:
+        stored, found = find_key(session, key)
+        session.rollback()  # no transaction held during argon2
+    if verify_key(key, stored):
+        state.key_cache.put(digest, found)
+        return found
+    return None
+
+
+def _admit(request: Request, who: Identity | None) -> Identity:
+    """401 for a failed key (charging the address), else the caller's rate limit; the identity is kept
+    on the request."""
+    if who is None:
+        charge_anonymous(request)
+        raise HTTPException(401, "invalid or revoked API key", headers={"WWW-Authenticate": "ApiKey"})
+    request.state.identity = who
+    caller = f"key:{who.key_id}" if who.key_id else f"ip:{request.client.host if request.client else '?'}"
+    wait = request.app.state.rate_limiter.take(caller)
+    if wait > 0:
+        raise HTTPException(429, "rate limit exceeded", headers={"Retry-After": str(math.ceil(wait))})
+    return who
 
 
 def identify(request: Request) -> Identity:
@@ -75,36 +125,44 @@ def identify(request: Request) -> Identity:
     if hasattr(request.state, "identity"):
         return request.state.identity
     key = _presented_key(request)
-    who = Identity.anonymous()
-    if key:
-        state = request.app.state
-        digest = hashlib.sha256(key.encode()).hexdigest()
-        with state.session_maker() as session:
-            state.key_cache.check_mark(revocation_mark(session))
-            cached = state.key_cache.get(digest)
-            if cached is None:
-                stored, found = find_key(session, key)
-                session.rollback()  # no transaction held during argon2
-                if verify_key(key, stored):
-                    cached = found
-                    state.key_cache.put(digest, cached)
-        if cached is None:
-            charge_anonymous(request)
-            raise HTTPException(401, "invalid or revoked API key", headers={"WWW-Authenticate": "ApiKey"})
-        who = cached
-    request.state.identity = who
-    caller = f"key:{who.key_id}" if who.key_id else f"ip:{request.client.host if request.client else '?'}"
-    wait = request.app.state.rate_limiter.take(caller)
-    if wait > 0:
-        raise HTTPException(429, "rate limit exceeded", headers={"Retry-After": str(math.ceil(wait))})
-    return who
+    if not key:
+        return _admit(request, Identity.anonymous())
+    state = request.app.state
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    who = _cached_identity(state, digest)
+    if who is None:
+        who = _verified_identity(state, key, digest)
+    return _admit(request, who)
+
+
+async def identify_async(request: Request) -> Identity:
+    """:func:`identify` for the event loop: the same checks in the same order, with the argon2
+    verification (deliberately slow, tens of ms) in a worker thread. An anonymous caller and a
+    cached key cost the watermark query alone, run here on SQLite (a thread hop costs more than the
+    local query; benchmarks/README.md, issue #18) and in a worker thread on a networked database."""
+    if hasattr(request.state, "identity"):
+        return request.state.identity
+    key = _presented_key(request)
+    if not key:
+        return _admit(request, Identity.anonymous())
+    state = request.app.state
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    if state.engine.dialect.name == "sqlite":
+        who = _cached_identity(state, digest)
+    else:  # over the network: the round trips wait in a worker thread
+        who = await run_in_threadpool(_cached_identity, state, digest)
+    if who is None:
+        who = await state.key_cache.verify_once(
+            digest, lambda: run_in_threadpool(_verified_identity, state, key, digest)
+        )
+    return _admit(request, who)
 
 
 def allow(*roles: str) -> Callable[[Request], Identity]:
     """Dependency admitting the given roles (and admin); ``"public"`` admits everyone."""
 
-    def dependency(request: Request) -> Identity:
-        who = identify(request)
+    async def dependency(request: Request) -> Identity:
+        who = await identify_async(request)
         if PUBLIC in roles or who.role == "admin" or who.role in roles:
             return who
         if who.is_anonymous:

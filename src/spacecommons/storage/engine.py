@@ -15,8 +15,11 @@ if TYPE_CHECKING:  # the ORM is imported where sessions are made: reads in SQLAl
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+SQLITE_MMAP_BYTES = 1 << 30  # address space only; pages are the OS page cache's (design-notes.md, issue #18)
+
+
 def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite connections get WAL, foreign keys and a busy timeout."""
+    """Create an engine; SQLite connections get WAL, foreign keys, a busy timeout and memory-mapped reads."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
 
@@ -26,6 +29,9 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
+            # reads through the OS page cache instead of a 2 MB page cache per connection: a column
+            # stored after a run's catalog (MBs of overflow pages) costs ~0.2 ms instead of ~5 ms
+            cur.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
             cur.close()
 
         return engine

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from .tables import ApiKey, AuditEntry, Member, Partner
@@ -145,13 +145,15 @@ def resolve_key(session: Session, key: str) -> Identity | None:
     return who
 
 
-def revocation_mark(session: Session) -> tuple[int, int]:
+# built once: SQLAlchemy computes a statement's cache key once per object, and this one runs on every request
+_REVOCATION_MARK = select(func.count(ApiKey.id), func.max(ApiKey.id)).where(ApiKey.revoked_at.is_not(None))
+
+
+def revocation_mark(session: Session | Connection) -> tuple[int, int]:
     """A watermark that changes whenever a key is revoked, in any process: (number of revoked
     keys, highest revoked key id). One indexed aggregate per authenticated request; servers clear
     their key cache when it moves (``service.security.KeyCache``)."""
-    count, top = session.execute(
-        select(func.count(ApiKey.id), func.max(ApiKey.id)).where(ApiKey.revoked_at.is_not(None))
-    ).one()
+    count, top = session.execute(_REVOCATION_MARK).one()
     return int(count or 0), int(top or 0)
 
 

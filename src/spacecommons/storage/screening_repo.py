@@ -8,9 +8,10 @@ import json
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select, union_all, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from ..constants import MINUTES_PER_DAY
@@ -18,6 +19,8 @@ from ..timescales import parse_utc
 from .tables import PC_SORT_KEY, ConjunctionEvent, ScreeningChunk, ScreeningRun
 
 if TYPE_CHECKING:  # importing the conjunction package loads numba and the engine: ~1 s of a light CLI command
+    from sqlalchemy import Connection, Row
+
     from ..conjunction.catalog_payload import CatalogPayload
     from ..conjunction.events import ConjunctionEvents
     from ..conjunction.params import ChunkResult, ScreeningParams
@@ -115,7 +118,10 @@ def replace_object_events(
     run.n_objects = len(payload)
     run.n_events = session.query(ev).filter(ev.run_id == run_id).count()
     old = json.loads(run.stats_json) if run.stats_json else {}
-    run.stats_json = json.dumps({**old, "last_update": {"objects": len(ids), **stats}})
+    # "updates" counts the rewrites of the run's events: part of the version the service caches pages
+    # under (screening_routes.run_version), which must change even when an update stores the same catalog
+    updates = int(old.get("updates", 0)) + 1
+    run.stats_json = json.dumps({**old, "updates": updates, "last_update": {"objects": len(ids), **stats}})
     session.flush()
     return run.n_events
 
@@ -248,6 +254,22 @@ def decode_cursor(cursor: str, sort: str) -> tuple[object, int]:
     return value, event_id
 
 
+def _page_query(f: EventFilter, run_id, sort: str, desc: bool, keyset: tuple | None):
+    """The filtered, keyset-restricted (``keyset``: the decoded ``after``, ``(sort value, id)``), ordered
+    query of :func:`event_page`, before limit and offset. ``run_id`` and the keyset may be bound
+    parameters (:func:`_unfiltered_page_statement`)."""
+    column = _sort_column(sort)
+    q = _filtered(run_id, f)
+    if keyset is not None:
+        value, last_id = keyset
+        if desc:
+            q = q.where(or_(column < value, and_(column == value, ConjunctionEvent.id > last_id)))
+        else:
+            q = q.where(or_(column > value, and_(column == value, ConjunctionEvent.id > last_id)))
+    order = (column.desc() if desc else column.asc(), ConjunctionEvent.id.asc())  # ties: by id, as before
+    return q.order_by(*order)
+
+
 def event_page(
     session: Session,
     run_id: int,
@@ -260,23 +282,95 @@ def event_page(
 ) -> tuple[list[ConjunctionEvent], str | None]:
     """One page of a run's events in ``sort`` order (ties by ascending id) and the cursor of the next page
     (``None`` on the last page). ``after`` (keyset) or ``offset`` (old clients) says where it starts."""
-    column = _sort_column(sort)
     desc = default_descending(sort) if descending is None else descending
-    q = _filtered(run_id, f)
-    if after is not None:
-        value, last_id = decode_cursor(after, sort)
-        if desc:
-            q = q.where(or_(column < value, and_(column == value, ConjunctionEvent.id > last_id)))
-        else:
-            q = q.where(or_(column > value, and_(column == value, ConjunctionEvent.id > last_id)))
-    order = (column.desc() if desc else column.asc(), ConjunctionEvent.id.asc())  # ties: by id, as before
-    rows = list(session.scalars(q.order_by(*order).limit(limit + 1).offset(offset)))
+    keyset = decode_cursor(after, sort) if after is not None else None
+    q = _page_query(f, run_id, sort, desc, keyset)
+    rows = list(session.scalars(q.limit(limit + 1).offset(offset)))
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, encode_cursor(rows[-1], sort) if more and rows else None
 
 
-def count_events(session: Session, run_id: int, f: EventFilter = EventFilter()) -> int:
+EVENT_LIST_COLUMNS = (
+    "id",
+    "id1",
+    "name1",
+    "id2",
+    "name2",
+    "tca",
+    "miss_km",
+    "speed_km_s",
+    "r_km",
+    "t_km",
+    "n_km",
+    "kind",
+    "n_minima",
+    "pc",
+    "pc_method",
+)
+"""The columns of an event in a list (the API's ``EventOut``), in its field order."""
+
+
+def event_page_rows(
+    conn: Connection | Session,
+    run_id: int,
+    f: EventFilter = EventFilter(),
+    sort: str = "miss_km",
+    descending: bool | None = None,
+    limit: int = 100,
+    after: str | None = None,
+    offset: int = 0,
+) -> tuple[list[Row], str | None]:
+    """:func:`event_page` as rows of :data:`EVENT_LIST_COLUMNS` only (no ORM objects, no span columns):
+    the same query, order, limit and cursor, for the service's events list (benchmarks/api_load.py).
+    Without filters the statement is one built once (:func:`_unfiltered_page_statement`)."""
+    desc = default_descending(sort) if descending is None else descending
+    keyset = decode_cursor(after, sort) if after is not None else None
+    if f == EventFilter():
+        params = {"run_id": run_id, "limit": limit + 1, "offset": offset}
+        if keyset is not None:
+            params["after_value"], params["after_id"] = keyset
+        rows = list(conn.execute(_unfiltered_page_statement(sort, desc, keyset is not None), params))
+    else:
+        q = _page_query(f, run_id, sort, desc, keyset).with_only_columns(*_list_columns())
+        rows = list(conn.execute(q.limit(limit + 1).offset(offset)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode_cursor(rows[-1], sort) if more and rows else None
+
+
+def _list_columns() -> list:
+    return [ConjunctionEvent.__table__.c[name] for name in EVENT_LIST_COLUMNS]
+
+
+@lru_cache(maxsize=16)
+def _unfiltered_page_statement(sort: str, desc: bool, keyset: bool):
+    """:func:`_page_query` without filters, its values as bound parameters (``run_id``, ``limit``,
+    ``offset``, and with ``keyset`` ``after_value`` and ``after_id``): one statement object per sort,
+    order and keyset, whose cache key SQLAlchemy computes once, where a statement built per request
+    costs its construction and a cache-key walk every time."""
+    value = bindparam("after_value")
+    marks = (value, bindparam("after_id")) if keyset else None
+    q = _page_query(EventFilter(), bindparam("run_id"), sort, desc, marks).with_only_columns(*_list_columns())
+    return q.limit(bindparam("limit")).offset(bindparam("offset"))
+
+
+_c = ScreeningRun.__table__.c
+_RUN_ACCESS = select(
+    _c.id, _c.created_at, _c.status, _c.catalog_digest, _c.visibility, _c.owner_partner_id, _c.n_events, _c.stats_json
+).where(_c.id == bindparam("run_id"))
+del _c
+
+
+def run_access(conn: Connection | Session, run_id: int) -> Row | None:
+    """The columns of a run that say who may see it and whether its events changed (``id``,
+    ``created_at``, ``status``, ``catalog_digest``, ``visibility``, ``owner_partner_id``, ``n_events``,
+    ``stats_json``), without its stored catalog (megabytes for a whole-catalog run); ``None`` when
+    there is no such run."""
+    return conn.execute(_RUN_ACCESS, {"run_id": run_id}).first()
+
+
+def count_events(session: Session | Connection, run_id: int, f: EventFilter = EventFilter()) -> int:
     """How many events of the run pass the filter."""
     inner = _filtered(run_id, f).with_only_columns(ConjunctionEvent.id).subquery()
     return session.scalar(select(func.count()).select_from(inner))
