@@ -33,6 +33,7 @@ from .cdm.pc import cdm_pc, encounter_from_cdm
 from .clients import CelesTrakClient, ClientError, SpaceTrackClient
 from .conjunction import ConjunctionEvents, ScreeningParams, ScreeningResult, screen
 from .conjunction.catalog_payload import CatalogPayload
+from .conjunction.sieve import sieve
 from .constants import (
     AU_KM,
     AU_PER_DAY_KM_S,
@@ -66,7 +67,13 @@ from .exchange.pds4 import Modification, ProductMetadata, amend_label, read_inve
 from .exchange.policy import Access, can_read_data, can_see_metadata, release_dates
 from .frames import rtn_basis, teme_to_gcrf, teme_to_itrf
 from .neo import SmallBodyOrbit, earth_moid, palermo, read_sbdb_csv
-from .neo.approaches import CloseApproach, close_approaches, close_approaches_parallel, refine_minimum
+from .neo.approaches import (
+    CloseApproach,
+    close_approaches,
+    close_approaches_parallel,
+    close_approaches_sieved,
+    refine_minimum,
+)
 from .neo.astrometry import (
     OpticalObservation,
     RadarObservation,
@@ -83,7 +90,13 @@ from .neo.bplane import bplane
 from .neo.bplane_map import ApproachBPlane, approach_bplane
 from .neo.impact import SamplingMethod, diameter_from_h, impact_energy_mt
 from .neo.nbody import body_state, heliocentric_to_barycentric, propagate_nbody
-from .neo.od.compare import compare_with_reference, encounter_distance, fit_solution, reference_solution
+from .neo.od.compare import (
+    compare_with_reference,
+    encounter_distance,
+    fit_solution,
+    nongrav_at_fixed_state,
+    reference_solution,
+)
 from .neo.od.fit import FitSettings, OrbitFit, fit_orbit, optical_arc
 from .neo.od.impact_site import ImpactSite, impact_site
 from .neo.od.iod import initial_orbit_fit
@@ -265,6 +278,7 @@ __all__ = [
     "check_url",
     "close_approaches",
     "close_approaches_parallel",
+    "close_approaches_sieved",
     "compare_with_reference",
     "conjunction_rate_increase",
     "counts_for_latest",
@@ -308,6 +322,7 @@ __all__ = [
     "msis_density",
     "new_key",
     "new_private_key",
+    "nongrav_at_fixed_state",
     "observation_observers",
     "observer_position",
     "optical_arc",
@@ -352,6 +367,7 @@ __all__ = [
     "screen",
     "segment_from_teme",
     "session_factory",
+    "sieve",
     "sign_page",
     "store_elements",
     "synthesize",
