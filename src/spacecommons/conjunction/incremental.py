@@ -21,15 +21,23 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..constants import EARTH_RADIUS_WGS72_KM, GM_EARTH_WGS72_KM3_S2, SECONDS_PER_DAY
+from ..constants import SECONDS_PER_DAY
 from . import kernels
-from .bounds import VELOCITY_SAMPLES, segment_error_bounds_km, velocity_mismatch_km_s
-from .catalog_payload import MIN_PERIGEE_ALT_KM, CatalogPayload
+from .bounds import VELOCITY_SAMPLES, velocity_mismatch_km_s
+from .catalog_payload import CatalogPayload
 from .colocated import apply_colocation
 from .events import ConjunctionEvents, build_events
 from .params import ChunkResult, ScreeningParams
-from .refine import refine_tca
-from .screen import MAX_BOUND_KM, REPAIR_MISMATCH_KM_S, ScreeningResult, _node_times, _repair_velocities
+from .screen import (
+    REPAIR_MISMATCH_KM_S,
+    ScreeningResult,
+    _bounds_and_pads,
+    _merge_chunk_reports,
+    _node_times,
+    _record_failures,
+    _refine_minima,
+    _unique_triples,
+)
 
 
 def _propagate_needed(sats, jd: np.ndarray, fr: np.ndarray, need: np.ndarray):
@@ -40,7 +48,7 @@ def _propagate_needed(sats, jd: np.ndarray, fr: np.ndarray, need: np.ndarray):
     the same bits) and ``propagate_satrecs``'s check for non-physical states."""
     from sgp4.api import Satrec
 
-    from ..propagation.sgp4_batch import NONPHYSICAL, propagate_satrecs
+    from ..propagation.sgp4_batch import NONPHYSICAL, max_radius_km, nonphysical_states, propagate_satrecs
 
     n, m = need.shape
     err = np.full((n, m), -1, dtype=np.int64)
@@ -58,21 +66,12 @@ def _propagate_needed(sats, jd: np.ndarray, fr: np.ndarray, need: np.ndarray):
         if isinstance(s, Satrec):
             e1, r1, v1 = s.sgp4_array(np.ascontiguousarray(jd[cols]), np.ascontiguousarray(fr[cols]))
             plain[i] = True
-            r_max[i] = 1.5 * s.a * (1.0 + s.ecco) * EARTH_RADIUS_WGS72_KM + 1000.0
+            r_max[i] = max_radius_km([s])[0]
         else:
             e1, r1, v1 = propagate_satrecs([s], jd[cols], fr[cols])
             e1, r1, v1 = e1[0], r1[0], v1[0]
         err[i, cols], r[i, cols], v[i, cols] = e1, r1, v1
-    # as propagate_satrecs: beyond escape speed (+10%), inside the Earth or far beyond the mean apogee
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        r2 = np.einsum("...i,...i->...", r, r)
-        v2 = np.einsum("...i,...i->...", v, v)
-        nonphysical = (
-            (v2 * v2 * r2 > (1.21 * 2.0 * GM_EARTH_WGS72_KM3_S2) ** 2)
-            | (r2 < (EARTH_RADIUS_WGS72_KM - 200.0) ** 2)
-            | (r2 > (r_max**2)[:, None])
-            | ~np.isfinite(r2)
-        )
+    nonphysical = nonphysical_states(r, v, r_max)  # the checks of propagate_satrecs
     err = np.where((err == 0) & nonphysical & plain[:, None], NONPHYSICAL, err)
     bad = (err != 0) & (err != -1)
     r[bad] = np.nan
@@ -83,8 +82,6 @@ def _propagate_needed(sats, jd: np.ndarray, fr: np.ndarray, need: np.ndarray):
 def screen_chunk_segments(job: tuple[CatalogPayload, np.ndarray], params: ScreeningParams, index: int) -> ChunkResult:
     """``screen.screen_chunk`` for the primaries of ``params``, each object screened only in its
     segments ``job[1]`` ((n, n_segments) bool over the run's global node grid). Pure function."""
-    from ..propagation.sgp4_batch import SGP4_ERRORS
-
     payload, segments = job
     k0, k1 = params.chunks()[index]
     res = ChunkResult(index=index)
@@ -98,74 +95,33 @@ def screen_chunk_segments(job: tuple[CatalogPayload, np.ndarray], params: Screen
     need = np.zeros((n, k1 - k0 + 1), dtype=bool)
     need[:, :-1] |= seg
     need[:, 1:] |= seg
-    repaired = mismatch > REPAIR_MISMATCH_KM_S
-    need[repaired & seg.any(axis=1)] = True
+    need[(mismatch > REPAIR_MISMATCH_KM_S) & seg.any(axis=1)] = True  # their bound needs every node
     err, r, v = _propagate_needed(sats, jd, fr, need)
     ok = err == 0
-    for i in np.flatnonzero(payload.reentered()):
-        ok[i] = False
-        res.failures[int(payload.norad_ids[i])] = (
-            f"mean perigee below {MIN_PERIGEE_ALT_KM:g} km altitude: reentered or invalid elements; not screened"
-        )
-    for i in np.flatnonzero(((err != 0) & (err != -1)).any(axis=1)):
-        code = int(err[i][(err[i] != 0) & (err[i] != -1)][0])
-        res.failures.setdefault(int(payload.norad_ids[i]), f"SGP4 error {code}: {SGP4_ERRORS.get(code, '?')}")
+    _record_failures(res, payload, err, ok)
     res.stats["propagation_s"] = time.perf_counter() - clock
     res.stats["states"] = float(need.sum())
 
     clock = time.perf_counter()
-    a_km, ecc = payload.orbit_shape()
-    fix = np.flatnonzero(repaired & ok.any(axis=1))
-    v[fix], measured = _repair_velocities([sats[i] for i in fix], jd, fr, ok[fix], r[fix], v[fix], params.step_s)
-    mismatch[fix] = 0.0
-    bound = segment_error_bounds_km(a_km, ecc, payload.deep_space(), mismatch, params.step_s)
-    bound[fix] = np.maximum(bound[fix], 2.0 * measured)
-    res.stats["velocities_repaired"] = float(fix.size)
-    for i in np.flatnonzero(bound > MAX_BOUND_KM):
-        ok[i] = False
-        res.failures.setdefault(
-            int(payload.norad_ids[i]),
-            f"SGP4 output is erratic here (interpolation-error bound {bound[i]:.0f} km); element set invalid; "
-            "not screened",
-        )
-    pad = bound + 0.5 * params.threshold_km
+    bound, pad, cell = _bounds_and_pads(res, payload, params, jd, fr, ok, r, v, mismatch)
     primary = np.isin(np.asarray(payload.norad_ids), np.asarray(params.primaries, dtype=np.int64))
-    vmax = np.minimum(payload.max_speeds_km_s(), 11.0)
-    cell = float(2.8 * np.median(vmax) * params.step_s / params.substeps + 2.0 * np.median(pad))
     res.stats["bounds_s"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    ci, cj, ck = kernels.screen_broad_phase(
-        r, v, ok, params.step_s, params.substeps, pad, cell, np.flatnonzero(primary), True, params.radial_filter
+    ci, cj, ck = _unique_triples(
+        *kernels.screen_broad_phase(
+            r, v, ok, params.step_s, params.substeps, pad, cell, np.flatnonzero(primary), True, params.radial_filter
+        ),
+        n,
     )
-    key = np.sort((ck * n + ci) * n + cj)
-    key = key[np.r_[True, key[1:] != key[:-1]]] if key.size else key
-    ck, rest = np.divmod(key, n * n)
-    ci, cj = np.divmod(rest, n)
     res.stats["broad_phase_s"] = time.perf_counter() - clock
-    res.stats["candidate_segments"] = float(key.size)
+    res.stats["candidate_segments"] = float(ci.size)
 
     clock = time.perf_counter()
     limit = params.threshold_km + bound[ci] + bound[cj]
     mc, ms, _md = kernels.local_minima(r, v, params.step_s, ci, cj, ck, limit)
     res.stats["narrow_phase_s"] = time.perf_counter() - clock
     res.stats["interpolated_minima"] = float(mc.size)
-
-    clock = time.perf_counter()
-    for c, s in zip(mc.tolist(), ms.tolist(), strict=True):
-        i, j, k = int(ci[c]), int(cj[c]), int(ck[c])
-        t_guess = t_nodes[k] + s * params.step_s
-        out = refine_tca(sats[i], sats[j], params.start_jd, params.start_fr, t_guess, params.step_s)
-        if out is None:
-            continue
-        t, miss, r1, v1, r2, v2 = out
-        if miss >= params.threshold_km or not 0.0 <= t < params.duration_s:
-            continue
-        res.i.append(i)
-        res.j.append(j)
-        res.t.append(t)
-        res.miss_km.append(miss)
-        res.states.append([*r1, *v1, *r2, *v2])
-    res.stats["refinement_s"] = time.perf_counter() - clock
+    _refine_minima(res, sats, params, t_nodes, ci, cj, ck, mc, ms)
     return res
 
 
@@ -193,13 +149,7 @@ def screen_segments(
         screen_chunk_segments, (payload, segments), params, indices, collect, workers=workers, dask_address=dask_address
     )
     chunks = [done[i] for i in sorted(done)]
-    failures: dict[int, str] = {}
-    stats: dict[str, float] = {}
-    for ch in chunks:
-        for nid, msg in ch.failures.items():
-            failures.setdefault(nid, msg)
-        for key, value in ch.stats.items():
-            stats[key] = stats.get(key, 0.0) + value
+    failures, stats = _merge_chunk_reports(chunks)
     clock = time.perf_counter()
     # oriented as in an all-vs-all run (id1 the lower catalog number), not primary first: these
     # events replace the stored run's

@@ -117,37 +117,33 @@ def _local_minima(r, v, step_s: float, ci, cj, ck, limit, threads: int) -> tuple
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-def screen_chunk(payload: CatalogPayload, params: ScreeningParams, index: int, threads: int = 1) -> ChunkResult:
-    """Screen one chunk of the window. Pure function of its arguments; ``threads`` (the compiled
-    broad and narrow phases on that many threads) changes the time it takes, not the result."""
-    from ..propagation.sgp4_batch import SGP4_ERRORS, propagate_satrecs
+def _record_failures(res: ChunkResult, payload: CatalogPayload, err: np.ndarray, ok: np.ndarray) -> None:
+    """Objects that cannot be screened, one reason each, the most fundamental first: re-entered
+    (``ok`` cleared), then their first SGP4 error (``err`` -1 marks a node not propagated)."""
+    from ..propagation.sgp4_batch import SGP4_ERRORS
 
-    k0, k1 = params.chunks()[index]
-    res = ChunkResult(index=index)
-    sats = payload.satrecs()
-    n = len(sats)
-    clock = time.perf_counter()
-    t_nodes, jd, fr = _node_times(params, k0, k1)
-    err, r, v = propagate_satrecs(sats, jd, fr, payload.satrec_array())
-    ok = err == 0  # propagate_satrecs marks non-finite and non-physical states as errors
-    # one reason per object, the most fundamental first
     for i in np.flatnonzero(payload.reentered()):
         ok[i] = False
         res.failures[int(payload.norad_ids[i])] = (
             f"mean perigee below {MIN_PERIGEE_ALT_KM:g} km altitude: reentered or invalid elements; not screened"
         )
-    for i in np.flatnonzero((err != 0).any(axis=1)):
-        code = int(err[i][err[i] != 0][0])
+    bad = (err != 0) & (err != -1)
+    for i in np.flatnonzero(bad.any(axis=1)):
+        code = int(err[i][bad[i]][0])
         res.failures.setdefault(int(payload.norad_ids[i]), f"SGP4 error {code}: {SGP4_ERRORS.get(code, '?')}")
-    # failed states stay NaN: the kernels never read a node whose `ok` is False
-    res.stats["propagation_s"] = time.perf_counter() - clock
 
-    clock = time.perf_counter()
-    samples = params.start_fr + np.linspace(t_nodes[0], t_nodes[-1], VELOCITY_SAMPLES) / SECONDS_PER_DAY
-    mismatch = velocity_mismatch_km_s(sats, payload.satrec_array(), params.start_jd, samples)
+
+def _bounds_and_pads(res: ChunkResult, payload: CatalogPayload, params: ScreeningParams, jd, fr, ok, r, v, mismatch):
+    """Each object's interpolation-error bound (km), its box pad and the broad phase's cell size.
+
+    Node velocities of objects whose SGP4 velocity disagrees with its position (``mismatch`` above
+    ``REPAIR_MISMATCH_KM_S``) are replaced in ``v`` by central differences; objects whose bound shows
+    erratic SGP4 output get ``ok`` cleared and a reason in ``res.failures``."""
+    sats = payload.satrecs()
     a_km, ecc = payload.orbit_shape()
     fix = np.flatnonzero((mismatch > REPAIR_MISMATCH_KM_S) & ok.any(axis=1))
     v[fix], measured = _repair_velocities([sats[i] for i in fix], jd, fr, ok[fix], r[fix], v[fix], params.step_s)
+    mismatch = mismatch.copy()
     mismatch[fix] = 0.0
     bound = segment_error_bounds_km(a_km, ecc, payload.deep_space(), mismatch, params.step_s)
     bound[fix] = np.maximum(bound[fix], 2.0 * measured)
@@ -162,27 +158,24 @@ def screen_chunk(payload: CatalogPayload, params: ScreeningParams, index: int, t
             ),
         )
     pad = bound + 0.5 * params.threshold_km
-    primary = np.isin(np.asarray(payload.norad_ids), np.asarray(params.primaries, dtype=np.int64))
     vmax = np.minimum(payload.max_speeds_km_s(), 11.0)
     # A cell about the size of a typical LEO sub-segment box keeps each box in a few cells.
     cell = float(2.8 * np.median(vmax) * params.step_s / params.substeps + 2.0 * np.median(pad))
-    res.stats["bounds_s"] = time.perf_counter() - clock
-    clock = time.perf_counter()
-    # with primaries, k x n: only the primaries are hashed and every object looks them up
-    ci, cj, ck = _broad_phase(r, v, ok, params, pad, cell, np.flatnonzero(primary), threads)
+    return bound, pad, cell
+
+
+def _unique_triples(ci, cj, ck, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The candidate (i, j, segment) triples without repeats, sorted by segment then pair."""
     key = np.sort((ck * n + ci) * n + cj)
     key = key[np.r_[True, key[1:] != key[:-1]]] if key.size else key
     ck, rest = np.divmod(key, n * n)
     ci, cj = np.divmod(rest, n)
-    res.stats["broad_phase_s"] = time.perf_counter() - clock
-    res.stats["candidate_segments"] = float(key.size)
+    return ci, cj, ck
 
-    clock = time.perf_counter()
-    limit = params.threshold_km + bound[ci] + bound[cj]
-    mc, ms = _local_minima(r, v, params.step_s, ci, cj, ck, limit, threads)
-    res.stats["narrow_phase_s"] = time.perf_counter() - clock
-    res.stats["interpolated_minima"] = float(mc.size)
 
+def _refine_minima(res: ChunkResult, sats, params: ScreeningParams, t_nodes, ci, cj, ck, mc, ms) -> None:
+    """Refine each interpolated minimum on true SGP4 and keep those below the threshold inside the
+    window (into ``res``)."""
     clock = time.perf_counter()
     end_s = params.duration_s
     for c, s in zip(mc.tolist(), ms.tolist(), strict=True):
@@ -200,6 +193,55 @@ def screen_chunk(payload: CatalogPayload, params: ScreeningParams, index: int, t
         res.miss_km.append(miss)
         res.states.append([*r1, *v1, *r2, *v2])
     res.stats["refinement_s"] = time.perf_counter() - clock
+
+
+def _merge_chunk_reports(chunks: list[ChunkResult]) -> tuple[dict[int, str], dict[str, float]]:
+    """Failures (first reason per object) and summed stage statistics of the chunks."""
+    failures: dict[int, str] = {}
+    stats: dict[str, float] = {}
+    for ch in chunks:
+        for nid, msg in ch.failures.items():
+            failures.setdefault(nid, msg)
+        for key, value in ch.stats.items():
+            stats[key] = stats.get(key, 0.0) + value
+    return failures, stats
+
+
+def screen_chunk(payload: CatalogPayload, params: ScreeningParams, index: int, threads: int = 1) -> ChunkResult:
+    """Screen one chunk of the window. Pure function of its arguments; ``threads`` (the compiled
+    broad and narrow phases on that many threads) changes the time it takes, not the result."""
+    from ..propagation.sgp4_batch import propagate_satrecs
+
+    k0, k1 = params.chunks()[index]
+    res = ChunkResult(index=index)
+    sats = payload.satrecs()
+    n = len(sats)
+    clock = time.perf_counter()
+    t_nodes, jd, fr = _node_times(params, k0, k1)
+    err, r, v = propagate_satrecs(sats, jd, fr, payload.satrec_array())
+    ok = err == 0  # propagate_satrecs marks non-finite and non-physical states as errors
+    _record_failures(res, payload, err, ok)
+    # failed states stay NaN: the kernels never read a node whose `ok` is False
+    res.stats["propagation_s"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    samples = params.start_fr + np.linspace(t_nodes[0], t_nodes[-1], VELOCITY_SAMPLES) / SECONDS_PER_DAY
+    mismatch = velocity_mismatch_km_s(sats, payload.satrec_array(), params.start_jd, samples)
+    bound, pad, cell = _bounds_and_pads(res, payload, params, jd, fr, ok, r, v, mismatch)
+    primary = np.isin(np.asarray(payload.norad_ids), np.asarray(params.primaries, dtype=np.int64))
+    res.stats["bounds_s"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    # with primaries, k x n: only the primaries are hashed and every object looks them up
+    ci, cj, ck = _unique_triples(*_broad_phase(r, v, ok, params, pad, cell, np.flatnonzero(primary), threads), n)
+    res.stats["broad_phase_s"] = time.perf_counter() - clock
+    res.stats["candidate_segments"] = float(ci.size)
+
+    clock = time.perf_counter()
+    limit = params.threshold_km + bound[ci] + bound[cj]
+    mc, ms = _local_minima(r, v, params.step_s, ci, cj, ck, limit, threads)
+    res.stats["narrow_phase_s"] = time.perf_counter() - clock
+    res.stats["interpolated_minima"] = float(mc.size)
+    _refine_minima(res, sats, params, t_nodes, ci, cj, ck, mc, ms)
     return res
 
 
@@ -238,13 +280,7 @@ def screen(
     fn = screen_chunk if threads <= 1 else partial(screen_chunk, threads=threads)
     map_chunks(fn, payload, params, todo, collect, workers=workers, dask_address=dask_address)
     chunks = [done[i] for i in sorted(done)]
-    failures: dict[int, str] = {}
-    stats: dict[str, float] = {}
-    for ch in chunks:
-        for nid, msg in ch.failures.items():
-            failures.setdefault(nid, msg)
-        for key, value in ch.stats.items():
-            stats[key] = stats.get(key, 0.0) + value
+    failures, stats = _merge_chunk_reports(chunks)
     clock = time.perf_counter()
     events = ConjunctionEvents(apply_colocation(build_events(payload, params, chunks), payload, params))
     stats["merge_s"] = time.perf_counter() - clock

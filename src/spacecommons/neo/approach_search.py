@@ -19,38 +19,17 @@ import numba as nb
 import numpy as np
 
 from ..constants import GM_SUN_DE440_AU3_D2
-
-
-@nb.njit(cache=True, inline="always")
-def _stumpff(z):
-    """Stumpff functions c2(z), c3(z); series where the closed forms cancel."""
-    if abs(z) < 1e-2:
-        c2 = 0.5 - z * (1.0 / 24.0 - z * (1.0 / 720.0 - z * (1.0 / 40320.0 - z / 3628800.0)))
-        c3 = 1.0 / 6.0 - z * (1.0 / 120.0 - z * (1.0 / 5040.0 - z * (1.0 / 362880.0 - z / 39916800.0)))
-    elif z > 0.0:
-        s = math.sqrt(z)
-        c2 = (1.0 - math.cos(s)) / z
-        c3 = (s - math.sin(s)) / (s * z)
-    else:
-        s = math.sqrt(-z)
-        c2 = (math.cosh(s) - 1.0) / (-z)
-        c3 = (math.sinh(s) - s) / (s * -z)
-    return c2, c3
+from ..twobody import kepler_chi
 
 
 @nb.njit(cache=True)
 def _kepler_grid(states, dt, mu, out):
     """Two-body states out[i, k] (6,) of states[i] after dt[i, k] days (universal variables).
 
-    Newton on the universal anomaly starts from the previous grid point's value (grid points
-    of one object are ordered by |dt|, so consecutive values are close)."""
-    smu = math.sqrt(mu)
+    ``twobody.kepler_chi``; Newton on the universal anomaly starts from the previous grid point's
+    value scaled to this one (grid points of one object are ordered by |dt|, so they are close)."""
     for i in range(states.shape[0]):
         x, y, z, vx, vy, vz = states[i, 0], states[i, 1], states[i, 2], states[i, 3], states[i, 4], states[i, 5]
-        r0 = math.sqrt(x * x + y * y + z * z)
-        v2 = vx * vx + vy * vy + vz * vz
-        rv = (x * vx + y * vy + z * vz) / smu
-        alpha = 2.0 / r0 - v2 / mu
         chi_prev = math.nan
         dt_prev = 0.0
         for k in range(dt.shape[1]):
@@ -59,33 +38,11 @@ def _kepler_grid(states, dt, mu, out):
                 out[i, k, 0], out[i, k, 1], out[i, k, 2] = x, y, z
                 out[i, k, 3], out[i, k, 4], out[i, k, 5] = vx, vy, vz
                 continue
-            if math.isfinite(chi_prev) and dt_prev != 0.0 and (t > 0.0) == (dt_prev > 0.0):
-                chi = chi_prev * t / dt_prev
-            else:
-                chi = smu * t * alpha if alpha > 0.0 else smu * t / r0
-            for _ in range(60):
-                psi = chi * chi * alpha
-                c2, c3 = _stumpff(psi)
-                r = chi * chi * c2 + rv * chi * (1.0 - psi * c3) + r0 * (1.0 - psi * c2)
-                tt = chi * chi * chi * c3 + rv * chi * chi * c2 + r0 * chi * (1.0 - psi * c3)
-                d = (smu * t - tt) / r
-                chi += d
-                if abs(d) <= 1e-13 * max(1.0, abs(chi)):
-                    break
-            psi = chi * chi * alpha
-            c2, c3 = _stumpff(psi)
-            r = chi * chi * c2 + rv * chi * (1.0 - psi * c3) + r0 * (1.0 - psi * c2)
-            f = 1.0 - chi * chi * c2 / r0
-            g = t - chi * chi * chi * c3 / smu
-            fd = smu / (r * r0) * chi * (psi * c3 - 1.0)
-            gd = 1.0 - chi * chi * c2 / r
-            out[i, k, 0] = f * x + g * vx
-            out[i, k, 1] = f * y + g * vy
-            out[i, k, 2] = f * z + g * vz
-            out[i, k, 3] = fd * x + gd * vx
-            out[i, k, 4] = fd * y + gd * vy
-            out[i, k, 5] = fd * z + gd * vz
-            chi_prev, dt_prev = chi, t
+            guess = chi_prev * t / dt_prev if dt_prev != 0.0 and (t > 0.0) == (dt_prev > 0.0) else math.nan
+            s = kepler_chi(x, y, z, vx, vy, vz, t, mu, guess)
+            for c in range(6):
+                out[i, k, c] = s[c]
+            chi_prev, dt_prev = s[6], t
 
 
 def kepler_states(states: np.ndarray, dt_days: np.ndarray, mu: float = GM_SUN_DE440_AU3_D2) -> np.ndarray:

@@ -56,6 +56,26 @@ class Ephemeris:
         return out
 
 
+def max_radius_km(satrecs: Sequence[Satrec]) -> np.ndarray:
+    """Largest believable distance (km) of each record: SGP4 never takes a bound object beyond its
+    mean apogee; 50% and 1000 km of slack."""
+    return np.array([1.5 * s.a * (1.0 + s.ecco) * EARTH_RADIUS_WGS72_KM + 1000.0 for s in satrecs])
+
+
+def nonphysical_states(r: np.ndarray, v: np.ndarray, r_max: np.ndarray) -> np.ndarray:
+    """(n, m) bool: states no bound SGP4 orbit can have — 10% above escape speed (v**2 r > 2.42 mu,
+    squared to avoid a sqrt), inside the Earth, beyond ``r_max`` (n,) — or not finite."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        r2 = np.einsum("...i,...i->...", r, r)
+        v2 = np.einsum("...i,...i->...", v, v)
+        return (
+            (v2 * v2 * r2 > (1.21 * 2.0 * GM_EARTH_WGS72_KM3_S2) ** 2)
+            | (r2 < (EARTH_RADIUS_WGS72_KM - 200.0) ** 2)
+            | (r2 > (r_max**2)[:, None])
+            | ~np.isfinite(r2)
+        )
+
+
 def propagate_satrecs(
     satrecs: Sequence[Satrec], jd: np.ndarray, fr: np.ndarray, array: SatrecArray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -78,22 +98,11 @@ def propagate_satrecs(
                 e[k], r[k], v[k] = s.sgp4_array(np.asarray(jd, dtype=float), np.asarray(fr, dtype=float))
         return e, r, v
     arr = array if array is not None else SatrecArray(list(satrecs))
-    # SGP4 never takes a bound object beyond its mean apogee; 50% and 1000 km of slack.
-    r_max = np.array([1.5 * s.a * (1.0 + s.ecco) * EARTH_RADIUS_WGS72_KM + 1000.0 for s in satrecs])
+    r_max = max_radius_km(satrecs)
     jd = np.ascontiguousarray(jd, dtype=float)
     fr = np.ascontiguousarray(fr, dtype=float)
     e, r, v = arr.sgp4(jd, fr)
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        r2 = np.einsum("...i,...i->...", r, r)
-        v2 = np.einsum("...i,...i->...", v, v)
-        # 10% above escape speed (v**2 r > 2.42 mu, squared to avoid a sqrt): no SGP4 element set
-        # of a bound orbit gets there; nor inside the Earth, nor far beyond its mean apogee
-        nonphysical = (
-            (v2 * v2 * r2 > (1.21 * 2.0 * GM_EARTH_WGS72_KM3_S2) ** 2)
-            | (r2 < (EARTH_RADIUS_WGS72_KM - 200.0) ** 2)
-            | (r2 > (r_max**2)[:, None])
-            | ~np.isfinite(r2)
-        )
+    nonphysical = nonphysical_states(r, v, r_max)
     e = np.where((e == 0) & nonphysical, NONPHYSICAL, e).astype(e.dtype)
     bad = e != 0
     if bad.any():

@@ -46,6 +46,7 @@ import numpy as np
 from ..constants import GM_EARTH_EGM96_KM3_S2
 from ..errors import InputError
 from ..frames import rtn_basis
+from ..twobody import kepler_chi
 from .equinoctial import cartesian_to_equinoctial, equinoctial_to_cartesian
 from .montecarlo import binomial_interval, required_samples
 
@@ -156,23 +157,6 @@ class _Sampler:
 
 
 # -- compiled two-body kernels ------------------------------------------------------------------
-@nb.njit(cache=True, inline="always")
-def _stumpff(z):
-    """Stumpff functions c2(z), c3(z); series where the closed forms cancel."""
-    if abs(z) < 1e-2:
-        c2 = 0.5 - z * (1.0 / 24.0 - z * (1.0 / 720.0 - z * (1.0 / 40320.0 - z / 3628800.0)))
-        c3 = 1.0 / 6.0 - z * (1.0 / 120.0 - z * (1.0 / 5040.0 - z * (1.0 / 362880.0 - z / 39916800.0)))
-    elif z > 0.0:
-        s = math.sqrt(z)
-        c2 = (1.0 - math.cos(s)) / z
-        c3 = (s - math.sin(s)) / (s * z)
-    else:
-        s = math.sqrt(-z)
-        c2 = (math.cosh(s) - 1.0) / (-z)
-        c3 = (math.sinh(s) - s) / (s * -z)
-    return c2, c3
-
-
 @nb.njit(cache=True)
 def _state(d, mode, M, mu):
     """Inertial state of one draw d (6,): identity (mode 0) or equinoctial elements in the
@@ -211,49 +195,8 @@ def _state(d, mode, M, mu):
 @nb.njit(cache=True)
 def _kepler(x, y, z, vx, vy, vz, dt, mu):
     """Two-body state after dt (universal variables, Vallado 2013 algorithm 8)."""
-    s = _kepler_chi(x, y, z, vx, vy, vz, dt, mu, math.nan)
+    s = kepler_chi(x, y, z, vx, vy, vz, dt, mu, math.nan)
     return s[0], s[1], s[2], s[3], s[4], s[5]
-
-
-@nb.njit(cache=True)
-def _kepler_chi(x, y, z, vx, vy, vz, dt, mu, guess):
-    """``_kepler`` that also returns the universal anomaly chi, and starts Newton from ``guess``
-    when it is finite (the previous step's chi: equal steps along one orbit barely change it)."""
-    if dt == 0.0:
-        return x, y, z, vx, vy, vz, 0.0
-    smu = math.sqrt(mu)
-    r0 = math.sqrt(x * x + y * y + z * z)
-    v2 = vx * vx + vy * vy + vz * vz
-    rv = (x * vx + y * vy + z * vz) / smu
-    alpha = 2.0 / r0 - v2 / mu
-    chi = smu * dt * alpha if alpha > 0.0 else smu * dt / r0
-    if math.isfinite(guess):
-        chi = guess
-    for _ in range(60):
-        psi = chi * chi * alpha
-        c2, c3 = _stumpff(psi)
-        r = chi * chi * c2 + rv * chi * (1.0 - psi * c3) + r0 * (1.0 - psi * c2)
-        t = chi * chi * chi * c3 + rv * chi * chi * c2 + r0 * chi * (1.0 - psi * c3)
-        d = (smu * dt - t) / r
-        chi += d
-        if abs(d) <= 1e-13 * max(1.0, abs(chi)):
-            break
-    psi = chi * chi * alpha
-    c2, c3 = _stumpff(psi)
-    r = chi * chi * c2 + rv * chi * (1.0 - psi * c3) + r0 * (1.0 - psi * c2)
-    f = 1.0 - chi * chi * c2 / r0
-    g = dt - chi * chi * chi * c3 / smu
-    fd = smu / (r * r0) * chi * (psi * c3 - 1.0)
-    gd = 1.0 - chi * chi * c2 / r
-    return (
-        f * x + g * vx,
-        f * y + g * vy,
-        f * z + g * vz,
-        fd * x + gd * vx,
-        fd * y + gd * vy,
-        fd * z + gd * vz,
-        chi,
-    )
 
 
 @nb.njit(cache=True, inline="always")
@@ -331,8 +274,8 @@ def _count_hits(d1, m1, M1, d2, m2, M2, t0, nsteps, h, hbr, mu):
             continue
         ca = cb = math.nan
         for _ in range(nsteps):
-            a7 = _kepler_chi(a[0], a[1], a[2], a[3], a[4], a[5], h, mu, ca)
-            b7 = _kepler_chi(b[0], b[1], b[2], b[3], b[4], b[5], h, mu, cb)
+            a7 = kepler_chi(a[0], a[1], a[2], a[3], a[4], a[5], h, mu, ca)
+            b7 = kepler_chi(b[0], b[1], b[2], b[3], b[4], b[5], h, mu, cb)
             ca, cb = a7[6], b7[6]
             a1 = (a7[0], a7[1], a7[2], a7[3], a7[4], a7[5])
             b1 = (b7[0], b7[1], b7[2], b7[3], b7[4], b7[5])
