@@ -143,6 +143,11 @@ def create_app(
         "lists the roles it admits under `x-roles`; `admin` is admitted everywhere, `public` admits anonymous calls.",
     )
     app.state.engine = engine
+    # reads made on the event loop (SQLite only: the key watermark, the events list's fast path) use
+    # a connection of the loop's own: waiting there for the shared pool deadlocked the server under 50
+    # clients (the threads holding the pool's connections release them through the loop)
+    on_file = database_url.startswith("sqlite") and engine.url.database not in (None, "", ":memory:")
+    app.state.loop_engine = make_engine(database_url, connection_per_thread=True) if on_file else engine
     app.state.session_maker = session_factory(engine)
     app.state.key_cache = KeyCache()
     app.state.rate_limiter = TokenBuckets(rate_per_second, rate_burst)  # per key, or per address without one

@@ -401,8 +401,8 @@ async def run_events(
     f = repo.EventFilter(max_miss_km, min_pc, norad_id, name, tca_from, tca_to)
     descending = None if order is None else order == "desc"
     page = (run_id, who, f, regime, sort, descending, limit, after, offset)
-    if regime is None and request.app.state.engine.dialect.name == "sqlite":
-        body, headers = _events_page(request.app, *page)
+    if regime is None and request.app.state.engine.dialect.name == "sqlite":  # the loop's own connection
+        body, headers = _events_page(request.app, *page, engine=request.app.state.loop_engine)
     else:  # a database over the network: its round trips wait in a worker thread, not on the loop
         body, headers = await run_in_threadpool(_events_page, request.app, *page)
     if "X-Next-After" in headers:
@@ -422,9 +422,11 @@ def _events_page(
     limit: int,
     after: str | None,
     offset: int,
+    engine=None,
 ) -> tuple[bytes, dict[str, str]]:
-    """The body (the JSON of ``list[EventOut]``, byte for byte) and headers of one page of events."""
-    with app.state.engine.connect() as conn:
+    """The body (the JSON of ``list[EventOut]``, byte for byte) and headers of one page of events
+    (read through ``engine``, default the app's)."""
+    with (engine or app.state.engine).connect() as conn:
         run = repo.run_access(conn, run_id)
         if run is None or not visible(run, who):  # a private run of another partner is indistinguishable from none
             raise HTTPException(404, f"no screening run {run_id}")

@@ -81,10 +81,10 @@ def _presented_key(request: Request) -> str | None:
     return key or None
 
 
-def _cached_identity(state, digest: str) -> Identity | None:
+def _cached_identity(state, digest: str, engine=None) -> Identity | None:
     """The identity cached for a key's digest, after the revocation watermark was checked (one small
-    indexed aggregate on a pooled connection: no ORM session, no argon2)."""
-    with state.engine.connect() as conn:
+    indexed aggregate on a pooled connection — ``engine``, default the app's —: no ORM session, no argon2)."""
+    with (engine or state.engine).connect() as conn:
         state.key_cache.check_mark(revocation_mark(conn))
     return state.key_cache.get(digest)
 
@@ -147,8 +147,8 @@ async def identify_async(request: Request) -> Identity:
         return _admit(request, Identity.anonymous())
     state = request.app.state
     digest = hashlib.sha256(key.encode()).hexdigest()
-    if state.engine.dialect.name == "sqlite":
-        who = _cached_identity(state, digest)
+    if state.engine.dialect.name == "sqlite":  # on the loop, on the loop's own connection
+        who = _cached_identity(state, digest, state.loop_engine)
     else:  # over the network: the round trips wait in a worker thread
         who = await run_in_threadpool(_cached_identity, state, digest)
     if who is None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.pool import SingletonThreadPool
 
 if TYPE_CHECKING:  # the ORM is imported where sessions are made: reads in SQLAlchemy Core start without it
     from sqlalchemy.orm import Session, sessionmaker
@@ -18,10 +19,15 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_MMAP_BYTES = 1 << 30  # address space only; pages are the OS page cache's (design-notes.md, issue #18)
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite connections get WAL, foreign keys, a busy timeout and memory-mapped reads."""
+def make_engine(url: str, *, connection_per_thread: bool = False) -> Engine:
+    """Create an engine; SQLite connections get WAL, foreign keys, a busy timeout and memory-mapped reads.
+
+    ``connection_per_thread`` (SQLite): each thread keeps its own connection instead of sharing a
+    bounded pool — for reads made on a server's event-loop thread, which must never wait for a pooled
+    connection (the threads holding them give them back through teardowns scheduled on that loop)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        kwargs: dict = {"poolclass": SingletonThreadPool} if connection_per_thread else {}
+        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:
