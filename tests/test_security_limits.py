@@ -53,7 +53,7 @@ def tiny_app(limit_for=None, limiter: AddressLimiter | None = None, good_key: st
     def whoami(request: Request) -> dict:
         key = request.headers.get("x-api-key")
         if key is not None and key != good_key:
-            charge_anonymous(request)  # what security.identify does on a failed key
+            charge_anonymous(request)  # what security.identify_async does on a failed key
             return {"auth": "failed"}
         return {"auth": "ok" if key else "anonymous"}
 

@@ -115,29 +115,14 @@ def _admit(request: Request, who: Identity | None) -> Identity:
     return who
 
 
-def identify(request: Request) -> Identity:
+async def identify_async(request: Request) -> Identity:
     """The caller of this request (cached on the request); a wrong or revoked key is a 401.
 
     Every presented key costs the same: one query for the revocation watermark, then (not cached)
     one argon2 verification, against a dummy hash when the prefix is unknown or revoked. A failed
     key charges the client address's anonymous bucket (``limits.charge_anonymous``), so an address
-    that keeps guessing is refused with 429 before any verification runs."""
-    if hasattr(request.state, "identity"):
-        return request.state.identity
-    key = _presented_key(request)
-    if not key:
-        return _admit(request, Identity.anonymous())
-    state = request.app.state
-    digest = hashlib.sha256(key.encode()).hexdigest()
-    who = _cached_identity(state, digest)
-    if who is None:
-        who = _verified_identity(state, key, digest)
-    return _admit(request, who)
-
-
-async def identify_async(request: Request) -> Identity:
-    """:func:`identify` for the event loop: the same checks in the same order, with the argon2
-    verification (deliberately slow, tens of ms) in a worker thread. An anonymous caller and a
+    that keeps guessing is refused with 429 before any verification runs. The argon2
+    verification (deliberately slow, tens of ms) runs in a worker thread. An anonymous caller and a
     cached key cost the watermark query alone, run here on SQLite (a thread hop costs more than the
     local query; benchmarks/README.md, issue #18) and in a worker thread on a networked database."""
     if hasattr(request.state, "identity"):
