@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError
 from ..frames import rtn_basis
-from ..textguard import csv_safe
+from ..textguard import CSV_FORMULA_START, csv_safe
 from ..timescales import jd_to_iso
 from .catalog_payload import CatalogPayload
 from .params import ChunkResult, ScreeningParams, iter_minima
@@ -64,22 +65,26 @@ class ConjunctionEvents(list):
     """Events sorted by TCA; writes CSV, JSON and (with pyarrow) Parquet."""
 
     def rows(self) -> list[dict]:
-        return [{c: getattr(e, c) for c in COLUMNS} for e in self]
+        return [dict(zip(COLUMNS, t, strict=True)) for t in self.tuples()]
+
+    def tuples(self) -> list[tuple]:
+        """Each event's values in :data:`COLUMNS` order (one C-level attribute fetch per event)."""
+        return list(map(_ROW, self))
 
     def write(self, path: str | Path) -> None:
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix == ".csv":
+            rows = self.tuples()
             with path.open("w", newline="") as f:
-                w = csv.DictWriter(f, fieldnames=COLUMNS)
-                w.writeheader()
-                for row in self.rows():
-                    w.writerow(
-                        {
-                            k: (f"{v:.6f}" if isinstance(v, float) else csv_safe(v) if isinstance(v, str) else v)
-                            for k, v in row.items()
-                        }
-                    )
+                w = csv.writer(f)
+                w.writerow(COLUMNS)
+                text = _csv_lines(rows) if rows else ""
+                if text is None:  # mixed types in a column: cell by cell, as before
+                    fmt = _csv_cell
+                    w.writerows([[fmt(v) for v in row] for row in rows])
+                else:
+                    f.write(text)
         elif suffix == ".json":
             path.write_text(json.dumps(self.rows(), indent=1) + "\n")
         elif suffix == ".parquet":
@@ -93,6 +98,61 @@ class ConjunctionEvents(list):
             pq.write_table(table, path)
         else:
             raise InputError(f"unknown output format {suffix!r}: use .csv, .json or .parquet")
+
+
+_ROW = attrgetter(*COLUMNS)
+
+
+def _csv_cell(v):
+    return f"{v:.6f}" if isinstance(v, float) else csv_safe(v) if isinstance(v, str) else v
+
+
+def _csv_lines(rows: list[tuple]) -> str | None:
+    """The CSV text (``csv.writer``'s default dialect: minimal quoting, CRLF) of event rows whose
+    columns each hold one type (float, int or str): one ``%`` template per row, floats with 6
+    decimals, text through ``csv_safe`` -- what the per-value ``DictWriter`` loop wrote (issue #18:
+    5 s of the 7-day run's 161,778 events). ``None`` for rows of mixed types (the caller writes
+    those cell by cell)."""
+    columns = list(zip(*rows, strict=True))
+    parts, prepared = [], []
+    for col in columns:
+        kinds = set(map(type, col))
+        if kinds == {float}:
+            parts.append("%.6f")
+            prepared.append(col)
+        elif kinds == {int}:
+            parts.append("%d")
+            prepared.append(col)
+        elif kinds == {str}:
+            parts.append("%s")
+            prepared.append(_csv_text_column(col))
+        else:
+            return None
+    template = ",".join(parts)
+    return "".join([template % row + "\r\n" for row in zip(*prepared, strict=True)])
+
+
+_QUOTED = (",", '"', "\r", "\n")  # csv.QUOTE_MINIMAL quotes a field holding one of these
+
+
+def _csv_text_column(col: tuple[str, ...]) -> tuple[str, ...] | list[str]:
+    """A text column as CSV fields: ``csv_safe`` of each value, quoted as ``csv.writer`` quotes it.
+    Checked on the whole column at once; a column that needs neither is returned as it is."""
+    joined = " ".join(col)
+    formula = col[0].startswith(CSV_FORMULA_START) or any(" " + c in joined for c in CSV_FORMULA_START)
+    if joined.isascii() and joined.isprintable() and not formula and not any(c in joined for c in _QUOTED):
+        return col  # printable ASCII, no formula start, nothing to quote: csv_safe(v) == v, unquoted
+    safe: dict[str, str] = {}
+    out = []
+    for v in col:
+        cell = safe.get(v)
+        if cell is None:
+            cell = csv_safe(v)
+            if any(c in cell for c in _QUOTED):
+                cell = '"' + cell.replace('"', '""') + '"'
+            safe[v] = cell
+        out.append(cell)
+    return out
 
 
 def _dedupe(items: list[tuple]) -> list[tuple]:
