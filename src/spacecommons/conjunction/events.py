@@ -207,53 +207,59 @@ def build_events(payload: CatalogPayload, params: ScreeningParams, chunks: list[
                 continue
         groups.append([m])
     primaries = set(params.primaries)
-    best = [min(g, key=lambda m: m[3]) for g in groups]
+    best = [min(g, key=_MISS) if len(g) > 1 else g[0] for g in groups]
     if not best:
         return ConjunctionEvents()
     st = np.array([b[4] for b in best], dtype=float).reshape(-1, 12)
     first = np.array([b[0] for b in best])
     second = np.array([b[1] for b in best])
     ids = np.asarray(payload.norad_ids)
-    swap = np.array(
-        [
-            bool(primaries) and ids[i] not in primaries and ids[j] in primaries
-            for i, j in zip(first, second, strict=True)
-        ],
-        dtype=bool,
-    )
-    first, second = np.where(swap, second, first), np.where(swap, first, second)
-    st = np.where(swap[:, None], np.concatenate([st[:, 6:], st[:, :6]], axis=1), st)
+    if primaries:
+        swap = ~np.isin(ids[first], list(primaries)) & np.isin(ids[second], list(primaries))
+        first, second = np.where(swap, second, first), np.where(swap, first, second)
+        st = np.where(swap[:, None], np.concatenate([st[:, 6:], st[:, :6]], axis=1), st)
     r1, v1, r2, v2 = st[:, 0:3], st[:, 3:6], st[:, 6:9], st[:, 9:12]
     rtn = np.einsum("nij,nj->ni", rtn_basis(r1, v1), r2 - r1)
     speed = np.linalg.norm(v2 - v1, axis=1)
-    events = ConjunctionEvents()
     tca_text = _iso_many(params, np.array([b[2] for b in best]))
-    start_text = _iso_many(params, np.array([g[0][2] for g in groups]))
-    end_text = _iso_many(params, np.array([g[-1][2] for g in groups]))
-    for q, g in enumerate(groups):
-        i, j, t, miss = int(first[q]), int(second[q]), best[q][2], best[q][3]
+    spans = [q for q, g in enumerate(groups) if len(g) > 1]
+    start_text = dict(zip(spans, _iso_many(params, np.array([groups[q][0][2] for q in spans])), strict=True))
+    end_text = dict(zip(spans, _iso_many(params, np.array([groups[q][-1][2] for q in spans])), strict=True))
+    # plain Python values for the rows (one conversion per array, not one NumPy scalar per field)
+    norad, names = payload.norad_ids, payload.names
+    rows = zip(first.tolist(), second.tolist(), best, groups, speed.tolist(), rtn.tolist(), strict=True)
+    events = ConjunctionEvents()
+    for q, (i, j, b, g, v, (rr, tt, nn)) in enumerate(rows):
         span = len(g) > 1
         events.append(
             ConjunctionEvent(
-                id1=int(ids[i]),
-                name1=payload.names[i],
-                id2=int(ids[j]),
-                name2=payload.names[j],
+                id1=int(norad[i]),
+                name1=names[i],
+                id2=int(norad[j]),
+                name2=names[j],
                 tca=tca_text[q],
-                miss_km=float(miss),
-                speed_km_s=float(speed[q]),
-                r_km=float(rtn[q, 0]),
-                t_km=float(rtn[q, 1]),
-                n_km=float(rtn[q, 2]),
+                miss_km=float(b[3]),
+                speed_km_s=v,
+                r_km=rr,
+                t_km=tt,
+                n_km=nn,
                 kind="proximity" if span else "encounter",
                 span_start=start_text[q] if span else "",
                 span_end=end_text[q] if span else "",
                 n_minima=len(g),
-                tca_s=float(t),
+                tca_s=float(b[2]),
             )
         )
-    events.sort(key=lambda e: (e.tca_s, e.id1, e.id2))
+    events.sort(key=_ORDER)
     return events
+
+
+def _MISS(m: tuple) -> float:
+    return m[3]
+
+
+def _ORDER(e: ConjunctionEvent) -> tuple:
+    return (e.tca_s, e.id1, e.id2)
 
 
 def _iso_many(params: ScreeningParams, t: np.ndarray) -> list[str]:
