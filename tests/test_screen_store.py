@@ -186,6 +186,11 @@ def test_a_failed_bulk_insert_leaves_no_events(backend_url):
     sm = session_factory(engine)
     run_id = _new_run(sm)
     with pytest.raises(RuntimeError), sm.begin() as s:
-        repo.insert_events(s, run_id, _events(50))
+        repo.insert_events(s, run_id, list(_events(50)))  # any sequence of events
+        assert len(_stored_in(s, run_id)) == 50  # inserted, inside the transaction
         raise RuntimeError("after the insert")
     assert _stored(sm, run_id) == []
+
+
+def _stored_in(session, run_id: int) -> list:
+    return session.execute(sa.select(EventRow.id).where(EventRow.run_id == run_id)).all()

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, union_all, update
@@ -148,6 +149,7 @@ _EVENT_COLUMNS = (
     "span_end",
     "n_minima",
 )
+_EVENT_VALUES = attrgetter(*_EVENT_COLUMNS[1:])  # an event's values in conjunction.events.COLUMNS order
 # The text ``build_events`` writes (milliseconds, Z), and the same instant as SQLAlchemy's SQLite DateTime
 # stores it (naive UTC, microseconds): only the separator and the zone change.
 _ISO_MS_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
@@ -161,7 +163,7 @@ def insert_events(session: Session | Connection, run_id: int, events: Conjunctio
     """Insert a run's events in one bulk statement of the driver (executemany on SQLite, COPY on
     PostgreSQL, Core executemany elsewhere), inside the caller's transaction, in the events' order
     (their ids are one ascending range: ``_whole_run``). The stored values are those the ORM stored."""
-    rows = events.tuples()
+    rows = list(map(_EVENT_VALUES, events))  # any sequence of events (ConjunctionEvents or a list)
     if not rows:
         return
     conn = session.connection() if isinstance(session, Session) else session
