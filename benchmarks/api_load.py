@@ -133,7 +133,10 @@ def db_cpu_seconds(url: str) -> float:
     for proc in psutil.process_iter(["name", "cmdline"]):
         cmd = proc.info["cmdline"] or []
         if proc.info["name"] == "postgres" and "-p" in cmd and cmd[cmd.index("-p") + 1 : cmd.index("-p") + 2] == [port]:
-            return cpu_seconds(proc.pid)
+            # backends that exited (a pool's overflow connections closed) are in the postmaster's
+            # children_* times: they are waited for by it
+            t = proc.cpu_times()
+            return cpu_seconds(proc.pid) + t.children_user + t.children_system
     return float("nan")  # not a local server (or not visible): the column says nan
 
 
