@@ -374,36 +374,44 @@ def _light(argv: list[str], url: str) -> tuple[bytes, list[str]]:
     return done.stdout, json.loads(done.stderr.decode().strip().splitlines()[-1])
 
 
-def _orm_way(argv: list[str], url: str) -> bytes:
-    """What the command printed when it read through the ORM (the code of `catalog history` and
-    `runs list` before issue #18: open_db, catalog_repo / screening_repo, the same emit)."""
-    as_json, as_csv = "--json" in argv, "--csv" in argv
-    if argv[0] == "catalog":
-        norad_id = int(argv[2])
-        body = (
-            "from spacecommons.cli.catalog import HISTORY_COLUMNS as columns\n"
-            "from spacecommons.storage.catalog_repo import element_history\n"
-            f"with session_maker() as session:\n    sets = element_history(session, {norad_id})\n"
-            f"rows = [{{'norad_id': {norad_id}, 'name': s.name, 'epoch': s.fields['EPOCH'], 'format': s.format,"
-            " 'source': s.source, 'line': s.line} for s in sets]\n"
-            f"title = f'{norad_id} {{sets[0].name}}'\n"
-        )
-    else:
-        body = (
-            "from spacecommons.cli.screen import RUN_COLUMNS as columns, run_row\n"
-            "from spacecommons.storage import screening_repo\n"
-            "with session_maker() as session:\n    rows = [run_row(r) for r in screening_repo.list_runs(session)]\n"
-            "title = 'screening runs'\n"
-        )
-    code = (
-        "from spacecommons.cli.common import open_db\n"
-        "from spacecommons.cli.listing import emit\n"
-        f"_, session_maker = open_db({url!r})\n"
-        + body
-        + f"emit(rows, columns, title=title, as_json={as_json}, as_csv={as_csv})\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, env=_env(), check=True)
-    return done.stdout
+MARK = "\x00-- next --\x00\n"
+
+
+def _orm_way(argvs: list[list[str]], url: str) -> list[bytes]:
+    """What each command printed when it read through the ORM (the code of `catalog history` and
+    `runs list` before issue #18: open_db, catalog_repo / screening_repo, the same emit), all of them
+    from one interpreter: the outputs, as bytes, in order."""
+    code = [
+        "import sys",
+        "from spacecommons.cli.catalog import HISTORY_COLUMNS",
+        "from spacecommons.cli.common import open_db",
+        "from spacecommons.cli.listing import emit",
+        "from spacecommons.cli.screen import RUN_COLUMNS, run_row",
+        "from spacecommons.storage import screening_repo",
+        "from spacecommons.storage.catalog_repo import element_history",
+        f"_, session_maker = open_db({url!r})",
+    ]
+    for argv in argvs:
+        as_json, as_csv = "--json" in argv, "--csv" in argv
+        if argv[0] == "catalog":
+            norad_id = int(argv[2])
+            code += [
+                f"with session_maker() as session:\n    sets = element_history(session, {norad_id})",
+                f"rows = [{{'norad_id': {norad_id}, 'name': s.name, 'epoch': s.fields['EPOCH'], 'format': s.format,"
+                " 'source': s.source, 'line': s.line} for s in sets]",
+                f"title = f'{norad_id} {{sets[0].name}}'",
+                f"emit(rows, HISTORY_COLUMNS, title=title, as_json={as_json}, as_csv={as_csv})",
+            ]
+        else:
+            code += [
+                "with session_maker() as session:\n    rows = [run_row(r) for r in screening_repo.list_runs(session)]",
+                f"emit(rows, RUN_COLUMNS, title='screening runs', as_json={as_json}, as_csv={as_csv})",
+            ]
+        code.append(f"sys.stdout.flush(); sys.stdout.write({MARK!r}); sys.stdout.flush()")
+    done = subprocess.run([sys.executable, "-c", "\n".join(code)], capture_output=True, env=_env(), check=True)
+    *outs, rest = done.stdout.split(MARK.encode())
+    assert rest == b"" and len(outs) == len(argvs)
+    return outs
 
 
 @pytest.fixture(scope="module")
@@ -450,17 +458,18 @@ def test_light_commands_print_what_the_orm_way_printed(filled):
     list` prints, byte for byte, what the command printed when it read through the ORM, and the
     command imported no SQLAlchemy (the plain path: sqlite3 or psycopg)."""
     url, norad_id = filled
-    for argv in (
+    argvs = [
         ["catalog", "history", str(norad_id)],
         ["catalog", "history", str(norad_id), "--json"],
         ["catalog", "history", str(norad_id), "--csv"],
         ["runs", "list"],
         ["runs", "list", "--json"],
         ["runs", "list", "--csv"],
-    ):
+    ]
+    for argv, expected in zip(argvs, _orm_way(argvs, url), strict=True):
         out, heavy = _light(argv, url)
         assert heavy == [], argv
-        assert out == _orm_way(argv, url), argv
+        assert out == expected, argv
         assert ("ISS (ZARYA)" if argv[0] == "catalog" else "2022-01-22T12:00:00.000Z") in out.decode(), out
         if argv[-1] == "--json" and argv[0] == "runs":
             assert [r["message"] for r in json.loads(out)] == ["a note [bold]with brackets[/bold]", None]
