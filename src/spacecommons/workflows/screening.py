@@ -171,9 +171,9 @@ def update_run(
     not change). When more than ``SIEVE_MAX_CHANGED`` of the catalog changed, or the window is longer
     than ``SIEVE_MAX_DAYS``, the sieve is skipped and every object is screened over the whole window
     (the same events; the sieve would cost more than it saves). Only done all-vs-all runs can be
-    updated; a run with primaries is refused (see docs/screening.md). The screening runs in this process unless it covers more than
-    ``PARALLEL_FRACTION`` of the catalog's states (or ``dask_address`` is given): starting worker
-    processes costs more than the work it would share.
+    updated; a run with primaries is refused (see docs/screening.md). The screening runs in this
+    process unless it covers more than ``PARALLEL_FRACTION`` of the catalog's states (or
+    ``dask_address`` is given): starting worker processes costs more than the work it would share.
     """
     from dataclasses import replace
 
