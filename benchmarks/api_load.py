@@ -2,8 +2,10 @@
 screening run over loopback, on SQLite and on PostgreSQL, with one server process and with
 `spacecommons serve --workers N`. Reports requests/s, p50/p99 latency and the server's CPU time per
 request (user + system of the server and its worker processes, which the machine's load inflates far
-less than wall time); the baseline in the same run is the same server answering one client, and,
-with `--baseline-commit`, the sources of that commit serving the same database.
+less than wall time) and, for a local PostgreSQL, its server's CPU per request (its backends share
+the cores); the ratio of SQLite's req/s to PostgreSQL's per configuration. The baseline in the same
+run is the same server answering one client, and, with `--baseline-commit`, the sources of that
+commit serving the same database.
 
 Workload: the 2022-01-22 catalog snapshot (23,939 objects; Space-Track-sourced, benchmarks only)
 screened over 6 hours at 5 km (~5,300 events), stored through the CLI; then the server answers
@@ -115,6 +117,27 @@ def cpu_seconds(pid: int) -> float:
         except psutil.NoSuchProcess:
             continue
     return total
+
+
+def db_cpu_seconds(url: str) -> float:
+    """User + system CPU seconds of a local PostgreSQL server behind ``url`` (its postmaster, found by
+    the port on its command line, and its backends); 0 for SQLite, which runs inside the server. The
+    PostgreSQL backends share the machine's cores with the server: their CPU per request is part of
+    what a request costs."""
+    if not url.startswith("postgresql"):
+        return 0.0
+    import psutil
+    from sqlalchemy.engine import make_url
+
+    port = str(make_url(url).port or 5432)
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        cmd = proc.info["cmdline"] or []
+        if proc.info["name"] == "postgres" and "-p" in cmd and cmd[cmd.index("-p") + 1 : cmd.index("-p") + 2] == [port]:
+            # backends that exited (a pool's overflow connections closed) are in the postmaster's
+            # children_* times: they are waited for by it
+            t = proc.cpu_times()
+            return cpu_seconds(proc.pid) + t.children_user + t.children_system
+    return float("nan")  # not a local server (or not visible): the column says nan
 
 
 async def hammer(base: str, key: str, n_events: int, requests: int, clients: int, pages: str):
@@ -282,12 +305,13 @@ def main() -> int:
                             run_wrk(base, key, n_events, args.clients, args.warmup, args.pages, lua)
                         for clients in (1, args.clients):
                             load = os.getloadavg()[0]
-                            cpu0 = cpu_seconds(proc.pid)
+                            cpu0, db0 = cpu_seconds(proc.pid), db_cpu_seconds(url)
                             if args.generator == "wrk":
                                 r = run_wrk(base, key, n_events, clients, args.duration, args.pages, lua)
                             else:
                                 r = run_python(base, key, n_events, clients, args.duration, args.pages)
                             r["cpu_ms"] = (cpu_seconds(proc.pid) - cpu0) / max(1, r["n"]) * 1000
+                            r["db_ms"] = (db_cpu_seconds(url) - db0) / max(1, r["n"]) * 1000
                             rows.append((name, backend, workers, clients, load, r))
                             print(rows[-1], flush=True)
                     finally:
@@ -301,12 +325,12 @@ def main() -> int:
     print(f"\ngenerator: {args.generator}; pages: {args.pages}; {args.duration:g} s per row")
     print(
         "\n| sources | backend | workers | clients | load avg | requests | req/s | p50 ms | p99 ms | server CPU ms/req "
-        "| errors |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "| database CPU ms/req | errors |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     )
     for name, backend, workers, clients, load, r in rows:
         print(
             f"| {name} | {backend} | {workers} | {clients} | {load:.1f} | {r['n']} | {r['rps']:.0f} | {r['p50']:.1f} "
-            f"| {r['p99']:.1f} | {r['cpu_ms']:.2f} | {r['errors']} |"
+            f"| {r['p99']:.1f} | {r['cpu_ms']:.2f} | {r['db_ms']:.2f} | {r['errors']} |"
         )
     for backend, workers in sorted({(r[1], r[2]) for r in rows}):
         got = {(r[0], r[3]): r[5] for r in rows if r[1:3] == (backend, workers)}
@@ -317,6 +341,17 @@ def main() -> int:
                 f"{backend}, {workers} worker(s), {args.clients} clients: {many['rps'] / old['rps']:.1f}x the "
                 f"baseline's req/s, {old['cpu_ms'] / many['cpu_ms']:.1f}x less server CPU per request"
             )
+    for name in dict.fromkeys(r[0] for r in rows):
+        for workers in sorted({r[2] for r in rows}):
+            got = {(r[1], r[3]): r[5] for r in rows if r[0] == name and r[2] == workers}
+            for clients in (1, args.clients):
+                lite, pg = got.get(("sqlite", clients)), got.get(("postgresql", clients))
+                if lite and pg:
+                    print(
+                        f"{name}, {workers} worker(s), {clients} client(s): SQLite {lite['rps']:.0f} / PostgreSQL "
+                        f"{pg['rps']:.0f} req/s = {lite['rps'] / pg['rps']:.2f}x; CPU per request (server + "
+                        f"database) {lite['cpu_ms']:.2f} vs {pg['cpu_ms'] + pg['db_ms']:.2f} ms"
+                    )
     return 0
 
 

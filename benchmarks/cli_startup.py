@@ -17,6 +17,11 @@ sources' own ``catalog load``) and one screening run (inserted with SQL), so tha
 print rows as they do in use; ``--empty`` times them on the empty database instead (``catalog
 history`` then stops at "not in the catalog", ``runs list`` prints an empty table).
 
+The floors, timed in the same loop (CPU only): what a light command imported while it read through
+SQLAlchemy (Typer, SQLAlchemy and its SQLite dialect, a Rich table), what it imports now that its
+reads are plain SQL over ``sqlite3`` (``storage/core_reads.py``), ``import sqlalchemy`` alone and
+Rich's console and table alone. The largest imports are listed for ``--help`` and both light commands.
+
 Targets (issue #18): ``--help`` <= 0.3 s (it was 2.7 s when every command module imported scipy,
 SQLAlchemy, matplotlib and the service at start), light commands <= 0.5 s.
 """
@@ -41,10 +46,23 @@ HELP = [
     "import sys; sys.argv = ['spacecommons', '--help']; from spacecommons.cli.main import app; app()",
 ]
 BARE = [sys.executable, "-c", "pass"]
-# What any light command must import with this stack (Typer, SQLAlchemy and its SQLite dialect, a
-# Rich table): the floor its start-up can reach without leaving SQLAlchemy.
-FLOOR = [sys.executable, "-c", "import typer.main, sqlalchemy, sqlalchemy.dialects.sqlite, rich.console, rich.table"]
-SQLALCHEMY = [sys.executable, "-c", "import sqlalchemy"]
+# What a light command had to import while it read through SQLAlchemy (Typer, SQLAlchemy and its
+# SQLite dialect, a Rich table): the floor its start-up could reach without leaving SQLAlchemy; what
+# it must import with plain SQL over the standard library's sqlite3 (issue #18); and two parts of it.
+FLOORS = {
+    "SQLAlchemy floor (`import typer.main, sqlalchemy, sqlalchemy.dialects.sqlite, rich.console, rich.table`)": [
+        sys.executable,
+        "-c",
+        "import typer.main, sqlalchemy, sqlalchemy.dialects.sqlite, rich.console, rich.table",
+    ],
+    "plain-SQL floor (`import typer.main, sqlite3, rich.console, rich.table`)": [
+        sys.executable,
+        "-c",
+        "import typer.main, sqlite3, rich.console, rich.table",
+    ],
+    "`import sqlalchemy` alone": [sys.executable, "-c", "import sqlalchemy"],
+    "`import rich.console, rich.table` alone": [sys.executable, "-c", "import rich.console, rich.table"],
+}
 
 
 def _cli(*argv: str) -> list[str]:
@@ -104,11 +122,9 @@ def _time(cmd: list[str], env: dict[str, str], key: str | None = None) -> float:
     return elapsed
 
 
-def _heaviest_imports(env: dict[str, str], top: int = 8) -> list[tuple[float, str]]:
-    """The top-level packages with the largest cumulative import time in one ``--help``."""
-    done = subprocess.run(
-        [sys.executable, "-X", "importtime", *HELP[1:]], env=env, capture_output=True, text=True, check=True
-    )
+def _heaviest_imports(env: dict[str, str], cmd: list[str], top: int = 8) -> list[tuple[float, str]]:
+    """The top-level packages with the largest cumulative import time in one run of ``cmd``."""
+    done = subprocess.run([sys.executable, "-X", "importtime", *cmd[1:]], env=env, capture_output=True, text=True)
     cumulative: dict[str, float] = {}
     for line in done.stderr.splitlines():
         if not line.startswith("import time:") or "|" not in line:
@@ -152,8 +168,10 @@ def main() -> None:
                 for label, env in envs.items():  # the trees alternate, so that the load moves both alike
                     times[name, label].append(_time(cmd, env, f"{name} {label}"))
             bare_s.append(_time(BARE, first))
-            _time(FLOOR, first)
-            _time(SQLALCHEMY, first)
+            for cmd in FLOORS.values():
+                _time(cmd, first)
+        profiled = [n for n in commands if n == "`spacecommons --help`" or not n.endswith("--help`")]
+        imports = {(n, label): _heaviest_imports(env, commands[n]) for label, env in envs.items() for n in profiled}
     med_b = statistics.median(bare_s)
     for label, src in trees.items():
         print(f"sources{' (' + label + ')' if label else ''}: {src}")
@@ -174,13 +192,13 @@ def main() -> None:
             f"| {med / med_b:.1f}x | {cpu:.3f} | {cpu_b:.3f} |"
         )
     print()
-    for what, cmd in (("floor (`" + FLOOR[-1] + "`)", FLOOR), ("`import sqlalchemy` alone", SQLALCHEMY)):
+    for what, cmd in FLOORS.items():
         print(f"CPU median of the {what}: {statistics.median(CPU[cmd[-1]]):.3f} s")
-    for label, env in envs.items():
+    for (name, label), heaviest in imports.items():
         print()
-        print(f"largest direct imports of one `--help`{' (' + label + ')' if label else ''} (cumulative s):")
-        for seconds, name in _heaviest_imports(env):
-            print(f"  {seconds:6.3f}  {name}")
+        print(f"largest direct imports of one {name}{' (' + label + ')' if label else ''} (cumulative s):")
+        for seconds, module in heaviest:
+            print(f"  {seconds:6.3f}  {module}")
 
 
 if __name__ == "__main__":

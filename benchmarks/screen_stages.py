@@ -86,7 +86,7 @@ def main() -> int:
         "--sieve-max-changed",
         type=float,
         default=None,
-        help="override workflows.screening.SIEVE_MAX_CHANGED (1: always sieve, 0: never)",
+        help="override workflows.screening.SIEVE_MAX_CHANGED (1: always sieve, whatever the window; 0: never)",
     )
     ap.add_argument(
         "--verify",
@@ -136,6 +136,8 @@ def main() -> int:
 
         if args.sieve_max_changed is not None:
             screening.SIEVE_MAX_CHANGED = args.sieve_max_changed
+            if args.sieve_max_changed >= 1:  # always: whatever the window
+                screening.SIEVE_MAX_DAYS = float("inf")
 
         new = shifted(payload, args.update_fraction)
         warm_up(payload, params)
@@ -154,7 +156,8 @@ def main() -> int:
         )
         st = up.result.stats
         print(
-            f"sieve (runs at <= {screening.SIEVE_MAX_CHANGED:.2%} changed): {st['sieve_objects']:.0f} of "
+            f"sieve (runs at <= {screening.SIEVE_MAX_CHANGED:.2%} changed, <= {screening.SIEVE_MAX_DAYS} d): "
+            f"{st['sieve_objects']:.0f} of "
             f"{len(payload)} objects kept, {st['sieve_pairs']:.0f} of "
             f"{st['sieve_pairs_total']:.0f} (changed, other) pairs, {st['sieve_state_share']:.1%} of the "
             f"catalog's (object, segment) states screened; {st['events']:.0f} events"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from .common import DatabaseOption, open_db, open_engine, report_issues, say, utc_now
+from .common import DatabaseOption, open_db, plain_reads, report_issues, say, utc_now
 from .listing import Column, CsvOption, JsonOption, check_formats, emit
 
 app = typer.Typer(help="Element sets: load files, object sizes, history, live fetch.", no_args_is_help=True)
@@ -99,7 +99,7 @@ def history(
     from ..storage.core_reads import element_history
 
     check_formats(as_json, as_csv)
-    with open_engine(database_url).connect() as conn:  # SQLAlchemy Core: a light command (issue #18)
+    with plain_reads(database_url) as conn:  # plain SQL, no SQLAlchemy: a light command (issue #18)
         name, sets = element_history(conn, norad_id)
     if not sets:
         raise SpacecommonsError(f"object {norad_id} is not in the catalog")  # exit 1, as before

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from ..errors import RecordIssue
+    from ..storage.core_reads import PlainConnection
 
     console: Console
     err_console: Console
@@ -84,6 +86,32 @@ def open_engine(url: str | None):
     engine = make_engine(database_url(url))
     upgrade(engine)
     return engine
+
+
+@contextmanager
+def plain_reads(url: str | None) -> Iterator[PlainConnection]:
+    """A DB-API connection for ``storage.core_reads``' SQL, on an up-to-date schema, for the light
+    commands (issue #18, target 4). A database at the head revision, named by a plain SQLite or
+    ``postgresql+psycopg`` URL, is read without SQLAlchemy; anything else (a new file, an older
+    schema, another URL form, an unreachable server) takes the full path: :func:`open_engine`
+    (migrations, SQLAlchemy's errors as before), and the same SQL on that engine's connection."""
+    from ..storage.core_reads import PlainConnection, connect_at_head
+
+    url = database_url(url)
+    conn = connect_at_head(url)
+    if conn is not None:
+        try:
+            yield conn
+        finally:
+            conn.close()
+        return
+    engine = open_engine(url)
+    raw = engine.raw_connection()
+    try:
+        yield PlainConnection(raw.driver_connection, "sqlite" if engine.dialect.name == "sqlite" else "postgresql")
+    finally:
+        raw.close()
+        engine.dispose()
 
 
 def open_db(url: str | None):

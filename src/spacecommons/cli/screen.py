@@ -13,8 +13,8 @@ from .common import (
     DatabaseOption,
     check_out,
     open_db,
-    open_engine,
     parse_ids,
+    plain_reads,
     read_element_files,
     require_positive,
     require_run,
@@ -384,7 +384,7 @@ def runs_list(as_json: bool = JsonOption, as_csv: bool = CsvOption, database_url
     from ..storage.core_reads import list_runs
 
     check_formats(as_json, as_csv)
-    with open_engine(database_url).connect() as conn:  # SQLAlchemy Core: a light command (issue #18)
+    with plain_reads(database_url) as conn:  # plain SQL, no SQLAlchemy: a light command (issue #18)
         rows = [run_row(r) for r in list_runs(conn)]
     emit(rows, RUN_COLUMNS, title="screening runs", as_json=as_json, as_csv=as_csv)
 

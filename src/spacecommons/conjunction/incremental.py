@@ -90,8 +90,16 @@ def screen_chunk_segments(job: tuple[CatalogPayload, np.ndarray], params: Screen
     clock = time.perf_counter()
     t_nodes, jd, fr = _node_times(params, k0, k1)
     samples = params.start_fr + np.linspace(t_nodes[0], t_nodes[-1], VELOCITY_SAMPLES) / SECONDS_PER_DAY
-    mismatch = velocity_mismatch_km_s(sats, payload.satrec_array(), params.start_jd, samples)
     seg = segments[:, k0:k1]
+    # the mismatch only of objects screened in this chunk: the others have no state here, so their
+    # bound and pad are never read (the broad phase's cell size, a median, only sets its hashing)
+    active = np.flatnonzero(seg.any(axis=1))
+    if active.size == n:
+        mismatch = velocity_mismatch_km_s(sats, payload.satrec_array(), params.start_jd, samples)
+    else:
+        mismatch = np.zeros(n)
+        if active.size:
+            mismatch[active] = velocity_mismatch_km_s([sats[i] for i in active], None, params.start_jd, samples)
     need = np.zeros((n, k1 - k0 + 1), dtype=bool)
     need[:, :-1] |= seg
     need[:, 1:] |= seg

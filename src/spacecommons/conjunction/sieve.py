@@ -433,17 +433,29 @@ def path_geometry(el: MeanElements, start_jd: float, start_fr: float, days: floa
     )
 
 
+@nb.njit(cache=True)
+def _true_anomaly_flat(m, e, out):
+    """Kepler's equation by Newton per element (each until its own step is below 1e-13, at most 30
+    steps) from E = M + e sin M, or E = +-pi for e > 0.8, with M reduced to [-pi, pi), then the true
+    anomaly."""
+    for i in range(m.size):
+        mi = (m[i] + np.pi) % (2.0 * np.pi) - np.pi  # the true anomaly has M's period; Newton starts near
+        ei = e[i]
+        ea = (np.pi if np.sin(mi) + 1e-300 >= 0.0 else -np.pi) if ei > 0.8 else mi + ei * np.sin(mi)
+        for _ in range(30):
+            step = (ea - ei * np.sin(ea) - mi) / (1.0 - ei * np.cos(ea))
+            ea -= step
+            if not abs(step) > 1e-13:
+                break
+        out[i] = 2.0 * np.arctan2(np.sqrt(1.0 + ei) * np.sin(0.5 * ea), np.sqrt(1.0 - ei) * np.cos(0.5 * ea))
+
+
 def _true_anomaly(m: np.ndarray, e: np.ndarray) -> np.ndarray:
-    """Kepler's equation by Newton from E = M + e sin M (e < 0.999), then the true anomaly."""
-    ecc = np.broadcast_to(e, np.shape(m))
-    big = ecc > 0.8
-    ea = np.where(big, np.pi * np.sign(np.sin(m) + 1e-300), m + ecc * np.sin(m))
-    for _ in range(30):
-        step = (ea - ecc * np.sin(ea) - m) / (1.0 - ecc * np.cos(ea))
-        ea = ea - step
-        if not np.abs(step).max(initial=0.0) > 1e-13:
-            break
-    return 2.0 * np.arctan2(np.sqrt(1.0 + ecc) * np.sin(ea / 2), np.sqrt(1.0 - ecc) * np.cos(ea / 2))
+    """True anomaly for mean anomaly ``m`` and eccentricity ``e`` (< 0.999), broadcast together."""
+    m, ecc = np.broadcast_arrays(np.asarray(m, dtype=float), np.asarray(e, dtype=float))
+    out = np.empty(m.shape)
+    _true_anomaly_flat(np.ascontiguousarray(m).ravel(), np.ascontiguousarray(ecc).ravel(), out.reshape(-1))
+    return out
 
 
 def path_deviation(geom: PathGeometry, r_km: np.ndarray, t_s: np.ndarray, mids: np.ndarray, half_s: float):
@@ -496,16 +508,23 @@ def measured_geometry(el: MeanElements, satrecs, start_jd: float, start_fr: floa
 
 
 @nb.njit(cache=True)
-def _mean_anomaly(f, e):
-    ea = 2.0 * np.arctan2(np.sqrt(1.0 - e) * np.sin(0.5 * f), np.sqrt(1.0 + e) * np.cos(0.5 * f))
-    return ea - e * np.sin(ea)
+def _mean_anomaly(cos_f, sin_f, e):
+    """Mean anomaly of the true anomaly with cosine and sine proportional to ``cos_f``, ``sin_f``
+    (one arctangent: tan E = sqrt(1 - e^2) sin f / (e + cos f))."""
+    norm = np.sqrt(cos_f * cos_f + sin_f * sin_f)
+    cf = cos_f / norm
+    sf = sin_f / norm
+    root = np.sqrt(1.0 - e * e)
+    ea = np.arctan2(root * sf, e + cf)
+    return ea - e * root * sf / (1.0 + e * cf)
 
 
 @nb.njit(cache=True)
-def _passes(f0, arc, e, m_w, n_w, half, out):
+def _passes(cos_f, sin_f, arc, e, m_w, n_w, half, out):
     """Intervals [t0, t1] (s from the sub-window middle, inside +-half) when the model point is within
-    ``arc`` of true anomaly ``f0``; returns their count (written to ``out``). The arc is mapped to
-    mean anomaly around M(f0) with the largest dM/df, (1 + e)**1.5 / (1 - e)**0.5 (at apoapsis)."""
+    ``arc`` of the true anomaly f (cosine and sine proportional to ``cos_f``, ``sin_f``); returns
+    their count (written to ``out``). The arc is mapped to mean anomaly around M(f) with the largest
+    dM/df, (1 + e)**1.5 / (1 - e)**0.5 (at apoapsis)."""
     if arc >= np.pi or not n_w > 0.0:
         out[0, 0] = -half
         out[0, 1] = half
@@ -514,7 +533,7 @@ def _passes(f0, arc, e, m_w, n_w, half, out):
     spread = min(arc * (1.0 + e) ** 1.5 / np.sqrt(1.0 - e), np.pi)
     width = 2.0 * spread / n_w
     period = two_pi / n_w
-    tau = (_mean_anomaly(f0, e) - spread - m_w) % two_pi / n_w - period
+    tau = (_mean_anomaly(cos_f, sin_f, e) - spread - m_w) % two_pi / n_w - period
     count = 0
     while tau <= half and count < out.shape[0]:
         if tau + width >= -half:
@@ -537,6 +556,15 @@ def _mark(mask, row, t0, t1, step, n_seg):
             mask[row, k] = True
             added += 1
     return added
+
+
+@nb.njit(cache=True)
+def _full(mask, row, k0, k1):
+    """Whether segments k0..k1 of the row are all set."""
+    for k in range(k0, k1 + 1):  # noqa: SIM110 (a generator in all() does not compile in numba)
+        if not mask[row, k]:
+            return False
+    return True
 
 
 @nb.njit(cache=True, inline="always")
@@ -592,12 +620,20 @@ def sieve_kernel(
     wm = W // 2  # the sub-window at the middle: a whole-window test in its geometry comes first
     far = max(mids[wm] + half, mids[W - 1] + half - (mids[wm] - half))
     mask = np.zeros((n, n_seg), dtype=np.bool_)
+    # the segments a mark inside sub-window w can set (one step of padding each side)
+    wk0 = np.empty(W, dtype=np.int64)
+    wk1 = np.empty(W, dtype=np.int64)
+    for w in range(W):
+        wk0[w] = max(int(np.floor((mids[w] - half - step) / step)), 0)
+        wk1[w] = min(int(np.floor((mids[w] + half + step) / step)), n_seg - 1)
     kept = 0
     for o in nb.prange(n):
         if skip_o[o]:
             continue
         pc_int = np.empty((8, 2))
         po_int = np.empty((8, 2))
+        # sub-windows whose every segment is kept already: no further pair needs to be tested there
+        full = np.zeros(W, dtype=np.bool_)
         marked = 0
         for c in range(k):
             if marked == n_seg:
@@ -617,6 +653,8 @@ def sieve_kernel(
             reach = base + ra_o[o] * abs(rate_c[c] - rate_o[o]) * half
             hit = False
             for w in range(W):
+                if full[w]:
+                    continue
                 code, cos_c, sin_c, cos_o, sin_o, alpha_c, alpha_o = _node_test(
                     pq_c[w], pq_o[w], c, o, p_c[c], e_c[c], p_o[o], e_o[o], reach
                 )
@@ -625,22 +663,31 @@ def sieve_kernel(
                 if code == 1:
                     marked += _mark(mask, o, mids[w] - half, mids[w] + half, step, n_seg)
                     hit = True
+                    full[w] = _full(mask, o, wk0[w], wk1[w])
                     continue
+                added = 0
                 for node in range(2):
                     if not code & (4 << node):
                         continue
                     sgn = 1.0 - 2.0 * node
-                    fc = np.arctan2(sgn * sin_c, sgn * cos_c)
-                    fo = np.arctan2(sgn * sin_o, sgn * cos_o)
-                    nci = _passes(fc, alpha_c + slip_c[c], e_c[c], mw_c[w, c], nw_c[w, c], half, pc_int)
-                    noi = _passes(fo, alpha_o + slip_o[o], e_o[o], mw_o[w, o], nw_o[w, o], half, po_int)
+                    nci = _passes(
+                        sgn * cos_c, sgn * sin_c, alpha_c + slip_c[c], e_c[c], mw_c[w, c], nw_c[w, c], half, pc_int
+                    )
+                    if nci == 0:
+                        continue
+                    noi = _passes(
+                        sgn * cos_o, sgn * sin_o, alpha_o + slip_o[o], e_o[o], mw_o[w, o], nw_o[w, o], half, po_int
+                    )
                     for u in range(nci):
                         for v in range(noi):
                             lo = max(pc_int[u, 0], po_int[v, 0])
                             hi = min(pc_int[u, 1], po_int[v, 1])
                             if lo <= hi:
-                                marked += _mark(mask, o, mids[w] + lo, mids[w] + hi, step, n_seg)
+                                added += _mark(mask, o, mids[w] + lo, mids[w] + hi, step, n_seg)
                                 hit = True
+                if added:
+                    marked += added
+                    full[w] = _full(mask, o, wk0[w], wk1[w])
             if hit:
                 kept += 1
     return mask, kept

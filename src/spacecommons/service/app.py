@@ -23,6 +23,7 @@ from sqlalchemy.exc import OperationalError
 from ..clients.netguard import Resolver
 from ..errors import SpacecommonsError
 from ..storage import make_engine, session_factory, upgrade
+from ..storage.loop_reads import LoopReads
 from ..workflows import federation as federation_flow
 from ..workflows.alerts import pinned_sender
 from ..workflows.jobs import JobQueue, JobRefused
@@ -133,6 +134,8 @@ def create_app(
         # marked interrupted at the next start, as before.
         for t in threads:
             t.join(5)
+        if app.state.loop_reads is not None:
+            await app.state.loop_reads.close()  # idle connections; new ones open if the app runs again
 
     app = FastAPI(
         lifespan=lifespan,
@@ -148,6 +151,9 @@ def create_app(
     # clients (the threads holding the pool's connections release them through the loop)
     on_file = database_url.startswith("sqlite") and engine.url.database not in (None, "", ":memory:")
     app.state.loop_engine = make_engine(database_url, connection_per_thread=True) if on_file else engine
+    # PostgreSQL: the per-request reads (key watermark, run access, first pages) on psycopg async
+    # connections of the loop's own (storage.loop_reads; None for other drivers)
+    app.state.loop_reads = LoopReads.for_engine(engine)
     app.state.session_maker = session_factory(engine)
     app.state.key_cache = KeyCache()
     app.state.rate_limiter = TokenBuckets(rate_per_second, rate_burst)  # per key, or per address without one

@@ -396,19 +396,75 @@ async def run_events(
 ) -> Response:
     # The page is read and written in one function, on the event loop for SQLite (local reads take
     # less than a thread hop): no hop per dependency, no ORM objects, no second validation (design
-    # notes, "The events list's fast path"). A regime filter reads the run's stored catalog
-    # (megabytes) and PostgreSQL's round trips wait: those go to a worker thread.
+    # notes, "The events list's fast path"). On PostgreSQL the run's access row, cached pages and
+    # plain pages are read on the loop's async connections (storage.loop_reads): no thread hop. A
+    # regime filter reads the run's stored catalog (megabytes): that goes to a worker thread.
     f = repo.EventFilter(max_miss_km, min_pc, norad_id, name, tca_from, tca_to)
     descending = None if order is None else order == "desc"
     page = (run_id, who, f, regime, sort, descending, limit, after, offset)
-    if regime is None and request.app.state.engine.dialect.name == "sqlite":  # the loop's own connection
-        body, headers = _events_page(request.app, *page, engine=request.app.state.loop_engine)
+    app = request.app
+    loop_reads = getattr(app.state, "loop_reads", None)
+    if regime is None and app.state.engine.dialect.name == "sqlite":  # the loop's own connection
+        body, headers = _events_page(app, *page, engine=app.state.loop_engine)
+    elif loop_reads is not None:  # PostgreSQL: the run's access (and a plain page) on the loop's async connections
+        run = await loop_reads.run_access(run_id)
+        done = await _events_page_on_loop(app, loop_reads, run, *page)
+        if done is None:  # anything else waits in a worker thread, not on the loop
+            done = await run_in_threadpool(_events_page, app, *page, run=run)
+        body, headers = done
     else:  # a database over the network: its round trips wait in a worker thread, not on the loop
-        body, headers = await run_in_threadpool(_events_page, request.app, *page)
+        body, headers = await run_in_threadpool(_events_page, app, *page)
     if "X-Next-After" in headers:
         nxt = request.url.remove_query_params(["after", "offset"]).include_query_params(after=headers["X-Next-After"])
         headers["Link"] = f'<{nxt.path}?{nxt.query}>; rel="next"'
     return Response(body, media_type="application/json", headers=headers)
+
+
+_UNREAD = object()
+
+
+async def _events_page_on_loop(
+    app,
+    reads,
+    run,
+    run_id: int,
+    who: Identity,
+    f: repo.EventFilter,
+    regime: str | None,
+    sort: str,
+    descending: bool | None,
+    limit: int,
+    after: str | None,
+    offset: int,
+) -> tuple[bytes, dict[str, str]] | None:
+    """:func:`_events_page` on the event loop through ``reads`` (``storage.loop_reads``, PostgreSQL)
+    for what needs no more than its plain queries: a page of a finished run from the page cache, or,
+    without filters, regime or cursor and with its count cached, read on the loop. ``None`` for
+    anything else (the caller runs :func:`_events_page` in a worker thread). ``run``: the run's
+    access row (``reads.run_access``), or ``None``."""
+    if run is None or not visible(run, who):  # a private run of another partner is indistinguishable from none
+        raise HTTPException(404, f"no screening run {run_id}")
+    version = run_version(run)
+    if version is None or regime is not None:
+        return None
+    key = (run_id, version, f, regime, sort, descending, limit, after, offset)
+    pages = _page_cache(app)
+    hit = pages.get(key)
+    if hit is not None:
+        return hit[0], dict(hit[1])
+    count = _count_cache(app).get((run.id, f, version))
+    if after is not None or f != repo.EventFilter() or count is None:
+        return None
+    desc = repo.default_descending(sort) if descending is None else descending
+    rows = await reads.first_rows(run_id, sort, desc, limit, offset)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    headers = {"X-Total-Count": str(count)}
+    if more and rows:
+        headers["X-Next-After"] = repo.encode_cursor(rows[-1], sort)
+    body = events_json(rows)
+    pages.put(key, (body, dict(headers)), len(body))
+    return body, headers
 
 
 def _events_page(
@@ -423,11 +479,13 @@ def _events_page(
     after: str | None,
     offset: int,
     engine=None,
+    run=_UNREAD,
 ) -> tuple[bytes, dict[str, str]]:
     """The body (the JSON of ``list[EventOut]``, byte for byte) and headers of one page of events
-    (read through ``engine``, default the app's)."""
+    (read through ``engine``, default the app's; ``run``: its access row, when already read)."""
     with (engine or app.state.engine).connect() as conn:
-        run = repo.run_access(conn, run_id)
+        if run is _UNREAD:
+            run = repo.run_access(conn, run_id)
         if run is None or not visible(run, who):  # a private run of another partner is indistinguishable from none
             raise HTTPException(404, f"no screening run {run_id}")
         pages = _page_cache(app)
@@ -515,15 +573,20 @@ def _event_count(app, conn, run, f: repo.EventFilter) -> int:
     version = run_version(run)
     if version is None:
         return repo.count_events(conn, run.id, f)
-    cache = getattr(app.state, "event_count_cache", None)
-    if cache is None:
-        cache = app.state.event_count_cache = SummaryCache(size=1024)
+    cache = _count_cache(app)
     key = (run.id, f, version)
     hit = cache.get(key)
     if hit is None:
         hit = repo.count_events(conn, run.id, f)
         cache.put(key, hit)
     return hit
+
+
+def _count_cache(app) -> SummaryCache:
+    cache = getattr(app.state, "event_count_cache", None)
+    if cache is None:
+        cache = app.state.event_count_cache = SummaryCache(size=1024)
+    return cache
 
 
 _EVENT_KEYS = repo.EVENT_LIST_COLUMNS  # EventOut's fields, in order (tests/test_events_fast_path.py checks)

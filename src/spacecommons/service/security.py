@@ -124,7 +124,8 @@ async def identify_async(request: Request) -> Identity:
     that keeps guessing is refused with 429 before any verification runs. The argon2
     verification (deliberately slow, tens of ms) runs in a worker thread. An anonymous caller and a
     cached key cost the watermark query alone, run here on SQLite (a thread hop costs more than the
-    local query; benchmarks/README.md, issue #18) and in a worker thread on a networked database."""
+    local query; benchmarks/README.md, issue #18) and, on PostgreSQL, here too, on an async
+    connection of ``storage.loop_reads`` (no thread hop, no pre-ping, no rollback round trip)."""
     if hasattr(request.state, "identity"):
         return request.state.identity
     key = _presented_key(request)
@@ -132,9 +133,13 @@ async def identify_async(request: Request) -> Identity:
         return _admit(request, Identity.anonymous())
     state = request.app.state
     digest = hashlib.sha256(key.encode()).hexdigest()
-    if state.engine.dialect.name == "sqlite":  # on the loop, on the loop's own connection
+    loop_reads = getattr(state, "loop_reads", None)
+    if loop_reads is not None:  # PostgreSQL: one query on the loop's own async connections
+        state.key_cache.check_mark(await loop_reads.revocation_mark())
+        who = state.key_cache.get(digest)
+    elif state.engine.dialect.name == "sqlite":  # on the loop, on the loop's own connection
         who = _cached_identity(state, digest, state.loop_engine)
-    else:  # over the network: the round trips wait in a worker thread
+    else:  # another networked database: the round trips wait in a worker thread
         who = await run_in_threadpool(_cached_identity, state, digest)
     if who is None:
         who = await state.key_cache.verify_once(

@@ -26,10 +26,13 @@ CANCELLED = "cancelled through the API"
 # An update whose sieve keeps more than this share of the catalog's (object, segment) states runs on
 # the caller's worker processes; below it, in this process (a spawned worker takes seconds to start).
 PARALLEL_FRACTION = 0.25
-# The orbit-geometry sieve runs when at most this share of the catalog changed: its cost grows with
-# (changed x catalog) pairs and what it keeps grows with the changed objects; on the 2022 catalog, 6 h,
-# 0.1% changed it made the update 3.3x faster, 1% changed 1.15x slower (benchmarks/README.md).
-SIEVE_MAX_CHANGED = 0.005
+# The orbit-geometry sieve runs when at most this share of the catalog changed and the window is at
+# most SIEVE_MAX_DAYS long: its cost grows with (changed x catalog) pairs and the window, what it keeps
+# with the changed objects and the window. Measured on the 2022 catalog (benchmarks/sieve_policy.py,
+# benchmarks/README.md): 6 h, 1% changed 1.22x faster by CPU, 2% 0.83x (slower); 1 day, 1% 1.25x;
+# 7 days, 1%: it keeps every state and costs 35 CPU s.
+SIEVE_MAX_CHANGED = 0.015
+SIEVE_MAX_DAYS = 1.0
 
 
 class Cancelled(Exception):
@@ -165,12 +168,12 @@ def update_run(
     the segments of the window in which they may; the changed objects are then screened as primaries
     against those objects in those segments (``conjunction.incremental``), which finds exactly the
     all-vs-all events of their pairs; every other pair keeps its stored events (its element sets did
-    not change). When more than ``SIEVE_MAX_CHANGED`` of the catalog changed, the sieve is skipped
-    and every object is screened over the whole window (the same events; the sieve would cost more
-    than it saves). Only done all-vs-all runs can be updated; a run with primaries is refused (see
-    docs/screening.md). The screening runs in this process unless it covers more than
-    ``PARALLEL_FRACTION`` of the catalog's states (or ``dask_address`` is given): starting worker
-    processes costs more than the work it would share.
+    not change). When more than ``SIEVE_MAX_CHANGED`` of the catalog changed, or the window is longer
+    than ``SIEVE_MAX_DAYS``, the sieve is skipped and every object is screened over the whole window
+    (the same events; the sieve would cost more than it saves). Only done all-vs-all runs can be
+    updated; a run with primaries is refused (see docs/screening.md). The screening runs in this
+    process unless it covers more than ``PARALLEL_FRACTION`` of the catalog's states (or
+    ``dask_address`` is given): starting worker processes costs more than the work it would share.
     """
     from dataclasses import replace
 
@@ -196,7 +199,7 @@ def update_run(
     ids = np.asarray(merged.norad_ids)
     changed = np.flatnonzero(np.isin(ids, np.asarray(updated, dtype=np.int64)))
     n_seg = params.n_segments
-    if changed.size <= SIEVE_MAX_CHANGED * len(merged):
+    if changed.size <= SIEVE_MAX_CHANGED * len(merged) and params.days <= SIEVE_MAX_DAYS:
         found = sieve(
             merged.texts,
             _subset(merged, changed).satrecs(),
@@ -210,7 +213,7 @@ def update_run(
         keep = np.flatnonzero(found.keep)
         segments = found.segments[keep]
         pairs, pairs_total = found.pairs, found.pairs_total
-    else:  # many changed objects: the sieve would cost more than it saves
+    else:  # many changed objects or a long window: the sieve would cost more than it saves
         keep = np.arange(len(merged))
         segments = np.ones((keep.size, n_seg), dtype=bool)
         pairs, pairs_total = -1, changed.size * (len(merged) - changed.size)
@@ -251,6 +254,8 @@ __all__ = [
     "CANCELLED",
     "Cancelled",
     "RunOutcome",
+    "SIEVE_MAX_CHANGED",
+    "SIEVE_MAX_DAYS",
     "UpdateOutcome",
     "create_run",
     "finish_run",
