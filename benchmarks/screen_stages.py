@@ -34,11 +34,17 @@ from spacecommons.conjunction.catalog_payload import CatalogPayload
 from spacecommons.storage import screening_repo as repo
 from spacecommons.storage.engine import make_engine, session_factory, upgrade
 from spacecommons.storage.tables import ConjunctionEvent
-from spacecommons.timescales import iso_to_jd
+from spacecommons.timescales import iso_to_jd, parse_utc
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared/data/tle/catalog_snapshots/catalog_full_3le_2022-01-22.txt"
 START = "2022-01-22T00:00:00Z"
 START_CREATED = datetime(2026, 1, 1, tzinfo=UTC)  # the time the run row says it was created
+
+
+def _instants(row: dict) -> dict:
+    """An event's row with its times parsed, as the ORM path before issue #18 stored it."""
+    times = {k: parse_utc(row[k]) if row[k] else None for k in ("tca", "span_start", "span_end")}
+    return {**row, **times}
 
 
 def store(url: str, payload, params, result, orm: bool):
@@ -53,7 +59,7 @@ def store(url: str, payload, params, result, orm: bool):
     with maker.begin() as s:
         if orm:  # the code before issue #18: one ORM object per event
             s.execute(delete(ConjunctionEvent).where(ConjunctionEvent.run_id == run_id))
-            s.add_all(ConjunctionEvent(run_id=run_id, **repo._instants(row)) for row in result.events.rows())
+            s.add_all(ConjunctionEvent(run_id=run_id, **_instants(row)) for row in result.events.rows())
             s.flush()
         else:
             repo.finish_run(s, run_id, result.events, result.stats, result.failures)
