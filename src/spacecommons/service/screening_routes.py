@@ -442,29 +442,20 @@ async def _events_page_on_loop(
     without filters, regime or cursor and with its count cached, read on the loop. ``None`` for
     anything else (the caller runs :func:`_events_page` in a worker thread). ``run``: the run's
     access row (``reads.run_access``), or ``None``."""
-    if run is None or not visible(run, who):  # a private run of another partner is indistinguishable from none
-        raise HTTPException(404, f"no screening run {run_id}")
-    version = run_version(run)
-    if version is None or regime is not None:
-        return None
-    key = (run_id, version, f, regime, sort, descending, limit, after, offset)
-    pages = _page_cache(app)
-    hit = pages.get(key)
+    key, hit = _visible_cached_page(app, run_id, run, who, (f, regime, sort, descending, limit, after, offset))
     if hit is not None:
-        return hit[0], dict(hit[1])
-    count = _count_cache(app).get((run.id, f, version))
-    if after is not None or f != repo.EventFilter() or count is None:
+        return hit
+    if key is None or regime is not None or after is not None or f != repo.EventFilter():
+        return None
+    count = _count_cache(app).get((run.id, f, key[1]))
+    if count is None:
         return None
     desc = repo.default_descending(sort) if descending is None else descending
     rows = await reads.first_rows(run_id, sort, desc, limit, offset)
     more = len(rows) > limit
     rows = rows[:limit]
-    headers = {"X-Total-Count": str(count)}
-    if more and rows:
-        headers["X-Next-After"] = repo.encode_cursor(rows[-1], sort)
-    body = events_json(rows)
-    pages.put(key, (body, dict(headers)), len(body))
-    return body, headers
+    cursor = repo.encode_cursor(rows[-1], sort) if more and rows else None
+    return _page_response(app, key, rows, cursor, count)
 
 
 def _events_page(
@@ -486,16 +477,9 @@ def _events_page(
     with (engine or app.state.engine).connect() as conn:
         if run is _UNREAD:
             run = repo.run_access(conn, run_id)
-        if run is None or not visible(run, who):  # a private run of another partner is indistinguishable from none
-            raise HTTPException(404, f"no screening run {run_id}")
-        pages = _page_cache(app)
-        key = None
-        version = run_version(run)
-        if version is not None:  # a finished run; the policy was asked above
-            key = (run_id, version, f, regime, sort, descending, limit, after, offset)
-            hit = pages.get(key)
-            if hit is not None:
-                return hit[0], dict(hit[1])
+        key, hit = _visible_cached_page(app, run_id, run, who, (f, regime, sort, descending, limit, after, offset))
+        if hit is not None:
+            return hit
         if regime is not None:
             with app.state.session_maker() as session:
                 _, _, payload, _ = repo.load_run(session, run_id)
@@ -504,12 +488,32 @@ def _events_page(
             rows, cursor = repo.event_page_rows(conn, run_id, f, sort, descending, limit, after, offset)
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from None
-        headers = {"X-Total-Count": str(_event_count(app, conn, run, f))}
+        count = _event_count(app, conn, run, f)
+    return _page_response(app, key, rows, cursor, count)
+
+
+def _visible_cached_page(app, run_id: int, run, who: Identity, page: tuple) -> tuple[tuple | None, tuple | None]:
+    """Ask the policy first (404 for a run ``who`` may not see, as for none), then the page cache:
+    ``(key, hit)``, where ``key`` is the cache key of this page of a finished run (``None`` while the run
+    is not done: not cached) and ``hit`` the cached ``(body, headers)`` or ``None``."""
+    if run is None or not visible(run, who):  # a private run of another partner is indistinguishable from none
+        raise HTTPException(404, f"no screening run {run_id}")
+    version = run_version(run)
+    if version is None:
+        return None, None
+    key = (run_id, version, *page)
+    hit = _page_cache(app).get(key)
+    return key, None if hit is None else (hit[0], dict(hit[1]))
+
+
+def _page_response(app, key: tuple | None, rows, cursor: str | None, count: int) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of a page, kept in the page cache under ``key`` (a finished run's)."""
+    headers = {"X-Total-Count": str(count)}
     if cursor is not None:
         headers["X-Next-After"] = cursor
     body = events_json(rows)
     if key is not None:
-        pages.put(key, (body, dict(headers)), len(body))
+        _page_cache(app).put(key, (body, dict(headers)), len(body))
     return body, headers
 
 
