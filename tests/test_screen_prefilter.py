@@ -131,3 +131,26 @@ def test_screening_with_and_without_the_prefilter_is_identical(debris, states):
     rows = [(e.id1, e.id2, e.tca, e.miss_km, e.kind) for e in on.events]
     assert len(rows) > 10 and rows == [(e.id1, e.id2, e.tca, e.miss_km, e.kind) for e in off.events]
     assert on.stats["candidate_segments"] < off.stats["candidate_segments"]
+
+
+def test_all_vs_all_kernel_gives_the_object_indexed_triples_with_shells(states):
+    """The all-vs-all kernel takes objects in shell-floor order and stops scanning a bucket at the
+    first shell floor above the entry's ceiling (branch `week`): its triples must stay those of the
+    k x n kernel, which tests every pair in object order with the same comparisons, when every
+    object is a primary, with the real (finite) shells; and a NaN shell must fail no pair, as before."""
+    params, ok, r, v = states
+    n = r.shape[0]
+    pad = np.full(n, 0.5 + params.threshold_km / 2)
+    lo, hi = kernels.radial_shells(r, v, ok, STEP_S, SUBSTEPS, pad)
+    no = np.zeros(n, dtype=bool)
+    everyone = np.arange(n)
+    fast = _keys(n, kernels.broad_phase_shells(r, v, ok, STEP_S, SUBSTEPS, pad, 300.0, no, False, lo, hi))
+    slow = _keys(n, kernels.broad_phase_primaries(r, v, ok, STEP_S, SUBSTEPS, pad, 300.0, everyone, lo, hi))
+    assert fast.size > 1000 and np.array_equal(fast, slow)
+    # NaN in place of some shells: those objects pass the shell test (as -inf, +inf would)
+    lo_nan, hi_nan = lo.copy(), hi.copy()
+    lo_nan[::50], hi_nan[1::70] = np.nan, np.nan
+    lo_inf, hi_inf = np.where(np.isnan(lo_nan), -np.inf, lo_nan), np.where(np.isnan(hi_nan), np.inf, hi_nan)
+    with_nan = _keys(n, kernels.broad_phase_shells(r, v, ok, STEP_S, SUBSTEPS, pad, 300.0, no, False, lo_nan, hi_nan))
+    with_inf = _keys(n, kernels.broad_phase_primaries(r, v, ok, STEP_S, SUBSTEPS, pad, 300.0, everyone, lo_inf, hi_inf))
+    assert np.array_equal(with_nan, with_inf) and with_nan.size > fast.size

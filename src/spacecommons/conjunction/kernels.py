@@ -147,14 +147,30 @@ def broad_phase_shells(P, V, ok, h, m, pad, cell, primary, use_primary, shell_lo
 @nb.njit(cache=True)
 def _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell_lo, shell_hi, k_first, k_end):
     """:func:`broad_phase_shells` on the segments ``k_first <= k < k_end`` only (segments are
-    independent: each is hashed on its own, so splitting the range splits the triples)."""
+    independent: each is hashed on its own, so splitting the range splits the triples).
+
+    The objects are taken in the order of their shells' lower radius (``rank``: position -> object;
+    every scratch array is indexed by position). Entries go into the hash in that order and the
+    counting sort is stable, so each bucket lists its entries by increasing shell floor: once an
+    entry's shell floor is above entry ``u``'s shell ceiling, so is every later one's, and the scan of
+    ``u``'s partners stops there (those pairs fail the shell test anyway; about half of all pair
+    tests on the 2022 catalog). Each object's sub-segment boxes are computed in one pass over the
+    object (``box``, sub-step-major), with the same arithmetic as before; the pair tests are the same
+    comparisons on the same numbers, so the triples are the same set (their order differs)."""
     n = P.shape[0]
     a = np.empty((4, 3))
+    # a NaN shell bound never fails the shell test, nor does -inf / +inf in its place (which sorts)
+    floor = np.where(np.isnan(shell_lo), -np.inf, shell_lo)
+    ceiling_ = np.where(np.isnan(shell_hi), np.inf, shell_hi)
+    rank = np.argsort(floor, kind="mergesort")
+    s_lo = floor[rank]
+    s_hi = ceiling_[rank]
+    pad_p = pad[rank]
+    prim_p = primary[rank]
     X = np.empty((n, m + 1, 3))
     D = np.empty((n, m + 1, 3))
     valid = np.empty(n, dtype=np.bool_)
-    lo = np.empty((n, 3))
-    hi = np.empty((n, 3))
+    box = np.empty((m, n, 6))  # per sub-step and position: lo x, y, z, hi x, y, z
     cells = np.empty((n, 6), dtype=np.int64)  # per box: first and last cell index on x, y, z
     cap = 1 << 16
     ent_obj = np.empty(cap, dtype=np.int32)
@@ -171,34 +187,38 @@ def _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell
     n_out = 0
     inv = 1.0 / cell
     fib = np.uint64(11400714819323198485)
+    ds3 = 1.0 / (3.0 * m)
     for k in range(k_first, k_end):
-        for i in range(n):
-            valid[i] = ok[i, k] and ok[i, k + 1]
-            if not valid[i]:
+        for p in range(n):
+            i = rank[p]
+            valid[p] = ok[i, k] and ok[i, k + 1]
+            if not valid[p]:
                 continue
             _coeffs(P[i, k], V[i, k], P[i, k + 1], V[i, k + 1], h, a)
             for q in range(m + 1):
                 s = q / m
                 for c in range(3):
-                    X[i, q, c] = a[0, c] + s * (a[1, c] + s * (a[2, c] + s * a[3, c]))
-                    D[i, q, c] = a[1, c] + s * (2.0 * a[2, c] + 3.0 * s * a[3, c])
-        ds3 = 1.0 / (3.0 * m)
+                    X[p, q, c] = a[0, c] + s * (a[1, c] + s * (a[2, c] + s * a[3, c]))
+                    D[p, q, c] = a[1, c] + s * (2.0 * a[2, c] + 3.0 * s * a[3, c])
+            for q in range(m):
+                for c in range(3):
+                    c0 = X[p, q, c]
+                    c1 = c0 + ds3 * D[p, q, c]
+                    c3 = X[p, q + 1, c]
+                    c2 = c3 - ds3 * D[p, q + 1, c]
+                    box[q, p, c] = min(min(c0, c1), min(c2, c3)) - pad_p[p]
+                    box[q, p, 3 + c] = max(max(c0, c1), max(c2, c3)) + pad_p[p]
         for q in range(m):
+            bq = box[q]
             n_ent = 0
-            for i in range(n):
-                if not valid[i]:
+            for p in range(n):
+                if not valid[p]:
                     continue
                 for c in range(3):
-                    c0 = X[i, q, c]
-                    c1 = c0 + ds3 * D[i, q, c]
-                    c3 = X[i, q + 1, c]
-                    c2 = c3 - ds3 * D[i, q + 1, c]
-                    lo[i, c] = min(min(c0, c1), min(c2, c3)) - pad[i]
-                    hi[i, c] = max(max(c0, c1), max(c2, c3)) + pad[i]
-                    cells[i, c] = int(np.floor(lo[i, c] * inv))
-                    cells[i, 3 + c] = int(np.floor(hi[i, c] * inv))
+                    cells[p, c] = int(np.floor(bq[p, c] * inv))
+                    cells[p, 3 + c] = int(np.floor(bq[p, 3 + c] * inv))
                 n_ent += (
-                    (cells[i, 3] - cells[i, 0] + 1) * (cells[i, 4] - cells[i, 1] + 1) * (cells[i, 5] - cells[i, 2] + 1)
+                    (cells[p, 3] - cells[p, 0] + 1) * (cells[p, 4] - cells[p, 1] + 1) * (cells[p, 5] - cells[p, 2] + 1)
                 )
             if n_ent > ent_obj.shape[0]:
                 size = max(n_ent, 2 * ent_obj.shape[0])
@@ -210,7 +230,8 @@ def _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell
                 srt_bucket = np.empty(size, dtype=np.int32)
                 srt_box = np.empty((size, 8))
             bits = 1
-            while (1 << bits) < 2 * n_ent:  # load <= 1/2: few cells share a bucket
+            # load <= 1: a shared bucket costs a key comparison, a bigger table a longer prefix sum
+            while (1 << bits) < n_ent:
                 bits += 1
             T = 1 << bits
             if counts.shape[0] < T + 1:
@@ -219,33 +240,32 @@ def _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell
                 counts[: T + 1] = 0
             shift = np.uint64(64 - bits)
             e = 0
-            for i in range(n):
-                if not valid[i]:
+            for p in range(n):  # in shell-floor order
+                if not valid[p]:
                     continue
-                for ix in range(cells[i, 0], cells[i, 3] + 1):
-                    for iy in range(cells[i, 1], cells[i, 4] + 1):
-                        for iz in range(cells[i, 2], cells[i, 5] + 1):
+                for ix in range(cells[p, 0], cells[p, 3] + 1):
+                    for iy in range(cells[p, 1], cells[p, 4] + 1):
+                        for iz in range(cells[p, 2], cells[p, 5] + 1):
                             key = _cell_key(ix, iy, iz)
                             b = np.int64((np.uint64(key) * fib) >> shift)
-                            ent_obj[e] = i
+                            ent_obj[e] = p
                             ent_key[e] = key
                             ent_bucket[e] = b
                             counts[b + 1] += 1
                             e += 1
             for b in range(T):
                 counts[b + 1] += counts[b]
-            for e2 in range(n_ent):
+            for e2 in range(n_ent):  # stable: a bucket keeps the shell-floor order
                 b = ent_bucket[e2]
                 dst = counts[b]
-                i = ent_obj[e2]
-                srt_obj[dst] = i
+                p = ent_obj[e2]
+                srt_obj[dst] = p
                 srt_key[dst] = ent_key[e2]
                 srt_bucket[dst] = b
-                for c in range(3):
-                    srt_box[dst, c] = lo[i, c]
-                    srt_box[dst, 3 + c] = hi[i, c]
-                srt_box[dst, 6] = shell_lo[i]
-                srt_box[dst, 7] = shell_hi[i]
+                for c in range(6):
+                    srt_box[dst, c] = bq[p, c]
+                srt_box[dst, 6] = s_lo[p]
+                srt_box[dst, 7] = s_hi[p]
                 counts[b] = dst + 1
             g0 = 0
             while g0 < n_ent:
@@ -254,22 +274,27 @@ def _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell
                 while g1 < n_ent and srt_bucket[g1] == b:
                     g1 += 1
                 for u in range(g0, g1):
-                    oi = srt_obj[u]
+                    pu = srt_obj[u]
                     key = srt_key[u]
+                    ceiling = srt_box[u, 7]
                     for w in range(u + 1, g1):
-                        oj = srt_obj[w]
-                        if oi == oj or srt_key[w] != key:
+                        if srt_box[w, 6] > ceiling:  # and so are the rest of the bucket's floors
+                            break
+                        pw = srt_obj[w]
+                        if pu == pw or srt_key[w] != key:
                             continue
-                        if use_primary and not (primary[oi] or primary[oj]):
+                        if use_primary and not (prim_p[pu] or prim_p[pw]):
                             continue
                         if not _entries_meet_in_cell(srt_box, u, w, key, inv):
                             continue
-                        if _separated(X, D, q, ds3, oi, oj, pad[oi] + pad[oj]):
+                        if _separated(X, D, q, ds3, pu, pw, pad_p[pu] + pad_p[pw]):
                             continue
                         if n_out >= out_i.shape[0]:
                             out_i = _grow(out_i, n_out + 1)
                             out_j = _grow(out_j, n_out + 1)
                             out_k = _grow(out_k, n_out + 1)
+                        oi = rank[pu]
+                        oj = rank[pw]
                         out_i[n_out] = min(oi, oj)
                         out_j[n_out] = max(oi, oj)
                         out_k[n_out] = k
