@@ -79,10 +79,14 @@ def _propagate_needed(sats, jd: np.ndarray, fr: np.ndarray, need: np.ndarray):
     return err, r, v
 
 
-def screen_chunk_segments(job: tuple[CatalogPayload, np.ndarray], params: ScreeningParams, index: int) -> ChunkResult:
+def screen_chunk_segments(job: tuple, params: ScreeningParams, index: int) -> ChunkResult:
     """``screen.screen_chunk`` for the primaries of ``params``, each object screened only in its
-    segments ``job[1]`` ((n, n_segments) bool over the run's global node grid). Pure function."""
-    payload, segments = job
+    segments ``job[1]`` ((n, n_segments) bool over the run's global node grid). ``job[2]``, if there:
+    (n_chunks, n) velocity mismatch already known (the full run's, NaN where not), used instead of
+    sampling SGP4 again (the same numbers: per object, SGP4 gives the same bits in any batch); the
+    result's ``mismatch`` holds the known and the computed values (NaN: neither). Pure function."""
+    payload, segments = job[0], job[1]
+    known = job[2][index] if len(job) > 2 and job[2] is not None else np.full(len(payload), np.nan)
     k0, k1 = params.chunks()[index]
     res = ChunkResult(index=index)
     sats = payload.satrecs()
@@ -93,13 +97,18 @@ def screen_chunk_segments(job: tuple[CatalogPayload, np.ndarray], params: Screen
     seg = segments[:, k0:k1]
     # the mismatch only of objects screened in this chunk: the others have no state here, so their
     # bound and pad are never read (the broad phase's cell size, a median, only sets its hashing)
-    active = np.flatnonzero(seg.any(axis=1))
-    if active.size == n:
-        mismatch = velocity_mismatch_km_s(sats, payload.satrec_array(), params.start_jd, samples)
+    active = seg.any(axis=1)
+    todo = np.flatnonzero(active & np.isnan(known))
+    if todo.size == n:
+        computed = velocity_mismatch_km_s(sats, payload.satrec_array(), params.start_jd, samples)
     else:
-        mismatch = np.zeros(n)
-        if active.size:
-            mismatch[active] = velocity_mismatch_km_s([sats[i] for i in active], None, params.start_jd, samples)
+        computed = np.full(n, np.nan)
+        if todo.size:
+            computed[todo] = velocity_mismatch_km_s([sats[i] for i in todo], None, params.start_jd, samples)
+    res.mismatch = np.where(np.isnan(known), computed, known)
+    mismatch = np.where(active, res.mismatch, 0.0)
+    res.stats["mismatch_reused"] = float(np.count_nonzero(active & ~np.isnan(known)))
+    res.stats["mismatch_computed"] = float(todo.size)
     need = np.zeros((n, k1 - k0 + 1), dtype=bool)
     need[:, :-1] |= seg
     need[:, 1:] |= seg
@@ -140,10 +149,13 @@ def screen_segments(
     *,
     workers: int | None = None,
     dask_address: str | None = None,
+    mismatch: np.ndarray | None = None,
 ) -> ScreeningResult:
     """Screen the primaries of ``params`` against ``payload``, object i only in the segments
     ``segments[i]``, and merge the minima into events as ``screen.screen`` does, each pair oriented
-    as an all-vs-all run orients it (``id1`` the lower catalog number)."""
+    as an all-vs-all run orients it (``id1`` the lower catalog number). ``mismatch``: (n_chunks, n)
+    velocity mismatch already known (NaN where not); the values the chunks compute are written into
+    it (so the caller can keep them for the next update)."""
     from ..parallel import map_chunks
 
     wall = time.perf_counter()
@@ -151,11 +163,12 @@ def screen_segments(
 
     def collect(result: ChunkResult) -> None:
         done[result.index] = result
+        if mismatch is not None and result.mismatch is not None:
+            mismatch[result.index] = result.mismatch
 
     indices = list(range(len(params.chunks())))
-    map_chunks(
-        screen_chunk_segments, (payload, segments), params, indices, collect, workers=workers, dask_address=dask_address
-    )
+    job = (payload, segments, mismatch)
+    map_chunks(screen_chunk_segments, job, params, indices, collect, workers=workers, dask_address=dask_address)
     chunks = [done[i] for i in sorted(done)]
     failures, stats = _merge_chunk_reports(chunks)
     clock = time.perf_counter()
