@@ -43,9 +43,10 @@ from .screen import (
 def _propagate_needed(sats, jd: np.ndarray, fr: np.ndarray, need: np.ndarray):
     """SGP4 states at the nodes each object needs (``need``: (n, m) bool); -1 and NaN elsewhere.
 
-    Objects needed at every node go through ``propagate_satrecs`` at once; the others get one
-    ``sgp4_array`` call each on their own nodes (the same C++ code and arguments as ``SatrecArray``, so
-    the same bits) and ``propagate_satrecs``'s check for non-physical states."""
+    Objects needed at every node go through ``propagate_satrecs`` at once; the others get one call
+    each of the C++ propagator that ``Satrec.sgp4_array`` makes (the same code and arguments as
+    ``SatrecArray``, so the same bits), written into one flat buffer for all of them, and
+    ``propagate_satrecs``'s check for non-physical states."""
     from sgp4.api import Satrec
 
     from ..propagation.sgp4_batch import NONPHYSICAL, max_radius_km, nonphysical_states, propagate_satrecs
@@ -60,17 +61,32 @@ def _propagate_needed(sats, jd: np.ndarray, fr: np.ndarray, need: np.ndarray):
     if whole.any():  # objects needed at every node: one SatrecArray call, checks included
         rows = np.flatnonzero(whole)
         err[rows], r[rows], v[rows] = propagate_satrecs([sats[i] for i in rows], jd, fr)
-    for i in np.flatnonzero(need.any(axis=1) & ~whole):
-        cols = np.flatnonzero(need[i])
-        s = sats[i]
-        if isinstance(s, Satrec):
-            e1, r1, v1 = s.sgp4_array(np.ascontiguousarray(jd[cols]), np.ascontiguousarray(fr[cols]))
-            plain[i] = True
-            r_max[i] = max_radius_km([s])[0]
-        else:
-            e1, r1, v1 = propagate_satrecs([s], jd[cols], fr[cols])
-            e1, r1, v1 = e1[0], r1[0], v1[0]
-        err[i, cols], r[i, cols], v[i, cols] = e1, r1, v1
+    rows = np.flatnonzero(need.any(axis=1) & ~whole)
+    if rows.size:
+        at, cols = np.nonzero(need[rows])  # row-major: each object's nodes in a run of the flat buffer
+        bounds = np.searchsorted(at, np.arange(rows.size + 1)).tolist()
+        jd_flat = np.ascontiguousarray(jd[cols], dtype=np.float64)
+        fr_flat = np.ascontiguousarray(fr[cols], dtype=np.float64)
+        e_flat = np.zeros(cols.size, dtype=np.uint8)
+        r_flat = np.empty((cols.size, 3))
+        v_flat = np.empty((cols.size, 3))
+        err_flat = np.zeros(cols.size, dtype=np.int64)
+        for k, i in enumerate(rows.tolist()):
+            a, b = bounds[k], bounds[k + 1]
+            s = sats[i]
+            if isinstance(s, Satrec):
+                s._sgp4(jd_flat[a:b], fr_flat[a:b], e_flat[a:b], r_flat[a:b], v_flat[a:b])  # as sgp4_array
+                plain[i] = True
+            else:
+                e1, r1, v1 = propagate_satrecs([s], jd_flat[a:b], fr_flat[a:b])
+                e_flat[a:b], r_flat[a:b], v_flat[a:b] = 0, r1[0], v1[0]
+                err_flat[a:b] = e1[0]
+        err[rows[at], cols] = np.where(err_flat != 0, err_flat, e_flat)
+        r[rows[at], cols] = r_flat
+        v[rows[at], cols] = v_flat
+        sel = rows[plain[rows]]
+        if sel.size:
+            r_max[sel] = max_radius_km([sats[i] for i in sel])
     nonphysical = nonphysical_states(r, v, r_max)  # the checks of propagate_satrecs
     err = np.where((err == 0) & nonphysical & plain[:, None], NONPHYSICAL, err)
     bad = (err != 0) & (err != -1)
