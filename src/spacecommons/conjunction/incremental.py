@@ -47,7 +47,7 @@ def _propagate_needed(sats, jd: np.ndarray, fr: np.ndarray, need: np.ndarray):
     each of the C++ propagator that ``Satrec.sgp4_array`` makes (the same code and arguments as
     ``SatrecArray``, so the same bits), written into one flat buffer for all of them, and
     ``propagate_satrecs``'s check for non-physical states."""
-    from sgp4.api import Satrec
+    from sgp4.api import Satrec, accelerated
 
     from ..propagation.sgp4_batch import NONPHYSICAL, max_radius_km, nonphysical_states, propagate_satrecs
 
@@ -75,7 +75,10 @@ def _propagate_needed(sats, jd: np.ndarray, fr: np.ndarray, need: np.ndarray):
             a, b = bounds[k], bounds[k + 1]
             s = sats[i]
             if isinstance(s, Satrec):
-                s._sgp4(jd_flat[a:b], fr_flat[a:b], e_flat[a:b], r_flat[a:b], v_flat[a:b])  # as sgp4_array
+                if accelerated:  # what sgp4_array does, into the buffer's slices
+                    s._sgp4(jd_flat[a:b], fr_flat[a:b], e_flat[a:b], r_flat[a:b], v_flat[a:b])
+                else:  # python-sgp4 without its C++ extension
+                    e_flat[a:b], r_flat[a:b], v_flat[a:b] = s.sgp4_array(jd_flat[a:b], fr_flat[a:b])
                 plain[i] = True
             else:
                 e1, r1, v1 = propagate_satrecs([s], jd_flat[a:b], fr_flat[a:b])
