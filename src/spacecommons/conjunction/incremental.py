@@ -49,6 +49,10 @@ def _propagate_needed(sats, jd: np.ndarray, fr: np.ndarray, need: np.ndarray):
     ``propagate_satrecs``'s check for non-physical states."""
     from sgp4.api import Satrec, accelerated
 
+    # the C++ extension's in-place call behind ``sgp4_array`` (python-sgp4 2.23-2.27); any other build
+    # takes ``sgp4_array`` itself, which gives the same bits
+    in_place = accelerated and hasattr(Satrec, "_sgp4")
+
     from ..propagation.sgp4_batch import NONPHYSICAL, max_radius_km, nonphysical_states, propagate_satrecs
 
     n, m = need.shape
@@ -75,9 +79,9 @@ def _propagate_needed(sats, jd: np.ndarray, fr: np.ndarray, need: np.ndarray):
             a, b = bounds[k], bounds[k + 1]
             s = sats[i]
             if isinstance(s, Satrec):
-                if accelerated:  # what sgp4_array does, into the buffer's slices
+                if in_place:  # what sgp4_array does, into the buffer's slices
                     s._sgp4(jd_flat[a:b], fr_flat[a:b], e_flat[a:b], r_flat[a:b], v_flat[a:b])
-                else:  # python-sgp4 without its C++ extension
+                else:  # python-sgp4 without its C++ extension (or a build that renamed it)
                     e_flat[a:b], r_flat[a:b], v_flat[a:b] = s.sgp4_array(jd_flat[a:b], fr_flat[a:b])
                 plain[i] = True
             else:
