@@ -31,7 +31,9 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not in
 @pytest.fixture(scope="module")
 def chromium():
     """One Chromium for the module (a launch costs seconds on a busy machine); each test opens its
-    own context (``browser.new_page``): fresh cookies, storage and cache, closed at its end."""
+    own context (``browser.new_page``): fresh cookies, storage and cache, closed at its end. Tests
+    ask for it after ``server``: that fixture's lunar ingest runs ``asyncio.run``, which cannot run
+    inside the event loop Playwright's sync API keeps while it is started."""
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--enable-unsafe-swiftshader"]
@@ -150,7 +152,7 @@ document.addEventListener("securitypolicyviolation",
 """
 
 
-def test_dashboard_click_through_a_conjunction_and_neo_page(chromium, server, tmp_path):
+def test_dashboard_click_through_a_conjunction_and_neo_page(server, chromium, tmp_path):
     base, key, n_events = server
     errors: list[str] = []
     requests: list[str] = []
@@ -291,7 +293,7 @@ def _earth_longitude_meeus(jd: float) -> float:
     return (l0 + c + 180.0) % 360.0
 
 
-def test_safety_workspace_detail_in_view_state_in_the_address(chromium, server, tmp_path):
+def test_safety_workspace_detail_in_view_state_in_the_address(server, chromium, tmp_path):
     base, key, n_events = server
     context, page, errors = _browser(chromium, key)
     page.goto(base + "/#safety?limit=2&sort=tca")  # two rows a page: the pager has pages to walk
@@ -344,7 +346,7 @@ def test_safety_workspace_detail_in_view_state_in_the_address(chromium, server, 
     assert not errors, errors
 
 
-def test_neo_object_page_orbit_diagram_and_approaches(chromium, server, tmp_path):
+def test_neo_object_page_orbit_diagram_and_approaches(server, chromium, tmp_path):
     base, key, _ = server
     context, page, errors = _browser(chromium, key)
     page.goto(base + "/#neo?object=2019+YK&date=2020-01-01&sort=h_mag")
@@ -384,7 +386,7 @@ def test_neo_object_page_orbit_diagram_and_approaches(chromium, server, tmp_path
     assert not errors, errors
 
 
-def test_avoidance_heat_map_with_the_recommended_burn(chromium, server, tmp_path):
+def test_avoidance_heat_map_with_the_recommended_burn(server, chromium, tmp_path):
     """The avoidance trade space of the closest event as a heat map: one cell per grid point of the
     direction shown (lead times x 31 values of |Δv|, the API's grid), each cell's Pc band the one of
     the Pc the API gives for it, and the recommended burn marked on a cell whose linearised Pc
@@ -430,7 +432,7 @@ def test_avoidance_heat_map_with_the_recommended_burn(chromium, server, tmp_path
     assert not errors, errors
 
 
-def test_neo_bplane_plot_of_a_selected_approach(chromium, server, tmp_path):
+def test_neo_bplane_plot_of_a_selected_approach(server, chromium, tmp_path):
     """The b-plane of the synthetic impactor's 2028 approach, drawn in Earth radii: the capture disk's
     radius against the Earth's is sqrt(1 + v_esc^2 / v_inf^2) (gravitational focusing, Öpik 1976), and the
     nominal point lies at b = r_p sqrt(1 + 2 GM / (r_p v_inf^2)) from the centre, both computed here from
@@ -489,7 +491,7 @@ def test_neo_bplane_plot_of_a_selected_approach(chromium, server, tmp_path):
     assert not errors, errors
 
 
-def test_lunar_map_footprints_box_filter_and_budgets(chromium, server, tmp_path):
+def test_lunar_map_footprints_box_filter_and_budgets(server, chromium, tmp_path):
     base, key, _ = server
     context, page, errors = _browser(chromium, key)
     page.goto(base + "/#lunar")
@@ -528,7 +530,7 @@ def test_lunar_map_footprints_box_filter_and_budgets(chromium, server, tmp_path)
 
 
 @pytest.mark.skipif(not AXE.exists(), reason="axe-core not installed (scripts/fetch-web-assets)")
-def test_every_page_has_no_serious_or_critical_accessibility_violation(chromium, server, tmp_path):
+def test_every_page_has_no_serious_or_critical_accessibility_violation(server, chromium, tmp_path):
     """axe-core (Deque, npm, served from the local copy): WCAG 2 A/AA rules incl. colour contrast,
     names of controls, keyboard access to scrolling regions, on each page with a selection made."""
     base, key, _ = server
@@ -591,7 +593,7 @@ def od_server(tmp_path_factory):
     app.state.engine.dispose()
 
 
-def test_neo_page_fits_an_orbit_and_plots_the_residuals(chromium, od_server, tmp_path):
+def test_neo_page_fits_an_orbit_and_plots_the_residuals(od_server, chromium, tmp_path):
     """The button fits 2023 DW's stored astrometry and draws one point per observation in each
     panel (RA cos Dec, Dec): the counts equal the API's residuals for the same fit, and the used /
     rejected split equals its n_used / n_rejected; the plot's state is waited on, never a time."""
@@ -660,7 +662,7 @@ def tc3_server(tmp_path_factory):
     app.state.engine.dispose()
 
 
-def test_neo_page_draws_the_impactors_ground_track_and_entry_on_the_globe(chromium, tc3_server, tmp_path):
+def test_neo_page_draws_the_impactors_ground_track_and_entry_on_the_globe(tc3_server, chromium, tmp_path):
     """The button asks POST /neo/od/impact-site for 2008 TC3; the answer is the stored result of
     the CLI on the same 883 observations (tests/data/neo/impact_site_2008TC3.json, which
     test_neo_od_tc3.py recomputes; the real job takes longer than a browser test should), served
