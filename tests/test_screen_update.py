@@ -144,3 +144,63 @@ def test_update_of_objects_with_higher_catalog_numbers_equals_a_full_rerun(store
     # the case the primary-first orientation got wrong: an unchanged object with the lower number
     assert any(e.id2 in changed and e.id1 not in changed for e in full)
     assert _rows(stored_events) == _rows(full)
+
+
+def test_update_reuses_the_kept_velocity_mismatch_and_ignores_a_stale_one(stored):
+    """The full run keeps each object's SGP4 velocity mismatch per chunk (``screening_mismatch``) and
+    an update reuses it for the unchanged objects instead of sampling SGP4 again. Independent
+    computations: ``bounds.velocity_mismatch_km_s`` called on the objects directly (the kept values
+    must be its bits), and a full rerun of the core ``screen`` on the updated catalog (the events of
+    an update with the kept values and of one whose kept values are stale, i.e. keyed by another
+    catalog digest and so ignored, must both equal it)."""
+    import numpy as np
+    from sqlalchemy import update
+
+    from spacecommons.catalog import read_elements
+    from spacecommons.conjunction import screen
+    from spacecommons.conjunction.bounds import VELOCITY_SAMPLES, velocity_mismatch_km_s
+    from spacecommons.conjunction.catalog_payload import CatalogPayload
+    from spacecommons.conjunction.screen import _node_times
+    from spacecommons.constants import SECONDS_PER_DAY
+    from spacecommons.storage import screening_repo as repo
+    from spacecommons.storage.tables import ScreeningMismatch
+    from spacecommons.workflows.screening import run_screening, update_run
+
+    maker, records, payload, params, outcome = stored
+
+    def direct(sats, index: int) -> np.ndarray:
+        k0, k1 = params.chunks()[index]
+        t_nodes = _node_times(params, k0, k1)[0]
+        samples = params.start_fr + np.linspace(t_nodes[0], t_nodes[-1], VELOCITY_SAMPLES) / SECONDS_PER_DAY
+        return velocity_mismatch_km_s(sats, None, params.start_jd, samples)
+
+    with maker() as s:
+        kept = repo.load_mismatch(s, outcome.run_id, payload.digest, len(payload))
+        assert repo.load_mismatch(s, outcome.run_id, "another catalog", len(payload)) == {}
+    assert sorted(kept) == list(range(len(params.chunks())))
+    assert np.array_equal(kept[0], direct(payload.satrecs(), 0))
+
+    stale = run_screening(maker, payload, params, lambda: NOW, workers=1)  # a second copy of the run
+    with maker.begin() as s:
+        s.execute(
+            update(ScreeningMismatch).where(ScreeningMismatch.run_id == stale.run_id).values(catalog_digest="0" * 64)
+        )
+    changed = sorted({e.id1 for e in outcome.result.events})[:2]
+    text = "".join(
+        f"{r.name}\n{r.line1}\n{_shift_mean_anomaly(r.line2, 0.5)}\n" for r in records if r.norad_id in changed
+    )
+    new = CatalogPayload.from_elements(read_elements("new.tle", text=text).records)
+    reused = update_run(maker, outcome.run_id, new, workers=1)
+    again = update_run(maker, stale.run_id, new, workers=1)
+    assert reused.result.stats["mismatch_reused"] > 0
+    assert again.result.stats["mismatch_reused"] == 0
+
+    merged, _ = payload.updated_with(new)
+    full = screen(merged, params, workers=1).events  # the independent computation
+    with maker() as s:
+        assert _rows(repo.run_events(s, outcome.run_id)) == _rows(full)
+        assert _rows(repo.run_events(s, stale.run_id)) == _rows(full)
+        after = repo.load_mismatch(s, outcome.run_id, merged.digest, len(merged))
+    # the update keeps the merged catalog's values: the changed objects' new ones among them
+    pos = np.flatnonzero(np.isin(np.asarray(merged.norad_ids), changed))
+    assert np.array_equal(after[0][pos], direct([merged.satrecs()[i] for i in pos], 0))

@@ -43,10 +43,15 @@ from .screen import (
 def _propagate_needed(sats, jd: np.ndarray, fr: np.ndarray, need: np.ndarray):
     """SGP4 states at the nodes each object needs (``need``: (n, m) bool); -1 and NaN elsewhere.
 
-    Objects needed at every node go through ``propagate_satrecs`` at once; the others get one
-    ``sgp4_array`` call each on their own nodes (the same C++ code and arguments as ``SatrecArray``, so
-    the same bits) and ``propagate_satrecs``'s check for non-physical states."""
-    from sgp4.api import Satrec
+    Objects needed at every node go through ``propagate_satrecs`` at once; the others get one call
+    each of the C++ propagator that ``Satrec.sgp4_array`` makes (the same code and arguments as
+    ``SatrecArray``, so the same bits), written into one flat buffer for all of them, and
+    ``propagate_satrecs``'s check for non-physical states."""
+    from sgp4.api import Satrec, accelerated
+
+    # the C++ extension's in-place call behind ``sgp4_array`` (python-sgp4 2.23-2.27); any other build
+    # takes ``sgp4_array`` itself, which gives the same bits
+    in_place = accelerated and hasattr(Satrec, "_sgp4")
 
     from ..propagation.sgp4_batch import NONPHYSICAL, max_radius_km, nonphysical_states, propagate_satrecs
 
@@ -60,17 +65,35 @@ def _propagate_needed(sats, jd: np.ndarray, fr: np.ndarray, need: np.ndarray):
     if whole.any():  # objects needed at every node: one SatrecArray call, checks included
         rows = np.flatnonzero(whole)
         err[rows], r[rows], v[rows] = propagate_satrecs([sats[i] for i in rows], jd, fr)
-    for i in np.flatnonzero(need.any(axis=1) & ~whole):
-        cols = np.flatnonzero(need[i])
-        s = sats[i]
-        if isinstance(s, Satrec):
-            e1, r1, v1 = s.sgp4_array(np.ascontiguousarray(jd[cols]), np.ascontiguousarray(fr[cols]))
-            plain[i] = True
-            r_max[i] = max_radius_km([s])[0]
-        else:
-            e1, r1, v1 = propagate_satrecs([s], jd[cols], fr[cols])
-            e1, r1, v1 = e1[0], r1[0], v1[0]
-        err[i, cols], r[i, cols], v[i, cols] = e1, r1, v1
+    rows = np.flatnonzero(need.any(axis=1) & ~whole)
+    if rows.size:
+        at, cols = np.nonzero(need[rows])  # row-major: each object's nodes in a run of the flat buffer
+        bounds = np.searchsorted(at, np.arange(rows.size + 1)).tolist()
+        jd_flat = np.ascontiguousarray(jd[cols], dtype=np.float64)
+        fr_flat = np.ascontiguousarray(fr[cols], dtype=np.float64)
+        e_flat = np.zeros(cols.size, dtype=np.uint8)
+        r_flat = np.empty((cols.size, 3))
+        v_flat = np.empty((cols.size, 3))
+        err_flat = np.zeros(cols.size, dtype=np.int64)
+        for k, i in enumerate(rows.tolist()):
+            a, b = bounds[k], bounds[k + 1]
+            s = sats[i]
+            if isinstance(s, Satrec):
+                if in_place:  # what sgp4_array does, into the buffer's slices
+                    s._sgp4(jd_flat[a:b], fr_flat[a:b], e_flat[a:b], r_flat[a:b], v_flat[a:b])
+                else:  # python-sgp4 without its C++ extension (or a build that renamed it)
+                    e_flat[a:b], r_flat[a:b], v_flat[a:b] = s.sgp4_array(jd_flat[a:b], fr_flat[a:b])
+                plain[i] = True
+            else:
+                e1, r1, v1 = propagate_satrecs([s], jd_flat[a:b], fr_flat[a:b])
+                e_flat[a:b], r_flat[a:b], v_flat[a:b] = 0, r1[0], v1[0]
+                err_flat[a:b] = e1[0]
+        err[rows[at], cols] = np.where(err_flat != 0, err_flat, e_flat)
+        r[rows[at], cols] = r_flat
+        v[rows[at], cols] = v_flat
+        sel = rows[plain[rows]]
+        if sel.size:
+            r_max[sel] = max_radius_km([sats[i] for i in sel])
     nonphysical = nonphysical_states(r, v, r_max)  # the checks of propagate_satrecs
     err = np.where((err == 0) & nonphysical & plain[:, None], NONPHYSICAL, err)
     bad = (err != 0) & (err != -1)
@@ -79,10 +102,14 @@ def _propagate_needed(sats, jd: np.ndarray, fr: np.ndarray, need: np.ndarray):
     return err, r, v
 
 
-def screen_chunk_segments(job: tuple[CatalogPayload, np.ndarray], params: ScreeningParams, index: int) -> ChunkResult:
+def screen_chunk_segments(job: tuple, params: ScreeningParams, index: int) -> ChunkResult:
     """``screen.screen_chunk`` for the primaries of ``params``, each object screened only in its
-    segments ``job[1]`` ((n, n_segments) bool over the run's global node grid). Pure function."""
-    payload, segments = job
+    segments ``job[1]`` ((n, n_segments) bool over the run's global node grid). ``job[2]``, if there:
+    (n_chunks, n) velocity mismatch already known (the full run's, NaN where not), used instead of
+    sampling SGP4 again (the same numbers: per object, SGP4 gives the same bits in any batch); the
+    result's ``mismatch`` holds the known and the computed values (NaN: neither). Pure function."""
+    payload, segments = job[0], job[1]
+    known = job[2][index] if len(job) > 2 and job[2] is not None else np.full(len(payload), np.nan)
     k0, k1 = params.chunks()[index]
     res = ChunkResult(index=index)
     sats = payload.satrecs()
@@ -93,13 +120,18 @@ def screen_chunk_segments(job: tuple[CatalogPayload, np.ndarray], params: Screen
     seg = segments[:, k0:k1]
     # the mismatch only of objects screened in this chunk: the others have no state here, so their
     # bound and pad are never read (the broad phase's cell size, a median, only sets its hashing)
-    active = np.flatnonzero(seg.any(axis=1))
-    if active.size == n:
-        mismatch = velocity_mismatch_km_s(sats, payload.satrec_array(), params.start_jd, samples)
+    active = seg.any(axis=1)
+    todo = np.flatnonzero(active & np.isnan(known))
+    if todo.size == n:
+        computed = velocity_mismatch_km_s(sats, payload.satrec_array(), params.start_jd, samples)
     else:
-        mismatch = np.zeros(n)
-        if active.size:
-            mismatch[active] = velocity_mismatch_km_s([sats[i] for i in active], None, params.start_jd, samples)
+        computed = np.full(n, np.nan)
+        if todo.size:
+            computed[todo] = velocity_mismatch_km_s([sats[i] for i in todo], None, params.start_jd, samples)
+    res.mismatch = np.where(np.isnan(known), computed, known)
+    mismatch = np.where(active, res.mismatch, 0.0)
+    res.stats["mismatch_reused"] = float(np.count_nonzero(active & ~np.isnan(known)))
+    res.stats["mismatch_computed"] = float(todo.size)
     need = np.zeros((n, k1 - k0 + 1), dtype=bool)
     need[:, :-1] |= seg
     need[:, 1:] |= seg
@@ -140,10 +172,13 @@ def screen_segments(
     *,
     workers: int | None = None,
     dask_address: str | None = None,
+    mismatch: np.ndarray | None = None,
 ) -> ScreeningResult:
     """Screen the primaries of ``params`` against ``payload``, object i only in the segments
     ``segments[i]``, and merge the minima into events as ``screen.screen`` does, each pair oriented
-    as an all-vs-all run orients it (``id1`` the lower catalog number)."""
+    as an all-vs-all run orients it (``id1`` the lower catalog number). ``mismatch``: (n_chunks, n)
+    velocity mismatch already known (NaN where not); the values the chunks compute are written into
+    it (so the caller can keep them for the next update)."""
     from ..parallel import map_chunks
 
     wall = time.perf_counter()
@@ -151,11 +186,12 @@ def screen_segments(
 
     def collect(result: ChunkResult) -> None:
         done[result.index] = result
+        if mismatch is not None and result.mismatch is not None:
+            mismatch[result.index] = result.mismatch
 
     indices = list(range(len(params.chunks())))
-    map_chunks(
-        screen_chunk_segments, (payload, segments), params, indices, collect, workers=workers, dask_address=dask_address
-    )
+    job = (payload, segments, mismatch)
+    map_chunks(screen_chunk_segments, job, params, indices, collect, workers=workers, dask_address=dask_address)
     chunks = [done[i] for i in sorted(done)]
     failures, stats = _merge_chunk_reports(chunks)
     clock = time.perf_counter()

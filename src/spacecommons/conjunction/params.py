@@ -11,9 +11,13 @@ import json
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, fields
+from typing import TYPE_CHECKING
 
 from ..constants import SECONDS_PER_DAY
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DEFAULT_STEP_S = 300.0
 DEFAULT_SUBSTEPS = 12
@@ -94,10 +98,13 @@ class ChunkResult:
     states: list[list[float]] = field(default_factory=list)  # r1, v1, r2, v2 (12 floats)
     failures: dict[int, str] = field(default_factory=dict)
     stats: dict[str, float] = field(default_factory=dict)
+    # each object's SGP4 velocity mismatch in this chunk (km/s, payload order; NaN: not computed), which
+    # an incremental update reuses (storage.screening_repo.save_mismatch); not part of the stored chunk
+    mismatch: np.ndarray | None = None
 
     def to_json(self) -> str:
         # the fields as they are (asdict would deep-copy every state list first: ~1 s per 10^4 minima)
-        return json.dumps({f.name: getattr(self, f.name) for f in fields(self)})
+        return json.dumps({f.name: getattr(self, f.name) for f in fields(self) if f.name != "mismatch"})
 
     @classmethod
     def from_json(cls, text: str) -> ChunkResult:

@@ -227,6 +227,7 @@ def screen_chunk(payload: CatalogPayload, params: ScreeningParams, index: int, t
     clock = time.perf_counter()
     samples = params.start_fr + np.linspace(t_nodes[0], t_nodes[-1], VELOCITY_SAMPLES) / SECONDS_PER_DAY
     mismatch = velocity_mismatch_km_s(sats, payload.satrec_array(), params.start_jd, samples)
+    res.mismatch = mismatch  # kept with the run for incremental updates (_bounds_and_pads copies it)
     bound, pad, cell = _bounds_and_pads(res, payload, params, jd, fr, ok, r, v, mismatch)
     primary = np.isin(np.asarray(payload.norad_ids), np.asarray(params.primaries, dtype=np.int64))
     res.stats["bounds_s"] = time.perf_counter() - clock

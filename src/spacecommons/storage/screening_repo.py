@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..constants import MINUTES_PER_DAY
 from ..timescales import parse_utc
-from .tables import PC_SORT_KEY, ConjunctionEvent, ScreeningChunk, ScreeningRun
+from .tables import PC_SORT_KEY, ConjunctionEvent, ScreeningChunk, ScreeningMismatch, ScreeningRun
 
 if TYPE_CHECKING:  # importing the conjunction package loads numba and the engine: ~1 s of a light CLI command
     from sqlalchemy import Connection, Row
@@ -67,6 +67,32 @@ def save_chunk(session: Session, run_id: int, chunk: ChunkResult) -> None:
     session.merge(ScreeningChunk(run_id=run_id, index=chunk.index, result_json=chunk.to_json()))
 
 
+def save_mismatch(session: Session, run_id: int, index: int, catalog_digest: str, mismatch) -> None:
+    """Keep chunk ``index``'s per-object velocity mismatch (km/s, the order of the catalog whose digest
+    is ``catalog_digest``) for incremental updates (``load_mismatch``)."""
+    import numpy as np
+
+    data = np.ascontiguousarray(mismatch, dtype="<f8").tobytes()
+    session.merge(ScreeningMismatch(run_id=run_id, chunk_index=index, catalog_digest=catalog_digest, mismatch=data))
+
+
+def load_mismatch(session: Session, run_id: int, catalog_digest: str, n_objects: int) -> dict:
+    """{chunk index: per-object mismatch (n_objects,) float64, NaN where not computed} of the rows kept
+    for the catalog ``catalog_digest``; rows of another catalog (stale) or length are left out."""
+    import numpy as np
+
+    rows = session.execute(
+        select(ScreeningMismatch.chunk_index, ScreeningMismatch.catalog_digest, ScreeningMismatch.mismatch).where(
+            ScreeningMismatch.run_id == run_id
+        )
+    )
+    out = {}
+    for index, digest, data in rows:
+        if digest == catalog_digest and len(data) == 8 * n_objects:
+            out[int(index)] = np.frombuffer(data, dtype="<f8").astype(float)
+    return out
+
+
 def set_status(session: Session, run_id: int, status: str, message: str | None = None) -> None:
     run = session.get(ScreeningRun, run_id)
     run.status = status
@@ -101,15 +127,21 @@ def replace_object_events(
     updated: tuple[int, ...],
     events: ConjunctionEvents,
     stats: dict,
+    mismatch: dict | None = None,
 ) -> int:
     """Incremental re-screening: the run's events involving ``updated`` objects replaced by
     ``events`` (which involve only them), its input catalog replaced by ``payload``; returns the
-    run's new event count. Stored chunks (for resuming) no longer describe the run and are removed."""
+    run's new event count. Stored chunks (for resuming) no longer describe the run and are removed;
+    the kept velocity mismatch is replaced by ``mismatch`` ({chunk: (n,) in ``payload``'s order}),
+    or removed when it is None."""
     ids = list(updated)
     ev = ConjunctionEvent
     session.execute(delete(ev).where(ev.run_id == run_id, (ev.id1.in_(ids)) | (ev.id2.in_(ids))))
     insert_events(session, run_id, events)
     session.execute(delete(ScreeningChunk).where(ScreeningChunk.run_id == run_id))
+    session.execute(delete(ScreeningMismatch).where(ScreeningMismatch.run_id == run_id))
+    for index, values in (mismatch or {}).items():
+        save_mismatch(session, run_id, index, payload.digest, values)
     run = session.get(ScreeningRun, run_id)
     run.catalog_digest = payload.digest
     run.catalog_json = json.dumps({"norad_ids": payload.norad_ids, "names": payload.names, "texts": payload.texts})

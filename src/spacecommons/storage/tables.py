@@ -6,7 +6,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func, literal_column
+from sqlalchemy import (
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    literal_column,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .types import UTCDateTime
@@ -79,6 +90,19 @@ class ScreeningChunk(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("screening_runs.id", ondelete="CASCADE"), primary_key=True)
     index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     result_json: Mapped[str] = mapped_column(Text)
+
+
+class ScreeningMismatch(Base):
+    """Per run and chunk, each object's SGP4 velocity mismatch (km/s) as the full run computed it:
+    float64 bytes in the order of the run's catalog whose ``catalog_digest`` it was computed for (NaN:
+    not computed). An incremental update reuses it instead of sampling SGP4 again (issue #18 target 2)."""
+
+    __tablename__ = "screening_mismatch"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("screening_runs.id", ondelete="CASCADE"), primary_key=True)
+    chunk_index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    catalog_digest: Mapped[str] = mapped_column(String(64))
+    mismatch: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class ConjunctionEvent(Base):

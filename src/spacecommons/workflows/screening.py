@@ -102,6 +102,8 @@ def run_screening(
         clock = time.perf_counter()
         with session_maker.begin() as session:
             repo.save_chunk(session, run_id, chunk)
+            if chunk.mismatch is not None:  # kept for incremental updates (update_run)
+                repo.save_mismatch(session, run_id, chunk.index, payload.digest, chunk.mismatch)
         saving[0] += time.perf_counter() - clock
 
     def report(done: int, total: int) -> None:
@@ -186,6 +188,7 @@ def update_run(
     with session_maker() as session:
         run, params, payload, _ = repo.load_run(session, run_id)
         status = run.status
+        kept = repo.load_mismatch(session, run_id, payload.digest, len(payload))
     if status != "done":
         raise InputError(f"run {run_id} is {status}: only a finished run can be updated")
     if params.primaries:
@@ -198,6 +201,15 @@ def update_run(
     clock = time.perf_counter()
     ids = np.asarray(merged.norad_ids)
     changed = np.flatnonzero(np.isin(ids, np.asarray(updated, dtype=np.int64)))
+    # the full run's velocity mismatch of the unchanged objects, in the merged catalog's order (NaN:
+    # not kept, or changed); the chunks fill in what they compute, and it is kept for the next update
+    n_chunks = len(params.chunks())
+    mismatch = np.full((n_chunks, len(merged)), np.nan)
+    old_pos = np.searchsorted(ids, np.asarray(payload.norad_ids, dtype=np.int64))
+    for index, values in kept.items():
+        if 0 <= index < n_chunks:
+            mismatch[index, old_pos] = values
+    mismatch[:, changed] = np.nan
     n_seg = params.n_segments
     if changed.size <= SIEVE_MAX_CHANGED * len(merged) and params.days <= SIEVE_MAX_DAYS:
         found = sieve(
@@ -222,7 +234,9 @@ def update_run(
     local = workers if share > PARALLEL_FRACTION else 1
     sub = merged if keep.size == len(merged) else _subset(merged, keep)
     primaries = replace(params, primaries=updated)
-    result = screen_segments(sub, primaries, segments, workers=local, dask_address=dask_address)
+    known = np.ascontiguousarray(mismatch[:, keep])
+    result = screen_segments(sub, primaries, segments, workers=local, dask_address=dask_address, mismatch=known)
+    mismatch[:, keep] = known
     result.stats.update(
         sieve_s=sieve_s,
         sieve_objects=float(keep.size),
@@ -231,7 +245,9 @@ def update_run(
         sieve_state_share=share,
     )
     with session_maker.begin() as session:
-        n = repo.replace_object_events(session, run_id, merged, updated, result.events, result.stats)
+        n = repo.replace_object_events(
+            session, run_id, merged, updated, result.events, result.stats, dict(enumerate(mismatch))
+        )
     return UpdateOutcome(run_id, updated, result, n)
 
 
