@@ -136,10 +136,13 @@ def _register_footprints(base: str, operator_key: str) -> None:
             assert r.status_code == 201, r.text
 
 
-def _shot(page, name: str, tmp_path) -> str:
-    """A screenshot of the viewport kept in $SPACECOMMONS_SHOTS when set, checked not blank."""
+def _shot(target, name: str, tmp_path) -> str:
+    """A screenshot of the viewport (``target`` a page) or of one element scrolled into view (a
+    locator), kept in $SPACECOMMONS_SHOTS when set, checked not blank."""
     path = os.path.join(os.environ.get("SPACECOMMONS_SHOTS", str(tmp_path)), name)
-    page.screenshot(path=path)
+    if hasattr(target, "scroll_into_view_if_needed"):  # a locator: the element itself
+        target.scroll_into_view_if_needed()
+    target.screenshot(path=path)
     _assert_not_blank(path)
     return path
 
@@ -185,9 +188,7 @@ def test_dashboard_click_through_a_conjunction_and_neo_page(server, chromium, tm
             timeout=240_000,
         )
         assert page.evaluate("document.querySelector('#globe').dataset.state") == "drawn"
-        globe = os.path.join(os.environ.get("SPACECOMMONS_SHOTS", str(tmp_path)), "globe.png")
-        page.locator("#globe canvas").first.screenshot(path=globe)
-        _assert_not_blank(globe)
+        _shot(page.locator("#globe canvas").first, "globe.png", tmp_path)
     page.locator("#events th[data-k='speed_km_s'] button").click()  # sort by speed, on the server
     page.wait_for_function(
         "() => document.querySelector('#events th[data-k=speed_km_s]').getAttribute('aria-sort') === 'ascending'"
@@ -421,10 +422,7 @@ def test_avoidance_heat_map_with_the_recommended_burn(server, chromium, tmp_path
     under = float(cells.nth(lead * 31 + dv).get_attribute("data-pc"))
     assert under <= 1e-10
     assert "recommended burn" in page.locator("#avoid-info").inner_text()
-    page.locator("#avoid-map").scroll_into_view_if_needed()
-    path = os.path.join(os.environ.get("SPACECOMMONS_SHOTS", str(tmp_path)), "avoidance.png")
-    page.locator("#avoid-map").screenshot(path=path)
-    _assert_not_blank(path)
+    _shot(page.locator("#avoid-map"), "avoidance.png", tmp_path)
     _shot(page, "workspace-safety-avoidance.png", tmp_path)
     violations = page.evaluate("window.scCspViolations")
     context.close()
@@ -478,10 +476,7 @@ def test_neo_bplane_plot_of_a_selected_approach(server, chromium, tmp_path):
     # the 3-sigma ellipse is three times the 1-sigma one
     assert attr("ellipse.sigma3", "rx") == pytest.approx(3 * attr("ellipse.sigma1", "rx"), rel=1e-6)
     assert "capture" in page.locator("#bplane-info").inner_text()
-    page.locator("#bplane").scroll_into_view_if_needed()
-    path = os.path.join(os.environ.get("SPACECOMMONS_SHOTS", str(tmp_path)), "bplane.png")
-    page.locator("#bplane").screenshot(path=path)
-    _assert_not_blank(path)
+    _shot(page.locator("#bplane"), "bplane.png", tmp_path)
     _shot(page, "workspace-neo-bplane.png", tmp_path)
     page.reload()  # the approach is in the address: the plot comes back
     page.wait_for_function("() => document.querySelectorAll('#bplane ellipse').length === 2", timeout=300_000)
@@ -622,10 +617,7 @@ def test_neo_page_fits_an_orbit_and_plots_the_residuals(od_server, chromium, tmp
         assert page.locator(f"{panel} line.zero").count() == 1
     assert "RA·cos Dec (″)" in page.locator("#residuals").inner_html()
     assert f"RMS {fit['rms_arcsec']:.3f}" in page.locator("#fit-progress").inner_text()
-    page.locator("#fit-card").scroll_into_view_if_needed()
-    path = os.path.join(os.environ.get("SPACECOMMONS_SHOTS", str(tmp_path)), "residuals.png")
-    page.locator("#fit-card").screenshot(path=path)
-    _assert_not_blank(path)
+    _shot(page.locator("#fit-card"), "residuals.png", tmp_path)
     violations = page.evaluate("window.scCspViolations")
     context.close()
     assert not violations, violations
@@ -707,10 +699,7 @@ def test_neo_page_draws_the_impactors_ground_track_and_entry_on_the_globe(tc3_se
         assert g.get_attribute("data-entities") == str(n_entities)
         assert g.get_attribute("data-entry-label") == f"entry 100 km\n{stored['entry_utc']}\n{where}"
         for name in ("impact-card", "impact-globe"):
-            page.locator(f"#{name}").scroll_into_view_if_needed()
-            path = os.path.join(os.environ.get("SPACECOMMONS_SHOTS", str(tmp_path)), f"{name}.png")
-            page.locator(f"#{name}").screenshot(path=path)
-            _assert_not_blank(path)
+            _shot(page.locator(f"#{name}"), f"{name}.png", tmp_path)
     violations = page.evaluate("window.scCspViolations")
     context.close()
     assert not violations, violations
