@@ -101,10 +101,13 @@ class ChunkResult:
     # each object's SGP4 velocity mismatch in this chunk (km/s, payload order; NaN: not computed), which
     # an incremental update reuses (storage.screening_repo.save_mismatch); not part of the stored chunk
     mismatch: np.ndarray | None = None
+    # with ``keep_nodes``: the node states and per-object values an incremental update reuses instead of
+    # propagating the unchanged objects again (storage.kept_states: r, v, ok, bound, shells); not stored
+    nodes: dict | None = None
 
     def to_json(self) -> str:
         # the fields as they are (asdict would deep-copy every state list first: ~1 s per 10^4 minima)
-        return json.dumps({f.name: getattr(self, f.name) for f in fields(self) if f.name != "mismatch"})
+        return json.dumps({f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("mismatch", "nodes")})
 
     @classmethod
     def from_json(cls, text: str) -> ChunkResult:
