@@ -60,6 +60,20 @@ def test_kept_update_equals_a_full_rerun_twice_and_the_path_without_kept_states(
     merged2, _ = merged.updated_with(_new(list(merged_records(merged)), second, -0.4))
     assert _stored_rows(maker, outcome.run_id) == _rows(screen(merged2, params, workers=1).events)
 
+    # rows written in place are listed with their CRC (not synced): a value that did not reach the file
+    # (here: changed behind its back) makes the kept states unusable, not wrong
+    import json
+
+    path = root / f"run-{outcome.run_id}"
+    meta = json.loads((path / "meta.json").read_text())
+    assert meta["rows"] and meta["crc"] is not None
+    assert kept_states.open_kept(root, outcome.run_id, params, merged2.digest, len(merged2)) is not None
+    mm = np.load(path / "v0.npy", mmap_mode="r+")
+    mm[meta["rows"][0], 0, 0] += 1e-9
+    mm.flush()
+    del mm
+    assert kept_states.open_kept(root, outcome.run_id, params, merged2.digest, len(merged2)) is None
+
 
 def merged_records(payload):
     """The element sets of a payload as records (name, line1, line2, norad_id) for ``_new``."""

@@ -32,10 +32,12 @@ from .screen import (
     REPAIR_MISMATCH_KM_S,
     ScreeningResult,
     _bounds_and_pads,
+    _in_threads,
     _merge_chunk_reports,
     _node_times,
     _record_failures,
     _refine_minima,
+    _split,
     _unique_triples,
 )
 
@@ -231,14 +233,15 @@ def _merge_rows(kept: dict, old_pos: np.ndarray | None, n: int) -> dict:
 
 
 def screen_changed_chunk(
-    merged: CatalogPayload, params: ScreeningParams, index: int, changed: np.ndarray, arrays: dict
+    merged: CatalogPayload, params: ScreeningParams, index: int, changed: np.ndarray, arrays: dict, threads: int = 1
 ) -> ChunkResult:
     """Chunk ``index`` of an incremental update from the full run's kept states (``arrays``: r, v, ok,
     bound, shells of every object of ``merged``, in its order): the ``changed`` objects (sorted
     positions) are propagated and their rows of ``arrays`` replaced (as ``screen.screen_chunk`` would
     compute them: every quantity per object, and SGP4 gives an object the same bits in any batch), then
     screened against every object by ``kernels.broad_phase_changed`` and the same narrow phase and
-    refinement. ``result.mismatch`` holds the changed objects' velocity mismatch (NaN elsewhere)."""
+    refinement. ``result.mismatch`` holds the changed objects' velocity mismatch (NaN elsewhere).
+    ``threads``: the broad phase's segments split among that many threads (the same triples)."""
     from ..propagation.sgp4_batch import propagate_satrecs
 
     k0, k1 = params.chunks()[index]
@@ -266,12 +269,15 @@ def screen_changed_chunk(
     res.stats["bounds_s"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    ci, cj, ck = _unique_triples(
-        *kernels.broad_phase_changed(
-            r, v, ok, params.step_s, params.substeps, pad, changed, shells[0], shells[1], CHANGED_CELL_KM
-        ),
-        n,
-    )
+
+    def run(k_first: int, k_end: int):  # segments are independent: split among threads, same triples
+        lo, hi = shells[0], shells[1]
+        return kernels.broad_phase_changed(
+            r, v, ok, params.step_s, params.substeps, pad, changed, lo, hi, CHANGED_CELL_KM, k_first, k_end
+        )
+
+    parts = _in_threads(run, _split(k1 - k0, threads), threads)
+    ci, cj, ck = _unique_triples(*(np.concatenate([p[c] for p in parts]) for c in range(3)), n)
     res.stats["broad_phase_s"] = time.perf_counter() - clock
     res.stats["candidate_segments"] = float(ci.size)
 
@@ -288,7 +294,12 @@ def screen_changed_chunk(
 
 
 def screen_changed(
-    merged: CatalogPayload, params: ScreeningParams, changed: np.ndarray, kept: dict, old_pos: np.ndarray | None
+    merged: CatalogPayload,
+    params: ScreeningParams,
+    changed: np.ndarray,
+    kept: dict,
+    old_pos: np.ndarray | None,
+    threads: int = 1,
 ) -> tuple[ScreeningResult, dict]:
     """Re-screen the ``changed`` objects (sorted positions in ``merged``) against the whole catalog from
     a full run's kept states (``kept``: {chunk: arrays in the run's old catalog order}; ``old_pos``: the
@@ -301,12 +312,15 @@ def screen_changed(
     merged_arrays = {}
     for index in range(len(params.chunks())):
         arrays = _merge_rows(kept[index], old_pos, len(merged))
-        chunks.append(screen_changed_chunk(merged, params, index, changed, arrays))
+        chunks.append(screen_changed_chunk(merged, params, index, changed, arrays, threads))
         merged_arrays[index] = arrays
     failures, stats = _merge_chunk_reports(chunks)
     clock = time.perf_counter()
     events = build_events(merged, replace(params, primaries=()), chunks)
-    events = ConjunctionEvents(apply_colocation(events, merged, params))
+    # co-located groups only of pairs with a changed object (as screen_segments, whose params have them
+    # as primaries): the others' groups are stored already
+    updated = tuple(merged.norad_ids[i] for i in changed.tolist())
+    events = ConjunctionEvents(apply_colocation(events, merged, replace(params, primaries=updated)))
     stats["merge_s"] = time.perf_counter() - clock
     stats["wall_s"] = time.perf_counter() - wall
     stats["objects"] = float(len(merged))

@@ -893,7 +893,7 @@ def _slot(keys, k, ix, iy, iz, mask):
 
 
 @nb.njit(cache=True, nogil=True)
-def broad_phase_changed(P, V, ok, h, m, pad, prim, shell_lo, shell_hi, cell):
+def broad_phase_changed(P, V, ok, h, m, pad, prim, shell_lo, shell_hi, cell, k_first=0, k_end=-1):
     """Candidate (i, j, segment) triples of the pairs with a primary (indices ``prim``: the changed
     objects of an incremental update), with every object's node states at hand (the full run's, kept)
     and its radial shell over the chunk (``radial_shells``; NaN: none).
@@ -909,9 +909,13 @@ def broad_phase_changed(P, V, ok, h, m, pad, prim, shell_lo, shell_hi, cell):
     interpolated relative motion: no minimum below the narrow-phase limit); last, the all-vs-all
     kernel's own sub-segment tests on the same numbers (box overlap, separating axis). So the
     triples are those of the all-vs-all kernel for the pairs with a primary, less some that have no
-    interpolated minimum below the limit: the narrow phase finds the same minima."""
+    interpolated minimum below the limit: the narrow phase finds the same minima. Only the segments
+    ``k_first <= k < k_end`` (``k_end`` < 0: to the last): it releases the GIL, so threads can share
+    a chunk's segments."""
     n = P.shape[0]
     K = P.shape[1] - 1
+    if k_end < 0:
+        k_end = K
     n_p = prim.shape[0]
     W = max(1, (n_p + 63) // 64)
     h3 = h / 3.0
@@ -949,7 +953,7 @@ def broad_phase_changed(P, V, ok, h, m, pad, prim, shell_lo, shell_hi, cell):
     out_j = np.empty(1 << 12, dtype=np.int64)
     out_k = np.empty(1 << 12, dtype=np.int64)
     n_out = 0
-    for k in range(K):
+    for k in range(k_first, k_end):
         n_cells = 0
         for u in range(n_p):
             i = prim[u]

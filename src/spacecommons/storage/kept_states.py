@@ -35,6 +35,10 @@ if TYPE_CHECKING:
 
 FORMAT = 1
 DEFAULT_MAX_MB = 1024
+# An update writes its rows in place through the page cache (an msync of the scattered rows cost 0.7 s
+# of a 1% update on the 2022 catalog) and lists them in the meta with their CRC; once the listed rows
+# pass this share of the catalog the files are synced and the list starts again.
+SYNC_ROWS = 0.05
 _ARRAYS = ("r", "v", "ok", "bound", "shells")
 
 
@@ -74,7 +78,11 @@ def run_dir(root: Path, run_id: int) -> Path:
     return root / f"run-{run_id}"
 
 
-def _meta(run_id: int, params: ScreeningParams, digest: str | None, n: int, chunks: list[int]) -> dict:
+def _meta(
+    run_id: int, params: ScreeningParams, digest: str | None, n: int, chunks: list[int], rows=None, crc=None
+) -> dict:
+    """What the files describe. ``rows``, ``crc``: the rows written in place by updates since the files
+    were last synced to disk, and the CRC-32 of their values (``_rows_crc``), checked on opening."""
     return {
         "format": FORMAT,
         "run_id": run_id,
@@ -82,7 +90,24 @@ def _meta(run_id: int, params: ScreeningParams, digest: str | None, n: int, chun
         "digest": digest,
         "n_objects": n,
         "chunks": sorted(chunks),
+        "rows": [] if rows is None else [int(i) for i in rows],
+        "crc": crc,
     }
+
+
+def _rows_crc(chunks: dict, rows) -> int:
+    """CRC-32 of the values of ``rows`` in every chunk's arrays (chunk and array order fixed)."""
+    import zlib
+
+    import numpy as np
+
+    crc = 0
+    for index in sorted(chunks):
+        for name in _ARRAYS:
+            a = chunks[index][name]
+            part = a[:, rows] if name == "shells" else a[rows]
+            crc = zlib.crc32(np.ascontiguousarray(part).tobytes(), crc)
+    return crc
 
 
 def _write_meta(path: Path, meta: dict) -> None:
@@ -158,7 +183,9 @@ def open_kept(root: Path | None, run_id: int, params: ScreeningParams, digest: s
     path = run_dir(root, run_id)
     meta = _read_meta(path)
     chunks = params.chunks()
-    if meta != _meta(run_id, params, digest, n, list(range(len(chunks)))):
+    if meta is None or meta != _meta(
+        run_id, params, digest, n, list(range(len(chunks))), meta.get("rows"), meta.get("crc")
+    ):
         return None
     out: dict[int, dict[str, np.ndarray]] = {}
     try:
@@ -179,6 +206,10 @@ def open_kept(root: Path | None, run_id: int, params: ScreeningParams, digest: s
                 arrays[name] = a
             out[index] = arrays
     except (OSError, ValueError, EOFError):
+        return None
+    # rows written in place by updates and not yet synced: a crash before the page cache reached the disk
+    # leaves other values under this meta, which the CRC tells
+    if meta["rows"] and _rows_crc(out, np.asarray(meta["rows"], dtype=np.int64)) != meta["crc"]:
         return None
     return Kept(path, out)
 
@@ -207,6 +238,9 @@ def rewrite(
     invalidate(root, run_id)
     in_place = meta is not None and meta.get("n_objects") == len(payload)
     rows = np.asarray(rows, dtype=np.int64)
+    # rows written in place since the last sync; past 5% of the catalog the files are synced instead
+    pending = np.union1d(np.asarray(meta.get("rows", []) if in_place else [], dtype=np.int64), rows)
+    sync = not in_place or pending.size > SYNC_ROWS * len(payload)
     for index, arrays in chunks.items():
         for name in _ARRAYS:
             target = path / f"{name}{index}.npy"
@@ -216,13 +250,19 @@ def rewrite(
                     mm[:, rows] = arrays[name][:, rows]
                 else:
                     mm[rows] = arrays[name][rows]
-                mm.flush()
+                if sync:
+                    mm.flush()
                 del mm
             else:
                 tmp = path / f"{name}{index}.tmp.npy"
                 np.save(tmp, np.ascontiguousarray(arrays[name]))
+                with open(tmp, "rb+") as f:
+                    os.fsync(f.fileno())
                 os.replace(tmp, target)
-    _write_meta(path, _meta(run_id, params, payload.digest, len(payload), list(chunks)))
+    if sync:
+        pending = np.zeros(0, dtype=np.int64)
+    crc = _rows_crc(chunks, pending) if pending.size else None
+    _write_meta(path, _meta(run_id, params, payload.digest, len(payload), list(chunks), pending, crc))
 
 
 def delete(root: Path | None, run_id: int) -> None:

@@ -235,7 +235,9 @@ def update_run(
     root = kept_states.keep_root(session_maker.kw.get("bind"))
     states = kept_states.open_kept(root, run_id, params, payload.digest, len(payload)) if use_kept else None
     if states is not None:
-        return _update_from_kept(session_maker, run_id, params, payload, merged, updated, changed, kept, states, root)
+        return _update_from_kept(
+            session_maker, run_id, params, payload, merged, updated, changed, kept, states, root, workers
+        )
     # the full run's velocity mismatch of the unchanged objects, in the merged catalog's order (NaN:
     # not kept, or changed); the chunks fill in what they compute, and it is kept for the next update
     n_chunks = len(params.chunks())
@@ -287,7 +289,7 @@ def update_run(
     return UpdateOutcome(run_id, updated, result, n)
 
 
-def _update_from_kept(session_maker, run_id, params, payload, merged, updated, changed, kept, states, root):
+def _update_from_kept(session_maker, run_id, params, payload, merged, updated, changed, kept, states, root, workers):
     """``update_run`` from the full run's kept node states (see there)."""
     import numpy as np
 
@@ -297,7 +299,8 @@ def _update_from_kept(session_maker, run_id, params, payload, merged, updated, c
     clock = time.perf_counter()
     same = merged.norad_ids == payload.norad_ids
     old_pos = None if same else np.searchsorted(np.asarray(merged.norad_ids), np.asarray(payload.norad_ids))
-    result, nxt = screen_changed(merged, params, changed, states.chunks, old_pos)
+    # in this process (no pool to start), the broad phase on every core (workers: the caller's cores)
+    result, nxt = screen_changed(merged, params, changed, states.chunks, old_pos, threads=workers or 1)
     # the velocity mismatch rows stay up to date for the path without kept states
     n_chunks = len(params.chunks())
     mismatch = np.full((n_chunks, len(merged)), np.nan)
