@@ -320,7 +320,9 @@ def screen_changed(
     # co-located groups only of pairs with a changed object (as screen_segments, whose params have them
     # as primaries): the others' groups are stored already
     updated = tuple(merged.norad_ids[i] for i in changed.tolist())
-    events = ConjunctionEvents(apply_colocation(events, merged, replace(params, primaries=updated)))
+    # the window start's positions are the first node's of the first chunk (the same SGP4 bits)
+    r0 = merged_arrays[0]["r"][:, 0]
+    events = ConjunctionEvents(apply_colocation(events, merged, replace(params, primaries=updated), r0))
     stats["merge_s"] = time.perf_counter() - clock
     stats["wall_s"] = time.perf_counter() - wall
     stats["objects"] = float(len(merged))
