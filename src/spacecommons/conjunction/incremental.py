@@ -1,4 +1,6 @@
-"""Incremental re-screening (issue #18, target 2): the changed objects screened as primaries against
+"""Incremental re-screening (issue #18, target 2). From the full run's kept node states
+(``screen_changed``: only the changed objects propagated, screened against every object by
+``kernels.broad_phase_changed``); without them, the changed objects screened as primaries against
 only the objects, and only in the segments, that the orbit-geometry sieve (``sieve.py``) keeps.
 
 Every per-object quantity of the screening engine (SGP4 states at the nodes, the velocity mismatch
