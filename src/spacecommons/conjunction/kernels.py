@@ -729,18 +729,6 @@ def local_minima(P, V, h, ci, cj, ck, limit_km):
 
 
 @nb.njit(cache=True, inline="always")
-def _segment_box(P, V, i, k, h3, pad, slack, lo, hi):
-    """The box of object ``i``'s Bezier control points over segment ``k``, grown by ``pad + slack``."""
-    for c in range(3):
-        c0 = P[i, k, c]
-        c1 = c0 + h3 * V[i, k, c]
-        c3 = P[i, k + 1, c]
-        c2 = c3 - h3 * V[i, k + 1, c]
-        lo[c] = min(min(c0, c1), min(c2, c3)) - pad - slack
-        hi[c] = max(max(c0, c1), max(c2, c3)) + pad + slack
-
-
-@nb.njit(cache=True, inline="always")
 def _sub_nodes(P, V, i, k, h, m, a, X, D):
     """Object ``i``'s interpolant and its derivative (per unit s) at the m + 1 sub-nodes of segment
     ``k``, into ``X``, ``D`` ((m + 1, 3)): the arithmetic of the all-vs-all kernel."""
@@ -817,17 +805,6 @@ def _sub_boxes_meet(XA, DA, pa, XB, DB, pb, m):
 
 
 @nb.njit(cache=True, inline="always")
-def _segment_difference(P, V, i, o, k, h3, c):
-    """Coordinate ``c`` of the four Bezier control points of ``o``'s segment ``k`` minus ``i``'s."""
-    return (
-        P[o, k, c] - P[i, k, c],
-        (P[o, k, c] + h3 * V[o, k, c]) - (P[i, k, c] + h3 * V[i, k, c]),
-        (P[o, k + 1, c] - h3 * V[o, k + 1, c]) - (P[i, k + 1, c] - h3 * V[i, k + 1, c]),
-        P[o, k + 1, c] - P[i, k + 1, c],
-    )
-
-
-@nb.njit(cache=True, inline="always")
 def _beyond(x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, ux, uy, uz, reach):
     """True when the four points (x, y, z) project beyond ``reach`` on the direction (ux, uy, uz)."""
     norm = np.sqrt(ux * ux + uy * uy + uz * uz)
@@ -843,15 +820,43 @@ def _beyond(x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, ux, uy, uz, reach):
 
 
 @nb.njit(cache=True, inline="always")
-def _segment_separated(P, V, i, o, k, h3, reach):
-    """True when the Bezier hull of the pair's relative motion over the whole segment ``k`` stays beyond
-    ``reach`` of zero along its mean direction or along the direction of its chord's point nearest to
-    zero: then so does every sub-segment's hull (de Casteljau control points are convex combinations
-    of the segment's) and the interpolated distance, so the pair has no minimum below ``reach`` in the
-    segment. ``reach`` includes a slack for the rounding of these projections."""
-    x0, x1, x2, x3 = _segment_difference(P, V, i, o, k, h3, 0)
-    y0, y1, y2, y3 = _segment_difference(P, V, i, o, k, h3, 1)
-    z0, z1, z2, z3 = _segment_difference(P, V, i, o, k, h3, 2)
+def _control_points(P, V, i, k, h3, pad, slack, cp, box):
+    """Object ``i``'s four Bezier control points over segment ``k`` into ``cp`` ((4, 3)) and their box
+    grown by ``pad + slack`` into ``box`` (lo, hi). The boxes hold every sub-segment's box: de Casteljau
+    subdivision takes convex combinations."""
+    for c in range(3):
+        c0 = P[i, k, c]
+        c1 = c0 + h3 * V[i, k, c]
+        c3 = P[i, k + 1, c]
+        c2 = c3 - h3 * V[i, k + 1, c]
+        cp[0, c] = c0
+        cp[1, c] = c1
+        cp[2, c] = c2
+        cp[3, c] = c3
+        box[c] = min(min(c0, c1), min(c2, c3)) - pad - slack
+        box[3 + c] = max(max(c0, c1), max(c2, c3)) + pad + slack
+
+
+@nb.njit(cache=True, inline="always")
+def _hull_separated(A, B, reach):
+    """True when the Bezier hull of the relative motion of two objects over a segment (their control
+    points ``A``, ``B``: :func:`_control_points`) stays beyond ``reach`` of zero along its mean direction
+    or along the direction of its chord's point nearest to zero: then so does every sub-segment's hull
+    (de Casteljau control points are convex combinations of the segment's) and the interpolated
+    distance, so the pair has no minimum below ``reach`` in the segment. ``reach`` includes a slack for
+    the rounding of these projections."""
+    x0 = B[0, 0] - A[0, 0]
+    x1 = B[1, 0] - A[1, 0]
+    x2 = B[2, 0] - A[2, 0]
+    x3 = B[3, 0] - A[3, 0]
+    y0 = B[0, 1] - A[0, 1]
+    y1 = B[1, 1] - A[1, 1]
+    y2 = B[2, 1] - A[2, 1]
+    y3 = B[3, 1] - A[3, 1]
+    z0 = B[0, 2] - A[0, 2]
+    z1 = B[1, 2] - A[1, 2]
+    z2 = B[2, 2] - A[2, 2]
+    z3 = B[3, 2] - A[3, 2]
     if _beyond(
         x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, x0 + x1 + x2 + x3, y0 + y1 + y2 + y3, z0 + z1 + z2 + z3, reach
     ):
@@ -872,24 +877,19 @@ for _b in range(64):
     _DEBRUIJN[((0x03F79D71B4CB0A89 << _b) & 0xFFFFFFFFFFFFFFFF) >> 58] = _b
 
 
+# segments whose control points ``broad_phase_changed`` gathers per pass over the objects
+_BLOCK = 8
+
+# half-width (km) of the dense cell grid of ``broad_phase_changed``: beyond it cells are clamped (shared)
+_GRID_KM = 50000.0
+
+
 @nb.njit(cache=True, inline="always")
-def _slot(keys, k, ix, iy, iz, mask):
-    """Open-addressing slot of cell (k, ix, iy, iz) in ``keys`` (rows k, ix, iy, iz; k = -1: empty):
-    its own, or the empty one where it would go."""
-    b = (
-        np.int64(
-            (
-                np.uint64((k * 73856093) ^ (ix * 19349663) ^ (iy * 83492791) ^ (iz * 2654435761))
-                * np.uint64(11400714819323198485)
-            )
-            >> np.uint64(32)
-        )
-        & mask
-    )
-    while True:
-        if keys[b, 0] == -1 or (keys[b, 0] == k and keys[b, 1] == ix and keys[b, 2] == iy and keys[b, 3] == iz):
-            return b
-        b = (b + 1) & mask
+def _grid_range(lo, hi, inv, off, G, cl, ch):
+    """The grid cells (clamped to [0, G)) that the box ``lo``, ``hi`` covers, into ``cl``, ``ch``."""
+    for c in range(3):
+        cl[c] = min(G - 1, max(0, int(np.floor(lo[c] * inv)) + off))
+        ch[c] = min(G - 1, max(0, int(np.floor(hi[c] * inv)) + off))
 
 
 @nb.njit(cache=True, nogil=True)
@@ -900,8 +900,10 @@ def broad_phase_changed(P, V, ok, h, m, pad, prim, shell_lo, shell_hi, cell, k_f
 
     k x n, segment by segment: the primaries' segment boxes (Bezier control points grown by the pad,
     which hold every sub-segment's box: de Casteljau subdivision takes convex combinations) set the
-    primary's bit in every cell of ``cell`` km they cover (a small hash of the occupied cells, one bit
-    set of the primaries each). Every object then ORs the bit sets of the cells its own segment box
+    primary's bit in every cell of ``cell`` km they cover (a dense grid of cells, clamped at its faces,
+    pointing at one bit set of the primaries per occupied cell); the other objects' control points and
+    boxes are gathered ``_BLOCK`` segments at a time, reading each object's contiguous nodes once.
+    Every object then ORs the bit sets of the cells its own segment box
     covers and keeps the primaries whose radial shells meet its own; for each such pair the tests
     run from the cheapest: the two segment boxes overlap; the Bezier hull of the pair's relative
     motion over the segment is not beyond the sum of the pads on its mean direction nor on the
@@ -943,10 +945,22 @@ def broad_phase_changed(P, V, ok, h, m, pad, prim, shell_lo, shell_hi, cell, k_f
     pval = np.zeros(n_p, dtype=np.bool_)
     XP = np.empty((n_p, m + 1, 3))
     DP = np.empty((n_p, m + 1, 3))
-    T = 16
-    keys = np.full((T, 4), -1, dtype=np.int64)
-    bits = np.zeros((T, W), dtype=np.uint64)
+    # a dense grid of cells over +-_GRID_KM, indices clamped at its faces (clamping is monotone: two
+    # boxes that overlap still share a cell), holding the row of each occupied cell's bit set: one
+    # direct read per cell instead of a hash probe; only the cells set are reset after a segment
+    G = min(128, 2 * int(np.ceil(_GRID_KM * inv)))  # at most 8 MB
+    off = G // 2
+    grid = np.full((G, G, G), -1, dtype=np.int32)
+    rows = 64
+    bits = np.zeros((rows, W), dtype=np.uint64)
+    used = np.empty((rows, 3), dtype=np.int64)
     acc = np.zeros(W, dtype=np.uint64)
+    cl = np.empty(3, dtype=np.int64)
+    ch = np.empty(3, dtype=np.int64)
+    pcp = np.empty((n_p, 4, 3))
+    bcp = np.empty((_BLOCK, n, 4, 3))
+    bbox = np.empty((_BLOCK, n, 6))
+    bval = np.zeros((_BLOCK, n), dtype=np.bool_)
     XO = np.empty((m + 1, 3))
     DO = np.empty((m + 1, 3))
     out_i = np.empty(1 << 12, dtype=np.int64)
@@ -954,58 +968,73 @@ def broad_phase_changed(P, V, ok, h, m, pad, prim, shell_lo, shell_hi, cell, k_f
     out_k = np.empty(1 << 12, dtype=np.int64)
     n_out = 0
     for k in range(k_first, k_end):
-        n_cells = 0
+        if (k - k_first) % _BLOCK == 0:
+            # the control points and boxes of every object over the next _BLOCK segments, read object by
+            # object (its nodes are contiguous): the segment-by-segment reads of the (object, segment,
+            # axis) arrays below were one strided read (a cache and TLB miss) per object and segment
+            kb = min(k + _BLOCK, k_end)
+            for o in range(n):
+                for kk in range(k, kb):
+                    valid = active[o] and ok[o, kk] and ok[o, kk + 1]
+                    bval[kk - k, o] = valid
+                    if valid:
+                        _control_points(P, V, o, kk, h3, pad[o], slack, bcp[kk - k, o], bbox[kk - k, o])
+        n_rows = 0
         for u in range(n_p):
             i = prim[u]
             pval[u] = ok[i, k] and ok[i, k + 1]
             if not pval[u]:
                 continue
-            _segment_box(P, V, i, k, h3, pad[i], slack, lo, hi)
-            span = 1
+            _control_points(P, V, i, k, h3, pad[i], slack, pcp[u], pbox[u])
             for c in range(3):
-                pbox[u, c] = lo[c]
-                pbox[u, 3 + c] = hi[c]
-                span *= int(np.floor(hi[c] * inv)) - int(np.floor(lo[c] * inv)) + 1
-            n_cells += span
+                lo[c] = pbox[u, c]
+                hi[c] = pbox[u, 3 + c]
             _sub_nodes(P, V, i, k, h, m, a, XP[u], DP[u])
-        if n_cells == 0:
-            continue
-        need = 16
-        while need < 2 * n_cells:
-            need *= 2
-        if need > T:
-            T = need
-            keys = np.empty((T, 4), dtype=np.int64)
-            bits = np.empty((T, W), dtype=np.uint64)
-        mask = need - 1
-        keys[:need, 0] = -1
-        bits[:need] = 0
-        for u in range(n_p):
-            if not pval[u]:
-                continue
+            _grid_range(lo, hi, inv, off, G, cl, ch)
             word = u // 64
             bit = np.uint64(1) << np.uint64(u % 64)
-            for ix in range(int(np.floor(pbox[u, 0] * inv)), int(np.floor(pbox[u, 3] * inv)) + 1):
-                for iy in range(int(np.floor(pbox[u, 1] * inv)), int(np.floor(pbox[u, 4] * inv)) + 1):
-                    for iz in range(int(np.floor(pbox[u, 2] * inv)), int(np.floor(pbox[u, 5] * inv)) + 1):
-                        b = _slot(keys, 0, ix, iy, iz, mask)
-                        keys[b, 0] = 0
-                        keys[b, 1] = ix
-                        keys[b, 2] = iy
-                        keys[b, 3] = iz
-                        bits[b, word] |= bit
+            for ix in range(cl[0], ch[0] + 1):
+                for iy in range(cl[1], ch[1] + 1):
+                    for iz in range(cl[2], ch[2] + 1):
+                        row = grid[ix, iy, iz]
+                        if row < 0:
+                            if n_rows >= rows:
+                                rows *= 2
+                                bits2 = np.zeros((rows, W), dtype=np.uint64)
+                                bits2[:n_rows] = bits[:n_rows]
+                                bits = bits2
+                                used2 = np.empty((rows, 3), dtype=np.int64)
+                                used2[:n_rows] = used[:n_rows]
+                                used = used2
+                            row = n_rows
+                            n_rows += 1
+                            grid[ix, iy, iz] = row
+                            used[row, 0] = ix
+                            used[row, 1] = iy
+                            used[row, 2] = iz
+                            bits[row] = 0
+                        bits[row, word] |= bit
+        if n_rows == 0:
+            continue
+        j = (k - k_first) % _BLOCK
+        ocp = bcp[j]
+        obox = bbox[j]
+        oval = bval[j]
         for o in range(n):
-            if not (active[o] and ok[o, k] and ok[o, k + 1]):
+            if not oval[o]:
                 continue
-            _segment_box(P, V, o, k, h3, pad[o], slack, lo, hi)
+            for c in range(3):
+                lo[c] = obox[o, c]
+                hi[c] = obox[o, 3 + c]
+            _grid_range(lo, hi, inv, off, G, cl, ch)
             acc[:] = 0
-            for ix in range(int(np.floor(lo[0] * inv)), int(np.floor(hi[0] * inv)) + 1):
-                for iy in range(int(np.floor(lo[1] * inv)), int(np.floor(hi[1] * inv)) + 1):
-                    for iz in range(int(np.floor(lo[2] * inv)), int(np.floor(hi[2] * inv)) + 1):
-                        b = _slot(keys, 0, ix, iy, iz, mask)
-                        if keys[b, 0] != -1:
+            for ix in range(cl[0], ch[0] + 1):
+                for iy in range(cl[1], ch[1] + 1):
+                    for iz in range(cl[2], ch[2] + 1):
+                        row = grid[ix, iy, iz]
+                        if row >= 0:
                             for w in range(W):
-                                acc[w] |= bits[b, w]
+                                acc[w] |= bits[row, w]
             have_nodes = False
             for w in range(W):
                 word = acc[w] & shells[o, w]
@@ -1014,13 +1043,14 @@ def broad_phase_changed(P, V, ok, h, m, pad, prim, shell_lo, shell_hi, cell, k_f
                     word ^= low
                     u = w * 64 + _DEBRUIJN[np.int64((low * np.uint64(0x03F79D71B4CB0A89)) >> np.uint64(58))]
                     i = prim[u]
+                    # the three comparisons without short-circuit branches (their outcome is unpredictable)
                     if (
-                        max(lo[0], pbox[u, 0]) > min(hi[0], pbox[u, 3])
-                        or max(lo[1], pbox[u, 1]) > min(hi[1], pbox[u, 4])
-                        or max(lo[2], pbox[u, 2]) > min(hi[2], pbox[u, 5])
+                        (max(lo[0], pbox[u, 0]) > min(hi[0], pbox[u, 3]))
+                        | (max(lo[1], pbox[u, 1]) > min(hi[1], pbox[u, 4]))
+                        | (max(lo[2], pbox[u, 2]) > min(hi[2], pbox[u, 5]))
                     ):
                         continue
-                    if _segment_separated(P, V, i, o, k, h3, pad[i] + pad[o] + slack):
+                    if _hull_separated(pcp[u], ocp[o], pad[i] + pad[o] + slack):
                         continue
                     if not have_nodes:
                         _sub_nodes(P, V, o, k, h, m, a, XO, DO)
@@ -1035,4 +1065,6 @@ def broad_phase_changed(P, V, ok, h, m, pad, prim, shell_lo, shell_hi, cell, k_f
                     out_j[n_out] = max(i, o)
                     out_k[n_out] = k
                     n_out += 1
+        for row in range(n_rows):
+            grid[used[row, 0], used[row, 1], used[row, 2]] = -1
     return out_i[:n_out], out_j[:n_out], out_k[:n_out]
