@@ -45,10 +45,14 @@ PC_COLUMNS = (
 
 def event_rows(events, limit: int | None = None) -> list[dict]:
     """The closest events (a run's result or stored rows) as plain rows, closest first."""
+    import heapq
+
     from ..timescales import format_utc
 
+    # the same rows as sorted(...)[:limit] (heapq.nsmallest keeps ties in order), without sorting 10^5 events
+    closest = sorted(events, key=_MISS) if limit is None else heapq.nsmallest(limit, events, key=_MISS)
     rows = []
-    for e in sorted(events, key=lambda e: e.miss_km)[:limit]:
+    for e in closest:
         rows.append(
             {
                 "tca": e.tca if isinstance(e.tca, str) else format_utc(e.tca, 3),  # a run's text or a stored instant
@@ -68,6 +72,10 @@ def event_rows(events, limit: int | None = None) -> list[dict]:
             }
         )
     return rows
+
+
+def _MISS(e) -> float:
+    return e.miss_km
 
 
 def events_table(events, limit: int = 15, title: str = "Closest approaches", *, with_pc: bool = False):

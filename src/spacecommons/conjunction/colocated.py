@@ -101,14 +101,21 @@ def groups(pairs: dict[tuple[int, int], tuple]) -> list[list[int]]:
     return sorted(sorted(c) for c in comps.values())
 
 
-def apply_colocation(events: list, payload: CatalogPayload, params: ScreeningParams) -> list:
+def apply_colocation(
+    events: list, payload: CatalogPayload, params: ScreeningParams, pairs: dict[tuple[int, int], tuple] | None = None
+) -> list:
     """``events`` without encounters inside a co-located group, plus one ``co-located`` row per
     member beyond the first of each group (``id1`` the group's lowest catalog number, since the
     payload is sorted by it); a row's miss distance and TCA are the closest sampled approach of
-    the pair, or of a refined minimum of it when the screening found a closer one."""
+    the pair, or of a refined minimum of it when the screening found a closer one.
+
+    ``pairs``: :func:`colocated_pairs` of the same payload and params when the caller computed them
+    already (they depend on the catalog and the window only, so the screening computes them while its
+    chunks run); None computes them here."""
     from .events import ConjunctionEvent, _iso_many
 
-    pairs = colocated_pairs(payload, params)
+    if pairs is None:
+        pairs = colocated_pairs(payload, params)
     if not pairs:
         return events
     comps = groups(pairs)
