@@ -112,7 +112,7 @@ def apply_colocation(
     ``pairs``: :func:`colocated_pairs` of the same payload and params when the caller computed them
     already (they depend on the catalog and the window only, so the screening computes them while its
     chunks run); None computes them here."""
-    from .events import ConjunctionEvent, _iso_many
+    from .events import _ORDER, ConjunctionEvent, _iso_many
 
     if pairs is None:
         pairs = colocated_pairs(payload, params)
@@ -122,12 +122,14 @@ def apply_colocation(
     group_of = {m: g for g, comp in enumerate(comps) for m in comp}
     ids = np.asarray(payload.norad_ids)
     index = {int(n): k for k, n in enumerate(ids)}
+    members = {int(ids[m]) for m in group_of}  # catalog numbers are unique in the payload
     kept, inside = [], {}
     for ev in events:
-        i, j = index.get(ev.id1), index.get(ev.id2)
-        if i is not None and j is not None and i in group_of and group_of[i] == group_of.get(j):
-            inside.setdefault((min(i, j), max(i, j)), []).append(ev)
-            continue
+        if ev.id1 in members and ev.id2 in members:
+            i, j = index[ev.id1], index[ev.id2]
+            if group_of[i] == group_of[j]:
+                inside.setdefault((min(i, j), max(i, j)), []).append(ev)
+                continue
         kept.append(ev)
     window = _iso_many(params, np.array([0.0, params.duration_s]))
     sats = payload.satrecs()
@@ -163,7 +165,7 @@ def apply_colocation(
                     tca_s=float(t),
                 )
             )
-    kept.sort(key=lambda e: (e.tca_s, e.id1, e.id2))
+    kept.sort(key=_ORDER)
     return kept
 
 
