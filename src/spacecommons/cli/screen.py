@@ -230,7 +230,7 @@ def screen_command(
         raise typer.BadParameter(f"{workers}: must be >= 1", param_hint="--workers")
     check_out(out, ("csv", "json", "parquet"))
     lap("imports_s")
-    _, session_maker = open_db(database_url)
+    engine, session_maker = open_db(database_url)
     lap("open_db_s")
     if update is not None:
         _update(session_maker, update, elements, workers, dask, out)
@@ -296,6 +296,21 @@ def screen_command(
         say(f"wrote {out}")
     if timings:
         _write_timings(timings, stages, result.stats)
+    _light_exit(engine)
+
+
+def _light_exit(engine) -> None:
+    """The run is stored and written: close the database connections now, and freeze the garbage
+    collector's objects when the interpreter exits (``atexit``). Without that, finalizing the
+    interpreter (1,400 modules, ~250k tracked objects after a screening run) walked them in full
+    collections for ~1 s, 7% of the 6-hour slice's command (issue #18). Frozen objects are still
+    freed by reference counting; only cycles among them are left to the operating system, which is
+    why the connections are closed first (an unclosed SQLite connection leaves its -wal file)."""
+    import atexit
+    import gc
+
+    engine.dispose()
+    atexit.register(gc.freeze)
 
 
 def _write_timings(path: Path, stages: dict[str, float], stats: dict[str, float]) -> None:
