@@ -10,8 +10,13 @@ Then incremental re-screening (issue #18, target 2): --update-fraction of the ob
 (mean anomaly moved by 0.5 deg, synthetic) and `workflows.screening.update_run` re-screens and merges them;
 its time is compared with the full run's engine + store time.
 
-With --verify the changed objects are also screened without the sieve (the update before it) and the
-whole updated catalog is rerun, and the events of the changed objects' pairs are compared.
+The full run keeps its node states (``storage.kept_states``) and the update re-screens from them; the
+baseline in the same run is the same update of a copy of the run by the path without kept node states
+(the sieve and the kept velocity mismatch: the code before branch ``keep``), events compared row for row.
+With --keep-overhead the full engine also runs once without keeping node states (what keeping costs).
+With --verify the changed objects are also screened as primaries against the whole catalog (the update
+before the sieve) and the whole updated catalog is rerun, and the events of the changed objects' pairs
+are compared.
 
     python benchmarks/screen_stages.py [--days 0.25] [--workers 2] [--update-fraction 0.01] [--verify]
 """
@@ -83,6 +88,18 @@ def keep_mismatch(maker, run_id: int, payload, chunks) -> float:
     return time.perf_counter() - clock
 
 
+def keep_nodes(maker, run_id: int, payload, params, chunks) -> float:
+    """What ``run_screening`` keeps per chunk beside the database: the node states (kept_states)."""
+    from spacecommons.storage import kept_states
+
+    clock = time.perf_counter()
+    writer = kept_states.KeptWriter(kept_states.keep_root(maker.kw["bind"]), run_id, params, payload)
+    for ch in chunks:
+        writer.save(ch.index, ch.nodes)
+        ch.nodes = None
+    return time.perf_counter() - clock
+
+
 def shifted(payload: CatalogPayload, fraction: float) -> CatalogPayload:
     """New element sets for every 1/fraction-th object with a TLE: mean anomaly moved by 0.5 deg."""
     step = max(1, round(1 / fraction))
@@ -117,6 +134,11 @@ def main() -> int:
         help="also screen the changed objects without the sieve (the update before it) and rerun the whole "
         "updated catalog, and compare their events for the changed objects' pairs",
     )
+    ap.add_argument(
+        "--keep-overhead",
+        action="store_true",
+        help="also run the full engine without keeping node states first (what keeping them costs the full run)",
+    )
     args = ap.parse_args()
     path = Path(os.environ.get("SPACECOMMONS_CATALOG", DEFAULT))
     if not path.exists():
@@ -129,16 +151,31 @@ def main() -> int:
     t["load"] = time.perf_counter() - clock
     jd, fr = iso_to_jd(START)
     params = ScreeningParams(jd, fr, args.days, 5.0)
+    keep = bool(args.update_fraction)
+    if keep and args.keep_overhead:  # the same full run without the node states kept, first
+        cpu = cpu_s()
+        clock = time.perf_counter()
+        screen(payload, params, workers=args.workers)
+        t["engine without keeping node states (wall)"] = time.perf_counter() - clock
+        t["engine without keeping node states (CPU)"] = cpu_s() - cpu
+    cpu = cpu_s()
     clock = time.perf_counter()
     chunks = []
-    result = screen(payload, params, workers=args.workers, on_chunk=chunks.append)
+    result = screen(payload, params, workers=args.workers, on_chunk=chunks.append, keep_nodes=keep)
     t["engine (wall)"] = time.perf_counter() - clock
+    if keep:
+        t["engine (CPU)"] = cpu_s() - cpu
     tmp = Path(tempfile.mkdtemp())
-    t["store, ORM objects (before)"] = store(f"sqlite:///{tmp / 'orm.db'}", payload, params, result, orm=True)[0]
+    t["store, ORM objects (before)"], orm_maker, _ = store(
+        f"sqlite:///{tmp / 'orm.db'}", payload, params, result, orm=True
+    )
     t["store, executemany (now)"], maker, run_id = store(
         f"sqlite:///{tmp / 'core.db'}", payload, params, result, orm=False
     )
     t["keep velocity mismatch for updates"] = keep_mismatch(maker, run_id, payload, chunks)
+    if keep:
+        keep_mismatch(orm_maker, run_id, payload, chunks)  # the copy updated by the path without kept states
+        t["keep node states for updates"] = keep_nodes(maker, run_id, payload, params, chunks)
     clock = time.perf_counter()
     result.events.write(tmp / "events.csv")
     t["write CSV"] = time.perf_counter() - clock
@@ -148,7 +185,7 @@ def main() -> int:
     )
     print("\n| stage | s |\n|---|---:|")
     for k, v in t.items():
-        print(f"| {k} | {v:.1f} |")
+        print(f"| {k} | {v:.2f} |")
     for k in ("propagation_s", "bounds_s", "broad_phase_s", "narrow_phase_s", "refinement_s", "merge_s"):
         if k in result.stats:
             how = "once, in the parent" if k == "merge_s" else "summed over chunks"
@@ -167,52 +204,62 @@ def main() -> int:
         new = shifted(payload, args.update_fraction)
         warm_up(payload, params)
         full = t["engine (wall)"] + t["store, executemany (now)"] + t["keep velocity mismatch for updates"]
-        # baseline in the same run: the same update of the run stored without the kept mismatch
-        # (the ORM copy), i.e. the update before the mismatch was kept
-        orm_maker = session_factory(make_engine(f"sqlite:///{tmp / 'orm.db'}"))
+        full_keep = full + t["keep node states for updates"]
+        plain = t.get("engine without keeping node states (wall)")
+        # baseline in the same run: the same update of a copy of the run (the ORM copy, with the kept
+        # velocity mismatch) by the path without kept node states: the code before this branch
         with orm_maker.begin() as s:  # its events are stored; finish_run would have marked it done
             repo.set_status(s, run_id, "done")
         cpu = cpu_s()
         clock = time.perf_counter()
-        base = update_run(orm_maker, run_id, new, workers=args.workers)
+        base = update_run(orm_maker, run_id, new, workers=args.workers, use_kept=False)
         dt0, cpu0 = time.perf_counter() - clock, cpu_s() - cpu
         cpu = cpu_s()
         clock = time.perf_counter()
         up = update_run(maker, run_id, new, workers=args.workers)
         dt, cpu1 = time.perf_counter() - clock, cpu_s() - cpu
+        if up.result.stats.get("kept_states") != 1.0:
+            raise SystemExit("the update did not use the kept node states")
         print(
-            f"incremental without the kept mismatch (baseline): {dt0:.1f} s wall, "
-            f"{cpu0:.1f} s CPU (process + children) "
-            f"= {dt0 / full:.1%} of the full run; mismatch computed for "
-            f"{base.result.stats.get('mismatch_computed', 0):.0f} (object, chunk)s"
+            f"incremental without kept node states (baseline: sieve, kept mismatch): {dt0:.2f} s wall, "
+            f"{cpu0:.2f} s CPU (process + children) = {dt0 / full:.1%} of the full run's engine + store + "
+            f"kept mismatch ({full:.1f} s)"
         )
         print(
-            f"incremental: {len(up.updated)} objects updated ({args.update_fraction:.1%}), re-screened and merged "
-            f"in {dt:.1f} s wall, {cpu1:.1f} s CPU (process + children) = {dt / full:.1%} "
-            f"of the full run's engine + store "
-            f"+ kept mismatch ({full:.1f} s); {dt0 / dt:.2f}x the baseline; mismatch reused for "
-            f"{up.result.stats.get('mismatch_reused', 0):.0f}, computed for "
-            f"{up.result.stats.get('mismatch_computed', 0):.0f} (object, chunk)s; load average {os.getloadavg()[0]:.1f}"
+            f"incremental from kept node states: {len(up.updated)} objects updated ({args.update_fraction:.1%}), "
+            f"re-screened and merged in {dt:.2f} s wall, {cpu1:.2f} s CPU (process + children) = "
+            f"**{dt / full:.2%}** of the full run's engine + store + kept mismatch ({full:.1f} s), "
+            f"{dt / full_keep:.2%} of it with the node states kept ({full_keep:.1f} s)"
+            + (
+                f", {dt / (plain + full - t['engine (wall)']):.2%} of it with the engine not keeping them"
+                if plain
+                else ""
+            )
+            + f"; {dt0 / dt:.1f}x faster than the baseline; load average {os.getloadavg()[0]:.1f}"
         )
-        if sorted(map(repr, base.result.events.tuples())) != sorted(map(repr, up.result.events.tuples())):
-            raise SystemExit("the update with the kept mismatch differs from the update without it")
-        print(f"with == without the kept mismatch: True ({len(up.result.events)} events)")
+        a, b = sorted(map(repr, base.result.events.tuples())), sorted(map(repr, up.result.events.tuples()))
+        print(f"kept == without: {a == b} ({len(up.result.events)} events, {len(base.result.events)} without)")
+        if a != b:
+            print("only without:", sorted(set(a) - set(b))[:5])
+            print("only kept:", sorted(set(b) - set(a))[:5])
         print(
-            "incremental engine stages without the kept mismatch (s): "
-            + ", ".join(f"{k[:-2]} {v:.1f}" for k, v in base.result.stats.items() if k.endswith("_s"))
+            "incremental engine stages without kept node states (s): "
+            + ", ".join(f"{k[:-2]} {v:.2f}" for k, v in base.result.stats.items() if k.endswith("_s"))
         )
         print(
-            "incremental engine stages (s): "
-            + ", ".join(f"{k[:-2]} {v:.1f}" for k, v in up.result.stats.items() if k.endswith("_s"))
+            "incremental engine stages from kept node states (s): "
+            + ", ".join(f"{k[:-2]} {v:.2f}" for k, v in up.result.stats.items() if k.endswith("_s"))
+            + f"; candidate segments {up.result.stats.get('candidate_segments', 0):.0f}"
         )
-        st = up.result.stats
-        print(
-            f"sieve (runs at <= {screening.SIEVE_MAX_CHANGED:.2%} changed, <= {screening.SIEVE_MAX_DAYS} d): "
-            f"{st['sieve_objects']:.0f} of "
-            f"{len(payload)} objects kept, {st['sieve_pairs']:.0f} of "
-            f"{st['sieve_pairs_total']:.0f} (changed, other) pairs, {st['sieve_state_share']:.1%} of the "
-            f"catalog's (object, segment) states screened; {st['events']:.0f} events"
-        )
+        size = sum(f.stat().st_size for f in (tmp / "core.db.kept").rglob("*"))
+        print(f"kept node states on disk: {size / 2**20:.0f} MiB")
+        st = base.result.stats
+        if "sieve_objects" in st:
+            print(
+                f"baseline sieve (<= {screening.SIEVE_MAX_CHANGED:.2%} changed, <= {screening.SIEVE_MAX_DAYS} d): "
+                f"{st['sieve_objects']:.0f} of {len(payload)} objects kept, {st['sieve_state_share']:.1%} of the "
+                f"catalog's (object, segment) states screened; {st['events']:.0f} events"
+            )
         if args.verify:
             verify(payload, new, params, up, args.workers, dt)
     return 0
@@ -230,8 +277,8 @@ def warm_up(payload, params) -> None:
 
 
 def verify(payload, new, params, up, workers, dt) -> None:
-    """Events of the update (with the sieve) == the changed objects screened against the whole
-    catalog without it (the update before the sieve) == a full rerun, for the changed objects' pairs."""
+    """Events of the update (from kept node states) == the changed objects screened against the whole
+    catalog as primaries (the update before the sieve) == a full rerun, for the changed objects' pairs."""
     from dataclasses import replace
 
     merged, updated = payload.updated_with(new)
@@ -251,8 +298,11 @@ def verify(payload, new, params, up, workers, dt) -> None:
     full = screen(merged, params, workers=workers)
     t_full = time.perf_counter() - clock
     a, b, c = rows(up.result.events), rows(before.events), rows(full.events)
+    if a != c:
+        print("only in the update:", sorted(set(a) - set(c))[:5])
+        print("only in the full rerun:", sorted(set(c) - set(a))[:5])
     print(
-        f"identity: update with sieve {len(a)} events, without sieve {len(b)} ({t_before:.1f} s: the update "
+        f"identity: update from kept states {len(a)} events, primaries screen {len(b)} ({t_before:.1f} s: the update "
         f"is {t_before / dt:.1f}x faster), full rerun {len(c)} for those pairs ({t_full:.1f} s); "
         f"with == without: {a == b}; with == full rerun: {a == c}; load average {os.getloadavg()[0]:.1f}"
     )

@@ -67,7 +67,7 @@ def test_colocation_with_given_pairs_is_colocation_computing_them(catalog, param
     events = build_events(catalog, params, chunks)
     pairs = colocated_pairs(catalog, params)
     assert pairs
-    assert _rows(apply_colocation(list(events), catalog, params, pairs)) == _rows(
+    assert _rows(apply_colocation(list(events), catalog, params, pairs=pairs)) == _rows(
         apply_colocation(list(events), catalog, params)
     )
 

@@ -132,7 +132,8 @@ def test_update_of_objects_with_higher_catalog_numbers_equals_a_full_rerun(store
     )
     new = CatalogPayload.from_elements(read_elements("new.tle", text=text).records)
     monkeypatch.setattr(screening, "SIEVE_MAX_CHANGED", 1.0 if sieve else 0.0)
-    up = update_run(maker, outcome.run_id, new, workers=1)
+    # the path without the full run's kept node states (test_screen_update_kept.py covers the other)
+    up = update_run(maker, outcome.run_id, new, workers=1, use_kept=False)
     assert up.updated == tuple(changed)
     # with the sieve, objects are left out
     assert (up.result.stats["sieve_objects"] < len(payload)) == sieve
@@ -190,8 +191,9 @@ def test_update_reuses_the_kept_velocity_mismatch_and_ignores_a_stale_one(stored
         f"{r.name}\n{r.line1}\n{_shift_mean_anomaly(r.line2, 0.5)}\n" for r in records if r.norad_id in changed
     )
     new = CatalogPayload.from_elements(read_elements("new.tle", text=text).records)
-    reused = update_run(maker, outcome.run_id, new, workers=1)
-    again = update_run(maker, stale.run_id, new, workers=1)
+    # the path without the kept node states, which is the one that reads the kept mismatch
+    reused = update_run(maker, outcome.run_id, new, workers=1, use_kept=False)
+    again = update_run(maker, stale.run_id, new, workers=1, use_kept=False)
     assert reused.result.stats["mismatch_reused"] > 0
     assert again.result.stats["mismatch_reused"] == 0
 

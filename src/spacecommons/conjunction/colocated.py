@@ -34,9 +34,13 @@ def _times(params: ScreeningParams) -> np.ndarray:
     return np.append(t, params.duration_s)
 
 
-def colocated_pairs(payload: CatalogPayload, params: ScreeningParams) -> dict[tuple[int, int], tuple]:
+def colocated_pairs(
+    payload: CatalogPayload, params: ScreeningParams, r0: np.ndarray | None = None
+) -> dict[tuple[int, int], tuple]:
     """{(i, j) payload indices, i < j: (min distance km, its time s, r1, v1, r2, v2)} for the pairs
-    that stay within ``params.colocation_km`` at every sample of the window."""
+    that stay within ``params.colocation_km`` at every sample of the window. ``r0``: every object's
+    SGP4 position at the window start if already known (NaN where SGP4 failed; an incremental update
+    has them kept: the same bits), so only the pairs' members are propagated."""
     from scipy.spatial import cKDTree
 
     from ..propagation.sgp4_batch import propagate_satrecs
@@ -44,14 +48,19 @@ def colocated_pairs(payload: CatalogPayload, params: ScreeningParams) -> dict[tu
     limit = params.colocation_km
     if limit <= 0 or len(payload) < 2:
         return {}
-    sats = payload.satrecs()
     t = _times(params)
-    jd, fr = normalize_jd(np.full(1, params.start_jd), params.start_fr + t[:1] / SECONDS_PER_DAY)
-    e, r, _ = propagate_satrecs(sats, jd, fr, payload.satrec_array())
-    ok = np.flatnonzero(e[:, 0] == 0)
+    sats = None
+    if r0 is None:
+        sats = payload.satrecs()
+        jd, fr = normalize_jd(np.full(1, params.start_jd), params.start_fr + t[:1] / SECONDS_PER_DAY)
+        e, r, _ = propagate_satrecs(sats, jd, fr, payload.satrec_array())
+        ok = np.flatnonzero(e[:, 0] == 0)
+        r0 = r[:, 0]
+    else:
+        ok = np.flatnonzero(np.isfinite(r0).all(axis=1))
     if ok.size < 2:
         return {}
-    pairs = cKDTree(r[ok, 0]).query_pairs(limit, output_type="ndarray")
+    pairs = cKDTree(r0[ok]).query_pairs(limit, output_type="ndarray")
     if pairs.size == 0:
         return {}
     a, b = ok[pairs[:, 0]], ok[pairs[:, 1]]
@@ -64,7 +73,15 @@ def colocated_pairs(payload: CatalogPayload, params: ScreeningParams) -> dict[tu
         return {}
     where = {int(m): k for k, m in enumerate(members)}
     jd, fr = normalize_jd(np.full(t.shape, params.start_jd), params.start_fr + t / SECONDS_PER_DAY)
-    e, r, v = propagate_satrecs([sats[int(m)] for m in members], jd, fr)
+    if sats is None:  # only the members' records
+        member_sats = CatalogPayload(
+            tuple(payload.norad_ids[m] for m in members.tolist()),
+            tuple(payload.names[m] for m in members.tolist()),
+            tuple(payload.texts[m] for m in members.tolist()),
+        ).satrecs()
+    else:
+        member_sats = [sats[int(m)] for m in members]
+    e, r, v = propagate_satrecs(member_sats, jd, fr)
     ia = np.array([where[int(x)] for x in a])
     ib = np.array([where[int(x)] for x in b])
     d = np.linalg.norm(r[ib] - r[ia], axis=-1)  # (pairs, samples)
@@ -102,20 +119,24 @@ def groups(pairs: dict[tuple[int, int], tuple]) -> list[list[int]]:
 
 
 def apply_colocation(
-    events: list, payload: CatalogPayload, params: ScreeningParams, pairs: dict[tuple[int, int], tuple] | None = None
+    events: list,
+    payload: CatalogPayload,
+    params: ScreeningParams,
+    r0: np.ndarray | None = None,
+    pairs: dict[tuple[int, int], tuple] | None = None,
 ) -> list:
     """``events`` without encounters inside a co-located group, plus one ``co-located`` row per
     member beyond the first of each group (``id1`` the group's lowest catalog number, since the
     payload is sorted by it); a row's miss distance and TCA are the closest sampled approach of
     the pair, or of a refined minimum of it when the screening found a closer one.
 
-    ``pairs``: :func:`colocated_pairs` of the same payload and params when the caller computed them
-    already (they depend on the catalog and the window only, so the screening computes them while its
-    chunks run); None computes them here."""
+    ``r0``: as for :func:`colocated_pairs`. ``pairs``: :func:`colocated_pairs` of the same payload and
+    params when the caller computed them already (they depend on the catalog and the window only, so
+    the screening computes them while its chunks run); None computes them here."""
     from .events import _ORDER, ConjunctionEvent, _iso_many
 
     if pairs is None:
-        pairs = colocated_pairs(payload, params)
+        pairs = colocated_pairs(payload, params, r0)
     if not pairs:
         return events
     comps = groups(pairs)

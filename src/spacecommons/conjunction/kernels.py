@@ -726,3 +726,313 @@ def local_minima(P, V, h, ci, cj, ck, limit_km):
             stack_depth[top] = depth + 1
             top += 1
     return out_c[:n_out], out_s[:n_out], out_d[:n_out]
+
+
+@nb.njit(cache=True, inline="always")
+def _segment_box(P, V, i, k, h3, pad, slack, lo, hi):
+    """The box of object ``i``'s Bezier control points over segment ``k``, grown by ``pad + slack``."""
+    for c in range(3):
+        c0 = P[i, k, c]
+        c1 = c0 + h3 * V[i, k, c]
+        c3 = P[i, k + 1, c]
+        c2 = c3 - h3 * V[i, k + 1, c]
+        lo[c] = min(min(c0, c1), min(c2, c3)) - pad - slack
+        hi[c] = max(max(c0, c1), max(c2, c3)) + pad + slack
+
+
+@nb.njit(cache=True, inline="always")
+def _sub_nodes(P, V, i, k, h, m, a, X, D):
+    """Object ``i``'s interpolant and its derivative (per unit s) at the m + 1 sub-nodes of segment
+    ``k``, into ``X``, ``D`` ((m + 1, 3)): the arithmetic of the all-vs-all kernel."""
+    _coeffs(P[i, k], V[i, k], P[i, k + 1], V[i, k + 1], h, a)
+    for q in range(m + 1):
+        s = q / m
+        for c in range(3):
+            X[q, c] = a[0, c] + s * (a[1, c] + s * (a[2, c] + s * a[3, c]))
+            D[q, c] = a[1, c] + s * (2.0 * a[2, c] + 3.0 * s * a[3, c])
+
+
+@nb.njit(cache=True, inline="always")
+def _diff4(XA, DA, XB, DB, q, ds3, c):
+    """Coordinate ``c`` of the four Bezier control points of B's sub-segment ``q`` minus A's (the
+    arithmetic of :func:`_hull_difference`)."""
+    return (
+        XB[q, c] - XA[q, c],
+        (XB[q, c] + ds3 * DB[q, c]) - (XA[q, c] + ds3 * DA[q, c]),
+        (XB[q + 1, c] - ds3 * DB[q + 1, c]) - (XA[q + 1, c] - ds3 * DA[q + 1, c]),
+        XB[q + 1, c] - XA[q + 1, c],
+    )
+
+
+@nb.njit(cache=True, inline="always")
+def _sub_boxes_meet(XA, DA, pa, XB, DB, pb, m):
+    """True when, in some sub-segment, the sub-segment boxes of two objects (their sub-node points
+    ``XA``, ``DA`` and ``XB``, ``DB``, pads ``pa``, ``pb``) overlap and the separating-axis test on
+    their Bezier hulls does not separate them: the tests of the all-vs-all kernel on the same
+    numbers, without its radial shells and without its one-cell-per-pair reporting."""
+    ds3 = 1.0 / (3.0 * m)
+    reach = pa + pb
+    for q in range(m):
+        meet = True
+        for c in range(3):
+            a0 = XA[q, c]
+            a1 = a0 + ds3 * DA[q, c]
+            a3 = XA[q + 1, c]
+            a2 = a3 - ds3 * DA[q + 1, c]
+            b0 = XB[q, c]
+            b1 = b0 + ds3 * DB[q, c]
+            b3 = XB[q + 1, c]
+            b2 = b3 - ds3 * DB[q + 1, c]
+            lo_a = min(min(a0, a1), min(a2, a3)) - pa
+            hi_a = max(max(a0, a1), max(a2, a3)) + pa
+            lo_b = min(min(b0, b1), min(b2, b3)) - pb
+            hi_b = max(max(b0, b1), max(b2, b3)) + pb
+            if max(lo_a, lo_b) > min(hi_a, hi_b):
+                meet = False
+                break
+        if not meet:
+            continue
+        # separating axis: the mean direction of the control-point differences (as ``_separated``)
+        x0, x1, x2, x3 = _diff4(XA, DA, XB, DB, q, ds3, 0)
+        y0, y1, y2, y3 = _diff4(XA, DA, XB, DB, q, ds3, 1)
+        z0, z1, z2, z3 = _diff4(XA, DA, XB, DB, q, ds3, 2)
+        ux = x0 + x1 + x2 + x3
+        uy = y0 + y1 + y2 + y3
+        uz = z0 + z1 + z2 + z3
+        norm = np.sqrt(ux * ux + uy * uy + uz * uz)
+        if norm == 0.0:
+            return True
+        ux /= norm
+        uy /= norm
+        uz /= norm
+        if x0 * ux + y0 * uy + z0 * uz <= reach:
+            return True
+        if x1 * ux + y1 * uy + z1 * uz <= reach:
+            return True
+        if x2 * ux + y2 * uy + z2 * uz <= reach:
+            return True
+        if x3 * ux + y3 * uy + z3 * uz <= reach:
+            return True
+    return False
+
+
+@nb.njit(cache=True, inline="always")
+def _segment_difference(P, V, i, o, k, h3, c):
+    """Coordinate ``c`` of the four Bezier control points of ``o``'s segment ``k`` minus ``i``'s."""
+    return (
+        P[o, k, c] - P[i, k, c],
+        (P[o, k, c] + h3 * V[o, k, c]) - (P[i, k, c] + h3 * V[i, k, c]),
+        (P[o, k + 1, c] - h3 * V[o, k + 1, c]) - (P[i, k + 1, c] - h3 * V[i, k + 1, c]),
+        P[o, k + 1, c] - P[i, k + 1, c],
+    )
+
+
+@nb.njit(cache=True, inline="always")
+def _beyond(x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, ux, uy, uz, reach):
+    """True when the four points (x, y, z) project beyond ``reach`` on the direction (ux, uy, uz)."""
+    norm = np.sqrt(ux * ux + uy * uy + uz * uz)
+    if norm == 0.0:
+        return False
+    r = reach * norm
+    return (
+        x0 * ux + y0 * uy + z0 * uz > r
+        and x1 * ux + y1 * uy + z1 * uz > r
+        and x2 * ux + y2 * uy + z2 * uz > r
+        and x3 * ux + y3 * uy + z3 * uz > r
+    )
+
+
+@nb.njit(cache=True, inline="always")
+def _segment_separated(P, V, i, o, k, h3, reach):
+    """True when the Bezier hull of the pair's relative motion over the whole segment ``k`` stays beyond
+    ``reach`` of zero along its mean direction or along the direction of its chord's point nearest to
+    zero: then so does every sub-segment's hull (de Casteljau control points are convex combinations
+    of the segment's) and the interpolated distance, so the pair has no minimum below ``reach`` in the
+    segment. ``reach`` includes a slack for the rounding of these projections."""
+    x0, x1, x2, x3 = _segment_difference(P, V, i, o, k, h3, 0)
+    y0, y1, y2, y3 = _segment_difference(P, V, i, o, k, h3, 1)
+    z0, z1, z2, z3 = _segment_difference(P, V, i, o, k, h3, 2)
+    if _beyond(
+        x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, x0 + x1 + x2 + x3, y0 + y1 + y2 + y3, z0 + z1 + z2 + z3, reach
+    ):
+        return True
+    cx = x3 - x0
+    cy = y3 - y0
+    cz = z3 - z0
+    cc = cx * cx + cy * cy + cz * cz
+    t = 0.0
+    if cc > 0.0:
+        t = min(1.0, max(0.0, -(x0 * cx + y0 * cy + z0 * cz) / cc))
+    return _beyond(x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, x0 + t * cx, y0 + t * cy, z0 + t * cz, reach)
+
+
+# position of the lowest set bit of a 64-bit word from its de Bruijn product (Leiserson et al. 1998)
+_DEBRUIJN = np.zeros(64, dtype=np.int64)
+for _b in range(64):
+    _DEBRUIJN[((0x03F79D71B4CB0A89 << _b) & 0xFFFFFFFFFFFFFFFF) >> 58] = _b
+
+
+@nb.njit(cache=True, inline="always")
+def _slot(keys, k, ix, iy, iz, mask):
+    """Open-addressing slot of cell (k, ix, iy, iz) in ``keys`` (rows k, ix, iy, iz; k = -1: empty):
+    its own, or the empty one where it would go."""
+    b = (
+        np.int64(
+            (
+                np.uint64((k * 73856093) ^ (ix * 19349663) ^ (iy * 83492791) ^ (iz * 2654435761))
+                * np.uint64(11400714819323198485)
+            )
+            >> np.uint64(32)
+        )
+        & mask
+    )
+    while True:
+        if keys[b, 0] == -1 or (keys[b, 0] == k and keys[b, 1] == ix and keys[b, 2] == iy and keys[b, 3] == iz):
+            return b
+        b = (b + 1) & mask
+
+
+@nb.njit(cache=True, nogil=True)
+def broad_phase_changed(P, V, ok, h, m, pad, prim, shell_lo, shell_hi, cell, k_first=0, k_end=-1):
+    """Candidate (i, j, segment) triples of the pairs with a primary (indices ``prim``: the changed
+    objects of an incremental update), with every object's node states at hand (the full run's, kept)
+    and its radial shell over the chunk (``radial_shells``; NaN: none).
+
+    k x n, segment by segment: the primaries' segment boxes (Bezier control points grown by the pad,
+    which hold every sub-segment's box: de Casteljau subdivision takes convex combinations) set the
+    primary's bit in every cell of ``cell`` km they cover (a small hash of the occupied cells, one bit
+    set of the primaries each). Every object then ORs the bit sets of the cells its own segment box
+    covers and keeps the primaries whose radial shells meet its own; for each such pair the tests
+    run from the cheapest: the two segment boxes overlap; the Bezier hull of the pair's relative
+    motion over the segment is not beyond the sum of the pads on its mean direction nor on the
+    direction of its chord's point nearest to zero (if it were, so would be every point of the
+    interpolated relative motion: no minimum below the narrow-phase limit); last, the all-vs-all
+    kernel's own sub-segment tests on the same numbers (box overlap, separating axis). So the
+    triples are those of the all-vs-all kernel for the pairs with a primary, less some that have no
+    interpolated minimum below the limit: the narrow phase finds the same minima. Only the segments
+    ``k_first <= k < k_end`` (``k_end`` < 0: to the last): it releases the GIL, so threads can share
+    a chunk's segments."""
+    n = P.shape[0]
+    K = P.shape[1] - 1
+    if k_end < 0:
+        k_end = K
+    n_p = prim.shape[0]
+    W = max(1, (n_p + 63) // 64)
+    h3 = h / 3.0
+    slack = 1e-3  # km: rounding of the control points and projections, far below any pad
+    inv = 1.0 / cell
+    a = np.empty((4, 3))
+    lo = np.empty(3)
+    hi = np.empty(3)
+    floor = np.where(np.isnan(shell_lo), -np.inf, shell_lo)
+    ceiling = np.where(np.isnan(shell_hi), np.inf, shell_hi)
+    is_prim = np.zeros(n, dtype=np.bool_)
+    for u in range(n_p):
+        is_prim[prim[u]] = True
+    # per object, the primaries whose radial shells meet its own (a pair of primaries once, from its higher)
+    shells = np.zeros((n, W), dtype=np.uint64)
+    active = np.zeros(n, dtype=np.bool_)
+    for o in range(n):
+        for u in range(n_p):
+            i = prim[u]
+            if i == o or (is_prim[o] and o < i) or floor[i] > ceiling[o] or ceiling[i] < floor[o]:
+                continue
+            shells[o, u // 64] |= np.uint64(1) << np.uint64(u % 64)
+            active[o] = True
+    pbox = np.empty((n_p, 6))
+    pval = np.zeros(n_p, dtype=np.bool_)
+    XP = np.empty((n_p, m + 1, 3))
+    DP = np.empty((n_p, m + 1, 3))
+    T = 16
+    keys = np.full((T, 4), -1, dtype=np.int64)
+    bits = np.zeros((T, W), dtype=np.uint64)
+    acc = np.zeros(W, dtype=np.uint64)
+    XO = np.empty((m + 1, 3))
+    DO = np.empty((m + 1, 3))
+    out_i = np.empty(1 << 12, dtype=np.int64)
+    out_j = np.empty(1 << 12, dtype=np.int64)
+    out_k = np.empty(1 << 12, dtype=np.int64)
+    n_out = 0
+    for k in range(k_first, k_end):
+        n_cells = 0
+        for u in range(n_p):
+            i = prim[u]
+            pval[u] = ok[i, k] and ok[i, k + 1]
+            if not pval[u]:
+                continue
+            _segment_box(P, V, i, k, h3, pad[i], slack, lo, hi)
+            span = 1
+            for c in range(3):
+                pbox[u, c] = lo[c]
+                pbox[u, 3 + c] = hi[c]
+                span *= int(np.floor(hi[c] * inv)) - int(np.floor(lo[c] * inv)) + 1
+            n_cells += span
+            _sub_nodes(P, V, i, k, h, m, a, XP[u], DP[u])
+        if n_cells == 0:
+            continue
+        need = 16
+        while need < 2 * n_cells:
+            need *= 2
+        if need > T:
+            T = need
+            keys = np.empty((T, 4), dtype=np.int64)
+            bits = np.empty((T, W), dtype=np.uint64)
+        mask = need - 1
+        keys[:need, 0] = -1
+        bits[:need] = 0
+        for u in range(n_p):
+            if not pval[u]:
+                continue
+            word = u // 64
+            bit = np.uint64(1) << np.uint64(u % 64)
+            for ix in range(int(np.floor(pbox[u, 0] * inv)), int(np.floor(pbox[u, 3] * inv)) + 1):
+                for iy in range(int(np.floor(pbox[u, 1] * inv)), int(np.floor(pbox[u, 4] * inv)) + 1):
+                    for iz in range(int(np.floor(pbox[u, 2] * inv)), int(np.floor(pbox[u, 5] * inv)) + 1):
+                        b = _slot(keys, 0, ix, iy, iz, mask)
+                        keys[b, 0] = 0
+                        keys[b, 1] = ix
+                        keys[b, 2] = iy
+                        keys[b, 3] = iz
+                        bits[b, word] |= bit
+        for o in range(n):
+            if not (active[o] and ok[o, k] and ok[o, k + 1]):
+                continue
+            _segment_box(P, V, o, k, h3, pad[o], slack, lo, hi)
+            acc[:] = 0
+            for ix in range(int(np.floor(lo[0] * inv)), int(np.floor(hi[0] * inv)) + 1):
+                for iy in range(int(np.floor(lo[1] * inv)), int(np.floor(hi[1] * inv)) + 1):
+                    for iz in range(int(np.floor(lo[2] * inv)), int(np.floor(hi[2] * inv)) + 1):
+                        b = _slot(keys, 0, ix, iy, iz, mask)
+                        if keys[b, 0] != -1:
+                            for w in range(W):
+                                acc[w] |= bits[b, w]
+            have_nodes = False
+            for w in range(W):
+                word = acc[w] & shells[o, w]
+                while word != 0:
+                    low = word & (~word + np.uint64(1))
+                    word ^= low
+                    u = w * 64 + _DEBRUIJN[np.int64((low * np.uint64(0x03F79D71B4CB0A89)) >> np.uint64(58))]
+                    i = prim[u]
+                    if (
+                        max(lo[0], pbox[u, 0]) > min(hi[0], pbox[u, 3])
+                        or max(lo[1], pbox[u, 1]) > min(hi[1], pbox[u, 4])
+                        or max(lo[2], pbox[u, 2]) > min(hi[2], pbox[u, 5])
+                    ):
+                        continue
+                    if _segment_separated(P, V, i, o, k, h3, pad[i] + pad[o] + slack):
+                        continue
+                    if not have_nodes:
+                        _sub_nodes(P, V, o, k, h, m, a, XO, DO)
+                        have_nodes = True
+                    if not _sub_boxes_meet(XP[u], DP[u], pad[i], XO, DO, pad[o], m):
+                        continue
+                    if n_out >= out_i.shape[0]:
+                        out_i = _grow(out_i, n_out + 1)
+                        out_j = _grow(out_j, n_out + 1)
+                        out_k = _grow(out_k, n_out + 1)
+                    out_i[n_out] = min(i, o)
+                    out_j[n_out] = max(i, o)
+                    out_k[n_out] = k
+                    n_out += 1
+    return out_i[:n_out], out_j[:n_out], out_k[:n_out]

@@ -104,6 +104,9 @@ class ChunkResult:
     # each object's SGP4 velocity mismatch in this chunk (km/s, payload order; NaN: not computed), which
     # an incremental update reuses (storage.screening_repo.save_mismatch); not part of the stored chunk
     mismatch: np.ndarray | None = None
+    # with ``keep_nodes``: the node states and per-object values an incremental update reuses instead of
+    # propagating the unchanged objects again (storage.kept_states: r, v, ok, bound, shells); not stored
+    nodes: dict | None = None
 
     def to_json(self) -> str:
         # the fields as they are (asdict would deep-copy every state list first: ~1 s per 10^4 minima);
@@ -112,7 +115,7 @@ class ChunkResult:
         # run's 14 chunks cost the parent while the workers ran, issue #18)
         import numpy as np
 
-        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("mismatch", "states")}
+        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("mismatch", "nodes", "states")}
         if all(len(s) == STATE_FLOATS for s in self.states):
             flat = np.fromiter(chain.from_iterable(self.states), "<f8", count=STATE_FLOATS * len(self.states))
             d["states_f8"] = base64.b64encode(flat.tobytes()).decode("ascii")

@@ -208,9 +208,13 @@ def _merge_chunk_reports(chunks: list[ChunkResult]) -> tuple[dict[int, str], dic
     return failures, stats
 
 
-def screen_chunk(payload: CatalogPayload, params: ScreeningParams, index: int, threads: int = 1) -> ChunkResult:
+def screen_chunk(
+    payload: CatalogPayload, params: ScreeningParams, index: int, threads: int = 1, keep_nodes: bool = False
+) -> ChunkResult:
     """Screen one chunk of the window. Pure function of its arguments; ``threads`` (the compiled
-    broad and narrow phases on that many threads) changes the time it takes, not the result."""
+    broad and narrow phases on that many threads) changes the time it takes, not the result.
+    ``keep_nodes``: also return the node states, bounds and radial shells in ``ChunkResult.nodes``
+    (kept with a stored run for its incremental updates)."""
     from ..propagation.sgp4_batch import propagate_satrecs
 
     k0, k1 = params.chunks()[index]
@@ -237,6 +241,9 @@ def screen_chunk(payload: CatalogPayload, params: ScreeningParams, index: int, t
     ci, cj, ck = _unique_triples(*_broad_phase(r, v, ok, params, pad, cell, np.flatnonzero(primary), threads), n)
     res.stats["broad_phase_s"] = time.perf_counter() - clock
     res.stats["candidate_segments"] = float(ci.size)
+    if keep_nodes:  # what an incremental update reuses (conjunction.incremental.screen_changed)
+        shells = np.stack(kernels.radial_shells(r, v, ok, params.step_s, params.substeps, pad))
+        res.nodes = {"r": r, "v": v, "ok": ok, "bound": bound, "shells": shells}
 
     clock = time.perf_counter()
     limit = params.threshold_km + bound[ci] + bound[cj]
@@ -286,8 +293,10 @@ def screen(
     on_chunk: Callable[[ChunkResult], None] | None = None,
     progress: Callable[[int, int], None] | None = None,
     threads: int = 1,
+    keep_nodes: bool = False,
 ) -> ScreeningResult:
     """Screen the catalog; chunks already in ``completed`` are not recomputed (resume).
+    ``keep_nodes``: each chunk's result carries its node states (``screen_chunk``) to ``on_chunk``.
 
     ``threads``: threads per chunk for the compiled broad and narrow phases (give the cores that
     the worker processes leave idle, e.g. 2 for one chunk on 2 cores); the events do not depend on it."""
@@ -308,7 +317,11 @@ def screen(
         if progress:
             progress(len(done), total)
 
-    fn = screen_chunk if threads <= 1 else partial(screen_chunk, threads=threads)
+    fn = (
+        screen_chunk
+        if threads <= 1 and not keep_nodes
+        else partial(screen_chunk, threads=threads, keep_nodes=keep_nodes)
+    )
     # While other processes run the chunks, this one builds what the merge needs from the catalog
     # alone (SGP4 records, co-located pairs); in-process chunks build the records themselves.
     early = None if runs_in_process(workers, len(todo), dask_address) else _Background(_merge_inputs, payload, params)
@@ -318,7 +331,8 @@ def screen(
     clock = time.perf_counter()
     pairs = early.result() if early is not None else None
     with paused_gc():
-        events = ConjunctionEvents(apply_colocation(build_events(payload, params, chunks), payload, params, pairs))
+        events = build_events(payload, params, chunks)
+        events = ConjunctionEvents(apply_colocation(events, payload, params, pairs=pairs))
     stats["merge_s"] = time.perf_counter() - clock
     stats["wall_s"] = time.perf_counter() - wall
     stats["objects"] = float(len(payload))

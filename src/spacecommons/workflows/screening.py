@@ -79,8 +79,12 @@ def run_screening(
     cancel: Callable[[], bool] | None = None,
     cancel_message: str = CANCELLED,
     threads: int = 1,
+    keep: bool = True,
 ) -> RunOutcome:
     """Run (or resume: ``run_id`` and its ``completed`` chunks) a stored screening run.
+
+    ``keep``: keep the chunks' node states beside the database for incremental updates
+    (``storage.kept_states``: where the database allows it and within the size cap).
 
     Each finished chunk is committed at once, so an interrupted run resumes where it stopped.
     ``cancel()`` is asked after every chunk; when it answers True the run ends ``cancelled``.
@@ -98,6 +102,7 @@ def run_screening(
             run_id = create_run(session, payload, params, clock())
 
     saving = [0.0]
+    writer = _kept_writer(session_maker, run_id, params, payload) if keep else None
 
     def save(chunk: ChunkResult) -> None:
         clock = time.perf_counter()
@@ -105,6 +110,9 @@ def run_screening(
             repo.save_chunk(session, run_id, chunk)
             if chunk.mismatch is not None:  # kept for incremental updates (update_run)
                 repo.save_mismatch(session, run_id, chunk.index, payload.digest, chunk.mismatch)
+        if writer is not None and chunk.nodes is not None:  # node states kept for update_run
+            writer.save(chunk.index, chunk.nodes)
+        chunk.nodes = None  # ~170 MB per chunk of 24k objects: not held until the run ends
         saving[0] += time.perf_counter() - clock
 
     def report(done: int, total: int) -> None:
@@ -123,6 +131,7 @@ def run_screening(
             on_chunk=save,
             progress=report,
             threads=threads,
+            keep_nodes=writer is not None,
         )
     except Cancelled:
         with session_maker.begin() as session:
@@ -145,6 +154,20 @@ def run_screening(
     return RunOutcome(run_id, "done", result)
 
 
+def _kept_writer(session_maker: sessionmaker, run_id: int, params: ScreeningParams, payload: CatalogPayload):
+    """A writer of the run's kept node states, or None (no place for them, over the size cap, or an
+    all-vs-all run it is not: only those can be updated)."""
+    from ..storage import kept_states
+
+    root = kept_states.keep_root(session_maker.kw.get("bind"))
+    if root is None or params.primaries or kept_states.size_bytes(params, len(payload)) > kept_states.max_bytes():
+        return None
+    try:
+        return kept_states.KeptWriter(root, run_id, params, payload)
+    except OSError:  # an unwritable place: the run goes on without them
+        return None
+
+
 @dataclass(frozen=True)
 class UpdateOutcome:
     """An incremental re-screening: which objects changed, their new events, the run's event count."""
@@ -162,9 +185,16 @@ def update_run(
     *,
     workers: int | None = None,
     dask_address: str | None = None,
+    use_kept: bool = True,
 ) -> UpdateOutcome:
     """Re-screen only the pairs involving objects whose element set ``new`` changes or adds, and
     replace those pairs' events in the stored run ``run_id`` (issue #18, target 2).
+
+    When the full run kept its node states (``storage.kept_states``, ``run_screening``'s ``keep``) and
+    they describe the run as stored, only the changed objects are propagated and they are screened
+    against every object from those states, in this process (``conjunction.incremental.screen_changed``);
+    the kept states are then brought up to date. Otherwise (``use_kept`` False, nothing kept, or
+    stale, foreign or damaged files) the path below, which gives the same events:
 
     The orbit-geometry sieve (``conjunction.sieve``) picks, from the element sets alone, the objects
     that may come within the threshold (or the co-location distance, if larger) of a changed one and
@@ -185,6 +215,7 @@ def update_run(
     from ..conjunction.incremental import screen_segments
     from ..conjunction.sieve import sieve
     from ..errors import InputError
+    from ..storage import kept_states
 
     with session_maker() as session:
         run, params, payload, _ = repo.load_run(session, run_id)
@@ -202,6 +233,12 @@ def update_run(
     clock = time.perf_counter()
     ids = np.asarray(merged.norad_ids)
     changed = np.flatnonzero(np.isin(ids, np.asarray(updated, dtype=np.int64)))
+    root = kept_states.keep_root(session_maker.kw.get("bind"))
+    states = kept_states.open_kept(root, run_id, params, payload.digest, len(payload)) if use_kept else None
+    if states is not None:
+        return _update_from_kept(
+            session_maker, run_id, params, payload, merged, updated, changed, kept, states, root, workers
+        )
     # the full run's velocity mismatch of the unchanged objects, in the merged catalog's order (NaN:
     # not kept, or changed); the chunks fill in what they compute, and it is kept for the next update
     n_chunks = len(params.chunks())
@@ -249,6 +286,41 @@ def update_run(
         n = repo.replace_object_events(
             session, run_id, merged, updated, result.events, result.stats, dict(enumerate(mismatch))
         )
+    kept_states.delete(root, run_id)  # they describe the catalog before this update
+    return UpdateOutcome(run_id, updated, result, n)
+
+
+def _update_from_kept(session_maker, run_id, params, payload, merged, updated, changed, kept, states, root, workers):
+    """``update_run`` from the full run's kept node states (see there)."""
+    import numpy as np
+
+    from ..conjunction.incremental import screen_changed
+    from ..storage import kept_states
+
+    clock = time.perf_counter()
+    same = merged.norad_ids == payload.norad_ids
+    old_pos = None if same else np.searchsorted(np.asarray(merged.norad_ids), np.asarray(payload.norad_ids))
+    # in this process (no pool to start), the broad phase on every core (workers: the caller's cores)
+    result, nxt = screen_changed(merged, params, changed, states.chunks, old_pos, threads=workers or 1)
+    # the velocity mismatch rows stay up to date for the path without kept states
+    n_chunks = len(params.chunks())
+    mismatch = np.full((n_chunks, len(merged)), np.nan)
+    for index, values in kept.items():
+        if 0 <= index < n_chunks:
+            mismatch[index, slice(None) if old_pos is None else old_pos] = values
+    for index, values in nxt["mismatch"].items():
+        mismatch[index, changed] = values[changed]
+    result.stats.update(kept_states=1.0, sieve_s=0.0, screen_s=time.perf_counter() - clock)
+    with session_maker.begin() as session:
+        n = repo.replace_object_events(
+            session, run_id, merged, updated, result.events, result.stats, dict(enumerate(mismatch))
+        )
+    clock = time.perf_counter()
+    try:
+        kept_states.rewrite(root, run_id, params, merged, changed, nxt["arrays"])
+    except OSError:  # the update is stored; the next one takes the path without kept states
+        kept_states.delete(root, run_id)
+    result.stats["keep_s"] = time.perf_counter() - clock
     return UpdateOutcome(run_id, updated, result, n)
 
 

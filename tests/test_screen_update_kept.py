@@ -1,0 +1,184 @@
+"""Incremental re-screening from the full run's kept node states (issue #18, target 2;
+``storage.kept_states``, ``conjunction.incremental.screen_changed``, ``kernels.broad_phase_changed``).
+
+Independent computations: a full all-vs-all rerun of the core ``screen`` on the updated catalog (the
+stored run must hold exactly its events), the update path without kept states (the same events), and,
+for the k x n kernel, the interpolated minima of the all-vs-all broad phase's triples with a primary
+(``kernels.broad_phase_primaries``, which the stored runs' tests check against brute force)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from .test_screen_update import IRIDIUM, NOW, _rows, _shift_mean_anomaly, stored  # noqa: F401
+
+
+def _new(records, changed, degrees=0.5, extra: str = ""):
+    from spacecommons.catalog import read_elements
+    from spacecommons.conjunction.catalog_payload import CatalogPayload
+
+    text = "".join(
+        f"{r.name}\n{r.line1}\n{_shift_mean_anomaly(r.line2, degrees)}\n" for r in records if r.norad_id in changed
+    )
+    return CatalogPayload.from_elements(read_elements("new.tle", text=text + extra).records)
+
+
+def _stored_rows(maker, run_id):
+    from spacecommons.storage import screening_repo as repo
+
+    with maker() as s:
+        return _rows(repo.run_events(s, run_id))
+
+
+def test_kept_update_equals_a_full_rerun_twice_and_the_path_without_kept_states(stored):  # noqa: F811
+    """Two successive updates from kept states (the second reads what the first rewrote in place),
+    each equal to a full rerun; a copy of the run updated without kept states stores the same."""
+    from spacecommons.conjunction import screen
+    from spacecommons.storage import kept_states
+    from spacecommons.workflows.screening import run_screening, update_run
+
+    maker, records, payload, params, outcome = stored
+    root = kept_states.keep_root(maker.kw["bind"])
+    assert root is not None and (root / f"run-{outcome.run_id}" / "meta.json").exists()
+    twin = run_screening(maker, payload, params, lambda: NOW, workers=1)
+    first = sorted({e.id2 for e in outcome.result.events} | {r.norad_id for r in records[::10]})
+    new = _new(records, first, 0.3)
+    up = update_run(maker, outcome.run_id, new, workers=1)
+    base = update_run(maker, twin.run_id, new, workers=1, use_kept=False)
+    assert up.result.stats["kept_states"] == 1.0 and "kept_states" not in base.result.stats
+    merged, _ = payload.updated_with(new)
+    full = screen(merged, params, workers=1).events  # the independent computation
+    assert len(full) >= 3 and any(e.id2 in first and e.id1 not in first for e in full)
+    assert _stored_rows(maker, outcome.run_id) == _rows(full) == _stored_rows(maker, twin.run_id)
+    # the twin's kept states describe its old catalog: the update without them removed them
+    assert not (root / f"run-{twin.run_id}").exists()
+
+    second = sorted({e.id1 for e in full})[:3]
+    again = update_run(maker, outcome.run_id, _new(list(merged_records(merged)), second, -0.4), workers=1)
+    assert again.result.stats["kept_states"] == 1.0
+    merged2, _ = merged.updated_with(_new(list(merged_records(merged)), second, -0.4))
+    assert _stored_rows(maker, outcome.run_id) == _rows(screen(merged2, params, workers=1).events)
+
+    # rows written in place are listed with their CRC (not synced): a value that did not reach the file
+    # (here: changed behind its back) makes the kept states unusable, not wrong
+    import json
+
+    path = root / f"run-{outcome.run_id}"
+    meta = json.loads((path / "meta.json").read_text())
+    assert meta["rows"] and meta["crc"] is not None
+    assert kept_states.open_kept(root, outcome.run_id, params, merged2.digest, len(merged2)) is not None
+    mm = np.load(path / "v0.npy", mmap_mode="r+")
+    mm[meta["rows"][0], 0, 0] += 1e-9
+    mm.flush()
+    del mm
+    assert kept_states.open_kept(root, outcome.run_id, params, merged2.digest, len(merged2)) is None
+
+
+def merged_records(payload):
+    """The element sets of a payload as records (name, line1, line2, norad_id) for ``_new``."""
+    from types import SimpleNamespace
+
+    for nid, name, text in zip(payload.norad_ids, payload.names, payload.texts, strict=True):
+        yield SimpleNamespace(norad_id=nid, name=name, line1=text[0], line2=text[1])
+
+
+def test_added_object_and_damaged_or_stale_kept_states(stored):  # noqa: F811
+    """An element set for an object the run did not have (the kept arrays are re-ordered and written
+    anew), then kept states that are truncated, or that name another catalog: the update falls back to
+    the path without them, and every stored result equals a full rerun."""
+    from spacecommons.conjunction import screen
+    from spacecommons.storage import kept_states
+    from spacecommons.workflows.screening import update_run
+
+    maker, records, payload, params, outcome = stored
+    root = kept_states.keep_root(maker.kw["bind"])
+    path = root / f"run-{outcome.run_id}"
+    r0 = records[0]
+    # a new object: the first one's orbit with another catalog number and mean anomaly
+    l1 = f"{r0.line1[:2]}99990{r0.line1[7:68]}"
+    l1 += _checksum(l1)
+    l2 = _shift_mean_anomaly(f"{r0.line2[:2]}99990{r0.line2[7:68]}0", 0.05)
+    changed = sorted({e.id1 for e in outcome.result.events})[:2]
+    new = _new(records, changed, 0.5, extra=f"NEW OBJECT\n{l1}\n{l2}\n")
+    up = update_run(maker, outcome.run_id, new, workers=1)
+    assert up.result.stats["kept_states"] == 1.0 and 99990 in up.updated
+    merged, _ = payload.updated_with(new)
+    assert _stored_rows(maker, outcome.run_id) == _rows(screen(merged, params, workers=1).events)
+    assert kept_states.open_kept(root, outcome.run_id, params, merged.digest, len(merged)) is not None
+
+    # truncated: the next update does not use them, and stores a full rerun's events all the same
+    target = path / "r0.npy"
+    target.write_bytes(target.read_bytes()[:1000])
+    assert kept_states.open_kept(root, outcome.run_id, params, merged.digest, len(merged)) is None
+    new2 = _new(list(merged_records(merged)), changed, -0.2)
+    up2 = update_run(maker, outcome.run_id, new2, workers=1)
+    assert "kept_states" not in up2.result.stats
+    merged2, _ = merged.updated_with(new2)
+    assert _stored_rows(maker, outcome.run_id) == _rows(screen(merged2, params, workers=1).events)
+    # stale: files for another catalog are never read
+    assert kept_states.open_kept(root, outcome.run_id, params, payload.digest, len(payload)) is None
+
+
+def _checksum(line: str) -> str:
+    return str(sum(int(c) if c.isdigit() else c == "-" for c in line[:68]) % 10)
+
+
+def test_keep_root_and_size_cap(monkeypatch, tmp_path):
+    """Where kept states go: beside a SQLite file, nowhere for in-memory SQLite or PostgreSQL unless
+    the setting names a directory, nowhere with ``off``; a run over the cap keeps nothing."""
+    from sqlalchemy.engine import make_url
+
+    from spacecommons.conjunction.params import ScreeningParams
+    from spacecommons.storage import kept_states
+
+    monkeypatch.delenv("SPACECOMMONS_SCREENING_KEEP_DIR", raising=False)
+    assert kept_states.keep_root(make_url(f"sqlite:///{tmp_path}/a.db")) == tmp_path / "a.db.kept"
+    assert kept_states.keep_root(make_url("sqlite://")) is None
+    assert kept_states.keep_root(make_url("postgresql+psycopg://u@h/db")) is None
+    monkeypatch.setenv("SPACECOMMONS_SCREENING_KEEP_DIR", str(tmp_path / "k"))
+    assert kept_states.keep_root(make_url("postgresql+psycopg://u@h/db")) == tmp_path / "k"
+    monkeypatch.setenv("SPACECOMMONS_SCREENING_KEEP_DIR", "off")
+    assert kept_states.keep_root(make_url(f"sqlite:///{tmp_path}/a.db")) is None
+    # 24k objects, 1 day at 300 s in two chunks: 2 x 145 nodes x 49 bytes + 2 x 24 bytes per object
+    params = ScreeningParams(2459600.5, 0.0, 1.0, 5.0)
+    assert kept_states.size_bytes(params, 24_000) == 24_000 * (49 * 290 + 48)
+    monkeypatch.setenv("SPACECOMMONS_SCREENING_KEEP_MAX_MB", "1")
+    assert kept_states.max_bytes() == 2**20
+
+
+@pytest.mark.parametrize("every", [3, 17])
+def test_broad_phase_changed_finds_the_minima_of_the_all_vs_all_triples(every):
+    """The k x n kernel of the kept path against the all-vs-all kernel's triples with a primary
+    (``broad_phase_primaries`` with the radial shells): the narrow phase finds the same interpolated
+    minima (positions and values) from both, on the Iridium 33 debris cloud."""
+    from spacecommons.catalog import read_elements
+    from spacecommons.conjunction import kernels
+    from spacecommons.conjunction.catalog_payload import CatalogPayload
+    from spacecommons.conjunction.params import ChunkResult, ScreeningParams
+    from spacecommons.conjunction.screen import _bounds_and_pads, _node_times, _unique_triples
+    from spacecommons.propagation.sgp4_batch import propagate_satrecs
+    from spacecommons.timescales import iso_to_jd
+
+    payload = CatalogPayload.from_elements(read_elements(IRIDIUM).records)
+    jd, fr = iso_to_jd("2021-10-02T00:00:00Z")
+    params = ScreeningParams(jd, fr, 0.25, 40.0)  # a wide threshold: more minima to compare
+    k0, k1 = params.chunks()[0]
+    _, jdn, frn = _node_times(params, k0, k1)
+    err, r, v = propagate_satrecs(payload.satrecs(), jdn, frn, payload.satrec_array())
+    ok = err == 0
+    bound, pad, cell = _bounds_and_pads(ChunkResult(0), payload, params, jdn, frn, ok, r, v, np.zeros(len(payload)))
+    lo, hi = kernels.radial_shells(r, v, ok, params.step_s, params.substeps, pad)
+    prim = np.arange(0, len(payload), every)
+    n = len(payload)
+
+    def minima(ci, cj, ck):
+        ci, cj, ck = _unique_triples(ci, cj, ck, n)
+        mc, ms, md = kernels.local_minima(r, v, params.step_s, ci, cj, ck, params.threshold_km + bound[ci] + bound[cj])
+        return sorted(zip(ci[mc].tolist(), cj[mc].tolist(), ck[mc].tolist(), ms.tolist(), md.tolist(), strict=True))
+
+    ref = minima(*kernels.broad_phase_primaries(r, v, ok, params.step_s, params.substeps, pad, cell, prim, lo, hi))
+    for size in (50.0, 2000.0):  # the cell size changes the work, not the minima
+        got = minima(*kernels.broad_phase_changed(r, v, ok, params.step_s, params.substeps, pad, prim, lo, hi, size))
+        assert got == ref
+    assert len(ref) >= 5
