@@ -22,6 +22,7 @@ written (:func:`prune`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -92,10 +93,8 @@ def total_bytes() -> int:
 def _dir_bytes(path: Path) -> int:
     total = 0
     for f in path.iterdir():
-        try:
+        with contextlib.suppress(OSError):  # a file removed meanwhile
             total += f.stat().st_size
-        except OSError:
-            pass
     return total
 
 
