@@ -97,6 +97,10 @@ def run_screening(
     """
     import time
 
+    if keep:  # a mistyped size setting is an error before the run exists, not a run that failed
+        from ..storage import kept_states
+
+        kept_states.max_bytes(), kept_states.total_bytes()
     if run_id is None:
         with session_maker.begin() as session:
             run_id = create_run(session, payload, params, clock())
