@@ -147,6 +147,41 @@ def test_keep_root_and_size_cap(monkeypatch, tmp_path):
     assert kept_states.max_bytes() == 2**20
 
 
+def test_total_cap_pushes_out_the_oldest_runs_and_bad_sizes_are_errors(stored, monkeypatch):  # noqa: F811
+    """All runs' kept states under one root stay within SPACECOMMONS_SCREENING_KEEP_TOTAL_MB (the least
+    recently written go first, whole); a run over SPACECOMMONS_SCREENING_KEEP_MAX_MB keeps nothing; a
+    size setting that is not a number is an error naming it, raised before any run is created."""
+    from spacecommons.errors import InputError
+    from spacecommons.storage import kept_states
+    from spacecommons.storage.tables import ScreeningRun
+    from spacecommons.workflows.screening import run_screening
+
+    maker, records, payload, params, outcome = stored
+    root = kept_states.keep_root(maker.kw["bind"])
+    one = kept_states.size_bytes(params, len(payload))
+    first = root / f"run-{outcome.run_id}"
+    assert first.exists() and one <= kept_states._dir_bytes(first) < one + 4096  # npy headers, meta
+    # room for one run and a half: the second run pushes out the first, not itself
+    monkeypatch.setenv("SPACECOMMONS_SCREENING_KEEP_TOTAL_MB", str(1.5 * one / 2**20))
+    second = run_screening(maker, payload, params, lambda: NOW, workers=1)
+    assert not first.exists() and (root / f"run-{second.run_id}" / "meta.json").exists()
+    # over the per-run cap: the run is screened and stored, nothing is kept, the others stay
+    monkeypatch.setenv("SPACECOMMONS_SCREENING_KEEP_MAX_MB", "0")
+    third = run_screening(maker, payload, params, lambda: NOW, workers=1)
+    assert third.status == "done" and not (root / f"run-{third.run_id}").exists()
+    assert (root / f"run-{second.run_id}").exists()
+    with maker() as s:
+        runs = s.query(ScreeningRun).count()
+    for name in ("SPACECOMMONS_SCREENING_KEEP_MAX_MB", "SPACECOMMONS_SCREENING_KEEP_TOTAL_MB"):
+        for bad in ("lots", "-1", "nan"):
+            monkeypatch.setenv(name, bad)
+            with pytest.raises(InputError, match=name):
+                run_screening(maker, payload, params, lambda: NOW, workers=1)
+            monkeypatch.delenv(name)
+    with maker() as s:
+        assert s.query(ScreeningRun).count() == runs
+
+
 @pytest.mark.parametrize("every", [3, 17])
 def test_broad_phase_changed_finds_the_minima_of_the_all_vs_all_triples(every):
     """The k x n kernel of the kept path against the all-vs-all kernel's triples with a primary

@@ -45,10 +45,14 @@ PC_COLUMNS = (
 
 def event_rows(events, limit: int | None = None) -> list[dict]:
     """The closest events (a run's result or stored rows) as plain rows, closest first."""
+    import heapq
+
     from ..timescales import format_utc
 
+    # the same rows as sorted(...)[:limit] (heapq.nsmallest keeps ties in order), without sorting 10^5 events
+    closest = sorted(events, key=_MISS) if limit is None else heapq.nsmallest(limit, events, key=_MISS)
     rows = []
-    for e in sorted(events, key=lambda e: e.miss_km)[:limit]:
+    for e in closest:
         rows.append(
             {
                 "tca": e.tca if isinstance(e.tca, str) else format_utc(e.tca, 3),  # a run's text or a stored instant
@@ -68,6 +72,10 @@ def event_rows(events, limit: int | None = None) -> list[dict]:
             }
         )
     return rows
+
+
+def _MISS(e) -> float:
+    return e.miss_km
 
 
 def events_table(events, limit: int = 15, title: str = "Closest approaches", *, with_pc: bool = False):
@@ -222,7 +230,7 @@ def screen_command(
         raise typer.BadParameter(f"{workers}: must be >= 1", param_hint="--workers")
     check_out(out, ("csv", "json", "parquet"))
     lap("imports_s")
-    _, session_maker = open_db(database_url)
+    engine, session_maker = open_db(database_url)
     lap("open_db_s")
     if update is not None:
         _update(session_maker, update, elements, workers, dask, out)
@@ -288,6 +296,21 @@ def screen_command(
         say(f"wrote {out}")
     if timings:
         _write_timings(timings, stages, result.stats)
+    _light_exit(engine)
+
+
+def _light_exit(engine) -> None:
+    """The run is stored and written: close the database connections now, and freeze the garbage
+    collector's objects when the interpreter exits (``atexit``). Without that, finalizing the
+    interpreter (1,400 modules, ~250k tracked objects after a screening run) walked them in full
+    collections for ~1 s, 7% of the 6-hour slice's command (issue #18). Frozen objects are still
+    freed by reference counting; only cycles among them are left to the operating system, which is
+    why the connections are closed first (an unclosed SQLite connection leaves its -wal file)."""
+    import atexit
+    import gc
+
+    engine.dispose()
+    atexit.register(gc.freeze)
 
 
 def _write_timings(path: Path, stages: dict[str, float], stats: dict[str, float]) -> None:

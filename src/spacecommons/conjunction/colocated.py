@@ -119,27 +119,38 @@ def groups(pairs: dict[tuple[int, int], tuple]) -> list[list[int]]:
 
 
 def apply_colocation(
-    events: list, payload: CatalogPayload, params: ScreeningParams, r0: np.ndarray | None = None
+    events: list,
+    payload: CatalogPayload,
+    params: ScreeningParams,
+    r0: np.ndarray | None = None,
+    pairs: dict[tuple[int, int], tuple] | None = None,
 ) -> list:
     """``events`` without encounters inside a co-located group, plus one ``co-located`` row per
     member beyond the first of each group (``id1`` the group's lowest catalog number, since the
     payload is sorted by it); a row's miss distance and TCA are the closest sampled approach of
-    the pair, or of a refined minimum of it when the screening found a closer one."""
-    from .events import ConjunctionEvent, _iso_many
+    the pair, or of a refined minimum of it when the screening found a closer one.
 
-    pairs = colocated_pairs(payload, params, r0)
+    ``r0``: as for :func:`colocated_pairs`. ``pairs``: :func:`colocated_pairs` of the same payload and
+    params when the caller computed them already (they depend on the catalog and the window only, so
+    the screening computes them while its chunks run); None computes them here."""
+    from .events import _ORDER, ConjunctionEvent, _iso_many
+
+    if pairs is None:
+        pairs = colocated_pairs(payload, params, r0)
     if not pairs:
         return events
     comps = groups(pairs)
     group_of = {m: g for g, comp in enumerate(comps) for m in comp}
     ids = np.asarray(payload.norad_ids)
     index = {int(n): k for k, n in enumerate(ids)}
+    members = {int(ids[m]) for m in group_of}  # catalog numbers are unique in the payload
     kept, inside = [], {}
     for ev in events:
-        i, j = index.get(ev.id1), index.get(ev.id2)
-        if i is not None and j is not None and i in group_of and group_of[i] == group_of.get(j):
-            inside.setdefault((min(i, j), max(i, j)), []).append(ev)
-            continue
+        if ev.id1 in members and ev.id2 in members:
+            i, j = index[ev.id1], index[ev.id2]
+            if group_of[i] == group_of[j]:
+                inside.setdefault((min(i, j), max(i, j)), []).append(ev)
+                continue
         kept.append(ev)
     window = _iso_many(params, np.array([0.0, params.duration_s]))
     sats = payload.satrecs()
@@ -175,7 +186,7 @@ def apply_colocation(
                     tca_s=float(t),
                 )
             )
-    kept.sort(key=lambda e: (e.tca_s, e.id1, e.id2))
+    kept.sort(key=_ORDER)
     return kept
 
 

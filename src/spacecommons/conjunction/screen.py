@@ -10,6 +10,7 @@ threshold between them are then merged into one proximity span.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -24,8 +25,8 @@ from ..timescales import normalize_jd
 from . import kernels
 from .bounds import DIFF_STEP_S, VELOCITY_SAMPLES, segment_error_bounds_km, velocity_mismatch_km_s
 from .catalog_payload import MIN_PERIGEE_ALT_KM, CatalogPayload
-from .colocated import apply_colocation
-from .events import ConjunctionEvents, build_events
+from .colocated import apply_colocation, colocated_pairs
+from .events import ConjunctionEvents, build_events, paused_gc
 from .params import DEFAULT_CHUNK_DAYS, DEFAULT_STEP_S, DEFAULT_SUBSTEPS, ChunkResult, ScreeningParams, iter_minima
 from .refine import refine_tca
 
@@ -253,6 +254,35 @@ def screen_chunk(
     return res
 
 
+def _merge_inputs(payload: CatalogPayload, params: ScreeningParams) -> dict[tuple[int, int], tuple]:
+    """The catalog's SGP4 records (cached on the payload for the merge) and its co-located pairs."""
+    payload.satrecs()
+    return colocated_pairs(payload, params)
+
+
+class _Background:
+    """``fn(*args)`` on a daemon thread; ``result()`` waits for it and returns (or raises) its outcome.
+    Not waited for when the caller stops early (cancel, Ctrl-C): it ends with the process."""
+
+    def __init__(self, fn: Callable, *args) -> None:
+        self._out: list = []
+        self._thread = threading.Thread(target=self._run, args=(fn, args), daemon=True, name="screen-merge-inputs")
+        self._thread.start()
+
+    def _run(self, fn: Callable, args: tuple) -> None:
+        try:
+            self._out.append((True, fn(*args)))
+        except BaseException as exc:  # handed to the caller by result()
+            self._out.append((False, exc))
+
+    def result(self):
+        self._thread.join()
+        ok, value = self._out[0]
+        if not ok:
+            raise value
+        return value
+
+
 def screen(
     elements: list[ElementSet] | CatalogPayload,
     params: ScreeningParams,
@@ -270,7 +300,7 @@ def screen(
 
     ``threads``: threads per chunk for the compiled broad and narrow phases (give the cores that
     the worker processes leave idle, e.g. 2 for one chunk on 2 cores); the events do not depend on it."""
-    from ..parallel import map_chunks
+    from ..parallel import map_chunks, runs_in_process
 
     payload = elements if isinstance(elements, CatalogPayload) else CatalogPayload.from_elements(elements)
     wall = time.perf_counter()
@@ -292,11 +322,17 @@ def screen(
         if threads <= 1 and not keep_nodes
         else partial(screen_chunk, threads=threads, keep_nodes=keep_nodes)
     )
+    # While other processes run the chunks, this one builds what the merge needs from the catalog
+    # alone (SGP4 records, co-located pairs); in-process chunks build the records themselves.
+    early = None if runs_in_process(workers, len(todo), dask_address) else _Background(_merge_inputs, payload, params)
     map_chunks(fn, payload, params, todo, collect, workers=workers, dask_address=dask_address)
     chunks = [done[i] for i in sorted(done)]
     failures, stats = _merge_chunk_reports(chunks)
     clock = time.perf_counter()
-    events = ConjunctionEvents(apply_colocation(build_events(payload, params, chunks), payload, params))
+    pairs = early.result() if early is not None else None
+    with paused_gc():
+        events = build_events(payload, params, chunks)
+        events = ConjunctionEvents(apply_colocation(events, payload, params, pairs=pairs))
     stats["merge_s"] = time.perf_counter() - clock
     stats["wall_s"] = time.perf_counter() - wall
     stats["objects"] = float(len(payload))

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from itertools import repeat
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
@@ -203,10 +204,14 @@ def insert_events(session: Session | Connection, run_id: int, events: Conjunctio
     dialect = conn.dialect
     if dialect.name == "sqlite" and dialect.driver == "pysqlite":
         to_text = _sqlite_time_text(table.c.tca.type.dialect_impl(dialect).bind_processor(dialect))
-        values = [
-            (run_id, r[0], r[1], r[2], r[3], to_text(r[4]), *r[5:11], to_text(r[11]), to_text(r[12]), r[13])
-            for r in rows
-        ]
+        # column by column (C-level transposes; one text conversion per distinct span text), not a
+        # Python tuple per row: 0.8 -> 0.3 s of the 7-day run's 161,785 rows
+        cols = list(zip(*rows, strict=True))
+        cols[4] = list(map(to_text, cols[4]))
+        for c in (11, 12):  # span start / end: "" for every encounter, a few distinct texts otherwise
+            texts = {t: to_text(t) for t in set(cols[c])}
+            cols[c] = list(map(texts.__getitem__, cols[c]))
+        values = list(zip(repeat(run_id, len(rows)), *cols, strict=True))
         cur = conn.connection.driver_connection.cursor()
         (cache,) = cur.execute("PRAGMA cache_size").fetchone()
         cur.execute(f"PRAGMA cache_size=-{SQLITE_BULK_CACHE_KIB}")

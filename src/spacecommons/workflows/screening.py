@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..conjunction.catalog_payload import CatalogPayload
+from ..conjunction.events import paused_gc
 from ..conjunction.params import ChunkResult, ScreeningParams
 from ..conjunction.screen import ScreeningResult, screen
 from ..storage import screening_repo as repo
@@ -96,6 +97,10 @@ def run_screening(
     """
     import time
 
+    if keep:  # a mistyped size setting is an error before the run exists, not a run that failed
+        from ..storage import kept_states
+
+        kept_states.max_bytes(), kept_states.total_bytes()
     if run_id is None:
         with session_maker.begin() as session:
             run_id = create_run(session, payload, params, clock())
@@ -145,7 +150,7 @@ def run_screening(
             repo.set_status(session, run_id, "failed", f"{type(exc).__name__}: {exc}")
         raise
     stored = time.perf_counter()
-    with session_maker.begin() as session:
+    with paused_gc(), session_maker.begin() as session:  # 10^5 rows, no cycles: no collector passes
         repo.finish_run(session, run_id, result.events, result.stats, result.failures)
         evaluate_run(session, run_id, clock())
     result.stats["store_s"] = time.perf_counter() - stored
