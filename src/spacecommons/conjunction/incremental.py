@@ -160,13 +160,20 @@ def screen_chunk_segments(job: tuple, params: ScreeningParams, index: int) -> Ch
     res.stats["broad_phase_s"] = time.perf_counter() - clock
     res.stats["candidate_segments"] = float(ci.size)
 
+    mc, ms = _narrow_phase(res, params, r, v, bound, ci, cj, ck)
+    _refine_minima(res, sats, params, t_nodes, ci, cj, ck, mc, ms)
+    return res
+
+
+def _narrow_phase(res: ChunkResult, params: ScreeningParams, r, v, bound, ci, cj, ck) -> tuple[np.ndarray, np.ndarray]:
+    """The engine's narrow phase on the candidate triples (their interpolated minima below the
+    threshold plus both objects' error bounds), timed into ``res.stats``."""
     clock = time.perf_counter()
     limit = params.threshold_km + bound[ci] + bound[cj]
     mc, ms, _md = kernels.local_minima(r, v, params.step_s, ci, cj, ck, limit)
     res.stats["narrow_phase_s"] = time.perf_counter() - clock
     res.stats["interpolated_minima"] = float(mc.size)
-    _refine_minima(res, sats, params, t_nodes, ci, cj, ck, mc, ms)
-    return res
+    return mc, ms
 
 
 def screen_segments(
@@ -283,11 +290,7 @@ def screen_changed_chunk(
     res.stats["broad_phase_s"] = time.perf_counter() - clock
     res.stats["candidate_segments"] = float(ci.size)
 
-    clock = time.perf_counter()
-    limit = params.threshold_km + bound[ci] + bound[cj]
-    mc, ms, _md = kernels.local_minima(r, v, params.step_s, ci, cj, ck, limit)
-    res.stats["narrow_phase_s"] = time.perf_counter() - clock
-    res.stats["interpolated_minima"] = float(mc.size)
+    mc, ms = _narrow_phase(res, params, r, v, bound, ci, cj, ck)
     # SGP4 records only of the objects refined (building all of them costs ~0.4 s for 24k objects)
     involved = np.unique(np.concatenate([ci[mc], cj[mc]]))
     sats = dict(zip(involved.tolist(), _subset(merged, involved).satrecs(), strict=True))
