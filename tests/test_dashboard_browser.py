@@ -300,7 +300,12 @@ def test_safety_workspace_detail_in_view_state_in_the_address(server, chromium, 
     page.goto(base + "/#safety?limit=2&sort=tca")  # two rows a page: the pager has pages to walk
     page.wait_for_selector("#events tbody tr")
     assert page.locator("#events tbody tr").count() == 2
-    # the run summary, counted by the server: one bar per band, one per hour with events
+    # the run summary, counted by the server (its own request: wait for it to be drawn, not for a
+    # time): one bar per band, one per hour with events
+    page.wait_for_selector("#miss-bands rect.bar")
+    page.wait_for_selector("#per-hour rect.bar")
+    page.wait_for_selector("#pc-bands rect.bar")
+    page.wait_for_selector("#top-objects tbody tr")
     assert page.locator("#miss-bands rect.bar").count() == 5
     assert page.locator("#pc-bands rect.bar").count() == 5
     counts = [int(t) for t in page.locator("#miss-bands text").all_text_contents() if t.isdigit()]
@@ -320,6 +325,7 @@ def test_safety_workspace_detail_in_view_state_in_the_address(server, chromium, 
     page.keyboard.press("Enter")
     page.wait_for_function("() => location.hash.includes('event=')")
     page.wait_for_function("() => document.querySelector('#cdm').textContent.includes('CCSDS_CDM_VERS')")
+    page.wait_for_selector("#rtn circle")
     title = page.locator("#event-title").inner_text()
     assert _in_viewport(page, "#event-info") and _in_viewport(page, "#rtn")  # the detail is beside the list
     assert page.locator("#rtn circle").count() == 4
@@ -328,6 +334,7 @@ def test_safety_workspace_detail_in_view_state_in_the_address(server, chromium, 
     url = page.url
     page.reload()  # the address restores run, page, sort and event
     page.wait_for_function(f"() => document.querySelector('#event-title').textContent === {title!r}")
+    page.wait_for_selector("#events tbody tr.sel")
     assert page.url == url
     assert page.locator("#events tbody tr").all_inner_texts() == second_page
     assert page.locator("#events tbody tr.sel").count() == 1
