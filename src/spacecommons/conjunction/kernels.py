@@ -72,6 +72,13 @@ def _separated(X, D, q, ds3, oi, oj, reach):
     x0, x1, x2, x3 = _hull_difference(X, D, q, ds3, oi, oj, 0)
     y0, y1, y2, y3 = _hull_difference(X, D, q, ds3, oi, oj, 1)
     z0, z1, z2, z3 = _hull_difference(X, D, q, ds3, oi, oj, 2)
+    return _beyond_on_mean(x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, reach)
+
+
+@nb.njit(cache=True, inline="always")
+def _beyond_on_mean(x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, reach):
+    """True when the four control points (x, y, z) of a relative-motion hull all project beyond
+    ``reach`` on the unit direction of their mean (a separating axis; False when the mean is zero)."""
     ux = x0 + x1 + x2 + x3
     uy = y0 + y1 + y2 + y3
     uz = z0 + z1 + z2 + z3
@@ -784,22 +791,7 @@ def _sub_boxes_meet(XA, DA, pa, XB, DB, pb, m):
         x0, x1, x2, x3 = _diff4(XA, DA, XB, DB, q, ds3, 0)
         y0, y1, y2, y3 = _diff4(XA, DA, XB, DB, q, ds3, 1)
         z0, z1, z2, z3 = _diff4(XA, DA, XB, DB, q, ds3, 2)
-        ux = x0 + x1 + x2 + x3
-        uy = y0 + y1 + y2 + y3
-        uz = z0 + z1 + z2 + z3
-        norm = np.sqrt(ux * ux + uy * uy + uz * uz)
-        if norm == 0.0:
-            return True
-        ux /= norm
-        uy /= norm
-        uz /= norm
-        if x0 * ux + y0 * uy + z0 * uz <= reach:
-            return True
-        if x1 * ux + y1 * uy + z1 * uz <= reach:
-            return True
-        if x2 * ux + y2 * uy + z2 * uz <= reach:
-            return True
-        if x3 * ux + y3 * uy + z3 * uz <= reach:
+        if not _beyond_on_mean(x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, reach):
             return True
     return False
 
