@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -39,6 +40,15 @@ class CatalogPayload:
         ids = tuple(sorted(rows))
         changed = tuple(n for n in ids if old.get(n) is None or old[n][1] != rows[n][1])
         return CatalogPayload(ids, tuple(rows[n][0] for n in ids), tuple(rows[n][1] for n in ids)), changed
+
+    def subset(self, index: Iterable[int]) -> CatalogPayload:
+        """The objects at positions ``index`` (ascending, so still sorted by catalog number)."""
+        index = [int(i) for i in index]
+        return CatalogPayload(
+            tuple(self.norad_ids[i] for i in index),
+            tuple(self.names[i] for i in index),
+            tuple(self.texts[i] for i in index),
+        )
 
     @classmethod
     def from_elements(cls, elements: list[ElementSet]) -> CatalogPayload:

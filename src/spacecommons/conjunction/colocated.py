@@ -73,14 +73,8 @@ def colocated_pairs(
         return {}
     where = {int(m): k for k, m in enumerate(members)}
     jd, fr = normalize_jd(np.full(t.shape, params.start_jd), params.start_fr + t / SECONDS_PER_DAY)
-    if sats is None:  # only the members' records
-        member_sats = CatalogPayload(
-            tuple(payload.norad_ids[m] for m in members.tolist()),
-            tuple(payload.names[m] for m in members.tolist()),
-            tuple(payload.texts[m] for m in members.tolist()),
-        ).satrecs()
-    else:
-        member_sats = [sats[int(m)] for m in members]
+    # only the members' records, unless the whole catalog's were built for the start positions
+    member_sats = payload.subset(members).satrecs() if sats is None else [sats[int(m)] for m in members]
     e, r, v = propagate_satrecs(member_sats, jd, fr)
     ia = np.array([where[int(x)] for x in a])
     ib = np.array([where[int(x)] for x in b])

@@ -257,7 +257,7 @@ def screen_changed_chunk(
     res = ChunkResult(index=index)
     n = len(merged)
     clock = time.perf_counter()
-    sub = _subset(merged, changed)
+    sub = merged.subset(changed)
     t_nodes, jd, fr = _node_times(params, k0, k1)
     err, rc, vc = propagate_satrecs(sub.satrecs(), jd, fr, sub.satrec_array())
     okc = err == 0
@@ -293,7 +293,7 @@ def screen_changed_chunk(
     mc, ms = _narrow_phase(res, params, r, v, bound, ci, cj, ck)
     # SGP4 records only of the objects refined (building all of them costs ~0.4 s for 24k objects)
     involved = np.unique(np.concatenate([ci[mc], cj[mc]]))
-    sats = dict(zip(involved.tolist(), _subset(merged, involved).satrecs(), strict=True))
+    sats = dict(zip(involved.tolist(), merged.subset(involved).satrecs(), strict=True))
     _refine_minima(res, sats, params, t_nodes, ci, cj, ck, mc, ms)
     return res
 
@@ -328,7 +328,7 @@ def screen_changed(
     renumbered = [
         ChunkResult(c.index, [where[x] for x in c.i], [where[x] for x in c.j], c.t, c.miss_km, c.states) for c in chunks
     ]
-    events = build_events(_subset(merged, involved), replace(params, primaries=()), renumbered)
+    events = build_events(merged.subset(involved), replace(params, primaries=()), renumbered)
     # co-located groups only of pairs with a changed object (as screen_segments, whose params have them
     # as primaries): the others' groups are stored already
     updated = tuple(merged.norad_ids[i] for i in changed.tolist())
@@ -341,15 +341,6 @@ def screen_changed(
     stats["events"] = float(len(events))
     mismatch = {c.index: c.mismatch for c in chunks}
     return ScreeningResult(events, failures, stats), {"arrays": merged_arrays, "mismatch": mismatch}
-
-
-def _subset(payload: CatalogPayload, index) -> CatalogPayload:
-    """The objects ``index`` (sorted positions) of a payload, still sorted by catalog number."""
-    return CatalogPayload(
-        tuple(payload.norad_ids[i] for i in index),
-        tuple(payload.names[i] for i in index),
-        tuple(payload.texts[i] for i in index),
-    )
 
 
 __all__ = ["CHANGED_CELL_KM", "screen_changed", "screen_changed_chunk", "screen_chunk_segments", "screen_segments"]

@@ -256,7 +256,7 @@ def update_run(
     if changed.size <= SIEVE_MAX_CHANGED * len(merged) and params.days <= SIEVE_MAX_DAYS:
         found = sieve(
             merged.texts,
-            _subset(merged, changed).satrecs(),
+            merged.subset(changed).satrecs(),
             changed,
             params.start_jd,
             params.start_fr,
@@ -274,7 +274,7 @@ def update_run(
     share = float(segments.sum()) / max(1, len(merged) * n_seg)
     sieve_s = time.perf_counter() - clock
     local = workers if share > PARALLEL_FRACTION else 1
-    sub = merged if keep.size == len(merged) else _subset(merged, keep)
+    sub = merged if keep.size == len(merged) else merged.subset(keep)
     primaries = replace(params, primaries=updated)
     known = np.ascontiguousarray(mismatch[:, keep])
     result = screen_segments(sub, primaries, segments, workers=local, dask_address=dask_address, mismatch=known)
@@ -326,15 +326,6 @@ def _update_from_kept(session_maker, run_id, params, payload, merged, updated, c
         kept_states.delete(root, run_id)
     result.stats["keep_s"] = time.perf_counter() - clock
     return UpdateOutcome(run_id, updated, result, n)
-
-
-def _subset(payload: CatalogPayload, index) -> CatalogPayload:
-    """The objects ``index`` (sorted positions) of a payload, still sorted by catalog number."""
-    return CatalogPayload(
-        tuple(payload.norad_ids[i] for i in index),
-        tuple(payload.names[i] for i in index),
-        tuple(payload.texts[i] for i in index),
-    )
 
 
 def finish_run(session: Session, run_id: int, result: ScreeningResult, now: datetime) -> None:
