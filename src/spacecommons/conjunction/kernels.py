@@ -829,41 +829,6 @@ def _control_points(P, V, i, k, h3, pad, slack, cp, box):
         box[3 + c] = max(max(c0, c1), max(c2, c3)) + pad + slack
 
 
-@nb.njit(cache=True, inline="always")
-def _hull_separated(A, j, u, B, reach):
-    """True when the Bezier hull of the relative motion of two objects over a segment (their control
-    points ``A[j, u]``, ``B``: :func:`_control_points`) stays beyond ``reach`` of zero along its mean
-    direction or along the direction of its chord's point nearest to zero: then so does every
-    sub-segment's hull (de Casteljau control points are convex combinations of the segment's) and the
-    interpolated distance, so the pair has no minimum below ``reach`` in the segment. ``reach``
-    includes a slack for the rounding of these projections. Indices, not the view ``A[j, u]``: a view
-    costs two atomic reference-count updates, more than the test itself."""
-    x0 = B[0, 0] - A[j, u, 0, 0]
-    x1 = B[1, 0] - A[j, u, 1, 0]
-    x2 = B[2, 0] - A[j, u, 2, 0]
-    x3 = B[3, 0] - A[j, u, 3, 0]
-    y0 = B[0, 1] - A[j, u, 0, 1]
-    y1 = B[1, 1] - A[j, u, 1, 1]
-    y2 = B[2, 1] - A[j, u, 2, 1]
-    y3 = B[3, 1] - A[j, u, 3, 1]
-    z0 = B[0, 2] - A[j, u, 0, 2]
-    z1 = B[1, 2] - A[j, u, 1, 2]
-    z2 = B[2, 2] - A[j, u, 2, 2]
-    z3 = B[3, 2] - A[j, u, 3, 2]
-    if _beyond(
-        x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, x0 + x1 + x2 + x3, y0 + y1 + y2 + y3, z0 + z1 + z2 + z3, reach
-    ):
-        return True
-    cx = x3 - x0
-    cy = y3 - y0
-    cz = z3 - z0
-    cc = cx * cx + cy * cy + cz * cz
-    t = 0.0
-    if cc > 0.0:
-        t = min(1.0, max(0.0, -(x0 * cx + y0 * cy + z0 * cz) / cc))
-    return _beyond(x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, x0 + t * cx, y0 + t * cy, z0 + t * cz, reach)
-
-
 # position of the lowest set bit of a 64-bit word from its de Bruijn product (Leiserson et al. 1998)
 _DEBRUIJN = np.zeros(64, dtype=np.int64)
 for _b in range(64):
@@ -915,7 +880,13 @@ def _cell_range(lo, hi, inv, off, G):
 
 @nb.njit(cache=True, inline="always")
 def _hull_apart(x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, reach):
-    """:func:`_hull_separated` on the control-point differences (object minus primary) in registers."""
+    """True when the Bezier hull of the relative motion of two objects over a segment (the differences
+    of their four control points, object minus primary: :func:`_control_points`, :func:`_axis_box`)
+    stays beyond ``reach`` of zero along its mean direction or along the direction of its chord's point
+    nearest to zero: then so does every sub-segment's hull (de Casteljau control points are convex
+    combinations of the segment's) and the interpolated distance, so the pair has no minimum below
+    ``reach`` in the segment. ``reach`` includes a slack for the rounding of these projections.
+    Scalars in, so that nothing is reference-counted per call."""
     if _beyond(
         x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, x0 + x1 + x2 + x3, y0 + y1 + y2 + y3, z0 + z1 + z2 + z3, reach
     ):
@@ -964,7 +935,7 @@ def _objects_in_block(
     or per candidate pair: in a compiled loop every array bound to a new name (a view, an inlined
     function's argument, a buffer that may be reassigned) costs two atomic reference-count updates,
     which were most of this kernel's time. The arithmetic is that of :func:`_control_points`,
-    :func:`_grid_range` and :func:`_hull_separated`, operation for operation."""
+    :func:`_grid_range` and of the former hull test on stored control points, operation for operation."""
     n = P.shape[0]
     W = shells.shape[1]
     G = grid.shape[0]
