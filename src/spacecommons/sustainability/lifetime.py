@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -81,20 +82,7 @@ class TabulatedDensity:
 
     @classmethod
     def build(cls, space_weather: SpaceWeather) -> TabulatedDensity:
-        alt = np.arange(80.0, 1001.0, 10.0)
-        f107 = np.array([65.0, 80.0, 100.0, 125.0, 150.0, 175.0, 200.0, 250.0, 300.0])
-        lon = np.radians(np.arange(0.0, 360.0, 45.0))
-        lat = np.radians(np.arange(-75.0, 76.0, 25.0))
-        # equinoxes and solstices of 2020, at noon UTC: the seasonal and local-time structure averages out
-        days = 2458929.0 + np.array([0.0, 93.0, 186.0, 276.0])
-        d, lo, la, h = np.meshgrid(days, lon, lat, alt, indexing="ij")
-        rad = EARTH_RADIUS_WGS72_KM + h
-        r = np.stack([rad * np.cos(la) * np.cos(lo), rad * np.cos(la) * np.sin(lo), rad * np.sin(la)], axis=-1)
-        w = np.cos(la)  # area weight of each latitude band
-        table = np.empty((alt.size, f107.size))
-        for j, f in enumerate(f107):
-            rho = density_kg_m3(d.ravel(), r.reshape(-1, 3), ConstantSpaceWeather(f, f, 15.0)).reshape(d.shape)
-            table[:, j] = np.log((rho * w).sum(axis=(0, 1, 2)) / w.sum(axis=(0, 1, 2)))
+        alt, f107, table = _global_mean_table()
         return cls(alt, f107, table, space_weather)
 
     def __call__(self, jd: np.ndarray, r_ecef_km: np.ndarray) -> np.ndarray:
@@ -115,6 +103,31 @@ class TabulatedDensity:
             + ta * tf * t[ia + 1, jf + 1]
         )
         return np.exp(v)
+
+
+@lru_cache(maxsize=1)
+def _global_mean_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Altitudes, F10.7 values and log mean densities of :class:`TabulatedDensity`, computed once per
+    process (read-only arrays): the table does not depend on the space weather the density is built
+    with (that only picks the F10.7a column at each epoch), so the CLI's three scenarios and the
+    sustainability report share it instead of running NRLMSIS over the grid once each (3 CPU s)."""
+    alt = np.arange(80.0, 1001.0, 10.0)
+    f107 = np.array([65.0, 80.0, 100.0, 125.0, 150.0, 175.0, 200.0, 250.0, 300.0])
+    lon = np.radians(np.arange(0.0, 360.0, 45.0))
+    lat = np.radians(np.arange(-75.0, 76.0, 25.0))
+    # equinoxes and solstices of 2020, at noon UTC: the seasonal and local-time structure averages out
+    days = 2458929.0 + np.array([0.0, 93.0, 186.0, 276.0])
+    d, lo, la, h = np.meshgrid(days, lon, lat, alt, indexing="ij")
+    rad = EARTH_RADIUS_WGS72_KM + h
+    r = np.stack([rad * np.cos(la) * np.cos(lo), rad * np.cos(la) * np.sin(lo), rad * np.sin(la)], axis=-1)
+    w = np.cos(la)  # area weight of each latitude band
+    table = np.empty((alt.size, f107.size))
+    for j, f in enumerate(f107):
+        rho = density_kg_m3(d.ravel(), r.reshape(-1, 3), ConstantSpaceWeather(f, f, 15.0)).reshape(d.shape)
+        table[:, j] = np.log((rho * w).sum(axis=(0, 1, 2)) / w.sum(axis=(0, 1, 2)))
+    for a in (alt, f107, table):
+        a.flags.writeable = False
+    return alt, f107, table
 
 
 @dataclass(frozen=True)
