@@ -266,15 +266,44 @@ class KeptWriter:
 
 @dataclass
 class Kept:
-    """A run's kept states, memory-mapped copy-on-write: ``chunks[index][name]`` (``_ARRAYS``)."""
+    """A run's kept states, memory-mapped copy-on-write: ``chunks[index][name]`` (``_ARRAYS``).
+    ``check``: the comparison of the files' folds with the meta's, when ``open_kept`` left it to a
+    thread (``intact``)."""
 
     path: Path
     chunks: dict[int, dict[str, np.ndarray]]
+    check: Any = None
+
+    def intact(self) -> bool:
+        """Whether every file's XOR fold is the one in the meta (waits for the thread that compares
+        them, if ``open_kept`` started one). Ask before anything computed from the arrays is kept."""
+        return True if self.check is None else bool(self.check.result())
 
 
-def open_kept(root: Path | None, run_id: int, params: ScreeningParams, digest: str, n: int) -> Kept | None:
+def _folds_match(path: Path, folds: dict, chunks: list[int]) -> bool:
+    """The files' XOR folds (read through their own read-only maps: not the copy-on-write rows an
+    update writes) == ``folds`` of the meta."""
+    import numpy as np
+
+    try:
+        for index in chunks:
+            for name in _ARRAYS:
+                a = np.load(path / f"{name}{index}.npy", mmap_mode="r", allow_pickle=False)
+                if _fold(a) != folds.get(str(index), {}).get(name):
+                    return False
+    except (OSError, ValueError, EOFError):
+        return False
+    return True
+
+
+def open_kept(
+    root: Path | None, run_id: int, params: ScreeningParams, digest: str, n: int, *, background: bool = False
+) -> Kept | None:
     """The kept states of run ``run_id`` if they describe exactly this run (parameters, catalog digest,
-    object count, every chunk with arrays of the right shapes and types); None otherwise."""
+    object count, every chunk with arrays of the right shapes and types and the XOR folds of the
+    meta); None otherwise. ``background``: the folds are compared in a thread while the caller goes on
+    (one pass over every byte: ~0.05 s for a run-day of the 2022 catalog, on a core the update's
+    propagation leaves idle); the caller asks ``Kept.intact()`` before it keeps any result."""
     import numpy as np
 
     if root is None:
@@ -302,9 +331,6 @@ def open_kept(root: Path | None, run_id: int, params: ScreeningParams, digest: s
                 a = np.load(path / f"{name}{index}.npy", mmap_mode="c", allow_pickle=False)
                 if a.shape != shape or a.dtype != dtype:
                     return None
-                # damaged content in a file of the right shape (bit rot, a zeroed or overwritten block)
-                if _fold(a) != meta["folds"].get(str(index), {}).get(name):
-                    return None
                 arrays[name] = a
             out[index] = arrays
     except (OSError, ValueError, EOFError):
@@ -313,7 +339,15 @@ def open_kept(root: Path | None, run_id: int, params: ScreeningParams, digest: s
     # leaves other values under this meta, which the CRC tells
     if meta["rows"] and _rows_crc(out, np.asarray(meta["rows"], dtype=np.int64)) != meta["crc"]:
         return None
-    return Kept(path, out)
+    # damaged content in a file of the right shape (bit rot, a zeroed or overwritten block)
+    if not background:
+        return Kept(path, out) if _folds_match(path, meta["folds"], list(out)) else None
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(1, thread_name_prefix="kept-folds")
+    check = pool.submit(_folds_match, path, meta["folds"], list(out))
+    pool.shutdown(wait=False)
+    return Kept(path, out, check)
 
 
 def invalidate(root: Path | None, run_id: int) -> None:

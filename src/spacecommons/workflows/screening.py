@@ -257,12 +257,17 @@ def _update_run(session_maker, run_id, new, workers, dask_address, use_kept) -> 
     ids = np.asarray(merged.norad_ids)
     changed = np.flatnonzero(np.isin(ids, np.asarray(updated, dtype=np.int64)))
     root = kept_states.keep_root(session_maker.kw.get("bind"))
-    states = kept_states.open_kept(root, run_id, params, payload.digest, len(payload)) if use_kept else None
+    states = None
+    if use_kept:  # their files' folds are compared in a thread, during the propagation of the changed objects
+        states = kept_states.open_kept(root, run_id, params, payload.digest, len(payload), background=True)
     steps["open_kept_s"] = time.perf_counter() - clock
     if states is not None:
-        return _update_from_kept(
+        outcome = _update_from_kept(
             session_maker, run_id, params, payload, merged, updated, changed, kept, states, root, workers, steps
         )
+        if outcome is not None:
+            return outcome
+        clock = time.perf_counter()  # damaged kept states (removed): the path without them
     # the full run's velocity mismatch of the unchanged objects, in the merged catalog's order (NaN:
     # not kept, or changed); the chunks fill in what they compute, and it is kept for the next update
     n_chunks = len(params.chunks())
@@ -318,7 +323,8 @@ def _update_from_kept(
     session_maker, run_id, params, payload, merged, updated, changed, kept, states, root, workers, steps
 ):
     """``update_run`` from the full run's kept node states (see there). ``steps``: the times of the
-    steps before it, added to the result's stats with its own (``store_s``, ``keep_s``)."""
+    steps before it, added to the result's stats with its own (``store_s``, ``keep_s``). None, with
+    the kept states removed and nothing stored, when their files' folds show damaged content."""
     import numpy as np
 
     from ..conjunction.incremental import screen_changed
@@ -338,6 +344,12 @@ def _update_from_kept(
     for index, values in nxt["mismatch"].items():
         mismatch[index, changed] = values[changed]
     result.stats.update(kept_states=1.0, sieve_s=0.0, screen_s=time.perf_counter() - clock)
+    clock = time.perf_counter()
+    intact = states.intact()  # the thread open_kept started: done long before, unless the disk is slow
+    steps["fold_wait_s"] = time.perf_counter() - clock
+    if not intact:
+        kept_states.delete(root, run_id)
+        return None
     clock = time.perf_counter()
     with session_maker.begin() as session:
         n = repo.replace_object_events(
