@@ -829,26 +829,64 @@ def _control_points(P, V, i, k, h3, pad, slack, cp, box):
         box[3 + c] = max(max(c0, c1), max(c2, c3)) + pad + slack
 
 
+# position of the lowest set bit of a 64-bit word from its de Bruijn product (Leiserson et al. 1998)
+_DEBRUIJN = np.zeros(64, dtype=np.int64)
+for _b in range(64):
+    _DEBRUIJN[((0x03F79D71B4CB0A89 << _b) & 0xFFFFFFFFFFFFFFFF) >> 58] = _b
+
+
+# segments whose control points ``broad_phase_changed`` gathers per pass over the objects
+_BLOCK = 8
+
+# km: rounding of the control points and projections in ``broad_phase_changed``, far below any pad
+_SLACK_KM = 1e-3
+
+# half-width (km) of the dense cell grid of ``broad_phase_changed``: beyond it cells are clamped (shared)
+_GRID_KM = 50000.0
+
+# an object with at most this many shell partners among the primaries tests them directly in each
+# segment instead of looking up the cells of its box (about 3 cell reads and the decoding of their bit
+# sets cost as much as this many box tests; measured in benchmarks/README.md, section VI)
+_DIRECT_MAX = 8
+
+
 @nb.njit(cache=True, inline="always")
-def _hull_separated(A, B, reach):
-    """True when the Bezier hull of the relative motion of two objects over a segment (their control
-    points ``A``, ``B``: :func:`_control_points`) stays beyond ``reach`` of zero along its mean direction
-    or along the direction of its chord's point nearest to zero: then so does every sub-segment's hull
-    (de Casteljau control points are convex combinations of the segment's) and the interpolated
-    distance, so the pair has no minimum below ``reach`` in the segment. ``reach`` includes a slack for
-    the rounding of these projections."""
-    x0 = B[0, 0] - A[0, 0]
-    x1 = B[1, 0] - A[1, 0]
-    x2 = B[2, 0] - A[2, 0]
-    x3 = B[3, 0] - A[3, 0]
-    y0 = B[0, 1] - A[0, 1]
-    y1 = B[1, 1] - A[1, 1]
-    y2 = B[2, 1] - A[2, 1]
-    y3 = B[3, 1] - A[3, 1]
-    z0 = B[0, 2] - A[0, 2]
-    z1 = B[1, 2] - A[1, 2]
-    z2 = B[2, 2] - A[2, 2]
-    z3 = B[3, 2] - A[3, 2]
+def _grid_range(box, inv, off, G, cl, ch):
+    """The grid cells (clamped to [0, G)) that the box ``box`` (lo x, y, z, hi x, y, z) covers, into
+    ``cl``, ``ch``."""
+    for c in range(3):
+        cl[c] = min(G - 1, max(0, int(np.floor(box[c] * inv)) + off))
+        ch[c] = min(G - 1, max(0, int(np.floor(box[3 + c] * inv)) + off))
+
+
+@nb.njit(cache=True, inline="always")
+def _axis_box(p0, v0, p1, v1, h3, pad, slack):
+    """One axis of a segment's four Bezier control points (node positions ``p0``, ``p1``, velocities
+    ``v0``, ``v1``) and of their box grown by ``pad + slack``: the arithmetic of :func:`_control_points`."""
+    c0 = p0
+    c1 = c0 + h3 * v0
+    c3 = p1
+    c2 = c3 - h3 * v1
+    lo = min(min(c0, c1), min(c2, c3)) - pad - slack
+    hi = max(max(c0, c1), max(c2, c3)) + pad + slack
+    return c0, c1, c2, c3, lo, hi
+
+
+@nb.njit(cache=True, inline="always")
+def _cell_range(lo, hi, inv, off, G):
+    """The grid cells (clamped to [0, G)) of one axis of a box: the arithmetic of :func:`_grid_range`."""
+    return min(G - 1, max(0, int(np.floor(lo * inv)) + off)), min(G - 1, max(0, int(np.floor(hi * inv)) + off))
+
+
+@nb.njit(cache=True, inline="always")
+def _hull_apart(x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, reach):
+    """True when the Bezier hull of the relative motion of two objects over a segment (the differences
+    of their four control points, object minus primary: :func:`_control_points`, :func:`_axis_box`)
+    stays beyond ``reach`` of zero along its mean direction or along the direction of its chord's point
+    nearest to zero: then so does every sub-segment's hull (de Casteljau control points are convex
+    combinations of the segment's) and the interpolated distance, so the pair has no minimum below
+    ``reach`` in the segment. ``reach`` includes a slack for the rounding of these projections.
+    Scalars in, so that nothing is reference-counted per call."""
     if _beyond(
         x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, x0 + x1 + x2 + x3, y0 + y1 + y2 + y3, z0 + z1 + z2 + z3, reach
     ):
@@ -863,200 +901,273 @@ def _hull_separated(A, B, reach):
     return _beyond(x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, x0 + t * cx, y0 + t * cy, z0 + t * cz, reach)
 
 
-# position of the lowest set bit of a 64-bit word from its de Bruijn product (Leiserson et al. 1998)
-_DEBRUIJN = np.zeros(64, dtype=np.int64)
-for _b in range(64):
-    _DEBRUIJN[((0x03F79D71B4CB0A89 << _b) & 0xFFFFFFFFFFFFFFFF) >> 58] = _b
+@nb.njit(cache=True, nogil=True)
+def _objects_in_block(
+    P,
+    V,
+    ok,
+    h,
+    m,
+    pad,
+    prim,
+    k,
+    kb,
+    count,
+    first,
+    partner,
+    shells,
+    pval,
+    pbox,
+    pcp,
+    XP,
+    DP,
+    grid,
+    bits,
+    cell,
+    out,
+    n_out,
+):
+    """The object pass of :func:`broad_phase_changed` over the segments ``k <= kk < kb`` (one block):
+    its triples written into ``out`` ((capacity, 3)) from row ``n_out``; returns the new count, which
+    exceeds the capacity when ``out`` was too small (the caller grows it and runs the block again).
 
-
-# segments whose control points ``broad_phase_changed`` gathers per pass over the objects
-_BLOCK = 8
-
-# half-width (km) of the dense cell grid of ``broad_phase_changed``: beyond it cells are clamped (shared)
-_GRID_KM = 50000.0
-
-
-@nb.njit(cache=True, inline="always")
-def _grid_range(lo, hi, inv, off, G, cl, ch):
-    """The grid cells (clamped to [0, G)) that the box ``lo``, ``hi`` covers, into ``cl``, ``ch``."""
-    for c in range(3):
-        cl[c] = min(G - 1, max(0, int(np.floor(lo[c] * inv)) + off))
-        ch[c] = min(G - 1, max(0, int(np.floor(hi[c] * inv)) + off))
+    Written out in scalars, with no array handed to a helper on the paths taken per (object, segment)
+    or per candidate pair: in a compiled loop every array bound to a new name (a view, an inlined
+    function's argument, a buffer that may be reassigned) costs two atomic reference-count updates,
+    which were most of this kernel's time. The arithmetic is that of :func:`_control_points`,
+    :func:`_grid_range` and of the former hull test on stored control points, operation for operation."""
+    n = P.shape[0]
+    W = shells.shape[1]
+    G = grid.shape[0]
+    off = G // 2
+    inv = 1.0 / cell
+    h3 = h / 3.0
+    cap = out.shape[0]
+    a = np.empty((4, 3))
+    XO = np.empty((m + 1, 3))
+    DO = np.empty((m + 1, 3))
+    acc = np.zeros(W, dtype=np.uint64)
+    for o in range(n):
+        if count[o] == 0:  # no shell partner: nothing to do in any segment
+            continue
+        direct = first[o + 1] > first[o]
+        po = pad[o]
+        sl = _SLACK_KM
+        for kk in range(k, kb):
+            if not (ok[o, kk] and ok[o, kk + 1]):
+                continue
+            j = kk - k
+            k1 = kk + 1
+            x0, x1, x2, x3, lx, hx = _axis_box(P[o, kk, 0], V[o, kk, 0], P[o, k1, 0], V[o, k1, 0], h3, po, sl)
+            y0, y1, y2, y3, ly, hy = _axis_box(P[o, kk, 1], V[o, kk, 1], P[o, k1, 1], V[o, k1, 1], h3, po, sl)
+            z0, z1, z2, z3, lz, hz = _axis_box(P[o, kk, 2], V[o, kk, 2], P[o, k1, 2], V[o, k1, 2], h3, po, sl)
+            if direct:  # few shell partners: each tested directly, no cell lookup
+                e_end = first[o + 1]
+            else:
+                e_end = first[o]
+                ax, bx = _cell_range(lx, hx, inv, off, G)
+                ay, by = _cell_range(ly, hy, inv, off, G)
+                az, bz = _cell_range(lz, hz, inv, off, G)
+                for w in range(W):
+                    acc[w] = 0
+                for ix in range(ax, bx + 1):
+                    for iy in range(ay, by + 1):
+                        for iz in range(az, bz + 1):
+                            row = grid[ix, iy, iz]
+                            if row >= 0:
+                                for w in range(W):
+                                    acc[w] |= bits[row, j, w]
+            have_nodes = False
+            e = first[o]
+            w = 0
+            word = np.uint64(0)
+            while True:
+                # the next candidate primary u: from the partner list, else from the cells' bit sets
+                if e < e_end:
+                    u = partner[e]
+                    e += 1
+                    if not pval[j, u]:
+                        continue
+                elif direct:
+                    break
+                else:
+                    while word == np.uint64(0) and w < W:
+                        word = acc[w] & shells[o, w]
+                        w += 1
+                    if word == np.uint64(0):
+                        break
+                    low = word & (~word + np.uint64(1))
+                    word ^= low
+                    u = (w - 1) * 64 + _DEBRUIJN[np.int64((low * np.uint64(0x03F79D71B4CB0A89)) >> np.uint64(58))]
+                # the three comparisons without short-circuit branches (their outcome is unpredictable)
+                if (
+                    (max(lx, pbox[j, u, 0]) > min(hx, pbox[j, u, 3]))
+                    | (max(ly, pbox[j, u, 1]) > min(hy, pbox[j, u, 4]))
+                    | (max(lz, pbox[j, u, 2]) > min(hz, pbox[j, u, 5]))
+                ):
+                    continue
+                i = prim[u]
+                if _hull_apart(
+                    x0 - pcp[j, u, 0, 0],
+                    x1 - pcp[j, u, 1, 0],
+                    x2 - pcp[j, u, 2, 0],
+                    x3 - pcp[j, u, 3, 0],
+                    y0 - pcp[j, u, 0, 1],
+                    y1 - pcp[j, u, 1, 1],
+                    y2 - pcp[j, u, 2, 1],
+                    y3 - pcp[j, u, 3, 1],
+                    z0 - pcp[j, u, 0, 2],
+                    z1 - pcp[j, u, 1, 2],
+                    z2 - pcp[j, u, 2, 2],
+                    z3 - pcp[j, u, 3, 2],
+                    pad[i] + pad[o] + _SLACK_KM,
+                ):
+                    continue
+                # rare from here on (a few per thousand candidates): array helpers are fine
+                if not have_nodes:
+                    _sub_nodes(P, V, o, kk, h, m, a, XO, DO)
+                    have_nodes = True
+                if not _sub_boxes_meet(XP[j, u], DP[j, u], pad[i], XO, DO, pad[o], m):
+                    continue
+                if n_out < cap:
+                    out[n_out, 0] = min(i, o)
+                    out[n_out, 1] = max(i, o)
+                    out[n_out, 2] = kk
+                n_out += 1
+    return n_out
 
 
 @nb.njit(cache=True, nogil=True)
-def broad_phase_changed(P, V, ok, h, m, pad, prim, shell_lo, shell_hi, cell, k_first=0, k_end=-1):
+def broad_phase_changed(P, V, ok, h, m, pad, prim, shell_lo, shell_hi, cell, k_first=0, k_end=-1, direct_max=-1):
     """Candidate (i, j, segment) triples of the pairs with a primary (indices ``prim``: the changed
     objects of an incremental update), with every object's node states at hand (the full run's, kept)
     and its radial shell over the chunk (``radial_shells``; NaN: none).
 
-    k x n, segment by segment: the primaries' segment boxes (Bezier control points grown by the pad,
-    which hold every sub-segment's box: de Casteljau subdivision takes convex combinations) set the
-    primary's bit in every cell of ``cell`` km they cover (a dense grid of cells, clamped at its faces,
-    pointing at one bit set of the primaries per occupied cell); the other objects' control points and
-    boxes are gathered ``_BLOCK`` segments at a time, reading each object's contiguous nodes once.
-    Every object then ORs the bit sets of the cells its own segment box
-    covers and keeps the primaries whose radial shells meet its own; for each such pair the tests
-    run from the cheapest: the two segment boxes overlap; the Bezier hull of the pair's relative
-    motion over the segment is not beyond the sum of the pads on its mean direction nor on the
-    direction of its chord's point nearest to zero (if it were, so would be every point of the
-    interpolated relative motion: no minimum below the narrow-phase limit); last, the all-vs-all
-    kernel's own sub-segment tests on the same numbers (box overlap, separating axis). So the
-    triples are those of the all-vs-all kernel for the pairs with a primary, less some that have no
-    interpolated minimum below the limit: the narrow phase finds the same minima. Only the segments
-    ``k_first <= k < k_end`` (``k_end`` < 0: to the last): it releases the GIL, so threads can share
-    a chunk's segments."""
+    k x n, ``_BLOCK`` segments at a time: the primaries' segment boxes (Bezier control points grown by
+    the pad, which hold every sub-segment's box: de Casteljau subdivision takes convex combinations) set
+    the primary's bit, for that segment, in every cell of ``cell`` km they cover (a dense grid of cells,
+    clamped at its faces, pointing at one bit set per segment of the block for each occupied cell).
+    Then object by object (its nodes are contiguous), for each segment of the block, its control points
+    and box are computed in registers (nothing stored) and its candidate primaries taken either from
+    the cells its box covers (the OR of their bit sets, masked with the primaries whose radial shells
+    meet its own) or, for an object with at most ``direct_max`` such shell partners (-1: the default
+    ``_DIRECT_MAX``), from the list of those partners directly (no cell lookup). An object without a
+    shell partner costs nothing per segment. For each candidate pair the tests run from the cheapest:
+    the two segment boxes overlap; the Bezier hull of the pair's relative motion over the segment is
+    not beyond the sum of the pads on its mean direction nor on the direction of its chord's point
+    nearest to zero (if it were, so would be every point of the interpolated relative motion: no
+    minimum below the narrow-phase limit); last, the all-vs-all kernel's own sub-segment tests on the
+    same numbers (box overlap, separating axis). The cell lookup only narrows the candidates to pairs
+    whose boxes share a cell, which every pair with overlapping boxes does, so both ways give the same
+    pairs to the same tests. So the triples are those of the all-vs-all kernel for the pairs with a
+    primary, less some that have no interpolated minimum below the limit: the narrow phase finds the
+    same minima. Only the segments ``k_first <= k < k_end`` (``k_end`` < 0: to the last): it releases
+    the GIL, so threads can share a chunk's segments. Triples in no particular order."""
     n = P.shape[0]
     K = P.shape[1] - 1
     if k_end < 0:
         k_end = K
+    if direct_max < 0:
+        direct_max = _DIRECT_MAX
     n_p = prim.shape[0]
     W = max(1, (n_p + 63) // 64)
     h3 = h / 3.0
-    slack = 1e-3  # km: rounding of the control points and projections, far below any pad
+    slack = _SLACK_KM
     inv = 1.0 / cell
     a = np.empty((4, 3))
-    lo = np.empty(3)
-    hi = np.empty(3)
     floor = np.where(np.isnan(shell_lo), -np.inf, shell_lo)
     ceiling = np.where(np.isnan(shell_hi), np.inf, shell_hi)
     is_prim = np.zeros(n, dtype=np.bool_)
     for u in range(n_p):
         is_prim[prim[u]] = True
-    # per object, the primaries whose radial shells meet its own (a pair of primaries once, from its higher)
+    # per object, the primaries whose radial shells meet its own (a pair of primaries once, from its
+    # higher): a bit set, their count, and for the objects with at most ``direct_max`` of them their
+    # list (``partner[first[o]:first[o + 1]]``)
     shells = np.zeros((n, W), dtype=np.uint64)
-    active = np.zeros(n, dtype=np.bool_)
+    count = np.zeros(n, dtype=np.int64)
     for o in range(n):
         for u in range(n_p):
             i = prim[u]
             if i == o or (is_prim[o] and o < i) or floor[i] > ceiling[o] or ceiling[i] < floor[o]:
                 continue
             shells[o, u // 64] |= np.uint64(1) << np.uint64(u % 64)
-            active[o] = True
-    pbox = np.empty((n_p, 6))
-    pval = np.zeros(n_p, dtype=np.bool_)
-    XP = np.empty((n_p, m + 1, 3))
-    DP = np.empty((n_p, m + 1, 3))
+            count[o] += 1
+    first = np.zeros(n + 1, dtype=np.int64)
+    for o in range(n):
+        first[o + 1] = first[o] + (count[o] if count[o] <= direct_max else 0)
+    partner = np.empty(first[n], dtype=np.int64)
+    for o in range(n):
+        e = first[o]
+        if e == first[o + 1]:
+            continue
+        for u in range(n_p):
+            if shells[o, u // 64] & (np.uint64(1) << np.uint64(u % 64)):
+                partner[e] = u
+                e += 1
+    pbox = np.empty((_BLOCK, n_p, 6))
+    pval = np.zeros((_BLOCK, n_p), dtype=np.bool_)
+    pcp = np.empty((_BLOCK, n_p, 4, 3))
+    XP = np.empty((_BLOCK, n_p, m + 1, 3))
+    DP = np.empty((_BLOCK, n_p, m + 1, 3))
     # a dense grid of cells over +-_GRID_KM, indices clamped at its faces (clamping is monotone: two
-    # boxes that overlap still share a cell), holding the row of each occupied cell's bit set: one
-    # direct read per cell instead of a hash probe; only the cells set are reset after a segment
+    # boxes that overlap still share a cell), holding the row of each occupied cell's bit sets (one per
+    # segment of the block): one direct read per cell instead of a hash probe; only the cells set are
+    # reset after a block
     G = min(128, 2 * int(np.ceil(_GRID_KM * inv)))  # at most 8 MB
     off = G // 2
     grid = np.full((G, G, G), -1, dtype=np.int32)
-    rows = 64
-    bits = np.zeros((rows, W), dtype=np.uint64)
+    rows = 256
+    bits = np.zeros((rows, _BLOCK, W), dtype=np.uint64)
     used = np.empty((rows, 3), dtype=np.int64)
-    acc = np.zeros(W, dtype=np.uint64)
     cl = np.empty(3, dtype=np.int64)
     ch = np.empty(3, dtype=np.int64)
-    pcp = np.empty((n_p, 4, 3))
-    bcp = np.empty((_BLOCK, n, 4, 3))
-    bbox = np.empty((_BLOCK, n, 6))
-    bval = np.zeros((_BLOCK, n), dtype=np.bool_)
-    XO = np.empty((m + 1, 3))
-    DO = np.empty((m + 1, 3))
-    out_i = np.empty(1 << 12, dtype=np.int64)
-    out_j = np.empty(1 << 12, dtype=np.int64)
-    out_k = np.empty(1 << 12, dtype=np.int64)
+    out = np.empty((1 << 12, 3), dtype=np.int64)
     n_out = 0
-    for k in range(k_first, k_end):
-        if (k - k_first) % _BLOCK == 0:
-            # the control points and boxes of every object over the next _BLOCK segments, read object by
-            # object (its nodes are contiguous): the segment-by-segment reads of the (object, segment,
-            # axis) arrays below were one strided read (a cache and TLB miss) per object and segment
-            kb = min(k + _BLOCK, k_end)
-            for o in range(n):
-                for kk in range(k, kb):
-                    valid = active[o] and ok[o, kk] and ok[o, kk + 1]
-                    bval[kk - k, o] = valid
-                    if valid:
-                        _control_points(P, V, o, kk, h3, pad[o], slack, bcp[kk - k, o], bbox[kk - k, o])
+    for k in range(k_first, k_end, _BLOCK):
+        kb = min(k + _BLOCK, k_end)
         n_rows = 0
-        for u in range(n_p):
-            i = prim[u]
-            pval[u] = ok[i, k] and ok[i, k + 1]
-            if not pval[u]:
-                continue
-            _control_points(P, V, i, k, h3, pad[i], slack, pcp[u], pbox[u])
-            for c in range(3):
-                lo[c] = pbox[u, c]
-                hi[c] = pbox[u, 3 + c]
-            _sub_nodes(P, V, i, k, h, m, a, XP[u], DP[u])
-            _grid_range(lo, hi, inv, off, G, cl, ch)
-            word = u // 64
-            bit = np.uint64(1) << np.uint64(u % 64)
-            for ix in range(cl[0], ch[0] + 1):
-                for iy in range(cl[1], ch[1] + 1):
-                    for iz in range(cl[2], ch[2] + 1):
-                        row = grid[ix, iy, iz]
-                        if row < 0:
-                            if n_rows >= rows:
-                                rows *= 2
-                                bits2 = np.zeros((rows, W), dtype=np.uint64)
-                                bits2[:n_rows] = bits[:n_rows]
-                                bits = bits2
-                                used2 = np.empty((rows, 3), dtype=np.int64)
-                                used2[:n_rows] = used[:n_rows]
-                                used = used2
-                            row = n_rows
-                            n_rows += 1
-                            grid[ix, iy, iz] = row
-                            used[row, 0] = ix
-                            used[row, 1] = iy
-                            used[row, 2] = iz
-                            bits[row] = 0
-                        bits[row, word] |= bit
-        if n_rows == 0:
-            continue
-        j = (k - k_first) % _BLOCK
-        ocp = bcp[j]
-        obox = bbox[j]
-        oval = bval[j]
-        for o in range(n):
-            if not oval[o]:
-                continue
-            for c in range(3):
-                lo[c] = obox[o, c]
-                hi[c] = obox[o, 3 + c]
-            _grid_range(lo, hi, inv, off, G, cl, ch)
-            acc[:] = 0
-            for ix in range(cl[0], ch[0] + 1):
-                for iy in range(cl[1], ch[1] + 1):
-                    for iz in range(cl[2], ch[2] + 1):
-                        row = grid[ix, iy, iz]
-                        if row >= 0:
-                            for w in range(W):
-                                acc[w] |= bits[row, w]
-            have_nodes = False
-            for w in range(W):
-                word = acc[w] & shells[o, w]
-                while word != 0:
-                    low = word & (~word + np.uint64(1))
-                    word ^= low
-                    u = w * 64 + _DEBRUIJN[np.int64((low * np.uint64(0x03F79D71B4CB0A89)) >> np.uint64(58))]
-                    i = prim[u]
-                    # the three comparisons without short-circuit branches (their outcome is unpredictable)
-                    if (
-                        (max(lo[0], pbox[u, 0]) > min(hi[0], pbox[u, 3]))
-                        | (max(lo[1], pbox[u, 1]) > min(hi[1], pbox[u, 4]))
-                        | (max(lo[2], pbox[u, 2]) > min(hi[2], pbox[u, 5]))
-                    ):
-                        continue
-                    if _hull_separated(pcp[u], ocp[o], pad[i] + pad[o] + slack):
-                        continue
-                    if not have_nodes:
-                        _sub_nodes(P, V, o, k, h, m, a, XO, DO)
-                        have_nodes = True
-                    if not _sub_boxes_meet(XP[u], DP[u], pad[i], XO, DO, pad[o], m):
-                        continue
-                    if n_out >= out_i.shape[0]:
-                        out_i = _grow(out_i, n_out + 1)
-                        out_j = _grow(out_j, n_out + 1)
-                        out_k = _grow(out_k, n_out + 1)
-                    out_i[n_out] = min(i, o)
-                    out_j[n_out] = max(i, o)
-                    out_k[n_out] = k
-                    n_out += 1
+        for kk in range(k, kb):
+            j = kk - k
+            for u in range(n_p):
+                i = prim[u]
+                pval[j, u] = ok[i, kk] and ok[i, kk + 1]
+                if not pval[j, u]:
+                    continue
+                _control_points(P, V, i, kk, h3, pad[i], slack, pcp[j, u], pbox[j, u])
+                _sub_nodes(P, V, i, kk, h, m, a, XP[j, u], DP[j, u])
+                _grid_range(pbox[j, u], inv, off, G, cl, ch)
+                word = u // 64
+                bit = np.uint64(1) << np.uint64(u % 64)
+                for ix in range(cl[0], ch[0] + 1):
+                    for iy in range(cl[1], ch[1] + 1):
+                        for iz in range(cl[2], ch[2] + 1):
+                            row = grid[ix, iy, iz]
+                            if row < 0:
+                                if n_rows >= rows:
+                                    rows *= 2
+                                    bits2 = np.zeros((rows, _BLOCK, W), dtype=np.uint64)
+                                    bits2[:n_rows] = bits[:n_rows]
+                                    bits = bits2
+                                    used2 = np.empty((rows, 3), dtype=np.int64)
+                                    used2[:n_rows] = used[:n_rows]
+                                    used = used2
+                                row = n_rows
+                                n_rows += 1
+                                grid[ix, iy, iz] = row
+                                used[row, 0] = ix
+                                used[row, 1] = iy
+                                used[row, 2] = iz
+                                bits[row] = 0
+                            bits[row, j, word] |= bit
+        if n_rows > 0:
+            args = (P, V, ok, h, m, pad, prim, k, kb, count, first, partner, shells, pval, pbox, pcp, XP, DP, grid)
+            got = _objects_in_block(*args, bits, cell, out, n_out)
+            if got > out.shape[0]:  # the buffer was too small: grow it and run the block again
+                out2 = np.empty((2 * got, 3), dtype=np.int64)
+                out2[:n_out] = out[:n_out]
+                out = out2
+                got = _objects_in_block(*args, bits, cell, out, n_out)
+            n_out = got
         for row in range(n_rows):
             grid[used[row, 0], used[row, 1], used[row, 2]] = -1
-    return out_i[:n_out], out_j[:n_out], out_k[:n_out]
+    return out[:n_out, 0].copy(), out[:n_out, 1].copy(), out[:n_out, 2].copy()

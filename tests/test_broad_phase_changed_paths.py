@@ -1,0 +1,87 @@
+"""``kernels.broad_phase_changed``'s two ways to its candidate pairs: objects with few shell partners
+test them directly, the others look up the cells of their segment boxes (``direct_max`` picks).
+
+Independent computations: the interpolated minima of the all-vs-all kernel's triples with a primary
+(``kernels.broad_phase_primaries``, which the stored runs' tests check against brute force) on the
+Iridium 33 debris cloud (tests/data, see SOURCES.md), which every way must find; and objects in uniform
+straight-line motion (the cubic Hermite interpolant is the line itself, so parallel objects keep their
+distance over every segment), where every pair with a primary closer than the sum of the pads must give
+a triple in every segment: more triples than the kernel's first output buffer holds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from .test_broad_phase_changed_grid import _straight
+from .test_screen_update import IRIDIUM
+
+ALL_CELLS, ALL_DIRECT = 0, 1 << 40  # direct_max: no object tests its partners directly / every object does
+
+
+def _triples(out) -> list[tuple[int, int, int]]:
+    return sorted(zip(*(x.tolist() for x in out), strict=True))
+
+
+@pytest.mark.parametrize("every", [3, 40])
+def test_direct_partners_and_cell_lookups_give_the_same_triples_and_minima(every):
+    """Whichever way each object takes (all cells, the default mix, all direct), the triples are the
+    same and the narrow phase finds on them the all-vs-all kernel's minima with a primary."""
+    from spacecommons.catalog import read_elements
+    from spacecommons.conjunction import kernels
+    from spacecommons.conjunction.catalog_payload import CatalogPayload
+    from spacecommons.conjunction.params import ChunkResult, ScreeningParams
+    from spacecommons.conjunction.screen import _bounds_and_pads, _node_times, _unique_triples
+    from spacecommons.propagation.sgp4_batch import propagate_satrecs
+    from spacecommons.timescales import iso_to_jd
+
+    payload = CatalogPayload.from_elements(read_elements(IRIDIUM).records)
+    jd, fr = iso_to_jd("2021-10-02T00:00:00Z")
+    params = ScreeningParams(jd, fr, 0.25, 40.0)  # a wide threshold: more minima to compare
+    k0, k1 = params.chunks()[0]
+    _, jdn, frn = _node_times(params, k0, k1)
+    err, r, v = propagate_satrecs(payload.satrecs(), jdn, frn, payload.satrec_array())
+    ok = err == 0
+    bound, pad, cell = _bounds_and_pads(ChunkResult(0), payload, params, jdn, frn, ok, r, v, np.zeros(len(payload)))
+    lo, hi = kernels.radial_shells(r, v, ok, params.step_s, params.substeps, pad)
+    prim = np.arange(0, len(payload), every)
+    n = len(payload)
+    h, m = params.step_s, params.substeps
+
+    def minima(ci, cj, ck):
+        ci, cj, ck = _unique_triples(ci, cj, ck, n)
+        mc, ms, md = kernels.local_minima(r, v, h, ci, cj, ck, params.threshold_km + bound[ci] + bound[cj])
+        return sorted(zip(ci[mc].tolist(), cj[mc].tolist(), ck[mc].tolist(), ms.tolist(), md.tolist(), strict=True))
+
+    ref = minima(*kernels.broad_phase_primaries(r, v, ok, h, m, pad, cell, prim, lo, hi))
+    ways = {
+        name: kernels.broad_phase_changed(r, v, ok, h, m, pad, prim, lo, hi, 2000.0, 0, -1, direct_max)
+        for name, direct_max in (("cells", ALL_CELLS), ("default", -1), ("direct", ALL_DIRECT))
+    }
+    assert _triples(ways["cells"]) == _triples(ways["default"]) == _triples(ways["direct"])
+    assert len(ways["cells"][0]) >= 10
+    for out in ways.values():
+        assert minima(*out) == ref
+    assert len(ref) >= 5
+
+
+@pytest.mark.parametrize("direct_max", [ALL_CELLS, ALL_DIRECT])
+def test_more_triples_than_the_first_buffer_holds(direct_max):
+    """400 parallel objects within 1 km of each other and two primaries among them: every pair with a
+    primary (399 + 398) gives a triple in each of 6 segments, 4,782 in all (the buffer starts at 4,096)."""
+    from spacecommons.conjunction import kernels
+
+    n, h, m, segments = 400, 300.0, 12, 6
+    rng = np.random.default_rng(18)
+    x0 = np.array([7000.0, 0.0, 0.0]) + rng.uniform(-0.5, 0.5, (n, 3))
+    vel = np.broadcast_to(np.array([0.0, 7.5, 0.0]), (n, 3))
+    P, V = _straight(x0, vel, h, segments)
+    ok = np.ones(P.shape[:2], dtype=np.bool_)
+    pad = np.full(n, 2.5)  # 5 km threshold, zero interpolation bound; pairs at most sqrt(3) km apart
+    shells = np.full(n, np.nan)
+    prim = np.array([0, 1])
+    out = kernels.broad_phase_changed(P, V, ok, h, m, pad, prim, shells, shells, 2000.0, 0, -1, direct_max)
+    want = sorted((min(i, o), max(i, o), k) for i in (0, 1) for o in range(n) if o != i for k in range(segments))
+    assert _triples(out) == sorted(set(want))
+    assert len(out[0]) == (399 + 398) * segments
