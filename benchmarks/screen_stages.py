@@ -251,6 +251,17 @@ def main() -> int:
             + ", ".join(f"{k[:-2]} {v:.2f}" for k, v in up.result.stats.items() if k.endswith("_s"))
             + f"; candidate segments {up.result.stats.get('candidate_segments', 0):.0f}"
         )
+        st = up.result.stats
+        engine = ("propagation_s", "bounds_s", "broad_phase_s", "narrow_phase_s", "refinement_s", "merge_s")
+        steps = ("load_run_s", "updated_with_s", "open_kept_s", "screen_s", "fold_wait_s", "store_s", "keep_s")
+        inside = st.get("screen_s", 0.0) - sum(st.get(k, 0.0) for k in engine)
+        print(
+            "update from kept node states, steps (s, wall): "
+            + ", ".join(f"{k[:-2]} {st.get(k, 0.0):.3f}" for k in steps)
+            + f"; in screen but in no engine stage {inside:.3f} (merging rows, SGP4 records, triples)"
+            + f"; in no step {dt - sum(st.get(k, 0.0) for k in steps):.3f}"
+            + f"; all but the broad phase {dt - st.get('broad_phase_s', 0.0):.3f}"
+        )
         size = sum(f.stat().st_size for f in (tmp / "core.db.kept").rglob("*"))
         print(f"kept node states on disk: {size / 2**20:.0f} MiB")
         st = base.result.stats

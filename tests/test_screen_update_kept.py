@@ -217,3 +217,72 @@ def test_broad_phase_changed_finds_the_minima_of_the_all_vs_all_triples(every):
         got = minima(*kernels.broad_phase_changed(r, v, ok, params.step_s, params.substeps, pad, prim, lo, hi, size))
         assert got == ref
     assert len(ref) >= 5
+
+
+def test_damaged_content_inside_a_kept_file_of_the_right_shape(stored):  # noqa: F811
+    """One byte changed in the middle of a kept file (an unchanged object's row, shape and header
+    intact): its XOR fold no longer matches the meta's, so ``open_kept`` refuses the files and the
+    update, which compared the folds in a thread while it screened, stores nothing computed from them,
+    removes them and takes the path without them. The independent computation: a full rerun."""
+    from spacecommons.conjunction import screen
+    from spacecommons.storage import kept_states
+    from spacecommons.workflows.screening import update_run
+
+    maker, records, payload, params, outcome = stored
+    root = kept_states.keep_root(maker.kw["bind"])
+    path = root / f"run-{outcome.run_id}"
+    assert kept_states.open_kept(root, outcome.run_id, params, payload.digest, len(payload)) is not None
+    target = path / "v0.npy"
+    data = bytearray(target.read_bytes())
+    middle = len(data) // 2 + 3
+    data[middle] ^= 0x10  # one bit of one velocity component: a plausible value still
+    target.write_bytes(bytes(data))
+    assert kept_states.open_kept(root, outcome.run_id, params, payload.digest, len(payload)) is None
+    background = kept_states.open_kept(root, outcome.run_id, params, payload.digest, len(payload), background=True)
+    assert background is not None and background.intact() is False
+
+    changed = sorted({e.id1 for e in outcome.result.events})[:2]
+    new = _new(records, changed, 0.4)
+    up = update_run(maker, outcome.run_id, new, workers=1)
+    assert "kept_states" not in up.result.stats and not path.exists()
+    merged, _ = payload.updated_with(new)
+    assert _stored_rows(maker, outcome.run_id) == _rows(screen(merged, params, workers=1).events)
+
+
+def test_kept_update_on_each_backend_with_the_keep_dir_setting(backend_url, monkeypatch, tmp_path):
+    """The kept path where the database is not a SQLite file (PostgreSQL: only with
+    ``SPACECOMMONS_SCREENING_KEEP_DIR``), and on SQLite with the same setting: the run keeps its node
+    states in that directory, two successive updates use them (the second reads what the first rewrote
+    in place) and the stored events equal a full rerun's each time (the independent computation)."""
+    from spacecommons.catalog import read_elements
+    from spacecommons.conjunction import screen
+    from spacecommons.conjunction.catalog_payload import CatalogPayload
+    from spacecommons.conjunction.params import ScreeningParams
+    from spacecommons.storage import kept_states, make_engine, session_factory, upgrade
+    from spacecommons.timescales import iso_to_jd
+    from spacecommons.workflows.screening import run_screening, update_run
+
+    monkeypatch.setenv("SPACECOMMONS_SCREENING_KEEP_DIR", str(tmp_path / "kept"))
+    engine = make_engine(backend_url)
+    upgrade(engine)
+    maker = session_factory(engine)
+    try:
+        jd, fr = iso_to_jd("2021-10-02T00:00:00Z")
+        params = ScreeningParams(jd, fr, 0.1, 10.0)
+        records = read_elements(IRIDIUM).records
+        payload = CatalogPayload.from_elements(records)
+        outcome = run_screening(maker, payload, params, lambda: NOW, workers=1)
+        assert kept_states.keep_root(maker.kw["bind"]) == tmp_path / "kept"
+        assert (tmp_path / "kept" / f"run-{outcome.run_id}" / "meta.json").exists()
+        merged = payload
+        for k, degrees in enumerate((0.3, -0.2)):
+            changed = sorted({e.id1 for e in outcome.result.events})[k : k + 2] + [records[5 + k].norad_id]
+            new = _new(list(merged_records(merged)), changed, degrees)
+            up = update_run(maker, outcome.run_id, new, workers=1)
+            assert up.result.stats["kept_states"] == 1.0
+            merged, _ = merged.updated_with(new)
+            full = screen(merged, params, workers=1).events
+            assert len(full) >= 3
+            assert _stored_rows(maker, outcome.run_id) == _rows(full)
+    finally:
+        engine.dispose()

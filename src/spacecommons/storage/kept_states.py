@@ -8,10 +8,12 @@ An update reads them memory-mapped and propagates only the changed objects
 (``conjunction.incremental.screen_changed``).
 
 ``meta.json`` says what the files describe: the run id, its parameters, the digest of the catalog (in
-the catalog's order), the object count and the chunks written. :func:`open_kept` returns the arrays
-only when all of it matches the run as stored and every chunk's files have the expected shapes;
-anything else (missing, stale, foreign, truncated, corrupt) returns None and the update takes the path
-without kept states, which gives the same events. Where the directory lives:
+the catalog's order), the object count and the chunks written, and each array's XOR fold (``_fold``:
+damaged content inside a file of the right shape is caught on opening, for one pass over the bytes).
+:func:`open_kept` returns the arrays only when all of it matches the run as stored and every chunk's
+files have the expected shapes and folds; anything else (missing, stale, foreign, truncated,
+corrupt) returns None and the update takes the path without kept states, which gives the same events.
+Where the directory lives:
 ``SPACECOMMONS_SCREENING_KEEP_DIR`` if set (``off``: keep nothing), else ``<database file>.kept/``
 beside a SQLite file database; in-memory SQLite and other databases keep nothing unless the setting
 names a directory. Runs whose kept states would exceed ``SPACECOMMONS_SCREENING_KEEP_MAX_MB``
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
     from ..conjunction.catalog_payload import CatalogPayload
     from ..conjunction.params import ScreeningParams
 
-FORMAT = 1
+FORMAT = 2  # 2: the meta holds each array's XOR fold (``_fold``)
 DEFAULT_MAX_MB = 1024
 DEFAULT_TOTAL_MB = 4096
 # An update writes its rows in place through the page cache (an msync of the scattered rows cost 0.7 s
@@ -136,10 +138,18 @@ def run_dir(root: Path, run_id: int) -> Path:
 
 
 def _meta(
-    run_id: int, params: ScreeningParams, digest: str | None, n: int, chunks: list[int], rows=None, crc=None
+    run_id: int,
+    params: ScreeningParams,
+    digest: str | None,
+    n: int,
+    chunks: list[int],
+    rows=None,
+    crc=None,
+    folds: dict | None = None,
 ) -> dict:
     """What the files describe. ``rows``, ``crc``: the rows written in place by updates since the files
-    were last synced to disk, and the CRC-32 of their values (``_rows_crc``), checked on opening."""
+    were last synced to disk, and the CRC-32 of their values (``_rows_crc``), checked on opening.
+    ``folds``: {chunk (text): {array: its XOR fold (``_fold``)}}, checked on opening."""
     return {
         "format": FORMAT,
         "run_id": run_id,
@@ -149,7 +159,31 @@ def _meta(
         "chunks": sorted(chunks),
         "rows": [] if rows is None else [int(i) for i in rows],
         "crc": crc,
+        "folds": {str(k): dict(v) for k, v in (folds or {}).items()},
     }
+
+
+def _fold(a) -> int:
+    """The XOR of an array's bytes taken as little-endian 64-bit words (the last one zero-padded): one
+    pass at memory speed (0.04 s for a run-day's 326 MiB on the 2022 catalog, where a CRC-32 takes
+    0.18 s), and it can be brought up to date from the rows an update rewrites (``_refold``). Any
+    damage confined to one word changes it; damage that cancels out (the same bits flipped in two
+    words, words swapped) does not (docs/screening.md)."""
+    import numpy as np
+
+    b = np.ascontiguousarray(a).reshape(-1).view(np.uint8)
+    k = b.size - b.size % 8
+    x = int(np.bitwise_xor.reduce(b[:k].view("<u8"))) if k else 0
+    if k < b.size:
+        tail = np.zeros(8, dtype=np.uint8)
+        tail[: b.size - k] = b[k:]
+        x ^= int(tail.view("<u8")[0])
+    return x
+
+
+def _refold(x: int, old, new) -> int:
+    """Fold ``x`` of an array whose whole-word rows ``old`` (as they were) became ``new``."""
+    return x ^ _fold(old) ^ _fold(new)
 
 
 def _rows_crc(chunks: dict, rows) -> int:
@@ -190,12 +224,15 @@ class KeptWriter:
         prune(root, run_id, size_bytes(params, len(payload)))
         self.run_id, self.params, self.digest, self.n = run_id, params, payload.digest, len(payload)
         meta = _read_meta(self.path)
-        same = meta is not None and meta == {**_meta(run_id, params, self.digest, self.n, meta.get("chunks", []))}
+        same = meta is not None and meta == _meta(
+            run_id, params, self.digest, self.n, meta.get("chunks", []), folds=meta.get("folds")
+        )
         if not same:
             shutil.rmtree(self.path, ignore_errors=True)
         self.path.mkdir(parents=True, exist_ok=True)
         self.chunks: list[int] = list(meta["chunks"]) if same else []
-        _write_meta(self.path, _meta(run_id, params, self.digest, self.n, self.chunks))
+        self.folds: dict = dict(meta["folds"]) if same else {}
+        _write_meta(self.path, _meta(run_id, params, self.digest, self.n, self.chunks, folds=self.folds))
 
     broken = False
 
@@ -214,26 +251,59 @@ class KeptWriter:
     def _save(self, index: int, nodes: dict) -> None:
         import numpy as np
 
+        folds = {}
         for name in _ARRAYS:
             tmp = self.path / f"{name}{index}.tmp.npy"
-            np.save(tmp, np.ascontiguousarray(nodes[name]))
+            a = np.ascontiguousarray(nodes[name])
+            np.save(tmp, a)
             os.replace(tmp, self.path / f"{name}{index}.npy")
+            folds[name] = _fold(a)
         if index not in self.chunks:
             self.chunks.append(index)
-        _write_meta(self.path, _meta(self.run_id, self.params, self.digest, self.n, self.chunks))
+        self.folds[str(index)] = folds
+        _write_meta(self.path, _meta(self.run_id, self.params, self.digest, self.n, self.chunks, folds=self.folds))
 
 
 @dataclass
 class Kept:
-    """A run's kept states, memory-mapped copy-on-write: ``chunks[index][name]`` (``_ARRAYS``)."""
+    """A run's kept states, memory-mapped copy-on-write: ``chunks[index][name]`` (``_ARRAYS``).
+    ``check``: the comparison of the files' folds with the meta's, when ``open_kept`` left it to a
+    thread (``intact``)."""
 
     path: Path
     chunks: dict[int, dict[str, np.ndarray]]
+    check: Any = None
+
+    def intact(self) -> bool:
+        """Whether every file's XOR fold is the one in the meta (waits for the thread that compares
+        them, if ``open_kept`` started one). Ask before anything computed from the arrays is kept."""
+        return True if self.check is None else bool(self.check.result())
 
 
-def open_kept(root: Path | None, run_id: int, params: ScreeningParams, digest: str, n: int) -> Kept | None:
+def _folds_match(path: Path, folds: dict, chunks: list[int]) -> bool:
+    """The files' XOR folds (read through their own read-only maps: not the copy-on-write rows an
+    update writes) == ``folds`` of the meta."""
+    import numpy as np
+
+    try:
+        for index in chunks:
+            for name in _ARRAYS:
+                a = np.load(path / f"{name}{index}.npy", mmap_mode="r", allow_pickle=False)
+                if _fold(a) != folds.get(str(index), {}).get(name):
+                    return False
+    except (OSError, ValueError, EOFError):
+        return False
+    return True
+
+
+def open_kept(
+    root: Path | None, run_id: int, params: ScreeningParams, digest: str, n: int, *, background: bool = False
+) -> Kept | None:
     """The kept states of run ``run_id`` if they describe exactly this run (parameters, catalog digest,
-    object count, every chunk with arrays of the right shapes and types); None otherwise."""
+    object count, every chunk with arrays of the right shapes and types and the XOR folds of the
+    meta); None otherwise. ``background``: the folds are compared in a thread while the caller goes on
+    (one pass over every byte: ~0.05 s for a run-day of the 2022 catalog, on a core the update's
+    propagation leaves idle); the caller asks ``Kept.intact()`` before it keeps any result."""
     import numpy as np
 
     if root is None:
@@ -242,7 +312,7 @@ def open_kept(root: Path | None, run_id: int, params: ScreeningParams, digest: s
     meta = _read_meta(path)
     chunks = params.chunks()
     if meta is None or meta != _meta(
-        run_id, params, digest, n, list(range(len(chunks))), meta.get("rows"), meta.get("crc")
+        run_id, params, digest, n, list(range(len(chunks))), meta.get("rows"), meta.get("crc"), meta.get("folds")
     ):
         return None
     out: dict[int, dict[str, np.ndarray]] = {}
@@ -269,7 +339,15 @@ def open_kept(root: Path | None, run_id: int, params: ScreeningParams, digest: s
     # leaves other values under this meta, which the CRC tells
     if meta["rows"] and _rows_crc(out, np.asarray(meta["rows"], dtype=np.int64)) != meta["crc"]:
         return None
-    return Kept(path, out)
+    # damaged content in a file of the right shape (bit rot, a zeroed or overwritten block)
+    if not background:
+        return Kept(path, out) if _folds_match(path, meta["folds"], list(out)) else None
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(1, thread_name_prefix="kept-folds")
+    check = pool.submit(_folds_match, path, meta["folds"], list(out))
+    pool.shutdown(wait=False)
+    return Kept(path, out, check)
 
 
 def invalidate(root: Path | None, run_id: int) -> None:
@@ -299,28 +377,38 @@ def rewrite(
     # rows written in place since the last sync; past 5% of the catalog the files are synced instead
     pending = np.union1d(np.asarray(meta.get("rows", []) if in_place else [], dtype=np.int64), rows)
     sync = not in_place or pending.size > SYNC_ROWS * len(payload)
+    old_folds = meta.get("folds", {}) if in_place else {}
+    folds: dict[str, dict[str, int]] = {}
     for index, arrays in chunks.items():
+        folds[str(index)] = fold = {}
         for name in _ARRAYS:
             target = path / f"{name}{index}.npy"
             if in_place:
                 mm = np.load(target, mmap_mode="r+", allow_pickle=False)
+                new = arrays[name][:, rows] if name == "shells" else arrays[name][rows]
+                if name in ("r", "v"):  # rows of whole 64-bit words: the fold follows the rows rewritten
+                    fold[name] = _refold(old_folds.get(str(index), {}).get(name, 0), mm[rows], new)
                 if name == "shells":
-                    mm[:, rows] = arrays[name][:, rows]
+                    mm[:, rows] = new
                 else:
-                    mm[rows] = arrays[name][rows]
+                    mm[rows] = new
+                if name not in fold:  # small arrays (ok: rows not word-aligned): folded whole
+                    fold[name] = _fold(mm)
                 if sync:
                     mm.flush()
                 del mm
             else:
                 tmp = path / f"{name}{index}.tmp.npy"
-                np.save(tmp, np.ascontiguousarray(arrays[name]))
+                a = np.ascontiguousarray(arrays[name])
+                np.save(tmp, a)
                 with open(tmp, "rb+") as f:
                     os.fsync(f.fileno())
                 os.replace(tmp, target)
+                fold[name] = _fold(a)
     if sync:
         pending = np.zeros(0, dtype=np.int64)
     crc = _rows_crc(chunks, pending) if pending.size else None
-    _write_meta(path, _meta(run_id, params, payload.digest, len(payload), list(chunks), pending, crc))
+    _write_meta(path, _meta(run_id, params, payload.digest, len(payload), list(chunks), pending, crc, folds))
 
 
 def delete(root: Path | None, run_id: int) -> None:

@@ -45,9 +45,11 @@ def create_run(session: Session, params: ScreeningParams, payload: CatalogPayloa
 
 
 def load_run(
-    session: Session, run_id: int
+    session: Session, run_id: int, *, chunks: bool = True
 ) -> tuple[ScreeningRun, ScreeningParams, CatalogPayload, dict[int, ChunkResult]]:
-    """A stored run with its parameters, input catalog and the chunks already done."""
+    """A stored run with its parameters, input catalog and the chunks already done (``chunks`` False:
+    none read, an empty dict: an update of a done run does not need the chunks' minima, whose JSON
+    a run keeps for resuming)."""
     from ..conjunction.catalog_payload import CatalogPayload
     from ..conjunction.params import ChunkResult, ScreeningParams
 
@@ -57,11 +59,13 @@ def load_run(
     cat = json.loads(run.catalog_json)
     texts = tuple(tuple(t) if isinstance(t, list) else t for t in cat["texts"])
     payload = CatalogPayload(tuple(cat["norad_ids"]), tuple(cat["names"]), texts)
-    chunks = {
-        c.index: ChunkResult.from_json(c.result_json)
-        for c in session.scalars(select(ScreeningChunk).where(ScreeningChunk.run_id == run_id))
-    }
-    return run, ScreeningParams.from_json(run.params_json), payload, chunks
+    done = {}
+    if chunks:
+        done = {
+            c.index: ChunkResult.from_json(c.result_json)
+            for c in session.scalars(select(ScreeningChunk).where(ScreeningChunk.run_id == run_id))
+        }
+    return run, ScreeningParams.from_json(run.params_json), payload, done
 
 
 def save_chunk(session: Session, run_id: int, chunk: ChunkResult) -> None:
@@ -135,19 +139,34 @@ def replace_object_events(
     run's new event count. Stored chunks (for resuming) no longer describe the run and are removed;
     the kept velocity mismatch is replaced by ``mismatch`` ({chunk: (n,) in ``payload``'s order}),
     or removed when it is None."""
+    import numpy as np
+
     ids = list(updated)
     ev = ConjunctionEvent
-    session.execute(delete(ev).where(ev.run_id == run_id, (ev.id1.in_(ids)) | (ev.id2.in_(ids))))
+    run = session.get(ScreeningRun, run_id)
+    before = run.n_events
+    gone = session.execute(delete(ev).where(ev.run_id == run_id, (ev.id1.in_(ids)) | (ev.id2.in_(ids)))).rowcount
     insert_events(session, run_id, events)
     session.execute(delete(ScreeningChunk).where(ScreeningChunk.run_id == run_id))
     session.execute(delete(ScreeningMismatch).where(ScreeningMismatch.run_id == run_id))
-    for index, values in (mismatch or {}).items():
-        save_mismatch(session, run_id, index, payload.digest, values)
-    run = session.get(ScreeningRun, run_id)
+    if mismatch:  # the rows were deleted just above: one plain INSERT, not an ORM merge (a SELECT) each
+        rows = [
+            {
+                "run_id": run_id,
+                "chunk_index": index,
+                "catalog_digest": payload.digest,
+                "mismatch": np.ascontiguousarray(values, dtype="<f8").tobytes(),
+            }
+            for index, values in mismatch.items()
+        ]
+        session.execute(insert(ScreeningMismatch), rows)
     run.catalog_digest = payload.digest
     run.catalog_json = json.dumps({"norad_ids": payload.norad_ids, "names": payload.names, "texts": payload.texts})
     run.n_objects = len(payload)
-    run.n_events = session.query(ev).filter(ev.run_id == run_id).count()
+    if before is None or gone is None or gone < 0:  # a driver without a row count: count them
+        run.n_events = session.query(ev).filter(ev.run_id == run_id).count()
+    else:  # the run's count, less the rows deleted, plus the rows inserted (a COUNT walks the run's index)
+        run.n_events = before - gone + len(events)
     old = json.loads(run.stats_json) if run.stats_json else {}
     # "updates" counts the rewrites of the run's events: part of the version the service caches pages
     # under (screening_routes.run_version), which must change even when an update stores the same catalog

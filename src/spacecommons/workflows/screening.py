@@ -211,7 +211,18 @@ def update_run(
     updated; a run with primaries is refused (see docs/screening.md). The screening runs in this
     process unless it covers more than ``PARALLEL_FRACTION`` of the catalog's states (or
     ``dask_address`` is given): starting worker processes costs more than the work it would share.
+
+    The cyclic garbage collector is paused for the update (``events.paused_gc``): the catalog's
+    10^5 tuples and strings it creates are not cycles, and the full collection they set off walked
+    every live container of the process (numba's, SQLAlchemy's): 0.4-0.8 s of a 1% update of the
+    2022 catalog (docs/design-notes.md).
     """
+    with paused_gc():
+        return _update_run(session_maker, run_id, new, workers, dask_address, use_kept)
+
+
+def _update_run(session_maker, run_id, new, workers, dask_address, use_kept) -> UpdateOutcome:
+    """``update_run`` (see there)."""
     from dataclasses import replace
 
     import numpy as np
@@ -221,15 +232,23 @@ def update_run(
     from ..errors import InputError
     from ..storage import kept_states
 
+    steps: dict[str, float] = {}  # the kept path's steps outside the engine (s), into the result's stats
+    clock = time.perf_counter()
     with session_maker() as session:
-        run, params, payload, _ = repo.load_run(session, run_id)
+        # not the stored chunks: the minima a run keeps for resuming are not read by an update
+        run, params, payload, _ = repo.load_run(session, run_id, chunks=False)
         status = run.status
+        if run.catalog_digest:  # written with the catalog (create_run, replace_object_events): not hashed again
+            payload.__dict__.setdefault("digest", run.catalog_digest)
         kept = repo.load_mismatch(session, run_id, payload.digest, len(payload))
+    steps["load_run_s"] = time.perf_counter() - clock
     if status != "done":
         raise InputError(f"run {run_id} is {status}: only a finished run can be updated")
     if params.primaries:
         raise InputError(f"run {run_id} screens primaries: --update needs an all-vs-all run")
+    clock = time.perf_counter()
     merged, updated = payload.updated_with(new)
+    steps["updated_with_s"] = time.perf_counter() - clock
     if not updated:
         with session_maker() as session:
             n = session.get(type(run), run_id).n_events or 0
@@ -238,11 +257,17 @@ def update_run(
     ids = np.asarray(merged.norad_ids)
     changed = np.flatnonzero(np.isin(ids, np.asarray(updated, dtype=np.int64)))
     root = kept_states.keep_root(session_maker.kw.get("bind"))
-    states = kept_states.open_kept(root, run_id, params, payload.digest, len(payload)) if use_kept else None
+    states = None
+    if use_kept:  # their files' folds are compared in a thread, during the propagation of the changed objects
+        states = kept_states.open_kept(root, run_id, params, payload.digest, len(payload), background=True)
+    steps["open_kept_s"] = time.perf_counter() - clock
     if states is not None:
-        return _update_from_kept(
-            session_maker, run_id, params, payload, merged, updated, changed, kept, states, root, workers
+        outcome = _update_from_kept(
+            session_maker, run_id, params, payload, merged, updated, changed, kept, states, root, workers, steps
         )
+        if outcome is not None:
+            return outcome
+        clock = time.perf_counter()  # damaged kept states (removed): the path without them
     # the full run's velocity mismatch of the unchanged objects, in the merged catalog's order (NaN:
     # not kept, or changed); the chunks fill in what they compute, and it is kept for the next update
     n_chunks = len(params.chunks())
@@ -294,8 +319,12 @@ def update_run(
     return UpdateOutcome(run_id, updated, result, n)
 
 
-def _update_from_kept(session_maker, run_id, params, payload, merged, updated, changed, kept, states, root, workers):
-    """``update_run`` from the full run's kept node states (see there)."""
+def _update_from_kept(
+    session_maker, run_id, params, payload, merged, updated, changed, kept, states, root, workers, steps
+):
+    """``update_run`` from the full run's kept node states (see there). ``steps``: the times of the
+    steps before it, added to the result's stats with its own (``store_s``, ``keep_s``). None, with
+    the kept states removed and nothing stored, when their files' folds show damaged content."""
     import numpy as np
 
     from ..conjunction.incremental import screen_changed
@@ -315,10 +344,18 @@ def _update_from_kept(session_maker, run_id, params, payload, merged, updated, c
     for index, values in nxt["mismatch"].items():
         mismatch[index, changed] = values[changed]
     result.stats.update(kept_states=1.0, sieve_s=0.0, screen_s=time.perf_counter() - clock)
+    clock = time.perf_counter()
+    intact = states.intact()  # the thread open_kept started: done long before, unless the disk is slow
+    steps["fold_wait_s"] = time.perf_counter() - clock
+    if not intact:
+        kept_states.delete(root, run_id)
+        return None
+    clock = time.perf_counter()
     with session_maker.begin() as session:
         n = repo.replace_object_events(
             session, run_id, merged, updated, result.events, result.stats, dict(enumerate(mismatch))
         )
+    result.stats.update(steps, store_s=time.perf_counter() - clock)
     clock = time.perf_counter()
     try:
         kept_states.rewrite(root, run_id, params, merged, changed, nxt["arrays"])
