@@ -32,6 +32,43 @@ def _loopback_only_getaddrinfo(host, *args, **kwargs):
 socket.getaddrinfo = _loopback_only_getaddrinfo
 
 DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_key_hashing():
+    """API keys hashed with argon2id at t=1, m=1 MiB, p=1 in this process: the suite issues and checks
+    hundreds of keys, and at the deployed parameters (t=3, m=64 MiB, p=4) each hash or verification
+    costs ~0.4 s wall, 0.7 CPU s on this 2-core machine. What the tests assert on keys (stored only as
+    a hash, one verification per presented key, refusals) does not depend on the cost; the deployed
+    parameters are pinned by the tests that take ``real_key_hasher`` (tests/test_security_limits.py),
+    and servers started as subprocesses use them."""
+    from pwdlib import PasswordHash
+    from pwdlib.hashers.argon2 import Argon2Hasher
+
+    from spacecommons.service import limits
+    from spacecommons.storage import partners_repo
+
+    real = partners_repo.key_hasher
+    cheap = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+    partners_repo.key_hasher = lambda: cheap
+    limits.dummy_hash.cache_clear()
+    yield real
+    partners_repo.key_hasher = real
+    limits.dummy_hash.cache_clear()
+
+
+@pytest.fixture
+def real_key_hasher(_cheap_key_hashing, monkeypatch):
+    """The deployed key hasher (``storage.partners_repo.key_hasher``) for the duration of one test."""
+    from spacecommons.service import limits
+    from spacecommons.storage import partners_repo
+
+    monkeypatch.setattr(partners_repo, "key_hasher", _cheap_key_hashing)
+    limits.dummy_hash.cache_clear()
+    yield _cheap_key_hashing
+    limits.dummy_hash.cache_clear()
+
+
 SAMPLE = Path(str(files("spacecommons") / "data" / "sample"))
 
 

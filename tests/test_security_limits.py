@@ -212,18 +212,20 @@ def test_unknown_prefix_costs_one_verification_like_a_known_one():
     assert len(h.calls) == 3 and h.calls[2] == dummy_hash()
 
 
-def test_dummy_hash_has_the_real_cost_parameters():
-    from spacecommons.storage.partners_repo import _hasher
+def test_keys_are_hashed_with_the_rfc9106_parameters(real_key_hasher):
+    # RFC 9106 section 4, second recommended option: argon2id, t=3, m=64 MiB (65536 KiB), p=4
+    # (pwdlib's Argon2Hasher defaults); the suite's other tests hash with cheaper ones (conftest)
+    assert real_key_hasher().hash("sc_x_y").startswith("$argon2id$v=19$m=65536,t=3,p=4$")
 
+
+def test_dummy_hash_has_the_real_cost_parameters(real_key_hasher):
     params = re.compile(r"^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$")
-    real = _hasher().hash("sc_x_y")
-    assert params.match(dummy_hash()).group(0) == params.match(real).group(0)
+    real = real_key_hasher().hash("sc_x_y")
+    assert params.match(dummy_hash()).group(0) == params.match(real).group(0) == "$argon2id$v=19$m=65536,t=3,p=4$"
 
 
-def test_verify_key_with_real_argon2():
-    from spacecommons.storage.partners_repo import _hasher
-
-    stored = _hasher().hash("sc_1234abcd_secret")
+def test_verify_key_with_real_argon2(real_key_hasher):
+    stored = real_key_hasher().hash("sc_1234abcd_secret")
     assert verify_key("sc_1234abcd_secret", stored) is True
     assert verify_key("sc_1234abcd_wrong", stored) is False
     assert verify_key("sc_1234abcd_secret", None) is False

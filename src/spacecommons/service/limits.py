@@ -254,13 +254,11 @@ def charge_anonymous(request: Any) -> None:
         raise RateLimited(wait)
 
 
-@lru_cache(maxsize=1)
 def _argon2() -> Any:
-    """The same hasher (and so the same cost parameters) as storage.partners_repo uses for keys."""
-    from pwdlib import PasswordHash
-    from pwdlib.hashers.argon2 import Argon2Hasher
+    """The hasher of API keys (``storage.partners_repo.key_hasher``): the same cost parameters."""
+    from ..storage.partners_repo import key_hasher
 
-    return PasswordHash((Argon2Hasher(),))
+    return key_hasher()
 
 
 @lru_cache(maxsize=1)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
@@ -39,7 +41,11 @@ class Identity:
         return self.role is None
 
 
-def _hasher():
+@lru_cache(maxsize=1)
+def key_hasher() -> Any:
+    """The one hasher of API keys, for storing them here and for the service's verification and its
+    dummy hash (``service.limits``): pwdlib's Argon2Hasher with its defaults (argon2id, t=3, m=64 MiB,
+    p=4: RFC 9106's second recommended option; ``tests/test_security_limits.py`` pins them)."""
     from pwdlib import PasswordHash
     from pwdlib.hashers.argon2 import Argon2Hasher
 
@@ -103,7 +109,7 @@ def issue_key(session: Session, member_id: int, created_at: datetime) -> str:
     """A new key for the member: ``sc_<prefix>_<secret>``; returned once, stored hashed."""
     prefix = secrets.token_hex(4)
     key = f"sc_{prefix}_{secrets.token_urlsafe(32)}"
-    session.add(ApiKey(member_id=member_id, prefix=prefix, key_hash=_hasher().hash(key), created_at=created_at))
+    session.add(ApiKey(member_id=member_id, prefix=prefix, key_hash=key_hasher().hash(key), created_at=created_at))
     session.flush()
     return key
 
@@ -140,7 +146,7 @@ def find_key(session: Session, key: str) -> tuple[str | None, Identity | None]:
 def resolve_key(session: Session, key: str) -> Identity | None:
     """The identity of a valid, unrevoked key; None otherwise."""
     stored, who = find_key(session, key)
-    if stored is None or not _hasher().verify(key, stored):
+    if stored is None or not key_hasher().verify(key, stored):
         return None
     return who
 
