@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from .test_broad_phase_changed_grid import _straight
-from .test_screen_update import IRIDIUM
+from .test_screen_update_kept import iridium_first_chunk
 
 ALL_CELLS, ALL_DIRECT = 0, 1 << 40  # direct_max: no object tests its partners directly / every object does
 
@@ -28,31 +28,9 @@ def _triples(out) -> list[tuple[int, int, int]]:
 def test_direct_partners_and_cell_lookups_give_the_same_triples_and_minima(every):
     """Whichever way each object takes (all cells, the default mix, all direct), the triples are the
     same and the narrow phase finds on them the all-vs-all kernel's minima with a primary."""
-    from spacecommons.catalog import read_elements
     from spacecommons.conjunction import kernels
-    from spacecommons.conjunction.catalog_payload import CatalogPayload
-    from spacecommons.conjunction.params import ChunkResult, ScreeningParams
-    from spacecommons.conjunction.screen import _bounds_and_pads, _node_times, _unique_triples
-    from spacecommons.propagation.sgp4_batch import propagate_satrecs
-    from spacecommons.timescales import iso_to_jd
 
-    payload = CatalogPayload.from_elements(read_elements(IRIDIUM).records)
-    jd, fr = iso_to_jd("2021-10-02T00:00:00Z")
-    params = ScreeningParams(jd, fr, 0.25, 40.0)  # a wide threshold: more minima to compare
-    k0, k1 = params.chunks()[0]
-    _, jdn, frn = _node_times(params, k0, k1)
-    err, r, v = propagate_satrecs(payload.satrecs(), jdn, frn, payload.satrec_array())
-    ok = err == 0
-    bound, pad, cell = _bounds_and_pads(ChunkResult(0), payload, params, jdn, frn, ok, r, v, np.zeros(len(payload)))
-    lo, hi = kernels.radial_shells(r, v, ok, params.step_s, params.substeps, pad)
-    prim = np.arange(0, len(payload), every)
-    n = len(payload)
-    h, m = params.step_s, params.substeps
-
-    def minima(ci, cj, ck):
-        ci, cj, ck = _unique_triples(ci, cj, ck, n)
-        mc, ms, md = kernels.local_minima(r, v, h, ci, cj, ck, params.threshold_km + bound[ci] + bound[cj])
-        return sorted(zip(ci[mc].tolist(), cj[mc].tolist(), ck[mc].tolist(), ms.tolist(), md.tolist(), strict=True))
+    r, v, ok, h, m, pad, cell, prim, lo, hi, minima = iridium_first_chunk(every)
 
     ref = minima(*kernels.broad_phase_primaries(r, v, ok, h, m, pad, cell, prim, lo, hi))
     ways = {

@@ -182,11 +182,12 @@ def test_total_cap_pushes_out_the_oldest_runs_and_bad_sizes_are_errors(stored, m
         assert s.query(ScreeningRun).count() == runs
 
 
-@pytest.mark.parametrize("every", [3, 17])
-def test_broad_phase_changed_finds_the_minima_of_the_all_vs_all_triples(every):
-    """The k x n kernel of the kept path against the all-vs-all kernel's triples with a primary
-    (``broad_phase_primaries`` with the radial shells): the narrow phase finds the same interpolated
-    minima (positions and values) from both, on the Iridium 33 debris cloud."""
+def iridium_first_chunk(every: int) -> tuple:
+    """The first chunk's node states, bounds, pads and radial shells of the Iridium 33 debris cloud
+    (tests/data) over 6 hours at a 40 km threshold (many minima to compare), with every ``every``-th
+    object a primary: ``(r, v, ok, h, m, pad, cell, prim, lo, hi, minima)``, ``minima(ci, cj, ck)`` the
+    narrow phase's interpolated minima of a kernel's triples. Shared by the tests of
+    ``kernels.broad_phase_changed``."""
     from spacecommons.catalog import read_elements
     from spacecommons.conjunction import kernels
     from spacecommons.conjunction.catalog_payload import CatalogPayload
@@ -204,7 +205,6 @@ def test_broad_phase_changed_finds_the_minima_of_the_all_vs_all_triples(every):
     ok = err == 0
     bound, pad, cell = _bounds_and_pads(ChunkResult(0), payload, params, jdn, frn, ok, r, v, np.zeros(len(payload)))
     lo, hi = kernels.radial_shells(r, v, ok, params.step_s, params.substeps, pad)
-    prim = np.arange(0, len(payload), every)
     n = len(payload)
 
     def minima(ci, cj, ck):
@@ -212,9 +212,21 @@ def test_broad_phase_changed_finds_the_minima_of_the_all_vs_all_triples(every):
         mc, ms, md = kernels.local_minima(r, v, params.step_s, ci, cj, ck, params.threshold_km + bound[ci] + bound[cj])
         return sorted(zip(ci[mc].tolist(), cj[mc].tolist(), ck[mc].tolist(), ms.tolist(), md.tolist(), strict=True))
 
-    ref = minima(*kernels.broad_phase_primaries(r, v, ok, params.step_s, params.substeps, pad, cell, prim, lo, hi))
+    prim = np.arange(0, n, every)
+    return r, v, ok, params.step_s, params.substeps, pad, cell, prim, lo, hi, minima
+
+
+@pytest.mark.parametrize("every", [3, 17])
+def test_broad_phase_changed_finds_the_minima_of_the_all_vs_all_triples(every):
+    """The k x n kernel of the kept path against the all-vs-all kernel's triples with a primary
+    (``broad_phase_primaries`` with the radial shells): the narrow phase finds the same interpolated
+    minima (positions and values) from both, on the Iridium 33 debris cloud."""
+    from spacecommons.conjunction import kernels
+
+    r, v, ok, h, m, pad, cell, prim, lo, hi, minima = iridium_first_chunk(every)
+    ref = minima(*kernels.broad_phase_primaries(r, v, ok, h, m, pad, cell, prim, lo, hi))
     for size in (50.0, 2000.0):  # the cell size changes the work, not the minima
-        got = minima(*kernels.broad_phase_changed(r, v, ok, params.step_s, params.substeps, pad, prim, lo, hi, size))
+        got = minima(*kernels.broad_phase_changed(r, v, ok, h, m, pad, prim, lo, hi, size))
         assert got == ref
     assert len(ref) >= 5
 
