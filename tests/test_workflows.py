@@ -203,3 +203,22 @@ def test_a_server_start_marks_api_runs_left_running_as_interrupted(setup, sqlite
         assert s.get(ScreeningRun, cli_run).status == "running"
         run = s.get(ScreeningRun, api_run)
         assert run.status == "interrupted" and "--resume" in run.message
+
+
+def test_a_run_stores_its_catalog_as_given_even_a_name_json_alone_can_write(setup):
+    """A run's input catalog round-trips through the database exactly (ids, names, texts): the stored
+    JSON is written by orjson, and by json for a name orjson refuses (a lone surrogate, which a JSON
+    upload can carry as an escape); either is read back the same. Independent check: the payload given."""
+    from dataclasses import replace
+
+    from spacecommons.storage import screening_repo as repo
+
+    _, maker, payload, params = setup
+    odd = replace(payload, names=("ISS \ud800 (ZARYA)", *payload.names[1:]))
+    with maker.begin() as s:
+        ids = [repo.create_run(s, params, p, NOW) for p in (payload, odd)]
+    with maker() as s:
+        for run_id, given in zip(ids, (payload, odd), strict=True):
+            _, _, stored, _ = repo.load_run(s, run_id, chunks=False)
+            assert (stored.norad_ids, stored.names, stored.texts) == (given.norad_ids, given.names, given.texts)
+            assert stored.digest == given.digest

@@ -14,6 +14,7 @@ from itertools import repeat
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
+import orjson
 from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
@@ -29,13 +30,24 @@ if TYPE_CHECKING:  # importing the conjunction package loads numba and the engin
     from ..conjunction.params import ChunkResult, ScreeningParams
 
 
+def _catalog_json(payload: CatalogPayload) -> str:
+    """A run's input catalog as stored (``catalog_json``): ids, names and element-set texts. orjson, not
+    json: 0.012 s instead of 0.052 s for the 2022 catalog, which every update of a run rewrites; json
+    for what orjson refuses (a lone surrogate in a name that came through a JSON escape)."""
+    cat = {"norad_ids": payload.norad_ids, "names": payload.names, "texts": payload.texts}
+    try:
+        return orjson.dumps(cat).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(cat)
+
+
 def create_run(session: Session, params: ScreeningParams, payload: CatalogPayload, created_at: datetime) -> int:
     run = ScreeningRun(
         created_at=created_at,
         status="running",
         params_json=params.to_json(),
         catalog_digest=payload.digest,
-        catalog_json=json.dumps({"norad_ids": payload.norad_ids, "names": payload.names, "texts": payload.texts}),
+        catalog_json=_catalog_json(payload),
         n_objects=len(payload),
         n_chunks=len(params.chunks()),
     )
@@ -56,7 +68,10 @@ def load_run(
     run = session.get(ScreeningRun, run_id)
     if run is None:
         raise KeyError(f"no screening run {run_id}")
-    cat = json.loads(run.catalog_json)
+    try:  # 4 MB for the 2022 catalog: orjson 3.7x faster than json.loads
+        cat = orjson.loads(run.catalog_json)
+    except orjson.JSONDecodeError:  # what orjson refuses and json reads: a lone surrogate's escape
+        cat = json.loads(run.catalog_json)
     texts = tuple(tuple(t) if isinstance(t, list) else t for t in cat["texts"])
     payload = CatalogPayload(tuple(cat["norad_ids"]), tuple(cat["names"]), texts)
     done = {}
@@ -161,7 +176,7 @@ def replace_object_events(
         ]
         session.execute(insert(ScreeningMismatch), rows)
     run.catalog_digest = payload.digest
-    run.catalog_json = json.dumps({"norad_ids": payload.norad_ids, "names": payload.names, "texts": payload.texts})
+    run.catalog_json = _catalog_json(payload)
     run.n_objects = len(payload)
     if before is None or gone is None or gone < 0:  # a driver without a row count: count them
         run.n_events = session.query(ev).filter(ev.run_id == run_id).count()
