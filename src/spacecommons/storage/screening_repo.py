@@ -74,6 +74,8 @@ def load_run(
         cat = json.loads(run.catalog_json)
     texts = tuple(tuple(t) if isinstance(t, list) else t for t in cat["texts"])
     payload = CatalogPayload(tuple(cat["norad_ids"]), tuple(cat["names"]), texts)
+    if run.catalog_digest:  # written with the catalog (create_run, replace_object_events): not hashed again
+        payload.__dict__["digest"] = run.catalog_digest  # the cached_property's slot
     done = {}
     if chunks:
         done = {

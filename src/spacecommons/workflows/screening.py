@@ -238,8 +238,6 @@ def _update_run(session_maker, run_id, new, workers, dask_address, use_kept) -> 
         # not the stored chunks: the minima a run keeps for resuming are not read by an update
         run, params, payload, _ = repo.load_run(session, run_id, chunks=False)
         status = run.status
-        if run.catalog_digest:  # written with the catalog (create_run, replace_object_events): not hashed again
-            payload.__dict__.setdefault("digest", run.catalog_digest)
         kept = repo.load_mismatch(session, run_id, payload.digest, len(payload))
     steps["load_run_s"] = time.perf_counter() - clock
     if status != "done":
