@@ -92,10 +92,15 @@ def save_chunk(session: Session, run_id: int, chunk: ChunkResult) -> None:
 def save_mismatch(session: Session, run_id: int, index: int, catalog_digest: str, mismatch) -> None:
     """Keep chunk ``index``'s per-object velocity mismatch (km/s, the order of the catalog whose digest
     is ``catalog_digest``) for incremental updates (``load_mismatch``)."""
+    data = _mismatch_bytes(mismatch)
+    session.merge(ScreeningMismatch(run_id=run_id, chunk_index=index, catalog_digest=catalog_digest, mismatch=data))
+
+
+def _mismatch_bytes(mismatch) -> bytes:
+    """A chunk's per-object mismatch as stored: little-endian float64 (``load_mismatch`` reads it)."""
     import numpy as np
 
-    data = np.ascontiguousarray(mismatch, dtype="<f8").tobytes()
-    session.merge(ScreeningMismatch(run_id=run_id, chunk_index=index, catalog_digest=catalog_digest, mismatch=data))
+    return np.ascontiguousarray(mismatch, dtype="<f8").tobytes()
 
 
 def load_mismatch(session: Session, run_id: int, catalog_digest: str, n_objects: int) -> dict:
@@ -156,8 +161,6 @@ def replace_object_events(
     run's new event count. Stored chunks (for resuming) no longer describe the run and are removed;
     the kept velocity mismatch is replaced by ``mismatch`` ({chunk: (n,) in ``payload``'s order}),
     or removed when it is None."""
-    import numpy as np
-
     ids = list(updated)
     ev = ConjunctionEvent
     run = session.get(ScreeningRun, run_id)
@@ -172,7 +175,7 @@ def replace_object_events(
                 "run_id": run_id,
                 "chunk_index": index,
                 "catalog_digest": payload.digest,
-                "mismatch": np.ascontiguousarray(values, dtype="<f8").tobytes(),
+                "mismatch": _mismatch_bytes(values),
             }
             for index, values in mismatch.items()
         ]
