@@ -817,16 +817,9 @@ def _control_points(P, V, i, k, h3, pad, slack, cp, box):
     grown by ``pad + slack`` into ``box`` (lo, hi). The boxes hold every sub-segment's box: de Casteljau
     subdivision takes convex combinations."""
     for c in range(3):
-        c0 = P[i, k, c]
-        c1 = c0 + h3 * V[i, k, c]
-        c3 = P[i, k + 1, c]
-        c2 = c3 - h3 * V[i, k + 1, c]
-        cp[0, c] = c0
-        cp[1, c] = c1
-        cp[2, c] = c2
-        cp[3, c] = c3
-        box[c] = min(min(c0, c1), min(c2, c3)) - pad - slack
-        box[3 + c] = max(max(c0, c1), max(c2, c3)) + pad + slack
+        cp[0, c], cp[1, c], cp[2, c], cp[3, c], box[c], box[3 + c] = _axis_box(
+            P[i, k, c], V[i, k, c], P[i, k + 1, c], V[i, k + 1, c], h3, pad, slack
+        )
 
 
 # position of the lowest set bit of a 64-bit word from its de Bruijn product (Leiserson et al. 1998)
@@ -855,14 +848,13 @@ def _grid_range(box, inv, off, G, cl, ch):
     """The grid cells (clamped to [0, G)) that the box ``box`` (lo x, y, z, hi x, y, z) covers, into
     ``cl``, ``ch``."""
     for c in range(3):
-        cl[c] = min(G - 1, max(0, int(np.floor(box[c] * inv)) + off))
-        ch[c] = min(G - 1, max(0, int(np.floor(box[3 + c] * inv)) + off))
+        cl[c], ch[c] = _cell_range(box[c], box[3 + c], inv, off, G)
 
 
 @nb.njit(cache=True, inline="always")
 def _axis_box(p0, v0, p1, v1, h3, pad, slack):
     """One axis of a segment's four Bezier control points (node positions ``p0``, ``p1``, velocities
-    ``v0``, ``v1``) and of their box grown by ``pad + slack``: the arithmetic of :func:`_control_points`."""
+    ``v0``, ``v1``) and of their box grown by ``pad + slack`` (:func:`_control_points` per axis)."""
     c0 = p0
     c1 = c0 + h3 * v0
     c3 = p1
@@ -874,7 +866,7 @@ def _axis_box(p0, v0, p1, v1, h3, pad, slack):
 
 @nb.njit(cache=True, inline="always")
 def _cell_range(lo, hi, inv, off, G):
-    """The grid cells (clamped to [0, G)) of one axis of a box: the arithmetic of :func:`_grid_range`."""
+    """The grid cells (clamped to [0, G)) of one axis of a box (:func:`_grid_range` per axis)."""
     return min(G - 1, max(0, int(np.floor(lo * inv)) + off)), min(G - 1, max(0, int(np.floor(hi * inv)) + off))
 
 
