@@ -6,6 +6,7 @@ from __future__ import annotations
 from importlib.resources import files
 
 import numpy as np
+import pytest
 from sgp4.api import Satrec
 
 from spacecommons.catalog import read_tle
@@ -98,3 +99,29 @@ def test_objects_with_inconsistent_sgp4_velocity_are_interpolated_from_positions
             interp = _hermite(r[0, :-1], v_fixed[0, :-1], r[0, 1:], v_fixed[0, 1:], STEP_S, s)
             seg = ok[0, :-1] & ok[0, 1:] & (em[0] == 0)
             assert np.linalg.norm(interp - rm[0], axis=-1)[seg].max() <= bound
+
+
+def test_fourth_derivative_maxima_do_not_depend_on_which_rows_were_computed_first():
+    """The table of max |d4 r/dt4| (a = mu = 1) per grid eccentricity is filled on demand, a few rows
+    per update; the rows must be those of the whole table computed in one go (the independent
+    computation: every grid eccentricity at once), whatever order and grouping asked for them. A
+    circular orbit's maximum is mu**2 / a**5 = 1 (|d4 r/dt4| = n**4 a)."""
+    from spacecommons.conjunction import bounds
+
+    E = np.linspace(-np.pi, np.pi, 2001)[None, :]
+    grid = bounds._E_GRID
+    whole = bounds._fourth_derivative_on_orbit(np.ones((grid.size, 1)), grid[:, None], E, 1.0).max(axis=1)
+    saved = bounds._UNIT_TABLE.copy()
+    try:
+        rng = np.random.default_rng(7)
+        for _ in range(3):
+            bounds._UNIT_TABLE[:] = np.nan
+            for part in np.array_split(rng.permutation(grid.size), 17):
+                bounds._unit_maxima(part[: rng.integers(1, part.size + 1)])
+            computed = ~np.isnan(bounds._UNIT_TABLE)
+            assert computed.any() and not computed.all()
+            assert np.array_equal(bounds._UNIT_TABLE[computed], whole[computed])
+            assert np.array_equal(bounds._unit_maxima(np.arange(grid.size)), whole)
+    finally:
+        bounds._UNIT_TABLE[:] = saved
+    assert whole[0] == pytest.approx(1.0, rel=1e-12)

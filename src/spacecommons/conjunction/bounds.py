@@ -22,8 +22,6 @@ added, with a safety factor because the mismatch varies along the orbit.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
 from ..constants import EARTH_RADIUS_WGS72_KM, GM_EARTH_WGS72_KM3_S2, SECONDS_PER_DAY
@@ -63,11 +61,21 @@ def _fourth_derivative_on_orbit(a: np.ndarray, e: np.ndarray, E: np.ndarray, mu:
 _E_GRID = np.concatenate([[0.0], 1.0 - np.geomspace(0.999, 1e-3, 400)])
 
 
-@lru_cache(maxsize=1)
-def _unit_table() -> np.ndarray:
-    """max over the orbit of |d4 r/dt4| for a = 1, mu = 1, on the eccentricity grid."""
-    E = np.linspace(-np.pi, np.pi, 2001)[None, :]
-    return _fourth_derivative_on_orbit(np.ones((_E_GRID.size, 1)), _E_GRID[:, None], E, 1.0).max(axis=1)
+# max over the orbit of |d4 r/dt4| for a = 1, mu = 1, per grid eccentricity; NaN: not computed yet
+_UNIT_TABLE = np.full(_E_GRID.size, np.nan)
+
+
+def _unit_maxima(idx: np.ndarray) -> np.ndarray:
+    """``_UNIT_TABLE`` at the grid indices ``idx``, its missing rows computed first (the whole table
+    costs 0.06 s; an update of a few hundred objects needs a few dozen rows). Each row is the same
+    element-wise arithmetic however many are computed together, so the values do not depend on which
+    rows were asked for first."""
+    missing = np.unique(idx[np.isnan(_UNIT_TABLE[idx])])
+    if missing.size:
+        E = np.linspace(-np.pi, np.pi, 2001)[None, :]
+        rows = _fourth_derivative_on_orbit(np.ones((missing.size, 1)), _E_GRID[missing, None], E, 1.0)
+        _UNIT_TABLE[missing] = rows.max(axis=1)
+    return _UNIT_TABLE[idx]
 
 
 def fourth_derivative_max(a_km: np.ndarray, ecc: np.ndarray) -> np.ndarray:
@@ -76,7 +84,7 @@ def fourth_derivative_max(a_km: np.ndarray, ecc: np.ndarray) -> np.ndarray:
     a = np.asarray(a_km, dtype=float)
     e = np.clip(np.asarray(ecc, dtype=float), 0.0, 0.999)
     idx = np.minimum(np.searchsorted(_E_GRID, e, side="left"), _E_GRID.size - 1)
-    return GM_EARTH_WGS72_KM3_S2**2 / a**5 * _unit_table()[idx]
+    return GM_EARTH_WGS72_KM3_S2**2 / a**5 * _unit_maxima(idx)
 
 
 def hermite_error_bound_km(
