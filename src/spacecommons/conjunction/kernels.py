@@ -151,6 +151,19 @@ def broad_phase_shells(P, V, ok, h, m, pad, cell, primary, use_primary, shell_lo
     return _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell_lo, shell_hi, 0, P.shape[1] - 1)
 
 
+@nb.njit(cache=True, inline="always")
+def _control_difference(a0, a3, da0, da3, b0, b3, db0, db3, ds3):
+    """One coordinate of the four Bezier control points of B's sub-segment minus A's, from the
+    sub-node values (``a0``, ``a3``) and derivatives (``da0``, ``da3``) at both ends of each: the
+    arithmetic of :func:`_hull_difference` on scalars."""
+    return (
+        b0 - a0,
+        (b0 + ds3 * db0) - (a0 + ds3 * da0),
+        (b3 - ds3 * db3) - (a3 - ds3 * da3),
+        b3 - a3,
+    )
+
+
 @nb.njit(cache=True)
 def _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell_lo, shell_hi, k_first, k_end):
     """:func:`broad_phase_shells` on the segments ``k_first <= k < k_end`` only (segments are
@@ -162,16 +175,17 @@ def _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell
     entry's shell floor is above entry ``u``'s shell ceiling, so is every later one's, and the scan of
     ``u``'s partners stops there (those pairs fail the shell test anyway; about half of all pair
     tests on the 2022 catalog). Each object's sub-segment boxes are computed in one pass over the
-    object (``box``, sub-step-major), with the same arithmetic as before; the pair tests are the same
-    comparisons on the same numbers, so the triples are the same set (their order differs)."""
+    object (``box``, sub-step-major). The per-segment and per-sub-step work runs in the helpers below,
+    which take every array as an argument and bind none to a new name in their loops; buffers grow
+    here, between their calls. The pair tests are the same comparisons on the same numbers, so the
+    triples are the same set (their order differs)."""
     n = P.shape[0]
-    a = np.empty((4, 3))
     # a NaN shell bound never fails the shell test, nor does -inf / +inf in its place (which sorts)
     floor = np.where(np.isnan(shell_lo), -np.inf, shell_lo)
-    ceiling_ = np.where(np.isnan(shell_hi), np.inf, shell_hi)
+    ceiling = np.where(np.isnan(shell_hi), np.inf, shell_hi)
     rank = np.argsort(floor, kind="mergesort")
     s_lo = floor[rank]
-    s_hi = ceiling_[rank]
+    s_hi = ceiling[rank]
     pad_p = pad[rank]
     prim_p = primary[rank]
     X = np.empty((n, m + 1, 3))
@@ -188,45 +202,13 @@ def _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell
     srt_bucket = np.empty(cap, dtype=np.int32)
     srt_box = np.empty((cap, 8))  # per sorted entry: its box (lo, hi) and radial shell, one cache line
     counts = np.zeros(2, dtype=np.int32)
-    out_i = np.empty(1 << 16, dtype=np.int64)
-    out_j = np.empty(1 << 16, dtype=np.int64)
-    out_k = np.empty(1 << 16, dtype=np.int64)
+    out = np.empty((1 << 16, 3), dtype=np.int64)
     n_out = 0
     inv = 1.0 / cell
-    fib = np.uint64(11400714819323198485)
-    ds3 = 1.0 / (3.0 * m)
     for k in range(k_first, k_end):
-        for p in range(n):
-            i = rank[p]
-            valid[p] = ok[i, k] and ok[i, k + 1]
-            if not valid[p]:
-                continue
-            _coeffs(P[i, k], V[i, k], P[i, k + 1], V[i, k + 1], h, a)
-            for q in range(m + 1):
-                s = q / m
-                for c in range(3):
-                    X[p, q, c] = a[0, c] + s * (a[1, c] + s * (a[2, c] + s * a[3, c]))
-                    D[p, q, c] = a[1, c] + s * (2.0 * a[2, c] + 3.0 * s * a[3, c])
-            for q in range(m):
-                for c in range(3):
-                    c0 = X[p, q, c]
-                    c1 = c0 + ds3 * D[p, q, c]
-                    c3 = X[p, q + 1, c]
-                    c2 = c3 - ds3 * D[p, q + 1, c]
-                    box[q, p, c] = min(min(c0, c1), min(c2, c3)) - pad_p[p]
-                    box[q, p, 3 + c] = max(max(c0, c1), max(c2, c3)) + pad_p[p]
+        _segment_sub_boxes(P, V, ok, h, m, k, rank, pad_p, X, D, valid, box)
         for q in range(m):
-            bq = box[q]
-            n_ent = 0
-            for p in range(n):
-                if not valid[p]:
-                    continue
-                for c in range(3):
-                    cells[p, c] = int(np.floor(bq[p, c] * inv))
-                    cells[p, 3 + c] = int(np.floor(bq[p, 3 + c] * inv))
-                n_ent += (
-                    (cells[p, 3] - cells[p, 0] + 1) * (cells[p, 4] - cells[p, 1] + 1) * (cells[p, 5] - cells[p, 2] + 1)
-                )
+            n_ent = _cell_spans(box, valid, q, inv, cells)
             if n_ent > ent_obj.shape[0]:
                 size = max(n_ent, 2 * ent_obj.shape[0])
                 ent_obj = np.empty(size, dtype=np.int32)
@@ -240,74 +222,255 @@ def _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell
             # load <= 1: a shared bucket costs a key comparison, a bigger table a longer prefix sum
             while (1 << bits) < n_ent:
                 bits += 1
-            T = 1 << bits
-            if counts.shape[0] < T + 1:
-                counts = np.zeros(T + 1, dtype=np.int32)
-            else:
-                counts[: T + 1] = 0
-            shift = np.uint64(64 - bits)
-            e = 0
-            for p in range(n):  # in shell-floor order
-                if not valid[p]:
+            if counts.shape[0] < (1 << bits) + 1:
+                counts = np.zeros((1 << bits) + 1, dtype=np.int32)
+            _hash_entries(
+                box,
+                valid,
+                q,
+                cells,
+                s_lo,
+                s_hi,
+                n_ent,
+                bits,
+                counts,
+                ent_obj,
+                ent_key,
+                ent_bucket,
+                srt_obj,
+                srt_key,
+                srt_bucket,
+                srt_box,
+            )
+            args = (srt_obj, srt_key, srt_bucket, srt_box, n_ent, X, D, q, m, pad_p, prim_p, use_primary, rank, inv, k)
+            got = _bucket_pairs(*args, out, n_out)
+            if got > out.shape[0]:  # the buffer was too small: grow it and scan again
+                out2 = np.empty((2 * got, 3), dtype=np.int64)
+                out2[:n_out] = out[:n_out]
+                out = out2
+                got = _bucket_pairs(*args, out, n_out)
+            n_out = got
+    return out[:n_out, 0].copy(), out[:n_out, 1].copy(), out[:n_out, 2].copy()
+
+
+@nb.njit(cache=True)
+def _segment_sub_boxes(P, V, ok, h, m, k, rank, pad_p, X, D, valid, box):
+    """For each position ``p`` (object ``rank[p]``) whose states at both ends of segment ``k`` are
+    valid (``valid``): its interpolant and derivative (per unit s) at the m + 1 sub-nodes (``X``, ``D``:
+    the arithmetic of :func:`_coeffs` and :func:`_sub_nodes`, written per axis on scalars) and its
+    sub-segment boxes (the control points' box grown by ``pad_p[p]``, into ``box[q, p]``)."""
+    n = P.shape[0]
+    ds3 = 1.0 / (3.0 * m)
+    k1 = k + 1
+    for p in range(n):
+        i = rank[p]
+        if not (ok[i, k] and ok[i, k1]):
+            valid[p] = False
+            continue
+        valid[p] = True
+        pp = pad_p[p]
+        for c in range(3):
+            p0 = P[i, k, c]
+            p1 = P[i, k1, c]
+            hv0 = h * V[i, k, c]
+            hv1 = h * V[i, k1, c]
+            a0 = p0
+            a1 = hv0
+            a2 = 3.0 * (p1 - p0) - 2.0 * hv0 - hv1
+            a3 = 2.0 * (p0 - p1) + hv0 + hv1
+            for q in range(m + 1):
+                s = q / m
+                X[p, q, c] = a0 + s * (a1 + s * (a2 + s * a3))
+                D[p, q, c] = a1 + s * (2.0 * a2 + 3.0 * s * a3)
+            for q in range(m):
+                c0 = X[p, q, c]
+                c1 = c0 + ds3 * D[p, q, c]
+                c3 = X[p, q + 1, c]
+                c2 = c3 - ds3 * D[p, q + 1, c]
+                box[q, p, c] = min(min(c0, c1), min(c2, c3)) - pp
+                box[q, p, 3 + c] = max(max(c0, c1), max(c2, c3)) + pp
+
+
+@nb.njit(cache=True)
+def _cell_spans(box, valid, q, inv, cells):
+    """The first and last cell index on each axis (``cells``) of every valid position's box in
+    sub-step ``q``; returns the number of (position, cell) entries they make."""
+    n_ent = 0
+    for p in range(valid.shape[0]):
+        if not valid[p]:
+            continue
+        n_cells = 1
+        for c in range(3):
+            first = int(np.floor(box[q, p, c] * inv))
+            last = int(np.floor(box[q, p, 3 + c] * inv))
+            cells[p, c] = first
+            cells[p, 3 + c] = last
+            n_cells *= last - first + 1
+        n_ent += n_cells
+    return n_ent
+
+
+@nb.njit(cache=True)
+def _hash_entries(
+    box,
+    valid,
+    q,
+    cells,
+    s_lo,
+    s_hi,
+    n_ent,
+    bits,
+    counts,
+    ent_obj,
+    ent_key,
+    ent_bucket,
+    srt_obj,
+    srt_key,
+    srt_bucket,
+    srt_box,
+):
+    """The ``n_ent`` (position, cell) entries of sub-step ``q`` counting-sorted into ``2**bits``
+    buckets (a Fibonacci hash of the packed cell key), into ``srt_obj``, ``srt_key``, ``srt_bucket``
+    and ``srt_box`` (the position's box and radial shell, one cache line per entry). The sort is
+    stable and positions are entered in shell-floor order, so a bucket keeps that order."""
+    T = 1 << bits
+    for b in range(T + 1):
+        counts[b] = 0
+    fib = np.uint64(11400714819323198485)
+    shift = np.uint64(64 - bits)
+    e = 0
+    for p in range(valid.shape[0]):  # in shell-floor order
+        if not valid[p]:
+            continue
+        for ix in range(cells[p, 0], cells[p, 3] + 1):
+            for iy in range(cells[p, 1], cells[p, 4] + 1):
+                for iz in range(cells[p, 2], cells[p, 5] + 1):
+                    key = _cell_key(ix, iy, iz)
+                    b = np.int64((np.uint64(key) * fib) >> shift)
+                    ent_obj[e] = p
+                    ent_key[e] = key
+                    ent_bucket[e] = b
+                    counts[b + 1] += 1
+                    e += 1
+    for b in range(T):
+        counts[b + 1] += counts[b]
+    for e in range(n_ent):
+        b = ent_bucket[e]
+        dst = counts[b]
+        p = ent_obj[e]
+        srt_obj[dst] = p
+        srt_key[dst] = ent_key[e]
+        srt_bucket[dst] = b
+        for c in range(6):
+            srt_box[dst, c] = box[q, p, c]
+        srt_box[dst, 6] = s_lo[p]
+        srt_box[dst, 7] = s_hi[p]
+        counts[b] = dst + 1
+
+
+@nb.njit(cache=True)
+def _bucket_pairs(
+    srt_obj, srt_key, srt_bucket, srt_box, n_ent, X, D, q, m, pad_p, prim_p, use_primary, rank, inv, k, out, n_out
+):
+    """The candidate triples of sub-step ``q`` of segment ``k`` from the sorted hash entries, written
+    into ``out`` ((capacity, 3): i, j, k) from row ``n_out``; returns the new count, which exceeds the
+    capacity when ``out`` was too small (the caller grows it and scans again).
+
+    Two entries of a bucket make a candidate when they are of different objects, in the same cell,
+    (with ``use_primary``) one of them a primary, their radial shells overlap, their boxes overlap with
+    the overlap's low corner in that cell (each pair reported once), and the separating axis of
+    :func:`_separated` does not rule them out. These are the comparisons of :func:`_boxes_meet_in_cell`
+    and the arithmetic of :func:`_separated`, written out on scalars read from the entries' copies of
+    the boxes (one cache line per entry instead of four arrays indexed by object)."""
+    cap = out.shape[0]
+    ds3 = 1.0 / (3.0 * m)
+    g0 = 0
+    while g0 < n_ent:
+        b = srt_bucket[g0]
+        g1 = g0 + 1
+        while g1 < n_ent and srt_bucket[g1] == b:
+            g1 += 1
+        for u in range(g0, g1):
+            pu = srt_obj[u]
+            key = srt_key[u]
+            ulx = srt_box[u, 0]
+            uly = srt_box[u, 1]
+            ulz = srt_box[u, 2]
+            uhx = srt_box[u, 3]
+            uhy = srt_box[u, 4]
+            uhz = srt_box[u, 5]
+            floor_u = srt_box[u, 6]
+            ceiling_u = srt_box[u, 7]
+            for w in range(u + 1, g1):
+                # and so are the rest of the bucket's floors (the shell test's other half)
+                if srt_box[w, 6] > ceiling_u:
+                    break
+                pw = srt_obj[w]
+                if pu == pw or srt_key[w] != key:
                     continue
-                for ix in range(cells[p, 0], cells[p, 3] + 1):
-                    for iy in range(cells[p, 1], cells[p, 4] + 1):
-                        for iz in range(cells[p, 2], cells[p, 5] + 1):
-                            key = _cell_key(ix, iy, iz)
-                            b = np.int64((np.uint64(key) * fib) >> shift)
-                            ent_obj[e] = p
-                            ent_key[e] = key
-                            ent_bucket[e] = b
-                            counts[b + 1] += 1
-                            e += 1
-            for b in range(T):
-                counts[b + 1] += counts[b]
-            for e2 in range(n_ent):  # stable: a bucket keeps the shell-floor order
-                b = ent_bucket[e2]
-                dst = counts[b]
-                p = ent_obj[e2]
-                srt_obj[dst] = p
-                srt_key[dst] = ent_key[e2]
-                srt_bucket[dst] = b
-                for c in range(6):
-                    srt_box[dst, c] = bq[p, c]
-                srt_box[dst, 6] = s_lo[p]
-                srt_box[dst, 7] = s_hi[p]
-                counts[b] = dst + 1
-            g0 = 0
-            while g0 < n_ent:
-                b = srt_bucket[g0]
-                g1 = g0 + 1
-                while g1 < n_ent and srt_bucket[g1] == b:
-                    g1 += 1
-                for u in range(g0, g1):
-                    pu = srt_obj[u]
-                    key = srt_key[u]
-                    ceiling = srt_box[u, 7]
-                    for w in range(u + 1, g1):
-                        if srt_box[w, 6] > ceiling:  # and so are the rest of the bucket's floors
-                            break
-                        pw = srt_obj[w]
-                        if pu == pw or srt_key[w] != key:
-                            continue
-                        if use_primary and not (prim_p[pu] or prim_p[pw]):
-                            continue
-                        if not _entries_meet_in_cell(srt_box, u, w, key, inv):
-                            continue
-                        if _separated(X, D, q, ds3, pu, pw, pad_p[pu] + pad_p[pw]):
-                            continue
-                        if n_out >= out_i.shape[0]:
-                            out_i = _grow(out_i, n_out + 1)
-                            out_j = _grow(out_j, n_out + 1)
-                            out_k = _grow(out_k, n_out + 1)
-                        oi = rank[pu]
-                        oj = rank[pw]
-                        out_i[n_out] = min(oi, oj)
-                        out_j[n_out] = max(oi, oj)
-                        out_k[n_out] = k
-                        n_out += 1
-                g0 = g1
-    return out_i[:n_out], out_j[:n_out], out_k[:n_out]
+                if use_primary and not (prim_p[pu] or prim_p[pw]):
+                    continue
+                if floor_u > srt_box[w, 7]:
+                    continue
+                lo_x = max(ulx, srt_box[w, 0])
+                if lo_x > min(uhx, srt_box[w, 3]):
+                    continue
+                if int(np.floor(lo_x * inv)) + _OFF != (key >> 42) & 0x1FFFFF:
+                    continue
+                lo_y = max(uly, srt_box[w, 1])
+                if lo_y > min(uhy, srt_box[w, 4]):
+                    continue
+                if int(np.floor(lo_y * inv)) + _OFF != (key >> 21) & 0x1FFFFF:
+                    continue
+                lo_z = max(ulz, srt_box[w, 2])
+                if lo_z > min(uhz, srt_box[w, 5]):
+                    continue
+                if int(np.floor(lo_z * inv)) + _OFF != key & 0x1FFFFF:
+                    continue
+                x0, x1, x2, x3 = _control_difference(
+                    X[pu, q, 0],
+                    X[pu, q + 1, 0],
+                    D[pu, q, 0],
+                    D[pu, q + 1, 0],
+                    X[pw, q, 0],
+                    X[pw, q + 1, 0],
+                    D[pw, q, 0],
+                    D[pw, q + 1, 0],
+                    ds3,
+                )
+                y0, y1, y2, y3 = _control_difference(
+                    X[pu, q, 1],
+                    X[pu, q + 1, 1],
+                    D[pu, q, 1],
+                    D[pu, q + 1, 1],
+                    X[pw, q, 1],
+                    X[pw, q + 1, 1],
+                    D[pw, q, 1],
+                    D[pw, q + 1, 1],
+                    ds3,
+                )
+                z0, z1, z2, z3 = _control_difference(
+                    X[pu, q, 2],
+                    X[pu, q + 1, 2],
+                    D[pu, q, 2],
+                    D[pu, q + 1, 2],
+                    X[pw, q, 2],
+                    X[pw, q + 1, 2],
+                    D[pw, q, 2],
+                    D[pw, q + 1, 2],
+                    ds3,
+                )
+                if _beyond_on_mean(x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, pad_p[pu] + pad_p[pw]):
+                    continue
+                if n_out < cap:
+                    oi = rank[pu]
+                    oj = rank[pw]
+                    out[n_out, 0] = min(oi, oj)
+                    out[n_out, 1] = max(oi, oj)
+                    out[n_out, 2] = k
+                n_out += 1
+        g0 = g1
+    return n_out
 
 
 @nb.njit(cache=True)
