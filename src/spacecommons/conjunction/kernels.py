@@ -152,16 +152,16 @@ def broad_phase_shells(P, V, ok, h, m, pad, cell, primary, use_primary, shell_lo
 
 
 @nb.njit(cache=True, inline="always")
-def _control_difference(a0, a3, da0, da3, b0, b3, db0, db3, ds3):
-    """One coordinate of the four Bezier control points of B's sub-segment minus A's, from the
-    sub-node values (``a0``, ``a3``) and derivatives (``da0``, ``da3``) at both ends of each: the
-    arithmetic of :func:`_hull_difference` on scalars."""
-    return (
-        b0 - a0,
-        (b0 + ds3 * db0) - (a0 + ds3 * da0),
-        (b3 - ds3 * db3) - (a3 - ds3 * da3),
-        b3 - a3,
-    )
+def _sub_controls(a0, a1, a2, a3, s0, s1, ds3):
+    """One coordinate of the four Bezier control points of the cubic ``a0 + a1 s + a2 s**2 + a3 s**3``
+    (:func:`_coeffs`) over the sub-segment [s0, s1] (ds3: (s1 - s0) / 3), from its values and
+    derivatives at both ends: the arithmetic of :func:`_sub_nodes` and of the all-vs-all kernel's
+    boxes and hull test, on scalars."""
+    c0 = a0 + s0 * (a1 + s0 * (a2 + s0 * a3))
+    c3 = a0 + s1 * (a1 + s1 * (a2 + s1 * a3))
+    c1 = c0 + ds3 * (a1 + s0 * (2.0 * a2 + 3.0 * s0 * a3))
+    c2 = c3 - ds3 * (a1 + s1 * (2.0 * a2 + 3.0 * s1 * a3))
+    return c0, c1, c2, c3
 
 
 @nb.njit(cache=True)
@@ -174,11 +174,16 @@ def _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell
     counting sort is stable, so each bucket lists its entries by increasing shell floor: once an
     entry's shell floor is above entry ``u``'s shell ceiling, so is every later one's, and the scan of
     ``u``'s partners stops there (those pairs fail the shell test anyway; about half of all pair
-    tests on the 2022 catalog). Each object's sub-segment boxes are computed in one pass over the
-    object (``box``, sub-step-major). The per-segment and per-sub-step work runs in the helpers below,
-    which take every array as an argument and bind none to a new name in their loops; buffers grow
-    here, between their calls. The pair tests are the same comparisons on the same numbers, so the
-    triples are the same set (their order differs)."""
+    tests on the 2022 catalog). Per segment each object's cubic coefficients are computed once
+    (``coef``, by position, 96 bytes each); per sub-step its box is computed from them into a buffer of
+    that sub-step only (``box``: it stays in cache while the hash is filled), and the hull test
+    computes the pair's control points from them again (the same arithmetic, so the same numbers).
+
+    The work runs in the helpers below, which take every array as an argument and bind none to a new
+    name in their loops: in compiled code each such binding (a view, an inlined helper's array
+    argument, a buffer that may be reassigned) costs a pair of atomic reference-count updates. Buffers
+    grow here, between their calls. The pair tests are the same comparisons on the same numbers, so
+    the triples are the same set (their order differs)."""
     n = P.shape[0]
     # a NaN shell bound never fails the shell test, nor does -inf / +inf in its place (which sorts)
     floor = np.where(np.isnan(shell_lo), -np.inf, shell_lo)
@@ -188,10 +193,9 @@ def _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell
     s_hi = ceiling[rank]
     pad_p = pad[rank]
     prim_p = primary[rank]
-    X = np.empty((n, m + 1, 3))
-    D = np.empty((n, m + 1, 3))
+    coef = np.empty((n, 12))  # per position: a0, a1, a2, a3 of x, then of y, then of z
     valid = np.empty(n, dtype=np.bool_)
-    box = np.empty((m, n, 6))  # per sub-step and position: lo x, y, z, hi x, y, z
+    box = np.empty((n, 6))  # per position, in the current sub-step: lo x, y, z, hi x, y, z
     cells = np.empty((n, 6), dtype=np.int64)  # per box: first and last cell index on x, y, z
     cap = 1 << 16
     ent_obj = np.empty(cap, dtype=np.int32)
@@ -206,9 +210,9 @@ def _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell
     n_out = 0
     inv = 1.0 / cell
     for k in range(k_first, k_end):
-        _segment_sub_boxes(P, V, ok, h, m, k, rank, pad_p, X, D, valid, box)
+        _segment_coeffs(P, V, ok, h, k, rank, coef, valid)
         for q in range(m):
-            n_ent = _cell_spans(box, valid, q, inv, cells)
+            n_ent = _sub_boxes(coef, valid, q, m, pad_p, inv, box, cells)
             if n_ent > ent_obj.shape[0]:
                 size = max(n_ent, 2 * ent_obj.shape[0])
                 ent_obj = np.empty(size, dtype=np.int32)
@@ -224,25 +228,9 @@ def _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell
                 bits += 1
             if counts.shape[0] < (1 << bits) + 1:
                 counts = np.zeros((1 << bits) + 1, dtype=np.int32)
-            _hash_entries(
-                box,
-                valid,
-                q,
-                cells,
-                s_lo,
-                s_hi,
-                n_ent,
-                bits,
-                counts,
-                ent_obj,
-                ent_key,
-                ent_bucket,
-                srt_obj,
-                srt_key,
-                srt_bucket,
-                srt_box,
-            )
-            args = (srt_obj, srt_key, srt_bucket, srt_box, n_ent, X, D, q, m, pad_p, prim_p, use_primary, rank, inv, k)
+            entries = (ent_obj, ent_key, ent_bucket, srt_obj, srt_key, srt_bucket, srt_box)
+            _hash_entries(box, valid, cells, s_lo, s_hi, n_ent, bits, counts, *entries)
+            args = (srt_obj, srt_key, srt_bucket, srt_box, n_ent, coef, q, m, pad_p, prim_p, use_primary, rank, inv, k)
             got = _bucket_pairs(*args, out, n_out)
             if got > out.shape[0]:  # the buffer was too small: grow it and scan again
                 out2 = np.empty((2 * got, 3), dtype=np.int64)
@@ -254,55 +242,52 @@ def _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell
 
 
 @nb.njit(cache=True)
-def _segment_sub_boxes(P, V, ok, h, m, k, rank, pad_p, X, D, valid, box):
-    """For each position ``p`` (object ``rank[p]``) whose states at both ends of segment ``k`` are
-    valid (``valid``): its interpolant and derivative (per unit s) at the m + 1 sub-nodes (``X``, ``D``:
-    the arithmetic of :func:`_coeffs` and :func:`_sub_nodes`, written per axis on scalars) and its
-    sub-segment boxes (the control points' box grown by ``pad_p[p]``, into ``box[q, p]``)."""
-    n = P.shape[0]
-    ds3 = 1.0 / (3.0 * m)
+def _segment_coeffs(P, V, ok, h, k, rank, coef, valid):
+    """For each position ``p`` (object ``rank[p]``): whether its states at both ends of segment ``k``
+    are valid (``valid``) and, if so, its cubic's coefficients (``coef[p]``: the arithmetic of
+    :func:`_coeffs`, on scalars)."""
     k1 = k + 1
-    for p in range(n):
+    for p in range(rank.shape[0]):
         i = rank[p]
         if not (ok[i, k] and ok[i, k1]):
             valid[p] = False
             continue
         valid[p] = True
-        pp = pad_p[p]
         for c in range(3):
             p0 = P[i, k, c]
             p1 = P[i, k1, c]
             hv0 = h * V[i, k, c]
             hv1 = h * V[i, k1, c]
-            a0 = p0
-            a1 = hv0
-            a2 = 3.0 * (p1 - p0) - 2.0 * hv0 - hv1
-            a3 = 2.0 * (p0 - p1) + hv0 + hv1
-            for q in range(m + 1):
-                s = q / m
-                X[p, q, c] = a0 + s * (a1 + s * (a2 + s * a3))
-                D[p, q, c] = a1 + s * (2.0 * a2 + 3.0 * s * a3)
-            for q in range(m):
-                c0 = X[p, q, c]
-                c1 = c0 + ds3 * D[p, q, c]
-                c3 = X[p, q + 1, c]
-                c2 = c3 - ds3 * D[p, q + 1, c]
-                box[q, p, c] = min(min(c0, c1), min(c2, c3)) - pp
-                box[q, p, 3 + c] = max(max(c0, c1), max(c2, c3)) + pp
+            coef[p, 4 * c] = p0
+            coef[p, 4 * c + 1] = hv0
+            coef[p, 4 * c + 2] = 3.0 * (p1 - p0) - 2.0 * hv0 - hv1
+            coef[p, 4 * c + 3] = 2.0 * (p0 - p1) + hv0 + hv1
 
 
 @nb.njit(cache=True)
-def _cell_spans(box, valid, q, inv, cells):
-    """The first and last cell index on each axis (``cells``) of every valid position's box in
-    sub-step ``q``; returns the number of (position, cell) entries they make."""
+def _sub_boxes(coef, valid, q, m, pad_p, inv, box, cells):
+    """Every valid position's box in sub-step ``q`` (its control points' box grown by ``pad_p[p]``,
+    into ``box[p]``) and the first and last cell index of that box on each axis (``cells[p]``);
+    returns the number of (position, cell) entries they make."""
+    s0 = q / m
+    s1 = (q + 1) / m
+    ds3 = 1.0 / (3.0 * m)
     n_ent = 0
     for p in range(valid.shape[0]):
         if not valid[p]:
             continue
+        pp = pad_p[p]
         n_cells = 1
         for c in range(3):
-            first = int(np.floor(box[q, p, c] * inv))
-            last = int(np.floor(box[q, p, 3 + c] * inv))
+            c0, c1, c2, c3 = _sub_controls(
+                coef[p, 4 * c], coef[p, 4 * c + 1], coef[p, 4 * c + 2], coef[p, 4 * c + 3], s0, s1, ds3
+            )
+            lo = min(min(c0, c1), min(c2, c3)) - pp
+            hi = max(max(c0, c1), max(c2, c3)) + pp
+            box[p, c] = lo
+            box[p, 3 + c] = hi
+            first = int(np.floor(lo * inv))
+            last = int(np.floor(hi * inv))
             cells[p, c] = first
             cells[p, 3 + c] = last
             n_cells *= last - first + 1
@@ -314,7 +299,6 @@ def _cell_spans(box, valid, q, inv, cells):
 def _hash_entries(
     box,
     valid,
-    q,
     cells,
     s_lo,
     s_hi,
@@ -329,7 +313,7 @@ def _hash_entries(
     srt_bucket,
     srt_box,
 ):
-    """The ``n_ent`` (position, cell) entries of sub-step ``q`` counting-sorted into ``2**bits``
+    """The ``n_ent`` (position, cell) entries of the boxes ``box`` counting-sorted into ``2**bits``
     buckets (a Fibonacci hash of the packed cell key), into ``srt_obj``, ``srt_key``, ``srt_bucket``
     and ``srt_box`` (the position's box and radial shell, one cache line per entry). The sort is
     stable and positions are entered in shell-floor order, so a bucket keeps that order."""
@@ -362,7 +346,7 @@ def _hash_entries(
         srt_key[dst] = ent_key[e]
         srt_bucket[dst] = b
         for c in range(6):
-            srt_box[dst, c] = box[q, p, c]
+            srt_box[dst, c] = box[p, c]
         srt_box[dst, 6] = s_lo[p]
         srt_box[dst, 7] = s_hi[p]
         counts[b] = dst + 1
@@ -370,7 +354,7 @@ def _hash_entries(
 
 @nb.njit(cache=True)
 def _bucket_pairs(
-    srt_obj, srt_key, srt_bucket, srt_box, n_ent, X, D, q, m, pad_p, prim_p, use_primary, rank, inv, k, out, n_out
+    srt_obj, srt_key, srt_bucket, srt_box, n_ent, coef, q, m, pad_p, prim_p, use_primary, rank, inv, k, out, n_out
 ):
     """The candidate triples of sub-step ``q`` of segment ``k`` from the sorted hash entries, written
     into ``out`` ((capacity, 3): i, j, k) from row ``n_out``; returns the new count, which exceeds the
@@ -380,9 +364,12 @@ def _bucket_pairs(
     (with ``use_primary``) one of them a primary, their radial shells overlap, their boxes overlap with
     the overlap's low corner in that cell (each pair reported once), and the separating axis of
     :func:`_separated` does not rule them out. These are the comparisons of :func:`_boxes_meet_in_cell`
-    and the arithmetic of :func:`_separated`, written out on scalars read from the entries' copies of
-    the boxes (one cache line per entry instead of four arrays indexed by object)."""
+    and the arithmetic of :func:`_separated`, written out on scalars: the boxes read from the entries'
+    copies (one cache line per entry instead of four arrays indexed by object), the control points
+    computed from the coefficients (:func:`_sub_controls`)."""
     cap = out.shape[0]
+    s0 = q / m
+    s1 = (q + 1) / m
     ds3 = 1.0 / (3.0 * m)
     g0 = 0
     while g0 < n_ent:
@@ -412,54 +399,32 @@ def _bucket_pairs(
                     continue
                 if floor_u > srt_box[w, 7]:
                     continue
+                # the three overlaps without short-circuit branches (their outcome is unpredictable)
                 lo_x = max(ulx, srt_box[w, 0])
-                if lo_x > min(uhx, srt_box[w, 3]):
-                    continue
-                if int(np.floor(lo_x * inv)) + _OFF != (key >> 42) & 0x1FFFFF:
-                    continue
                 lo_y = max(uly, srt_box[w, 1])
-                if lo_y > min(uhy, srt_box[w, 4]):
-                    continue
-                if int(np.floor(lo_y * inv)) + _OFF != (key >> 21) & 0x1FFFFF:
-                    continue
                 lo_z = max(ulz, srt_box[w, 2])
-                if lo_z > min(uhz, srt_box[w, 5]):
+                if (
+                    (lo_x > min(uhx, srt_box[w, 3]))
+                    | (lo_y > min(uhy, srt_box[w, 4]))
+                    | (lo_z > min(uhz, srt_box[w, 5]))
+                ):
                     continue
-                if int(np.floor(lo_z * inv)) + _OFF != key & 0x1FFFFF:
+                if (
+                    (int(np.floor(lo_x * inv)) + _OFF != (key >> 42) & 0x1FFFFF)
+                    | (int(np.floor(lo_y * inv)) + _OFF != (key >> 21) & 0x1FFFFF)
+                    | (int(np.floor(lo_z * inv)) + _OFF != key & 0x1FFFFF)
+                ):
                     continue
-                x0, x1, x2, x3 = _control_difference(
-                    X[pu, q, 0],
-                    X[pu, q + 1, 0],
-                    D[pu, q, 0],
-                    D[pu, q + 1, 0],
-                    X[pw, q, 0],
-                    X[pw, q + 1, 0],
-                    D[pw, q, 0],
-                    D[pw, q + 1, 0],
-                    ds3,
-                )
-                y0, y1, y2, y3 = _control_difference(
-                    X[pu, q, 1],
-                    X[pu, q + 1, 1],
-                    D[pu, q, 1],
-                    D[pu, q + 1, 1],
-                    X[pw, q, 1],
-                    X[pw, q + 1, 1],
-                    D[pw, q, 1],
-                    D[pw, q + 1, 1],
-                    ds3,
-                )
-                z0, z1, z2, z3 = _control_difference(
-                    X[pu, q, 2],
-                    X[pu, q + 1, 2],
-                    D[pu, q, 2],
-                    D[pu, q + 1, 2],
-                    X[pw, q, 2],
-                    X[pw, q + 1, 2],
-                    D[pw, q, 2],
-                    D[pw, q + 1, 2],
-                    ds3,
-                )
+                # the control points of the pair's relative motion: pw's minus pu's (as _hull_difference)
+                a0, a1, a2, a3 = _sub_controls(coef[pu, 0], coef[pu, 1], coef[pu, 2], coef[pu, 3], s0, s1, ds3)
+                b0, b1, b2, b3 = _sub_controls(coef[pw, 0], coef[pw, 1], coef[pw, 2], coef[pw, 3], s0, s1, ds3)
+                x0, x1, x2, x3 = b0 - a0, b1 - a1, b2 - a2, b3 - a3
+                a0, a1, a2, a3 = _sub_controls(coef[pu, 4], coef[pu, 5], coef[pu, 6], coef[pu, 7], s0, s1, ds3)
+                b0, b1, b2, b3 = _sub_controls(coef[pw, 4], coef[pw, 5], coef[pw, 6], coef[pw, 7], s0, s1, ds3)
+                y0, y1, y2, y3 = b0 - a0, b1 - a1, b2 - a2, b3 - a3
+                a0, a1, a2, a3 = _sub_controls(coef[pu, 8], coef[pu, 9], coef[pu, 10], coef[pu, 11], s0, s1, ds3)
+                b0, b1, b2, b3 = _sub_controls(coef[pw, 8], coef[pw, 9], coef[pw, 10], coef[pw, 11], s0, s1, ds3)
+                z0, z1, z2, z3 = b0 - a0, b1 - a1, b2 - a2, b3 - a3
                 if _beyond_on_mean(x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, pad_p[pu] + pad_p[pw]):
                     continue
                 if n_out < cap:
