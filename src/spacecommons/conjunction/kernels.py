@@ -189,6 +189,8 @@ def _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell
     floor = np.where(np.isnan(shell_lo), -np.inf, shell_lo)
     ceiling = np.where(np.isnan(shell_hi), np.inf, shell_hi)
     rank = np.argsort(floor, kind="mergesort")
+    pos = np.empty(n, dtype=np.int64)  # object -> position
+    pos[rank] = np.arange(n)
     s_lo = floor[rank]
     s_hi = ceiling[rank]
     pad_p = pad[rank]
@@ -198,29 +200,21 @@ def _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell
     box = np.empty((n, 6))  # per position, in the current sub-step: lo x, y, z, hi x, y, z
     cells = np.empty((n, 6), dtype=np.int64)  # per box: first and last cell index on x, y, z
     cap = 1 << 16
-    ent_obj = np.empty(cap, dtype=np.int32)
-    ent_key = np.empty(cap, dtype=np.int64)
-    ent_bucket = np.empty(cap, dtype=np.int32)
     srt_obj = np.empty(cap, dtype=np.int32)
     srt_key = np.empty(cap, dtype=np.int64)
-    srt_bucket = np.empty(cap, dtype=np.int32)
     srt_box = np.empty((cap, 8))  # per sorted entry: its box (lo, hi) and radial shell, one cache line
     counts = np.zeros(2, dtype=np.int32)
     out = np.empty((1 << 16, 3), dtype=np.int64)
     n_out = 0
     inv = 1.0 / cell
     for k in range(k_first, k_end):
-        _segment_coeffs(P, V, ok, h, k, rank, coef, valid)
+        _segment_coeffs(P, V, ok, h, k, pos, coef, valid)
         for q in range(m):
             n_ent = _sub_boxes(coef, valid, q, m, pad_p, inv, box, cells)
-            if n_ent > ent_obj.shape[0]:
-                size = max(n_ent, 2 * ent_obj.shape[0])
-                ent_obj = np.empty(size, dtype=np.int32)
-                ent_key = np.empty(size, dtype=np.int64)
-                ent_bucket = np.empty(size, dtype=np.int32)
+            if n_ent > srt_obj.shape[0]:
+                size = max(n_ent, 2 * srt_obj.shape[0])
                 srt_obj = np.empty(size, dtype=np.int32)
                 srt_key = np.empty(size, dtype=np.int64)
-                srt_bucket = np.empty(size, dtype=np.int32)
                 srt_box = np.empty((size, 8))
             bits = 1
             # load <= 1: a shared bucket costs a key comparison, a bigger table a longer prefix sum
@@ -228,9 +222,8 @@ def _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell
                 bits += 1
             if counts.shape[0] < (1 << bits) + 1:
                 counts = np.zeros((1 << bits) + 1, dtype=np.int32)
-            entries = (ent_obj, ent_key, ent_bucket, srt_obj, srt_key, srt_bucket, srt_box)
-            _hash_entries(box, valid, cells, s_lo, s_hi, n_ent, bits, counts, *entries)
-            args = (srt_obj, srt_key, srt_bucket, srt_box, n_ent, coef, q, m, pad_p, prim_p, use_primary, rank, inv, k)
+            _hash_entries(box, valid, cells, s_lo, s_hi, bits, counts, srt_obj, srt_key, srt_box)
+            args = (srt_obj, srt_key, srt_box, bits, counts, coef, q, m, pad_p, prim_p, use_primary, rank, inv, k)
             got = _bucket_pairs(*args, out, n_out)
             if got > out.shape[0]:  # the buffer was too small: grow it and scan again
                 out2 = np.empty((2 * got, 3), dtype=np.int64)
@@ -242,13 +235,15 @@ def _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell
 
 
 @nb.njit(cache=True)
-def _segment_coeffs(P, V, ok, h, k, rank, coef, valid):
-    """For each position ``p`` (object ``rank[p]``): whether its states at both ends of segment ``k``
-    are valid (``valid``) and, if so, its cubic's coefficients (``coef[p]``: the arithmetic of
-    :func:`_coeffs`, on scalars)."""
+def _segment_coeffs(P, V, ok, h, k, pos, coef, valid):
+    """For each object ``i`` (at position ``pos[i]``): whether its states at both ends of segment ``k``
+    are valid (``valid``) and, if so, its cubic's coefficients (``coef[pos[i]]``: the arithmetic of
+    :func:`_coeffs`, on scalars). Taken in object order, so the node states are read in memory order
+    (in position order each object's read touched a new page) and only the small ``coef`` is written
+    out of order."""
     k1 = k + 1
-    for p in range(rank.shape[0]):
-        i = rank[p]
+    for i in range(pos.shape[0]):
+        p = pos[i]
         if not (ok[i, k] and ok[i, k1]):
             valid[p] = False
             continue
@@ -296,33 +291,27 @@ def _sub_boxes(coef, valid, q, m, pad_p, inv, box, cells):
 
 
 @nb.njit(cache=True)
-def _hash_entries(
-    box,
-    valid,
-    cells,
-    s_lo,
-    s_hi,
-    n_ent,
-    bits,
-    counts,
-    ent_obj,
-    ent_key,
-    ent_bucket,
-    srt_obj,
-    srt_key,
-    srt_bucket,
-    srt_box,
-):
-    """The ``n_ent`` (position, cell) entries of the boxes ``box`` counting-sorted into ``2**bits``
-    buckets (a Fibonacci hash of the packed cell key), into ``srt_obj``, ``srt_key``, ``srt_bucket``
-    and ``srt_box`` (the position's box and radial shell, one cache line per entry). The sort is
-    stable and positions are entered in shell-floor order, so a bucket keeps that order."""
+def _hash_entries(box, valid, cells, s_lo, s_hi, bits, counts, srt_obj, srt_key, srt_box):
+    """The (position, cell) entries of the boxes ``box`` (cell ranges ``cells``) counting-sorted into
+    ``2**bits`` buckets (a Fibonacci hash of the packed cell key), into ``srt_obj``, ``srt_key`` and
+    ``srt_box`` (the position's box and radial shell, one cache line per entry); on return bucket
+    ``b`` holds the entries ``counts[b - 1]`` (0 for b = 0) to ``counts[b]``. Two passes over the boxes
+    (count, then place), the keys computed in each, so no entry is stored twice. The sort is stable
+    and positions are entered in shell-floor order, so a bucket keeps that order."""
     T = 1 << bits
     for b in range(T + 1):
         counts[b] = 0
     fib = np.uint64(11400714819323198485)
     shift = np.uint64(64 - bits)
-    e = 0
+    for p in range(valid.shape[0]):
+        if not valid[p]:
+            continue
+        for ix in range(cells[p, 0], cells[p, 3] + 1):
+            for iy in range(cells[p, 1], cells[p, 4] + 1):
+                for iz in range(cells[p, 2], cells[p, 5] + 1):
+                    counts[np.int64((np.uint64(_cell_key(ix, iy, iz)) * fib) >> shift) + 1] += 1
+    for b in range(T):
+        counts[b + 1] += counts[b]
     for p in range(valid.shape[0]):  # in shell-floor order
         if not valid[p]:
             continue
@@ -331,30 +320,19 @@ def _hash_entries(
                 for iz in range(cells[p, 2], cells[p, 5] + 1):
                     key = _cell_key(ix, iy, iz)
                     b = np.int64((np.uint64(key) * fib) >> shift)
-                    ent_obj[e] = p
-                    ent_key[e] = key
-                    ent_bucket[e] = b
-                    counts[b + 1] += 1
-                    e += 1
-    for b in range(T):
-        counts[b + 1] += counts[b]
-    for e in range(n_ent):
-        b = ent_bucket[e]
-        dst = counts[b]
-        p = ent_obj[e]
-        srt_obj[dst] = p
-        srt_key[dst] = ent_key[e]
-        srt_bucket[dst] = b
-        for c in range(6):
-            srt_box[dst, c] = box[p, c]
-        srt_box[dst, 6] = s_lo[p]
-        srt_box[dst, 7] = s_hi[p]
-        counts[b] = dst + 1
+                    dst = counts[b]
+                    srt_obj[dst] = p
+                    srt_key[dst] = key
+                    for c in range(6):
+                        srt_box[dst, c] = box[p, c]
+                    srt_box[dst, 6] = s_lo[p]
+                    srt_box[dst, 7] = s_hi[p]
+                    counts[b] = dst + 1
 
 
 @nb.njit(cache=True)
 def _bucket_pairs(
-    srt_obj, srt_key, srt_bucket, srt_box, n_ent, coef, q, m, pad_p, prim_p, use_primary, rank, inv, k, out, n_out
+    srt_obj, srt_key, srt_box, bits, counts, coef, q, m, pad_p, prim_p, use_primary, rank, inv, k, out, n_out
 ):
     """The candidate triples of sub-step ``q`` of segment ``k`` from the sorted hash entries, written
     into ``out`` ((capacity, 3): i, j, k) from row ``n_out``; returns the new count, which exceeds the
@@ -371,13 +349,11 @@ def _bucket_pairs(
     s0 = q / m
     s1 = (q + 1) / m
     ds3 = 1.0 / (3.0 * m)
-    g0 = 0
-    while g0 < n_ent:
-        b = srt_bucket[g0]
-        g1 = g0 + 1
-        while g1 < n_ent and srt_bucket[g1] == b:
-            g1 += 1
-        for u in range(g0, g1):
+    g1 = 0
+    for b in range(1 << bits):
+        g0 = g1
+        g1 = counts[b]
+        for u in range(g0, g1 - 1):
             pu = srt_obj[u]
             key = srt_key[u]
             ulx = srt_box[u, 0]
@@ -434,7 +410,6 @@ def _bucket_pairs(
                     out[n_out, 1] = max(oi, oj)
                     out[n_out, 2] = k
                 n_out += 1
-        g0 = g1
     return n_out
 
 
