@@ -100,7 +100,7 @@ def _beyond_on_mean(x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, reach):
 @nb.njit(cache=True, inline="always")
 def _boxes_meet_in_cell(lo, hi, shell_lo, shell_hi, oi, oj, key, inv):
     """The pair test of both broad-phase kernels (so the k x n kernel finds exactly the all-vs-all
-    candidates of its pairs; the all-vs-all kernel makes it on copies, :func:`_entries_meet_in_cell`):
+    candidates of its pairs; the all-vs-all kernel makes it on copies, :func:`_bucket_pairs`):
     the radial shells of ``oi`` and ``oj`` overlap, their
     boxes overlap, and the overlap's low corner lies in cell ``key`` (each pair reported once)."""
     if shell_lo[oi] > shell_hi[oj] or shell_lo[oj] > shell_hi[oi]:
@@ -108,23 +108,6 @@ def _boxes_meet_in_cell(lo, hi, shell_lo, shell_hi, oi, oj, key, inv):
     for c in range(3):
         lo_c = max(lo[oi, c], lo[oj, c])
         if lo_c > min(hi[oi, c], hi[oj, c]):
-            return False
-        if int(np.floor(lo_c * inv)) + _OFF != (key >> (42 - 21 * c)) & 0x1FFFFF:
-            return False
-    return True
-
-
-@nb.njit(cache=True, inline="always")
-def _entries_meet_in_cell(box, u, w, key, inv):
-    """:func:`_boxes_meet_in_cell` on the copies of two objects' boxes and shells held with their
-    hash entries ``u`` and ``w`` (rows of ``box``: lo x, y, z, hi x, y, z, shell lo, shell hi): the
-    same comparisons on the same numbers, read from one cache line per entry instead of from four
-    arrays indexed by object (the all-vs-all kernel spent most of its time on those reads)."""
-    if box[u, 6] > box[w, 7] or box[w, 6] > box[u, 7]:
-        return False
-    for c in range(3):
-        lo_c = max(box[u, c], box[w, c])
-        if lo_c > min(box[u, 3 + c], box[w, 3 + c]):
             return False
         if int(np.floor(lo_c * inv)) + _OFF != (key >> (42 - 21 * c)) & 0x1FFFFF:
             return False
@@ -175,9 +158,9 @@ def _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell
     entry's shell floor is above entry ``u``'s shell ceiling, so is every later one's, and the scan of
     ``u``'s partners stops there (those pairs fail the shell test anyway; about half of all pair
     tests on the 2022 catalog). Per segment each object's cubic coefficients are computed once
-    (``coef``, by position, 96 bytes each); per sub-step its box is computed from them into a buffer of
-    that sub-step only (``box``: it stays in cache while the hash is filled), and the hull test
-    computes the pair's control points from them again (the same arithmetic, so the same numbers).
+    (``coef``, by position, 96 bytes each); per sub-step its control points and box are computed from
+    them into buffers of that sub-step only (``ctrl``, ``box``: they stay in cache while the hash is
+    filled and scanned), not kept for every sub-step of the segment.
 
     The work runs in the helpers below, which take every array as an argument and bind none to a new
     name in their loops: in compiled code each such binding (a view, an inlined helper's array
@@ -196,6 +179,7 @@ def _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell
     pad_p = pad[rank]
     prim_p = primary[rank]
     coef = np.empty((n, 12))  # per position: a0, a1, a2, a3 of x, then of y, then of z
+    ctrl = np.empty((n, 12))  # per position, in the current sub-step: its 4 control points' x, then y, z
     valid = np.empty(n, dtype=np.bool_)
     box = np.empty((n, 6))  # per position, in the current sub-step: lo x, y, z, hi x, y, z
     cells = np.empty((n, 6), dtype=np.int64)  # per box: first and last cell index on x, y, z
@@ -210,7 +194,7 @@ def _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell
     for k in range(k_first, k_end):
         _segment_coeffs(P, V, ok, h, k, pos, coef, valid)
         for q in range(m):
-            n_ent = _sub_boxes(coef, valid, q, m, pad_p, inv, box, cells)
+            n_ent = _sub_boxes(coef, valid, q, m, pad_p, inv, ctrl, box, cells)
             if n_ent > srt_obj.shape[0]:
                 size = max(n_ent, 2 * srt_obj.shape[0])
                 srt_obj = np.empty(size, dtype=np.int32)
@@ -223,7 +207,7 @@ def _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell
             if counts.shape[0] < (1 << bits) + 1:
                 counts = np.zeros((1 << bits) + 1, dtype=np.int32)
             _hash_entries(box, valid, cells, s_lo, s_hi, bits, counts, srt_obj, srt_key, srt_box)
-            args = (srt_obj, srt_key, srt_box, bits, counts, coef, q, m, pad_p, prim_p, use_primary, rank, inv, k)
+            args = (srt_obj, srt_key, srt_box, bits, counts, ctrl, pad_p, prim_p, use_primary, rank, inv, k)
             got = _bucket_pairs(*args, out, n_out)
             if got > out.shape[0]:  # the buffer was too small: grow it and scan again
                 out2 = np.empty((2 * got, 3), dtype=np.int64)
@@ -260,10 +244,11 @@ def _segment_coeffs(P, V, ok, h, k, pos, coef, valid):
 
 
 @nb.njit(cache=True)
-def _sub_boxes(coef, valid, q, m, pad_p, inv, box, cells):
-    """Every valid position's box in sub-step ``q`` (its control points' box grown by ``pad_p[p]``,
-    into ``box[p]``) and the first and last cell index of that box on each axis (``cells[p]``);
-    returns the number of (position, cell) entries they make."""
+def _sub_boxes(coef, valid, q, m, pad_p, inv, ctrl, box, cells):
+    """Every valid position's control points in sub-step ``q`` (:func:`_sub_controls`, into
+    ``ctrl[p]``: x0..x3, y0..y3, z0..z3), their box grown by ``pad_p[p]`` (into ``box[p]``) and the
+    first and last cell index of that box on each axis (``cells[p]``); returns the number of
+    (position, cell) entries they make."""
     s0 = q / m
     s1 = (q + 1) / m
     ds3 = 1.0 / (3.0 * m)
@@ -277,6 +262,10 @@ def _sub_boxes(coef, valid, q, m, pad_p, inv, box, cells):
             c0, c1, c2, c3 = _sub_controls(
                 coef[p, 4 * c], coef[p, 4 * c + 1], coef[p, 4 * c + 2], coef[p, 4 * c + 3], s0, s1, ds3
             )
+            ctrl[p, 4 * c] = c0
+            ctrl[p, 4 * c + 1] = c1
+            ctrl[p, 4 * c + 2] = c2
+            ctrl[p, 4 * c + 3] = c3
             lo = min(min(c0, c1), min(c2, c3)) - pp
             hi = max(max(c0, c1), max(c2, c3)) + pp
             box[p, c] = lo
@@ -331,10 +320,8 @@ def _hash_entries(box, valid, cells, s_lo, s_hi, bits, counts, srt_obj, srt_key,
 
 
 @nb.njit(cache=True)
-def _bucket_pairs(
-    srt_obj, srt_key, srt_box, bits, counts, coef, q, m, pad_p, prim_p, use_primary, rank, inv, k, out, n_out
-):
-    """The candidate triples of sub-step ``q`` of segment ``k`` from the sorted hash entries, written
+def _bucket_pairs(srt_obj, srt_key, srt_box, bits, counts, ctrl, pad_p, prim_p, use_primary, rank, inv, k, out, n_out):
+    """The candidate triples of one sub-step of segment ``k`` from its sorted hash entries, written
     into ``out`` ((capacity, 3): i, j, k) from row ``n_out``; returns the new count, which exceeds the
     capacity when ``out`` was too small (the caller grows it and scans again).
 
@@ -344,11 +331,9 @@ def _bucket_pairs(
     :func:`_separated` does not rule them out. These are the comparisons of :func:`_boxes_meet_in_cell`
     and the arithmetic of :func:`_separated`, written out on scalars: the boxes read from the entries'
     copies (one cache line per entry instead of four arrays indexed by object), the control points
-    computed from the coefficients (:func:`_sub_controls`)."""
+    from the sub-step's ``ctrl``. Bucket ``b`` holds the entries ``counts[b - 1]`` (0 for b = 0) to
+    ``counts[b]`` (:func:`_hash_entries`)."""
     cap = out.shape[0]
-    s0 = q / m
-    s1 = (q + 1) / m
-    ds3 = 1.0 / (3.0 * m)
     g1 = 0
     for b in range(1 << bits):
         g0 = g1
@@ -392,15 +377,18 @@ def _bucket_pairs(
                 ):
                     continue
                 # the control points of the pair's relative motion: pw's minus pu's (as _hull_difference)
-                a0, a1, a2, a3 = _sub_controls(coef[pu, 0], coef[pu, 1], coef[pu, 2], coef[pu, 3], s0, s1, ds3)
-                b0, b1, b2, b3 = _sub_controls(coef[pw, 0], coef[pw, 1], coef[pw, 2], coef[pw, 3], s0, s1, ds3)
-                x0, x1, x2, x3 = b0 - a0, b1 - a1, b2 - a2, b3 - a3
-                a0, a1, a2, a3 = _sub_controls(coef[pu, 4], coef[pu, 5], coef[pu, 6], coef[pu, 7], s0, s1, ds3)
-                b0, b1, b2, b3 = _sub_controls(coef[pw, 4], coef[pw, 5], coef[pw, 6], coef[pw, 7], s0, s1, ds3)
-                y0, y1, y2, y3 = b0 - a0, b1 - a1, b2 - a2, b3 - a3
-                a0, a1, a2, a3 = _sub_controls(coef[pu, 8], coef[pu, 9], coef[pu, 10], coef[pu, 11], s0, s1, ds3)
-                b0, b1, b2, b3 = _sub_controls(coef[pw, 8], coef[pw, 9], coef[pw, 10], coef[pw, 11], s0, s1, ds3)
-                z0, z1, z2, z3 = b0 - a0, b1 - a1, b2 - a2, b3 - a3
+                x0 = ctrl[pw, 0] - ctrl[pu, 0]
+                x1 = ctrl[pw, 1] - ctrl[pu, 1]
+                x2 = ctrl[pw, 2] - ctrl[pu, 2]
+                x3 = ctrl[pw, 3] - ctrl[pu, 3]
+                y0 = ctrl[pw, 4] - ctrl[pu, 4]
+                y1 = ctrl[pw, 5] - ctrl[pu, 5]
+                y2 = ctrl[pw, 6] - ctrl[pu, 6]
+                y3 = ctrl[pw, 7] - ctrl[pu, 7]
+                z0 = ctrl[pw, 8] - ctrl[pu, 8]
+                z1 = ctrl[pw, 9] - ctrl[pu, 9]
+                z2 = ctrl[pw, 10] - ctrl[pu, 10]
+                z3 = ctrl[pw, 11] - ctrl[pu, 11]
                 if _beyond_on_mean(x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, pad_p[pu] + pad_p[pw]):
                     continue
                 if n_out < cap:
