@@ -100,7 +100,7 @@ def _beyond_on_mean(x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, reach):
 @nb.njit(cache=True, inline="always")
 def _boxes_meet_in_cell(lo, hi, shell_lo, shell_hi, oi, oj, key, inv):
     """The pair test of both broad-phase kernels (so the k x n kernel finds exactly the all-vs-all
-    candidates of its pairs; the all-vs-all kernel makes it on copies, :func:`_entries_meet_in_cell`):
+    candidates of its pairs; the all-vs-all kernel makes it on copies, :func:`_bucket_pairs`):
     the radial shells of ``oi`` and ``oj`` overlap, their
     boxes overlap, and the overlap's low corner lies in cell ``key`` (each pair reported once)."""
     if shell_lo[oi] > shell_hi[oj] or shell_lo[oj] > shell_hi[oi]:
@@ -108,23 +108,6 @@ def _boxes_meet_in_cell(lo, hi, shell_lo, shell_hi, oi, oj, key, inv):
     for c in range(3):
         lo_c = max(lo[oi, c], lo[oj, c])
         if lo_c > min(hi[oi, c], hi[oj, c]):
-            return False
-        if int(np.floor(lo_c * inv)) + _OFF != (key >> (42 - 21 * c)) & 0x1FFFFF:
-            return False
-    return True
-
-
-@nb.njit(cache=True, inline="always")
-def _entries_meet_in_cell(box, u, w, key, inv):
-    """:func:`_boxes_meet_in_cell` on the copies of two objects' boxes and shells held with their
-    hash entries ``u`` and ``w`` (rows of ``box``: lo x, y, z, hi x, y, z, shell lo, shell hi): the
-    same comparisons on the same numbers, read from one cache line per entry instead of from four
-    arrays indexed by object (the all-vs-all kernel spent most of its time on those reads)."""
-    if box[u, 6] > box[w, 7] or box[w, 6] > box[u, 7]:
-        return False
-    for c in range(3):
-        lo_c = max(box[u, c], box[w, c])
-        if lo_c > min(box[u, 3 + c], box[w, 3 + c]):
             return False
         if int(np.floor(lo_c * inv)) + _OFF != (key >> (42 - 21 * c)) & 0x1FFFFF:
             return False
@@ -151,6 +134,19 @@ def broad_phase_shells(P, V, ok, h, m, pad, cell, primary, use_primary, shell_lo
     return _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell_lo, shell_hi, 0, P.shape[1] - 1)
 
 
+@nb.njit(cache=True, inline="always")
+def _sub_controls(a0, a1, a2, a3, s0, s1, ds3):
+    """One coordinate of the four Bezier control points of the cubic ``a0 + a1 s + a2 s**2 + a3 s**3``
+    (:func:`_coeffs`) over the sub-segment [s0, s1] (ds3: (s1 - s0) / 3), from its values and
+    derivatives at both ends: the arithmetic of :func:`_sub_nodes` and of the all-vs-all kernel's
+    boxes and hull test, on scalars."""
+    c0 = a0 + s0 * (a1 + s0 * (a2 + s0 * a3))
+    c3 = a0 + s1 * (a1 + s1 * (a2 + s1 * a3))
+    c1 = c0 + ds3 * (a1 + s0 * (2.0 * a2 + 3.0 * s0 * a3))
+    c2 = c3 - ds3 * (a1 + s1 * (2.0 * a2 + 3.0 * s1 * a3))
+    return c0, c1, c2, c3
+
+
 @nb.njit(cache=True)
 def _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell_lo, shell_hi, k_first, k_end):
     """:func:`broad_phase_shells` on the segments ``k_first <= k < k_end`` only (segments are
@@ -161,153 +157,248 @@ def _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell
     counting sort is stable, so each bucket lists its entries by increasing shell floor: once an
     entry's shell floor is above entry ``u``'s shell ceiling, so is every later one's, and the scan of
     ``u``'s partners stops there (those pairs fail the shell test anyway; about half of all pair
-    tests on the 2022 catalog). Each object's sub-segment boxes are computed in one pass over the
-    object (``box``, sub-step-major), with the same arithmetic as before; the pair tests are the same
-    comparisons on the same numbers, so the triples are the same set (their order differs)."""
+    tests on the 2022 catalog). Per segment each object's cubic coefficients are computed once
+    (``coef``, by position, 96 bytes each); per sub-step its control points and box are computed from
+    them into buffers of that sub-step only (``ctrl``, ``box``: they stay in cache while the hash is
+    filled and scanned), not kept for every sub-step of the segment.
+
+    The work runs in the helpers below, which take every array as an argument and bind none to a new
+    name in their loops: in compiled code each such binding (a view, an inlined helper's array
+    argument, a buffer that may be reassigned) costs a pair of atomic reference-count updates. Buffers
+    grow here, between their calls. The pair tests are the same comparisons on the same numbers, so
+    the triples are the same set (their order differs)."""
     n = P.shape[0]
-    a = np.empty((4, 3))
     # a NaN shell bound never fails the shell test, nor does -inf / +inf in its place (which sorts)
     floor = np.where(np.isnan(shell_lo), -np.inf, shell_lo)
-    ceiling_ = np.where(np.isnan(shell_hi), np.inf, shell_hi)
+    ceiling = np.where(np.isnan(shell_hi), np.inf, shell_hi)
     rank = np.argsort(floor, kind="mergesort")
+    pos = np.empty(n, dtype=np.int64)  # object -> position
+    pos[rank] = np.arange(n)
     s_lo = floor[rank]
-    s_hi = ceiling_[rank]
+    s_hi = ceiling[rank]
     pad_p = pad[rank]
     prim_p = primary[rank]
-    X = np.empty((n, m + 1, 3))
-    D = np.empty((n, m + 1, 3))
+    coef = np.empty((n, 12))  # per position: a0, a1, a2, a3 of x, then of y, then of z
+    ctrl = np.empty((n, 12))  # per position, in the current sub-step: its 4 control points' x, then y, z
     valid = np.empty(n, dtype=np.bool_)
-    box = np.empty((m, n, 6))  # per sub-step and position: lo x, y, z, hi x, y, z
+    box = np.empty((n, 6))  # per position, in the current sub-step: lo x, y, z, hi x, y, z
     cells = np.empty((n, 6), dtype=np.int64)  # per box: first and last cell index on x, y, z
     cap = 1 << 16
-    ent_obj = np.empty(cap, dtype=np.int32)
-    ent_key = np.empty(cap, dtype=np.int64)
-    ent_bucket = np.empty(cap, dtype=np.int32)
     srt_obj = np.empty(cap, dtype=np.int32)
     srt_key = np.empty(cap, dtype=np.int64)
-    srt_bucket = np.empty(cap, dtype=np.int32)
     srt_box = np.empty((cap, 8))  # per sorted entry: its box (lo, hi) and radial shell, one cache line
     counts = np.zeros(2, dtype=np.int32)
-    out_i = np.empty(1 << 16, dtype=np.int64)
-    out_j = np.empty(1 << 16, dtype=np.int64)
-    out_k = np.empty(1 << 16, dtype=np.int64)
+    out = np.empty((1 << 16, 3), dtype=np.int64)
     n_out = 0
     inv = 1.0 / cell
-    fib = np.uint64(11400714819323198485)
-    ds3 = 1.0 / (3.0 * m)
     for k in range(k_first, k_end):
-        for p in range(n):
-            i = rank[p]
-            valid[p] = ok[i, k] and ok[i, k + 1]
-            if not valid[p]:
-                continue
-            _coeffs(P[i, k], V[i, k], P[i, k + 1], V[i, k + 1], h, a)
-            for q in range(m + 1):
-                s = q / m
-                for c in range(3):
-                    X[p, q, c] = a[0, c] + s * (a[1, c] + s * (a[2, c] + s * a[3, c]))
-                    D[p, q, c] = a[1, c] + s * (2.0 * a[2, c] + 3.0 * s * a[3, c])
-            for q in range(m):
-                for c in range(3):
-                    c0 = X[p, q, c]
-                    c1 = c0 + ds3 * D[p, q, c]
-                    c3 = X[p, q + 1, c]
-                    c2 = c3 - ds3 * D[p, q + 1, c]
-                    box[q, p, c] = min(min(c0, c1), min(c2, c3)) - pad_p[p]
-                    box[q, p, 3 + c] = max(max(c0, c1), max(c2, c3)) + pad_p[p]
+        _segment_coeffs(P, V, ok, h, k, pos, coef, valid)
         for q in range(m):
-            bq = box[q]
-            n_ent = 0
-            for p in range(n):
-                if not valid[p]:
-                    continue
-                for c in range(3):
-                    cells[p, c] = int(np.floor(bq[p, c] * inv))
-                    cells[p, 3 + c] = int(np.floor(bq[p, 3 + c] * inv))
-                n_ent += (
-                    (cells[p, 3] - cells[p, 0] + 1) * (cells[p, 4] - cells[p, 1] + 1) * (cells[p, 5] - cells[p, 2] + 1)
-                )
-            if n_ent > ent_obj.shape[0]:
-                size = max(n_ent, 2 * ent_obj.shape[0])
-                ent_obj = np.empty(size, dtype=np.int32)
-                ent_key = np.empty(size, dtype=np.int64)
-                ent_bucket = np.empty(size, dtype=np.int32)
+            n_ent = _sub_boxes(coef, valid, q, m, pad_p, inv, ctrl, box, cells)
+            if n_ent > srt_obj.shape[0]:
+                size = max(n_ent, 2 * srt_obj.shape[0])
                 srt_obj = np.empty(size, dtype=np.int32)
                 srt_key = np.empty(size, dtype=np.int64)
-                srt_bucket = np.empty(size, dtype=np.int32)
                 srt_box = np.empty((size, 8))
             bits = 1
             # load <= 1: a shared bucket costs a key comparison, a bigger table a longer prefix sum
             while (1 << bits) < n_ent:
                 bits += 1
-            T = 1 << bits
-            if counts.shape[0] < T + 1:
-                counts = np.zeros(T + 1, dtype=np.int32)
-            else:
-                counts[: T + 1] = 0
-            shift = np.uint64(64 - bits)
-            e = 0
-            for p in range(n):  # in shell-floor order
-                if not valid[p]:
+            if counts.shape[0] < (1 << bits) + 1:
+                counts = np.zeros((1 << bits) + 1, dtype=np.int32)
+            _hash_entries(box, valid, cells, s_lo, s_hi, bits, counts, srt_obj, srt_key, srt_box)
+            args = (srt_obj, srt_key, srt_box, bits, counts, ctrl, pad_p, prim_p, use_primary, rank, inv, k)
+            got = _bucket_pairs(*args, out, n_out)
+            if got > out.shape[0]:  # the buffer was too small: grow it and scan again
+                out2 = np.empty((2 * got, 3), dtype=np.int64)
+                out2[:n_out] = out[:n_out]
+                out = out2
+                got = _bucket_pairs(*args, out, n_out)
+            n_out = got
+    return out[:n_out, 0].copy(), out[:n_out, 1].copy(), out[:n_out, 2].copy()
+
+
+@nb.njit(cache=True)
+def _segment_coeffs(P, V, ok, h, k, pos, coef, valid):
+    """For each object ``i`` (at position ``pos[i]``): whether its states at both ends of segment ``k``
+    are valid (``valid``) and, if so, its cubic's coefficients (``coef[pos[i]]``: the arithmetic of
+    :func:`_coeffs`, on scalars). Taken in object order, so the node states are read in memory order
+    (in position order each object's read touched a new page) and only the small ``coef`` is written
+    out of order."""
+    k1 = k + 1
+    for i in range(pos.shape[0]):
+        p = pos[i]
+        if not (ok[i, k] and ok[i, k1]):
+            valid[p] = False
+            continue
+        valid[p] = True
+        for c in range(3):
+            p0 = P[i, k, c]
+            p1 = P[i, k1, c]
+            hv0 = h * V[i, k, c]
+            hv1 = h * V[i, k1, c]
+            coef[p, 4 * c] = p0
+            coef[p, 4 * c + 1] = hv0
+            coef[p, 4 * c + 2] = 3.0 * (p1 - p0) - 2.0 * hv0 - hv1
+            coef[p, 4 * c + 3] = 2.0 * (p0 - p1) + hv0 + hv1
+
+
+@nb.njit(cache=True)
+def _sub_boxes(coef, valid, q, m, pad_p, inv, ctrl, box, cells):
+    """Every valid position's control points in sub-step ``q`` (:func:`_sub_controls`, into
+    ``ctrl[p]``: x0..x3, y0..y3, z0..z3), their box grown by ``pad_p[p]`` (into ``box[p]``) and the
+    first and last cell index of that box on each axis (``cells[p]``); returns the number of
+    (position, cell) entries they make."""
+    s0 = q / m
+    s1 = (q + 1) / m
+    ds3 = 1.0 / (3.0 * m)
+    n_ent = 0
+    for p in range(valid.shape[0]):
+        if not valid[p]:
+            continue
+        pp = pad_p[p]
+        n_cells = 1
+        for c in range(3):
+            c0, c1, c2, c3 = _sub_controls(
+                coef[p, 4 * c], coef[p, 4 * c + 1], coef[p, 4 * c + 2], coef[p, 4 * c + 3], s0, s1, ds3
+            )
+            ctrl[p, 4 * c] = c0
+            ctrl[p, 4 * c + 1] = c1
+            ctrl[p, 4 * c + 2] = c2
+            ctrl[p, 4 * c + 3] = c3
+            lo = min(min(c0, c1), min(c2, c3)) - pp
+            hi = max(max(c0, c1), max(c2, c3)) + pp
+            box[p, c] = lo
+            box[p, 3 + c] = hi
+            first = int(np.floor(lo * inv))
+            last = int(np.floor(hi * inv))
+            cells[p, c] = first
+            cells[p, 3 + c] = last
+            n_cells *= last - first + 1
+        n_ent += n_cells
+    return n_ent
+
+
+@nb.njit(cache=True)
+def _hash_entries(box, valid, cells, s_lo, s_hi, bits, counts, srt_obj, srt_key, srt_box):
+    """The (position, cell) entries of the boxes ``box`` (cell ranges ``cells``) counting-sorted into
+    ``2**bits`` buckets (a Fibonacci hash of the packed cell key), into ``srt_obj``, ``srt_key`` and
+    ``srt_box`` (the position's box and radial shell, one cache line per entry); on return bucket
+    ``b`` holds the entries ``counts[b - 1]`` (0 for b = 0) to ``counts[b]``. Two passes over the boxes
+    (count, then place), the keys computed in each, so no entry is stored twice. The sort is stable
+    and positions are entered in shell-floor order, so a bucket keeps that order."""
+    T = 1 << bits
+    for b in range(T + 1):
+        counts[b] = 0
+    fib = np.uint64(11400714819323198485)
+    shift = np.uint64(64 - bits)
+    for p in range(valid.shape[0]):
+        if not valid[p]:
+            continue
+        for ix in range(cells[p, 0], cells[p, 3] + 1):
+            for iy in range(cells[p, 1], cells[p, 4] + 1):
+                for iz in range(cells[p, 2], cells[p, 5] + 1):
+                    counts[np.int64((np.uint64(_cell_key(ix, iy, iz)) * fib) >> shift) + 1] += 1
+    for b in range(T):
+        counts[b + 1] += counts[b]
+    for p in range(valid.shape[0]):  # in shell-floor order
+        if not valid[p]:
+            continue
+        for ix in range(cells[p, 0], cells[p, 3] + 1):
+            for iy in range(cells[p, 1], cells[p, 4] + 1):
+                for iz in range(cells[p, 2], cells[p, 5] + 1):
+                    key = _cell_key(ix, iy, iz)
+                    b = np.int64((np.uint64(key) * fib) >> shift)
+                    dst = counts[b]
+                    srt_obj[dst] = p
+                    srt_key[dst] = key
+                    for c in range(6):
+                        srt_box[dst, c] = box[p, c]
+                    srt_box[dst, 6] = s_lo[p]
+                    srt_box[dst, 7] = s_hi[p]
+                    counts[b] = dst + 1
+
+
+@nb.njit(cache=True)
+def _bucket_pairs(srt_obj, srt_key, srt_box, bits, counts, ctrl, pad_p, prim_p, use_primary, rank, inv, k, out, n_out):
+    """The candidate triples of one sub-step of segment ``k`` from its sorted hash entries, written
+    into ``out`` ((capacity, 3): i, j, k) from row ``n_out``; returns the new count, which exceeds the
+    capacity when ``out`` was too small (the caller grows it and scans again).
+
+    Two entries of a bucket make a candidate when they are of different objects, in the same cell,
+    (with ``use_primary``) one of them a primary, their radial shells overlap, their boxes overlap with
+    the overlap's low corner in that cell (each pair reported once), and the separating axis of
+    :func:`_separated` does not rule them out. These are the comparisons of :func:`_boxes_meet_in_cell`
+    and the arithmetic of :func:`_separated`, written out on scalars: the boxes read from the entries'
+    copies (one cache line per entry instead of four arrays indexed by object), the control points
+    from the sub-step's ``ctrl``. Bucket ``b`` holds the entries ``counts[b - 1]`` (0 for b = 0) to
+    ``counts[b]`` (:func:`_hash_entries`)."""
+    cap = out.shape[0]
+    g1 = 0
+    for b in range(1 << bits):
+        g0 = g1
+        g1 = counts[b]
+        for u in range(g0, g1 - 1):
+            pu = srt_obj[u]
+            key = srt_key[u]
+            ulx = srt_box[u, 0]
+            uly = srt_box[u, 1]
+            ulz = srt_box[u, 2]
+            uhx = srt_box[u, 3]
+            uhy = srt_box[u, 4]
+            uhz = srt_box[u, 5]
+            floor_u = srt_box[u, 6]
+            ceiling_u = srt_box[u, 7]
+            for w in range(u + 1, g1):
+                # and so are the rest of the bucket's floors (the shell test's other half)
+                if srt_box[w, 6] > ceiling_u:
+                    break
+                pw = srt_obj[w]
+                if pu == pw or srt_key[w] != key:
                     continue
-                for ix in range(cells[p, 0], cells[p, 3] + 1):
-                    for iy in range(cells[p, 1], cells[p, 4] + 1):
-                        for iz in range(cells[p, 2], cells[p, 5] + 1):
-                            key = _cell_key(ix, iy, iz)
-                            b = np.int64((np.uint64(key) * fib) >> shift)
-                            ent_obj[e] = p
-                            ent_key[e] = key
-                            ent_bucket[e] = b
-                            counts[b + 1] += 1
-                            e += 1
-            for b in range(T):
-                counts[b + 1] += counts[b]
-            for e2 in range(n_ent):  # stable: a bucket keeps the shell-floor order
-                b = ent_bucket[e2]
-                dst = counts[b]
-                p = ent_obj[e2]
-                srt_obj[dst] = p
-                srt_key[dst] = ent_key[e2]
-                srt_bucket[dst] = b
-                for c in range(6):
-                    srt_box[dst, c] = bq[p, c]
-                srt_box[dst, 6] = s_lo[p]
-                srt_box[dst, 7] = s_hi[p]
-                counts[b] = dst + 1
-            g0 = 0
-            while g0 < n_ent:
-                b = srt_bucket[g0]
-                g1 = g0 + 1
-                while g1 < n_ent and srt_bucket[g1] == b:
-                    g1 += 1
-                for u in range(g0, g1):
-                    pu = srt_obj[u]
-                    key = srt_key[u]
-                    ceiling = srt_box[u, 7]
-                    for w in range(u + 1, g1):
-                        if srt_box[w, 6] > ceiling:  # and so are the rest of the bucket's floors
-                            break
-                        pw = srt_obj[w]
-                        if pu == pw or srt_key[w] != key:
-                            continue
-                        if use_primary and not (prim_p[pu] or prim_p[pw]):
-                            continue
-                        if not _entries_meet_in_cell(srt_box, u, w, key, inv):
-                            continue
-                        if _separated(X, D, q, ds3, pu, pw, pad_p[pu] + pad_p[pw]):
-                            continue
-                        if n_out >= out_i.shape[0]:
-                            out_i = _grow(out_i, n_out + 1)
-                            out_j = _grow(out_j, n_out + 1)
-                            out_k = _grow(out_k, n_out + 1)
-                        oi = rank[pu]
-                        oj = rank[pw]
-                        out_i[n_out] = min(oi, oj)
-                        out_j[n_out] = max(oi, oj)
-                        out_k[n_out] = k
-                        n_out += 1
-                g0 = g1
-    return out_i[:n_out], out_j[:n_out], out_k[:n_out]
+                if use_primary and not (prim_p[pu] or prim_p[pw]):
+                    continue
+                if floor_u > srt_box[w, 7]:
+                    continue
+                # the three overlaps without short-circuit branches (their outcome is unpredictable)
+                lo_x = max(ulx, srt_box[w, 0])
+                lo_y = max(uly, srt_box[w, 1])
+                lo_z = max(ulz, srt_box[w, 2])
+                if (
+                    (lo_x > min(uhx, srt_box[w, 3]))
+                    | (lo_y > min(uhy, srt_box[w, 4]))
+                    | (lo_z > min(uhz, srt_box[w, 5]))
+                ):
+                    continue
+                if (
+                    (int(np.floor(lo_x * inv)) + _OFF != (key >> 42) & 0x1FFFFF)
+                    | (int(np.floor(lo_y * inv)) + _OFF != (key >> 21) & 0x1FFFFF)
+                    | (int(np.floor(lo_z * inv)) + _OFF != key & 0x1FFFFF)
+                ):
+                    continue
+                # the control points of the pair's relative motion: pw's minus pu's (as _hull_difference)
+                x0 = ctrl[pw, 0] - ctrl[pu, 0]
+                x1 = ctrl[pw, 1] - ctrl[pu, 1]
+                x2 = ctrl[pw, 2] - ctrl[pu, 2]
+                x3 = ctrl[pw, 3] - ctrl[pu, 3]
+                y0 = ctrl[pw, 4] - ctrl[pu, 4]
+                y1 = ctrl[pw, 5] - ctrl[pu, 5]
+                y2 = ctrl[pw, 6] - ctrl[pu, 6]
+                y3 = ctrl[pw, 7] - ctrl[pu, 7]
+                z0 = ctrl[pw, 8] - ctrl[pu, 8]
+                z1 = ctrl[pw, 9] - ctrl[pu, 9]
+                z2 = ctrl[pw, 10] - ctrl[pu, 10]
+                z3 = ctrl[pw, 11] - ctrl[pu, 11]
+                if _beyond_on_mean(x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, pad_p[pu] + pad_p[pw]):
+                    continue
+                if n_out < cap:
+                    oi = rank[pu]
+                    oj = rank[pw]
+                    out[n_out, 0] = min(oi, oj)
+                    out[n_out, 1] = max(oi, oj)
+                    out[n_out, 2] = k
+                n_out += 1
+    return n_out
 
 
 @nb.njit(cache=True)
