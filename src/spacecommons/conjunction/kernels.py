@@ -401,6 +401,15 @@ def _bucket_pairs(srt_obj, srt_key, srt_box, bits, counts, ctrl, pad_p, prim_p, 
     return n_out
 
 
+@nb.njit(cache=True, inline="always")
+def _axis_coeffs(p0, v0, p1, v1, h):
+    """One axis of :func:`_coeffs` on scalars: the cubic's a0, a1, a2, a3 from the node positions
+    ``p0``, ``p1`` and velocities ``v0``, ``v1`` (the same operations in the same order)."""
+    hv0 = h * v0
+    hv1 = h * v1
+    return p0, hv0, 3.0 * (p1 - p0) - 2.0 * hv0 - hv1, 2.0 * (p0 - p1) + hv0 + hv1
+
+
 @nb.njit(cache=True)
 def radial_shells(P, V, ok, h, m, margin):
     """Per object, the radial shell [lo, hi] (km) holding its interpolated trajectory over the
@@ -415,43 +424,55 @@ def radial_shells(P, V, ok, h, m, margin):
     farther apart than threshold + both bounds on the interpolant, so the narrow phase could not
     find a minimum for them: skipping the pair loses nothing (Hoots et al. 1984, apogee/perigee
     filter, here on the sampled trajectory instead of the mean elements).
+
+    The loop reads the node states as scalars and keeps the coefficients and the running bounds in
+    locals (:func:`_axis_coeffs`; no array view per (object, segment)), and the sub-nodes' unit times
+    q / m are divided once, not per segment (those divisions were a quarter of its time). The
+    arithmetic is that of :func:`_coeffs` and the same values, so the shells are the same bits.
     """
     n = P.shape[0]
     K = P.shape[1] - 1
-    lo = np.full(n, np.inf)
-    hi = np.full(n, -np.inf)
-    a = np.empty((4, 3))
+    lo = np.empty(n)
+    hi = np.empty(n)
     inv8m2 = 1.0 / (8.0 * m * m)
+    sub = np.empty(m + 1)  # the sub-nodes' unit times q / m, divided once
+    for q in range(m + 1):
+        sub[q] = q / m
     for i in range(n):
+        lo_i = np.inf
+        hi_i = -np.inf
         for k in range(K):
-            if not (ok[i, k] and ok[i, k + 1]):
+            k1 = k + 1
+            if not (ok[i, k] and ok[i, k1]):
                 continue
-            _coeffs(P[i, k], V[i, k], P[i, k + 1], V[i, k + 1], h, a)
-            n0 = np.sqrt(a[0, 0] ** 2 + a[0, 1] ** 2 + a[0, 2] ** 2)
-            n1 = np.sqrt(a[1, 0] ** 2 + a[1, 1] ** 2 + a[1, 2] ** 2)
-            n2 = np.sqrt(a[2, 0] ** 2 + a[2, 1] ** 2 + a[2, 2] ** 2)
-            n3 = np.sqrt(a[3, 0] ** 2 + a[3, 1] ** 2 + a[3, 2] ** 2)
+            x0, x1, x2, x3 = _axis_coeffs(P[i, k, 0], V[i, k, 0], P[i, k1, 0], V[i, k1, 0], h)
+            y0, y1, y2, y3 = _axis_coeffs(P[i, k, 1], V[i, k, 1], P[i, k1, 1], V[i, k1, 1], h)
+            z0, z1, z2, z3 = _axis_coeffs(P[i, k, 2], V[i, k, 2], P[i, k1, 2], V[i, k1, 2], h)
+            n0 = np.sqrt(x0**2 + y0**2 + z0**2)
+            n1 = np.sqrt(x1**2 + y1**2 + z1**2)
+            n2 = np.sqrt(x2**2 + y2**2 + z2**2)
+            n3 = np.sqrt(x3**2 + y3**2 + z3**2)
             speed = n1 + 2.0 * n2 + 3.0 * n3
             acc = 2.0 * n2 + 6.0 * n3
             floor = n0 - speed
             if floor <= 1.0:  # a segment reaching near the centre: no radial information
-                lo[i] = -np.inf
-                hi[i] = np.inf
+                lo_i = -np.inf
+                hi_i = np.inf
                 continue
             dip = (speed * speed / floor + acc) * inv8m2
             rise = acc * inv8m2
             prev = n0
             for q in range(1, m + 1):
-                s = q / m
-                x0 = a[0, 0] + s * (a[1, 0] + s * (a[2, 0] + s * a[3, 0]))
-                x1 = a[0, 1] + s * (a[1, 1] + s * (a[2, 1] + s * a[3, 1]))
-                x2 = a[0, 2] + s * (a[1, 2] + s * (a[2, 2] + s * a[3, 2]))
-                cur = np.sqrt(x0 * x0 + x1 * x1 + x2 * x2)
-                lo[i] = min(lo[i], min(prev, cur) - dip)
-                hi[i] = max(hi[i], max(prev, cur) + rise)
+                s = sub[q]
+                x = x0 + s * (x1 + s * (x2 + s * x3))
+                y = y0 + s * (y1 + s * (y2 + s * y3))
+                z = z0 + s * (z1 + s * (z2 + s * z3))
+                cur = np.sqrt(x * x + y * y + z * z)
+                lo_i = min(lo_i, min(prev, cur) - dip)
+                hi_i = max(hi_i, max(prev, cur) + rise)
                 prev = cur
-        lo[i] -= margin[i]
-        hi[i] += margin[i]
+        lo[i] = lo_i - margin[i]
+        hi[i] = hi_i + margin[i]
     return lo, hi
 
 
