@@ -2,10 +2,11 @@
 
 One chunk of the 2022-01-22 catalog snapshot (23,939 objects; Space-Track-sourced, read in place,
 benchmarks only), 5 km, from 2022-01-22T00:00:00Z: SGP4 states, bounds and pads as
-``screen_chunk`` computes them, then ``kernels.screen_broad_phase`` (radial shells + all-vs-all
-kernel) on the first ``--segments`` segments, one thread, CPU time of this process. The two kernels
-run alternately in the same process (``--repeat`` times each) and must give the same set of
-candidate (i, j, segment) triples.
+``screen_chunk`` computes them, then ``kernels.radial_shells`` and ``kernels.screen_broad_phase``
+(the all-vs-all kernel; in a tree whose kernel takes ``use_shells``, one call doing both) on the
+first ``--segments`` segments, one thread, CPU time of this process. The two kernels run alternately
+in the same process (``--repeat`` times each) and must give the same set of candidate (i, j, segment)
+triples.
 
     python benchmarks/screen_broad_phase.py --before-src ../main/src [--segments 144] [--repeat 3]
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import os
 import shutil
 import sys
@@ -58,6 +60,17 @@ def chunk_inputs(path: Path):
     return params, r, v, ok, pad, cell
 
 
+def shells_and_broad_phase(kern, params, r, v, ok, pad, cell, prim, segments: int):
+    """The radial shells and the all-vs-all kernel on the first ``segments`` segments, with either
+    signature of ``kernels.screen_broad_phase``: the shells as arrays (computed here, once), or a
+    ``use_shells`` flag (the kernel computes them)."""
+    h, m = params.step_s, params.substeps
+    if "use_shells" in inspect.signature(kern.screen_broad_phase.py_func).parameters:
+        return kern.screen_broad_phase(r, v, ok, h, m, pad, cell, prim, False, True, 0, segments)
+    lo, hi = kern.radial_shells(r, v, ok, h, m, pad)
+    return kern.screen_broad_phase(r, v, ok, h, m, pad, cell, prim, False, lo, hi, 0, segments)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--catalog", default=os.environ.get("SPACECOMMONS_CATALOG", str(DEFAULT)))
@@ -79,14 +92,12 @@ def main() -> int:
     times: dict[str, list[float]] = {name: [] for name in runs}
     keys = {}
     for kern in runs.values():  # compile (or load the cache) outside the timing
-        kern.screen_broad_phase(r, v, ok, params.step_s, params.substeps, pad, cell, prim, False, True, 0, 1)
+        shells_and_broad_phase(kern, params, r, v, ok, pad, cell, prim, 1)
     print(f"# load average at start {os.getloadavg()}; {n} objects, {args.segments} segments, one thread")
     for _ in range(args.repeat):
         for name, kern in runs.items():
             clock = time.process_time()
-            ci, cj, ck = kern.screen_broad_phase(
-                r, v, ok, params.step_s, params.substeps, pad, cell, prim, False, True, 0, args.segments
-            )
+            ci, cj, ck = shells_and_broad_phase(kern, params, r, v, ok, pad, cell, prim, args.segments)
             times[name].append(time.process_time() - clock)
             keys[name] = np.unique((ck * n + ci) * n + cj)
     same = np.array_equal(keys["before"], keys["after"])

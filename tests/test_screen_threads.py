@@ -61,10 +61,13 @@ def test_kernels_split_by_range_give_the_triples_and_minima_of_one_call(clouds):
     n, n_seg = r.shape[0], r.shape[1] - 1
     pad = np.full(n, 0.5 + params.threshold_km / 2)
     none = np.zeros(0, dtype=np.int64)
-    one = kernels.screen_broad_phase(r, v, ok, params.step_s, params.substeps, pad, 300.0, none, False, True, 0, n_seg)
+    lo, hi = kernels.radial_shells(r, v, ok, params.step_s, params.substeps, pad)
+    one = kernels.screen_broad_phase(
+        r, v, ok, params.step_s, params.substeps, pad, 300.0, none, False, lo, hi, 0, n_seg
+    )
     assert one[0].size > 1000
     for threads in (2, 3, 5):
-        split = _broad_phase(r, v, ok, params, pad, 300.0, none, threads)
+        split = _broad_phase(r, v, ok, params, pad, 300.0, none, np.stack([lo, hi]), threads)
         for a, b in zip(one, split, strict=True):
             assert np.array_equal(a, b)  # segment ranges in order: even the order is that of one call
     ci, cj, ck = one

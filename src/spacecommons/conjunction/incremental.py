@@ -151,11 +151,13 @@ def screen_chunk_segments(job: tuple, params: ScreeningParams, index: int) -> Ch
     primary = np.isin(np.asarray(payload.norad_ids), np.asarray(params.primaries, dtype=np.int64))
     res.stats["bounds_s"] = time.perf_counter() - clock
     clock = time.perf_counter()
+    if params.radial_filter:
+        lo, hi = kernels.radial_shells(r, v, ok, params.step_s, params.substeps, pad)
+    else:
+        lo, hi = np.full(n, -np.inf), np.full(n, np.inf)
+    prim = np.flatnonzero(primary)
     ci, cj, ck = _unique_triples(
-        *kernels.screen_broad_phase(
-            r, v, ok, params.step_s, params.substeps, pad, cell, np.flatnonzero(primary), True, params.radial_filter
-        ),
-        n,
+        *kernels.screen_broad_phase(r, v, ok, params.step_s, params.substeps, pad, cell, prim, True, lo, hi), n
     )
     res.stats["broad_phase_s"] = time.perf_counter() - clock
     res.stats["candidate_segments"] = float(ci.size)

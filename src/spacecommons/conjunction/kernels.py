@@ -670,22 +670,18 @@ def broad_phase_primaries(P, V, ok, h, m, pad, cell, prim, shell_lo, shell_hi):
 
 
 @nb.njit(cache=True, nogil=True)
-def screen_broad_phase(P, V, ok, h, m, pad, cell, prim, use_primary, use_shells, k_first=0, k_end=-1):
+def screen_broad_phase(P, V, ok, h, m, pad, cell, prim, use_primary, shell_lo, shell_hi, k_first=0, k_end=-1):
     """The screening engine's broad phase in one compiled entry point (a worker process loads one
-    cached function, not three): radial shells when ``use_shells``, then the k x n kernel for the
-    primaries ``prim`` when ``use_primary`` (all segments; ``k_first``, ``k_end`` unused), else the
-    all-vs-all kernel on the segments ``k_first <= k < k_end``. It releases the GIL, so threads can
-    run it on disjoint segment ranges of one chunk (``screen.screen_chunk``); the shells are those of
-    the whole chunk whatever the range, so the triples do not depend on how the range is split.
-    ``k_end`` < 0: to the last segment."""
+    cached function for both kernels): the k x n kernel for the primaries ``prim`` when ``use_primary`` (all
+    segments; ``k_first``, ``k_end`` unused), else the all-vs-all kernel on the segments
+    ``k_first <= k < k_end``. ``shell_lo``, ``shell_hi``: (n,) each object's radial shell over the
+    whole chunk (:func:`radial_shells`; -inf / +inf or NaN: no shell, no radial filter), computed
+    once by the caller for every call on the chunk. It releases the GIL, so threads can run it on
+    disjoint segment ranges of one chunk (``screen.screen_chunk``); the shells do not depend on the
+    range, so neither do the triples. ``k_end`` < 0: to the last segment."""
     n = P.shape[0]
     if k_end < 0:
         k_end = P.shape[1] - 1
-    if use_shells:
-        shell_lo, shell_hi = radial_shells(P, V, ok, h, m, pad)
-    else:
-        shell_lo = np.full(n, -np.inf)
-        shell_hi = np.full(n, np.inf)
     if use_primary:
         return broad_phase_primaries(P, V, ok, h, m, pad, cell, prim, shell_lo, shell_hi)
     primary = np.zeros(n, dtype=np.bool_)

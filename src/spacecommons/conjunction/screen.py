@@ -88,17 +88,22 @@ def _split(total: int, threads: int) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True)]
 
 
-def _broad_phase(r, v, ok, params: ScreeningParams, pad, cell: float, prim, threads: int):
-    """Candidate triples of the chunk. All-vs-all: the segments split among ``threads`` threads
-    (segments are independent and the shells are the whole chunk's in every thread, so the triples
-    are those of one call); with primaries one call (the k x n kernel is cheap)."""
+def _broad_phase(r, v, ok, params: ScreeningParams, pad, cell: float, prim, shells, threads: int):
+    """Candidate triples of the chunk. ``shells``: (2, n) the chunk's radial shells (lower, upper;
+    ``kernels.radial_shells``), computed once and read by every call, or None (no radial filter).
+    All-vs-all: the segments split among ``threads`` threads (segments are independent and every
+    thread reads the whole chunk's shells, so the triples are those of one call); with primaries one
+    call (the k x n kernel is cheap)."""
     n_seg = r.shape[1] - 1
     use_primary = bool(params.primaries)
     ranges = [(0, n_seg)] if use_primary else _split(n_seg, threads)
+    if shells is None:
+        shells = np.stack([np.full(r.shape[0], -np.inf), np.full(r.shape[0], np.inf)])
+    lo, hi = shells[0], shells[1]
 
     def run(k_first: int, k_end: int):
         return kernels.screen_broad_phase(
-            r, v, ok, params.step_s, params.substeps, pad, cell, prim, use_primary, params.radial_filter, k_first, k_end
+            r, v, ok, params.step_s, params.substeps, pad, cell, prim, use_primary, lo, hi, k_first, k_end
         )
 
     parts = _in_threads(run, ranges, threads)
@@ -237,12 +242,16 @@ def screen_chunk(
     primary = np.isin(np.asarray(payload.norad_ids), np.asarray(params.primaries, dtype=np.int64))
     res.stats["bounds_s"] = time.perf_counter() - clock
     clock = time.perf_counter()
+    shells = None  # once per chunk: every broad-phase thread and the kept nodes read these
+    if params.radial_filter or keep_nodes:
+        shells = np.stack(kernels.radial_shells(r, v, ok, params.step_s, params.substeps, pad))
     # with primaries, k x n: only the primaries are hashed and every object looks them up
-    ci, cj, ck = _unique_triples(*_broad_phase(r, v, ok, params, pad, cell, np.flatnonzero(primary), threads), n)
+    prim = np.flatnonzero(primary)
+    filtered = shells if params.radial_filter else None
+    ci, cj, ck = _unique_triples(*_broad_phase(r, v, ok, params, pad, cell, prim, filtered, threads), n)
     res.stats["broad_phase_s"] = time.perf_counter() - clock
     res.stats["candidate_segments"] = float(ci.size)
     if keep_nodes:  # what an incremental update reuses (conjunction.incremental.screen_changed)
-        shells = np.stack(kernels.radial_shells(r, v, ok, params.step_s, params.substeps, pad))
         res.nodes = {"r": r, "v": v, "ok": ok, "bound": bound, "shells": shells}
 
     clock = time.perf_counter()
