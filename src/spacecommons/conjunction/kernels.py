@@ -427,8 +427,10 @@ def radial_shells(P, V, ok, h, m, margin):
 
     The loop reads the node states as scalars and keeps the coefficients and the running bounds in
     locals (:func:`_axis_coeffs`; no array view per (object, segment)), and the sub-nodes' unit times
-    q / m are divided once, not per segment (those divisions were a quarter of its time). The
-    arithmetic is that of :func:`_coeffs` and the same values, so the shells are the same bits.
+    q / m are divided once, not per segment (those divisions were a quarter of its time), and the
+    samples' radii are compared squared (one square root each way per segment, not one per sample).
+    The coefficients are :func:`_coeffs`'s, operation for operation, so the shells are the same bits
+    as from per-sample radii.
     """
     n = P.shape[0]
     K = P.shape[1] - 1
