@@ -73,8 +73,15 @@ def store(url: str, payload, params, result, orm: bool):
     return time.perf_counter() - clock, maker, run_id
 
 
-def cpu_s() -> float:
-    """User + system CPU seconds of this process and its waited-for children (the pool's workers)."""
+def cpu_s(reap: bool = False) -> float:
+    """User + system CPU seconds of this process and its waited-for children (the pool's workers).
+    ``reap``: first wait until the worker processes have exited and are joined (a run's pool lets
+    them exit after it returns, and their CPU counts only once they are joined)."""
+    if reap:
+        gc.collect()
+        deadline = time.monotonic() + 60.0
+        while multiprocessing.active_children() and time.monotonic() < deadline:
+            time.sleep(0.02)
     import resource
 
     own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -159,14 +166,14 @@ def main() -> int:
         clock = time.perf_counter()
         screen(payload, params, workers=args.workers)
         t["engine without keeping node states (wall)"] = time.perf_counter() - clock
-        t["engine without keeping node states (CPU)"] = cpu_s() - cpu
+        t["engine without keeping node states (CPU)"] = cpu_s(reap=True) - cpu
     cpu = cpu_s()
     clock = time.perf_counter()
     chunks = []
     result = screen(payload, params, workers=args.workers, on_chunk=chunks.append, keep_nodes=keep)
     t["engine (wall)"] = time.perf_counter() - clock
     if keep:
-        t["engine (CPU)"] = cpu_s() - cpu
+        t["engine (CPU)"] = cpu_s(reap=True) - cpu
     tmp = Path(tempfile.mkdtemp())
     t["store, ORM objects (before)"], orm_maker, _ = store(
         f"sqlite:///{tmp / 'orm.db'}", payload, params, result, orm=True
@@ -216,11 +223,8 @@ def main() -> int:
         clock = time.perf_counter()
         base = update_run(orm_maker, run_id, new, workers=args.workers, use_kept=False)
         dt0 = time.perf_counter() - clock
-        # the baseline's worker processes reaped now (their pool is finalised by the collector), so that
-        # their CPU is counted in the baseline's, not in the next update's (which runs in this process)
-        gc.collect()
-        multiprocessing.active_children()
-        cpu0 = cpu_s() - cpu
+        # the baseline's workers joined first: their CPU is the baseline's, not the next update's
+        cpu0 = cpu_s(reap=True) - cpu
         cpu = cpu_s()
         clock = time.perf_counter()
         up = update_run(maker, run_id, new, workers=args.workers)
