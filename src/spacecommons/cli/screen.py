@@ -412,22 +412,20 @@ def runs_list(as_json: bool = JsonOption, as_csv: bool = CsvOption, database_url
     emit(rows, RUN_COLUMNS, title="screening runs", as_json=as_json, as_csv=as_csv)
 
 
-def run_sgp4_failures(run) -> list[dict]:
-    """The objects a run left out where SGP4 failed (what ``screen`` points to): id, name, reason."""
+def run_sgp4_failures(session, run) -> list[dict]:
+    """The objects a run left out where SGP4 failed (what ``screen`` points to): id, name (from the
+    run's catalog as it stands, updates included), reason."""
     import json
+
+    from ..storage.screening_repo import run_catalog_names
 
     if not run.stats_json:
         return []
     failures = json.loads(run.stats_json).get("sgp4_failures", {})
-    names = dict(zip(*_catalog_names(run), strict=True))
+    if not failures:
+        return []
+    names = dict(zip(*run_catalog_names(session, run), strict=True))
     return [{"norad_id": int(k), "name": names.get(int(k), ""), "reason": v} for k, v in sorted(failures.items())]
-
-
-def _catalog_names(run) -> tuple[list[int], list[str]]:
-    import json
-
-    cat = json.loads(run.catalog_json or "{}")
-    return cat.get("norad_ids", []), cat.get("names", [])
 
 
 @runs_app.command("show")
@@ -450,7 +448,7 @@ def runs_show(
     require_run(session_maker, run_id)
     with session_maker() as session:
         run = session.get(ScreeningRun, run_id)
-        info, failures = run_row(run), run_sgp4_failures(run)
+        info, failures = run_row(run), run_sgp4_failures(session, run)
         rows = event_rows(repo.run_events(session, run_id, limit))
     columns = EVENT_COLUMNS + PC_COLUMNS
     if as_json or as_csv:

@@ -342,7 +342,7 @@ def enqueue_updates(request: Request, session: Session, who: Identity, norad_ids
     ).all()
     targets = []
     for run in runs:
-        if _updatable(run) and not norad_ids.isdisjoint(json.loads(run.catalog_json or "{}").get("norad_ids", ())):
+        if _updatable(run) and not norad_ids.isdisjoint(repo.run_catalog_names(session, run)[0]):
             targets.append(run.id)
             if len(targets) == AUTO_UPDATE_MAX_RUNS:
                 break

@@ -105,6 +105,21 @@ class ScreeningMismatch(Base):
     mismatch: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class ScreeningCatalogUpdate(Base):
+    """An element set that an incremental update of a run replaced or added: the run's catalog is its
+    ``catalog_json`` with these rows replacing or joining entries (``screening_repo.run_catalog``), so
+    that an update writes the few element sets it changed, not the whole catalog again. ``name`` and
+    ``text`` are JSON, as ``catalog_json`` holds an entry: the name a string, the element set a 2-line
+    list (TLE) or a string (OMM fields, OEM text)."""
+
+    __tablename__ = "screening_catalog_updates"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("screening_runs.id", ondelete="CASCADE"), primary_key=True)
+    norad_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+
+
 class ConjunctionEvent(Base):
     __tablename__ = "conjunction_events"
     __table_args__ = (
