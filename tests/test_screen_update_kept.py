@@ -261,6 +261,38 @@ def test_damaged_content_inside_a_kept_file_of_the_right_shape(stored):  # noqa:
     assert _stored_rows(maker, outcome.run_id) == _rows(screen(merged, params, workers=1).events)
 
 
+def test_a_failed_store_leaves_the_run_and_no_kept_states_of_the_unstored_catalog(stored, monkeypatch):  # noqa: F811
+    """The kept files are rewritten in a thread while the events are stored. When storing fails, the
+    update raises, the run's events stay those stored before (the independent computation: the rows
+    read before the update), and the rewritten files, which describe a catalog the run does not have,
+    are removed; the next update takes the path without them and equals a full rerun."""
+    from spacecommons.conjunction import screen
+    from spacecommons.storage import kept_states
+    from spacecommons.storage import screening_repo as repo
+    from spacecommons.workflows.screening import update_run
+
+    maker, records, payload, params, outcome = stored
+    root = kept_states.keep_root(maker.kw["bind"])
+    path = root / f"run-{outcome.run_id}"
+    before = _stored_rows(maker, outcome.run_id)
+    changed = sorted({e.id1 for e in outcome.result.events})[:2]
+    new = _new(records, changed, 0.4)
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(repo, "replace_object_events", refuse)
+    with pytest.raises(RuntimeError, match="disk full"):
+        update_run(maker, outcome.run_id, new, workers=1)
+    assert _stored_rows(maker, outcome.run_id) == before
+    assert not path.exists()
+    monkeypatch.undo()
+    up = update_run(maker, outcome.run_id, new, workers=1)
+    assert "kept_states" not in up.result.stats
+    merged, _ = payload.updated_with(new)
+    assert _stored_rows(maker, outcome.run_id) == _rows(screen(merged, params, workers=1).events)
+
+
 def test_kept_update_on_each_backend_with_the_keep_dir_setting(backend_url, monkeypatch, tmp_path):
     """The kept path where the database is not a SQLite file (PostgreSQL: only with
     ``SPACECOMMONS_SCREENING_KEEP_DIR``), and on SQLite with the same setting: the run keeps its node
