@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import numba as nb
 import numpy as np
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic
 
 _H1, _H2, _H3 = 73856093, 19349663, 83492791  # spatial-hash primes (Teschner et al. 2003)
 _OFF = 1 << 20
@@ -893,6 +896,26 @@ def _hull_apart(x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, reach):
     return _beyond(x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, x0 + t * cx, y0 + t * cy, z0 + t * cz, reach)
 
 
+@intrinsic
+def _prefetch(typingctx, arr, index):
+    """Ask the processor to bring the cache line of element ``index`` of the C-contiguous array ``arr``
+    (flat index) into its caches, without waiting for it (LLVM's ``llvm.prefetch``: a hint, which never
+    faults and changes no value). Compiled in place: no reference count is touched."""
+
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), "llvm.prefetch.p0"
+        )
+        # read access, high temporal locality, data cache
+        builder.call(fn, [builder.bitcast(builder.gep(data, [args[1]]), i8p), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(arr, types.intp), codegen
+
+
 @nb.njit(cache=True, nogil=True)
 def _objects_in_block(
     P,
@@ -939,7 +962,21 @@ def _objects_in_block(
     XO = np.empty((m + 1, 3))
     DO = np.empty((m + 1, 3))
     acc = np.zeros(W, dtype=np.uint64)
+    # an object's nodes of the block are a few cache lines a row of nodes apart (3.5 kB for a 12-h chunk)
+    # from the previous object's: the hardware prefetchers do not follow that stride, so the next
+    # object's lines are requested while this one is screened
+    stride = P.shape[1] * 3
+    span = (kb - k + 1) * 3
     for o in range(n):
+        if o + 1 < n:
+            start = (o + 1) * stride + k * 3
+            for q in range(start, start + span, 8):
+                _prefetch(P, q)
+                _prefetch(V, q)
+            _prefetch(P, start + span - 1)
+            _prefetch(V, start + span - 1)
+            _prefetch(ok, (o + 1) * P.shape[1] + k)
+            _prefetch(ok, (o + 1) * P.shape[1] + kb)
         if count[o] == 0:  # no shell partner: nothing to do in any segment
             continue
         direct = first[o + 1] > first[o]
@@ -1029,6 +1066,61 @@ def _objects_in_block(
     return n_out
 
 
+@nb.njit(cache=True)
+def shell_partners(n, prim, shell_lo, shell_hi, direct_max=-1):
+    """Per object of ``n``, the primaries (indices ``prim``) whose radial shells (``radial_shells``; NaN:
+    none) meet its own, a pair of primaries once (from its higher index): ``(shells, count, first,
+    partner)``, a bit set per object ((n, W) words of 64 primaries), their count, and for the objects with
+    at most ``direct_max`` of them (-1: ``_DIRECT_MAX``) their list, ``partner[first[o]:first[o + 1]]``.
+    The per-chunk setup of :func:`broad_phase_changed_partners`, computed once for the threads that share
+    the chunk's segments. Branch-free over the primaries (their bounds gathered first): the outcome of
+    each shell test is unpredictable."""
+    if direct_max < 0:
+        direct_max = _DIRECT_MAX
+    n_p = prim.shape[0]
+    W = max(1, (n_p + 63) // 64)
+    # a NaN shell bound never fails the shell test, nor does -inf / +inf in its place
+    floor = np.where(np.isnan(shell_lo), -np.inf, shell_lo)
+    ceiling = np.where(np.isnan(shell_hi), np.inf, shell_hi)
+    is_prim = np.zeros(n, dtype=np.bool_)
+    p_floor = np.empty(n_p)
+    p_ceiling = np.empty(n_p)
+    for u in range(n_p):
+        is_prim[prim[u]] = True
+        p_floor[u] = floor[prim[u]]
+        p_ceiling[u] = ceiling[prim[u]]
+    shells = np.zeros((n, W), dtype=np.uint64)
+    count = np.zeros(n, dtype=np.int64)
+    for o in range(n):
+        lo = floor[o]
+        hi = ceiling[o]
+        higher = is_prim[o]
+        c = 0
+        for w in range(W):
+            word = np.uint64(0)
+            for u in range(w * 64, min(n_p, w * 64 + 64)):
+                i = prim[u]
+                # not (i == o or (is_prim[o] and o < i) or floor[i] > ceiling[o] or ceiling[i] < floor[o])
+                hit = (i != o) & ~(higher & (o < i)) & (p_floor[u] <= hi) & (p_ceiling[u] >= lo)
+                word |= np.uint64(hit) << np.uint64(u - w * 64)
+                c += hit
+            shells[o, w] = word
+        count[o] = c
+    first = np.zeros(n + 1, dtype=np.int64)
+    for o in range(n):
+        first[o + 1] = first[o] + (count[o] if count[o] <= direct_max else 0)
+    partner = np.empty(first[n], dtype=np.int64)
+    for o in range(n):
+        e = first[o]
+        if e == first[o + 1]:
+            continue
+        for u in range(n_p):
+            if shells[o, u // 64] & (np.uint64(1) << np.uint64(u % 64)):
+                partner[e] = u
+                e += 1
+    return shells, count, first, partner
+
+
 @nb.njit(cache=True, nogil=True)
 def broad_phase_changed(P, V, ok, h, m, pad, prim, shell_lo, shell_hi, cell, k_first=0, k_end=-1, direct_max=-1):
     """Candidate (i, j, segment) triples of the pairs with a primary (indices ``prim``: the changed
@@ -1055,47 +1147,25 @@ def broad_phase_changed(P, V, ok, h, m, pad, prim, shell_lo, shell_hi, cell, k_f
     primary, less some that have no interpolated minimum below the limit: the narrow phase finds the
     same minima. Only the segments ``k_first <= k < k_end`` (``k_end`` < 0: to the last): it releases
     the GIL, so threads can share a chunk's segments. Triples in no particular order."""
-    n = P.shape[0]
+    partners = shell_partners(P.shape[0], prim, shell_lo, shell_hi, direct_max)
+    return broad_phase_changed_partners(P, V, ok, h, m, pad, prim, partners, cell, k_first, k_end)
+
+
+@nb.njit(cache=True, nogil=True)
+def broad_phase_changed_partners(P, V, ok, h, m, pad, prim, partners, cell, k_first=0, k_end=-1):
+    """:func:`broad_phase_changed` with its per-chunk setup given: ``partners``, the primaries' shell
+    partners of every object (:func:`shell_partners`), computed once and shared by the threads that
+    split the chunk's segments (``k_first <= k < k_end``; ``k_end`` < 0: to the last)."""
+    shells, count, first, partner = partners
     K = P.shape[1] - 1
     if k_end < 0:
         k_end = K
-    if direct_max < 0:
-        direct_max = _DIRECT_MAX
     n_p = prim.shape[0]
-    W = max(1, (n_p + 63) // 64)
+    W = shells.shape[1]
     h3 = h / 3.0
     slack = _SLACK_KM
     inv = 1.0 / cell
     a = np.empty((4, 3))
-    floor = np.where(np.isnan(shell_lo), -np.inf, shell_lo)
-    ceiling = np.where(np.isnan(shell_hi), np.inf, shell_hi)
-    is_prim = np.zeros(n, dtype=np.bool_)
-    for u in range(n_p):
-        is_prim[prim[u]] = True
-    # per object, the primaries whose radial shells meet its own (a pair of primaries once, from its
-    # higher): a bit set, their count, and for the objects with at most ``direct_max`` of them their
-    # list (``partner[first[o]:first[o + 1]]``)
-    shells = np.zeros((n, W), dtype=np.uint64)
-    count = np.zeros(n, dtype=np.int64)
-    for o in range(n):
-        for u in range(n_p):
-            i = prim[u]
-            if i == o or (is_prim[o] and o < i) or floor[i] > ceiling[o] or ceiling[i] < floor[o]:
-                continue
-            shells[o, u // 64] |= np.uint64(1) << np.uint64(u % 64)
-            count[o] += 1
-    first = np.zeros(n + 1, dtype=np.int64)
-    for o in range(n):
-        first[o + 1] = first[o] + (count[o] if count[o] <= direct_max else 0)
-    partner = np.empty(first[n], dtype=np.int64)
-    for o in range(n):
-        e = first[o]
-        if e == first[o + 1]:
-            continue
-        for u in range(n_p):
-            if shells[o, u // 64] & (np.uint64(1) << np.uint64(u % 64)):
-                partner[e] = u
-                e += 1
     pbox = np.empty((_BLOCK, n_p, 6))
     pval = np.zeros((_BLOCK, n_p), dtype=np.bool_)
     pcp = np.empty((_BLOCK, n_p, 4, 3))
