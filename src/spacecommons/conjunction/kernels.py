@@ -962,6 +962,7 @@ def _objects_in_block(
     XO = np.empty((m + 1, 3))
     DO = np.empty((m + 1, 3))
     acc = np.zeros(W, dtype=np.uint64)
+    cand = np.empty(max(1, prim.shape[0]), dtype=np.int64)
     # an object's nodes of the block are a few cache lines a row of nodes apart (3.5 kB for a 12-h chunk)
     # from the previous object's: the hardware prefetchers do not follow that stride, so the next
     # object's lines are requested while this one is screened
@@ -990,51 +991,66 @@ def _objects_in_block(
             x0, x1, x2, x3, lx, hx = _axis_box(P[o, kk, 0], V[o, kk, 0], P[o, k1, 0], V[o, k1, 0], h3, po, sl)
             y0, y1, y2, y3, ly, hy = _axis_box(P[o, kk, 1], V[o, kk, 1], P[o, k1, 1], V[o, k1, 1], h3, po, sl)
             z0, z1, z2, z3, lz, hz = _axis_box(P[o, kk, 2], V[o, kk, 2], P[o, k1, 2], V[o, k1, 2], h3, po, sl)
-            if direct:  # few shell partners: each tested directly, no cell lookup
-                e_end = first[o + 1]
-            else:
-                e_end = first[o]
+            if not direct:  # many shell partners: the cells of the box, else each partner tested directly
                 ax, bx = _cell_range(lx, hx, inv, off, G)
                 ay, by = _cell_range(ly, hy, inv, off, G)
                 az, bz = _cell_range(lz, hz, inv, off, G)
-                for w in range(W):
-                    acc[w] = 0
-                for ix in range(ax, bx + 1):
-                    for iy in range(ay, by + 1):
-                        for iz in range(az, bz + 1):
-                            row = grid[ix, iy, iz]
-                            if row >= 0:
+                # a box at most two cells wide on each axis (nearly every one: a low-orbit segment box is about
+                # 2,300 km) reads its 2 x 2 x 2 cells without a branch, a cell twice where it spans one (OR is
+                # idempotent; an empty cell reads the zero row): the loops' trip counts are unpredictable
+                if (bx - ax <= 1) & (by - ay <= 1) & (bz - az <= 1):
+                    r0 = grid[ax, ay, az]
+                    r1 = grid[ax, ay, bz]
+                    r2 = grid[ax, by, az]
+                    r3 = grid[ax, by, bz]
+                    r4 = grid[bx, ay, az]
+                    r5 = grid[bx, ay, bz]
+                    r6 = grid[bx, by, az]
+                    r7 = grid[bx, by, bz]
+                    for w in range(W):
+                        acc[w] = (
+                            (bits[r0, j, w] | bits[r1, j, w])
+                            | (bits[r2, j, w] | bits[r3, j, w])
+                            | ((bits[r4, j, w] | bits[r5, j, w]) | (bits[r6, j, w] | bits[r7, j, w]))
+                        )
+                else:
+                    for w in range(W):
+                        acc[w] = 0
+                    for ix in range(ax, bx + 1):
+                        for iy in range(ay, by + 1):
+                            for iz in range(az, bz + 1):
+                                row = grid[ix, iy, iz]
                                 for w in range(W):
                                     acc[w] |= bits[row, j, w]
-            have_nodes = False
-            e = first[o]
-            w = 0
-            word = np.uint64(0)
-            while True:
-                # the next candidate primary u: from the partner list, else from the cells' bit sets
-                if e < e_end:
+            # the candidate primaries into ``cand``: the partner list (those valid in the segment), else the
+            # set bits of the cells' bit sets masked with the shell partners
+            nc = 0
+            if direct:
+                for e in range(first[o], first[o + 1]):
                     u = partner[e]
-                    e += 1
-                    if not pval[j, u]:
-                        continue
-                elif direct:
-                    break
-                else:
-                    while word == np.uint64(0) and w < W:
-                        word = acc[w] & shells[o, w]
-                        w += 1
-                    if word == np.uint64(0):
-                        break
-                    low = word & (~word + np.uint64(1))
-                    word ^= low
-                    u = (w - 1) * 64 + _DEBRUIJN[np.int64((low * np.uint64(0x03F79D71B4CB0A89)) >> np.uint64(58))]
-                # the three comparisons without short-circuit branches (their outcome is unpredictable)
-                if (
+                    cand[nc] = u
+                    nc += pval[j, u]
+            else:
+                for w in range(W):
+                    word = acc[w] & shells[o, w]
+                    while word != np.uint64(0):
+                        low = word & (~word + np.uint64(1))
+                        word ^= low
+                        cand[nc] = w * 64 + _DEBRUIJN[np.int64((low * np.uint64(0x03F79D71B4CB0A89)) >> np.uint64(58))]
+                        nc += 1
+            # those whose segment boxes overlap, kept in place without a branch (the outcome is unpredictable)
+            n_box = 0
+            for c in range(nc):
+                u = cand[c]
+                cand[n_box] = u
+                n_box += not (
                     (max(lx, pbox[j, u, 0]) > min(hx, pbox[j, u, 3]))
                     | (max(ly, pbox[j, u, 1]) > min(hy, pbox[j, u, 4]))
                     | (max(lz, pbox[j, u, 2]) > min(hz, pbox[j, u, 5]))
-                ):
-                    continue
+                )
+            have_nodes = False
+            for c in range(n_box):
+                u = cand[c]
                 i = prim[u]
                 if _hull_apart(
                     x0 - pcp[j, u, 0, 0],
@@ -1173,11 +1189,11 @@ def broad_phase_changed_partners(P, V, ok, h, m, pad, prim, partners, cell, k_fi
     DP = np.empty((_BLOCK, n_p, m + 1, 3))
     # a dense grid of cells over +-_GRID_KM, indices clamped at its faces (clamping is monotone: two
     # boxes that overlap still share a cell), holding the row of each occupied cell's bit sets (one per
-    # segment of the block): one direct read per cell instead of a hash probe; only the cells set are
-    # reset after a block
+    # segment of the block; row 0, never written, is every empty cell's): one direct read per cell
+    # instead of a hash probe; only the cells set are reset after a block
     G = min(128, 2 * int(np.ceil(_GRID_KM * inv)))  # at most 8 MB
     off = G // 2
-    grid = np.full((G, G, G), -1, dtype=np.int32)
+    grid = np.zeros((G, G, G), dtype=np.int32)
     rows = 256
     bits = np.zeros((rows, _BLOCK, W), dtype=np.uint64)
     used = np.empty((rows, 3), dtype=np.int64)
@@ -1187,7 +1203,7 @@ def broad_phase_changed_partners(P, V, ok, h, m, pad, prim, partners, cell, k_fi
     n_out = 0
     for k in range(k_first, k_end, _BLOCK):
         kb = min(k + _BLOCK, k_end)
-        n_rows = 0
+        n_rows = 1
         for kk in range(k, kb):
             j = kk - k
             for u in range(n_p):
@@ -1204,7 +1220,7 @@ def broad_phase_changed_partners(P, V, ok, h, m, pad, prim, partners, cell, k_fi
                     for iy in range(cl[1], ch[1] + 1):
                         for iz in range(cl[2], ch[2] + 1):
                             row = grid[ix, iy, iz]
-                            if row < 0:
+                            if row == 0:
                                 if n_rows >= rows:
                                     rows *= 2
                                     bits2 = np.zeros((rows, _BLOCK, W), dtype=np.uint64)
@@ -1221,7 +1237,7 @@ def broad_phase_changed_partners(P, V, ok, h, m, pad, prim, partners, cell, k_fi
                                 used[row, 2] = iz
                                 bits[row] = 0
                             bits[row, j, word] |= bit
-        if n_rows > 0:
+        if n_rows > 1:
             args = (P, V, ok, h, m, pad, prim, k, kb, count, first, partner, shells, pval, pbox, pcp, XP, DP, grid)
             got = _objects_in_block(*args, bits, cell, out, n_out)
             if got > out.shape[0]:  # the buffer was too small: grow it and run the block again
@@ -1230,6 +1246,6 @@ def broad_phase_changed_partners(P, V, ok, h, m, pad, prim, partners, cell, k_fi
                 out = out2
                 got = _objects_in_block(*args, bits, cell, out, n_out)
             n_out = got
-        for row in range(n_rows):
-            grid[used[row, 0], used[row, 1], used[row, 2]] = -1
+        for row in range(1, n_rows):
+            grid[used[row, 0], used[row, 1], used[row, 2]] = 0
     return out[:n_out, 0].copy(), out[:n_out, 1].copy(), out[:n_out, 2].copy()
