@@ -16,6 +16,7 @@ import numba as nb
 import numpy as np
 from llvmlite import ir
 from numba.core import cgutils, types
+from numba.cpython.unsafe.numbers import trailing_zeros
 from numba.extending import intrinsic
 
 _H1, _H2, _H3 = 73856093, 19349663, 83492791  # spatial-hash primes (Teschner et al. 2003)
@@ -825,12 +826,6 @@ def _control_points(P, V, i, k, h3, pad, slack, cp, box):
         )
 
 
-# position of the lowest set bit of a 64-bit word from its de Bruijn product (Leiserson et al. 1998)
-_DEBRUIJN = np.zeros(64, dtype=np.int64)
-for _b in range(64):
-    _DEBRUIJN[((0x03F79D71B4CB0A89 << _b) & 0xFFFFFFFFFFFFFFFF) >> 58] = _b
-
-
 # segments whose control points ``broad_phase_changed`` gathers per pass over the objects
 _BLOCK = 8
 
@@ -1022,32 +1017,34 @@ def _objects_in_block(
                                 row = grid[ix, iy, iz]
                                 for w in range(W):
                                     acc[w] |= bits[row, j, w]
-            # the candidate primaries into ``cand``: the partner list (those valid in the segment), else the
-            # set bits of the cells' bit sets masked with the shell partners
-            nc = 0
+            # the candidate primaries whose segment boxes overlap the object's into ``cand[:n_box]``, counted
+            # without a branch on the overlap (its outcome is unpredictable): from the partner list (those
+            # valid in the segment; an invalid one's box is stale, masked), else from the set bits of the
+            # cells' bit sets masked with the shell partners
+            n_box = 0
             if direct:
                 for e in range(first[o], first[o + 1]):
                     u = partner[e]
-                    cand[nc] = u
-                    nc += pval[j, u]
+                    cand[n_box] = u
+                    n_box += pval[j, u] & (
+                        not (
+                            (max(lx, pbox[j, u, 0]) > min(hx, pbox[j, u, 3]))
+                            | (max(ly, pbox[j, u, 1]) > min(hy, pbox[j, u, 4]))
+                            | (max(lz, pbox[j, u, 2]) > min(hz, pbox[j, u, 5]))
+                        )
+                    )
             else:
                 for w in range(W):
                     word = acc[w] & shells[o, w]
                     while word != np.uint64(0):
-                        low = word & (~word + np.uint64(1))
-                        word ^= low
-                        cand[nc] = w * 64 + _DEBRUIJN[np.int64((low * np.uint64(0x03F79D71B4CB0A89)) >> np.uint64(58))]
-                        nc += 1
-            # those whose segment boxes overlap, kept in place without a branch (the outcome is unpredictable)
-            n_box = 0
-            for c in range(nc):
-                u = cand[c]
-                cand[n_box] = u
-                n_box += not (
-                    (max(lx, pbox[j, u, 0]) > min(hx, pbox[j, u, 3]))
-                    | (max(ly, pbox[j, u, 1]) > min(hy, pbox[j, u, 4]))
-                    | (max(lz, pbox[j, u, 2]) > min(hz, pbox[j, u, 5]))
-                )
+                        u = w * 64 + np.int64(trailing_zeros(word))  # the lowest set bit (tzcnt)
+                        word &= word - np.uint64(1)
+                        cand[n_box] = u
+                        n_box += not (
+                            (max(lx, pbox[j, u, 0]) > min(hx, pbox[j, u, 3]))
+                            | (max(ly, pbox[j, u, 1]) > min(hy, pbox[j, u, 4]))
+                            | (max(lz, pbox[j, u, 2]) > min(hz, pbox[j, u, 5]))
+                        )
             have_nodes = False
             for c in range(n_box):
                 u = cand[c]
