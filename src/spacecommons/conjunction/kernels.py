@@ -1114,7 +1114,7 @@ def shell_partners(n, prim, shell_lo, shell_hi, direct_max=-1):
             for u in range(w * 64, min(n_p, w * 64 + 64)):
                 i = prim[u]
                 # not (i == o or (is_prim[o] and o < i) or floor[i] > ceiling[o] or ceiling[i] < floor[o])
-                hit = (i != o) & ~(higher & (o < i)) & (p_floor[u] <= hi) & (p_ceiling[u] >= lo)
+                hit = (i != o) & ((not higher) | (o > i)) & (p_floor[u] <= hi) & (p_ceiling[u] >= lo)
                 word |= np.uint64(hit) << np.uint64(u - w * 64)
                 c += hit
             shells[o, w] = word
