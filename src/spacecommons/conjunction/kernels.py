@@ -945,7 +945,12 @@ def _objects_in_block(
     or per candidate pair: in a compiled loop every array bound to a new name (a view, an inlined
     function's argument, a buffer that may be reassigned) costs two atomic reference-count updates,
     which were most of this kernel's time. The arithmetic is that of :func:`_control_points`,
-    :func:`_grid_range` and of the former hull test on stored control points, operation for operation."""
+    :func:`_grid_range` and of the former hull test on stored control points, operation for operation.
+    Where an outcome is unpredictable (how many cells a box spans, whether two boxes overlap) it is used
+    as a value, not as a branch: a box's 2 x 2 x 2 cells are read whatever it spans (a cell read twice
+    changes no OR) and the overlaps are counted into a list; the comparisons are the same, on the same
+    numbers, so the candidates and the triples are too. The next object's nodes are prefetched (the
+    stride between objects defeats the hardware prefetchers; a hint changes no value)."""
     n = P.shape[0]
     W = shells.shape[1]
     G = grid.shape[0]
