@@ -281,10 +281,11 @@ def screen_changed_chunk(
 
     clock = time.perf_counter()
 
+    partners = kernels.shell_partners(n, changed, shells[0], shells[1])  # once, for every thread
+
     def run(k_first: int, k_end: int):  # segments are independent: split among threads, same triples
-        lo, hi = shells[0], shells[1]
-        return kernels.broad_phase_changed(
-            r, v, ok, params.step_s, params.substeps, pad, changed, lo, hi, CHANGED_CELL_KM, k_first, k_end
+        return kernels.broad_phase_changed_partners(
+            r, v, ok, params.step_s, params.substeps, pad, changed, partners, CHANGED_CELL_KM, k_first, k_end
         )
 
     parts = _in_threads(run, _split(k1 - k0, threads), threads)
