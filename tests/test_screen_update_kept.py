@@ -261,6 +261,75 @@ def test_damaged_content_inside_a_kept_file_of_the_right_shape(stored):  # noqa:
     assert _stored_rows(maker, outcome.run_id) == _rows(screen(merged, params, workers=1).events)
 
 
+def test_a_failed_store_leaves_the_run_and_no_kept_states_of_the_unstored_catalog(stored, monkeypatch):  # noqa: F811
+    """The kept files are rewritten in a thread while the events are stored. When storing fails, the
+    update raises, the run's events stay those stored before (the independent computation: the rows
+    read before the update), and the rewritten files, which describe a catalog the run does not have,
+    are removed; the next update takes the path without them and equals a full rerun."""
+    from spacecommons.conjunction import screen
+    from spacecommons.storage import kept_states
+    from spacecommons.storage import screening_repo as repo
+    from spacecommons.workflows.screening import update_run
+
+    maker, records, payload, params, outcome = stored
+    root = kept_states.keep_root(maker.kw["bind"])
+    path = root / f"run-{outcome.run_id}"
+    before = _stored_rows(maker, outcome.run_id)
+    changed = sorted({e.id1 for e in outcome.result.events})[:2]
+    new = _new(records, changed, 0.4)
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(repo, "replace_object_events", refuse)
+    with pytest.raises(RuntimeError, match="disk full"):
+        update_run(maker, outcome.run_id, new, workers=1)
+    assert _stored_rows(maker, outcome.run_id) == before
+    assert not path.exists()
+    monkeypatch.undo()
+    up = update_run(maker, outcome.run_id, new, workers=1)
+    assert "kept_states" not in up.result.stats
+    merged, _ = payload.updated_with(new)
+    assert _stored_rows(maker, outcome.run_id) == _rows(screen(merged, params, workers=1).events)
+
+
+def test_kept_update_over_several_chunks_equals_a_full_rerun(sqlite_url):
+    """An update of a run of four chunks, whose stages overlap (one chunk's broad phase on its threads
+    while the next is prepared and the previous finished), stores the events of a full all-vs-all
+    rerun of the updated catalog (the independent computation), and so does the next update."""
+    from dataclasses import replace
+
+    from spacecommons.catalog import read_elements
+    from spacecommons.conjunction import screen
+    from spacecommons.conjunction.catalog_payload import CatalogPayload
+    from spacecommons.conjunction.params import ScreeningParams
+    from spacecommons.storage import make_engine, session_factory, upgrade
+    from spacecommons.timescales import iso_to_jd
+    from spacecommons.workflows.screening import run_screening, update_run
+
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    maker = session_factory(engine)
+    jd, fr = iso_to_jd("2021-10-02T00:00:00Z")
+    params = replace(ScreeningParams(jd, fr, 0.1, 10.0), chunk_days=0.03)  # 29 segments of 5 minutes
+    assert [k1 - k0 for k0, k1 in params.chunks()] == [9, 9, 9, 2]
+    records = read_elements(IRIDIUM).records
+    payload = CatalogPayload.from_elements(records)
+    outcome = run_screening(maker, payload, params, lambda: NOW, workers=1)
+    changed = sorted({e.id1 for e in outcome.result.events} | {r.norad_id for r in records[::7]})
+    new = _new(records, changed, 0.3)
+    up = update_run(maker, outcome.run_id, new, workers=2)
+    assert up.result.stats["kept_states"] == 1.0
+    merged, _ = payload.updated_with(new)
+    full = screen(merged, params, workers=1).events
+    assert len(full) >= 3 and _stored_rows(maker, outcome.run_id) == _rows(full)
+    again = _new(list(merged_records(merged)), changed[::2], -0.2)
+    assert update_run(maker, outcome.run_id, again, workers=2).result.stats["kept_states"] == 1.0
+    merged2, _ = merged.updated_with(again)
+    assert _stored_rows(maker, outcome.run_id) == _rows(screen(merged2, params, workers=1).events)
+    engine.dispose()
+
+
 def test_kept_update_on_each_backend_with_the_keep_dir_setting(backend_url, monkeypatch, tmp_path):
     """The kept path where the database is not a SQLite file (PostgreSQL: only with
     ``SPACECOMMONS_SCREENING_KEEP_DIR``), and on SQLite with the same setting: the run keeps its node

@@ -19,7 +19,7 @@ chunk, since their bound is measured over all its segments.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -243,16 +243,28 @@ def _merge_rows(kept: dict, old_pos: np.ndarray | None, n: int) -> dict:
     return out
 
 
-def screen_changed_chunk(
-    merged: CatalogPayload, params: ScreeningParams, index: int, changed: np.ndarray, arrays: dict, threads: int = 1
-) -> ChunkResult:
-    """Chunk ``index`` of an incremental update from the full run's kept states (``arrays``: r, v, ok,
-    bound, shells of every object of ``merged``, in its order): the ``changed`` objects (sorted
-    positions) are propagated and their rows of ``arrays`` replaced (as ``screen.screen_chunk`` would
-    compute them: every quantity per object, and SGP4 gives an object the same bits in any batch), then
-    screened against every object by ``kernels.broad_phase_changed`` and the same narrow phase and
-    refinement. ``result.mismatch`` holds the changed objects' velocity mismatch (NaN elsewhere).
-    ``threads``: the broad phase's segments split among that many threads (the same triples)."""
+@dataclass
+class _ChangedChunk:
+    """One chunk of an incremental update between its stages: its result so far, node times, the
+    arrays of every object with the changed objects' rows replaced, the pads and the shell partners
+    of the k x n broad phase."""
+
+    index: int
+    res: ChunkResult
+    t_nodes: np.ndarray
+    arrays: dict
+    pad: np.ndarray
+    partners: tuple
+
+
+def _prepare_changed(
+    merged: CatalogPayload, params: ScreeningParams, index: int, changed: np.ndarray, arrays: dict
+) -> _ChangedChunk:
+    """Chunk ``index``'s changed objects (sorted positions in ``merged``) propagated and their rows of
+    ``arrays`` (r, v, ok, bound, shells of every object of ``merged``, in its order: the full run's kept
+    states) replaced, as ``screen.screen_chunk`` would compute them: every quantity is per object, and
+    SGP4 gives an object the same bits in any batch. ``res.mismatch`` holds the changed objects'
+    velocity mismatch (NaN elsewhere)."""
     from ..propagation.sgp4_batch import propagate_satrecs
 
     k0, k1 = params.chunks()[index]
@@ -277,27 +289,42 @@ def screen_changed_chunk(
     r[changed], v[changed], ok[changed], bound[changed] = rc, vc, okc, bound_c
     shells[:, changed] = np.stack(kernels.radial_shells(rc, vc, okc, params.step_s, params.substeps, pad_c))
     pad = bound + 0.5 * params.threshold_km
+    partners = kernels.shell_partners(n, changed, shells[0], shells[1])  # once, for every thread
     res.stats["bounds_s"] = time.perf_counter() - clock
+    return _ChangedChunk(index, res, t_nodes, arrays, pad, partners)
 
+
+def _broad_changed(chunk: _ChangedChunk, params: ScreeningParams, changed: np.ndarray, threads: int) -> tuple:
+    """The candidate triples of a prepared chunk: its changed objects against every object
+    (``kernels.broad_phase_changed_partners``), the segments split among ``threads`` threads (segments
+    are independent: the same triples)."""
+    a = chunk.arrays
+    n_seg = a["r"].shape[1] - 1
     clock = time.perf_counter()
 
-    def run(k_first: int, k_end: int):  # segments are independent: split among threads, same triples
-        lo, hi = shells[0], shells[1]
-        return kernels.broad_phase_changed(
-            r, v, ok, params.step_s, params.substeps, pad, changed, lo, hi, CHANGED_CELL_KM, k_first, k_end
-        )
+    def run(k_first: int, k_end: int):
+        return kernels.broad_phase_changed_partners(
+            a["r"], a["v"], a["ok"], params.step_s, params.substeps, chunk.pad, changed, chunk.partners,
+            CHANGED_CELL_KM, k_first, k_end,
+        )  # fmt: skip
 
-    parts = _in_threads(run, _split(k1 - k0, threads), threads)
-    ci, cj, ck = _unique_triples(*(np.concatenate([p[c] for p in parts]) for c in range(3)), n)
-    res.stats["broad_phase_s"] = time.perf_counter() - clock
-    res.stats["candidate_segments"] = float(ci.size)
+    parts = _in_threads(run, _split(n_seg, threads), threads)
+    triples = _unique_triples(*(np.concatenate([p[c] for p in parts]) for c in range(3)), a["r"].shape[0])
+    chunk.res.stats["broad_phase_s"] = time.perf_counter() - clock
+    chunk.res.stats["candidate_segments"] = float(triples[0].size)
+    return triples
 
-    mc, ms = _narrow_phase(res, params, r, v, bound, ci, cj, ck)
+
+def _finish_changed(chunk: _ChangedChunk, merged: CatalogPayload, params: ScreeningParams, triples) -> ChunkResult:
+    """The narrow phase and the SGP4 refinement of a chunk's candidate triples (as ``screen_chunk``)."""
+    ci, cj, ck = triples
+    a = chunk.arrays
+    mc, ms = _narrow_phase(chunk.res, params, a["r"], a["v"], a["bound"], ci, cj, ck)
     # SGP4 records only of the objects refined (building all of them costs ~0.4 s for 24k objects)
     involved = np.unique(np.concatenate([ci[mc], cj[mc]]))
     sats = dict(zip(involved.tolist(), merged.subset(involved).satrecs(), strict=True))
-    _refine_minima(res, sats, params, t_nodes, ci, cj, ck, mc, ms)
-    return res
+    _refine_minima(chunk.res, sats, params, chunk.t_nodes, ci, cj, ck, mc, ms)
+    return chunk.res
 
 
 def screen_changed(
@@ -314,13 +341,28 @@ def screen_changed(
     merge the minima into events as ``screen_segments`` does (oriented as an all-vs-all run). Returns the
     result and the merged arrays per chunk (what the run keeps next). Pure function of its arguments
     (the arrays are updated in place)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     wall = time.perf_counter()
-    chunks = []
-    merged_arrays = {}
-    for index in range(len(params.chunks())):
-        arrays = _merge_rows(kept[index], old_pos, len(merged))
-        chunks.append(screen_changed_chunk(merged, params, index, changed, arrays, threads))
-        merged_arrays[index] = arrays
+    n_chunks = len(params.chunks())
+    merged_arrays = {index: _merge_rows(kept[index], old_pos, len(merged)) for index in range(n_chunks)}
+    # Pipelined: while chunk c's broad phase runs on its threads (compiled, outside the GIL), this thread
+    # prepares chunk c + 1 (propagation, bounds) and finishes chunk c - 1 (narrow phase, refinement),
+    # which would otherwise leave a core idle. Each stage reads only its own chunk's arrays, and its
+    # SGP4 records are its own: the same results as one chunk after another.
+    chunks: list[ChunkResult] = []
+    upcoming = _prepare_changed(merged, params, 0, changed, merged_arrays[0])
+    done = None  # the previous chunk and its triples, to finish
+    with ThreadPoolExecutor(1, thread_name_prefix="broad-phase") as pool:
+        for index in range(n_chunks):
+            current = upcoming
+            triples = pool.submit(_broad_changed, current, params, changed, threads)
+            if index + 1 < n_chunks:
+                upcoming = _prepare_changed(merged, params, index + 1, changed, merged_arrays[index + 1])
+            if done is not None:
+                chunks.append(_finish_changed(done[0], merged, params, done[1]))
+            done = (current, triples.result())
+    chunks.append(_finish_changed(done[0], merged, params, done[1]))
     failures, stats = _merge_chunk_reports(chunks)
     clock = time.perf_counter()
     # the events from the objects with a minimum only (build_events reads their SGP4 records; building
@@ -345,4 +387,4 @@ def screen_changed(
     return ScreeningResult(events, failures, stats), {"arrays": merged_arrays, "mismatch": mismatch}
 
 
-__all__ = ["CHANGED_CELL_KM", "screen_changed", "screen_changed_chunk", "screen_chunk_segments", "screen_segments"]
+__all__ = ["CHANGED_CELL_KM", "screen_changed", "screen_chunk_segments", "screen_segments"]

@@ -14,6 +14,11 @@ from __future__ import annotations
 
 import numba as nb
 import numpy as np
+from llvmlite import ir
+from llvmlite.binding import llvm_version_info
+from numba.core import cgutils, types
+from numba.cpython.unsafe.numbers import trailing_zeros
+from numba.extending import intrinsic
 
 _H1, _H2, _H3 = 73856093, 19349663, 83492791  # spatial-hash primes (Teschner et al. 2003)
 _OFF = 1 << 20
@@ -937,12 +942,6 @@ def _control_points(P, V, i, k, h3, pad, slack, cp, box):
         )
 
 
-# position of the lowest set bit of a 64-bit word from its de Bruijn product (Leiserson et al. 1998)
-_DEBRUIJN = np.zeros(64, dtype=np.int64)
-for _b in range(64):
-    _DEBRUIJN[((0x03F79D71B4CB0A89 << _b) & 0xFFFFFFFFFFFFFFFF) >> 58] = _b
-
-
 # segments whose control points ``broad_phase_changed`` gathers per pass over the objects
 _BLOCK = 8
 
@@ -1008,6 +1007,31 @@ def _hull_apart(x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, reach):
     return _beyond(x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, x0 + t * cx, y0 + t * cy, z0 + t * cz, reach)
 
 
+# the intrinsic's name carries its pointer type: opaque pointers from LLVM 15 on, i8* before (numba >= 0.59
+# ships LLVM 14)
+_PREFETCH_NAME = "llvm.prefetch.p0" if llvm_version_info[0] >= 15 else "llvm.prefetch.p0i8"
+
+
+@intrinsic
+def _prefetch(typingctx, arr, index):
+    """Ask the processor to bring the cache line of element ``index`` of the C-contiguous array ``arr``
+    (flat index) into its caches, without waiting for it (LLVM's ``llvm.prefetch``: a hint, which never
+    faults and changes no value). Compiled in place: no reference count is touched."""
+
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), _PREFETCH_NAME
+        )
+        # read access, high temporal locality, data cache
+        builder.call(fn, [builder.bitcast(builder.gep(data, [args[1]]), i8p), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(arr, types.intp), codegen
+
+
 @nb.njit(cache=True, nogil=True)
 def _objects_in_block(
     P,
@@ -1042,7 +1066,12 @@ def _objects_in_block(
     or per candidate pair: in a compiled loop every array bound to a new name (a view, an inlined
     function's argument, a buffer that may be reassigned) costs two atomic reference-count updates,
     which were most of this kernel's time. The arithmetic is that of :func:`_control_points`,
-    :func:`_grid_range` and of the former hull test on stored control points, operation for operation."""
+    :func:`_grid_range` and of the former hull test on stored control points, operation for operation.
+    Where an outcome is unpredictable (how many cells a box spans, whether two boxes overlap) it is used
+    as a value, not as a branch: a box's 2 x 2 x 2 cells are read whatever it spans (a cell read twice
+    changes no OR) and the overlaps are counted into a list; the comparisons are the same, on the same
+    numbers, so the candidates and the triples are too. The next object's nodes are prefetched (the
+    stride between objects defeats the hardware prefetchers; a hint changes no value)."""
     n = P.shape[0]
     W = shells.shape[1]
     G = grid.shape[0]
@@ -1054,7 +1083,22 @@ def _objects_in_block(
     XO = np.empty((m + 1, 3))
     DO = np.empty((m + 1, 3))
     acc = np.zeros(W, dtype=np.uint64)
+    cand = np.empty(max(1, prim.shape[0]), dtype=np.int64)
+    # an object's nodes of the block are a few cache lines a row of nodes apart (3.5 kB for a 12-h chunk)
+    # from the previous object's: the hardware prefetchers do not follow that stride, so the next
+    # object's lines are requested while this one is screened
+    stride = P.shape[1] * 3
+    span = (kb - k + 1) * 3
     for o in range(n):
+        if o + 1 < n:
+            start = (o + 1) * stride + k * 3
+            for q in range(start, start + span, 8):
+                _prefetch(P, q)
+                _prefetch(V, q)
+            _prefetch(P, start + span - 1)
+            _prefetch(V, start + span - 1)
+            _prefetch(ok, (o + 1) * P.shape[1] + k)
+            _prefetch(ok, (o + 1) * P.shape[1] + kb)
         if count[o] == 0:  # no shell partner: nothing to do in any segment
             continue
         direct = first[o + 1] > first[o]
@@ -1068,51 +1112,68 @@ def _objects_in_block(
             x0, x1, x2, x3, lx, hx = _axis_box(P[o, kk, 0], V[o, kk, 0], P[o, k1, 0], V[o, k1, 0], h3, po, sl)
             y0, y1, y2, y3, ly, hy = _axis_box(P[o, kk, 1], V[o, kk, 1], P[o, k1, 1], V[o, k1, 1], h3, po, sl)
             z0, z1, z2, z3, lz, hz = _axis_box(P[o, kk, 2], V[o, kk, 2], P[o, k1, 2], V[o, k1, 2], h3, po, sl)
-            if direct:  # few shell partners: each tested directly, no cell lookup
-                e_end = first[o + 1]
-            else:
-                e_end = first[o]
+            if not direct:  # many shell partners: the cells of the box, else each partner tested directly
                 ax, bx = _cell_range(lx, hx, inv, off, G)
                 ay, by = _cell_range(ly, hy, inv, off, G)
                 az, bz = _cell_range(lz, hz, inv, off, G)
-                for w in range(W):
-                    acc[w] = 0
-                for ix in range(ax, bx + 1):
-                    for iy in range(ay, by + 1):
-                        for iz in range(az, bz + 1):
-                            row = grid[ix, iy, iz]
-                            if row >= 0:
+                # a box at most two cells wide on each axis (nearly every one: a low-orbit segment box is about
+                # 2,300 km) reads its 2 x 2 x 2 cells without a branch, a cell twice where it spans one (OR is
+                # idempotent; an empty cell reads the zero row): the loops' trip counts are unpredictable
+                if (bx - ax <= 1) & (by - ay <= 1) & (bz - az <= 1):
+                    r0 = grid[ax, ay, az]
+                    r1 = grid[ax, ay, bz]
+                    r2 = grid[ax, by, az]
+                    r3 = grid[ax, by, bz]
+                    r4 = grid[bx, ay, az]
+                    r5 = grid[bx, ay, bz]
+                    r6 = grid[bx, by, az]
+                    r7 = grid[bx, by, bz]
+                    for w in range(W):
+                        acc[w] = (
+                            (bits[r0, j, w] | bits[r1, j, w])
+                            | (bits[r2, j, w] | bits[r3, j, w])
+                            | ((bits[r4, j, w] | bits[r5, j, w]) | (bits[r6, j, w] | bits[r7, j, w]))
+                        )
+                else:
+                    for w in range(W):
+                        acc[w] = 0
+                    for ix in range(ax, bx + 1):
+                        for iy in range(ay, by + 1):
+                            for iz in range(az, bz + 1):
+                                row = grid[ix, iy, iz]
                                 for w in range(W):
                                     acc[w] |= bits[row, j, w]
-            have_nodes = False
-            e = first[o]
-            w = 0
-            word = np.uint64(0)
-            while True:
-                # the next candidate primary u: from the partner list, else from the cells' bit sets
-                if e < e_end:
+            # the candidate primaries whose segment boxes overlap the object's into ``cand[:n_box]``, counted
+            # without a branch on the overlap (its outcome is unpredictable): from the partner list (those
+            # valid in the segment; an invalid one's box is stale, masked), else from the set bits of the
+            # cells' bit sets masked with the shell partners
+            n_box = 0
+            if direct:
+                for e in range(first[o], first[o + 1]):
                     u = partner[e]
-                    e += 1
-                    if not pval[j, u]:
-                        continue
-                elif direct:
-                    break
-                else:
-                    while word == np.uint64(0) and w < W:
-                        word = acc[w] & shells[o, w]
-                        w += 1
-                    if word == np.uint64(0):
-                        break
-                    low = word & (~word + np.uint64(1))
-                    word ^= low
-                    u = (w - 1) * 64 + _DEBRUIJN[np.int64((low * np.uint64(0x03F79D71B4CB0A89)) >> np.uint64(58))]
-                # the three comparisons without short-circuit branches (their outcome is unpredictable)
-                if (
-                    (max(lx, pbox[j, u, 0]) > min(hx, pbox[j, u, 3]))
-                    | (max(ly, pbox[j, u, 1]) > min(hy, pbox[j, u, 4]))
-                    | (max(lz, pbox[j, u, 2]) > min(hz, pbox[j, u, 5]))
-                ):
-                    continue
+                    cand[n_box] = u
+                    n_box += pval[j, u] & (
+                        not (
+                            (max(lx, pbox[j, u, 0]) > min(hx, pbox[j, u, 3]))
+                            | (max(ly, pbox[j, u, 1]) > min(hy, pbox[j, u, 4]))
+                            | (max(lz, pbox[j, u, 2]) > min(hz, pbox[j, u, 5]))
+                        )
+                    )
+            else:
+                for w in range(W):
+                    word = acc[w] & shells[o, w]
+                    while word != np.uint64(0):
+                        u = w * 64 + np.int64(trailing_zeros(word))  # the lowest set bit (tzcnt)
+                        word &= word - np.uint64(1)
+                        cand[n_box] = u
+                        n_box += not (
+                            (max(lx, pbox[j, u, 0]) > min(hx, pbox[j, u, 3]))
+                            | (max(ly, pbox[j, u, 1]) > min(hy, pbox[j, u, 4]))
+                            | (max(lz, pbox[j, u, 2]) > min(hz, pbox[j, u, 5]))
+                        )
+            have_nodes = False
+            for c in range(n_box):
+                u = cand[c]
                 i = prim[u]
                 if _hull_apart(
                     x0 - pcp[j, u, 0, 0],
@@ -1144,6 +1205,61 @@ def _objects_in_block(
     return n_out
 
 
+@nb.njit(cache=True)
+def shell_partners(n, prim, shell_lo, shell_hi, direct_max=-1):
+    """Per object of ``n``, the primaries (indices ``prim``) whose radial shells (``radial_shells``; NaN:
+    none) meet its own, a pair of primaries once (from its higher index): ``(shells, count, first,
+    partner)``, a bit set per object ((n, W) words of 64 primaries), their count, and for the objects with
+    at most ``direct_max`` of them (-1: ``_DIRECT_MAX``) their list, ``partner[first[o]:first[o + 1]]``.
+    The per-chunk setup of :func:`broad_phase_changed_partners`, computed once for the threads that share
+    the chunk's segments. Branch-free over the primaries (their bounds gathered first): the outcome of
+    each shell test is unpredictable."""
+    if direct_max < 0:
+        direct_max = _DIRECT_MAX
+    n_p = prim.shape[0]
+    W = max(1, (n_p + 63) // 64)
+    # a NaN shell bound never fails the shell test, nor does -inf / +inf in its place
+    floor = np.where(np.isnan(shell_lo), -np.inf, shell_lo)
+    ceiling = np.where(np.isnan(shell_hi), np.inf, shell_hi)
+    is_prim = np.zeros(n, dtype=np.bool_)
+    p_floor = np.empty(n_p)
+    p_ceiling = np.empty(n_p)
+    for u in range(n_p):
+        is_prim[prim[u]] = True
+        p_floor[u] = floor[prim[u]]
+        p_ceiling[u] = ceiling[prim[u]]
+    shells = np.zeros((n, W), dtype=np.uint64)
+    count = np.zeros(n, dtype=np.int64)
+    for o in range(n):
+        lo = floor[o]
+        hi = ceiling[o]
+        higher = is_prim[o]
+        c = 0
+        for w in range(W):
+            word = np.uint64(0)
+            for u in range(w * 64, min(n_p, w * 64 + 64)):
+                i = prim[u]
+                # not (i == o or (is_prim[o] and o < i) or floor[i] > ceiling[o] or ceiling[i] < floor[o])
+                hit = (i != o) & ((not higher) | (o > i)) & (p_floor[u] <= hi) & (p_ceiling[u] >= lo)
+                word |= np.uint64(hit) << np.uint64(u - w * 64)
+                c += hit
+            shells[o, w] = word
+        count[o] = c
+    first = np.zeros(n + 1, dtype=np.int64)
+    for o in range(n):
+        first[o + 1] = first[o] + (count[o] if count[o] <= direct_max else 0)
+    partner = np.empty(first[n], dtype=np.int64)
+    for o in range(n):
+        e = first[o]
+        if e == first[o + 1]:
+            continue
+        for u in range(n_p):
+            if shells[o, u // 64] & (np.uint64(1) << np.uint64(u % 64)):
+                partner[e] = u
+                e += 1
+    return shells, count, first, partner
+
+
 @nb.njit(cache=True, nogil=True)
 def broad_phase_changed(P, V, ok, h, m, pad, prim, shell_lo, shell_hi, cell, k_first=0, k_end=-1, direct_max=-1):
     """Candidate (i, j, segment) triples of the pairs with a primary (indices ``prim``: the changed
@@ -1170,47 +1286,25 @@ def broad_phase_changed(P, V, ok, h, m, pad, prim, shell_lo, shell_hi, cell, k_f
     primary, less some that have no interpolated minimum below the limit: the narrow phase finds the
     same minima. Only the segments ``k_first <= k < k_end`` (``k_end`` < 0: to the last): it releases
     the GIL, so threads can share a chunk's segments. Triples in no particular order."""
-    n = P.shape[0]
+    partners = shell_partners(P.shape[0], prim, shell_lo, shell_hi, direct_max)
+    return broad_phase_changed_partners(P, V, ok, h, m, pad, prim, partners, cell, k_first, k_end)
+
+
+@nb.njit(cache=True, nogil=True)
+def broad_phase_changed_partners(P, V, ok, h, m, pad, prim, partners, cell, k_first=0, k_end=-1):
+    """:func:`broad_phase_changed` with its per-chunk setup given: ``partners``, the primaries' shell
+    partners of every object (:func:`shell_partners`), computed once and shared by the threads that
+    split the chunk's segments (``k_first <= k < k_end``; ``k_end`` < 0: to the last)."""
+    shells, count, first, partner = partners
     K = P.shape[1] - 1
     if k_end < 0:
         k_end = K
-    if direct_max < 0:
-        direct_max = _DIRECT_MAX
     n_p = prim.shape[0]
-    W = max(1, (n_p + 63) // 64)
+    W = shells.shape[1]
     h3 = h / 3.0
     slack = _SLACK_KM
     inv = 1.0 / cell
     a = np.empty((4, 3))
-    floor = np.where(np.isnan(shell_lo), -np.inf, shell_lo)
-    ceiling = np.where(np.isnan(shell_hi), np.inf, shell_hi)
-    is_prim = np.zeros(n, dtype=np.bool_)
-    for u in range(n_p):
-        is_prim[prim[u]] = True
-    # per object, the primaries whose radial shells meet its own (a pair of primaries once, from its
-    # higher): a bit set, their count, and for the objects with at most ``direct_max`` of them their
-    # list (``partner[first[o]:first[o + 1]]``)
-    shells = np.zeros((n, W), dtype=np.uint64)
-    count = np.zeros(n, dtype=np.int64)
-    for o in range(n):
-        for u in range(n_p):
-            i = prim[u]
-            if i == o or (is_prim[o] and o < i) or floor[i] > ceiling[o] or ceiling[i] < floor[o]:
-                continue
-            shells[o, u // 64] |= np.uint64(1) << np.uint64(u % 64)
-            count[o] += 1
-    first = np.zeros(n + 1, dtype=np.int64)
-    for o in range(n):
-        first[o + 1] = first[o] + (count[o] if count[o] <= direct_max else 0)
-    partner = np.empty(first[n], dtype=np.int64)
-    for o in range(n):
-        e = first[o]
-        if e == first[o + 1]:
-            continue
-        for u in range(n_p):
-            if shells[o, u // 64] & (np.uint64(1) << np.uint64(u % 64)):
-                partner[e] = u
-                e += 1
     pbox = np.empty((_BLOCK, n_p, 6))
     pval = np.zeros((_BLOCK, n_p), dtype=np.bool_)
     pcp = np.empty((_BLOCK, n_p, 4, 3))
@@ -1218,11 +1312,11 @@ def broad_phase_changed(P, V, ok, h, m, pad, prim, shell_lo, shell_hi, cell, k_f
     DP = np.empty((_BLOCK, n_p, m + 1, 3))
     # a dense grid of cells over +-_GRID_KM, indices clamped at its faces (clamping is monotone: two
     # boxes that overlap still share a cell), holding the row of each occupied cell's bit sets (one per
-    # segment of the block): one direct read per cell instead of a hash probe; only the cells set are
-    # reset after a block
+    # segment of the block; row 0, never written, is every empty cell's): one direct read per cell
+    # instead of a hash probe; only the cells set are reset after a block
     G = min(128, 2 * int(np.ceil(_GRID_KM * inv)))  # at most 8 MB
     off = G // 2
-    grid = np.full((G, G, G), -1, dtype=np.int32)
+    grid = np.zeros((G, G, G), dtype=np.int32)
     rows = 256
     bits = np.zeros((rows, _BLOCK, W), dtype=np.uint64)
     used = np.empty((rows, 3), dtype=np.int64)
@@ -1232,7 +1326,7 @@ def broad_phase_changed(P, V, ok, h, m, pad, prim, shell_lo, shell_hi, cell, k_f
     n_out = 0
     for k in range(k_first, k_end, _BLOCK):
         kb = min(k + _BLOCK, k_end)
-        n_rows = 0
+        n_rows = 1
         for kk in range(k, kb):
             j = kk - k
             for u in range(n_p):
@@ -1249,7 +1343,7 @@ def broad_phase_changed(P, V, ok, h, m, pad, prim, shell_lo, shell_hi, cell, k_f
                     for iy in range(cl[1], ch[1] + 1):
                         for iz in range(cl[2], ch[2] + 1):
                             row = grid[ix, iy, iz]
-                            if row < 0:
+                            if row == 0:
                                 if n_rows >= rows:
                                     rows *= 2
                                     bits2 = np.zeros((rows, _BLOCK, W), dtype=np.uint64)
@@ -1266,7 +1360,7 @@ def broad_phase_changed(P, V, ok, h, m, pad, prim, shell_lo, shell_hi, cell, k_f
                                 used[row, 2] = iz
                                 bits[row] = 0
                             bits[row, j, word] |= bit
-        if n_rows > 0:
+        if n_rows > 1:
             args = (P, V, ok, h, m, pad, prim, k, kb, count, first, partner, shells, pval, pbox, pcp, XP, DP, grid)
             got = _objects_in_block(*args, bits, cell, out, n_out)
             if got > out.shape[0]:  # the buffer was too small: grow it and run the block again
@@ -1275,6 +1369,6 @@ def broad_phase_changed(P, V, ok, h, m, pad, prim, shell_lo, shell_hi, cell, k_f
                 out = out2
                 got = _objects_in_block(*args, bits, cell, out, n_out)
             n_out = got
-        for row in range(n_rows):
-            grid[used[row, 0], used[row, 1], used[row, 2]] = -1
+        for row in range(1, n_rows):
+            grid[used[row, 0], used[row, 1], used[row, 2]] = 0
     return out[:n_out, 0].copy(), out[:n_out, 1].copy(), out[:n_out, 2].copy()

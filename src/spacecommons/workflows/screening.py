@@ -321,8 +321,11 @@ def _update_from_kept(
     session_maker, run_id, params, payload, merged, updated, changed, kept, states, root, workers, steps
 ):
     """``update_run`` from the full run's kept node states (see there). ``steps``: the times of the
-    steps before it, added to the result's stats with its own (``store_s``, ``keep_s``). None, with
-    the kept states removed and nothing stored, when their files' folds show damaged content."""
+    steps before it, added to the result's stats with its own (``store_s``; ``keep_s``: the wait for
+    the kept files after the store, during which they are rewritten). None, with the kept states
+    removed and nothing stored, when their files' folds show damaged content."""
+    from concurrent.futures import ThreadPoolExecutor, wait
+
     import numpy as np
 
     from ..conjunction.incremental import screen_changed
@@ -349,17 +352,27 @@ def _update_from_kept(
         kept_states.delete(root, run_id)
         return None
     clock = time.perf_counter()
-    with session_maker.begin() as session:
-        n = repo.replace_object_events(
-            session, run_id, merged, updated, result.events, result.stats, dict(enumerate(mismatch))
-        )
+    # the kept files are rewritten in a thread while the events are stored: files beside the database
+    # and rows in it, independent; both spend much of their time outside the GIL (file and SQLite I/O)
+    pool = ThreadPoolExecutor(1, thread_name_prefix="kept-rewrite")
+    rewriting = pool.submit(kept_states.rewrite, root, run_id, params, merged, changed, nxt["arrays"])
+    pool.shutdown(wait=False)
+    try:
+        with session_maker.begin() as session:
+            n = repo.replace_object_events(
+                session, run_id, merged, updated, result.events, result.stats, dict(enumerate(mismatch))
+            )
+    except BaseException:  # nothing stored: the rewritten files would describe a catalog the run lacks
+        wait([rewriting])
+        kept_states.delete(root, run_id)
+        raise
     result.stats.update(steps, store_s=time.perf_counter() - clock)
     clock = time.perf_counter()
     try:
-        kept_states.rewrite(root, run_id, params, merged, changed, nxt["arrays"])
+        rewriting.result()
     except OSError:  # the update is stored; the next one takes the path without kept states
         kept_states.delete(root, run_id)
-    result.stats["keep_s"] = time.perf_counter() - clock
+    result.stats["keep_s"] = time.perf_counter() - clock  # the wait for the files after the store
     return UpdateOutcome(run_id, updated, result, n)
 
 
