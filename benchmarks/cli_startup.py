@@ -77,7 +77,8 @@ LIGHT = {
     "`spacecommons runs list`": _cli("runs", "list"),
 }
 ISS = Path(__file__).resolve().parents[1] / "tests" / "data" / "tle" / "iss_docked_2022-01-22.3le"
-# One stored run: the fields ScreeningParams.from_json needs (the rest take their defaults).
+# One stored run: the fields ScreeningParams.from_json needs (the rest take their defaults); no
+# catalog (its row in screening_run_catalogs): the timed commands do not read it.
 RUN_PARAMS = {"start_jd": 2459601.5, "start_fr": 0.0, "days": 1.0, "threshold_km": 5.0, "primaries": [25544]}
 
 
@@ -91,7 +92,7 @@ def _fill(db: Path, env: dict[str, str]) -> None:
         conn.execute(
             "INSERT INTO screening_runs (created_at, status, params_json, catalog_digest, catalog_json, "
             "n_objects, n_chunks, n_events, message, visibility) "
-            "VALUES (?, 'done', ?, ?, '{}', 4, 1, 0, NULL, 'public')",
+            "VALUES (?, 'done', ?, ?, '', 4, 1, 0, NULL, 'public')",
             ("2026-11-27 08:00:00.000000", json.dumps(RUN_PARAMS, sort_keys=True), "0" * 64),
         )
 

@@ -103,13 +103,26 @@ def stored_events(db: Path) -> list[SimpleNamespace]:
     """The run's stored events, each with its exact TCA in seconds after the window start.
 
     Stored and written TCAs are rounded to the millisecond; the exact time is that of the refined
-    minimum of the same pair (kept with the run's chunks) that lies within half a millisecond."""
+    minimum of the same pair (kept with the run's chunks) that lies within half a millisecond. The
+    run's catalog numbers are read by ``screening_repo.run_catalog_names``, after this tree's
+    migrations bring the database (of a ``--before-src`` tree, perhaps older) to its schema."""
     import sqlite3
 
+    import sqlalchemy as sa
+
+    from spacecommons.storage import make_engine, screening_repo, session_factory, upgrade
+    from spacecommons.storage.tables import ScreeningRun
+
     start = datetime.fromisoformat(START.replace("Z", "+00:00"))
+    engine = make_engine(f"sqlite:///{db}")
+    try:
+        upgrade(engine)
+        with session_factory(engine)() as session:
+            run = session.scalars(sa.select(ScreeningRun).order_by(ScreeningRun.id.desc()).limit(1)).one()
+            run_id, ids = run.id, screening_repo.run_catalog_names(session, run)[0]
+    finally:
+        engine.dispose()
     with sqlite3.connect(db) as con:
-        run_id, catalog = con.execute("SELECT id, catalog_json FROM screening_runs ORDER BY id DESC LIMIT 1").fetchone()
-        ids = json.loads(catalog)["norad_ids"]
         exact: dict[tuple[int, int], list[float]] = {}
         for (text,) in con.execute("SELECT result_json FROM screening_chunks WHERE run_id = ?", (run_id,)):
             ch = json.loads(text)

@@ -1,20 +1,22 @@
 """The store step of an incremental update alone (issue #18, target 2; branch ``delta``):
 ``screening_repo.replace_object_events`` of a 1% update of a whole-catalog run, commit included,
-against the same update stored the way it was before: the run's whole input catalog written again
-(``catalog_json``, 4 MB of JSON for the 2022 catalog) instead of one row per changed element set.
+three ways in the same run:
+
+- ``before``: as main stores it: the run's whole input catalog (4 MB of JSON for the 2022 catalog)
+  written again into the run's row (``screening_runs.catalog_json``);
+- ``rows, catalog in run row``: one row per changed object, the catalog still in the run's row as
+  created, which SQLite writes again whole with the row (the row's size changes with ``stats_json``);
+- ``now``: one row per changed or renamed object, the catalog in its own table
+  (``screening_run_catalogs``), not written by an update.
 
 Workload: the 2022-01-22 catalog snapshot (23,939 objects; Space-Track-sourced, benchmarks only) as a
 stored 1-day run on SQLite (WAL) with 21,649 synthetic events (the count of the real 1-day run at
 5 km) and its kept velocity mismatch (2 chunks); the update: --fraction of the objects (evenly
 spread) get another element set (synthetic text: storing does not parse it) and 706 new events (the
-real 1% update's count). Each repetition stores into a fresh copy of the same database file, the two
-ways alternating; the table gives the median and range of the wall time.
+real 1% update's count). Each repetition stores into a fresh copy of the same database file, the
+ways in turn (rotated); the table gives the median and range of the wall time.
 
-With --catalog-elsewhere the run's row holds an empty ``catalog_json`` (the catalog is not read back):
-what the store would cost if the catalog lived outside the run's row, which on SQLite an update still
-rewrites whole (the record's size changes with ``stats_json``), 4 MB of overflow pages included.
-
-    python benchmarks/update_store.py [--fraction 0.01] [--repeat 7] [--catalog-elsewhere]
+    python benchmarks/update_store.py [--fraction 0.01] [--repeat 9]
 """
 
 from __future__ import annotations
@@ -61,22 +63,29 @@ def _events(ids: np.ndarray, n: int, rng: np.random.Generator) -> ConjunctionEve
     return out
 
 
-def _old_store(session, run_id, merged, updated, events, stats, mismatch) -> None:
-    """The store before branch ``delta``: the same rows, and the whole catalog written again."""
+def _in_run_row(payload: CatalogPayload) -> str:
+    """The run's catalog as main's ``catalog_json`` holds it (orjson, as main writes it)."""
+    import orjson
+
+    return orjson.dumps({"norad_ids": payload.norad_ids, "names": payload.names, "texts": payload.texts}).decode()
+
+
+def _before_store(session, run_id, merged, updated, events, stats, mismatch) -> None:
+    """The store on main: the same events and mismatch rows, and the whole catalog written again
+    into the run's row (no update rows)."""
     from sqlalchemy import delete
 
     from spacecommons.storage.tables import ScreeningRun
 
     repo.replace_object_events(session, run_id, merged, updated, events, stats, mismatch)
     session.execute(delete(ScreeningCatalogUpdate).where(ScreeningCatalogUpdate.run_id == run_id))
-    session.get(ScreeningRun, run_id).catalog_json = repo._catalog_json(merged)
+    session.get(ScreeningRun, run_id).catalog_json = _in_run_row(merged)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--fraction", type=float, default=0.01)
-    ap.add_argument("--repeat", type=int, default=7)
-    ap.add_argument("--catalog-elsewhere", action="store_true", help="an empty catalog_json in the run's row")
+    ap.add_argument("--repeat", type=int, default=9)
     args = ap.parse_args()
     path = Path(os.environ.get("SPACECOMMONS_CATALOG", DEFAULT))
     if not path.exists():
@@ -101,12 +110,15 @@ def main() -> int:
         for index in range(n_chunks):
             repo.save_mismatch(s, run_id, index, payload.digest, rng.uniform(0.0, 1e-3, len(payload)))
     engine.dispose()
-    if args.catalog_elsewhere:
-        import sqlite3
+    # main's layout: the catalog in the run's row (the catalog row stays: an update does not write it)
+    in_row = tmp / "in-row.db"
+    shutil.copyfile(template, in_row)
+    import sqlite3
 
-        with sqlite3.connect(template) as con:
-            con.execute("UPDATE screening_runs SET catalog_json = '{}'")
-        with sqlite3.connect(template, isolation_level=None) as con:
+    with sqlite3.connect(in_row) as con:
+        con.execute("UPDATE screening_runs SET catalog_json = ?", (_in_run_row(payload),))
+    for db in (template, in_row):
+        with sqlite3.connect(db, isolation_level=None) as con:
             con.execute("VACUUM")
 
     step = max(1, round(1.0 / args.fraction))
@@ -120,38 +132,44 @@ def main() -> int:
     events = _events(np.asarray(updated), N_NEW_EVENTS, rng)
     mismatch = {index: rng.uniform(0.0, 1e-3, len(merged)) for index in range(n_chunks)}
 
-    times: dict[str, list[float]] = {"old": [], "new": []}
+    ways = {  # name: (database, store)
+        "before": (in_row, _before_store),
+        "rows, catalog in run row": (in_row, repo.replace_object_events),
+        "now": (template, repo.replace_object_events),
+    }
+    names = list(ways)
+    times: dict[str, list[float]] = {name: [] for name in names}
     for k in range(args.repeat):
-        for way in ("old", "new") if k % 2 == 0 else ("new", "old"):
-            db = tmp / f"{way}-{k}.db"
-            shutil.copyfile(template, db)
+        for way in names[k % 3 :] + names[: k % 3]:
+            source, store = ways[way]
+            db = tmp / f"run-{k}.db"
+            shutil.copyfile(source, db)
             engine = make_engine(f"sqlite:///{db}")
             maker = session_factory(engine)
             with maker() as s:  # the connection opened and its pragmas run before the clock starts
                 s.connection()
-            store = _old_store if way == "old" else repo.replace_object_events
             clock = time.perf_counter()
             with maker.begin() as s:
                 store(s, run_id, merged, updated, events, {"objects": len(updated)}, mismatch)
             times[way].append(time.perf_counter() - clock)
-            if not args.catalog_elsewhere:
+            if store is repo.replace_object_events:
                 with maker() as s:
                     _, _, back, _ = repo.load_run(s, run_id, chunks=False)
-                assert back.texts == merged.texts and back.digest == merged.digest, way
+                assert back.texts == merged.texts and back.names == merged.names, way
+                assert back.digest == merged.digest, way
             engine.dispose()
             db.unlink()
     shutil.rmtree(tmp)
 
-    old, now = statistics.median(times["old"]), statistics.median(times["new"])
     print(
         f"{len(payload)} objects, {len(updated)} updated ({len(updated) / len(payload):.1%}), {N_EVENTS} events "
-        f"stored, {N_NEW_EVENTS} new; {args.repeat} repetitions each; load average {os.getloadavg()[0]:.1f}"
-        f"{'; catalog_json empty in the run row' if args.catalog_elsewhere else ''}\n"
+        f"stored, {N_NEW_EVENTS} new; {args.repeat} repetitions each; load average {os.getloadavg()[0]:.1f}\n"
     )
     print("| store step of the update (commit included) | median s | range s |\n|---|---:|---:|")
-    print(f"| whole catalog written again (before) | {old:.3f} | {min(times['old']):.3f}-{max(times['old']):.3f} |")
-    print(f"| changed element sets only (now) | {now:.3f} | {min(times['new']):.3f}-{max(times['new']):.3f} |")
-    print(f"\nnow / before: {now / old:.2f}")
+    for way in names:
+        t = times[way]
+        print(f"| {way} | {statistics.median(t):.3f} | {min(t):.3f}-{max(t):.3f} |")
+    print(f"\nnow / before: {statistics.median(times['now']) / statistics.median(times['before']):.2f}")
     return 0
 
 

@@ -127,7 +127,6 @@ def _new_run(sm) -> int:
             status="running",
             params_json="{}",
             catalog_digest="test",
-            catalog_json="{}",
             n_objects=0,
             n_chunks=1,
         )

@@ -1,6 +1,7 @@
-"""An incremental update stores only the element sets it changed (issue #18, target 2): the run's
-``catalog_json`` stays as the run was created, the changed and added element sets are rows of
-``screening_catalog_updates`` (migration 0019), and every reader of a run's catalog
+"""An incremental update stores only the objects it changed (issue #18, target 2): the run's catalog
+row (``screening_run_catalogs``, out of the run's row, whose ``catalog_json`` is empty) stays as the
+run was created, the changed, renamed and added objects are rows of ``screening_catalog_updates``
+(migration 0019), and every reader of a run's catalog
 (``screening_repo.run_catalog`` / ``run_catalog_names``: ``load_run``, the CLI's failure names, the
 service's automatic re-screening) sees them in place.
 
@@ -53,11 +54,20 @@ def _fresh(payload):
     return CatalogPayload(*_columns(payload))
 
 
-def _stored_catalog_json(maker, run_id: int) -> str:
-    from spacecommons.storage.tables import ScreeningRun
+def _catalog_row(maker, run_id: int) -> tuple[str, str, str]:
+    """The run's stored catalog row (ids and names, element sets) and the run row's ``catalog_json``."""
+    from spacecommons.storage.tables import ScreeningRun, ScreeningRunCatalog
 
     with maker() as s:
-        return s.get(ScreeningRun, run_id).catalog_json
+        row = s.get(ScreeningRunCatalog, run_id)
+        return row.names_json, row.texts_json, s.get(ScreeningRun, run_id).catalog_json
+
+
+def _update_ids(maker, run_id: int) -> list[int]:
+    from spacecommons.storage.tables import ScreeningCatalogUpdate as U
+
+    with maker() as s:
+        return list(s.execute(sa.select(U.norad_id).where(U.run_id == run_id).order_by(U.norad_id)).scalars())
 
 
 def test_two_updates_read_back_as_updated_with_and_store_a_full_reruns_events(backend_url):
@@ -65,14 +75,13 @@ def test_two_updates_read_back_as_updated_with_and_store_a_full_reruns_events(ba
     the element sets of three objects that have events, the second adds an object the run did not
     have and replaces one of the first three again. After each, ``load_run``'s catalog equals
     ``updated_with`` applied in turn (ids, names, texts, digest), its stored events equal a full
-    rerun's, the run's ``catalog_json`` is the text the run was created with, and the update rows
-    are the changed objects, one each."""
+    rerun's, the run's catalog row is the one it was created with (its run row's ``catalog_json``
+    empty), and the update rows are the changed objects, one each."""
     from spacecommons.catalog import read_elements
     from spacecommons.conjunction import screen
     from spacecommons.conjunction.catalog_payload import CatalogPayload
     from spacecommons.conjunction.params import ScreeningParams
     from spacecommons.storage import make_engine, screening_repo, session_factory, upgrade
-    from spacecommons.storage.tables import ScreeningCatalogUpdate
     from spacecommons.timescales import iso_to_jd
     from spacecommons.workflows.screening import run_screening, update_run
 
@@ -85,7 +94,8 @@ def test_two_updates_read_back_as_updated_with_and_store_a_full_reruns_events(ba
         records = read_elements(IRIDIUM).records
         payload = CatalogPayload.from_elements(records)
         outcome = run_screening(maker, payload, params, lambda: NOW, workers=1)
-        created = _stored_catalog_json(maker, outcome.run_id)
+        created = _catalog_row(maker, outcome.run_id)
+        assert created[2] == ""
         first = sorted({e.id1 for e in outcome.result.events})[:3]
         new1 = _payload(
             "".join(
@@ -109,22 +119,17 @@ def test_two_updates_read_back_as_updated_with_and_store_a_full_reruns_events(ba
             assert _columns(loaded) == _columns(expected)
             assert loaded.digest == expected.digest == _fresh(loaded).digest
             assert stored == _rows(screen(expected, params, workers=1).events)
-            assert _stored_catalog_json(maker, outcome.run_id) == created
+            assert _catalog_row(maker, outcome.run_id) == created
         assert 99990 in loaded.norad_ids and len(loaded) == len(payload) + 1
-        with maker() as s:
-            rows = s.execute(
-                sa.select(ScreeningCatalogUpdate.norad_id)
-                .where(ScreeningCatalogUpdate.run_id == outcome.run_id)
-                .order_by(ScreeningCatalogUpdate.norad_id)
-            ).scalars()
-            assert list(rows) == sorted({*first, 99990})
+        assert _update_ids(maker, outcome.run_id) == sorted({*first, 99990})
     finally:
         engine.dispose()
 
 
 def _small_run(maker, added_name: str = "ISS \ud800 (ZARYA)"):
     """A run of six Iridium 33 debris objects with no events (stored with ``create_run``), and two
-    update catalogs for ``replace_object_events``: the first renames and moves two objects; the second
+    update catalogs for ``replace_object_events``: the first renames and moves two objects and renames
+    a third without changing its element set; the second
     moves one of them again and adds an object given as OMM fields (a string entry, not TLE lines)
     named ``added_name`` (by default one only json can write: a lone surrogate, as a JSON upload can
     carry it)."""
@@ -139,10 +144,11 @@ def _small_run(maker, added_name: str = "ISS \ud800 (ZARYA)"):
     jd, fr = iso_to_jd(START)
     with maker.begin() as s:
         run_id = screening_repo.create_run(s, ScreeningParams(jd, fr, 0.1, 10.0), payload, NOW)
-    r1, r3 = records[1], records[3]
+    r1, r3, r4 = records[1], records[3], records[4]
     new1 = _payload(
         f"RENAMED 1\n{r1.line1}\n{_shift_mean_anomaly(r1.line2, 0.5)}\n"
         f"RENAMED 3\n{r3.line1}\n{_shift_mean_anomaly(r3.line2, 0.5)}\n"
+        f"RENAMED 4\n{r4.line1}\n{r4.line2}\n"
     )
     omm = json.dumps({"OBJECT_NAME": "odd", "NORAD_CAT_ID": 1}, sort_keys=True)  # stored, not propagated here
     again = _payload(f"RENAMED AGAIN\n{r1.line1}\n{_shift_mean_anomaly(r1.line2, 0.9)}\n")
@@ -165,8 +171,10 @@ def _store_updates(maker, run_id, payload, news):
 
 def test_run_catalog_reads_replaced_and_added_entries_of_every_kind(backend_url):
     """``run_catalog`` and ``run_catalog_names`` after two stores of ``replace_object_events``: TLE
-    lines and an OMM string, renamed objects and a name with a lone surrogate all read back as
-    ``updated_with`` built them; the run's size and digest are the merged catalog's."""
+    lines and an OMM string, renamed objects (one whose element set is unchanged, which
+    ``updated_with`` does not count as updated, stored all the same) and a name with a lone surrogate
+    all read back as ``updated_with`` built them; the run's catalog row stays as created, its size and
+    digest are the merged catalog's, and the update rows are the moved, renamed and added objects."""
     from spacecommons.storage import make_engine, screening_repo, session_factory, upgrade
     from spacecommons.storage.tables import ScreeningRun
 
@@ -175,14 +183,17 @@ def test_run_catalog_reads_replaced_and_added_entries_of_every_kind(backend_url)
     maker = session_factory(engine)
     try:
         run_id, payload, new1, new2 = _small_run(maker)
-        created = _stored_catalog_json(maker, run_id)
+        created = _catalog_row(maker, run_id)
         merged = _store_updates(maker, run_id, payload, (new1, new2))
-        assert 5 in merged.norad_ids and "RENAMED AGAIN" in merged.names
+        assert 5 in merged.norad_ids and "RENAMED AGAIN" in merged.names and "RENAMED 4" in merged.names
+        assert payload.updated_with(new1)[1] == tuple(sorted(new1.norad_ids))[:2]  # the renamed 3rd: not updated
         with maker() as s:
             run = s.get(ScreeningRun, run_id)
             loaded = screening_repo.run_catalog(s, run)
             ids, names = screening_repo.run_catalog_names(s, run)
-            assert run.n_objects == len(merged) == len(payload) + 1 and run.catalog_json == created
+            assert run.n_objects == len(merged) == len(payload) + 1
+        assert _catalog_row(maker, run_id) == created and created[2] == ""
+        assert _update_ids(maker, run_id) == sorted({5, *new1.norad_ids})
         assert _columns(loaded) == _columns(merged)
         assert loaded.digest == _fresh(merged).digest
         assert (tuple(ids), tuple(names)) == (merged.norad_ids, merged.names)
@@ -190,9 +201,10 @@ def test_run_catalog_reads_replaced_and_added_entries_of_every_kind(backend_url)
         engine.dispose()
 
 
-def test_downgrade_folds_the_updates_into_catalog_json(empty_url):  # noqa: F811
-    """Down to 0018 (before the update rows) the run's ``catalog_json`` is its catalog as it stands
-    (what the code of that schema reads), and up again the catalog reads the same."""
+def test_downgrade_folds_the_updates_into_catalog_json_and_upgrade_moves_it_out(empty_url):  # noqa: F811
+    """Down to 0018 (before the catalog and update tables) the run's ``catalog_json`` is its catalog as
+    it stands (what the code of that schema reads); up again the catalog moves to the run's catalog row
+    (the run row's ``catalog_json`` empty) and reads the same."""
     from alembic import command
     from alembic.config import Config
 
@@ -210,14 +222,19 @@ def test_downgrade_folds_the_updates_into_catalog_json(empty_url):  # noqa: F811
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.downgrade(cfg, "0018")
-        assert "screening_catalog_updates" not in sa.inspect(engine).get_table_names()
-        cat = json.loads(_stored_catalog_json(maker, run_id))
+        tables = sa.inspect(engine).get_table_names()
+        assert "screening_catalog_updates" not in tables and "screening_run_catalogs" not in tables
+        with engine.connect() as conn:  # the schema of 0018: the catalog in the run's row
+            text = conn.execute(sa.text("SELECT catalog_json FROM screening_runs WHERE id = :i"), {"i": run_id})
+            cat = json.loads(text.scalar_one())
         texts = tuple(tuple(t) if isinstance(t, list) else t for t in cat["texts"])
         assert (tuple(cat["norad_ids"]), tuple(cat["names"]), texts) == _columns(merged)
         upgrade(engine)
         with maker() as s:
-            _, _, loaded, _ = screening_repo.load_run(s, run_id, chunks=False)
+            run, _, loaded, _ = screening_repo.load_run(s, run_id, chunks=False)
+            assert run.catalog_json == ""
         assert _columns(loaded) == _columns(merged) and loaded.digest == _fresh(merged).digest
+        assert _update_ids(maker, run_id) == []
     finally:
         engine.dispose()
 

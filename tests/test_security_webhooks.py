@@ -158,7 +158,6 @@ def env(backend_url, tmp_path_factory):
             status="done",
             params_json="{}",
             catalog_digest="0" * 64,
-            catalog_json="[]",
             n_objects=0,
             n_chunks=0,
             visibility="public",

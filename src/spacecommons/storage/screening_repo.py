@@ -28,6 +28,7 @@ from .tables import (
     ScreeningChunk,
     ScreeningMismatch,
     ScreeningRun,
+    ScreeningRunCatalog,
 )
 
 if TYPE_CHECKING:  # importing the conjunction package loads numba and the engine: ~1 s of a light CLI command
@@ -38,11 +39,12 @@ if TYPE_CHECKING:  # importing the conjunction package loads numba and the engin
     from ..conjunction.params import ChunkResult, ScreeningParams
 
 
-def _catalog_json(payload: CatalogPayload) -> str:
-    """A run's input catalog as stored (``catalog_json``): ids, names and element-set texts. orjson, not
-    json: 0.012 s instead of 0.052 s for the 2022 catalog; json for what orjson refuses (a lone
-    surrogate in a name that came through a JSON escape)."""
-    return _dumps({"norad_ids": payload.norad_ids, "names": payload.names, "texts": payload.texts})
+def _catalog_row(run_id: int, payload: CatalogPayload) -> ScreeningRunCatalog:
+    """A run's input catalog as stored (``screening_run_catalogs``): ids and names in one JSON text,
+    element sets in another. orjson, not json: 0.012 s instead of 0.052 s for the 2022 catalog; json
+    for what orjson refuses (a lone surrogate in a name that came through a JSON escape)."""
+    names = _dumps({"norad_ids": payload.norad_ids, "names": payload.names})
+    return ScreeningRunCatalog(run_id=run_id, names_json=names, texts_json=_dumps(payload.texts))
 
 
 def _dumps(value) -> str:
@@ -65,11 +67,13 @@ def create_run(session: Session, params: ScreeningParams, payload: CatalogPayloa
         status="running",
         params_json=params.to_json(),
         catalog_digest=payload.digest,
-        catalog_json=_catalog_json(payload),
+        catalog_json="",  # the catalog is the run's screening_run_catalogs row, out of this one
         n_objects=len(payload),
         n_chunks=len(params.chunks()),
     )
     session.add(run)
+    session.flush()
+    session.add(_catalog_row(run.id, payload))
     session.flush()
     return run.id
 
@@ -96,14 +100,14 @@ def load_run(
 
 
 def run_catalog(session: Session, run: ScreeningRun) -> CatalogPayload:
-    """A run's input catalog as it stands: the catalog it was created with (``catalog_json``) with the
-    element sets its incremental updates replaced or added (``screening_catalog_updates``) in their
+    """A run's input catalog as it stands: the catalog it was created with (``screening_run_catalogs``)
+    with the objects its incremental updates changed or added (``screening_catalog_updates``) in their
     places, sorted by catalog number as ``CatalogPayload.updated_with`` builds it. Its digest is the
     stored ``catalog_digest`` (written with every update), not hashed again. The one reader of a run's
     stored catalog; :func:`run_catalog_names` reads its ids and names."""
     from ..conjunction.catalog_payload import CatalogPayload
 
-    ids, names, texts = _stored_catalog(session, run, with_texts=True)
+    ids, names, texts = _stored_catalog(session, run.id, with_texts=True)
     payload = CatalogPayload(tuple(ids), tuple(names), tuple(tuple(t) if isinstance(t, list) else t for t in texts))
     if run.catalog_digest:
         payload.__dict__["digest"] = run.catalog_digest  # the cached_property's slot
@@ -112,24 +116,26 @@ def run_catalog(session: Session, run: ScreeningRun) -> CatalogPayload:
 
 def run_catalog_names(session: Session, run: ScreeningRun) -> tuple[list[int], list[str]]:
     """The catalog numbers and names of a run's input catalog as it stands (:func:`run_catalog`),
-    without building its element sets: what the CLI's failure listing and the service's automatic
+    without reading its element sets: what the CLI's failure listing and the service's automatic
     re-screening (does a run contain an object?) need."""
-    ids, names, _ = _stored_catalog(session, run, with_texts=False)
+    ids, names, _ = _stored_catalog(session, run.id, with_texts=False)
     return ids, names
 
 
-def _stored_catalog(session: Session, run: ScreeningRun, with_texts: bool) -> tuple[list, list, list]:
-    """Ids, names and (``with_texts``) JSON-decoded texts of ``catalog_json`` with the run's update
+def _stored_catalog(session: Session, run_id: int, with_texts: bool) -> tuple[list, list, list]:
+    """Ids, names and (``with_texts``) JSON-decoded texts of the run's catalog row with its update
     rows in their places: a replaced id at its position, an added one inserted in catalog-number order
-    (a list insertion moves pointers in C: ~240 insertions into 24k entries take well under 1 ms)."""
-    cat = _loads(run.catalog_json or "{}")
-    if not isinstance(cat, dict):  # a row written by hand (tests, tools) with no catalog
-        cat = {}
+    (a list insertion moves pointers in C: ~240 insertions into 24k entries take well under 1 ms). A
+    run without a catalog row (one written by hand: tests, tools) has an empty catalog."""
+    c = ScreeningRunCatalog
+    columns = (c.names_json, c.texts_json) if with_texts else (c.names_json,)
+    row = session.execute(select(*columns).where(c.run_id == run_id)).first()
+    cat = _loads(row[0]) if row is not None else {}
     ids, names = list(cat.get("norad_ids", ())), list(cat.get("names", ()))
-    texts = list(cat.get("texts", ())) if with_texts else []
+    texts = list(_loads(row[1])) if with_texts and row is not None else []
     u = ScreeningCatalogUpdate
     columns = (u.norad_id, u.name, u.text) if with_texts else (u.norad_id, u.name)
-    rows = session.execute(select(*columns).where(u.run_id == run.id).order_by(u.norad_id))
+    rows = session.execute(select(*columns).where(u.run_id == run_id).order_by(u.norad_id))
     for row in rows:
         nid = row[0]
         i = bisect_left(ids, nid)
@@ -217,13 +223,13 @@ def replace_object_events(
     mismatch: dict | None = None,
 ) -> int:
     """Incremental re-screening: the run's events involving ``updated`` objects replaced by
-    ``events`` (which involve only them), its input catalog made ``payload`` by storing the element
-    sets of ``updated`` (their rows in ``screening_catalog_updates``; ``run_catalog`` reads them back
-    in place), with ``payload``'s digest and size; returns the run's new event count. ``payload``'s
-    other objects must be the run's catalog as it stood: a name changed without its element set is
-    not stored. Stored chunks (for resuming) no longer describe the run and are removed; the kept
-    velocity mismatch is replaced by ``mismatch`` ({chunk: (n,) in ``payload``'s order}), or removed
-    when it is None."""
+    ``events`` (which involve only them), its input catalog made ``payload`` by storing the objects
+    of ``updated`` and those whose name alone changed (their rows in ``screening_catalog_updates``;
+    ``run_catalog`` reads them back in place), with ``payload``'s digest and size; returns the run's
+    new event count. ``payload``'s other element sets must be the run's catalog's as it stood (the
+    run's catalog row is not rewritten: a whole-catalog run's is 4 MB). Stored chunks (for resuming)
+    no longer describe the run and are removed; the kept velocity mismatch is replaced by
+    ``mismatch`` ({chunk: (n,) in ``payload``'s order}), or removed when it is None."""
     ids = [int(n) for n in updated]
     ev = ConjunctionEvent
     run = session.get(ScreeningRun, run_id)
@@ -243,12 +249,13 @@ def replace_object_events(
             for index, values in mismatch.items()
         ]
         session.execute(insert(ScreeningMismatch), rows)
-    # the run's catalog: its stored catalog_json stays; the updated ids' element sets replace their
-    # update rows (one DELETE, one executemany), the 4 MB catalog of a whole-catalog run is not rewritten
+    # the run's catalog: its catalog row stays; the rows of the updated objects and of those renamed
+    # replace their update rows (one DELETE, one executemany)
+    stored = ids + _renamed(session, run_id, payload, set(ids))
     u = ScreeningCatalogUpdate
-    session.execute(delete(u).where(u.run_id == run_id, u.norad_id.in_(ids)))
-    if ids:
-        session.execute(insert(u), _update_rows(run_id, payload, ids))
+    session.execute(delete(u).where(u.run_id == run_id, u.norad_id.in_(stored)))
+    if stored:
+        session.execute(insert(u), _update_rows(run_id, payload, stored))
     run.catalog_digest = payload.digest
     run.n_objects = len(payload)
     if before is None or gone is None or gone < 0:  # a driver without a row count: count them
@@ -264,9 +271,27 @@ def replace_object_events(
     return run.n_events
 
 
+def _renamed(session: Session, run_id: int, payload: CatalogPayload, skip: set[int]) -> list[int]:
+    """The catalog numbers, not in ``skip``, that the run's stored catalog names otherwise than
+    ``payload`` does (an update file that renames an object whose element set is unchanged). Reads the
+    run's ids and names only (a few ms for the 2022 catalog), not its element sets."""
+    ids, names, _ = _stored_catalog(session, run_id, with_texts=False)
+    if tuple(ids) == payload.norad_ids:
+        if tuple(names) == payload.names:  # the common case, compared in C
+            return []
+        pairs = zip(ids, names, payload.names, strict=True)
+        return [nid for nid, old, new in pairs if old != new and nid not in skip]
+    old = dict(zip(ids, names, strict=True))
+    return [
+        int(nid)
+        for nid, new in zip(payload.norad_ids, payload.names, strict=True)
+        if nid in old and old[nid] != new and nid not in skip
+    ]
+
+
 def _update_rows(run_id: int, payload: CatalogPayload, ids: list[int]) -> list[dict]:
     """The ``screening_catalog_updates`` rows of ``ids``, their names and element sets as ``payload``
-    (sorted by catalog number) holds them, JSON as ``catalog_json`` holds an entry."""
+    (sorted by catalog number) holds them, JSON as the run's catalog row holds an entry."""
     norad_ids = payload.norad_ids
     rows = []
     for nid in map(int, ids):  # plain ints: a driver binds no numpy integer

@@ -74,7 +74,10 @@ class ScreeningRun(Base):
     status: Mapped[str] = mapped_column(String(16))
     params_json: Mapped[str] = mapped_column(Text)
     catalog_digest: Mapped[str] = mapped_column(String(64))
-    catalog_json: Mapped[str] = mapped_column(Text)
+    # '' since migration 0019: the run's input catalog is its ScreeningRunCatalog row (and update rows),
+    # kept out of this row, which every update rewrites; the column stays (dropping one on SQLite means
+    # rebuilding the table with its foreign keys)
+    catalog_json: Mapped[str] = mapped_column(Text, default="")
     n_objects: Mapped[int] = mapped_column(Integer)
     n_chunks: Mapped[int] = mapped_column(Integer)
     n_events: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -105,12 +108,28 @@ class ScreeningMismatch(Base):
     mismatch: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class ScreeningRunCatalog(Base):
+    """A run's input catalog as it was created, one row per run: ``names_json`` its catalog numbers and
+    names (``{"norad_ids": [...], "names": [...]}``, read alone where only they are needed: a name
+    listing, an update's comparison of names), ``texts_json`` its element sets in the same order
+    (a 2-line list for a TLE, a string for OMM fields or OEM text). Kept out of ``screening_runs``
+    because SQLite writes a row's whole record again when any of its columns changes size, and every
+    update of a run changes its counts and statistics (4 MB of JSON written again for a
+    whole-catalog run). Read through ``screening_repo.run_catalog``."""
+
+    __tablename__ = "screening_run_catalogs"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("screening_runs.id", ondelete="CASCADE"), primary_key=True)
+    names_json: Mapped[str] = mapped_column(Text)
+    texts_json: Mapped[str] = mapped_column(Text)
+
+
 class ScreeningCatalogUpdate(Base):
-    """An element set that an incremental update of a run replaced or added: the run's catalog is its
-    ``catalog_json`` with these rows replacing or joining entries (``screening_repo.run_catalog``), so
-    that an update writes the few element sets it changed, not the whole catalog again. ``name`` and
-    ``text`` are JSON, as ``catalog_json`` holds an entry: the name a string, the element set a 2-line
-    list (TLE) or a string (OMM fields, OEM text)."""
+    """An object whose element set or name an incremental update of a run changed, or that it added:
+    the run's catalog is its ``ScreeningRunCatalog`` with these rows replacing or joining entries
+    (``screening_repo.run_catalog``), so that an update writes the few objects it changed, not the
+    whole catalog again. ``name`` and ``text`` are JSON, as the run's catalog holds an entry: the name
+    a string, the element set a 2-line list (TLE) or a string (OMM fields, OEM text)."""
 
     __tablename__ = "screening_catalog_updates"
 

@@ -1,10 +1,14 @@
-"""screening runs: the element sets incremental updates changed, kept beside the run's stored catalog
+"""screening runs: the input catalog out of the run's row, and the objects incremental updates changed
 
-An update stores only the element sets it changed (``screening_catalog_updates``) instead of writing
-the run's whole catalog (``screening_runs.catalog_json``, 4 MB for a whole-catalog run) again; the
-run's catalog is ``catalog_json`` with these rows replacing or joining its entries
-(``storage.screening_repo.run_catalog``). The downgrade folds the rows back into ``catalog_json``
-first, so that the schema before this revision reads every run's current catalog.
+A run's input catalog moves from ``screening_runs.catalog_json`` to ``screening_run_catalogs`` (one
+row per run: ids and names in ``names_json``, element sets in ``texts_json``), because SQLite writes a
+row's whole record again when a column changes size, and every update of a run changes its counts and
+statistics: with the catalog in the row, that was 4 MB of JSON again per update of a whole-catalog
+run. The run row's ``catalog_json`` stays as ``''`` (dropping a column on SQLite rebuilds the table
+and its foreign keys). An update stores only the objects it changed (``screening_catalog_updates``);
+the run's catalog is its catalog row with these rows replacing or joining entries
+(``storage.screening_repo.run_catalog``). The downgrade writes each run's catalog as it stands, the
+update rows folded in, back into ``catalog_json``, so that the schema before this revision reads it.
 
 Revision ID: 0019
 Revises: 0018
@@ -22,25 +26,50 @@ branch_labels = None
 depends_on = None
 
 
+def _dumps(value) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
 def upgrade() -> None:
+    op.create_table(
+        "screening_run_catalogs",
+        sa.Column("run_id", sa.Integer, sa.ForeignKey("screening_runs.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("names_json", sa.Text, nullable=False),
+        sa.Column("texts_json", sa.Text, nullable=False),
+    )
     op.create_table(
         "screening_catalog_updates",
         sa.Column("run_id", sa.Integer, sa.ForeignKey("screening_runs.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("norad_id", sa.Integer, primary_key=True, autoincrement=False),
-        # both as JSON, as catalog_json holds them: a 2-line list or an OMM/OEM string; the name a JSON
-        # string (a lone surrogate of a JSON upload survives as its escape)
+        # both as JSON, as the run's catalog holds them: a 2-line list or an OMM/OEM string; the name a
+        # JSON string (a lone surrogate of a JSON upload survives as its escape)
         sa.Column("name", sa.Text, nullable=False),
         sa.Column("text", sa.Text, nullable=False),
     )
+    conn = op.get_bind()
+    run_ids = conn.execute(sa.text("SELECT id FROM screening_runs ORDER BY id")).scalars().all()
+    for run_id in run_ids:  # one run at a time: a whole-catalog run's JSON is 4 MB
+        text = conn.execute(sa.text("SELECT catalog_json FROM screening_runs WHERE id = :id"), {"id": run_id})
+        cat = json.loads(text.scalar_one() or "{}")
+        if not isinstance(cat, dict):  # a row written by hand with no catalog
+            cat = {}
+        names = _dumps({"norad_ids": cat.get("norad_ids", []), "names": cat.get("names", [])})
+        conn.execute(
+            sa.text("INSERT INTO screening_run_catalogs (run_id, names_json, texts_json) VALUES (:id, :n, :t)"),
+            {"id": run_id, "n": names, "t": _dumps(cat.get("texts", []))},
+        )
+        conn.execute(sa.text("UPDATE screening_runs SET catalog_json = '' WHERE id = :id"), {"id": run_id})
 
 
 def downgrade() -> None:
     conn = op.get_bind()
-    runs = conn.execute(sa.text("SELECT DISTINCT run_id FROM screening_catalog_updates")).scalars().all()
-    for run_id in runs:
-        catalog = conn.execute(sa.text("SELECT catalog_json FROM screening_runs WHERE id = :id"), {"id": run_id})
-        cat = json.loads(catalog.scalar_one())
-        ids, names, texts = list(cat["norad_ids"]), list(cat["names"]), list(cat["texts"])
+    run_ids = conn.execute(sa.text("SELECT run_id FROM screening_run_catalogs ORDER BY run_id")).scalars().all()
+    for run_id in run_ids:
+        row = conn.execute(
+            sa.text("SELECT names_json, texts_json FROM screening_run_catalogs WHERE run_id = :id"), {"id": run_id}
+        ).one()
+        cat = json.loads(row[0])
+        ids, names, texts = list(cat["norad_ids"]), list(cat["names"]), list(json.loads(row[1]))
         rows = conn.execute(
             sa.text("SELECT norad_id, name, text FROM screening_catalog_updates WHERE run_id = :id ORDER BY norad_id"),
             {"id": run_id},
@@ -56,3 +85,4 @@ def downgrade() -> None:
         merged = json.dumps({"norad_ids": ids, "names": names, "texts": texts})
         conn.execute(sa.text("UPDATE screening_runs SET catalog_json = :c WHERE id = :id"), {"c": merged, "id": run_id})
     op.drop_table("screening_catalog_updates")
+    op.drop_table("screening_run_catalogs")
