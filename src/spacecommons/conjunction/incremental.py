@@ -34,6 +34,7 @@ from .screen import (
     REPAIR_MISMATCH_KM_S,
     ScreeningResult,
     _bounds_and_pads,
+    _broad_phase,
     _in_threads,
     _merge_chunk_reports,
     _node_times,
@@ -151,14 +152,11 @@ def screen_chunk_segments(job: tuple, params: ScreeningParams, index: int) -> Ch
     primary = np.isin(np.asarray(payload.norad_ids), np.asarray(params.primaries, dtype=np.int64))
     res.stats["bounds_s"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    if params.radial_filter:
-        lo, hi = kernels.radial_shells(r, v, ok, params.step_s, params.substeps, pad)
-    else:
-        lo, hi = np.full(n, -np.inf), np.full(n, np.inf)
-    prim = np.flatnonzero(primary)
-    ci, cj, ck = _unique_triples(
-        *kernels.screen_broad_phase(r, v, ok, params.step_s, params.substeps, pad, cell, prim, True, lo, hi), n
+    # the chunk's broad phase as screen_chunk runs it (k x n: the params' primaries), in this process
+    shells = (
+        np.stack(kernels.radial_shells(r, v, ok, params.step_s, params.substeps, pad)) if params.radial_filter else None
     )
+    ci, cj, ck = _unique_triples(*_broad_phase(r, v, ok, params, pad, cell, np.flatnonzero(primary), shells, 1), n)
     res.stats["broad_phase_s"] = time.perf_counter() - clock
     res.stats["candidate_segments"] = float(ci.size)
 
