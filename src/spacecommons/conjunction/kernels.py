@@ -26,14 +26,19 @@ _MAX_DEPTH = 60
 
 
 @nb.njit(cache=True, inline="always")
+def _axis_coeffs(p0, v0, p1, v1, h):
+    """One axis of a segment's cubic (Hermite in power form, s in [0, 1]): a0, a1, a2, a3 from the node
+    positions ``p0``, ``p1`` and velocities ``v0``, ``v1`` over a step ``h``, on scalars."""
+    hv0 = h * v0
+    hv1 = h * v1
+    return p0, hv0, 3.0 * (p1 - p0) - 2.0 * hv0 - hv1, 2.0 * (p0 - p1) + hv0 + hv1
+
+
+@nb.njit(cache=True, inline="always")
 def _coeffs(p0, v0, p1, v1, h, a):
+    """The cubic's coefficients of every axis into ``a`` ((4, 3)): :func:`_axis_coeffs` per axis."""
     for c in range(3):
-        hv0 = h * v0[c]
-        hv1 = h * v1[c]
-        a[0, c] = p0[c]
-        a[1, c] = hv0
-        a[2, c] = 3.0 * (p1[c] - p0[c]) - 2.0 * hv0 - hv1
-        a[3, c] = 2.0 * (p0[c] - p1[c]) + hv0 + hv1
+        a[0, c], a[1, c], a[2, c], a[3, c] = _axis_coeffs(p0[c], v0[c], p1[c], v1[c], h)
 
 
 @nb.njit(cache=True)
@@ -227,7 +232,7 @@ def _broad_phase_segments(P, V, ok, h, m, pad, cell, primary, use_primary, shell
 def _segment_coeffs(P, V, ok, h, k, pos, coef, valid):
     """For each object ``i`` (at position ``pos[i]``): whether its states at both ends of segment ``k``
     are valid (``valid``) and, if so, its cubic's coefficients (``coef[pos[i]]``: the arithmetic of
-    :func:`_coeffs`, on scalars). Taken in object order, so the node states are read in memory order
+    :func:`_axis_coeffs`). Taken in object order, so the node states are read in memory order
     (in position order each object's read touched a new page) and only the small ``coef`` is written
     out of order."""
     k1 = k + 1
@@ -238,14 +243,9 @@ def _segment_coeffs(P, V, ok, h, k, pos, coef, valid):
             continue
         valid[p] = True
         for c in range(3):
-            p0 = P[i, k, c]
-            p1 = P[i, k1, c]
-            hv0 = h * V[i, k, c]
-            hv1 = h * V[i, k1, c]
-            coef[p, 4 * c] = p0
-            coef[p, 4 * c + 1] = hv0
-            coef[p, 4 * c + 2] = 3.0 * (p1 - p0) - 2.0 * hv0 - hv1
-            coef[p, 4 * c + 3] = 2.0 * (p0 - p1) + hv0 + hv1
+            coef[p, 4 * c], coef[p, 4 * c + 1], coef[p, 4 * c + 2], coef[p, 4 * c + 3] = _axis_coeffs(
+                P[i, k, c], V[i, k, c], P[i, k1, c], V[i, k1, c], h
+            )
 
 
 @nb.njit(cache=True)
@@ -404,15 +404,6 @@ def _bucket_pairs(srt_obj, srt_key, srt_box, bits, counts, ctrl, pad_p, prim_p, 
                     out[n_out, 2] = k
                 n_out += 1
     return n_out
-
-
-@nb.njit(cache=True, inline="always")
-def _axis_coeffs(p0, v0, p1, v1, h):
-    """One axis of :func:`_coeffs` on scalars: the cubic's a0, a1, a2, a3 from the node positions
-    ``p0``, ``p1`` and velocities ``v0``, ``v1`` (the same operations in the same order)."""
-    hv0 = h * v0
-    hv1 = h * v1
-    return p0, hv0, 3.0 * (p1 - p0) - 2.0 * hv0 - hv1, 2.0 * (p0 - p1) + hv0 + hv1
 
 
 @nb.njit(cache=True)
