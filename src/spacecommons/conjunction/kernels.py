@@ -35,6 +35,13 @@ def _axis_coeffs(p0, v0, p1, v1, h):
 
 
 @nb.njit(cache=True, inline="always")
+def _axis_at(a0, a1, a2, a3, s):
+    """One axis of the cubic ``a0 + a1 s + a2 s**2 + a3 s**3`` (:func:`_axis_coeffs`) at ``s``: its value
+    and its derivative per unit s (Horner), on scalars."""
+    return a0 + s * (a1 + s * (a2 + s * a3)), a1 + s * (2.0 * a2 + 3.0 * s * a3)
+
+
+@nb.njit(cache=True, inline="always")
 def _coeffs(p0, v0, p1, v1, h, a):
     """The cubic's coefficients of every axis into ``a`` ((4, 3)): :func:`_axis_coeffs` per axis."""
     for c in range(3):
@@ -150,11 +157,9 @@ def _sub_controls(a0, a1, a2, a3, s0, s1, ds3):
     (:func:`_coeffs`) over the sub-segment [s0, s1] (ds3: (s1 - s0) / 3), from its values and
     derivatives at both ends: the arithmetic of :func:`_sub_nodes` and of the all-vs-all kernel's
     boxes and hull test, on scalars."""
-    c0 = a0 + s0 * (a1 + s0 * (a2 + s0 * a3))
-    c3 = a0 + s1 * (a1 + s1 * (a2 + s1 * a3))
-    c1 = c0 + ds3 * (a1 + s0 * (2.0 * a2 + 3.0 * s0 * a3))
-    c2 = c3 - ds3 * (a1 + s1 * (2.0 * a2 + 3.0 * s1 * a3))
-    return c0, c1, c2, c3
+    c0, d0 = _axis_at(a0, a1, a2, a3, s0)
+    c3, d3 = _axis_at(a0, a1, a2, a3, s1)
+    return c0, c0 + ds3 * d0, c3 - ds3 * d3, c3
 
 
 @nb.njit(cache=True)
@@ -623,8 +628,7 @@ def broad_phase_primaries(P, V, ok, h, m, pad, cell, prim, shell_lo, shell_hi):
             for q in range(m + 1):
                 s = q / m
                 for c in range(3):
-                    X[i, q, c] = a[0, c] + s * (a[1, c] + s * (a[2, c] + s * a[3, c]))
-                    D[i, q, c] = a[1, c] + s * (2.0 * a[2, c] + 3.0 * s * a[3, c])
+                    X[i, q, c], D[i, q, c] = _axis_at(a[0, c], a[1, c], a[2, c], a[3, c], s)
         ds3 = 1.0 / (3.0 * m)
         for q in range(m):
             for u in range(n_near + n_vp):
@@ -854,8 +858,7 @@ def _sub_nodes(P, V, i, k, h, m, a, X, D):
     for q in range(m + 1):
         s = q / m
         for c in range(3):
-            X[q, c] = a[0, c] + s * (a[1, c] + s * (a[2, c] + s * a[3, c]))
-            D[q, c] = a[1, c] + s * (2.0 * a[2, c] + 3.0 * s * a[3, c])
+            X[q, c], D[q, c] = _axis_at(a[0, c], a[1, c], a[2, c], a[3, c], s)
 
 
 @nb.njit(cache=True, inline="always")
