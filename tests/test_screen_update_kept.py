@@ -367,3 +367,42 @@ def test_kept_update_on_each_backend_with_the_keep_dir_setting(backend_url, monk
             assert _stored_rows(maker, outcome.run_id) == _rows(full)
     finally:
         engine.dispose()
+
+
+def test_the_preloaded_kernels_are_the_ones_the_update_calls(stored, monkeypatch):  # noqa: F811
+    """``incremental.preload_kernels`` (run in a thread by ``update_run`` while it reads the run) must
+    load the very specialisations the update then calls: numba compiles one per argument-type tuple,
+    so a preload with other types would load code nobody runs and leave the update to load its own.
+    The independent check: numba's own typing (``numba.typeof``) of every argument of every call of
+    the four kernels, recorded around the preload alone and around a real update from kept states."""
+    import threading
+
+    import numba
+
+    from spacecommons.conjunction import incremental, kernels
+    from spacecommons.workflows.screening import update_run
+
+    calls: list[tuple[str, str, tuple]] = []
+    names = ("radial_shells", "shell_partners", "broad_phase_changed_partners", "local_minima")
+    for name in names:
+        kernel = getattr(kernels, name)
+
+        def recorded(*args, _kernel=kernel, _name=name):
+            calls.append((threading.current_thread().name, _name, tuple(numba.typeof(a) for a in args)))
+            return _kernel(*args)
+
+        monkeypatch.setattr(kernels, name, recorded)
+    incremental.preload_kernels()
+    preloaded = {(name, types) for _, name, types in calls}
+    assert {name for name, _ in preloaded} == set(names)
+    calls.clear()
+    maker, records, payload, params, outcome = stored
+    up = update_run(maker, outcome.run_id, _new(records, sorted({e.id1 for e in outcome.result.events})[:2]), workers=2)
+    assert up.result.stats["kept_states"] == 1.0
+    for thread in threading.enumerate():
+        if thread.name == "preload-kernels":
+            thread.join()
+    used = {(name, types) for thread, name, types in calls if thread != "preload-kernels"}
+    assert {name for name, _ in used} == set(names)
+    assert used <= preloaded, used - preloaded
+    assert any(thread == "preload-kernels" for thread, _, _ in calls)  # update_run started the preload

@@ -7,6 +7,7 @@ thread with a cancel flag. Both go through :func:`run_screening`.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -227,13 +228,18 @@ def _update_run(session_maker, run_id, new, workers, dask_address, use_kept) -> 
 
     import numpy as np
 
-    from ..conjunction.incremental import screen_segments
+    from ..conjunction.incremental import preload_kernels, screen_segments
     from ..conjunction.sieve import sieve
     from ..errors import InputError
     from ..storage import kept_states
 
     steps: dict[str, float] = {}  # the kept path's steps outside the engine (s), into the result's stats
     clock = time.perf_counter()
+    root = kept_states.keep_root(session_maker.kw.get("bind"))
+    if use_kept and root is not None and kept_states.run_dir(root, run_id).is_dir():
+        # the kept path's compiled kernels are loaded in a thread while the run is read (~0.1 s in a
+        # process's first update, much of it outside the GIL); the path calls them once they are loaded
+        threading.Thread(target=preload_kernels, name="preload-kernels", daemon=True).start()
     with session_maker() as session:
         # not the stored chunks: the minima a run keeps for resuming are not read by an update
         run, params, payload, _ = repo.load_run(session, run_id, chunks=False)
@@ -254,7 +260,6 @@ def _update_run(session_maker, run_id, new, workers, dask_address, use_kept) -> 
     clock = time.perf_counter()
     ids = np.asarray(merged.norad_ids)
     changed = np.flatnonzero(np.isin(ids, np.asarray(updated, dtype=np.int64)))
-    root = kept_states.keep_root(session_maker.kw.get("bind"))
     states = None
     if use_kept:  # their files' folds are compared in a thread, during the propagation of the changed objects
         states = kept_states.open_kept(root, run_id, params, payload.digest, len(payload), background=True)
