@@ -63,3 +63,36 @@ def test_more_triples_than_the_first_buffer_holds(direct_max):
     want = sorted((min(i, o), max(i, o), k) for i in (0, 1) for o in range(n) if o != i for k in range(segments))
     assert _triples(out) == sorted(set(want))
     assert len(out[0]) == (399 + 398) * segments
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_shell_partners_are_the_primaries_whose_shells_meet_each_objects(seed):
+    """``kernels.shell_partners`` (binary searches into the bit sets of the primaries sorted by floor and
+    by ceiling) against its definition tested pair by pair in numpy: a primary is an object's partner
+    when its floor is at most the object's ceiling and its ceiling at least the object's floor (NaN:
+    unbounded), and a primary object pairs only with primaries of lower index. Shells drawn with ties
+    (floors and ceilings from 12 values) and NaN bounds; 300 objects, so 5 words of primaries."""
+    from spacecommons.conjunction import kernels
+
+    rng = np.random.default_rng(seed)
+    n = 300
+    lo = rng.choice(np.arange(6600.0, 7800.0, 100.0), n)
+    hi = lo + rng.choice([0.0, 100.0, 300.0], n)
+    lo[rng.random(n) < 0.05] = np.nan
+    hi[rng.random(n) < 0.05] = np.nan
+    prim = np.sort(rng.choice(n, 260, replace=False)).astype(np.int64)
+    floor, ceiling = np.nan_to_num(lo, nan=-np.inf), np.nan_to_num(hi, nan=np.inf)
+    meet = (floor[prim][None, :] <= ceiling[:, None]) & (ceiling[prim][None, :] >= floor[:, None])
+    is_prim = np.isin(np.arange(n), prim)
+    meet &= ~is_prim[:, None] | (prim[None, :] < np.arange(n)[:, None])
+    for direct_max in (-1, 0, 1000):
+        shells, count, first, partner = kernels.shell_partners(n, prim, lo, hi, direct_max)
+        assert shells.shape == (n, 5)
+        bits = np.unpackbits(shells.view(np.uint8), axis=1, bitorder="little")[:, : prim.size].astype(bool)
+        assert np.array_equal(bits, meet)
+        assert np.array_equal(count, meet.sum(axis=1))
+        limit = kernels._DIRECT_MAX if direct_max < 0 else direct_max
+        for o in range(n):
+            listed = partner[first[o] : first[o + 1]].tolist()
+            assert listed == (np.flatnonzero(meet[o]).tolist() if count[o] <= limit else [])
+    assert 0 < meet.sum() < meet.size

@@ -1199,6 +1199,30 @@ def _objects_in_block(
     return n_out
 
 
+@nb.njit(cache=True, inline="always")
+def _count_at_most(sorted_values, x, strict):
+    """How many of ``sorted_values`` (ascending, no NaN) are ``<= x`` (``< x`` when ``strict``)."""
+    lo = 0
+    hi = sorted_values.shape[0]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        below = sorted_values[mid] < x if strict else sorted_values[mid] <= x
+        if below:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@nb.njit(cache=True, inline="always")
+def _popcount(x):
+    """The number of set bits of the uint64 ``x`` (SWAR: a few shifts and masks, no branch)."""
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return np.int64((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
+
+
 @nb.njit(cache=True)
 def shell_partners(n, prim, shell_lo, shell_hi, direct_max=-1):
     """Per object of ``n``, the primaries (indices ``prim``) whose radial shells (``radial_shells``; NaN:
@@ -1206,8 +1230,13 @@ def shell_partners(n, prim, shell_lo, shell_hi, direct_max=-1):
     partner)``, a bit set per object ((n, W) words of 64 primaries), their count, and for the objects with
     at most ``direct_max`` of them (-1: ``_DIRECT_MAX``) their list, ``partner[first[o]:first[o + 1]]``.
     The per-chunk setup of :func:`broad_phase_changed_partners`, computed once for the threads that share
-    the chunk's segments. Branch-free over the primaries (their bounds gathered first): the outcome of
-    each shell test is unpredictable."""
+    the chunk's segments.
+
+    Shells meet when the primary's floor is at most the object's ceiling and its ceiling at least the
+    object's floor. The primaries whose floor is at most a value are a prefix of them sorted by floor,
+    and those whose ceiling is at least a value a suffix of them sorted by ceiling: with the bit sets of
+    every prefix and suffix built once, an object's partners are two binary searches and the AND of two
+    bit sets (masked, for a primary, to the primaries of lower index), instead of a test per primary."""
     if direct_max < 0:
         direct_max = _DIRECT_MAX
     n_p = prim.shape[0]
@@ -1215,29 +1244,48 @@ def shell_partners(n, prim, shell_lo, shell_hi, direct_max=-1):
     # a NaN shell bound never fails the shell test, nor does -inf / +inf in its place
     floor = np.where(np.isnan(shell_lo), -np.inf, shell_lo)
     ceiling = np.where(np.isnan(shell_hi), np.inf, shell_hi)
-    is_prim = np.zeros(n, dtype=np.bool_)
     p_floor = np.empty(n_p)
     p_ceiling = np.empty(n_p)
     for u in range(n_p):
-        is_prim[prim[u]] = True
         p_floor[u] = floor[prim[u]]
         p_ceiling[u] = ceiling[prim[u]]
-    shells = np.zeros((n, W), dtype=np.uint64)
+    by_floor = np.argsort(p_floor)
+    by_ceiling = np.argsort(p_ceiling)
+    floors = p_floor[by_floor]
+    ceilings = p_ceiling[by_ceiling]
+    # low[q]: the primaries of the q lowest floors; high[q]: all but those of the q lowest ceilings
+    low = np.zeros((n_p + 1, W), dtype=np.uint64)
+    high = np.zeros((n_p + 1, W), dtype=np.uint64)
+    for q in range(n_p):
+        u = by_floor[q]
+        low[q + 1] = low[q]
+        low[q + 1, u // 64] |= np.uint64(1) << np.uint64(u % 64)
+    for q in range(n_p - 1, -1, -1):
+        u = by_ceiling[q]
+        high[q] = high[q + 1]
+        high[q, u // 64] |= np.uint64(1) << np.uint64(u % 64)
+    # a primary object pairs only with the primaries of lower index (the pair once, and not itself)
+    lower = np.full(n, -1, dtype=np.int64)
+    masks = np.zeros((max(1, n_p), W), dtype=np.uint64)
+    for u in range(n_p):
+        lower[prim[u]] = u
+    for u in range(n_p):
+        o = prim[u]
+        for t in range(n_p):
+            if prim[t] < o:
+                masks[u, t // 64] |= np.uint64(1) << np.uint64(t % 64)
+    shells = np.empty((n, W), dtype=np.uint64)
     count = np.zeros(n, dtype=np.int64)
     for o in range(n):
-        lo = floor[o]
-        hi = ceiling[o]
-        higher = is_prim[o]
+        qa = _count_at_most(floors, ceiling[o], False)
+        qb = _count_at_most(ceilings, floor[o], True)
         c = 0
         for w in range(W):
-            word = np.uint64(0)
-            for u in range(w * 64, min(n_p, w * 64 + 64)):
-                i = prim[u]
-                # not (i == o or (is_prim[o] and o < i) or floor[i] > ceiling[o] or ceiling[i] < floor[o])
-                hit = (i != o) & ((not higher) | (o > i)) & (p_floor[u] <= hi) & (p_ceiling[u] >= lo)
-                word |= np.uint64(hit) << np.uint64(u - w * 64)
-                c += hit
+            word = low[qa, w] & high[qb, w]
+            if lower[o] >= 0:
+                word &= masks[lower[o], w]
             shells[o, w] = word
+            c += _popcount(word)
         count[o] = c
     first = np.zeros(n + 1, dtype=np.int64)
     for o in range(n):
@@ -1247,9 +1295,11 @@ def shell_partners(n, prim, shell_lo, shell_hi, direct_max=-1):
         e = first[o]
         if e == first[o + 1]:
             continue
-        for u in range(n_p):
-            if shells[o, u // 64] & (np.uint64(1) << np.uint64(u % 64)):
-                partner[e] = u
+        for w in range(W):
+            word = shells[o, w]
+            while word != np.uint64(0):
+                partner[e] = w * 64 + np.int64(trailing_zeros(word))  # ascending, as the bits' order
+                word &= word - np.uint64(1)
                 e += 1
     return shells, count, first, partner
 
