@@ -406,3 +406,57 @@ def test_the_preloaded_kernels_are_the_ones_the_update_calls(stored, monkeypatch
     assert {name for name, _ in used} == set(names)
     assert used <= preloaded, used - preloaded
     assert any(thread == "preload-kernels" for thread, _, _ in calls)  # update_run started the preload
+
+
+def test_kept_update_with_a_vehicle_docking_stores_the_full_reruns_colocated_rows(sqlite_url):
+    """A vehicle docks: an update adds an object flying NAUKA's element set (another catalog number), so
+    it is co-located with NAUKA, SOYUZ MS-19 and DRAGON CRS-24 (docked at the ISS, one element set:
+    tests/data/SOURCES.md) for the whole window; then SOYUZ MS-19 undocks. Each changes the rows of
+    unchanged members (one row per member beyond the group's first), so the update re-screens the whole
+    group (``colocation_closure``). After each, the stored events, co-located rows included, are those of
+    a full all-vs-all rerun of the updated catalog (the independent computation), on the kept path and
+    on the path without kept states (a twin run)."""
+    from pathlib import Path
+
+    from spacecommons.catalog import read_elements
+    from spacecommons.conjunction import screen
+    from spacecommons.conjunction.catalog_payload import CatalogPayload
+    from spacecommons.conjunction.params import ScreeningParams
+    from spacecommons.storage import make_engine, session_factory, upgrade
+    from spacecommons.timescales import iso_to_jd
+    from spacecommons.workflows.screening import run_screening, update_run
+
+    iss = Path(__file__).parent / "data" / "tle" / "iss_docked_2022-01-22.3le"
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    maker = session_factory(engine)
+    jd, fr = iso_to_jd("2021-10-02T00:00:00Z")
+    params = ScreeningParams(jd, fr, 0.05, 10.0)
+    records = read_elements(iss).records + read_elements(IRIDIUM).records
+    payload = CatalogPayload.from_elements(records)
+    outcome = run_screening(maker, payload, params, lambda: NOW, workers=1)
+    nauka = next(r for r in records if r.norad_id == 49044)
+    l1 = f"{nauka.line1[:2]}99991{nauka.line1[7:68]}"
+    l2 = f"{nauka.line2[:2]}99991{nauka.line2[7:68]}"
+    new = CatalogPayload.from_elements(
+        read_elements("new.tle", text=f"DOCKING VEHICLE\n{l1}{_checksum(l1)}\n{l2}{_checksum(l2)}\n").records
+    )
+    twin = run_screening(maker, payload, params, lambda: NOW, workers=1)
+    up = update_run(maker, outcome.run_id, new, workers=2)
+    assert up.result.stats["kept_states"] == 1.0 and up.updated == (99991,)
+    assert "kept_states" not in update_run(maker, twin.run_id, new, workers=1, use_kept=False).result.stats
+    merged, _ = payload.updated_with(new)
+    full = screen(merged, params, workers=1).events
+    assert {(e.id1, e.id2) for e in full if e.kind == "co-located"} == {(49044, m) for m in (49269, 50318, 99991)}
+    assert _stored_rows(maker, outcome.run_id) == _rows(full) == _stored_rows(maker, twin.run_id)
+
+    # then SOYUZ MS-19 undocks (mean anomaly moved by 0.5 deg, ~60 km): the group loses a member
+    soyuz = _new(list(merged_records(merged)), [49269], 0.5)
+    up = update_run(maker, outcome.run_id, soyuz, workers=2)
+    assert up.result.stats["kept_states"] == 1.0 and up.updated == (49269,)
+    update_run(maker, twin.run_id, soyuz, workers=1, use_kept=False)
+    merged2, _ = merged.updated_with(soyuz)
+    full2 = screen(merged2, params, workers=1).events
+    assert {(e.id1, e.id2) for e in full2 if e.kind == "co-located"} == {(49044, m) for m in (50318, 99991)}
+    assert _stored_rows(maker, outcome.run_id) == _rows(full2) == _stored_rows(maker, twin.run_id)
+    engine.dispose()

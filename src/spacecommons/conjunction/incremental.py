@@ -27,7 +27,7 @@ from ..constants import SECONDS_PER_DAY
 from . import kernels
 from .bounds import VELOCITY_SAMPLES, velocity_mismatch_km_s
 from .catalog_payload import CatalogPayload
-from .colocated import apply_colocation
+from .colocated import apply_colocation, colocated_pairs
 from .events import ConjunctionEvents, build_events
 from .params import ChunkResult, ScreeningParams
 from .screen import (
@@ -362,11 +362,18 @@ def screen_changed(
     n_chunks = len(params.chunks())
     merged_arrays = {index: _merge_rows(kept[index], old_pos, len(merged)) for index in range(n_chunks)}
     # Pipelined: while chunk c's broad phase runs on its threads (compiled, outside the GIL), this thread
-    # prepares chunk c + 1 (propagation, bounds) and finishes chunk c - 1 (narrow phase, refinement),
-    # which would otherwise leave a core idle. Each stage reads only its own chunk's arrays, and its
-    # SGP4 records are its own: the same results as one chunk after another.
+    # prepares chunk c + 1 (propagation, bounds) and finishes chunk c - 1 (narrow phase, refinement), and
+    # during the first one finds the co-located pairs: otherwise a core would be idle. Each stage reads
+    # only its own chunk's arrays, and its SGP4 records are its own: the same results as one chunk after
+    # another.
     chunks: list[ChunkResult] = []
     upcoming = _prepare_changed(merged, params, 0, changed, merged_arrays[0])
+    # co-located groups only of pairs with a changed object (as screen_segments, whose params have them
+    # as primaries): the others' groups are stored already
+    updated = tuple(merged.norad_ids[i] for i in changed.tolist())
+    with_primaries = replace(params, primaries=updated)
+    # the window start's positions are the first node's of the first chunk (the same SGP4 bits)
+    r0 = merged_arrays[0]["r"][:, 0]
     done = None  # the previous chunk and its triples, to finish
     with ThreadPoolExecutor(1, thread_name_prefix="broad-phase") as pool:
         for index in range(n_chunks):
@@ -374,6 +381,8 @@ def screen_changed(
             triples = pool.submit(_broad_changed, current, params, changed, threads)
             if index + 1 < n_chunks:
                 upcoming = _prepare_changed(merged, params, index + 1, changed, merged_arrays[index + 1])
+            if index == 0:  # they depend on the catalog and the window only: found during the broad phase
+                colocated = colocated_pairs(merged, with_primaries, r0)
             if done is not None:
                 chunks.append(_finish_changed(done[0], merged, params, done[1]))
             done = (current, triples.result())
@@ -388,12 +397,7 @@ def screen_changed(
         ChunkResult(c.index, [where[x] for x in c.i], [where[x] for x in c.j], c.t, c.miss_km, c.states) for c in chunks
     ]
     events = build_events(merged.subset(involved), replace(params, primaries=()), renumbered)
-    # co-located groups only of pairs with a changed object (as screen_segments, whose params have them
-    # as primaries): the others' groups are stored already
-    updated = tuple(merged.norad_ids[i] for i in changed.tolist())
-    # the window start's positions are the first node's of the first chunk (the same SGP4 bits)
-    r0 = merged_arrays[0]["r"][:, 0]
-    events = ConjunctionEvents(apply_colocation(events, merged, replace(params, primaries=updated), r0))
+    events = ConjunctionEvents(apply_colocation(events, merged, with_primaries, pairs=colocated))
     stats["merge_s"] = time.perf_counter() - clock
     stats["wall_s"] = time.perf_counter() - wall
     stats["objects"] = float(len(merged))

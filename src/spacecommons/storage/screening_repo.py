@@ -271,6 +271,18 @@ def replace_object_events(
     return run.n_events
 
 
+def colocated_members(session: Session, run_id: int) -> list[set[int]]:
+    """The run's stored co-located groups as sets of catalog numbers (a group's rows each join a member
+    to its lowest catalog number, ``conjunction.colocated``)."""
+    from ..conjunction.colocated import KIND
+
+    ev = ConjunctionEvent
+    groups: dict[int, set[int]] = {}
+    for first, member in session.execute(select(ev.id1, ev.id2).where(ev.run_id == run_id, ev.kind == KIND)):
+        groups.setdefault(int(first), {int(first)}).add(int(member))
+    return list(groups.values())
+
+
 def _renamed(session: Session, run_id: int, payload: CatalogPayload, skip: set[int]) -> list[int]:
     """The catalog numbers, not in ``skip``, that the run's stored catalog names otherwise than
     ``payload`` does (an update file that renames an object whose element set is unchanged). Reads the

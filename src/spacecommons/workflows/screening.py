@@ -224,12 +224,9 @@ def update_run(
 
 def _update_run(session_maker, run_id, new, workers, dask_address, use_kept) -> UpdateOutcome:
     """``update_run`` (see there)."""
-    from dataclasses import replace
-
     import numpy as np
 
-    from ..conjunction.incremental import preload_kernels, screen_segments
-    from ..conjunction.sieve import sieve
+    from ..conjunction.incremental import preload_kernels
     from ..errors import InputError
     from ..storage import kept_states
 
@@ -245,6 +242,7 @@ def _update_run(session_maker, run_id, new, workers, dask_address, use_kept) -> 
         run, params, payload, _ = repo.load_run(session, run_id, chunks=False)
         status = run.status
         kept = repo.load_mismatch(session, run_id, payload.digest, len(payload))
+        groups = repo.colocated_members(session, run_id)
     steps["load_run_s"] = time.perf_counter() - clock
     if status != "done":
         raise InputError(f"run {run_id} is {status}: only a finished run can be updated")
@@ -266,11 +264,42 @@ def _update_run(session_maker, run_id, new, workers, dask_address, use_kept) -> 
     steps["open_kept_s"] = time.perf_counter() - clock
     if states is not None:
         outcome = _update_from_kept(
-            session_maker, run_id, params, payload, merged, updated, changed, kept, states, root, workers, steps
+            session_maker, run_id, params, payload, merged, updated, changed, kept, states, root, workers, steps, groups
         )
         if outcome is not None:
             return outcome
         clock = time.perf_counter()  # damaged kept states (removed): the path without them
+    # re-screened: the changed objects, and the members of the co-located groups they touch (rarely any)
+    rescreened = updated
+    while True:
+        result, mismatch = _update_without_kept(
+            merged, params, payload, ids, rescreened, kept, clock, workers, dask_address
+        )
+        wider = colocation_closure(rescreened, result.events, groups)
+        if wider == rescreened:
+            break
+        rescreened = wider
+        clock = time.perf_counter()
+    with session_maker.begin() as session:
+        n = repo.replace_object_events(
+            session, run_id, merged, rescreened, result.events, result.stats, dict(enumerate(mismatch))
+        )
+    kept_states.delete(root, run_id)  # they describe the catalog before this update
+    return UpdateOutcome(run_id, updated, result, n)
+
+
+def _update_without_kept(merged, params, payload, ids, rescreened, kept, clock, workers, dask_address):
+    """``update_run``'s path without kept node states for the objects ``rescreened`` (catalog numbers):
+    the sieve, then those objects screened as primaries (see ``update_run``). Returns the result and
+    the velocity mismatch per chunk to keep ((n_chunks, n) in ``merged``'s order)."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from ..conjunction.incremental import screen_segments
+    from ..conjunction.sieve import sieve
+
+    changed = np.flatnonzero(np.isin(ids, np.asarray(rescreened, dtype=np.int64)))
     # the full run's velocity mismatch of the unchanged objects, in the merged catalog's order (NaN:
     # not kept, or changed); the chunks fill in what they compute, and it is kept for the next update
     n_chunks = len(params.chunks())
@@ -303,7 +332,7 @@ def _update_run(session_maker, run_id, new, workers, dask_address, use_kept) -> 
     sieve_s = time.perf_counter() - clock
     local = workers if share > PARALLEL_FRACTION else 1
     sub = merged if keep.size == len(merged) else merged.subset(keep)
-    primaries = replace(params, primaries=updated)
+    primaries = replace(params, primaries=rescreened)
     known = np.ascontiguousarray(mismatch[:, keep])
     result = screen_segments(sub, primaries, segments, workers=local, dask_address=dask_address, mismatch=known)
     mismatch[:, keep] = known
@@ -314,16 +343,31 @@ def _update_run(session_maker, run_id, new, workers, dask_address, use_kept) -> 
         sieve_pairs_total=float(pairs_total),
         sieve_state_share=share,
     )
-    with session_maker.begin() as session:
-        n = repo.replace_object_events(
-            session, run_id, merged, updated, result.events, result.stats, dict(enumerate(mismatch))
-        )
-    kept_states.delete(root, run_id)  # they describe the catalog before this update
-    return UpdateOutcome(run_id, updated, result, n)
+    return result, mismatch
+
+
+def colocation_closure(rescreened: tuple[int, ...], events, groups: list[set[int]]) -> tuple[int, ...]:
+    """The catalog numbers an update must re-screen so that its co-located groups are a full rerun's:
+    ``rescreened`` (sorted), the members of the co-located rows of ``events`` (the update's result for
+    them: the groups that their pairs form) and every member of a stored group (``groups``, the run's
+    before the update) that meets either. A group is a connected component of co-located pairs, and
+    rows are written per group, so a changed object that joins, leaves or links groups changes rows,
+    and which encounters fall inside a group, for pairs of unchanged members; with every member of
+    such a group re-screened, the update replaces all of them. Pairs of unchanged objects that are
+    co-located stay so, and lie in one stored group: one pass adds every member a second pass would
+    find (the caller repeats until nothing is added all the same). Sorted, as ``updated``."""
+    from ..conjunction.colocated import KIND
+
+    members = set(rescreened)
+    members.update(x for e in events if e.kind == KIND for x in (e.id1, e.id2))
+    for group in groups:
+        if not group.isdisjoint(members):
+            members |= group
+    return tuple(sorted(members))
 
 
 def _update_from_kept(
-    session_maker, run_id, params, payload, merged, updated, changed, kept, states, root, workers, steps
+    session_maker, run_id, params, payload, merged, updated, changed, kept, states, root, workers, steps, groups
 ):
     """``update_run`` from the full run's kept node states (see there). ``steps``: the times of the
     steps before it, added to the result's stats with its own (``store_s``; ``keep_s``: the wait for
@@ -339,8 +383,16 @@ def _update_from_kept(
     clock = time.perf_counter()
     same = merged.norad_ids == payload.norad_ids
     old_pos = None if same else np.searchsorted(np.asarray(merged.norad_ids), np.asarray(payload.norad_ids))
-    # in this process (no pool to start), the broad phase on every core (workers: the caller's cores)
-    result, nxt = screen_changed(merged, params, changed, states.chunks, old_pos, threads=workers or 1)
+    # in this process (no pool to start), the broad phase on every core (workers: the caller's cores);
+    # again with the members of the co-located groups the changed objects touch, if any (``colocation_closure``)
+    rescreened = updated
+    while True:
+        result, nxt = screen_changed(merged, params, changed, states.chunks, old_pos, threads=workers or 1)
+        wider = colocation_closure(rescreened, result.events, groups)
+        if wider == rescreened:
+            break
+        rescreened = wider
+        changed = np.flatnonzero(np.isin(np.asarray(merged.norad_ids), np.asarray(rescreened, dtype=np.int64)))
     # the velocity mismatch rows stay up to date for the path without kept states
     n_chunks = len(params.chunks())
     mismatch = np.full((n_chunks, len(merged)), np.nan)
@@ -365,7 +417,7 @@ def _update_from_kept(
     try:
         with session_maker.begin() as session:
             n = repo.replace_object_events(
-                session, run_id, merged, updated, result.events, result.stats, dict(enumerate(mismatch))
+                session, run_id, merged, rescreened, result.events, result.stats, dict(enumerate(mismatch))
             )
     except BaseException:  # nothing stored: the rewritten files would describe a catalog the run lacks
         wait([rewriting])
