@@ -16,7 +16,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING
 
 import orjson
-from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, union_all, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, union, union_all, update
 from sqlalchemy.orm import Session
 
 from ..constants import MINUTES_PER_DAY
@@ -234,7 +234,13 @@ def replace_object_events(
     ev = ConjunctionEvent
     run = session.get(ScreeningRun, run_id)
     before = run.n_events
-    gone = session.execute(delete(ev).where(ev.run_id == run_id, (ev.id1.in_(ids)) | (ev.id2.in_(ids)))).rowcount
+    # the rows through the indexes on (run, id1) and (run, id2), one search per object in each: SQLite
+    # plans the plain OR of the two lists as a walk over every event of the run
+    mine = union(
+        select(ev.id).where(ev.run_id == run_id, ev.id1.in_(ids)),
+        select(ev.id).where(ev.run_id == run_id, ev.id2.in_(ids)),
+    )
+    gone = session.execute(delete(ev).where(ev.id.in_(mine))).rowcount
     insert_events(session, run_id, events)
     session.execute(delete(ScreeningChunk).where(ScreeningChunk.run_id == run_id))
     session.execute(delete(ScreeningMismatch).where(ScreeningMismatch.run_id == run_id))
@@ -271,14 +277,22 @@ def replace_object_events(
     return run.n_events
 
 
-def colocated_members(session: Session, run_id: int) -> list[set[int]]:
-    """The run's stored co-located groups as sets of catalog numbers (a group's rows each join a member
-    to its lowest catalog number, ``conjunction.colocated``)."""
+def colocated_groups(session: Session, run_id: int, ids: set[int] | tuple[int, ...]) -> list[set[int]]:
+    """The run's stored co-located groups with a member in ``ids``, as sets of catalog numbers. A
+    group's rows each join a member to its lowest catalog number (``conjunction.colocated``), so the
+    groups are the rows whose ``id1`` is the first of a row that names one of ``ids``; read through the
+    indexes on (run, id1) and (run, id2)."""
     from ..conjunction.colocated import KIND
 
     ev = ConjunctionEvent
+    wanted = sorted(ids)
+    co = ev.kind == KIND
+    firsts = union(
+        select(ev.id1).where(ev.run_id == run_id, co, ev.id1.in_(wanted)),
+        select(ev.id1).where(ev.run_id == run_id, co, ev.id2.in_(wanted)),
+    )
     groups: dict[int, set[int]] = {}
-    for first, member in session.execute(select(ev.id1, ev.id2).where(ev.run_id == run_id, ev.kind == KIND)):
+    for first, member in session.execute(select(ev.id1, ev.id2).where(ev.run_id == run_id, co, ev.id1.in_(firsts))):
         groups.setdefault(int(first), {int(first)}).add(int(member))
     return list(groups.values())
 

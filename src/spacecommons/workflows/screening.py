@@ -242,7 +242,6 @@ def _update_run(session_maker, run_id, new, workers, dask_address, use_kept) -> 
         run, params, payload, _ = repo.load_run(session, run_id, chunks=False)
         status = run.status
         kept = repo.load_mismatch(session, run_id, payload.digest, len(payload))
-        groups = repo.colocated_members(session, run_id)
     steps["load_run_s"] = time.perf_counter() - clock
     if status != "done":
         raise InputError(f"run {run_id} is {status}: only a finished run can be updated")
@@ -264,7 +263,7 @@ def _update_run(session_maker, run_id, new, workers, dask_address, use_kept) -> 
     steps["open_kept_s"] = time.perf_counter() - clock
     if states is not None:
         outcome = _update_from_kept(
-            session_maker, run_id, params, payload, merged, updated, changed, kept, states, root, workers, steps, groups
+            session_maker, run_id, params, payload, merged, updated, changed, kept, states, root, workers, steps
         )
         if outcome is not None:
             return outcome
@@ -275,7 +274,7 @@ def _update_run(session_maker, run_id, new, workers, dask_address, use_kept) -> 
         result, mismatch = _update_without_kept(
             merged, params, payload, ids, rescreened, kept, clock, workers, dask_address
         )
-        wider = colocation_closure(rescreened, result.events, groups)
+        wider = colocation_closure(session_maker, run_id, rescreened, result.events)
         if wider == rescreened:
             break
         rescreened = wider
@@ -346,28 +345,31 @@ def _update_without_kept(merged, params, payload, ids, rescreened, kept, clock, 
     return result, mismatch
 
 
-def colocation_closure(rescreened: tuple[int, ...], events, groups: list[set[int]]) -> tuple[int, ...]:
+def colocation_closure(
+    session_maker: sessionmaker, run_id: int, rescreened: tuple[int, ...], events
+) -> tuple[int, ...]:
     """The catalog numbers an update must re-screen so that its co-located groups are a full rerun's:
     ``rescreened`` (sorted), the members of the co-located rows of ``events`` (the update's result for
-    them: the groups that their pairs form) and every member of a stored group (``groups``, the run's
-    before the update) that meets either. A group is a connected component of co-located pairs, and
-    rows are written per group, so a changed object that joins, leaves or links groups changes rows,
-    and which encounters fall inside a group, for pairs of unchanged members; with every member of
-    such a group re-screened, the update replaces all of them. Pairs of unchanged objects that are
-    co-located stay so, and lie in one stored group: one pass adds every member a second pass would
-    find (the caller repeats until nothing is added all the same). Sorted, as ``updated``."""
+    them: the groups that their pairs form) and every member of a group the run stored before the update
+    that meets either (``screening_repo.colocated_groups``). A group is a connected component of
+    co-located pairs, and rows are written per group, so a changed object that joins, leaves or links
+    groups changes rows, and which encounters fall inside a group, for pairs of unchanged members; with
+    every member of such a group re-screened, the update replaces all of them. Pairs of unchanged
+    objects that are co-located stay so, and lie in one stored group: one pass adds every member a
+    second pass would find (the caller repeats until nothing is added all the same). Sorted, as
+    ``updated``."""
     from ..conjunction.colocated import KIND
 
     members = set(rescreened)
     members.update(x for e in events if e.kind == KIND for x in (e.id1, e.id2))
-    for group in groups:
-        if not group.isdisjoint(members):
+    with session_maker() as session:
+        for group in repo.colocated_groups(session, run_id, members):
             members |= group
     return tuple(sorted(members))
 
 
 def _update_from_kept(
-    session_maker, run_id, params, payload, merged, updated, changed, kept, states, root, workers, steps, groups
+    session_maker, run_id, params, payload, merged, updated, changed, kept, states, root, workers, steps
 ):
     """``update_run`` from the full run's kept node states (see there). ``steps``: the times of the
     steps before it, added to the result's stats with its own (``store_s``; ``keep_s``: the wait for
@@ -388,7 +390,7 @@ def _update_from_kept(
     rescreened = updated
     while True:
         result, nxt = screen_changed(merged, params, changed, states.chunks, old_pos, threads=workers or 1)
-        wider = colocation_closure(rescreened, result.events, groups)
+        wider = colocation_closure(session_maker, run_id, rescreened, result.events)
         if wider == rescreened:
             break
         rescreened = wider
