@@ -73,10 +73,10 @@ def _update_ids(maker, run_id: int) -> list[int]:
 def test_two_updates_read_back_as_updated_with_and_store_a_full_reruns_events(backend_url):
     """A run of the Iridium 33 debris, then two updates through ``update_run``: the first replaces
     the element sets of three objects that have events, the second adds an object the run did not
-    have and replaces one of the first three again. After each, ``load_run``'s catalog equals
+    have, replaces one of the first three again and renames another. After each, ``load_run``'s catalog equals
     ``updated_with`` applied in turn (ids, names, texts, digest), its stored events equal a full
     rerun's, the run's catalog row is the one it was created with (its run row's ``catalog_json``
-    empty), and the update rows are the changed objects, one each."""
+    empty), and the update rows are the changed and renamed objects, one each."""
     from spacecommons.catalog import read_elements
     from spacecommons.conjunction import screen
     from spacecommons.conjunction.catalog_payload import CatalogPayload
@@ -104,8 +104,11 @@ def test_two_updates_read_back_as_updated_with_and_store_a_full_reruns_events(ba
         )
         l1, l2 = _new_object(records[0], 99990, 0.05)
         again = next(r for r in records if r.norad_id == first[0])
+        # and one renamed, its element set unchanged (an update row, not re-screened)
+        renamed = next(r for r in records if r.norad_id not in first)
         new2 = _payload(
             f"NEW OBJECT\n{l1}\n{l2}\n{again.name}\n{again.line1}\n{_shift_mean_anomaly(again.line2, -0.3)}\n"
+            f"RENAMED DEBRIS\n{renamed.line1}\n{renamed.line2}\n"
         )
 
         expected = payload
@@ -121,7 +124,8 @@ def test_two_updates_read_back_as_updated_with_and_store_a_full_reruns_events(ba
             assert stored == _rows(screen(expected, params, workers=1).events)
             assert _catalog_row(maker, outcome.run_id) == created
         assert 99990 in loaded.norad_ids and len(loaded) == len(payload) + 1
-        assert _update_ids(maker, outcome.run_id) == sorted({*first, 99990})
+        assert "RENAMED DEBRIS" in loaded.names
+        assert _update_ids(maker, outcome.run_id) == sorted({*first, 99990, renamed.norad_id})
     finally:
         engine.dispose()
 

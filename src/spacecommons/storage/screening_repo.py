@@ -221,6 +221,7 @@ def replace_object_events(
     events: ConjunctionEvents,
     stats: dict,
     mismatch: dict | None = None,
+    catalog_before: CatalogPayload | None = None,
 ) -> int:
     """Incremental re-screening: the run's events involving ``updated`` objects replaced by
     ``events`` (which involve only them), its input catalog made ``payload`` by storing the objects
@@ -229,7 +230,9 @@ def replace_object_events(
     new event count. ``payload``'s other element sets must be the run's catalog's as it stood (the
     run's catalog row is not rewritten: a whole-catalog run's is 4 MB). Stored chunks (for resuming)
     no longer describe the run and are removed; the kept velocity mismatch is replaced by
-    ``mismatch`` ({chunk: (n,) in ``payload``'s order}), or removed when it is None."""
+    ``mismatch`` ({chunk: (n,) in ``payload``'s order}), or removed when it is None. ``catalog_before``: the
+    run's catalog as the caller read it (``run_catalog``), to find the renamed objects without reading
+    the stored names again."""
     ids = [int(n) for n in updated]
     ev = ConjunctionEvent
     run = session.get(ScreeningRun, run_id)
@@ -257,7 +260,11 @@ def replace_object_events(
         session.execute(insert(ScreeningMismatch), rows)
     # the run's catalog: its catalog row stays; the rows of the updated objects and of those renamed
     # replace their update rows (one DELETE, one executemany)
-    stored = ids + _renamed(session, run_id, payload, set(ids))
+    if catalog_before is None:
+        old_ids, old_names, _ = _stored_catalog(session, run_id, with_texts=False)
+    else:
+        old_ids, old_names = catalog_before.norad_ids, catalog_before.names
+    stored = ids + _renamed(old_ids, old_names, payload, set(ids))
     u = ScreeningCatalogUpdate
     session.execute(delete(u).where(u.run_id == run_id, u.norad_id.in_(stored)))
     if stored:
@@ -297,11 +304,10 @@ def colocated_groups(session: Session, run_id: int, ids: set[int] | tuple[int, .
     return list(groups.values())
 
 
-def _renamed(session: Session, run_id: int, payload: CatalogPayload, skip: set[int]) -> list[int]:
-    """The catalog numbers, not in ``skip``, that the run's stored catalog names otherwise than
-    ``payload`` does (an update file that renames an object whose element set is unchanged). Reads the
-    run's ids and names only (a few ms for the 2022 catalog), not its element sets."""
-    ids, names, _ = _stored_catalog(session, run_id, with_texts=False)
+def _renamed(ids, names, payload: CatalogPayload, skip: set[int]) -> list[int]:
+    """The catalog numbers, not in ``skip``, that the run's catalog (its ``ids`` and ``names``) names
+    otherwise than ``payload`` does (an update file that renames an object whose element set is
+    unchanged)."""
     if tuple(ids) == payload.norad_ids:
         if tuple(names) == payload.names:  # the common case, compared in C
             return []

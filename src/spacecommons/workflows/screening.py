@@ -281,7 +281,7 @@ def _update_run(session_maker, run_id, new, workers, dask_address, use_kept) -> 
         clock = time.perf_counter()
     with session_maker.begin() as session:
         n = repo.replace_object_events(
-            session, run_id, merged, rescreened, result.events, result.stats, dict(enumerate(mismatch))
+            session, run_id, merged, rescreened, result.events, result.stats, dict(enumerate(mismatch)), payload
         )
     kept_states.delete(root, run_id)  # they describe the catalog before this update
     return UpdateOutcome(run_id, updated, result, n)
@@ -419,7 +419,7 @@ def _update_from_kept(
     try:
         with session_maker.begin() as session:
             n = repo.replace_object_events(
-                session, run_id, merged, rescreened, result.events, result.stats, dict(enumerate(mismatch))
+                session, run_id, merged, rescreened, result.events, result.stats, dict(enumerate(mismatch)), payload
             )
     except BaseException:  # nothing stored: the rewritten files would describe a catalog the run lacks
         wait([rewriting])
