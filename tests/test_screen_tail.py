@@ -133,3 +133,57 @@ def test_closest_rows_are_the_first_of_the_sorted_list():
     for limit in (0, 1, 3, 4, 8, 20, None):
         expected = sorted(events, key=lambda e: e.miss_km)[:limit]  # ties keep their order
         assert [r["id1"] for r in event_rows(events, limit)] == [e.id1 for e in expected]
+
+
+def test_sgp4_records_are_kept_for_the_latest_payloads_only(catalog):
+    """``CatalogPayload.satrecs`` builds a payload's records once per process, but keeps those of the
+    16 payloads built last only: a service worker that updates runs for days builds records of a few
+    small subsets each time, which were all kept. The records equal fresh ones (``Satrec.twoline2rv``
+    of the same lines: the independent computation)."""
+    from sgp4.api import Satrec
+
+    from spacecommons.conjunction import catalog_payload
+
+    subsets = [catalog.subset([k, k + 1]) for k in range(0, 60, 2)]
+    built = [s.satrecs() for s in subsets]
+    assert len(catalog_payload._CACHE) <= catalog_payload._CACHE_SIZE == 16
+    assert subsets[-1].satrecs() is built[-1]  # kept: the same list, not built again
+    assert subsets[0].digest not in catalog_payload._CACHE
+    again = subsets[0].satrecs()  # dropped: built again, the same records
+    assert again is not built[0]
+    fresh = [Satrec.twoline2rv(*t) for t in subsets[0].texts]
+    assert [(s.satnum, s.jdsatepoch, s.no_kozai) for s in again] == [
+        (s.satnum, s.jdsatepoch, s.no_kozai) for s in fresh
+    ]
+
+
+def test_a_member_in_the_group_through_another_gets_its_own_closest_sample():
+    """Three copies of NAUKA's element set (tests/data, docked at the ISS) 0.005 deg of mean anomaly
+    apart (~0.59 km along the track): A and B, 1.18 km apart, are each within 1 km of X, so the three
+    are one group through X. The row of B (not itself within 1 km of A) holds its own closest sample
+    to A: the minimum over the 10-minute samples of the window of their SGP4 distance, computed here
+    with ``Satrec.sgp4`` (the independent computation)."""
+    import numpy as np
+    from sgp4.api import Satrec
+
+    from spacecommons.catalog import read_elements
+    from spacecommons.conjunction.colocated import SAMPLE_S
+
+    from .test_screen_update import _checksum, _shift_mean_anomaly
+
+    nauka = next(r for r in read_tle(ISS.read_text(), ISS.name).records if r.norad_id == 49044)
+    text = ""
+    for number, shift in ((90001, -0.005), (90002, 0.0), (90003, 0.005)):
+        l1 = f"{nauka.line1[:2]}{number}{nauka.line1[7:68]}"
+        l2 = _shift_mean_anomaly(f"{nauka.line2[:2]}{number}{nauka.line2[7:68]}0", shift)
+        text += f"COPY {number}\n{l1}{_checksum(l1)}\n{l2}\n"
+    records = read_elements("chain.tle", text=text).records
+    jd, fr = iso_to_jd("2021-10-02T00:00:00Z")
+    params = ScreeningParams(jd, fr, 0.05, 1.1)  # no encounter of A and B (1.18 km) to take the row's miss from
+    rows = {(e.id1, e.id2): e for e in screen(CatalogPayload.from_elements(records), params, workers=1).events}
+    assert set(rows) == {(90001, 90002), (90001, 90003)}
+    assert all(e.kind == "co-located" for e in rows.values())
+    a, b = (Satrec.twoline2rv(r.line1, r.line2) for r in (records[0], records[2]))
+    t = np.append(np.arange(0.0, params.duration_s, SAMPLE_S), params.duration_s)
+    d = [np.linalg.norm(np.subtract(b.sgp4(jd, fr + s / 86400.0)[1], a.sgp4(jd, fr + s / 86400.0)[1])) for s in t]
+    assert 1.0 < rows[(90001, 90003)].miss_km == pytest.approx(min(d), abs=1e-9)

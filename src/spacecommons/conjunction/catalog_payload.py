@@ -15,7 +15,10 @@ from ..catalog.elements import ElementSet
 from ..constants import EARTH_RADIUS_WGS72_KM
 from .bounds import max_speed_km_s
 
+# payloads whose SGP4 records are built, by digest; the oldest dropped beyond _CACHE_SIZE (a service
+# worker updates runs for days: every update builds records of small subsets)
 _CACHE: dict[str, CatalogPayload] = {}
+_CACHE_SIZE = 16
 MIN_PERIGEE_ALT_KM = 80.0
 # An object text that starts so is an OEM (KVN) the object flies instead of an element set.
 EPHEMERIS_PREFIX = "CCSDS_OEM_VERS"
@@ -110,7 +113,10 @@ class CatalogPayload:
             else:
                 out.append(ElementSet(norad_id=nid, name=name, fields=json.loads(text), format="omm").satrec())
         object.__setattr__(self, "_satrecs", out)
+        _CACHE.pop(self.digest, None)
         _CACHE[self.digest] = self
+        while len(_CACHE) > _CACHE_SIZE:
+            del _CACHE[next(iter(_CACHE))]
         return out
 
     def satrec_array(self) -> SatrecArray | None:

@@ -147,13 +147,13 @@ def apply_colocation(
                 continue
         kept.append(ev)
     window = _iso_many(params, np.array([0.0, params.duration_s]))
-    sats = payload.satrecs()
     for comp in comps:
         first = comp[0]
         for m in comp[1:]:
             found = pairs.get((first, m))
             if found is None:  # in the group through others: its own closest sample
-                found = _closest(sats[first], sats[m], params)
+                # the two members' SGP4 records only (an update's catalog has not built all of them)
+                found = _closest(*payload.subset(np.array([first, m])).satrecs(), params)
             miss, t, r1, v1, r2, v2 = found
             closer = [ev for ev in inside.get((first, m), []) if ev.miss_km < miss]
             rtn = rtn_basis(np.asarray(r1), np.asarray(v1)) @ (np.asarray(r2) - np.asarray(r1))

@@ -414,6 +414,9 @@ def _update_from_kept(
     # the kept files are rewritten in a thread while the events are stored: files beside the database
     # and rows in it, independent; both spend much of their time outside the GIL (file and SQLite I/O)
     pool = ThreadPoolExecutor(1, thread_name_prefix="kept-rewrite")
+    # first the merged catalog's digest (~12 ms of Python for the 2022 catalog; the files' meta and the
+    # stored rows name it), while the store's first statements run in SQLite outside the GIL
+    pool.submit(getattr, merged, "digest")
     rewriting = pool.submit(kept_states.rewrite, root, run_id, params, merged, changed, nxt["arrays"])
     pool.shutdown(wait=False)
     try:
