@@ -954,9 +954,13 @@ _DIRECT_MAX = 8
 
 
 @nb.njit(cache=True, inline="always")
-def _slab(x, inv, off, S):
-    """The slab (of ``1 / inv`` km, clamped to [0, S)) holding coordinate ``x``: monotone in ``x``."""
-    return min(S - 1, max(0, int(np.floor(x * inv)) + off))
+def _slab(x, inv, off, top):
+    """The slab (of ``1 / inv`` km, slab ``off`` from 0 km on, clamped to [0, ``top``]) of coordinate
+    ``x``; a NaN gives 0. Monotone in ``x``, which is all the slab reads need (scaling by a positive
+    number, adding a number and clamping are monotone in floating point, and so is truncation of a
+    number >= 0), and cheaper than flooring before the shift: no rounding instruction, a clamp in
+    floating point."""
+    return int(min(top, max(0.0, x * inv + off)))
 
 
 @nb.njit(cache=True, inline="always")
@@ -1065,7 +1069,8 @@ def _objects_in_block(
     n = P.shape[0]
     W = shells.shape[1]
     S = slabs.shape[2]
-    off = S // 2
+    off = float(S // 2)
+    top = S - 1.0
     inv = 1.0 / cell
     h3 = h / 3.0
     cap = out.shape[0]
@@ -1105,12 +1110,12 @@ def _objects_in_block(
             if not direct:  # many shell partners: the axis slabs of the box, else each partner tested directly
                 # per axis, the primaries whose box starts in a slab at or below the one of the object's
                 # box's end and ends in a slab at or above the one of its start
-                fx = _slab(hx, inv, off, S)
-                fy = _slab(hy, inv, off, S)
-                fz = _slab(hz, inv, off, S)
-                gx = _slab(lx, inv, off, S)
-                gy = _slab(ly, inv, off, S)
-                gz = _slab(lz, inv, off, S)
+                fx = _slab(hx, inv, off, top)
+                fy = _slab(hy, inv, off, top)
+                fz = _slab(hz, inv, off, top)
+                gx = _slab(lx, inv, off, top)
+                gy = _slab(ly, inv, off, top)
+                gz = _slab(lz, inv, off, top)
                 for w in range(W):
                     acc[w] = (
                         ((slabs[j, 0, fx, w] & slabs[j, 3, gx, w]) & (slabs[j, 1, fy, w] & slabs[j, 4, gy, w]))
@@ -1293,7 +1298,8 @@ def broad_phase_changed_partners(P, V, ok, h, m, pad, prim, partners, cell, k_fi
     # at the ends: clamping is monotone), the bit sets of the primaries whose box starts in each slab or
     # below (0-2: x, y, z) and of those whose box ends in each slab or above (3-5)
     S = min(_SLABS, 2 * int(np.ceil(_SLAB_RANGE_KM * inv)))
-    off = S // 2
+    off = float(S // 2)
+    top = S - 1.0
     slabs = np.zeros((_BLOCK, 6, S, W), dtype=np.uint64)
     out = np.empty((1 << 12, 3), dtype=np.int64)
     n_out = 0
@@ -1314,8 +1320,8 @@ def broad_phase_changed_partners(P, V, ok, h, m, pad, prim, partners, cell, k_fi
                 word = u // 64
                 bit = np.uint64(1) << np.uint64(u % 64)
                 for c in range(3):
-                    slabs[j, c, _slab(pbox[j, u, c], inv, off, S), word] |= bit
-                    slabs[j, 3 + c, _slab(pbox[j, u, 3 + c], inv, off, S), word] |= bit
+                    slabs[j, c, _slab(pbox[j, u, c], inv, off, top), word] |= bit
+                    slabs[j, 3 + c, _slab(pbox[j, u, 3 + c], inv, off, top), word] |= bit
             for c in range(3):
                 for b in range(1, S):
                     for w in range(W):
