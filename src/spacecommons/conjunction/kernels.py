@@ -1077,7 +1077,8 @@ def _objects_in_block(
     a = np.empty((4, 3))
     XO = np.empty((m + 1, 3))
     DO = np.empty((m + 1, 3))
-    acc = np.zeros(W, dtype=np.uint64)
+    WS = slabs.shape[3]
+    acc = np.zeros(WS, dtype=np.uint64)
     cand = np.empty(max(1, prim.shape[0]), dtype=np.int64)
     # an object's nodes of the block are a few cache lines a row of nodes apart (3.5 kB for a 12-h chunk)
     # from the previous object's: the hardware prefetchers do not follow that stride, so the next
@@ -1116,11 +1117,18 @@ def _objects_in_block(
                 gx = _slab(lx, inv, off, top)
                 gy = _slab(ly, inv, off, top)
                 gz = _slab(lz, inv, off, top)
-                for w in range(W):
-                    acc[w] = (
-                        ((slabs[j, 0, fx, w] & slabs[j, 3, gx, w]) & (slabs[j, 1, fy, w] & slabs[j, 4, gy, w]))
-                        & (slabs[j, 2, fz, w] & slabs[j, 5, gz, w])
-                    ) & shells[o, w]
+                # one word (at most 64 primaries) alone; more in groups of four (the slabs' rows are padded to
+                # them): a fixed trip count, which the compiler turns into vector operations
+                if WS == 1:
+                    acc[0] = ((slabs[j, 0, fx, 0] & slabs[j, 3, gx, 0]) & (slabs[j, 1, fy, 0] & slabs[j, 4, gy, 0])) & (
+                        slabs[j, 2, fz, 0] & slabs[j, 5, gz, 0]
+                    )
+                for w0 in range(0, WS - 3, 4):
+                    for q in range(4):
+                        w = w0 + q
+                        acc[w] = (
+                            (slabs[j, 0, fx, w] & slabs[j, 3, gx, w]) & (slabs[j, 1, fy, w] & slabs[j, 4, gy, w])
+                        ) & (slabs[j, 2, fz, w] & slabs[j, 5, gz, w])
             # the candidate primaries whose segment boxes overlap the object's into ``cand[:n_box]``, counted
             # without a branch on the overlap (its outcome is unpredictable): from the partner list (those
             # valid in the segment; an invalid one's box is stale, masked), else from the set bits of the
@@ -1139,7 +1147,7 @@ def _objects_in_block(
                     )
             else:
                 for w in range(W):
-                    word = acc[w]
+                    word = acc[w] & shells[o, w]
                     while word != np.uint64(0):
                         u = w * 64 + np.int64(trailing_zeros(word))  # the lowest set bit (tzcnt)
                         word &= word - np.uint64(1)
@@ -1300,7 +1308,9 @@ def broad_phase_changed_partners(P, V, ok, h, m, pad, prim, partners, cell, k_fi
     S = min(_SLABS, 2 * int(np.ceil(_SLAB_RANGE_KM * inv)))
     off = float(S // 2)
     top = S - 1.0
-    slabs = np.zeros((_BLOCK, 6, S, W), dtype=np.uint64)
+    # the words of a row padded to groups of four, but for one primary word (the object pass reads them four
+    # at a time)
+    slabs = np.zeros((_BLOCK, 6, S, W if W == 1 else (W + 3) // 4 * 4), dtype=np.uint64)
     out = np.empty((1 << 12, 3), dtype=np.int64)
     n_out = 0
     for k in range(k_first, k_end, _BLOCK):
