@@ -1047,6 +1047,7 @@ def _objects_in_block(
     pcp,
     XP,
     DP,
+    have_p,
     slabs,
     cell,
     out,
@@ -1181,6 +1182,9 @@ def _objects_in_block(
                 if not have_nodes:
                     _sub_nodes(P, V, o, kk, h, m, a, XO, DO)
                     have_nodes = True
+                if not have_p[j, u]:  # the primary's sub-nodes, once per segment and only where needed
+                    _sub_nodes(P, V, i, kk, h, m, a, XP[j, u], DP[j, u])
+                    have_p[j, u] = True
                 if not _sub_boxes_meet(XP[j, u], DP[j, u], pad[i], XO, DO, pad[o], m):
                     continue
                 if n_out < cap:
@@ -1296,12 +1300,12 @@ def broad_phase_changed_partners(P, V, ok, h, m, pad, prim, partners, cell, k_fi
     h3 = h / 3.0
     slack = _SLACK_KM
     inv = 1.0 / cell
-    a = np.empty((4, 3))
     pbox = np.empty((_BLOCK, n_p, 6))
     pval = np.zeros((_BLOCK, n_p), dtype=np.bool_)
     pcp = np.empty((_BLOCK, n_p, 4, 3))
     XP = np.empty((_BLOCK, n_p, m + 1, 3))
     DP = np.empty((_BLOCK, n_p, m + 1, 3))
+    have_p = np.zeros((_BLOCK, n_p), dtype=np.bool_)
     # per segment of the block and per axis, over +-_SLAB_RANGE_KM in slabs of ``cell`` km (indices clamped
     # at the ends: clamping is monotone), the bit sets of the primaries whose box starts in each slab or
     # below (0-2: x, y, z) and of those whose box ends in each slab or above (3-5)
@@ -1316,6 +1320,7 @@ def broad_phase_changed_partners(P, V, ok, h, m, pad, prim, partners, cell, k_fi
     for k in range(k_first, k_end, _BLOCK):
         kb = min(k + _BLOCK, k_end)
         slabs[:] = 0
+        have_p[:] = False
         n_valid = 0
         for kk in range(k, kb):
             j = kk - k
@@ -1326,7 +1331,6 @@ def broad_phase_changed_partners(P, V, ok, h, m, pad, prim, partners, cell, k_fi
                     continue
                 n_valid += 1
                 _control_points(P, V, i, kk, h3, pad[i], slack, pcp[j, u], pbox[j, u])
-                _sub_nodes(P, V, i, kk, h, m, a, XP[j, u], DP[j, u])
                 word = u // 64
                 bit = np.uint64(1) << np.uint64(u % 64)
                 for c in range(3):
@@ -1340,7 +1344,8 @@ def broad_phase_changed_partners(P, V, ok, h, m, pad, prim, partners, cell, k_fi
                     for w in range(W):
                         slabs[j, 3 + c, b, w] |= slabs[j, 3 + c, b + 1, w]
         if n_valid > 0:
-            args = (P, V, ok, h, m, pad, prim, k, kb, count, first, partner, shells, pval, pbox, pcp, XP, DP, slabs)
+            args = (P, V, ok, h, m, pad, prim, k, kb, count, first, partner, shells, pval, pbox, pcp, XP, DP, have_p)
+            args = args + (slabs,)
             got = _objects_in_block(*args, cell, out, n_out)
             if got > out.shape[0]:  # the buffer was too small: grow it and run the block again
                 out2 = np.empty((2 * got, 3), dtype=np.int64)
