@@ -1277,8 +1277,8 @@ def broad_phase_changed(P, V, ok, h, m, pad, prim, shell_lo, shell_hi, cell, k_f
     an axis give the same order of their slabs), so both ways give the same pairs to the same tests.
     Slabs rather than cells of space: a box's candidates are six reads whatever it spans, and their AND
     is nearly the box test itself (250 km slabs: 2.2 M bits for 1.69 M box overlaps in a 12-h chunk of
-    the 2022 catalog against 240 primaries, where 2,000 km cells gave 6.2 M), so few candidates are
-    decoded only to fail it. So the triples are those of the all-vs-all kernel for the pairs with a
+    the 2022 catalog against 240 primaries; the cells of a 2,000 km grid give 6.2 M), so few candidates
+    are decoded only to fail it. So the triples are those of the all-vs-all kernel for the pairs with a
     primary, less some that have no interpolated minimum below the limit: the narrow phase finds the
     same minima. Only the segments ``k_first <= k < k_end`` (``k_end`` < 0: to the last): it releases
     the GIL, so threads can share a chunk's segments. Triples in no particular order."""
