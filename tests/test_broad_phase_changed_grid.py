@@ -1,9 +1,9 @@
-"""``kernels.broad_phase_changed`` beyond its dense cell grid (+-50,000 km, indices clamped at the faces).
+"""``kernels.broad_phase_changed`` beyond its axis slabs (+-50,000 km, indices clamped at the ends).
 
 Independent computation: objects in uniform straight-line motion, whose cubic Hermite interpolant is
 the line itself, so the distance of two parallel objects is constant over every segment: a pair 1 km
 apart must give a triple in every segment (1 km < the sum of the pads), a pair 80,000 km apart none,
-even though the clamped grid puts both far objects in the same face cell.
+even though the clamped slabs put both far objects in the same end slab of the x axis.
 """
 
 from __future__ import annotations

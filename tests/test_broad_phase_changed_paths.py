@@ -1,5 +1,5 @@
 """``kernels.broad_phase_changed``'s two ways to its candidate pairs: objects with few shell partners
-test them directly, the others look up the cells of their segment boxes (``direct_max`` picks).
+test them directly, the others read the axis slabs of their segment boxes (``direct_max`` picks).
 
 Independent computations: the interpolated minima of the all-vs-all kernel's triples with a primary
 (``kernels.broad_phase_primaries``, which the stored runs' tests check against brute force) on the

@@ -225,7 +225,7 @@ def test_broad_phase_changed_finds_the_minima_of_the_all_vs_all_triples(every):
 
     r, v, ok, h, m, pad, cell, prim, lo, hi, minima = iridium_first_chunk(every)
     ref = minima(*kernels.broad_phase_primaries(r, v, ok, h, m, pad, cell, prim, lo, hi))
-    for size in (50.0, 2000.0):  # the cell size changes the work, not the minima
+    for size in (50.0, 2000.0):  # the slab width changes the work, not the minima
         got = minima(*kernels.broad_phase_changed(r, v, ok, h, m, pad, prim, lo, hi, size))
         assert got == ref
     assert len(ref) >= 5

@@ -217,9 +217,9 @@ def screen_segments(
     return ScreeningResult(events, failures, stats)
 
 
-# Cell (km) of the hash of the changed objects' segment boxes in ``kernels.broad_phase_changed``: about
-# a low-orbit segment box (7.5 km/s x 300 s); 1,000 and 4,000 km were slower on the 2022 catalog.
-CHANGED_CELL_KM = 2000.0
+# Slab width (km) of the axis slabs of the changed objects' segment boxes in ``kernels.broad_phase_changed``:
+# 150 to 500 km were equal on the 2022 catalog (benchmarks/README.md, section X), 2,000 km 17 % slower.
+CHANGED_CELL_KM = 250.0
 
 
 def _merge_rows(kept: dict, old_pos: np.ndarray | None, n: int) -> dict:

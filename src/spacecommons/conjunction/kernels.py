@@ -942,21 +942,25 @@ _BLOCK = 8
 # km: rounding of the control points and projections in ``broad_phase_changed``, far below any pad
 _SLACK_KM = 1e-3
 
-# half-width (km) of the dense cell grid of ``broad_phase_changed``: beyond it cells are clamped (shared)
-_GRID_KM = 50000.0
+# half-width (km) of the axis slabs of ``broad_phase_changed`` (beyond it slab indices are clamped), and
+# their largest count (1.5 MB of bit sets for 256 primaries)
+_SLAB_RANGE_KM = 50000.0
+_SLABS = 1024
 
 # an object with at most this many shell partners among the primaries tests them directly in each
-# segment instead of looking up the cells of its box (about 3 cell reads and the decoding of their bit
-# sets cost as much as this many box tests; measured in benchmarks/README.md, section VI)
+# segment instead of reading the slabs of its box (measured in benchmarks/README.md: section VI with
+# cells, section X with slabs, where 4 to 8 are equal)
 _DIRECT_MAX = 8
 
 
 @nb.njit(cache=True, inline="always")
-def _grid_range(box, inv, off, G, cl, ch):
-    """The grid cells (clamped to [0, G)) that the box ``box`` (lo x, y, z, hi x, y, z) covers, into
-    ``cl``, ``ch``."""
-    for c in range(3):
-        cl[c], ch[c] = _cell_range(box[c], box[3 + c], inv, off, G)
+def _slab(x, inv, off, top):
+    """The slab (of ``1 / inv`` km, slab ``off`` from 0 km on, clamped to [0, ``top``]) of coordinate
+    ``x``; a NaN gives 0. Monotone in ``x``, which is all the slab reads need (scaling by a positive
+    number, adding a number and clamping are monotone in floating point, and so is truncation of a
+    number >= 0), and cheaper than flooring before the shift: no rounding instruction, a clamp in
+    floating point."""
+    return int(min(top, max(0.0, x * inv + off)))
 
 
 @nb.njit(cache=True, inline="always")
@@ -973,24 +977,17 @@ def _axis_box(p0, v0, p1, v1, h3, pad, slack):
 
 
 @nb.njit(cache=True, inline="always")
-def _cell_range(lo, hi, inv, off, G):
-    """The grid cells (clamped to [0, G)) of one axis of a box (:func:`_grid_range` per axis)."""
-    return min(G - 1, max(0, int(np.floor(lo * inv)) + off)), min(G - 1, max(0, int(np.floor(hi * inv)) + off))
-
-
-@nb.njit(cache=True, inline="always")
 def _hull_apart(x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, reach):
     """True when the Bezier hull of the relative motion of two objects over a segment (the differences
     of their four control points, object minus primary: :func:`_control_points`, :func:`_axis_box`)
-    stays beyond ``reach`` of zero along its mean direction or along the direction of its chord's point
-    nearest to zero: then so does every sub-segment's hull (de Casteljau control points are convex
+    stays beyond ``reach`` of zero along the direction of its chord's point nearest to zero or along its
+    mean direction: then so does every sub-segment's hull (de Casteljau control points are convex
     combinations of the segment's) and the interpolated distance, so the pair has no minimum below
     ``reach`` in the segment. ``reach`` includes a slack for the rounding of these projections.
+    The chord's direction is tried first: it rejects nearly every pair whose boxes overlap (99.98 % in
+    the 2022 catalog, the mean direction 63 %), so the second test is rarely reached and the branch
+    between them is predictable; an OR of the same two tests on the same numbers, so the same outcome.
     Scalars in, so that nothing is reference-counted per call."""
-    if _beyond(
-        x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, x0 + x1 + x2 + x3, y0 + y1 + y2 + y3, z0 + z1 + z2 + z3, reach
-    ):
-        return True
     cx = x3 - x0
     cy = y3 - y0
     cz = z3 - z0
@@ -998,7 +995,11 @@ def _hull_apart(x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, reach):
     t = 0.0
     if cc > 0.0:
         t = min(1.0, max(0.0, -(x0 * cx + y0 * cy + z0 * cz) / cc))
-    return _beyond(x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, x0 + t * cx, y0 + t * cy, z0 + t * cz, reach)
+    if _beyond(x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, x0 + t * cx, y0 + t * cy, z0 + t * cz, reach):
+        return True
+    return _beyond(
+        x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, x0 + x1 + x2 + x3, y0 + y1 + y2 + y3, z0 + z1 + z2 + z3, reach
+    )
 
 
 # the intrinsic's name carries its pointer type: opaque pointers from LLVM 15 on, i8* before (numba >= 0.59
@@ -1046,8 +1047,8 @@ def _objects_in_block(
     pcp,
     XP,
     DP,
-    grid,
-    bits,
+    have_p,
+    slabs,
     cell,
     out,
     n_out,
@@ -1059,24 +1060,26 @@ def _objects_in_block(
     Written out in scalars, with no array handed to a helper on the paths taken per (object, segment)
     or per candidate pair: in a compiled loop every array bound to a new name (a view, an inlined
     function's argument, a buffer that may be reassigned) costs two atomic reference-count updates,
-    which were most of this kernel's time. The arithmetic is that of :func:`_control_points`,
-    :func:`_grid_range` and of the former hull test on stored control points, operation for operation.
-    Where an outcome is unpredictable (how many cells a box spans, whether two boxes overlap) it is used
-    as a value, not as a branch: a box's 2 x 2 x 2 cells are read whatever it spans (a cell read twice
-    changes no OR) and the overlaps are counted into a list; the comparisons are the same, on the same
-    numbers, so the candidates and the triples are too. The next object's nodes are prefetched (the
-    stride between objects defeats the hardware prefetchers; a hint changes no value)."""
+    which were most of this kernel's time. The arithmetic is that of :func:`_control_points` and of
+    the former hull test on stored control points, operation for operation. A box's candidates are six
+    reads of the slabs' bit sets whatever its size, and whether two boxes overlap (an unpredictable
+    outcome) is used as a value, not as a branch: the overlaps are counted into a list; the comparisons
+    are the same, on the same numbers, so the candidates and the triples are too. The next object's
+    nodes are prefetched (the stride between objects defeats the hardware prefetchers; a hint changes
+    no value)."""
     n = P.shape[0]
     W = shells.shape[1]
-    G = grid.shape[0]
-    off = G // 2
+    S = slabs.shape[2]
+    off = float(S // 2)
+    top = S - 1.0
     inv = 1.0 / cell
     h3 = h / 3.0
     cap = out.shape[0]
     a = np.empty((4, 3))
     XO = np.empty((m + 1, 3))
     DO = np.empty((m + 1, 3))
-    acc = np.zeros(W, dtype=np.uint64)
+    WS = slabs.shape[3]
+    acc = np.zeros(WS, dtype=np.uint64)
     cand = np.empty(max(1, prim.shape[0]), dtype=np.int64)
     # an object's nodes of the block are a few cache lines a row of nodes apart (3.5 kB for a 12-h chunk)
     # from the previous object's: the hardware prefetchers do not follow that stride, so the next
@@ -1106,41 +1109,31 @@ def _objects_in_block(
             x0, x1, x2, x3, lx, hx = _axis_box(P[o, kk, 0], V[o, kk, 0], P[o, k1, 0], V[o, k1, 0], h3, po, sl)
             y0, y1, y2, y3, ly, hy = _axis_box(P[o, kk, 1], V[o, kk, 1], P[o, k1, 1], V[o, k1, 1], h3, po, sl)
             z0, z1, z2, z3, lz, hz = _axis_box(P[o, kk, 2], V[o, kk, 2], P[o, k1, 2], V[o, k1, 2], h3, po, sl)
-            if not direct:  # many shell partners: the cells of the box, else each partner tested directly
-                ax, bx = _cell_range(lx, hx, inv, off, G)
-                ay, by = _cell_range(ly, hy, inv, off, G)
-                az, bz = _cell_range(lz, hz, inv, off, G)
-                # a box at most two cells wide on each axis (nearly every one: a low-orbit segment box is about
-                # 2,300 km) reads its 2 x 2 x 2 cells without a branch, a cell twice where it spans one (OR is
-                # idempotent; an empty cell reads the zero row): the loops' trip counts are unpredictable
-                if (bx - ax <= 1) & (by - ay <= 1) & (bz - az <= 1):
-                    r0 = grid[ax, ay, az]
-                    r1 = grid[ax, ay, bz]
-                    r2 = grid[ax, by, az]
-                    r3 = grid[ax, by, bz]
-                    r4 = grid[bx, ay, az]
-                    r5 = grid[bx, ay, bz]
-                    r6 = grid[bx, by, az]
-                    r7 = grid[bx, by, bz]
-                    for w in range(W):
+            if not direct:  # many shell partners: the axis slabs of the box, else each partner tested directly
+                # per axis, the primaries whose box starts in a slab at or below the one of the object's
+                # box's end and ends in a slab at or above the one of its start
+                fx = _slab(hx, inv, off, top)
+                fy = _slab(hy, inv, off, top)
+                fz = _slab(hz, inv, off, top)
+                gx = _slab(lx, inv, off, top)
+                gy = _slab(ly, inv, off, top)
+                gz = _slab(lz, inv, off, top)
+                # one word (at most 64 primaries) alone; more in groups of four (the slabs' rows are padded to
+                # them): a fixed trip count, which the compiler turns into vector operations
+                if WS == 1:
+                    acc[0] = ((slabs[j, 0, fx, 0] & slabs[j, 3, gx, 0]) & (slabs[j, 1, fy, 0] & slabs[j, 4, gy, 0])) & (
+                        slabs[j, 2, fz, 0] & slabs[j, 5, gz, 0]
+                    )
+                for w0 in range(0, WS - 3, 4):
+                    for q in range(4):
+                        w = w0 + q
                         acc[w] = (
-                            (bits[r0, j, w] | bits[r1, j, w])
-                            | (bits[r2, j, w] | bits[r3, j, w])
-                            | ((bits[r4, j, w] | bits[r5, j, w]) | (bits[r6, j, w] | bits[r7, j, w]))
-                        )
-                else:
-                    for w in range(W):
-                        acc[w] = 0
-                    for ix in range(ax, bx + 1):
-                        for iy in range(ay, by + 1):
-                            for iz in range(az, bz + 1):
-                                row = grid[ix, iy, iz]
-                                for w in range(W):
-                                    acc[w] |= bits[row, j, w]
+                            (slabs[j, 0, fx, w] & slabs[j, 3, gx, w]) & (slabs[j, 1, fy, w] & slabs[j, 4, gy, w])
+                        ) & (slabs[j, 2, fz, w] & slabs[j, 5, gz, w])
             # the candidate primaries whose segment boxes overlap the object's into ``cand[:n_box]``, counted
             # without a branch on the overlap (its outcome is unpredictable): from the partner list (those
             # valid in the segment; an invalid one's box is stale, masked), else from the set bits of the
-            # cells' bit sets masked with the shell partners
+            # slabs' bit sets masked with the shell partners
             n_box = 0
             if direct:
                 for e in range(first[o], first[o + 1]):
@@ -1189,6 +1182,9 @@ def _objects_in_block(
                 if not have_nodes:
                     _sub_nodes(P, V, o, kk, h, m, a, XO, DO)
                     have_nodes = True
+                if not have_p[j, u]:  # the primary's sub-nodes, once per segment and only where needed
+                    _sub_nodes(P, V, i, kk, h, m, a, XP[j, u], DP[j, u])
+                    have_p[j, u] = True
                 if not _sub_boxes_meet(XP[j, u], DP[j, u], pad[i], XO, DO, pad[o], m):
                     continue
                 if n_out < cap:
@@ -1306,27 +1302,33 @@ def shell_partners(n, prim, shell_lo, shell_hi, direct_max=-1):
 
 @nb.njit(cache=True, nogil=True)
 def broad_phase_changed(P, V, ok, h, m, pad, prim, shell_lo, shell_hi, cell, k_first=0, k_end=-1, direct_max=-1):
-    """Candidate (i, j, segment) triples of the pairs with a primary (indices ``prim``: the changed
-    objects of an incremental update), with every object's node states at hand (the full run's, kept)
-    and its radial shell over the chunk (``radial_shells``; NaN: none).
+    """Candidate (i, j, segment) triples of the pairs with a primary (indices ``prim``: the changed objects of
+    an incremental update), with every object's node states at hand (the full run's, kept) and its
+    radial shell over the chunk (``radial_shells``; NaN: none).
 
     k x n, ``_BLOCK`` segments at a time: the primaries' segment boxes (Bezier control points grown by
-    the pad, which hold every sub-segment's box: de Casteljau subdivision takes convex combinations) set
-    the primary's bit, for that segment, in every cell of ``cell`` km they cover (a dense grid of cells,
-    clamped at its faces, pointing at one bit set per segment of the block for each occupied cell).
-    Then object by object (its nodes are contiguous), for each segment of the block, its control points
-    and box are computed in registers (nothing stored) and its candidate primaries taken either from
-    the cells its box covers (the OR of their bit sets, masked with the primaries whose radial shells
-    meet its own) or, for an object with at most ``direct_max`` such shell partners (-1: the default
-    ``_DIRECT_MAX``), from the list of those partners directly (no cell lookup). An object without a
-    shell partner costs nothing per segment. For each candidate pair the tests run from the cheapest:
-    the two segment boxes overlap; the Bezier hull of the pair's relative motion over the segment is
-    not beyond the sum of the pads on its mean direction nor on the direction of its chord's point
-    nearest to zero (if it were, so would be every point of the interpolated relative motion: no
-    minimum below the narrow-phase limit); last, the all-vs-all kernel's own sub-segment tests on the
-    same numbers (box overlap, separating axis). The cell lookup only narrows the candidates to pairs
-    whose boxes share a cell, which every pair with overlapping boxes does, so both ways give the same
-    pairs to the same tests. So the triples are those of the all-vs-all kernel for the pairs with a
+    the pad, which hold every sub-segment's box: de Casteljau subdivision takes convex combinations) are
+    entered, per segment and per axis, in slabs of ``cell`` km (indices clamped at
+    +-``_SLAB_RANGE_KM``): for each slab the bit set of the primaries whose box starts in it or below,
+    and that of those whose box ends in it or above (prefix and suffix ORs over the slabs). Then object
+    by object (its nodes are contiguous), for each segment of the block, its control points and box are
+    computed in registers (nothing stored) and its candidate primaries taken either from the slabs (on
+    each axis, those that start at or below the slab of its box's end and end at or above the slab of
+    its start: six reads, ANDed, masked with the primaries whose radial shells meet its own) or, for an
+    object with at most ``direct_max`` such shell partners (-1: the default ``_DIRECT_MAX``), from the
+    list of those partners directly (no slab read). An object without a shell partner costs nothing per
+    segment. For each candidate pair the tests run from the cheapest: the two segment boxes overlap; the
+    Bezier hull of the pair's relative motion over the segment is not beyond the sum of the pads on the
+    direction of its chord's point nearest to zero nor on its mean direction (if it were, so would be
+    every point of the interpolated relative motion: no minimum below the narrow-phase limit); last, the
+    all-vs-all kernel's own sub-segment tests on the same numbers (box overlap, separating axis). The
+    slab reads only narrow the candidates to pairs whose box bounds fall in crossing slabs, which every
+    pair with overlapping boxes does (floor and clamping are monotone: lo_p <= hi_o and hi_p >= lo_o on
+    an axis give the same order of their slabs), so both ways give the same pairs to the same tests.
+    Slabs rather than cells of space: a box's candidates are six reads whatever it spans, and their AND
+    is nearly the box test itself (250 km slabs: 2.2 M bits for 1.69 M box overlaps in a 12-h chunk of
+    the 2022 catalog against 240 primaries; the cells of a 2,000 km grid give 6.2 M), so few candidates
+    are decoded only to fail it. So the triples are those of the all-vs-all kernel for the pairs with a
     primary, less some that have no interpolated minimum below the limit: the narrow phase finds the
     same minima. Only the segments ``k_first <= k < k_end`` (``k_end`` < 0: to the last): it releases
     the GIL, so threads can share a chunk's segments. Triples in no particular order."""
@@ -1348,29 +1350,28 @@ def broad_phase_changed_partners(P, V, ok, h, m, pad, prim, partners, cell, k_fi
     h3 = h / 3.0
     slack = _SLACK_KM
     inv = 1.0 / cell
-    a = np.empty((4, 3))
     pbox = np.empty((_BLOCK, n_p, 6))
     pval = np.zeros((_BLOCK, n_p), dtype=np.bool_)
     pcp = np.empty((_BLOCK, n_p, 4, 3))
     XP = np.empty((_BLOCK, n_p, m + 1, 3))
     DP = np.empty((_BLOCK, n_p, m + 1, 3))
-    # a dense grid of cells over +-_GRID_KM, indices clamped at its faces (clamping is monotone: two
-    # boxes that overlap still share a cell), holding the row of each occupied cell's bit sets (one per
-    # segment of the block; row 0, never written, is every empty cell's): one direct read per cell
-    # instead of a hash probe; only the cells set are reset after a block
-    G = min(128, 2 * int(np.ceil(_GRID_KM * inv)))  # at most 8 MB
-    off = G // 2
-    grid = np.zeros((G, G, G), dtype=np.int32)
-    rows = 256
-    bits = np.zeros((rows, _BLOCK, W), dtype=np.uint64)
-    used = np.empty((rows, 3), dtype=np.int64)
-    cl = np.empty(3, dtype=np.int64)
-    ch = np.empty(3, dtype=np.int64)
+    have_p = np.zeros((_BLOCK, n_p), dtype=np.bool_)
+    # per segment of the block and per axis, over +-_SLAB_RANGE_KM in slabs of ``cell`` km (indices clamped
+    # at the ends: clamping is monotone), the bit sets of the primaries whose box starts in each slab or
+    # below (0-2: x, y, z) and of those whose box ends in each slab or above (3-5)
+    S = min(_SLABS, 2 * int(np.ceil(_SLAB_RANGE_KM * inv)))
+    off = float(S // 2)
+    top = S - 1.0
+    # the words of a row padded to groups of four, but for one primary word (the object pass reads them four
+    # at a time)
+    slabs = np.zeros((_BLOCK, 6, S, W if W == 1 else (W + 3) // 4 * 4), dtype=np.uint64)
     out = np.empty((1 << 12, 3), dtype=np.int64)
     n_out = 0
     for k in range(k_first, k_end, _BLOCK):
         kb = min(k + _BLOCK, k_end)
-        n_rows = 1
+        slabs[:] = 0
+        have_p[:] = False
+        n_valid = 0
         for kk in range(k, kb):
             j = kk - k
             for u in range(n_p):
@@ -1378,41 +1379,28 @@ def broad_phase_changed_partners(P, V, ok, h, m, pad, prim, partners, cell, k_fi
                 pval[j, u] = ok[i, kk] and ok[i, kk + 1]
                 if not pval[j, u]:
                     continue
+                n_valid += 1
                 _control_points(P, V, i, kk, h3, pad[i], slack, pcp[j, u], pbox[j, u])
-                _sub_nodes(P, V, i, kk, h, m, a, XP[j, u], DP[j, u])
-                _grid_range(pbox[j, u], inv, off, G, cl, ch)
                 word = u // 64
                 bit = np.uint64(1) << np.uint64(u % 64)
-                for ix in range(cl[0], ch[0] + 1):
-                    for iy in range(cl[1], ch[1] + 1):
-                        for iz in range(cl[2], ch[2] + 1):
-                            row = grid[ix, iy, iz]
-                            if row == 0:
-                                if n_rows >= rows:
-                                    rows *= 2
-                                    bits2 = np.zeros((rows, _BLOCK, W), dtype=np.uint64)
-                                    bits2[:n_rows] = bits[:n_rows]
-                                    bits = bits2
-                                    used2 = np.empty((rows, 3), dtype=np.int64)
-                                    used2[:n_rows] = used[:n_rows]
-                                    used = used2
-                                row = n_rows
-                                n_rows += 1
-                                grid[ix, iy, iz] = row
-                                used[row, 0] = ix
-                                used[row, 1] = iy
-                                used[row, 2] = iz
-                                bits[row] = 0
-                            bits[row, j, word] |= bit
-        if n_rows > 1:
-            args = (P, V, ok, h, m, pad, prim, k, kb, count, first, partner, shells, pval, pbox, pcp, XP, DP, grid)
-            got = _objects_in_block(*args, bits, cell, out, n_out)
+                for c in range(3):
+                    slabs[j, c, _slab(pbox[j, u, c], inv, off, top), word] |= bit
+                    slabs[j, 3 + c, _slab(pbox[j, u, 3 + c], inv, off, top), word] |= bit
+            for c in range(3):
+                for b in range(1, S):
+                    for w in range(W):
+                        slabs[j, c, b, w] |= slabs[j, c, b - 1, w]
+                for b in range(S - 2, -1, -1):
+                    for w in range(W):
+                        slabs[j, 3 + c, b, w] |= slabs[j, 3 + c, b + 1, w]
+        if n_valid > 0:
+            args = (P, V, ok, h, m, pad, prim, k, kb, count, first, partner, shells, pval, pbox, pcp, XP, DP, have_p)
+            args = args + (slabs,)
+            got = _objects_in_block(*args, cell, out, n_out)
             if got > out.shape[0]:  # the buffer was too small: grow it and run the block again
                 out2 = np.empty((2 * got, 3), dtype=np.int64)
                 out2[:n_out] = out[:n_out]
                 out = out2
-                got = _objects_in_block(*args, bits, cell, out, n_out)
+                got = _objects_in_block(*args, cell, out, n_out)
             n_out = got
-        for row in range(1, n_rows):
-            grid[used[row, 0], used[row, 1], used[row, 2]] = 0
     return out[:n_out, 0].copy(), out[:n_out, 1].copy(), out[:n_out, 2].copy()
