@@ -213,6 +213,9 @@ def update_run(
     process unless it covers more than ``PARALLEL_FRACTION`` of the catalog's states (or
     ``dask_address`` is given): starting worker processes costs more than the work it would share.
 
+    Either path re-screens, beside the changed objects, every member of a co-located group that they
+    join, leave or belong to (``colocation_closure``): a group's rows change with its membership.
+
     The cyclic garbage collector is paused for the update (``events.paused_gc``): the catalog's
     10^5 tuples and strings it creates are not cycles, and the full collection they set off walked
     every live container of the process (numba's, SQLAlchemy's): 0.4-0.8 s of a 1% update of the
@@ -451,6 +454,7 @@ __all__ = [
     "SIEVE_MAX_CHANGED",
     "SIEVE_MAX_DAYS",
     "UpdateOutcome",
+    "colocation_closure",
     "create_run",
     "finish_run",
     "run_screening",
