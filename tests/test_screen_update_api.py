@@ -87,7 +87,7 @@ def _direct(app, twin: int, new) -> dict:
     from spacecommons.workflows.screening import update_run
 
     out = update_run(app.state.session_maker, twin, CatalogPayload.from_elements(new), workers=1)
-    return {"run_id": twin, "updated": list(out.updated), "n_events": out.n_events}
+    return {"run_id": twin, "updated": list(out.updated), "rescreened": list(out.rescreened), "n_events": out.n_events}
 
 
 def _finished(app, client, key: str, job_id: str) -> dict:
@@ -110,6 +110,7 @@ def test_update_route_equals_update_run_called_directly(world):
     got = _finished(app, client, keys[("A", "operator")], r.json()["job_id"])
     expected = _direct(app, twin, new)
     assert got["updated"] == expected["updated"] == sorted(x.norad_id for x in new)
+    assert got["rescreened"] == expected["rescreened"] == got["updated"]  # no co-located group touched
     assert got["n_events"] == expected["n_events"]
     assert _stored(app, run) == _stored(app, twin) != before
     # nothing changed since: a second update re-screens nothing and keeps the events

@@ -444,6 +444,7 @@ def test_kept_update_with_a_vehicle_docking_stores_the_full_reruns_colocated_row
     twin = run_screening(maker, payload, params, lambda: NOW, workers=1)
     up = update_run(maker, outcome.run_id, new, workers=2)
     assert up.result.stats["kept_states"] == 1.0 and up.updated == (99991,)
+    assert up.rescreened == (49044, 49269, 50318, 99991)  # the vehicle and the group it joins
     assert "kept_states" not in update_run(maker, twin.run_id, new, workers=1, use_kept=False).result.stats
     merged, _ = payload.updated_with(new)
     full = screen(merged, params, workers=1).events

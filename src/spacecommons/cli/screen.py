@@ -493,8 +493,12 @@ def _update(session_maker, run_id: int, elements: list[Path], workers: int | Non
         say(f"run {run_id}: no element set changed; nothing re-screened")
         return
     common.console.print(events_table(outcome.result.events))
+    changed, extra = len(outcome.updated), len(outcome.rescreened) - len(outcome.updated)
+    what = f"{changed} object{'' if changed == 1 else 's'} re-screened"
+    if extra > 0:  # a docking or an undocking: the group's rows change
+        what += f" (and {extra} unchanged member{'' if extra == 1 else 's'} of the co-located groups they touch)"
     common.console.print(
-        f"{len(outcome.updated)} objects re-screened: {len(outcome.result.events)} events for their pairs in "
+        f"{what}: {len(outcome.result.events)} events for their pairs in "
         f"{outcome.result.stats['wall_s']:.1f} s; run {run_id} now has {outcome.n_events} events"
     )
     if out:

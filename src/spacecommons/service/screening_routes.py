@@ -269,7 +269,12 @@ def _update_job(app, run_id: int):
             latest = [e for e in latest_elements(session) if e.norad_id in ids]
         token.raise_if_cancelled()
         out = update_run(maker, run_id, CatalogPayload.from_elements(latest), workers=1)
-        return {"run_id": run_id, "updated": list(out.updated), "n_events": out.n_events}
+        return {
+            "run_id": run_id,
+            "updated": list(out.updated),
+            "rescreened": list(out.rescreened),
+            "n_events": out.n_events,
+        }
 
     return work
 

@@ -181,6 +181,8 @@ class UpdateOutcome:
     updated: tuple[int, ...]
     result: ScreeningResult | None
     n_events: int
+    # the objects re-screened: ``updated`` and the members of the co-located groups they touch
+    rescreened: tuple[int, ...] = ()
 
 
 def update_run(
@@ -287,7 +289,7 @@ def _update_run(session_maker, run_id, new, workers, dask_address, use_kept) -> 
             session, run_id, merged, rescreened, result.events, result.stats, dict(enumerate(mismatch)), payload
         )
     kept_states.delete(root, run_id)  # they describe the catalog before this update
-    return UpdateOutcome(run_id, updated, result, n)
+    return UpdateOutcome(run_id, updated, result, n, rescreened)
 
 
 def _update_without_kept(merged, params, payload, ids, rescreened, kept, clock, workers, dask_address):
@@ -438,7 +440,7 @@ def _update_from_kept(
     except OSError:  # the update is stored; the next one takes the path without kept states
         kept_states.delete(root, run_id)
     result.stats["keep_s"] = time.perf_counter() - clock  # the wait for the files after the store
-    return UpdateOutcome(run_id, updated, result, n)
+    return UpdateOutcome(run_id, updated, result, n, rescreened)
 
 
 def finish_run(session: Session, run_id: int, result: ScreeningResult, now: datetime) -> None:
