@@ -976,32 +976,6 @@ def _axis_box(p0, v0, p1, v1, h3, pad, slack):
     return c0, c1, c2, c3, lo, hi
 
 
-@nb.njit(cache=True, inline="always")
-def _hull_apart(x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, reach):
-    """True when the Bezier hull of the relative motion of two objects over a segment (the differences
-    of their four control points, object minus primary: :func:`_control_points`, :func:`_axis_box`)
-    stays beyond ``reach`` of zero along the direction of its chord's point nearest to zero or along its
-    mean direction: then so does every sub-segment's hull (de Casteljau control points are convex
-    combinations of the segment's) and the interpolated distance, so the pair has no minimum below
-    ``reach`` in the segment. ``reach`` includes a slack for the rounding of these projections.
-    The chord's direction is tried first: it rejects nearly every pair whose boxes overlap (99.98 % in
-    the 2022 catalog, the mean direction 63 %), so the second test is rarely reached and the branch
-    between them is predictable; an OR of the same two tests on the same numbers, so the same outcome.
-    Scalars in, so that nothing is reference-counted per call."""
-    cx = x3 - x0
-    cy = y3 - y0
-    cz = z3 - z0
-    cc = cx * cx + cy * cy + cz * cz
-    t = 0.0
-    if cc > 0.0:
-        t = min(1.0, max(0.0, -(x0 * cx + y0 * cy + z0 * cz) / cc))
-    if _beyond(x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, x0 + t * cx, y0 + t * cy, z0 + t * cz, reach):
-        return True
-    return _beyond(
-        x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, x0 + x1 + x2 + x3, y0 + y1 + y2 + y3, z0 + z1 + z2 + z3, reach
-    )
-
-
 # the intrinsic's name carries its pointer type: opaque pointers from LLVM 15 on, i8* before (numba >= 0.59
 # ships LLVM 14)
 _PREFETCH_NAME = "llvm.prefetch.p0" if llvm_version_info[0] >= 15 else "llvm.prefetch.p0i8"
@@ -1025,6 +999,104 @@ def _prefetch(typingctx, arr, index):
         return context.get_dummy_value()
 
     return types.void(arr, types.intp), codegen
+
+
+# pairs with overlapping boxes whose hull test :func:`_hull_tests` runs together: 13 rows of this many float64
+# (27 kB) stay in the 48 kB L1 cache (measured in benchmarks/README.md, section XI: 64 and 1,024 are slower)
+_BATCH = 256
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _hull_tests(P, V, h, m, pad, prim, k, bd, bo, bk, bu, nb, chord, XP, DP, have_p, a, XO, DO, out, n_out):
+    """The last tests of :func:`_objects_in_block` for its ``nb`` buffered pairs whose segment boxes
+    overlap: for pair ``e``, ``bd[:12, e]`` the differences of the four control points (object minus
+    primary: x0..x3, y0..y3, z0..z3), ``bd[12, e]`` the reach (the pads and a slack for the rounding of
+    the projections), the object ``bo[e]``, segment ``bk[e]`` (of the block from ``k``) and primary
+    ``bu[e]``. Triples into ``out`` from row ``n_out``; returns the new count (as
+    :func:`_objects_in_block`).
+
+    The hull test: when the Bezier hull of the pair's relative motion over the segment (the four
+    differences) projects beyond the reach on the direction of its chord's point nearest to zero, or on
+    its mean direction, so does every sub-segment's hull (de Casteljau control points are convex
+    combinations of the segment's) and the interpolated distance: no minimum below the reach in the
+    segment. The chord's direction rejects nearly every pair (99.98 % in the 2022 catalog, the mean
+    direction 63 %), so it runs first, for every buffered pair, in a loop without a branch (``t``'s
+    clamp and the zero norm as selections, the four comparisons ANDed as values): a fixed trip count,
+    which the compiler turns into vector operations, where pairs taken one at a time wait on their
+    division and square root in turn. The same operations on the same numbers as a test per pair, so
+    the same outcomes. The few pairs it keeps get the mean direction, then the all-vs-all kernel's
+    sub-segment tests (:func:`_sub_boxes_meet`). ``error_model="numpy"``: the division is by a number
+    selected nonzero, so it needs no check for zero (which would be a branch in the loop)."""
+    cap = out.shape[0]
+    for e in range(nb):
+        x0 = bd[0, e]
+        x1 = bd[1, e]
+        x2 = bd[2, e]
+        x3 = bd[3, e]
+        y0 = bd[4, e]
+        y1 = bd[5, e]
+        y2 = bd[6, e]
+        y3 = bd[7, e]
+        z0 = bd[8, e]
+        z1 = bd[9, e]
+        z2 = bd[10, e]
+        z3 = bd[11, e]
+        cx = x3 - x0
+        cy = y3 - y0
+        cz = z3 - z0
+        cc = cx * cx + cy * cy + cz * cz
+        pos = cc > 0.0
+        t = min(1.0, max(0.0, -(x0 * cx + y0 * cy + z0 * cz) / (cc if pos else 1.0)))
+        t = t if pos else 0.0
+        ux = x0 + t * cx
+        uy = y0 + t * cy
+        uz = z0 + t * cz
+        norm = np.sqrt(ux * ux + uy * uy + uz * uz)
+        r = bd[12, e] * norm
+        chord[e] = (
+            (norm != 0.0)
+            & (x0 * ux + y0 * uy + z0 * uz > r)
+            & (x1 * ux + y1 * uy + z1 * uz > r)
+            & (x2 * ux + y2 * uy + z2 * uz > r)
+            & (x3 * ux + y3 * uy + z3 * uz > r)
+        )
+    for e in range(nb):
+        if chord[e]:
+            continue
+        x0 = bd[0, e]
+        x1 = bd[1, e]
+        x2 = bd[2, e]
+        x3 = bd[3, e]
+        y0 = bd[4, e]
+        y1 = bd[5, e]
+        y2 = bd[6, e]
+        y3 = bd[7, e]
+        z0 = bd[8, e]
+        z1 = bd[9, e]
+        z2 = bd[10, e]
+        z3 = bd[11, e]
+        mx = x0 + x1 + x2 + x3
+        my = y0 + y1 + y2 + y3
+        mz = z0 + z1 + z2 + z3
+        if _beyond(x0, x1, x2, x3, y0, y1, y2, y3, z0, z1, z2, z3, mx, my, mz, bd[12, e]):
+            continue
+        o = bo[e]
+        kk = bk[e]
+        u = bu[e]
+        j = kk - k
+        i = prim[u]
+        _sub_nodes(P, V, o, kk, h, m, a, XO, DO)
+        if not have_p[j, u]:  # the primary's sub-nodes, once per segment and only where needed
+            _sub_nodes(P, V, i, kk, h, m, a, XP[j, u], DP[j, u])
+            have_p[j, u] = True
+        if not _sub_boxes_meet(XP[j, u], DP[j, u], pad[i], XO, DO, pad[o], m):
+            continue
+        if n_out < cap:
+            out[n_out, 0] = min(i, o)
+            out[n_out, 1] = max(i, o)
+            out[n_out, 2] = kk
+        n_out += 1
+    return n_out
 
 
 @nb.njit(cache=True, nogil=True)
@@ -1060,8 +1132,9 @@ def _objects_in_block(
     Written out in scalars, with no array handed to a helper on the paths taken per (object, segment)
     or per candidate pair: in a compiled loop every array bound to a new name (a view, an inlined
     function's argument, a buffer that may be reassigned) costs two atomic reference-count updates,
-    which were most of this kernel's time. The arithmetic is that of :func:`_control_points` and of
-    the former hull test on stored control points, operation for operation. A box's candidates are six
+    which were most of this kernel's time. The arithmetic is that of :func:`_control_points`, operation
+    for operation. The pairs whose boxes overlap are buffered (the differences of their control points)
+    and tested :data:`_BATCH` at a time (:func:`_hull_tests`). A box's candidates are six
     reads of the slabs' bit sets whatever its size, and whether two boxes overlap (an unpredictable
     outcome) is used as a value, not as a branch: the overlaps are counted into a list; the comparisons
     are the same, on the same numbers, so the candidates and the triples are too. The next object's
@@ -1074,13 +1147,18 @@ def _objects_in_block(
     top = S - 1.0
     inv = 1.0 / cell
     h3 = h / 3.0
-    cap = out.shape[0]
     a = np.empty((4, 3))
     XO = np.empty((m + 1, 3))
     DO = np.empty((m + 1, 3))
     WS = slabs.shape[3]
     acc = np.zeros(WS, dtype=np.uint64)
     cand = np.empty(max(1, prim.shape[0]), dtype=np.int64)
+    bd = np.empty((13, _BATCH))
+    bo = np.empty(_BATCH, dtype=np.int64)
+    bk = np.empty(_BATCH, dtype=np.int64)
+    bu = np.empty(_BATCH, dtype=np.int64)
+    chord = np.empty(_BATCH, dtype=np.bool_)
+    nb = 0
     # an object's nodes of the block are a few cache lines a row of nodes apart (3.5 kB for a 12-h chunk)
     # from the previous object's: the hardware prefetchers do not follow that stride, so the next
     # object's lines are requested while this one is screened
@@ -1158,41 +1236,31 @@ def _objects_in_block(
                             | (max(ly, pbox[j, u, 1]) > min(hy, pbox[j, u, 4]))
                             | (max(lz, pbox[j, u, 2]) > min(hz, pbox[j, u, 5]))
                         )
-            have_nodes = False
             for c in range(n_box):
                 u = cand[c]
-                i = prim[u]
-                if _hull_apart(
-                    x0 - pcp[j, u, 0, 0],
-                    x1 - pcp[j, u, 1, 0],
-                    x2 - pcp[j, u, 2, 0],
-                    x3 - pcp[j, u, 3, 0],
-                    y0 - pcp[j, u, 0, 1],
-                    y1 - pcp[j, u, 1, 1],
-                    y2 - pcp[j, u, 2, 1],
-                    y3 - pcp[j, u, 3, 1],
-                    z0 - pcp[j, u, 0, 2],
-                    z1 - pcp[j, u, 1, 2],
-                    z2 - pcp[j, u, 2, 2],
-                    z3 - pcp[j, u, 3, 2],
-                    pad[i] + pad[o] + _SLACK_KM,
-                ):
-                    continue
-                # rare from here on (a few per thousand candidates): array helpers are fine
-                if not have_nodes:
-                    _sub_nodes(P, V, o, kk, h, m, a, XO, DO)
-                    have_nodes = True
-                if not have_p[j, u]:  # the primary's sub-nodes, once per segment and only where needed
-                    _sub_nodes(P, V, i, kk, h, m, a, XP[j, u], DP[j, u])
-                    have_p[j, u] = True
-                if not _sub_boxes_meet(XP[j, u], DP[j, u], pad[i], XO, DO, pad[o], m):
-                    continue
-                if n_out < cap:
-                    out[n_out, 0] = min(i, o)
-                    out[n_out, 1] = max(i, o)
-                    out[n_out, 2] = kk
-                n_out += 1
-    return n_out
+                bd[0, nb] = x0 - pcp[j, u, 0, 0]
+                bd[1, nb] = x1 - pcp[j, u, 1, 0]
+                bd[2, nb] = x2 - pcp[j, u, 2, 0]
+                bd[3, nb] = x3 - pcp[j, u, 3, 0]
+                bd[4, nb] = y0 - pcp[j, u, 0, 1]
+                bd[5, nb] = y1 - pcp[j, u, 1, 1]
+                bd[6, nb] = y2 - pcp[j, u, 2, 1]
+                bd[7, nb] = y3 - pcp[j, u, 3, 1]
+                bd[8, nb] = z0 - pcp[j, u, 0, 2]
+                bd[9, nb] = z1 - pcp[j, u, 1, 2]
+                bd[10, nb] = z2 - pcp[j, u, 2, 2]
+                bd[11, nb] = z3 - pcp[j, u, 3, 2]
+                bd[12, nb] = pad[prim[u]] + pad[o] + _SLACK_KM
+                bo[nb] = o
+                bk[nb] = kk
+                bu[nb] = u
+                nb += 1
+                if nb == _BATCH:
+                    n_out = _hull_tests(
+                        P, V, h, m, pad, prim, k, bd, bo, bk, bu, nb, chord, XP, DP, have_p, a, XO, DO, out, n_out
+                    )
+                    nb = 0
+    return _hull_tests(P, V, h, m, pad, prim, k, bd, bo, bk, bu, nb, chord, XP, DP, have_p, a, XO, DO, out, n_out)
 
 
 @nb.njit(cache=True, inline="always")
