@@ -237,13 +237,7 @@ def replace_object_events(
     ev = ConjunctionEvent
     run = session.get(ScreeningRun, run_id)
     before = run.n_events
-    # the rows through the indexes on (run, id1) and (run, id2), one search per object in each: SQLite
-    # plans the plain OR of the two lists as a walk over every event of the run
-    mine = union(
-        select(ev.id).where(ev.run_id == run_id, ev.id1.in_(ids)),
-        select(ev.id).where(ev.run_id == run_id, ev.id2.in_(ids)),
-    )
-    gone = session.execute(delete(ev).where(ev.id.in_(mine))).rowcount
+    gone = session.execute(delete(ev).where(ev.id.in_(_involving(ev.id, run_id, ids)))).rowcount
     insert_events(session, run_id, events)
     session.execute(delete(ScreeningChunk).where(ScreeningChunk.run_id == run_id))
     session.execute(delete(ScreeningMismatch).where(ScreeningMismatch.run_id == run_id))
@@ -284,20 +278,26 @@ def replace_object_events(
     return run.n_events
 
 
+def _involving(column, run_id: int, ids: list[int], *where):
+    """``column`` of the run's events (matching ``where``) with either object in ``ids``: a UNION of two
+    searches, through the indexes on (run, id1) and (run, id2), one per object in each (SQLite plans the
+    plain OR of the two lists as a walk over every event of the run)."""
+    ev = ConjunctionEvent
+    return union(
+        select(column).where(ev.run_id == run_id, *where, ev.id1.in_(ids)),
+        select(column).where(ev.run_id == run_id, *where, ev.id2.in_(ids)),
+    )
+
+
 def colocated_groups(session: Session, run_id: int, ids: set[int] | tuple[int, ...]) -> list[set[int]]:
     """The run's stored co-located groups with a member in ``ids``, as sets of catalog numbers. A
     group's rows each join a member to its lowest catalog number (``conjunction.colocated``), so the
-    groups are the rows whose ``id1`` is the first of a row that names one of ``ids``; read through the
-    indexes on (run, id1) and (run, id2)."""
+    groups are the rows whose ``id1`` is the first of a row that names one of ``ids`` (``_involving``)."""
     from ..conjunction.colocated import KIND
 
     ev = ConjunctionEvent
-    wanted = sorted(ids)
     co = ev.kind == KIND
-    firsts = union(
-        select(ev.id1).where(ev.run_id == run_id, co, ev.id1.in_(wanted)),
-        select(ev.id1).where(ev.run_id == run_id, co, ev.id2.in_(wanted)),
-    )
+    firsts = _involving(ev.id1, run_id, sorted(ids), co)
     groups: dict[int, set[int]] = {}
     for first, member in session.execute(select(ev.id1, ev.id2).where(ev.run_id == run_id, co, ev.id1.in_(firsts))):
         groups.setdefault(int(first), {int(first)}).add(int(member))

@@ -144,7 +144,7 @@ class ConjunctionEvent(Base):
     __table_args__ = (
         Index("ix_conjunction_events_run_miss", "run_id", "miss_km"),
         Index("ix_conjunction_events_run_tca", "run_id", "tca"),
-        # an update's delete of its changed objects' events, the events list filtered by object (0020)
+        # an update's delete of its changed objects' events and its read of their co-located groups (0020)
         Index("ix_conjunction_events_run_id1", "run_id", "id1"),
         Index("ix_conjunction_events_run_id2", "run_id", "id2"),
     )

@@ -1,7 +1,8 @@
 """conjunction events: indexes on (run, first object) and (run, second object)
 
-An incremental update deletes the events of its changed objects, and the events list filters by one
-object (``norad_id``): without these, both read every event of the run.
+An incremental update deletes the events of its changed objects and reads the co-located groups they
+are in: without these, both read every event of the run. (The events list filtered by one object keeps
+its plan on SQLite: it walks the TCA index, for its sort.)
 
 Revision ID: 0020
 Revises: 0019
