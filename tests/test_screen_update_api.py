@@ -150,8 +150,14 @@ def test_partner_submission_queues_an_update_of_its_own_runs_only(world):
     assert r.status_code == 201, r.text
     jobs = r.json()["update_jobs"]
     assert len(jobs) == 1 and r.json()["updates_refused"] == 0  # A's run only, not the ownerless twin
-    assert client.get(f"/api/v1/screening/jobs/{jobs[0]}", headers=_h(keys[("B", "operator")])).status_code == 404
     got = _finished(app, client, keys[("A", "observer")], jobs[0])
+    # the job's result (the run's re-screened objects, its event count) is A's: every role of B and
+    # anonymous get nothing of it, once it is done too
+    for role in ROLES:
+        r = client.get(f"/api/v1/screening/jobs/{jobs[0]}", headers=_h(keys[("B", role)]))
+        assert r.status_code == 404 and "rescreened" not in r.text
+    r = client.get(f"/api/v1/screening/jobs/{jobs[0]}")
+    assert r.status_code == 401 and "rescreened" not in r.text
     expected = _direct(app, twin, new)
     assert got == {**expected, "run_id": run}
     assert _stored(app, run) == _stored(app, twin) != before
